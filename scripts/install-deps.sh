@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs what kvplan builds with, all from Debian's packages (no downloads at build time).
+set -euo pipefail
+packages=(g++ cmake ninja-build
+          libcli11-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev doctest-dev libbenchmark-dev)
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${packages[@]}"

@@ -1,0 +1,67 @@
+// What every subcommand shares: the output streams, the presets, and the option parsing helpers
+// that turn user text into the types src/core expects.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/model_shape.h"
+#include "core/units.h"
+#include "io/preset_registry.h"
+#include "report/document.h"
+#include "report/model_label.h"
+
+namespace kvplan::cli {
+
+class Context {
+ public:
+  Context(std::ostream& out_stream, std::ostream& err_stream) : out(out_stream), err(err_stream) {}
+
+  std::ostream& out;
+  std::ostream& err;
+  std::string presets_dir;  // --presets
+
+  // Embedded presets plus --presets DIR, built on first use.
+  const io::PresetRegistry& registry();
+
+ private:
+  std::unique_ptr<io::PresetRegistry> registry_;
+};
+
+// A subcommand's work, run after the whole command line parsed cleanly.
+using Action = std::function<void()>;
+struct Command {
+  CLI::App* app;
+  Action action;
+};
+
+// --format and --units, which every command takes.
+struct OutputOptions {
+  std::string format = "table";
+  std::string units = "iec";
+  report::Format parsed_format() const { return report::parse_format(format); }
+  UnitSystem parsed_units() const { return parse_unit_system(units); }
+};
+void add_output_options(CLI::App& command, OutputOptions& options);
+
+// --model NAME (a preset name or Hugging Face id).
+struct ModelOption {
+  std::string name;
+};
+void add_model_option(CLI::App& command, ModelOption& option);
+
+struct SelectedModel {
+  report::ModelLabel label;
+  ModelShape shape;
+};
+SelectedModel select_model(Context& context, const ModelOption& option);
+
+void add_size_command(CLI::App& app, Context& context, std::vector<Command>& commands);
+void add_preset_commands(CLI::App& app, Context& context, std::vector<Command>& commands);
+
+}  // namespace kvplan::cli

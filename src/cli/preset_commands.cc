@@ -1,0 +1,236 @@
+// `kvplan models`, `kvplan gpus`, `kvplan show`: what the presets hold and where it comes from.
+#include <fmt/format.h>
+
+#include <ostream>
+
+#include "cli/context.h"
+#include "core/error.h"
+#include "core/kv_bytes.h"
+#include "core/variant.h"
+#include "report/format.h"
+
+namespace kvplan::cli {
+namespace {
+
+using report::Align;
+using report::Cell;
+using report::Document;
+
+std::string join(const std::vector<std::string>& items) {
+  std::string text;
+  for (const std::string& item : items) text += (text.empty() ? "" : ", ") + item;
+  return text;
+}
+
+Cell optional_count(const std::optional<std::uint64_t>& value) {
+  if (!value) return Cell::of("-", Cell::Raw{});
+  return Cell::of(fmt::format("{:.1f}B", static_cast<double>(*value) / 1e9), *value);
+}
+
+Document models_document(const io::PresetRegistry& registry) {
+  Document document;
+  document.command = "models";
+  document.title = "Model presets (KV bytes are the native attention in bf16; 'kvplan show --model NAME' for details)";
+  document.columns = {
+      {"name", "name", Align::left},
+      {"hf_id", "Hugging Face id", Align::left},
+      {"attention", "attention", Align::left},
+      {"num_hidden_layers", "layers"},
+      {"num_attention_heads", "heads"},
+      {"num_key_value_heads", "KV heads"},
+      {"head_dim", "head dim"},
+      {"bf16_bytes_per_token_per_layer", "KV B/token/layer"},
+      {"max_position_embeddings", "max ctx"},
+      {"params_total", "params"},
+      {"source", "source", Align::left, true},
+  };
+  for (const io::ModelPreset* preset : registry.models()) {
+    const ModelShape& shape = preset->shape;
+    Variant native = native_variant(shape);
+    std::uint64_t bytes = bytes_per_token_per_layer(native, KvDtype::bf16, KvScales::per_tensor).total();
+    document.rows.push_back({
+        Cell::of(preset->info.name),
+        Cell::of(preset->hf_id),
+        Cell::of(native.name()),
+        Cell::of(std::uint64_t{shape.num_hidden_layers}),
+        Cell::of(std::uint64_t{shape.num_attention_heads}),
+        Cell::of(std::uint64_t{shape.num_key_value_heads}),
+        Cell::of(std::uint64_t{shape.head_dim}),
+        Cell::of(std::to_string(bytes) + " B", bytes),
+        Cell::of(shape.max_position_embeddings),
+        optional_count(shape.params_total),
+        Cell::of(preset->info.source),
+    });
+  }
+  return document;
+}
+
+Document gpus_document(const io::PresetRegistry& registry, UnitSystem units) {
+  Document document;
+  document.command = "gpus";
+  document.title = "GPU presets (memory as CUDA reports it; bandwidth and TFLOP/s from datasheets, dense)";
+  document.columns = {
+      {"name", "name", Align::left},
+      {"display", "device", Align::left},
+      {"memory_bytes", "memory (CUDA)"},
+      {"hbm_bandwidth_bytes_per_s", "HBM TB/s"},
+      {"bf16_dense_tflops", "bf16 TFLOP/s"},
+      {"fp8_dense_tflops", "fp8 TFLOP/s"},
+      {"source", "source", Align::left, true},
+  };
+  for (const io::GpuPreset* preset : registry.gpus()) {
+    const GpuSpec& spec = preset->spec;
+    Cell fp8 = spec.fp8_dense_flops_per_s
+                   ? Cell::of(fmt::format("{:.1f}", *spec.fp8_dense_flops_per_s / 1e12), *spec.fp8_dense_flops_per_s / 1e12)
+                   : Cell::of("-", Cell::Raw{});
+    document.rows.push_back({
+        Cell::of(preset->info.name),
+        Cell::of(preset->display),
+        Cell::of(report::format_bytes(spec.memory_total, units), spec.memory_total.value),
+        Cell::of(fmt::format("{:.2f}", spec.hbm_bandwidth_bytes_per_s / 1e12), spec.hbm_bandwidth_bytes_per_s),
+        Cell::of(fmt::format("{:.1f}", spec.bf16_dense_flops_per_s / 1e12), spec.bf16_dense_flops_per_s / 1e12),
+        fp8,
+        Cell::of(preset->info.source),
+    });
+  }
+  return document;
+}
+
+Document show_model_document(const io::ModelPreset& preset) {
+  const ModelShape& shape = preset.shape;
+  Document document;
+  document.command = "show";
+  document.title = "Model preset " + preset.info.name;
+  document.facts = {
+      {"name", "name", Cell::of(preset.info.name)},
+      {"hf_id", "Hugging Face id", Cell::of(preset.hf_id)},
+      {"aliases", "also answers to", Cell::of(join(preset.info.aliases))},
+      {"source", "source", Cell::of(preset.info.source)},
+      {"verified_from", "checked against", Cell::of(preset.verified_from)},
+      {"file", "preset file", Cell::of(preset.info.file)},
+  };
+  document.columns = {{"field", "field", Align::left}, {"value", "value", Align::left}, {"meaning", "meaning", Align::left}};
+  auto row = [&](std::string field, Cell value, std::string meaning) {
+    document.rows.push_back({Cell::of(std::move(field)), std::move(value), Cell::of(std::move(meaning))});
+  };
+  auto count = [](std::uint64_t value) { return Cell::of(value); };
+  row("model_type", Cell::of(shape.model_type), "architecture family (decides sliding-window conventions)");
+  row("num_hidden_layers", count(shape.num_hidden_layers), "L: decoder layers, each with its own cache");
+  row("num_attention_heads", count(shape.num_attention_heads), "n_h: query heads");
+  row("num_key_value_heads", count(shape.num_key_value_heads), "H_kv: cached K/V heads (GQA groups)");
+  row("head_dim", count(shape.head_dim),
+      shape.mla ? "d_h for counterfactuals = v_head_dim (MLA)"
+                : shape.head_dim_explicit ? "d_h: explicit in config.json" : "d_h = hidden_size / num_attention_heads");
+  if (shape.mla) {
+    row("kv_lora_rank", count(shape.mla->kv_lora_rank), "d_c: cached latent per token per layer");
+    row("qk_rope_head_dim", count(shape.mla->qk_rope_head_dim), "d_R: cached decoupled RoPE key");
+    row("qk_nope_head_dim", count(shape.mla->qk_nope_head_dim), "per-head key part rebuilt from the latent");
+    row("v_head_dim", count(shape.mla->v_head_dim), "per-head value rebuilt from the latent");
+    row("q_lora_rank", shape.mla->q_lora_rank ? count(*shape.mla->q_lora_rank) : Cell::of("null", Cell::Raw{}),
+        "query compression rank");
+  }
+  row("sliding_window", shape.sliding_window ? count(*shape.sliding_window) : Cell::of("none", Cell::Raw{}),
+      shape.sliding_rule);
+  row("num_nextn_predict_layers", count(shape.num_nextn_predict_layers), "MTP layers (counted with --mtp)");
+  row("max_position_embeddings", count(shape.max_position_embeddings), "longest context the model supports");
+  row("hidden_size", count(shape.hidden_size), "");
+  row("intermediate_size", count(shape.intermediate_size), "");
+  row("vocab_size", count(shape.vocab_size), "");
+  if (shape.moe) {
+    row("experts", count(shape.moe->num_experts), "routed experts");
+    row("num_experts_per_tok", count(shape.moe->num_experts_per_tok), "routed experts active per token");
+    row("n_shared_experts", count(shape.moe->num_shared_experts), "always-active experts");
+  }
+  row("torch_dtype", Cell::of(shape.torch_dtype), "checkpoint dtype as config.json states it");
+  row("quantization", Cell::of(shape.weight_quantization.empty() ? "none" : shape.weight_quantization),
+      "quantization_config.quant_method");
+  row("params_total", optional_count(shape.params_total), "parameters (" + preset.params_source + ")");
+  row("params_active", optional_count(shape.params_active), "parameters active per token");
+  document.notes = shape.assumptions;
+  if (!preset.info.notes.empty()) document.notes.push_back(preset.info.notes);
+  return document;
+}
+
+Document show_gpu_document(const io::GpuPreset& preset, UnitSystem units) {
+  const GpuSpec& spec = preset.spec;
+  Document document;
+  document.command = "show";
+  document.title = "GPU preset " + preset.info.name;
+  document.facts = {
+      {"name", "name", Cell::of(preset.info.name)},
+      {"display", "device", Cell::of(preset.display)},
+      {"aliases", "also answers to", Cell::of(join(preset.info.aliases))},
+      {"source", "source", Cell::of(preset.info.source)},
+      {"file", "preset file", Cell::of(preset.info.file)},
+  };
+  document.columns = {{"field", "field", Align::left}, {"value", "value", Align::left}, {"meaning", "meaning", Align::left}};
+  auto row = [&](std::string field, Cell value, std::string meaning) {
+    document.rows.push_back({Cell::of(std::move(field)), std::move(value), Cell::of(std::move(meaning))});
+  };
+  row("memory.marketing", Cell::of(preset.marketing_memory), "as sold");
+  row("memory.cuda_total_bytes", Cell::of(report::format_bytes_both(spec.memory_total, units), spec.memory_total.value),
+      "total as CUDA reports it: " + preset.memory_source);
+  row("hbm_bandwidth_bytes_per_s", Cell::of(fmt::format("{:.2f} TB/s", spec.hbm_bandwidth_bytes_per_s / 1e12),
+                                            spec.hbm_bandwidth_bytes_per_s),
+      "datasheet peak");
+  row("bf16_dense_tflops", Cell::of(fmt::format("{:.1f}", spec.bf16_dense_flops_per_s / 1e12), spec.bf16_dense_flops_per_s / 1e12),
+      "dense tensor-core peak");
+  row("fp8_dense_tflops",
+      spec.fp8_dense_flops_per_s ? Cell::of(fmt::format("{:.1f}", *spec.fp8_dense_flops_per_s / 1e12), *spec.fp8_dense_flops_per_s / 1e12)
+                                 : Cell::of("none", Cell::Raw{}),
+      "dense tensor-core peak");
+  if (!preset.info.notes.empty()) document.notes.push_back(preset.info.notes);
+  return document;
+}
+
+struct ShowOptions {
+  ModelOption model;
+  std::string gpu;
+  OutputOptions output;
+};
+
+void run_show(Context& context, const ShowOptions& options) {
+  report::Format format = options.output.parsed_format();
+  UnitSystem units = options.output.parsed_units();
+  if (options.model.name.empty() == options.gpu.empty()) {
+    throw Error("show: give exactly one of --model NAME or --gpu NAME");
+  }
+  if (!options.gpu.empty()) {
+    report::write_document(show_gpu_document(context.registry().gpu(options.gpu), units), format, context.out);
+    return;
+  }
+  const io::ModelPreset& preset = context.registry().model(options.model.name);
+  for (const std::string& warning : preset.info.warnings) context.err << "kvplan: warning: " << warning << '\n';
+  report::write_document(show_model_document(preset), format, context.out);
+}
+
+}  // namespace
+
+void add_preset_commands(CLI::App& app, Context& context, std::vector<Command>& commands) {
+  auto models = std::make_shared<OutputOptions>();
+  CLI::App* models_command = app.add_subcommand("models", "List the model presets with their sources");
+  add_output_options(*models_command, *models);
+  commands.push_back({models_command, [&context, models] {
+                        report::Format format = models->parsed_format();
+                        report::write_document(models_document(context.registry()), format, context.out);
+                      }});
+
+  auto gpus = std::make_shared<OutputOptions>();
+  CLI::App* gpus_command = app.add_subcommand("gpus", "List the GPU presets with their sources");
+  add_output_options(*gpus_command, *gpus);
+  commands.push_back({gpus_command, [&context, gpus] {
+                        report::Format format = gpus->parsed_format();
+                        report::write_document(gpus_document(context.registry(), gpus->parsed_units()), format,
+                                               context.out);
+                      }});
+
+  auto show = std::make_shared<ShowOptions>();
+  CLI::App* show_command = app.add_subcommand("show", "Show one preset: every field, what it means, where it comes from");
+  show_command->footer("\nExamples:\n  kvplan show --model deepseek-v3\n  kvplan show --gpu h100-sxm");
+  add_model_option(*show_command, show->model);
+  show_command->add_option("--gpu", show->gpu, "GPU preset ('kvplan gpus' lists them)");
+  add_output_options(*show_command, show->output);
+  commands.push_back({show_command, [&context, show] { run_show(context, *show); }});
+}
+
+}  // namespace kvplan::cli

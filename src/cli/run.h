@@ -1,0 +1,12 @@
+// The whole command line as a function, so tests can run kvplan in-process.
+#pragma once
+
+#include <iosfwd>
+
+namespace kvplan::cli {
+
+// Parses argv, runs the chosen subcommand, writes results to `out` and messages to `err`, and
+// returns the process exit code (0 ok, 1 internal error, 2 bad input, 3 cannot run here).
+int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
+
+}  // namespace kvplan::cli

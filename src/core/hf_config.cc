@@ -1,0 +1,210 @@
+#include "core/hf_config.h"
+
+#include <algorithm>
+#include <array>
+#include <string>
+
+#include "core/config_fields.h"
+#include "core/error.h"
+
+namespace kvplan {
+namespace {
+
+constexpr std::array<std::string_view, 20> kKnownModelTypes = {
+    "llama",    "mistral",     "mixtral",     "qwen2",       "qwen2_moe",
+    "qwen3",    "qwen3_moe",   "gemma",       "gemma2",      "gemma3",
+    "gemma3_text", "deepseek_v2", "deepseek_v3", "kimi_k2",  "phi3",
+    "granite",  "olmo2",       "starcoder2",  "cohere",      "internlm2",
+};
+
+bool is_one_of(std::string_view value, std::initializer_list<std::string_view> options) {
+  return std::find(options.begin(), options.end(), value) != options.end();
+}
+
+void resolve_heads(const ConfigFields& fields, ModelShape& shape) {
+  shape.num_attention_heads = fields.required_dim("num_attention_heads");
+  if (std::optional<std::uint32_t> kv_heads = fields.optional_dim("num_key_value_heads")) {
+    shape.num_key_value_heads = *kv_heads;
+  } else {
+    shape.num_key_value_heads = shape.num_attention_heads;
+    shape.assumptions.push_back(
+        "num_key_value_heads is absent: one K/V head per query head (MHA), as transformers "
+        "assumes");
+  }
+  if (shape.num_attention_heads % shape.num_key_value_heads != 0) {
+    fields.fail(fields.get("num_key_value_heads"),
+                "num_key_value_heads must divide num_attention_heads (" +
+                    std::to_string(shape.num_attention_heads) + "); got " +
+                    std::to_string(shape.num_key_value_heads));
+  }
+}
+
+void resolve_mla(const ConfigFields& fields, ModelShape& shape) {
+  std::optional<std::uint32_t> kv_lora_rank = fields.optional_dim("kv_lora_rank");
+  if (!kv_lora_rank) return;
+  MlaDims mla;
+  mla.kv_lora_rank = *kv_lora_rank;
+  mla.qk_rope_head_dim = fields.required_dim("qk_rope_head_dim");
+  mla.qk_nope_head_dim = fields.required_dim("qk_nope_head_dim");
+  mla.v_head_dim = fields.required_dim("v_head_dim");
+  mla.q_lora_rank = fields.optional_dim("q_lora_rank");
+  shape.mla = mla;
+}
+
+// The per-head dim d_h of the cached K/V heads. An explicit head_dim wins: Gemma-2-27B
+// (128 != 4608 / 32) and Qwen3-32B (128 != 5120 / 64) would be wrong otherwise.
+void resolve_head_dim(const ConfigFields& fields, ModelShape& shape) {
+  if (shape.mla) {
+    // DESIGN §2: the MHA/GQA/MQA counterfactuals of an MLA model use d_h = v_head_dim, the
+    // comparison the DeepSeek-V2 paper makes (hidden_size / heads = 5120 / 128 = 40 means nothing).
+    shape.head_dim = shape.mla->v_head_dim;
+    shape.assumptions.push_back("MLA model: MHA/GQA/MQA counterfactuals use d_h = v_head_dim = " +
+                                std::to_string(shape.head_dim) +
+                                ", the DeepSeek-V2 paper's comparison");
+    return;
+  }
+  if (std::optional<std::uint32_t> head_dim = fields.optional_dim("head_dim")) {
+    shape.head_dim = *head_dim;
+    shape.head_dim_explicit = true;
+    return;
+  }
+  if (shape.hidden_size == 0) {
+    fields.fail(nullptr, "config needs head_dim, or hidden_size to derive it from");
+  }
+  if (shape.hidden_size % shape.num_attention_heads != 0) {
+    fields.fail(fields.get("hidden_size"),
+                "hidden_size (" + std::to_string(shape.hidden_size) +
+                    ") is not a multiple of num_attention_heads (" +
+                    std::to_string(shape.num_attention_heads) + "); add an explicit head_dim");
+  }
+  shape.head_dim = static_cast<std::uint32_t>(shape.hidden_size / shape.num_attention_heads);
+}
+
+void mark_layers(ModelShape& shape, std::string rule, auto is_sliding) {
+  for (std::uint32_t layer = 0; layer < shape.num_hidden_layers; ++layer) {
+    shape.layer_attention[layer] = is_sliding(layer) ? LayerAttention::sliding : LayerAttention::full;
+  }
+  shape.sliding_rule = std::move(rule);
+}
+
+void resolve_layer_types(const ConfigFields& fields, const ConfigNode& layer_types,
+                         ModelShape& shape) {
+  const ConfigNode::List* list = layer_types.as_list();
+  if (list == nullptr || list->size() != shape.num_hidden_layers) {
+    fields.fail(&layer_types, "layer_types must list one entry per layer (num_hidden_layers = " +
+                                  std::to_string(shape.num_hidden_layers) + ")");
+  }
+  for (std::size_t layer = 0; layer < list->size(); ++layer) {
+    const std::string* type = (*list)[layer].as_string();
+    if (type != nullptr && *type == "full_attention") continue;
+    if (type != nullptr && *type == "sliding_attention") {
+      if (!shape.sliding_window) {
+        fields.fail(&layer_types, "layer_types has sliding_attention layers but sliding_window "
+                                  "is not set");
+      }
+      shape.layer_attention[layer] = LayerAttention::sliding;
+      continue;
+    }
+    fields.fail(&(*list)[layer], "layer_types[" + std::to_string(layer) + "] = " +
+                                     (*list)[layer].describe() +
+                                     " is not supported; kvplan knows full_attention and "
+                                     "sliding_attention");
+  }
+  shape.sliding_rule = "layer_types lists each layer's attention";
+}
+
+// Which layers keep only the last `sliding_window` tokens. Each family states it differently;
+// these are the rules transformers and vLLM apply.
+void resolve_sliding_window(const ConfigFields& fields, ModelShape& shape) {
+  shape.layer_attention.assign(shape.num_hidden_layers, LayerAttention::full);
+  shape.sliding_window = fields.optional_positive("sliding_window");
+  if (const ConfigNode* layer_types = fields.get("layer_types")) {
+    resolve_layer_types(fields, *layer_types, shape);
+    return;
+  }
+  if (!shape.sliding_window) {
+    shape.sliding_rule = "no sliding_window: every layer caches the whole context";
+    return;
+  }
+  if (fields.optional_bool("use_sliding_window") == false) {
+    shape.sliding_window.reset();
+    shape.sliding_rule =
+        "use_sliding_window is false, so sliding_window is ignored (transformers and vLLM do the "
+        "same): every layer caches the whole context";
+    return;
+  }
+  const std::string& type = shape.model_type;
+  if (type == "gemma2") {
+    mark_layers(shape, "gemma2: layers 0, 2, 4, ... use the sliding window, odd layers are global",
+                [](std::uint32_t layer) { return layer % 2 == 0; });
+  } else if (type == "gemma3" || type == "gemma3_text") {
+    std::uint64_t pattern = fields.optional_positive("sliding_window_pattern").value_or(6);
+    mark_layers(shape,
+                type + ": every " + std::to_string(pattern) +
+                    "th layer is global, the others use the sliding window",
+                [pattern](std::uint32_t layer) { return (layer + 1) % pattern != 0; });
+  } else if (is_one_of(type, {"qwen2", "qwen2_moe", "qwen3", "qwen3_moe"})) {
+    std::uint64_t first = fields.optional_non_negative("max_window_layers").value_or(0);
+    mark_layers(shape,
+                type + ": layers from max_window_layers (" + std::to_string(first) +
+                    ") on use the sliding window",
+                [first](std::uint32_t layer) { return layer >= first; });
+  } else {
+    mark_layers(shape, "sliding_window applies to every layer (Mistral convention)",
+                [](std::uint32_t) { return true; });
+  }
+}
+
+void resolve_moe(const ConfigFields& fields, ModelShape& shape) {
+  std::optional<std::uint32_t> experts = fields.optional_dim("num_local_experts");
+  if (!experts) experts = fields.optional_dim("n_routed_experts");
+  if (!experts) experts = fields.optional_dim("num_experts");
+  if (!experts) return;
+  MoeDims moe;
+  moe.num_experts = *experts;
+  moe.num_experts_per_tok = fields.optional_dim("num_experts_per_tok").value_or(0);
+  moe.num_shared_experts =
+      static_cast<std::uint32_t>(fields.optional_non_negative("n_shared_experts").value_or(0));
+  shape.moe = moe;
+}
+
+}  // namespace
+
+std::span<const std::string_view> known_model_types() { return kKnownModelTypes; }
+
+ModelShape shape_from_hf_config(const ConfigNode& config) {
+  ConfigFields fields(config, "config");
+  ModelShape shape;
+  shape.model_type = fields.required_string("model_type");
+  if (std::find(kKnownModelTypes.begin(), kKnownModelTypes.end(), shape.model_type) ==
+      kKnownModelTypes.end()) {
+    std::string known;
+    for (std::string_view type : kKnownModelTypes) known += (known.empty() ? "" : ", ") + std::string(type);
+    fields.fail(fields.get("model_type"),
+                "model_type '" + shape.model_type +
+                    "' is not one whose attention conventions kvplan knows (" + known +
+                    "); describe the model in a YAML preset with a known model_type");
+  }
+  shape.num_hidden_layers = fields.required_dim("num_hidden_layers");
+  shape.hidden_size = fields.optional_positive("hidden_size").value_or(0);
+  shape.intermediate_size = fields.optional_positive("intermediate_size").value_or(0);
+  shape.vocab_size = fields.optional_positive("vocab_size").value_or(0);
+  shape.max_position_embeddings = fields.optional_positive("max_position_embeddings").value_or(0);
+  shape.num_nextn_predict_layers =
+      static_cast<std::uint32_t>(fields.optional_non_negative("num_nextn_predict_layers").value_or(0));
+  resolve_heads(fields, shape);
+  resolve_mla(fields, shape);
+  resolve_head_dim(fields, shape);
+  resolve_sliding_window(fields, shape);
+  resolve_moe(fields, shape);
+  // transformers >= 4.56 writes `dtype`; older configs write `torch_dtype`.
+  shape.torch_dtype = fields.optional_string("torch_dtype")
+                          .value_or(fields.optional_string("dtype").value_or(""));
+  if (const ConfigNode* quantization = fields.get("quantization_config")) {
+    ConfigFields quant(*quantization, "quantization_config");
+    shape.weight_quantization = quant.optional_string("quant_method").value_or("");
+  }
+  return shape;
+}
+
+}  // namespace kvplan

@@ -1,0 +1,54 @@
+#include "core/kv_bytes.h"
+
+#include <string>
+
+#include "core/checked.h"
+#include "core/error.h"
+
+namespace kvplan {
+
+std::uint64_t scalars_per_token_per_layer(const Variant& variant) {
+  if (variant.kind == VariantKind::mla) {
+    // Latent plus the decoupled RoPE key; neither is per head, so no n_h and no factor 2.
+    return std::uint64_t{variant.kv_lora_rank} + variant.qk_rope_head_dim;
+  }
+  // A K and a V vector of d_h for each cached head.
+  return 2ull * variant.kv_heads * variant.head_dim;
+}
+
+TokenLayerBytes bytes_per_token_per_layer(const Variant& variant, KvDtype dtype, KvScales scales) {
+  const bool is_mla = variant.kind == VariantKind::mla;
+  TokenLayerBytes bytes;
+  bytes.scalars = scalars_per_token_per_layer(variant);
+  bytes.vectors = is_mla ? 1 : 2ull * variant.kv_heads;
+
+  if (dtype == KvDtype::fp8_ds_mla) {
+    if (!is_mla) {
+      throw Error("--kv-dtype fp8_ds_mla is FlashMLA's layout for an MLA latent; variant " +
+                  variant.name() + " is not MLA (use fp8 for MHA/GQA/MQA)");
+    }
+    // 512 fp8 latent values, one fp32 scale per 128 of them, and the RoPE part kept in bf16:
+    // 512 + 4·4 + 64·2 = 656 B for DeepSeek's shape.
+    bytes.value_bytes = variant.kv_lora_rank +
+                        kScaleBytes * ceil_div(variant.kv_lora_rank, kDsMlaTileSize) +
+                        2ull * variant.qk_rope_head_dim;
+  } else {
+    std::uint64_t dim = is_mla ? bytes.scalars : variant.head_dim;
+    bytes.value_bytes = checked_mul(bytes.vectors, vector_bytes(dtype, dim), "bytes per token per layer");
+  }
+
+  if (scales == KvScales::per_token_head) {
+    if (!is_quantized(dtype)) {
+      throw Error("--kv-scales per-token-head applies to a quantized cache (fp8, int8); --kv-dtype " +
+                  std::string(to_string(dtype)) + " stores values unscaled");
+    }
+    if (dtype == KvDtype::fp8_ds_mla || dtype == KvDtype::nvfp4) {
+      throw Error("--kv-scales per-token-head: --kv-dtype " + std::string(to_string(dtype)) +
+                  " already carries its own block scales; drop --kv-scales");
+    }
+    bytes.scale_bytes = kScaleBytes * bytes.vectors;
+  }
+  return bytes;
+}
+
+}  // namespace kvplan

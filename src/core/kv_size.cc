@@ -1,0 +1,83 @@
+#include "core/kv_size.h"
+
+#include <algorithm>
+
+#include "core/checked.h"
+
+namespace kvplan {
+
+std::vector<LayerGroup> layer_groups(const ModelShape& shape, Tokens ctx, bool include_mtp) {
+  std::vector<LayerGroup> groups;
+  const std::uint32_t sliding = shape.sliding_layer_count();
+  const std::uint32_t full = shape.num_hidden_layers - sliding;
+  if (full > 0) groups.push_back({LayerAttention::full, false, full, ctx, {}});
+  if (sliding > 0) {
+    Tokens held{std::min(ctx.value, *shape.sliding_window)};
+    groups.push_back({LayerAttention::sliding, false, sliding, held, {}});
+  }
+  if (include_mtp && shape.num_nextn_predict_layers > 0) {
+    // An MTP module is one more decoder layer with the model's own attention over the context.
+    groups.push_back({LayerAttention::full, true, shape.num_nextn_predict_layers, ctx, {}});
+  }
+  return groups;
+}
+
+namespace {
+
+VariantSize size_variant(const ResolvedVariant& resolved, const std::vector<LayerGroup>& groups,
+                         const SizeRequest& request, KvDtype dtype, KvScales scales) {
+  VariantSize size;
+  size.variant = resolved;
+  size.token_layer = bytes_per_token_per_layer(resolved.variant, dtype, scales);
+  size.groups = groups;
+  std::uint64_t per_sequence = 0;
+  for (LayerGroup& group : size.groups) {
+    size.cached_layers += group.layers;
+    group.per_layer_per_sequence.value =
+        checked_mul(size.token_layer.total(), group.tokens_held.value, "bytes per layer per sequence");
+    per_sequence = checked_add(
+        per_sequence, checked_mul(group.per_layer_per_sequence.value, group.layers, "bytes per sequence"),
+        "bytes per sequence");
+  }
+  size.per_token.value = checked_mul(size.token_layer.total(), size.cached_layers, "bytes per token");
+  size.per_sequence.value = per_sequence;
+  size.per_batch.value = checked_mul(per_sequence, request.batch, "bytes per batch (per sequence x --batch)");
+  return size;
+}
+
+}  // namespace
+
+SizeReport compute_kv_size(const ModelShape& shape, const std::vector<ResolvedVariant>& variants,
+                           const SizeRequest& request) {
+  SizeReport report;
+  report.request = request;
+  const std::vector<LayerGroup> groups = layer_groups(shape, request.ctx, request.include_mtp);
+
+  report.mha_dtype = request.dtype == KvDtype::fp8_ds_mla ? KvDtype::fp8_e4m3 : request.dtype;
+  KvScales mha_scales = request.dtype == KvDtype::fp8_ds_mla ? KvScales::per_tensor : request.scales;
+  ResolvedVariant mha{Variant{VariantKind::mha, shape.num_attention_heads, shape.head_dim, 0, 0},
+                      false, ""};
+  report.mha_per_sequence = size_variant(mha, groups, request, report.mha_dtype, mha_scales).per_sequence;
+
+  for (const ResolvedVariant& resolved : variants) {
+    VariantSize size = size_variant(resolved, groups, request, request.dtype, request.scales);
+    size.mha_ratio = static_cast<double>(report.mha_per_sequence.value) /
+                     static_cast<double>(size.per_sequence.value);
+    report.variants.push_back(std::move(size));
+  }
+
+  if (shape.max_position_embeddings > 0 && request.ctx.value > shape.max_position_embeddings) {
+    report.notes.push_back("ctx " + std::to_string(request.ctx.value) +
+                           " exceeds the model's max_position_embeddings (" +
+                           std::to_string(shape.max_position_embeddings) +
+                           "); engines refuse such a max-model-len by default");
+  }
+  if (!request.include_mtp && shape.num_nextn_predict_layers > 0) {
+    report.notes.push_back("the model has " + std::to_string(shape.num_nextn_predict_layers) +
+                           " MTP layer(s) (num_nextn_predict_layers), not counted; --mtp adds them "
+                           "(cached when serving with MTP speculative decoding)");
+  }
+  return report;
+}
+
+}  // namespace kvplan

@@ -1,0 +1,53 @@
+// Finds presets by name or alias: the embedded ones, overridden by the user's --presets DIR.
+// Files are parsed on first use, so `kvplan size --model x` reads one file, not all of them.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "io/presets.h"
+
+namespace kvplan::io {
+
+class PresetRegistry {
+ public:
+  // The presets compiled into the binary.
+  PresetRegistry();
+
+  // Adds every *.yaml file under `dir` (recursively). A user preset with the name of an
+  // embedded one replaces it. Throws kvplan::Error if `dir` is not a readable directory.
+  void add_directory(const std::filesystem::path& dir);
+
+  // Throws kvplan::Error (exit 2) for an unknown name, with the nearest known name.
+  const ModelPreset& model(std::string_view name) const;
+  const GpuPreset& gpu(std::string_view name) const;
+
+  std::vector<const ModelPreset*> models() const;  // sorted by name
+  std::vector<const GpuPreset*> gpus() const;      // sorted by name
+
+ private:
+  struct Entry {
+    std::string file;
+    std::string text;
+    std::string stem;  // file name without .yaml: the usual name, tried first
+    std::optional<PresetKind> kind;  // known from the folder for embedded presets
+    bool user = false;
+    // Parsed on demand.
+    mutable std::shared_ptr<const std::variant<ModelPreset, GpuPreset>> parsed;
+  };
+
+  const std::variant<ModelPreset, GpuPreset>& parse(const Entry& entry) const;
+  template <typename Preset>
+  const Preset* find(std::string_view name) const;
+  template <typename Preset>
+  std::vector<const Preset*> all() const;
+
+  std::vector<Entry> entries_;  // embedded first, then user files; later entries win
+};
+
+}  // namespace kvplan::io

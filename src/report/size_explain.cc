@@ -1,0 +1,130 @@
+// `kvplan size --explain`: the derivation of every number, in the order a reader checks it.
+#include <fmt/format.h>
+
+#include <ostream>
+
+#include "core/checked.h"
+#include "report/format.h"
+#include "report/size_document.h"
+
+namespace kvplan::report {
+namespace {
+
+void explain_model(const ModelLabel& model, const ModelShape& shape, std::ostream& out) {
+  out << fmt::format("Model {}{}\n  from {}\n", model.name, model.hf_id.empty() ? "" : " (" + model.hf_id + ")",
+                     model.source);
+  auto field = [&](std::string_view name, std::string_view symbol, auto value) {
+    out << fmt::format("  {:<26} {:<5} = {}\n", name, symbol, value);
+  };
+  field("num_hidden_layers", "L", shape.num_hidden_layers);
+  field("num_attention_heads", "n_h", shape.num_attention_heads);
+  field("num_key_value_heads", "H_kv", shape.num_key_value_heads);
+  if (shape.mla) {
+    field("kv_lora_rank", "d_c", shape.mla->kv_lora_rank);
+    field("qk_rope_head_dim", "d_R", shape.mla->qk_rope_head_dim);
+    field("qk_nope_head_dim", "", shape.mla->qk_nope_head_dim);
+    field("v_head_dim", "", shape.mla->v_head_dim);
+  }
+  std::string head_dim_origin = shape.mla ? "MLA model: v_head_dim"
+                                : shape.head_dim_explicit
+                                    ? "config head_dim"
+                                    : fmt::format("hidden_size / num_attention_heads = {} / {}", shape.hidden_size,
+                                                  shape.num_attention_heads);
+  field("head dim of K/V heads", "d_h", fmt::format("{}  ({})", shape.head_dim, head_dim_origin));
+  if (shape.sliding_window) field("sliding_window", "W", *shape.sliding_window);
+  if (shape.num_nextn_predict_layers > 0) field("num_nextn_predict_layers", "", shape.num_nextn_predict_layers);
+  out << "  layers: " << shape.sliding_rule << '\n';
+  for (const std::string& assumption : shape.assumptions) out << "  assumed: " << assumption << '\n';
+}
+
+std::string scalar_formula(const Variant& variant) {
+  switch (variant.kind) {
+    case VariantKind::mha:
+      return fmt::format("2 * n_h * d_h = 2 * {} * {}", variant.kv_heads, variant.head_dim);
+    case VariantKind::mqa: return fmt::format("2 * 1 * d_h = 2 * 1 * {}", variant.head_dim);
+    case VariantKind::gqa:
+      return fmt::format("2 * G * d_h = 2 * {} * {}", variant.kv_heads, variant.head_dim);
+    case VariantKind::mla:
+      return fmt::format("d_c + d_R = {} + {}", variant.kv_lora_rank, variant.qk_rope_head_dim);
+  }
+  return "?";
+}
+
+std::string value_bytes_formula(const Variant& variant, const TokenLayerBytes& bytes, KvDtype dtype) {
+  const bool is_mla = variant.kind == VariantKind::mla;
+  switch (dtype) {
+    case KvDtype::fp8_ds_mla:
+      return fmt::format("d_c * 1 B + ceil(d_c / 128) * 4 B + d_R * 2 B = {} + {} * 4 + {} * 2 = {} B",
+                         variant.kv_lora_rank, ceil_div(variant.kv_lora_rank, kDsMlaTileSize),
+                         variant.qk_rope_head_dim, bytes.value_bytes);
+    case KvDtype::nvfp4: {
+      std::uint64_t dim = is_mla ? bytes.scalars : variant.head_dim;
+      return fmt::format("{} vector{} * (ceil({} / 2) B values + ceil({} / 16) B fp8 scales) = {} * ({} + {}) = {} B",
+                         bytes.vectors, bytes.vectors == 1 ? "" : "s", dim, dim, bytes.vectors,
+                         ceil_div(dim, 2), ceil_div(dim, kNvfp4BlockSize), bytes.value_bytes);
+    }
+    default:
+      return fmt::format("{} scalars * {} B = {} B", bytes.scalars, bytes.value_bytes / bytes.scalars,
+                         bytes.value_bytes);
+  }
+}
+
+void explain_variant(const VariantSize& size, const SizeReport& report, UnitSystem units, std::ostream& out) {
+  const Variant& variant = size.variant.variant;
+  const TokenLayerBytes& bytes = size.token_layer;
+  const SizeRequest& request = report.request;
+  auto line = [&](std::string_view label, const std::string& text) {
+    out << fmt::format("  {:<30} = {}\n", label, text);
+  };
+  auto with_units = [&](std::uint64_t value) {
+    return fmt::format("{} B = {}", value, format_bytes_both(Bytes{value}, units));
+  };
+  out << fmt::format("\n{}{}: {}\n", variant.name(), size.variant.native ? " (native)" : "", size.variant.rule);
+  line("scalars per token per layer", fmt::format("{} = {}", scalar_formula(variant), bytes.scalars));
+  std::string per_token_layer = value_bytes_formula(variant, bytes, request.dtype);
+  if (bytes.scale_bytes > 0) {
+    per_token_layer += fmt::format(", + {} vectors * 4 B fp32 scales = {} B + {} B = {} B", bytes.vectors,
+                                   bytes.value_bytes, bytes.scale_bytes, bytes.total());
+  }
+  line("bytes per token per layer", per_token_layer);
+  line("bytes per token (all layers)",
+       fmt::format("{} B * {} layers = {}", bytes.total(), size.cached_layers,
+                   with_units(size.per_token.value)));
+  std::string sum, terms;
+  for (const LayerGroup& group : size.groups) {
+    std::string kind = group.mtp ? "MTP layer" : group.attention == LayerAttention::sliding ? "sliding layer" : "full layer";
+    std::string tokens = group.attention == LayerAttention::sliding
+                             ? fmt::format("min({}, {}) = {} tokens", request.ctx.value,
+                                           group.tokens_held.value, group.tokens_held.value)
+                             : fmt::format("{} tokens", group.tokens_held.value);
+    if (group.attention == LayerAttention::sliding && group.tokens_held.value == request.ctx.value) {
+      tokens = fmt::format("{} tokens (window >= ctx)", group.tokens_held.value);
+    }
+    line("per " + kind + ", one sequence",
+         fmt::format("{} B * {} = {}", bytes.total(), tokens, with_units(group.per_layer_per_sequence.value)));
+    sum += fmt::format("{}{} B * {} {}{}", sum.empty() ? "" : " + ", group.per_layer_per_sequence.value,
+                       group.layers, kind, group.layers == 1 ? "" : "s");
+  }
+  line("per sequence", fmt::format("{} = {}", sum, with_units(size.per_sequence.value)));
+  line("per batch", fmt::format("{} B * {} = {}", size.per_sequence.value, request.batch,
+                                with_units(size.per_batch.value)));
+  line("MHA / this", fmt::format("{} B / {} B = {:.4f}", report.mha_per_sequence.value, size.per_sequence.value,
+                                 size.mha_ratio));
+}
+
+}  // namespace
+
+void write_size_explanation(const ModelLabel& model, const ModelShape& shape, const SizeReport& report,
+                            UnitSystem units, std::ostream& out) {
+  const SizeRequest& request = report.request;
+  out << "\nHow these numbers are computed\n\n";
+  explain_model(model, shape, out);
+  out << fmt::format("Request: ctx N = {} tokens, batch B = {}, kv dtype {} ({}), scales {}{}\n",
+                     request.ctx.value, request.batch, to_string(request.dtype), layout_description(request.dtype),
+                     to_string(request.scales),
+                     request.scales == KvScales::per_tensor ? " (a few floats per layer: not counted)" : "");
+  out << "Units: " << describe_units(units) << '\n';
+  for (const VariantSize& size : report.variants) explain_variant(size, report, units, out);
+}
+
+}  // namespace kvplan::report

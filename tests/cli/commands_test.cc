@@ -1,0 +1,66 @@
+// The commands' behaviour beyond the golden files: listing, help, explain routing, defaults.
+#include <doctest/doctest.h>
+
+#include "cli/cli_runner.h"
+
+using namespace kvplan::testing;
+
+namespace {
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+}
+
+TEST_CASE("models and gpus list every preset with its source") {
+  CliResult models = run_cli({"models", "--format", "csv"});
+  CHECK(models.exit_code == 0);
+  CHECK(line_count(models.out) == 1 + 17);
+  CHECK(contains(models.out, "deepseek-v2,deepseek-ai/DeepSeek-V2,mla:512:64,60,128,128,128,1152,163840,"));
+  CHECK(contains(models.out, "https://huggingface.co/deepseek-ai/DeepSeek-V2/blob/main/config.json"));
+  CliResult gpus = run_cli({"gpus", "--format", "csv"});
+  CHECK(gpus.exit_code == 0);
+  CHECK(line_count(gpus.out) == 1 + 9);
+  CHECK(contains(gpus.out, "h100-sxm,"));
+}
+
+TEST_CASE("show explains each field of a model and of a GPU") {
+  CliResult model = run_cli({"show", "--model", "qwen3-32b"});
+  CHECK(model.exit_code == 0);
+  CHECK(contains(model.out, "d_h: explicit in config.json"));
+  CHECK(contains(model.out, "https://huggingface.co/Qwen/Qwen3-32B"));
+  CliResult gpu = run_cli({"show", "--gpu", "h200"});
+  CHECK(gpu.exit_code == 0);
+  CHECK(contains(gpu.out, "139.80 GiB"));
+}
+
+TEST_CASE("--help teaches: examples, units, exit codes; and exits 0") {
+  CliResult top = run_cli({"--help"});
+  CHECK(top.exit_code == 0);
+  CHECK(contains(top.out, "kvplan size --model deepseek-v2 --ctx 128k"));
+  CHECK(contains(top.out, "Exit codes"));
+  CliResult size = run_cli({"size", "--help"});
+  CHECK(size.exit_code == 0);
+  CHECK(contains(size.out, "--kv-dtype"));
+  CHECK(contains(size.out, "2*n_h*d_h"));
+}
+
+TEST_CASE("--explain goes to stderr for machine formats, keeping stdout parseable") {
+  CliResult json = run_cli({"size", "--model", "llama-3-8b", "--ctx", "4k", "--format", "json", "--explain"});
+  CHECK(json.exit_code == 0);
+  CHECK(json.out.front() == '{');
+  CHECK(contains(json.err, "How these numbers are computed"));
+}
+
+TEST_CASE("without --ctx the model's max_position_embeddings is used, and said") {
+  CliResult result = run_cli({"size", "--model", "llama-3-8b", "--variant", "native", "--format", "csv"});
+  CHECK(result.exit_code == 0);
+  // 4096 B per token per layer x 32 layers x 8192 tokens.
+  CHECK(contains(result.out, "," + std::to_string(4096ull * 32 * 8192) + ","));
+  CliResult table = run_cli({"size", "--model", "llama-3-8b", "--variant", "native"});
+  CHECK(contains(table.out, "--ctx not given: using the model's max_position_embeddings (8192)"));
+}
+
+TEST_CASE("the binary runs the main job") {
+  CliResult result = run_binary({"size", "--model", "deepseek-v2", "--ctx", "128k"});
+  CHECK(result.exit_code == 0);
+  CHECK(contains(result.out, "mla:512:64 (native)"));
+  CHECK(result.err.empty());
+}

@@ -1,0 +1,133 @@
+// The exact output users see, pinned in tests/golden/. A change to output is a reviewed change to
+// a golden file: rerun with KVPLAN_UPDATE_GOLDEN=1 and read the diff. The numbers inside the
+// files are checked below against arithmetic written out here, so a golden file cannot quietly
+// pin a wrong number.
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "cli/cli_runner.h"
+
+using namespace kvplan::testing;
+
+namespace {
+
+struct Golden {
+  const char* file;
+  std::vector<std::string> args;
+};
+
+const std::vector<Golden>& goldens() {
+  static const std::vector<Golden> cases = {
+      {"size_deepseek-v2_128k.txt", {"size", "--model", "deepseek-v2", "--ctx", "128k"}},
+      {"size_deepseek-v2_128k.csv", {"size", "--model", "deepseek-v2", "--ctx", "128k", "--format", "csv"}},
+      {"size_deepseek-v2_128k.md", {"size", "--model", "deepseek-v2", "--ctx", "128k", "--format", "md"}},
+      {"size_deepseek-v2_128k.json", {"size", "--model", "deepseek-v2", "--ctx", "128k", "--format", "json"}},
+      {"size_deepseek-v2_128k_si.txt", {"size", "--model", "deepseek-v2", "--ctx", "128k", "--units", "si"}},
+      {"size_llama-3-70b_128k_explain.txt",
+       {"size", "--model", "llama-3-70b", "--ctx", "128k", "--variant", "mha,mqa,gqa:8,mla", "--explain"}},
+      {"size_gemma-2-27b_32k_batch8.csv",
+       {"size", "--model", "gemma-2-27b", "--ctx", "32k", "--batch", "8", "--format", "csv"}},
+      {"size_deepseek-v3_fp8_ds_mla_mtp_explain.txt",
+       {"size", "--model", "deepseek-v3", "--ctx", "128k", "--variant", "native", "--kv-dtype", "fp8_ds_mla", "--mtp",
+        "--explain"}},
+      {"size_mistral-7b-v0.1_32k_fp8_scales.md",
+       {"size", "--model", "mistral-7b-v0.1", "--ctx", "32k", "--kv-dtype", "fp8", "--kv-scales", "per-token-head",
+        "--format", "md"}},
+  };
+  return cases;
+}
+
+std::string golden_path(const char* file) { return std::string(KVPLAN_SOURCE_DIR) + "/tests/golden/" + file; }
+
+std::string output_of(const Golden& golden) {
+  CliResult result = run_cli(golden.args);
+  REQUIRE(result.exit_code == 0);
+  CHECK(result.err.empty());
+  return result.out;
+}
+
+std::string golden_text(const char* file) {
+  for (const Golden& golden : goldens()) {
+    if (std::string(golden.file) == file) return read_file(golden_path(file));
+  }
+  FAIL("no such golden file");
+  return "";
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("user-visible output matches the golden files") {
+  const bool update = std::getenv("KVPLAN_UPDATE_GOLDEN") != nullptr;
+  for (const Golden& golden : goldens()) {
+    CAPTURE(golden.file);
+    std::string output = output_of(golden);
+    if (update) std::ofstream(golden_path(golden.file), std::ios::binary) << output;
+    CHECK(output == read_file(golden_path(golden.file)));
+  }
+}
+
+TEST_CASE("golden numbers: DeepSeek-V2 at 128k") {
+  const std::uint64_t N = 131072, L = 60;
+  const std::uint64_t mha_token_layer = 2 * 128 * 128 * 2;  // 65536 B
+  const std::uint64_t gqa_token_layer = 2 * 8 * 128 * 2;    // 4096 B
+  const std::uint64_t mqa_token_layer = 2 * 1 * 128 * 2;    // 512 B
+  const std::uint64_t mla_token_layer = (512 + 64) * 2;     // 1152 B
+  std::string csv = golden_text("size_deepseek-v2_128k.csv");
+  for (std::uint64_t b : {mha_token_layer, gqa_token_layer, mqa_token_layer, mla_token_layer}) {
+    CAPTURE(b);
+    // bytes per token per layer, per token, per layer (1 seq), per sequence, per batch (1).
+    std::string row = "," + std::to_string(b) + "," + std::to_string(b * L) + "," + std::to_string(b * N) + "," +
+                      std::to_string(b * N * L) + "," + std::to_string(b * N * L) + ",";
+    CHECK(contains(csv, row));
+  }
+  CHECK(contains(csv, "515396075520"));  // 515.4 GB MHA-equivalent
+  CHECK(contains(csv, "9059696640"));    // 9.06 GB MLA
+  CHECK(contains(csv, "mla:512:64,true,"));
+  CHECK(contains(csv, ",56.8889\r\n"));  // 65536 / 1152
+  // The table prints the same numbers in GiB; --units si in GB.
+  CHECK(contains(golden_text("size_deepseek-v2_128k.txt"), "480.00 GiB"));  // 65536 * 131072 * 60 / 2^30
+  CHECK(contains(golden_text("size_deepseek-v2_128k.txt"), "8.44 GiB"));    // 9059696640 / 2^30 = 8.4375
+  CHECK(contains(golden_text("size_deepseek-v2_128k_si.txt"), "515.40 GB"));
+  CHECK(contains(golden_text("size_deepseek-v2_128k_si.txt"), "9.06 GB"));
+  CHECK(contains(golden_text("size_deepseek-v2_128k.json"), "\"bytes_per_sequence\": 515396075520"));
+}
+
+TEST_CASE("golden numbers: text 000's Llama-3-70B walkthrough") {
+  std::string text = golden_text("size_llama-3-70b_128k_explain.txt");
+  // 32 KiB, 0.5 KiB, 4 KiB, 1.125 KiB per token per layer; 320, 5, 40, 11.25 GiB per sequence.
+  CHECK(contains(text, "2 * n_h * d_h = 2 * 64 * 128 = 16384"));
+  CHECK(contains(text, "16384 scalars * 2 B = 32768 B"));
+  CHECK(contains(text, "256 scalars * 2 B = 512 B"));
+  CHECK(contains(text, "2048 scalars * 2 B = 4096 B"));
+  CHECK(contains(text, "576 scalars * 2 B = 1152 B"));
+  CHECK(contains(text, std::to_string(32768ull * 131072 * 80) + " B = 320.00 GiB"));
+  CHECK(contains(text, std::to_string(512ull * 131072 * 80) + " B = 5.00 GiB"));
+  CHECK(contains(text, std::to_string(4096ull * 131072 * 80) + " B = 40.00 GiB"));
+  CHECK(contains(text, std::to_string(1152ull * 131072 * 80) + " B = 11.25 GiB"));
+}
+
+TEST_CASE("golden numbers: Gemma-2-27B's alternating window and batch") {
+  // 8 KiB per token per layer; 23 global layers x 32768 tokens + 23 local layers x 4096 tokens.
+  const std::uint64_t per_sequence = 8192ull * (23 * 32768 + 23 * 4096);
+  std::string csv = golden_text("size_gemma-2-27b_32k_batch8.csv");
+  CHECK(contains(csv, "," + std::to_string(8192ull * 32768) + "," + std::to_string(8192ull * 4096) + "," +
+                          std::to_string(per_sequence) + "," + std::to_string(8 * per_sequence) + ","));
+}
+
+TEST_CASE("golden numbers: DeepSeek-V3 fp8_ds_mla with its MTP layer") {
+  std::string text = golden_text("size_deepseek-v3_fp8_ds_mla_mtp_explain.txt");
+  CHECK(contains(text, "= 512 + 4 * 4 + 64 * 2 = 656 B"));
+  CHECK(contains(text, "656 B * 62 layers"));  // 61 layers + 1 MTP layer
+  CHECK(contains(text, std::to_string(656ull * 131072 * 62) + " B"));
+}
+
+TEST_CASE("golden numbers: Mistral-7B-v0.1 fp8 with per-token-head scales") {
+  // 2 * 8 * 128 fp8 values + 16 fp32 scales = 2048 + 64 B; every layer holds min(32768, 4096).
+  std::string md = golden_text("size_mistral-7b-v0.1_32k_fp8_scales.md");
+  CHECK(contains(md, "| 2112 B |"));
+  CHECK(contains(md, "sliding-window layers hold min(ctx, 4096)"));
+}

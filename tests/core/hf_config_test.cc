@@ -1,0 +1,146 @@
+// Hugging Face config conventions, read from YAML text shaped like config.json.
+#include "core/hf_config.h"
+
+#include <doctest/doctest.h>
+
+#include "core/error.h"
+#include "io/yaml_reader.h"
+
+using namespace kvplan;
+
+namespace {
+ModelShape shape_of(const std::string& yaml) {
+  return shape_from_hf_config(io::read_yaml(yaml, "test.yaml"));
+}
+std::string error_of(const std::string& yaml) {
+  try {
+    shape_of(yaml);
+  } catch (const Error& e) {
+    CHECK(e.code() == ExitCode::bad_input);
+    return e.what();
+  }
+  FAIL("no error");
+  return "";
+}
+const std::string kLlama =
+    "model_type: llama\nnum_hidden_layers: 32\nnum_attention_heads: 32\nnum_key_value_heads: 8\n"
+    "hidden_size: 4096\n";
+}  // namespace
+
+TEST_CASE("head_dim defaults to hidden_size / num_attention_heads") {
+  ModelShape shape = shape_of(kLlama);
+  CHECK(shape.head_dim == 4096 / 32);
+  CHECK_FALSE(shape.head_dim_explicit);
+}
+
+TEST_CASE("an explicit head_dim wins over hidden_size / heads (Gemma-2-27B, Qwen3-32B)") {
+  // Gemma-2-27B: 4608 / 32 = 144, but head_dim is 128.
+  ModelShape gemma = shape_of(
+      "model_type: gemma2\nnum_hidden_layers: 46\nnum_attention_heads: 32\nnum_key_value_heads: 16\n"
+      "hidden_size: 4608\nhead_dim: 128\n");
+  CHECK(gemma.head_dim == 128);
+  CHECK(gemma.head_dim_explicit);
+  // Qwen3-32B: 5120 / 64 = 80, but head_dim is 128.
+  ModelShape qwen3 = shape_of(
+      "model_type: qwen3\nnum_hidden_layers: 64\nnum_attention_heads: 64\nnum_key_value_heads: 8\n"
+      "hidden_size: 5120\nhead_dim: 128\n");
+  CHECK(qwen3.head_dim == 128);
+}
+
+TEST_CASE("num_key_value_heads absent means MHA, and says so") {
+  ModelShape shape = shape_of("model_type: llama\nnum_hidden_layers: 2\nnum_attention_heads: 16\nhidden_size: 2048\n");
+  CHECK(shape.num_key_value_heads == 16);
+  CHECK(shape.assumptions.size() == 1);
+}
+
+TEST_CASE("MLA fields make an MLA model whose counterfactual d_h is v_head_dim") {
+  ModelShape shape = shape_of(
+      "model_type: deepseek_v2\nnum_hidden_layers: 60\nnum_attention_heads: 128\nnum_key_value_heads: 128\n"
+      "hidden_size: 5120\nkv_lora_rank: 512\nq_lora_rank: null\nqk_rope_head_dim: 64\nqk_nope_head_dim: 128\n"
+      "v_head_dim: 128\n");
+  REQUIRE(shape.mla.has_value());
+  CHECK(shape.mla->kv_lora_rank == 512);
+  CHECK(shape.mla->qk_rope_head_dim == 64);
+  CHECK_FALSE(shape.mla->q_lora_rank.has_value());
+  CHECK(shape.head_dim == 128);  // not 5120 / 128 = 40
+}
+
+TEST_CASE("sliding windows: Mistral applies to every layer") {
+  ModelShape shape = shape_of("model_type: mistral\nnum_hidden_layers: 32\nnum_attention_heads: 32\n"
+                              "num_key_value_heads: 8\nhidden_size: 4096\nsliding_window: 4096\n");
+  CHECK(shape.sliding_window == 4096u);
+  CHECK(shape.sliding_layer_count() == 32);
+}
+
+TEST_CASE("sliding windows: sliding_window null means none (Mistral v0.3, Llama)") {
+  ModelShape shape = shape_of(kLlama + "sliding_window: null\n");
+  CHECK_FALSE(shape.sliding_window.has_value());
+  CHECK(shape.sliding_layer_count() == 0);
+}
+
+TEST_CASE("sliding windows: Qwen2.5 sets a window but use_sliding_window false, so none") {
+  ModelShape shape = shape_of("model_type: qwen2\nnum_hidden_layers: 28\nnum_attention_heads: 28\n"
+                              "num_key_value_heads: 4\nhidden_size: 3584\nsliding_window: 131072\n"
+                              "use_sliding_window: false\nmax_window_layers: 28\n");
+  CHECK_FALSE(shape.sliding_window.has_value());
+  CHECK(shape.sliding_layer_count() == 0);
+}
+
+TEST_CASE("sliding windows: Qwen2 with use_sliding_window slides from max_window_layers on") {
+  ModelShape shape = shape_of("model_type: qwen2\nnum_hidden_layers: 28\nnum_attention_heads: 28\n"
+                              "num_key_value_heads: 4\nhidden_size: 3584\nsliding_window: 4096\n"
+                              "use_sliding_window: true\nmax_window_layers: 21\n");
+  CHECK(shape.sliding_layer_count() == 28 - 21);
+  CHECK(shape.layer_attention[20] == LayerAttention::full);
+  CHECK(shape.layer_attention[21] == LayerAttention::sliding);
+}
+
+TEST_CASE("sliding windows: Gemma-2 alternates, starting with layer 0") {
+  ModelShape shape = shape_of("model_type: gemma2\nnum_hidden_layers: 42\nnum_attention_heads: 16\n"
+                              "num_key_value_heads: 8\nhidden_size: 3584\nhead_dim: 256\nsliding_window: 4096\n");
+  CHECK(shape.sliding_layer_count() == 21);
+  CHECK(shape.layer_attention[0] == LayerAttention::sliding);
+  CHECK(shape.layer_attention[1] == LayerAttention::full);
+  CHECK(shape.layer_attention[41] == LayerAttention::full);
+}
+
+TEST_CASE("sliding windows: layer_types lists each layer when present") {
+  ModelShape shape = shape_of("model_type: llama\nnum_hidden_layers: 3\nnum_attention_heads: 32\nnum_key_value_heads: 8\n"
+                              "hidden_size: 4096\nsliding_window: 512\n"
+                              "layer_types: [sliding_attention, full_attention, sliding_attention]\n");
+  CHECK(shape.sliding_layer_count() == 2);
+  CHECK(error_of("model_type: llama\nnum_hidden_layers: 3\nnum_attention_heads: 4\nhidden_size: 64\n"
+                 "sliding_window: 512\nlayer_types: [sliding_attention]\n")
+            .find("one entry per layer") != std::string::npos);
+}
+
+TEST_CASE("MTP layers and MoE fields are read") {
+  ModelShape shape = shape_of(kLlama + "num_nextn_predict_layers: 1\nn_routed_experts: 256\nnum_experts_per_tok: 8\n"
+                                       "n_shared_experts: 1\n");
+  CHECK(shape.num_nextn_predict_layers == 1);
+  REQUIRE(shape.moe.has_value());
+  CHECK(shape.moe->num_experts == 256);
+  CHECK(shape.moe->num_experts_per_tok == 8);
+}
+
+TEST_CASE("inconsistent or malformed configs name the file, line and field") {
+  // The example in STYLE.md: heads not divisible by KV heads.
+  std::string bad_groups = error_of(
+      "model_type: llama\nnum_hidden_layers: 2\nnum_attention_heads: 64\nnum_key_value_heads: 7\nhidden_size: 8192\n");
+  CHECK(bad_groups == "test.yaml:4: num_key_value_heads must divide num_attention_heads (64); got 7");
+  CHECK(error_of("model_type: llama\nnum_attention_heads: 64\nhidden_size: 8192\n").find("num_hidden_layers") !=
+        std::string::npos);
+  CHECK(error_of("model_type: llama\nnum_hidden_layers: abc\nnum_attention_heads: 64\n") ==
+        "test.yaml:2: num_hidden_layers must be a whole number >= 0; got 'abc'");
+  CHECK(error_of("model_type: llama\nnum_hidden_layers: -3\nnum_attention_heads: 64\n").find("test.yaml:2") == 0);
+  CHECK(error_of("model_type: llama\nnum_hidden_layers: 0\nnum_attention_heads: 64\n").find("at least 1") !=
+        std::string::npos);
+  CHECK(error_of("model_type: llama\nnum_hidden_layers: 2\nnum_attention_heads: 48\nhidden_size: 4000\n")
+            .find("add an explicit head_dim") != std::string::npos);
+  CHECK(error_of("model_type: llama\nnum_hidden_layers: 2\nnum_attention_heads: 4\nhidden_size: 64\n"
+                 "kv_lora_rank: 512\n")
+            .find("qk_rope_head_dim") != std::string::npos);
+  CHECK(error_of("model_type: mamba\nnum_hidden_layers: 2\n").find("model_type 'mamba'") != std::string::npos);
+  CHECK(error_of("num_hidden_layers: 2\n").find("model_type") != std::string::npos);
+  CHECK(error_of("- just\n- a list\n").find("must be a map") != std::string::npos);
+}

@@ -1,0 +1,12 @@
+# Fails unless the test command in README.md is the one .ci/run runs.
+file(READ ${ROOT}/.ci/run ci)
+file(READ ${ROOT}/README.md readme)
+string(REGEX MATCH "ctest [^\n]*" ci_command "${ci}")
+if(NOT ci_command)
+  message(FATAL_ERROR ".ci/run runs no ctest command")
+endif()
+string(FIND "${readme}" "${ci_command}" at)
+if(at EQUAL -1)
+  message(FATAL_ERROR "README.md does not give the test command .ci/run runs: ${ci_command}")
+endif()
+message(STATUS "README and .ci/run share: ${ci_command}")
