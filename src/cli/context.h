@@ -49,9 +49,10 @@ struct OutputOptions {
 };
 void add_output_options(CLI::App& command, OutputOptions& options);
 
-// --model NAME (a preset name or Hugging Face id).
+// --model NAME (a preset name or Hugging Face id), or --config path/to/config.json.
 struct ModelOption {
   std::string name;
+  std::string config;
 };
 void add_model_option(CLI::App& command, ModelOption& option);
 
