@@ -255,8 +255,8 @@ ConfigNode with_class_defaults(const ConfigNode& nested, std::vector<std::string
   auto& map = std::get<ConfigNode::Map>(filled.value);
   for (const ClassDefault& entry : kClassDefaults) {
     if (entry.model_type != *type->as_string() || nested.find(entry.field) != nullptr) continue;
-    map.emplace_back(std::string(entry.field),
-                     ConfigNode{entry.value, nested.where + " (" + std::string(entry.field) + ": transformers default)"});
+    map.push_back(ConfigEntry{std::string(entry.field),
+                              ConfigNode{entry.value, nested.where + " (" + std::string(entry.field) + ": transformers default)"}});
     assumptions.push_back("text_config omits " + std::string(entry.field) + ": transformers' " +
                           std::string(entry.model_type) + " default " + std::to_string(entry.value));
   }

@@ -78,7 +78,7 @@ class TreeBuilder : public nlohmann::json_sax<nlohmann::json> {
     if (const auto* list = parent.as_list()) {
       path_.push_back("[" + std::to_string(list->size() - 1) + "]");
     } else {
-      path_.push_back(std::get<ConfigNode::Map>(parent.value).back().first);
+      path_.push_back(std::get<ConfigNode::Map>(parent.value).back().key);
     }
   }
   ConfigNode* attach(ConfigNode node) {
@@ -92,8 +92,8 @@ class TreeBuilder : public nlohmann::json_sax<nlohmann::json> {
       return &list->back();
     }
     auto& map = std::get<ConfigNode::Map>(parent.value);
-    map.emplace_back(pending_key_, std::move(node));
-    return &map.back().second;
+    map.push_back(ConfigEntry{pending_key_, std::move(node)});
+    return &map.back().node;
   }
   // A node's `where` names the map or list holding it: messages name the field itself.
   template <typename Value>
@@ -102,6 +102,10 @@ class TreeBuilder : public nlohmann::json_sax<nlohmann::json> {
     return true;
   }
   void open(ConfigNode node) {
+    if (stack_.size() >= kMaxConfigDepth) {
+      throw Error(file_ + ": nested more than " + std::to_string(kMaxConfigDepth) + " levels deep at " + dotted() +
+                  "; a config.json is a few levels deep");
+    }
     node.where = where();
     stack_.push_back(attach(std::move(node)));
     push_name();
