@@ -63,7 +63,7 @@ FitResult fit_sglang(const ModelShape& shape, const GpuSpec& gpu, const FitReque
                            ' '});
   if (options.kv_cache_memory) {
     result.kv_budget = *options.kv_cache_memory;
-    result.budget.push_back({"KV cache memory", result.kv_budget, "--kv-cache-memory", '='});
+    result.budget.push_back({"KV cache memory", result.kv_budget, "--kv-cache-memory", ' '});
   } else {
     const Bytes pool{static_cast<std::uint64_t>(static_cast<double>(total.value) * result.mem_util)};
     result.budget.push_back({"x mem_fraction_static " + fmt_double(result.mem_util, 3), pool, fraction_rule, '='});

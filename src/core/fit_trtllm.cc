@@ -24,7 +24,7 @@ FitResult fit_trtllm(const ModelShape& shape, const GpuSpec& gpu, const FitReque
   result.budget.push_back({"total memory (CUDA)", total, gpu.device_name, ' '});
   if (options.kv_cache_memory) {
     result.kv_budget = *options.kv_cache_memory;
-    result.budget.push_back({"KV cache memory", result.kv_budget, "--kv-cache-memory", '='});
+    result.budget.push_back({"KV cache memory", result.kv_budget, "--kv-cache-memory", ' '});
   } else {
     check_weights_fit(total, weights, "of GPU memory");
     result.budget.push_back({"weights", weights, weights_rule(shape, request), '-'});

@@ -72,9 +72,10 @@ FitResult fit_vllm(const ModelShape& shape, const GpuSpec& gpu, const FitRequest
   result.budget.push_back({"total memory (CUDA)", total, gpu.device_name + ", as torch.cuda.mem_get_info reports it", ' '});
   if (options.kv_cache_memory) {
     result.kv_budget = *options.kv_cache_memory;
-    result.budget.push_back({"weights", weights, weights_line, '-'});
+    // Not a subtraction: the KV memory is given, the weights are listed to check they fit beside it.
+    result.budget.push_back({"weights", weights, weights_line, ' '});
     result.budget.push_back({"KV cache memory", result.kv_budget,
-                             "--kv-cache-memory (vLLM's kv_cache_memory_bytes): gpu_memory_utilization is ignored", '='});
+                             "--kv-cache-memory (vLLM's kv_cache_memory_bytes): gpu_memory_utilization is ignored", ' '});
     if (weights.value + result.kv_budget.value > total.value) {
       throw Error("--kv-cache-memory " + gib_text(result.kv_budget) + " plus " + gib_text(weights) +
                   " of weights exceed the GPU's " + gib_text(total));
