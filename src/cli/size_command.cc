@@ -44,8 +44,10 @@ void run_size(Context& context, const SizeOptions& options) {
   if (options.mtp && model.shape.num_nextn_predict_layers == 0) {
     throw Error("--mtp: " + model.label.name + " has no MTP layers (num_nextn_predict_layers is 0 or absent)");
   }
-  std::vector<ResolvedVariant> variants = resolve_variants(variant_requests, model.shape);
+  std::vector<std::string> skipped;
+  std::vector<ResolvedVariant> variants = resolve_variants(variant_requests, model.shape, &skipped);
   SizeReport size = compute_kv_size(model.shape, variants, request);
+  size.notes.insert(size.notes.end(), skipped.begin(), skipped.end());
 
   report::Document document = report::size_document(model.label, model.shape, size, units);
   if (options.ctx.empty()) {

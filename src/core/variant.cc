@@ -46,7 +46,9 @@ std::vector<VariantRequest> parse_one(std::string_view item) {
   };
   if (head == "all") {
     no_args(Kind::mha);
-    return {{Kind::mha}, {Kind::gqa}, {Kind::mqa}, {Kind::mla}};
+    std::vector<VariantRequest> all = {{Kind::mha}, {Kind::gqa}, {Kind::mqa}, {Kind::mla}};
+    for (VariantRequest& request : all) request.from_all = true;
+    return all;
   }
   if (head == "native") return no_args(Kind::native);
   if (head == "mha") return no_args(Kind::mha);
@@ -74,6 +76,15 @@ std::string divisors_of(std::uint32_t n) {
     if (n % d == 0) list += (list.empty() ? "" : ", ") + std::to_string(d);
   }
   return list;
+}
+
+// GQA's group count when none is asked for: 8 (Llama-3's), else the largest divisor of the heads
+// up to 8 that is a real grouping (1 < G < n_h); 0 when there is none (n_h prime or <= 2).
+std::uint32_t default_groups(std::uint32_t n_h) {
+  for (std::uint32_t g = kDefaultGqaGroups; g > 1; --g) {
+    if (n_h % g == 0 && g < n_h) return g;
+  }
+  return 0;
 }
 
 Variant gqa(std::uint32_t groups, std::uint32_t head_dim) {
@@ -107,9 +118,12 @@ ResolvedVariant resolve_one(const VariantRequest& request, const ModelShape& sha
         if (model_is_gqa) {
           groups = shape.num_key_value_heads;
           why = "G = num_key_value_heads = " + std::to_string(groups) + " (the model's own)";
-        } else if (n_h % kDefaultGqaGroups == 0 && n_h > kDefaultGqaGroups) {
-          groups = kDefaultGqaGroups;
-          why = "G = 8, the common choice (Llama-3, Qwen2.5-72B); pick another with gqa:G";
+        } else if (std::uint32_t g = default_groups(n_h)) {
+          groups = g;
+          why = "G = " + std::to_string(g) +
+                (g == kDefaultGqaGroups ? ", the common choice (Llama-3, Qwen2.5-72B)"
+                                        : ", the largest divisor of n_h = " + std::to_string(n_h) + " up to 8") +
+                "; pick another with gqa:G";
         } else {
           throw Error("--variant gqa: choose the number of K/V groups with gqa:G; G must divide "
                       "num_attention_heads (" + std::to_string(n_h) + "): " + divisors_of(n_h));
@@ -195,11 +209,18 @@ Variant native_variant(const ModelShape& shape) {
 }
 
 std::vector<ResolvedVariant> resolve_variants(const std::vector<VariantRequest>& requests,
-                                              const ModelShape& shape) {
+                                              const ModelShape& shape, std::vector<std::string>* skipped) {
   const Variant native = native_variant(shape);
   std::vector<ResolvedVariant> resolved;
   for (const VariantRequest& request : requests) {
-    ResolvedVariant one = resolve_one(request, shape);
+    ResolvedVariant one;
+    try {
+      one = resolve_one(request, shape);
+    } catch (const Error& e) {
+      if (!request.from_all) throw;
+      if (skipped != nullptr) skipped->push_back(std::string("skipped from --variant all: ") + e.what());
+      continue;
+    }
     one.native = one.native || (one.variant.name() == native.name());
     bool seen = false;
     for (const ResolvedVariant& earlier : resolved) seen |= earlier.variant.name() == one.variant.name();

@@ -30,6 +30,7 @@ struct VariantRequest {
   std::uint32_t groups = 0;            // gqa:G; 0 = choose
   std::uint32_t kv_lora_rank = 0;      // mla:d_c; 0 = model's or 512
   std::uint32_t qk_rope_head_dim = 0;  // mla:d_c:d_R; 0 = model's or 64
+  bool from_all = false;               // part of `all`: skipped, not an error, when it cannot apply
 };
 
 // "native", "mha", "mqa", "gqa", "gqa:8", "mla", "mla:512", "mla:512:64", "all", or a
@@ -47,8 +48,9 @@ struct ResolvedVariant {
 Variant native_variant(const ModelShape& shape);
 
 // Applies each request to the model. Errors (exit 2) for G that does not divide n_h, MLA dims
-// that cache more than MHA, and similar shapes that make no sense. Duplicates are dropped.
+// that cache more than MHA, and similar shapes that make no sense; members of `all` that cannot
+// apply are skipped instead, with the reason added to `skipped`. Duplicates are dropped.
 std::vector<ResolvedVariant> resolve_variants(const std::vector<VariantRequest>& requests,
-                                              const ModelShape& shape);
+                                              const ModelShape& shape, std::vector<std::string>* skipped = nullptr);
 
 }  // namespace kvplan

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -103,9 +104,30 @@ ConfigNode convert(const YAML::Node& node, const std::string& file, std::size_t 
   return ConfigNode{kNull, where};
 }
 
+// The byte offset of the first byte that is not valid UTF-8, or npos. Presets are text; a stray
+// Latin-1 byte would otherwise reach the terminal and the JSON output.
+std::size_t invalid_utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    auto byte = static_cast<unsigned char>(text[i]);
+    std::size_t length = byte < 0x80 ? 1 : (byte >> 5) == 0x6 ? 2 : (byte >> 4) == 0xE ? 3 : (byte >> 3) == 0x1E ? 4 : 0;
+    if (length == 0 || i + length > text.size()) return i;
+    for (std::size_t k = 1; k < length; ++k) {
+      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return i;
+    }
+    i += length;
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace
 
 ConfigNode read_yaml(std::string_view text, const std::string& file) {
+  if (std::size_t bad = invalid_utf8(text); bad != std::string_view::npos) {
+    std::size_t line = 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<long>(bad), '\n'));
+    throw Error(file + ":" + std::to_string(line) + ": not valid UTF-8 (byte " + std::to_string(bad) +
+                "); save the file as UTF-8");
+  }
   YAML::Node root;
   try {
     root = YAML::Load(std::string(text));

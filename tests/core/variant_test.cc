@@ -58,14 +58,26 @@ TEST_CASE("GQA groups must divide the query heads; the error lists the valid one
   CHECK_THROWS_WITH_AS(resolve("gqa:7", dense_shape(80, 64, 8, 128)),
                        doctest::Contains("valid G: 1, 2, 4, 8, 16, 32, 64"), Error);
   CHECK_THROWS_AS(resolve("gqa:128", dense_shape(80, 64, 8, 128)), Error);
-  // Qwen2.5-7B has 28 heads: 8 does not divide, so plain `gqa` on an MHA-native 28-head model
-  // needs an explicit G.
-  CHECK_THROWS_WITH_AS(resolve("gqa", dense_shape(28, 28, 28, 128)), doctest::Contains("1, 2, 4, 7, 14, 28"), Error);
+}
+
+TEST_CASE("plain gqa picks 8 groups, else the largest divisor of the heads up to 8") {
+  CHECK(resolve("gqa", dense_shape(32, 32, 32, 128)) == std::vector<std::string>{"gqa:8"});
+  // 28 heads (Qwen2.5-7B's): 8 does not divide, 7 does.
+  CHECK(resolve("gqa", dense_shape(28, 28, 28, 128)) == std::vector<std::string>{"gqa:7"});
+  CHECK(resolve("gqa", dense_shape(2, 4, 4, 64)) == std::vector<std::string>{"gqa:2"});
+  // 13 heads have no grouping between MQA and MHA.
+  CHECK_THROWS_WITH_AS(resolve("gqa", dense_shape(2, 13, 13, 64)), doctest::Contains("1, 13"), Error);
 }
 
 TEST_CASE("variants that make no sense for the shape are refused") {
   // A latent at least as large as the full K/V of MHA: 2 * 8 * 64 = 1024 scalars.
   CHECK_THROWS_WITH_AS(resolve("mla:1024", dense_shape(4, 8, 8, 64)), doctest::Contains("not smaller"), Error);
+  // Asked for by `all`, the same variant is skipped with the reason instead.
+  std::vector<std::string> skipped;
+  auto variants = resolve_variants(parse_variants("all"), dense_shape(2, 4, 4, 64), &skipped);
+  CHECK(names(variants) == std::vector<std::string>{"mha*", "gqa:2", "mqa"});
+  REQUIRE(skipped.size() == 1);
+  CHECK(skipped[0].find("not smaller") != std::string::npos);
 }
 
 TEST_CASE("malformed --variant text") {
