@@ -63,5 +63,6 @@ SelectedModel select_model(Context& context, const ModelOption& option);
 
 void add_size_command(CLI::App& app, Context& context, std::vector<Command>& commands);
 void add_preset_commands(CLI::App& app, Context& context, std::vector<Command>& commands);
+void add_bench_command(CLI::App& app, Context& context, std::vector<Command>& commands);
 
 }  // namespace kvplan::cli
