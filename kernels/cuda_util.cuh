@@ -36,29 +36,47 @@ class DeviceBuffer {
   std::size_t bytes_ = 0;
 };
 
-// Times `run` `iters` times with CUDA events around it alone. Before each run a memset over twice
+// Times one run at a time with CUDA events around it alone. Before each run a memset over twice
 // the L2 evicts what the previous run left there, so every run reads from device memory.
+class EventTimer {
+ public:
+  explicit EventTimer(std::size_t l2_bytes) : flush_(2 * l2_bytes) {
+    cuda_check(cudaEventCreate(&start_), "cudaEventCreate");
+    cuda_check(cudaEventCreate(&stop_), "cudaEventCreate");
+  }
+  ~EventTimer() {
+    cudaEventDestroy(start_);
+    cudaEventDestroy(stop_);
+  }
+  EventTimer(const EventTimer&) = delete;
+  EventTimer& operator=(const EventTimer&) = delete;
+
+  template <typename Run>
+  double seconds(Run&& run) {
+    cuda_check(cudaMemsetAsync(flush_.get(), ++flushes_ & 0xff, flush_.bytes()), "L2 flush");
+    cuda_check(cudaEventRecord(start_), "cudaEventRecord");
+    run();
+    cuda_check(cudaEventRecord(stop_), "cudaEventRecord");
+    cuda_check(cudaEventSynchronize(stop_), "cudaEventSynchronize");
+    cuda_check(cudaGetLastError(), "timed run");
+    float ms = 0;
+    cuda_check(cudaEventElapsedTime(&ms, start_, stop_), "cudaEventElapsedTime");
+    return ms * 1e-3;
+  }
+
+ private:
+  DeviceBuffer flush_;
+  cudaEvent_t start_ = nullptr, stop_ = nullptr;
+  int flushes_ = 0;
+};
+
+// `warmup` untimed runs (module load, first-touch), then `iters` timed ones.
 template <typename Run>
 std::vector<double> time_runs(Run&& run, int iters, std::size_t l2_bytes, int warmup = 3) {
-  DeviceBuffer flush(2 * l2_bytes);
-  cudaEvent_t start, stop;
-  cuda_check(cudaEventCreate(&start), "cudaEventCreate");
-  cuda_check(cudaEventCreate(&stop), "cudaEventCreate");
+  EventTimer timer(l2_bytes);
   for (int i = 0; i < warmup; ++i) run();
   std::vector<double> times;
-  for (int i = 0; i < iters; ++i) {
-    cuda_check(cudaMemsetAsync(flush.get(), i & 0xff, flush.bytes()), "L2 flush");
-    cuda_check(cudaEventRecord(start), "cudaEventRecord");
-    run();
-    cuda_check(cudaEventRecord(stop), "cudaEventRecord");
-    cuda_check(cudaEventSynchronize(stop), "cudaEventSynchronize");
-    float ms = 0;
-    cuda_check(cudaEventElapsedTime(&ms, start, stop), "cudaEventElapsedTime");
-    times.push_back(ms * 1e-3);
-  }
-  cudaEventDestroy(start);
-  cudaEventDestroy(stop);
-  cuda_check(cudaGetLastError(), "timed runs");
+  for (int i = 0; i < iters; ++i) times.push_back(timer.seconds(run));
   return times;
 }
 

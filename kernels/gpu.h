@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,35 @@ struct DecodeBenchResult {
   bool correct = false;          // rel_l2_error < threshold; only then is the kernel timed
   std::vector<double> times_s;   // one per timed run, L2 flushed before each
   double median_s = 0;
+};
+
+// A decode problem on the device: a cache of `shape` filled in place with the values of
+// kernels/random_values.h (so the host can rebuild any slice of it), a shuffled block table, and
+// the workspace the launcher needs. Throws kvplan::Error (cannot_run) when it does not fit.
+class DeviceDecodeProblem {
+ public:
+  DeviceDecodeProblem(const GpuInfo& gpu, const DecodeShape& shape, std::uint64_t seed);
+  ~DeviceDecodeProblem();
+  DeviceDecodeProblem(const DeviceDecodeProblem&) = delete;
+  DeviceDecodeProblem& operator=(const DeviceDecodeProblem&) = delete;
+
+  const DecodePlan& plan() const;
+  std::uint64_t cache_bytes() const;  // K or V
+
+  struct Check {
+    int rows = 0;               // (sequence, query head) rows compared
+    double rel_l2_error = 0;    // NaN if any checked output is NaN
+  };
+  // Runs the kernel once with the output poisoned (NaN) and compares it with the CPU reference:
+  // every row for small problems; the first and last sequence x first and last KV head otherwise.
+  Check check();
+
+  // One launch, timed by CUDA events, with L2 flushed before it.
+  double time_once();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 // Fills a cache of `shape` on the device (values from kernels/random_values.h), runs the kernel
