@@ -30,7 +30,9 @@ inline constexpr int kTokensPerStep = 2;       // tokens a group loads before it
 inline constexpr int kAccumulatorsPerLane = 64;
 inline constexpr int kMinTokensPerSplit = 256;  // a split shorter than this costs more to combine
 inline constexpr int kMaxSplits = 128;
-inline constexpr int kCtasPerSm = 4;            // aim for this many CTAs per SM before splitting less
+// About 210 registers x 128 threads let 2 CTAs share an SM; asking for 8 per SM (4 waves) keeps
+// the idle tail of the last wave near 1/8 of the run.
+inline constexpr int kCtasPerSm = 8;
 
 struct Tiling {
   int elems_per_lane;   // K/V elements in one 16-byte vector: 8 (bf16, fp16), 16 (fp8)

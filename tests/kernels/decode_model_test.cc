@@ -94,7 +94,7 @@ TEST_CASE("host model matches the reference on random shapes") {
 TEST_CASE("a long single sequence splits across the context and still matches") {
   DecodeShape shape{1, 4, 1, 128, KvType::bf16, 16, {4099}};
   Outcome outcome = model_vs_reference(shape, 11, 132);
-  CHECK(outcome.plan.splits == 16);  // 4099 / 256 = 16 splits at most; 132 * 4 CTAs wanted
+  CHECK(outcome.plan.splits == 16);  // 4099 / 256 = 16 splits at most; 132 * 8 CTAs wanted
   CHECK(outcome.error < 1e-2);
 }
 
@@ -126,9 +126,9 @@ TEST_CASE("split plan: batch 1 at 128k fills all SMs; big batches need no split"
   CHECK(s.tokens_per_split % 16 == 0);
   CHECK(static_cast<long long>(s.splits) * s.tokens_per_split >= 131072);
   CHECK(static_cast<long long>(s.splits - 1) * s.tokens_per_split < 131072);
-  // 64 sequences x 8 KV heads = 512 CTAs: about 4 per SM already, so no split.
-  CHECK(split_for(64, 8, 4, 4096, bf16_128, 132).splits == 2);  // 528 wanted / 512 rounds up to 2
-  CHECK(split_for(128, 8, 4, 4096, bf16_128, 132).splits == 1);
+  // 132 SMs x 8 = 1056 CTAs wanted. 64 sequences x 8 KV heads = 512 CTAs: 3 splits; 256 x 8 = 2048: none.
+  CHECK(split_for(64, 8, 4, 4096, bf16_128, 132).splits == 3);
+  CHECK(split_for(256, 8, 4, 4096, bf16_128, 132).splits == 1);
   // MQA with 32 query heads in bf16: 4 chunks of 8 heads share the KV head.
   CHECK(split_for(1, 1, 32, 8192, bf16_128, 132).head_chunks == 4);
 }
