@@ -79,8 +79,8 @@ if [ -n "$report" ]; then
     echo
     echo "- date: $(date -u +%Y-%m-%d)"
     echo "- commit: $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet -- kernels || echo ' (kernels/ modified)')"
-    echo "- nvcc: $("$nvcc" --version | tail -1)"
-    echo "- cuobjdump: $("$cuobjdump" --version | tail -1)"
+    echo "- nvcc: $("$nvcc" --version | grep release)"
+    echo "- cuobjdump: $("$cuobjdump" --version | grep release) ($cuobjdump)"
     echo "- host: $(nproc) cores; compiling kernels/decode_attention.cu took ${seconds} s"
     echo "- command: \`nvcc -std=c++17 -O3 -gencode=arch=compute_90a,code=sm_90a -Xptxas -v -I. -Isrc -c kernels/decode_attention.cu\`, then \`cuobjdump -sass\`"
     echo
