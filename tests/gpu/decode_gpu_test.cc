@@ -12,6 +12,7 @@
 #include "kernels/decode_problem.h"
 #include "kernels/gpu.h"
 #include "kernels/kernels.h"
+#include "kernels/random_shapes.h"
 
 using namespace kvplan::kernels;
 
@@ -61,17 +62,8 @@ std::vector<double> run_on_gpu(HostDecodeProblem& problem, int num_sms) {
 TEST_CASE("GPU decode kernel matches the reference and the host model on random shapes") {
   std::mt19937 rng(424242);
   const KvType types[] = {KvType::bf16, KvType::fp16, KvType::fp8_e4m3};
-  const int group_sizes[] = {1, 3, 4, 8, 12, 32};
-  const int page_sizes[] = {0, 1, 16, 13};
   for (int round = 0; round < 30; ++round) {
-    DecodeShape shape;
-    shape.batch = 1 + static_cast<int>(rng() % 4);
-    shape.n_kv_heads = 1 + static_cast<int>(rng() % 3);
-    shape.n_q_heads = shape.n_kv_heads * group_sizes[rng() % 6];
-    shape.head_dim = kDecodeHeadDims[rng() % 3];
-    shape.kv_type = types[round % 3];
-    shape.page_size = page_sizes[rng() % 4];
-    for (int b = 0; b < shape.batch; ++b) shape.seq_lens.push_back(1 + static_cast<int>(rng() % 3000));
+    DecodeShape shape = kvplan::testing::random_decode_shape(rng, types[round % 3], 3000);
     const int num_sms = round % 2 ? 132 : 8;
     CAPTURE(round);
     CAPTURE(to_string(shape.kv_type));

@@ -11,6 +11,7 @@
 #include "kernels/decode_tiling.h"
 #include "kernels/kernels.h"
 #include "kernels/numeric.h"
+#include "kernels/random_shapes.h"
 
 using namespace kvplan::kernels;
 
@@ -58,20 +59,11 @@ TEST_CASE("reference: one token returns its V; two tokens weigh V by softmax") {
 
 TEST_CASE("host model matches the reference on random shapes") {
   std::mt19937 rng(20261124);
-  const int group_sizes[] = {1, 2, 3, 4, 5, 8, 12, 16};
-  const int page_sizes[] = {0, 1, 7, 16};
   const KvType types[] = {KvType::bf16, KvType::fp16, KvType::fp8_e4m3};
   const int sms[] = {1, 16, 132};
   int multi_split = 0, multi_chunk = 0;
   for (int round = 0; round < 36; ++round) {
-    DecodeShape shape;
-    shape.batch = 1 + static_cast<int>(rng() % 3);
-    shape.n_kv_heads = 1 + static_cast<int>(rng() % 2);
-    shape.n_q_heads = shape.n_kv_heads * group_sizes[rng() % 8];
-    shape.head_dim = kDecodeHeadDims[rng() % 3];
-    shape.kv_type = types[round % 3];
-    shape.page_size = page_sizes[rng() % 4];
-    for (int b = 0; b < shape.batch; ++b) shape.seq_lens.push_back(1 + static_cast<int>(rng() % 1300));
+    DecodeShape shape = kvplan::testing::random_decode_shape(rng, types[round % 3], 1300);
     const int num_sms = sms[rng() % 3];
     CAPTURE(round);
     CAPTURE(shape.batch);
