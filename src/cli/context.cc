@@ -1,8 +1,12 @@
 #include "cli/context.h"
 
+#include <filesystem>
 #include <ostream>
 
 #include "core/error.h"
+#include "core/hf_config.h"
+#include "core/params.h"
+#include "io/json_reader.h"
 
 namespace kvplan::cli {
 
@@ -26,11 +30,37 @@ void add_output_options(CLI::App& command, OutputOptions& options) {
 void add_model_option(CLI::App& command, ModelOption& option) {
   command.add_option("-m,--model", option.name,
                      "Model preset ('kvplan models' lists them) or its Hugging Face id");
+  command.add_option("--config", option.config,
+                     "A Hugging Face config.json to use instead of a preset (parameter count estimated "
+                     "from its shapes)");
 }
 
+namespace {
+
+SelectedModel import_config(const std::string& path) {
+  ModelShape shape = shape_from_hf_config(io::read_json(io::read_text_file(path, "--config"), path));
+  ParamEstimate params = estimate_params(shape, shape.tie_word_embeddings);
+  shape.params_total = params.total;
+  shape.params_active = params.active;
+  shape.assumptions.push_back("parameter count estimated from config.json shapes: " + std::to_string(params.total) +
+                              " total, " + std::to_string(params.active) + " active per token");
+  // Name the model after its folder, as Hugging Face checkouts are laid out (org/model/config.json).
+  std::filesystem::path file(path);
+  std::string name = file.parent_path().filename().string();
+  if (name.empty() || name == ".") name = file.stem().string();
+  return {{name, "", path}, std::move(shape)};
+}
+
+}  // namespace
+
 SelectedModel select_model(Context& context, const ModelOption& option) {
+  if (!option.name.empty() && !option.config.empty()) {
+    throw Error("give either --model NAME or --config path/to/config.json, not both");
+  }
+  if (!option.config.empty()) return import_config(option.config);
   if (option.name.empty()) {
-    throw Error("--model is required: name a preset such as llama-3-8b ('kvplan models' lists them)");
+    throw Error("--model is required: name a preset such as llama-3-8b ('kvplan models' lists them), or "
+                "give --config path/to/config.json");
   }
   const io::ModelPreset& preset = context.registry().model(option.name);
   for (const std::string& warning : preset.info.warnings) context.err << "kvplan: warning: " << warning << '\n';

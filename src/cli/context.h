@@ -49,9 +49,10 @@ struct OutputOptions {
 };
 void add_output_options(CLI::App& command, OutputOptions& options);
 
-// --model NAME (a preset name or Hugging Face id).
+// --model NAME (a preset name or Hugging Face id), or --config path/to/config.json.
 struct ModelOption {
   std::string name;
+  std::string config;
 };
 void add_model_option(CLI::App& command, ModelOption& option);
 
@@ -62,6 +63,8 @@ struct SelectedModel {
 SelectedModel select_model(Context& context, const ModelOption& option);
 
 void add_size_command(CLI::App& app, Context& context, std::vector<Command>& commands);
+void add_fit_command(CLI::App& app, Context& context, std::vector<Command>& commands);
+void add_sweep_command(CLI::App& app, Context& context, std::vector<Command>& commands);
 void add_preset_commands(CLI::App& app, Context& context, std::vector<Command>& commands);
 void add_bench_command(CLI::App& app, Context& context, std::vector<Command>& commands);
 

@@ -49,6 +49,8 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
                  "Directory of your own YAML presets (models and GPUs); they override embedded ones");
   std::vector<Command> commands;
   add_size_command(app, context, commands);
+  add_fit_command(app, context, commands);
+  add_sweep_command(app, context, commands);
   add_preset_commands(app, context, commands);
   add_bench_command(app, context, commands);
 

@@ -2,12 +2,17 @@
 #pragma once
 
 #include <optional>
+#include <string>
 
 #include "core/units.h"
 
 namespace kvplan {
 
+enum class GpuArchitecture { ampere, ada, hopper, blackwell, cdna3, other };
+
 struct GpuSpec {
+  std::string device_name;                  // as CUDA prints it: "NVIDIA H100 80GB HBM3"
+  GpuArchitecture architecture = GpuArchitecture::other;  // decides engine defaults (MLA block size)
   Bytes memory_total;                       // total memory as CUDA reports it (cudaMemGetInfo)
   double hbm_bandwidth_bytes_per_s = 0;     // datasheet peak
   double bf16_dense_flops_per_s = 0;        // dense tensor-core peak, datasheet

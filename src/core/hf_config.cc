@@ -165,6 +165,14 @@ void resolve_moe(const ConfigFields& fields, ModelShape& shape) {
   moe.num_experts_per_tok = fields.optional_dim("num_experts_per_tok").value_or(0);
   moe.num_shared_experts =
       static_cast<std::uint32_t>(fields.optional_non_negative("n_shared_experts").value_or(0));
+  moe.moe_intermediate_size = fields.optional_positive("moe_intermediate_size").value_or(shape.intermediate_size);
+  moe.shared_expert_intermediate_size =
+      fields.optional_non_negative("shared_expert_intermediate_size").value_or(0);
+  moe.first_dense_layers =
+      static_cast<std::uint32_t>(fields.optional_non_negative("first_k_dense_replace").value_or(0));
+  if (moe.first_dense_layers > shape.num_hidden_layers) {
+    fields.fail(fields.get("first_k_dense_replace"), "first_k_dense_replace exceeds num_hidden_layers");
+  }
   shape.moe = moe;
 }
 
@@ -172,8 +180,11 @@ void resolve_moe(const ConfigFields& fields, ModelShape& shape) {
 
 std::span<const std::string_view> known_model_types() { return kKnownModelTypes; }
 
-ModelShape shape_from_hf_config(const ConfigNode& config) {
-  ConfigFields fields(config, "config");
+namespace {
+
+// `fields` is the language model's map: the config itself, or its text_config. `outer` is the
+// whole config, for fields a multimodal config keeps at the top (torch_dtype, quantization).
+ModelShape shape_from_fields(const ConfigFields& fields, const ConfigFields& outer) {
   ModelShape shape;
   shape.model_type = fields.required_string("model_type");
   if (std::find(kKnownModelTypes.begin(), kKnownModelTypes.end(), shape.model_type) ==
@@ -197,13 +208,75 @@ ModelShape shape_from_hf_config(const ConfigNode& config) {
   resolve_head_dim(fields, shape);
   resolve_sliding_window(fields, shape);
   resolve_moe(fields, shape);
+  // transformers' default is true for Gemma (shared embedding), false for the other families.
+  bool tie_default = shape.model_type.rfind("gemma", 0) == 0;
+  shape.tie_word_embeddings = fields.optional_bool("tie_word_embeddings").value_or(tie_default);
   // transformers >= 4.56 writes `dtype`; older configs write `torch_dtype`.
-  shape.torch_dtype = fields.optional_string("torch_dtype")
-                          .value_or(fields.optional_string("dtype").value_or(""));
-  if (const ConfigNode* quantization = fields.get("quantization_config")) {
-    ConfigFields quant(*quantization, "quantization_config");
-    shape.weight_quantization = quant.optional_string("quant_method").value_or("");
+  for (const ConfigFields* source : {&fields, &outer}) {
+    if (shape.torch_dtype.empty()) {
+      shape.torch_dtype = source->optional_string("torch_dtype").value_or(source->optional_string("dtype").value_or(""));
+    }
   }
+  for (const ConfigFields* source : {&fields, &outer}) {
+    if (const ConfigNode* quantization = source->get("quantization_config"); quantization && shape.weight_quantization.empty()) {
+      ConfigFields quant(*quantization, "quantization_config");
+      shape.weight_quantization = quant.optional_string("quant_method").value_or("");
+    }
+  }
+  return shape;
+}
+
+// transformers saves a nested config as its difference from the config class's defaults, so a
+// LLaVA text_config omits every field equal to LlamaConfig's. These are those defaults.
+struct ClassDefault {
+  std::string_view model_type;
+  std::string_view field;
+  std::int64_t value;
+};
+constexpr ClassDefault kClassDefaults[] = {
+    {"llama", "vocab_size", 32000},           {"llama", "hidden_size", 4096},
+    {"llama", "intermediate_size", 11008},    {"llama", "num_hidden_layers", 32},
+    {"llama", "num_attention_heads", 32},     {"llama", "max_position_embeddings", 2048},
+    {"mistral", "vocab_size", 32000},         {"mistral", "hidden_size", 4096},
+    {"mistral", "intermediate_size", 14336},  {"mistral", "num_hidden_layers", 32},
+    {"mistral", "num_attention_heads", 32},   {"mistral", "num_key_value_heads", 8},
+    {"mistral", "max_position_embeddings", 131072}, {"mistral", "sliding_window", 4096},
+    {"qwen2", "vocab_size", 151936},          {"qwen2", "hidden_size", 4096},
+    {"qwen2", "intermediate_size", 22016},    {"qwen2", "num_hidden_layers", 32},
+    {"qwen2", "num_attention_heads", 32},     {"qwen2", "num_key_value_heads", 32},
+    {"qwen2", "max_position_embeddings", 32768},
+};
+
+// A copy of a nested config with the class defaults it omits filled in, each one stated.
+ConfigNode with_class_defaults(const ConfigNode& nested, std::vector<std::string>& assumptions) {
+  ConfigNode filled = nested;
+  const ConfigNode* type = nested.find("model_type");
+  if (type == nullptr || type->as_string() == nullptr) return filled;
+  auto& map = std::get<ConfigNode::Map>(filled.value);
+  for (const ClassDefault& entry : kClassDefaults) {
+    if (entry.model_type != *type->as_string() || nested.find(entry.field) != nullptr) continue;
+    map.push_back(ConfigEntry{std::string(entry.field),
+                              ConfigNode{entry.value, nested.where + " (" + std::string(entry.field) + ": transformers default)"}});
+    assumptions.push_back("text_config omits " + std::string(entry.field) + ": transformers' " +
+                          std::string(entry.model_type) + " default " + std::to_string(entry.value));
+  }
+  return filled;
+}
+
+}  // namespace
+
+ModelShape shape_from_hf_config(const ConfigNode& config) {
+  ConfigFields outer(config, "config");
+  const ConfigNode* text_config = outer.get("text_config");
+  if (text_config == nullptr || outer.has("num_hidden_layers")) return shape_from_fields(outer, outer);
+  // Multimodal configs (LLaVA, Mistral-3, Gemma-3) nest the language model; only it has a KV cache.
+  std::vector<std::string> defaults_used;
+  ConfigNode filled = with_class_defaults(*text_config, defaults_used);
+  ModelShape shape = shape_from_fields(ConfigFields(filled, "text_config"), outer);
+  shape.assumptions.insert(shape.assumptions.begin(), defaults_used.begin(), defaults_used.end());
+  shape.assumptions.insert(shape.assumptions.begin(),
+                           "multimodal config (model_type " + outer.optional_string("model_type").value_or("?") +
+                               "): the KV cache is the language model's, read from text_config");
   return shape;
 }
 

@@ -26,6 +26,9 @@ struct MoeDims {
   std::uint32_t num_experts = 0;          // routed experts: num_local_experts / n_routed_experts
   std::uint32_t num_experts_per_tok = 0;  // routed experts active per token
   std::uint32_t num_shared_experts = 0;   // n_shared_experts (DeepSeek)
+  std::uint64_t moe_intermediate_size = 0;            // per expert; Mixtral uses intermediate_size
+  std::uint64_t shared_expert_intermediate_size = 0;  // Qwen-MoE's one shared expert
+  std::uint32_t first_dense_layers = 0;  // first_k_dense_replace: leading layers with a dense MLP
 };
 
 struct ModelShape {
@@ -48,6 +51,7 @@ struct ModelShape {
   std::uint64_t hidden_size = 0;
   std::uint64_t intermediate_size = 0;
   std::uint64_t vocab_size = 0;
+  bool tie_word_embeddings = false;  // output head shares the input embedding
   std::optional<MoeDims> moe;
 
   std::string torch_dtype;           // the checkpoint's dtype as config.json states it

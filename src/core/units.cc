@@ -3,6 +3,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 #include "core/checked.h"
@@ -109,6 +110,12 @@ Bytes parse_bytes(std::string_view text, std::string_view what) {
   double value = std::stod(std::string(number)) * found->multiplier;
   if (!(value < 0x1p64)) throw Error(std::string(what) + ": " + quoted(text) + " is too large");
   return Bytes{static_cast<std::uint64_t>(std::round(value))};
+}
+
+std::string gib_text(Bytes bytes) {
+  char text[48];
+  std::snprintf(text, sizeof text, "%.2f GiB", static_cast<double>(bytes.value) / static_cast<double>(kGiB));
+  return text;
 }
 
 UnitSystem parse_unit_system(std::string_view text) {

@@ -42,4 +42,7 @@ std::uint64_t parse_count(std::string_view text, std::string_view what);
 
 UnitSystem parse_unit_system(std::string_view text);
 
+// "71.27 GiB", two decimals, as vLLM logs memory; used inside explanations built by src/core.
+std::string gib_text(Bytes bytes);
+
 }  // namespace kvplan

@@ -12,9 +12,9 @@ namespace {
 
 void warn_unknown_keys(const ConfigNode& map, std::initializer_list<std::string_view> known,
                        PresetInfo& info) {
-  for (const auto& [key, child] : *map.as_map()) {
-    if (std::find(known.begin(), known.end(), key) == known.end()) {
-      info.warnings.push_back(child.where + ": unknown field '" + key + "' ignored");
+  for (const ConfigEntry& entry : *map.as_map()) {
+    if (std::find(known.begin(), known.end(), entry.key) == known.end()) {
+      info.warnings.push_back(entry.node.where + ": unknown field '" + entry.key + "' ignored");
     }
   }
 }
@@ -101,9 +101,26 @@ GpuPreset parse_gpu_preset(const ConfigNode& root, const std::string& file) {
   preset.info = read_info(fields);
   preset.info.file = file;
   preset.display = fields.optional_string("display").value_or(preset.info.name);
-  warn_unknown_keys(root, {"name", "display", "aliases", "source", "memory", "hbm_bandwidth_bytes_per_s",
-                           "bf16_dense_tflops", "fp8_dense_tflops", "notes"},
+  preset.spec.device_name = preset.display;
+  warn_unknown_keys(root, {"name", "display", "architecture", "aliases", "source", "memory",
+                           "hbm_bandwidth_bytes_per_s", "bf16_dense_tflops", "fp8_dense_tflops", "notes"},
                     preset.info);
+  std::string architecture = fields.optional_string("architecture").value_or("other");
+  static constexpr std::pair<std::string_view, GpuArchitecture> architectures[] = {
+      {"ampere", GpuArchitecture::ampere},       {"ada", GpuArchitecture::ada},
+      {"hopper", GpuArchitecture::hopper},       {"blackwell", GpuArchitecture::blackwell},
+      {"cdna3", GpuArchitecture::cdna3},         {"other", GpuArchitecture::other}};
+  bool known = false;
+  for (const auto& [name, value] : architectures) {
+    if (name == architecture) {
+      preset.spec.architecture = value;
+      known = true;
+    }
+  }
+  if (!known) {
+    fields.fail(fields.get("architecture"), "architecture '" + architecture +
+                                                "' is not one of ampere, ada, hopper, blackwell, cdna3, other");
+  }
   const ConfigNode* memory = fields.get("memory");
   if (memory == nullptr) fields.fail(nullptr, "GPU preset needs `memory:`");
   ConfigFields memory_fields(*memory, "memory");

@@ -68,15 +68,19 @@ ConfigNode typed_scalar(const YAML::Node& node, std::string where) {
   return result;
 }
 
-ConfigNode convert(const YAML::Node& node, const std::string& file) {
+ConfigNode convert(const YAML::Node& node, const std::string& file, std::size_t depth) {
   std::string where = location(file, node.Mark());
+  if (depth > kMaxConfigDepth) {
+    throw Error(where + ": nested more than " + std::to_string(kMaxConfigDepth) + " levels deep; a preset is a few "
+                "levels deep");
+  }
   switch (node.Type()) {
     case YAML::NodeType::Null:
     case YAML::NodeType::Undefined: return ConfigNode{kNull, where};
     case YAML::NodeType::Scalar: return typed_scalar(node, where);
     case YAML::NodeType::Sequence: {
       ConfigNode::List list;
-      for (const YAML::Node& item : node) list.push_back(convert(item, file));
+      for (const YAML::Node& item : node) list.push_back(convert(item, file, depth + 1));
       return ConfigNode{std::move(list), where};
     }
     case YAML::NodeType::Map: {
@@ -91,7 +95,7 @@ ConfigNode convert(const YAML::Node& node, const std::string& file) {
           throw Error(location(file, entry.first.Mark()) + ": duplicate key '" + key +
                       "'; each field may appear once");
         }
-        map.emplace_back(key, convert(entry.second, file));
+        map.push_back(ConfigEntry{key, convert(entry.second, file, depth + 1)});
       }
       return ConfigNode{std::move(map), where};
     }
@@ -110,7 +114,7 @@ ConfigNode read_yaml(std::string_view text, const std::string& file) {
                 ": YAML syntax error: " + e.msg);
   }
   if (!root.IsDefined() || root.IsNull()) throw Error(file + ": empty YAML document");
-  return convert(root, file);
+  return convert(root, file, 0);
 }
 
 }  // namespace kvplan::io

@@ -31,6 +31,15 @@ std::string format_ratio(double ratio) { return fmt::format("{:.2f}x", ratio); }
 
 std::string format_count(std::uint64_t count) { return std::to_string(count); }
 
+std::string format_thousands(std::uint64_t count) {
+  std::string digits = std::to_string(count), text;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) text += ',';
+    text += digits[i];
+  }
+  return text;
+}
+
 std::string describe_units(UnitSystem units) {
   return units == UnitSystem::iec ? "IEC: KiB = 2^10 B, MiB = 2^20 B, GiB = 2^30 B (as vLLM and SGLang log)"
                                   : "SI: kB = 10^3 B, MB = 10^6 B, GB = 10^9 B (as datasheets print)";

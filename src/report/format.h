@@ -20,6 +20,9 @@ std::string format_ratio(double ratio);
 // "131072" with no separators (users paste these into flags).
 std::string format_count(std::uint64_t count);
 
+// "1,234,567", as vLLM writes token counts in its log lines.
+std::string format_thousands(std::uint64_t count);
+
 // One line naming the unit system: "IEC: KiB = 2^10 B, MiB = 2^20 B, GiB = 2^30 B".
 std::string describe_units(UnitSystem units);
 

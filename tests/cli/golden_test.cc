@@ -32,6 +32,15 @@ const std::vector<Golden>& goldens() {
       {"size_deepseek-v3_fp8_ds_mla_mtp_explain.txt",
        {"size", "--model", "deepseek-v3", "--ctx", "128k", "--variant", "native", "--kv-dtype", "fp8_ds_mla", "--mtp",
         "--explain"}},
+      {"fit_llama-3-70b_8xh100_fp8_32k.txt",
+       {"fit", "--model", "llama-3-70b", "--gpu", "h100-sxm", "--gpus", "8", "--kv-dtype", "fp8", "--ctx", "32k",
+        "--kv-cache-memory", "50GiB", "--gpu-price", "2.5"}},
+      {"fit_deepseek-v3_8xh200_fp8_ds_mla_explain.md",
+       {"fit", "--model", "deepseek-v3", "--gpu", "h200", "--gpus", "8", "--kv-dtype", "fp8_ds_mla", "--ctx", "128k",
+        "--explain", "--format", "md"}},
+      {"sweep_small.csv",
+       {"sweep", "--models", "llama-3-70b,deepseek-v2", "--ctx", "32k,128k", "--variants", "native,mha", "--kv-dtypes",
+        "bf16,fp8", "--gpus", "h100-sxm:8,h200:8", "--format", "csv"}},
       {"size_mistral-7b-v0.1_32k_fp8_scales.md",
        {"size", "--model", "mistral-7b-v0.1", "--ctx", "32k", "--kv-dtype", "fp8", "--kv-scales", "per-token-head",
         "--format", "md"}},
@@ -123,6 +132,28 @@ TEST_CASE("golden numbers: DeepSeek-V3 fp8_ds_mla with its MTP layer") {
   CHECK(contains(text, "= 512 + 4 * 4 + 64 * 2 = 656 B"));
   CHECK(contains(text, "656 B * 62 layers"));  // 61 layers + 1 MTP layer
   CHECK(contains(text, std::to_string(656ull * 131072 * 62) + " B"));
+}
+
+TEST_CASE("golden numbers: fit of Llama-3-70B on 8 H100s with 50 GiB of fp8 KV cache per GPU") {
+  std::string text = golden_text("fit_llama-3-70b_8xh100_fp8_32k.txt");
+  // 50 x 2^30 B / (16 tokens x 256 B) / 80 layers = 163840 blocks, x 16 = 2621440 tokens.
+  CHECK(contains(text, "GPU KV cache size: 2,621,440 tokens"));
+  CHECK(contains(text, "Maximum concurrency for 32,768 tokens per request: 80.00x"));  // 163840 / 2048
+  CHECK(contains(text, "80 requests"));
+}
+
+TEST_CASE("golden numbers: DeepSeek-V3's replicated latent on 8 H200s") {
+  std::string md = golden_text("fit_deepseek-v3_8xh200_fp8_ds_mla_explain.md");
+  CHECK(contains(md, "| 656 B |"));  // fp8_ds_mla per token per layer, the same on every rank
+  CHECK(contains(md, "64 tokens x 656 B"));
+}
+
+TEST_CASE("golden numbers: the sweep") {
+  std::string csv = golden_text("sweep_small.csv");
+  // DeepSeek-V2 MHA counterfactual at 128k in bf16: 65536 B per token per layer, 480 GiB.
+  CHECK(contains(csv, "deepseek-v2,mha,false,bf16,131072,h100-sxm:8,8,1,1,65536," +
+                          std::to_string(65536ull * 60 * 131072) + ","));
+  CHECK(line_count(csv) == 1 + 2 * 2 * 2 * 2 * 2);
 }
 
 TEST_CASE("golden numbers: Mistral-7B-v0.1 fp8 with per-token-head scales") {

@@ -1,0 +1,217 @@
+// `kvplan fit`: how many requests of a given length a GPU fleet holds, by the serving engine's
+// own start-up accounting.
+#include <cmath>
+#include <ostream>
+
+#include "cli/context.h"
+#include "core/capacity.h"
+#include "core/error.h"
+#include "core/fleet.h"
+#include "core/weights.h"
+#include "report/fit_document.h"
+#include "report/launch_command.h"
+
+namespace kvplan::cli {
+namespace {
+
+struct FitOptions {
+  ModelOption model;
+  std::string gpu;
+  std::string gpus, tp, pp, dp;
+  bool dp_attention = false;
+  std::string engine = "vllm";
+  std::string variant = "native";
+  std::string weights_dtype = "auto";
+  std::string kv_dtype = "bf16";
+  std::string kv_scales = "per-tensor";
+  std::string ctx;
+  std::string mem_util;
+  std::string block_size;
+  std::string max_num_batched_tokens;
+  std::string reserve;
+  std::string kv_cache_memory;
+  std::string concurrency;
+  std::string gpu_price;
+  std::string emit;
+  bool mtp = false;
+  bool explain = false;
+  OutputOptions output;
+};
+
+double parse_positive_number(const std::string& text, std::string_view flag) {
+  std::size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || !std::isfinite(value) || value <= 0) {
+    throw Error(std::string(flag) + ": expected a positive number, got '" + text + "'");
+  }
+  return value;
+}
+
+std::uint32_t parse_small_count(const std::string& text, std::string_view flag) {
+  std::uint64_t value = parse_count(text, flag);
+  if (value > 4096) throw Error(std::string(flag) + ": " + text + " is more than kvplan plans for (4096)");
+  return static_cast<std::uint32_t>(value);
+}
+
+Parallelism resolve_parallelism(const FitOptions& options) {
+  Parallelism parallel;
+  if (!options.tp.empty()) parallel.tp = parse_small_count(options.tp, "--tp");
+  if (!options.pp.empty()) parallel.pp = parse_small_count(options.pp, "--pp");
+  if (!options.dp.empty()) parallel.dp = parse_small_count(options.dp, "--dp");
+  if (options.gpus.empty()) return parallel;
+  const std::uint32_t gpus = parse_small_count(options.gpus, "--gpus");
+  if (options.tp.empty() && options.dp.empty()) {
+    // One replica over all the GPUs, the usual single-node deployment.
+    if (gpus % parallel.pp != 0) throw Error("--gpus " + options.gpus + " is not a multiple of --pp " + options.pp);
+    parallel.tp = gpus / parallel.pp;
+    return parallel;
+  }
+  if (options.dp.empty()) {
+    if (gpus % (parallel.tp * parallel.pp) != 0) {
+      throw Error("--gpus " + options.gpus + " is not a multiple of TP " + std::to_string(parallel.tp) + " x PP " +
+                  std::to_string(parallel.pp) + "; choose --gpus = TP x PP x DP");
+    }
+    parallel.dp = gpus / (parallel.tp * parallel.pp);
+  }
+  if (parallel.gpus() != gpus) {
+    throw Error("--gpus " + options.gpus + " does not equal TP x PP x DP = " + std::to_string(parallel.gpus()));
+  }
+  return parallel;
+}
+
+void run_fit(Context& context, const FitOptions& options) {
+  report::Format format = options.output.parsed_format();
+  UnitSystem units = options.output.parsed_units();
+  if (options.gpu.empty()) throw Error("--gpu is required: name a GPU preset such as h100-sxm ('kvplan gpus' lists them)");
+  FitRequest request;
+  request.parallel = resolve_parallelism(options);
+  request.options.engine = parse_engine(options.engine);
+  request.options.dp_attention = options.dp_attention;
+  request.kv_dtype = parse_kv_dtype(options.kv_dtype);
+  request.kv_scales = parse_kv_scales(options.kv_scales);
+  request.include_mtp = options.mtp;
+  if (!options.mem_util.empty()) {
+    double util = parse_positive_number(options.mem_util, "--mem-util");
+    if (util > 1) throw Error("--mem-util: a fraction of GPU memory in (0, 1], got " + options.mem_util);
+    request.options.mem_util = util;
+  }
+  if (!options.block_size.empty()) request.options.block_size = parse_small_count(options.block_size, "--block-size");
+  if (!options.max_num_batched_tokens.empty()) {
+    request.options.max_num_batched_tokens = parse_tokens(options.max_num_batched_tokens, "--max-num-batched-tokens").value;
+  }
+  if (!options.reserve.empty()) request.options.reserve = parse_bytes(options.reserve, "--reserve");
+  if (!options.kv_cache_memory.empty()) {
+    Bytes memory = parse_bytes(options.kv_cache_memory, "--kv-cache-memory");
+    if (memory.value == 0) throw Error("--kv-cache-memory must be more than 0 bytes");
+    request.options.kv_cache_memory = memory;
+  }
+  std::optional<double> price;
+  if (!options.gpu_price.empty()) price = parse_positive_number(options.gpu_price, "--gpu-price");
+  std::uint64_t concurrency = options.concurrency.empty() ? 0 : parse_count(options.concurrency, "--concurrency");
+  if (!options.emit.empty() && options.emit != options.engine) {
+    throw Error("--emit " + options.emit + " needs --engine " + options.emit +
+                ", so that the plan follows that engine's rules (--emit takes vllm or sglang)");
+  }
+  std::vector<VariantRequest> variant_requests = parse_variants(options.variant);
+  if (variant_requests.size() != 1) {
+    throw Error("--variant: fit plans one variant; 'kvplan sweep --variants all' compares several");
+  }
+
+  SelectedModel model = select_model(context, options.model);
+  const io::GpuPreset& gpu = context.registry().gpu(options.gpu);
+  request.max_model_len = options.ctx.empty() ? Tokens{model.shape.max_position_embeddings}
+                                              : parse_tokens(options.ctx, "--ctx");
+  if (request.max_model_len.value == 0) {
+    throw Error("--ctx is required: " + model.label.name + " does not state max_position_embeddings");
+  }
+  if (options.mtp && model.shape.num_nextn_predict_layers == 0) {
+    throw Error("--mtp: " + model.label.name + " has no MTP layers (num_nextn_predict_layers is 0 or absent)");
+  }
+  ResolvedVariant variant = resolve_variants(variant_requests, model.shape).front();
+  request.variant = variant.variant;
+  WeightsDtype weights = resolve_weights_dtype(options.weights_dtype, model.shape);
+  request.weights_dtype = weights.name;
+  request.weight_bytes_per_param = weights.bytes_per_param;
+
+  FitResult result = fit(model.shape, gpu.spec, request);
+  if (!options.emit.empty()) {
+    std::string path = model.label.hf_id.empty() ? model.label.source : model.label.hf_id;
+    if (!model.label.hf_id.empty() || path.size() < 12 || path.substr(path.size() - 12) != "/config.json") {
+      context.out << report::launch_command(path, model.shape, request, result) << '\n';
+    } else {
+      context.out << report::launch_command(path.substr(0, path.size() - 12), model.shape, request, result) << '\n';
+    }
+    return;
+  }
+  DecodeBound decode = decode_bound(model.shape, gpu.spec, request, result, price);
+  FleetSearch fleet;
+  if (concurrency > 0) fleet = smallest_fleet(model.shape, gpu.spec, request, concurrency);
+  report::FitContext fit_context{model.label, gpu.info.name, variant.native, options.explain, units};
+  report::Document document = report::fit_document(fit_context, model.shape, gpu.spec, request, result, decode,
+                                                   concurrency > 0 ? &fleet : nullptr, concurrency);
+  if (options.ctx.empty()) {
+    document.notes.insert(document.notes.begin(), "--ctx not given: max_model_len = max_position_embeddings (" +
+                                                      std::to_string(request.max_model_len.value) + "), vLLM's default");
+  }
+  document.notes.push_back("weights: " + weights.name + " from " + weights.why);
+  for (const std::string& assumption : model.shape.assumptions) document.notes.push_back("assumed: " + assumption);
+  report::write_document(document, format, context.out);
+}
+
+}  // namespace
+
+void add_fit_command(CLI::App& app, Context& context, std::vector<Command>& commands) {
+  auto options = std::make_shared<FitOptions>();
+  CLI::App* command = app.add_subcommand(
+      "fit", "How many requests fit on a GPU fleet, by the serving engine's own KV-cache accounting");
+  command->footer(
+      "\nThe budget per GPU is the engine's: vLLM takes total memory x gpu_memory_utilization, less weights,\n"
+      "activation peak and non-torch memory (estimates; --reserve or --kv-cache-memory set them exactly).\n"
+      "K/V heads per rank are max(1, H_kv / TP): with fewer heads than ranks they are replicated. MLA caches\n"
+      "its latent on every TP rank. Blocks, groups and the 'Maximum concurrency' line follow vLLM's code.\n"
+      "\nExamples:\n"
+      "  kvplan fit --model llama-3-70b --gpu h100-sxm --gpus 8 --tp 8 --kv-dtype fp8 --ctx 32k\n"
+      "  kvplan fit --model deepseek-v3 --gpu h200 --gpus 8 --ctx 128k --kv-dtype fp8_ds_mla --explain\n"
+      "  kvplan fit --model qwen2.5-72b --gpu h100-sxm --tp 4 --ctx 32k --concurrency 64 --gpu-price 2.5\n"
+      "  kvplan fit --model llama-3.1-8b --gpu h100-sxm --ctx 128k --emit vllm");
+  add_model_option(*command, options->model);
+  command->add_option("--gpu", options->gpu, "GPU preset ('kvplan gpus' lists them)");
+  command->add_option("--gpus", options->gpus, "GPUs in the fleet (= TP x PP x DP; default TP x PP x DP)");
+  command->add_option("--tp", options->tp, "Tensor-parallel size (default: --gpus / --pp, else 1)");
+  command->add_option("--pp", options->pp, "Pipeline-parallel size (default 1)");
+  command->add_option("--dp", options->dp, "Data-parallel replicas (default: --gpus / (TP x PP))");
+  command->add_flag("--dp-attention", options->dp_attention, "SGLang: data-parallel attention for MLA models");
+  command->add_option("--engine", options->engine, "Accounting rules: vllm, sglang or trtllm")->capture_default_str();
+  command->add_option("--variant", options->variant, "native, or one counterfactual: mha, mqa, gqa[:G], mla[:d_c[:d_R]]")
+      ->capture_default_str();
+  command->add_option("--weights-dtype", options->weights_dtype,
+                      "auto (the checkpoint's), fp32, bf16, fp16, fp8, int8, int4, nvfp4")
+      ->capture_default_str();
+  command->add_option("--kv-dtype", options->kv_dtype, "Cache dtype, as for 'kvplan size'")->capture_default_str();
+  command->add_option("--kv-scales", options->kv_scales, "per-tensor or per-token-head")->capture_default_str();
+  command->add_option("--ctx", options->ctx, "Tokens per request, vLLM's max_model_len (default: max_position_embeddings)");
+  command->add_option("--mem-util", options->mem_util,
+                      "vLLM gpu_memory_utilization (default 0.92, vLLM >= 0.21; 0.90 before), SGLang "
+                      "mem_fraction_static (default: its GPU-size rule), TRT-LLM free_gpu_memory_fraction (0.9)");
+  command->add_option("--block-size", options->block_size,
+                      "Tokens per KV block (vLLM: 16, MLA 64, MLA on Blackwell 128; TRT-LLM 32; SGLang 1)");
+  command->add_option("--max-num-batched-tokens", options->max_num_batched_tokens,
+                      "Tokens per scheduler step (vLLM: 8192 on >= 70 GiB GPUs other than A100, else 2048)");
+  command->add_option("--reserve", options->reserve, "Activation peak + non-torch memory per GPU, e.g. 4GiB (replaces the estimate)");
+  command->add_option("--kv-cache-memory", options->kv_cache_memory,
+                      "KV cache memory per GPU, e.g. 51.63GiB (vLLM's kv_cache_memory_bytes: bypasses the budget)");
+  command->add_option("--concurrency", options->concurrency, "Also find the smallest fleet that holds this many requests");
+  command->add_option("--gpu-price", options->gpu_price, "USD per GPU-hour, for the cost bound");
+  command->add_option("--emit", options->emit, "Print the engine's launch command for the plan instead: vllm or sglang");
+  command->add_flag("--mtp", options->mtp, "Also cache the model's MTP layers (speculative decoding with MTP)");
+  command->add_flag("--explain", options->explain, "Show the rule and values behind every line");
+  add_output_options(*command, options->output);
+  commands.push_back({command, [&context, options] { run_fit(context, *options); }});
+}
+
+}  // namespace kvplan::cli

@@ -1,0 +1,183 @@
+#include "core/capacity.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "core/checked.h"
+#include "core/error.h"
+#include "core/fit_internal.h"
+
+namespace kvplan {
+
+Engine parse_engine(std::string_view text) {
+  if (text == "vllm") return Engine::vllm;
+  if (text == "sglang") return Engine::sglang;
+  if (text == "trtllm" || text == "tensorrt-llm") return Engine::trtllm;
+  throw Error("--engine: unknown engine '" + std::string(text) + "'; expected vllm, sglang or trtllm");
+}
+
+std::string_view to_string(Engine engine) {
+  switch (engine) {
+    case Engine::vllm: return "vllm";
+    case Engine::sglang: return "sglang";
+    case Engine::trtllm: return "trtllm";
+  }
+  return "?";
+}
+
+Bytes weights_per_rank(const ModelShape& shape, double bytes_per_param, const Parallelism& parallel) {
+  if (!shape.params_total) {
+    throw Error("the model has no parameter count (params.total in its preset); cannot size the weights");
+  }
+  // Every weight is sharded over TP (vocab-parallel embeddings, column/row-parallel linears, MoE
+  // experts) and split over PP stages; norms and biases are too small to matter.
+  double bytes = static_cast<double>(*shape.params_total) * bytes_per_param / (parallel.tp * parallel.pp);
+  return Bytes{static_cast<std::uint64_t>(std::ceil(bytes))};
+}
+
+namespace detail {
+
+std::string fmt_double(double value, int decimals) {
+  char text[48];
+  std::snprintf(text, sizeof text, "%.*f", decimals, value);
+  return text;
+}
+
+std::string fmt_trimmed(double value) {
+  std::string text = fmt_double(value, 4);
+  while (text.back() == '0') text.pop_back();
+  if (text.back() == '.') text.pop_back();
+  return text;
+}
+
+std::vector<StageLayers> split_stages(const ModelShape& shape, std::uint32_t pp, bool include_mtp) {
+  std::vector<std::uint32_t> counts = pp_stage_layers(shape.num_hidden_layers, pp);
+  std::vector<StageLayers> stages(pp);
+  std::uint32_t layer = 0;
+  for (std::uint32_t stage = 0; stage < pp; ++stage) {
+    for (std::uint32_t i = 0; i < counts[stage]; ++i, ++layer) {
+      if (shape.layer_attention[layer] == LayerAttention::sliding) ++stages[stage].sliding;
+      else ++stages[stage].full;
+    }
+  }
+  if (include_mtp) stages.back().mtp = shape.num_nextn_predict_layers;
+  return stages;
+}
+
+bool high_memory_tier(const GpuSpec& gpu) {
+  return gpu.memory_total.value >= 70 * kGiB && gpu.device_name.find("A100") == std::string::npos;
+}
+std::uint64_t default_max_num_batched_tokens(const GpuSpec& gpu) { return high_memory_tier(gpu) ? 8192 : 2048; }
+std::uint64_t default_max_num_seqs(const GpuSpec& gpu) { return high_memory_tier(gpu) ? 1024 : 256; }
+
+// The profile run pushes `tokens` tokens through one layer at a time, so the peak is one layer's
+// widest intermediates, not a sum over layers:
+//   tokens x (q + k + v widths + 2 x MLP intermediate) / TP x 2 B   the projections' outputs
+// + tokens x 2 x hidden x 2 B                                       residual stream and norm
+// + 3 x max_num_seqs x vocab x 4 B                                  the sampler's fp32 logits,
+//                                                                   probabilities, log-probs
+// MoE layers count the routed experts active per token. Calibrated on vLLM issue 19996
+// (Llama-3.1-8B, H100): ~2.6 GiB estimated against ~4 GiB measured incl. non-torch memory; it is
+// a rough figure, so --reserve or --kv-cache-memory give exact control.
+Bytes activation_estimate(const ModelShape& shape, std::uint64_t tokens, std::uint64_t seqs, std::uint32_t tp,
+                          std::string* rule) {
+  std::uint64_t qkv = 0;
+  if (shape.mla) {
+    // Prefill decompresses the latent: per-head keys (nope + rope) and values.
+    qkv = std::uint64_t{shape.num_attention_heads} *
+          (2ull * shape.mla->qk_nope_head_dim + shape.mla->qk_rope_head_dim + shape.mla->v_head_dim);
+  } else {
+    qkv = (std::uint64_t{shape.num_attention_heads} + 2ull * shape.num_key_value_heads) * shape.head_dim;
+  }
+  std::uint64_t mlp = shape.intermediate_size;
+  if (shape.moe) mlp = std::uint64_t{shape.moe->num_experts_per_tok} * shape.moe->moe_intermediate_size;
+  std::uint64_t sharded = (qkv + 2 * mlp) / tp;
+  std::uint64_t layer = checked_mul(tokens, (sharded + 2 * shape.hidden_size) * 2, "activation estimate");
+  std::uint64_t sampler = 3 * seqs * shape.vocab_size * 4;
+  if (rule != nullptr) {
+    *rule = std::to_string(tokens) + " tokens x (" + std::to_string(qkv) + " + 2 x " + std::to_string(mlp) + ") / TP " +
+            std::to_string(tp) + " x 2 B + " + std::to_string(tokens) + " x 2 x " + std::to_string(shape.hidden_size) +
+            " x 2 B + 3 x " + std::to_string(seqs) + " seqs x " + std::to_string(shape.vocab_size) +
+            " vocab x 4 B (estimate)";
+  }
+  return Bytes{layer + sampler};
+}
+
+Bytes non_torch_estimate(const Parallelism& parallel, std::string* rule) {
+  // ~0.5 GiB for the CUDA context, cuBLAS workspaces and CUDA graphs; NCCL adds ~0.5 GiB of
+  // buffers once ranks communicate.
+  bool communicates = parallel.tp * parallel.pp > 1;
+  if (rule != nullptr) {
+    *rule = communicates ? "CUDA context, workspaces, CUDA graphs ~0.5 GiB + NCCL buffers ~0.5 GiB (estimate)"
+                         : "CUDA context, workspaces, CUDA graphs ~0.5 GiB (estimate)";
+  }
+  return Bytes{communicates ? kGiB : kGiB / 2};
+}
+
+std::string weights_rule(const ModelShape& shape, const FitRequest& request) {
+  return std::to_string(shape.params_total.value_or(0)) + " params x " + fmt_trimmed(request.weight_bytes_per_param) +
+         " B (" + request.weights_dtype + ") / (TP " + std::to_string(request.parallel.tp) + " x PP " +
+         std::to_string(request.parallel.pp) + ")";
+}
+
+std::uint32_t fullest_stage(const std::vector<StageLayers>& stages, FitResult& result) {
+  std::uint32_t layers = 0;
+  for (std::uint32_t stage = 0; stage < stages.size(); ++stage) {
+    result.stage_layers.push_back(stages[stage].total());
+    if (stages[stage].total() > layers) {
+      layers = stages[stage].total();
+      result.binding_stage = stage;
+    }
+  }
+  return layers;
+}
+
+void set_per_rank_cache(const FitRequest& request, FitResult& result) {
+  const std::uint32_t tp = request.parallel.tp;
+  Variant rank = request.variant;
+  if (rank.kind == VariantKind::mla) {
+    result.kv_heads_per_rank = 1;
+    result.kv_replicated = tp > 1;
+  } else {
+    rank.kv_heads = std::max<std::uint32_t>(1, request.variant.kv_heads / tp);
+    result.kv_heads_per_rank = rank.kv_heads;
+    result.kv_replicated = request.variant.kv_heads < tp;
+  }
+  result.token_layer_per_rank = bytes_per_token_per_layer(rank, request.kv_dtype, request.kv_scales);
+}
+
+void check_weights_fit(Bytes usable, Bytes weights, const std::string& usable_name) {
+  if (weights.value >= usable.value) {
+    throw Error("the weights do not fit: " + gib_text(weights) + " per GPU against " + gib_text(usable) + " " +
+                usable_name + ", " + gib_text(Bytes{weights.value - usable.value}) +
+                " missing; use more GPUs (--tp/--pp), a smaller --weights-dtype, or a larger GPU");
+  }
+}
+
+}  // namespace detail
+
+FitResult fit(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request) {
+  const Parallelism& parallel = request.parallel;
+  check_tensor_parallel(shape, parallel.tp);
+  const Variant& variant = request.variant;
+  if (variant.kind != VariantKind::mla && variant.kv_heads % parallel.tp != 0 && parallel.tp % variant.kv_heads != 0) {
+    throw Error("--tp " + std::to_string(parallel.tp) + " and the " + std::to_string(variant.kv_heads) + " K/V heads of " +
+                variant.name() + " do not divide one another");
+  }
+  if (request.max_model_len.value == 0) throw Error("--ctx must be at least 1 token");
+  if (request.options.mem_util && !(*request.options.mem_util > 0 && *request.options.mem_util <= 1)) {
+    throw Error("--mem-util must be in (0, 1]; got " + detail::fmt_double(*request.options.mem_util, 3));
+  }
+  if (request.options.dp_attention && request.options.engine != Engine::sglang) {
+    throw Error("--dp-attention is SGLang's option; add --engine sglang");
+  }
+  switch (request.options.engine) {
+    case Engine::vllm: return detail::fit_vllm(shape, gpu, request);
+    case Engine::sglang: return detail::fit_sglang(shape, gpu, request);
+    case Engine::trtllm: return detail::fit_trtllm(shape, gpu, request);
+  }
+  throw Error("unhandled engine", ExitCode::internal);
+}
+
+}  // namespace kvplan

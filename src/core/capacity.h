@@ -1,0 +1,104 @@
+// How many tokens and requests fit on one model replica, computed the way the serving engines
+// compute it at start-up (DESIGN §4): the per-GPU memory budget, weights per rank, the KV cache
+// per rank with TP replication and PP stages, block rounding, sliding-window groups, and the
+// engine's "maximum concurrency" for requests of max_model_len tokens.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/dtype.h"
+#include "core/gpu_spec.h"
+#include "core/kv_bytes.h"
+#include "core/model_shape.h"
+#include "core/parallel.h"
+#include "core/units.h"
+#include "core/variant.h"
+
+namespace kvplan {
+
+enum class Engine { vllm, sglang, trtllm };
+
+Engine parse_engine(std::string_view text);
+std::string_view to_string(Engine engine);
+
+// Engine knobs a user may set; unset ones take the engine's default.
+struct EngineOptions {
+  Engine engine = Engine::vllm;
+  std::optional<double> mem_util;                       // vLLM gpu_memory_utilization, SGLang
+                                                        // mem_fraction_static, TRT free_gpu_memory_fraction
+  std::optional<std::uint32_t> block_size;              // tokens per KV block (page)
+  std::optional<std::uint64_t> max_num_batched_tokens;  // prefill chunk; sizes the profile run
+  std::optional<Bytes> reserve;          // activation peak + non-torch memory, instead of the estimate
+  std::optional<Bytes> kv_cache_memory;  // KV memory per GPU, bypassing the budget (vLLM's option)
+  bool dp_attention = false;             // SGLang: MLA attention data-parallel across the TP ranks
+};
+
+struct FitRequest {
+  Variant variant;  // the attention to cache (native or a counterfactual)
+  KvDtype kv_dtype = KvDtype::bf16;
+  KvScales kv_scales = KvScales::per_tensor;
+  double weight_bytes_per_param = 2;
+  std::string weights_dtype;  // how the weights are stored, for messages ("bf16", "fp8")
+  Tokens max_model_len;
+  Parallelism parallel;
+  EngineOptions options;
+  bool include_mtp = false;
+};
+
+// One line of the per-GPU budget: what it is, its size, and the rule with values substituted.
+struct BudgetLine {
+  std::string item;
+  Bytes bytes;
+  std::string rule;
+  char sign = ' ';  // '-' subtracted from the line above, '=' a result, ' ' a starting figure
+};
+
+// Layers that share blocks (vLLM's KV cache groups): all full-attention layers of a dense
+// model form one group; hybrid models get groups of equal size per attention type.
+struct KvGroup {
+  LayerAttention attention = LayerAttention::full;
+  std::uint32_t layers = 0;              // layers in this group (the group size, padded)
+  std::uint64_t blocks_per_request = 0;  // blocks one max_model_len request needs in it
+};
+
+struct FitResult {
+  Engine engine = Engine::vllm;
+  double mem_util = 0;
+  std::uint32_t block_size = 0;
+  std::uint64_t max_num_batched_tokens = 0;
+  std::vector<BudgetLine> budget;
+  Bytes kv_budget;                         // KV memory per GPU of the tightest rank
+
+  std::uint32_t kv_heads_per_rank = 0;     // 1 for MLA
+  bool kv_replicated = false;              // H_kv < TP (or MLA with TP > 1): every rank holds copies
+  TokenLayerBytes token_layer_per_rank;    // bytes per token per layer on one rank
+  std::vector<std::uint32_t> stage_layers; // cached layers per PP stage (incl. MTP on the last)
+  std::uint32_t binding_stage = 0;         // the stage with the fewest blocks
+  Bytes page_bytes;                        // one block of one layer
+  std::vector<KvGroup> groups;             // of the binding stage
+  std::uint32_t group_size = 0;
+  std::uint64_t num_blocks = 0;            // per rank, min over stages
+  std::uint64_t blocks_per_request = 0;    // sum over groups
+  Bytes bytes_per_request_per_rank;        // KV one max_model_len request holds on one rank
+
+  std::uint64_t kv_tokens = 0;             // "GPU KV cache size: N tokens" (two-line format)
+  std::uint64_t kv_tokens_combined = 0;    // the same line in vLLM >= 0.21's combined format
+  double max_concurrency = 0;              // "Maximum concurrency for L tokens per request: X.XXx"
+  std::uint64_t requests_per_replica = 0;  // floor(max_concurrency), x DP ranks with --dp-attention
+  std::uint64_t fleet_requests = 0;        // requests_per_replica x replicas
+
+  std::vector<std::string> notes;          // rules applied that a reader should know
+};
+
+// Throws kvplan::Error (exit 2) when the weights do not fit, when not even one request of
+// max_model_len fits (naming how much is missing and the longest context that would), and for
+// inconsistent parallelism.
+FitResult fit(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request);
+
+// Parameters per GPU for TP x PP ranks, with the weights' bytes.
+Bytes weights_per_rank(const ModelShape& shape, double bytes_per_param, const Parallelism& parallel);
+
+}  // namespace kvplan

@@ -1,0 +1,60 @@
+// Pieces shared by the engines' fit rules (fit_vllm.cc, fit_sglang.cc, fit_trtllm.cc).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/capacity.h"
+
+namespace kvplan::detail {
+
+// The cached layers of one PP stage by kind. MTP layers run after the last hidden layer, so they
+// sit on the last stage.
+struct StageLayers {
+  std::uint32_t full = 0;
+  std::uint32_t sliding = 0;
+  std::uint32_t mtp = 0;
+  std::uint32_t total() const { return full + sliding + mtp; }
+};
+std::vector<StageLayers> split_stages(const ModelShape& shape, std::uint32_t pp, bool include_mtp);
+
+// The engine's defaults on this GPU (vLLM's _set_default_args: the high tier is >= 70 GiB and
+// not an A100).
+bool high_memory_tier(const GpuSpec& gpu);
+std::uint64_t default_max_num_batched_tokens(const GpuSpec& gpu);
+std::uint64_t default_max_num_seqs(const GpuSpec& gpu);
+
+// Peak activation memory of the engine's profile run over `tokens` tokens, per rank. An
+// estimate (documented in capacity.cc); --reserve replaces it.
+Bytes activation_estimate(const ModelShape& shape, std::uint64_t tokens, std::uint64_t seqs, std::uint32_t tp,
+                          std::string* rule);
+
+// Memory outside PyTorch's allocator: the CUDA context, cuBLAS workspaces, NCCL buffers when
+// ranks communicate, CUDA graphs. An estimate; --reserve replaces it together with activations.
+Bytes non_torch_estimate(const Parallelism& parallel, std::string* rule);
+
+// "8030261248 params x 2 B (bf16) / (TP 1 x PP 1)".
+std::string weights_rule(const ModelShape& shape, const FitRequest& request);
+
+// Records every stage's cached layers in `result` and returns the largest count; the stage
+// holding it binds (token-pool engines give every layer the same tokens).
+std::uint32_t fullest_stage(const std::vector<StageLayers>& stages, FitResult& result);
+
+// The per-rank cache: K/V heads divided over TP (at least 1; fewer heads than ranks are
+// replicated), MLA's latent whole on every rank. Sets kv_heads_per_rank, kv_replicated and
+// token_layer_per_rank.
+void set_per_rank_cache(const FitRequest& request, FitResult& result);
+
+// Adds "total", "x util", "- weights" and the reserve lines common to the engines. Returns the
+// memory left for the KV cache, or throws with how much is missing.
+void check_weights_fit(Bytes usable, Bytes weights, const std::string& usable_name);
+
+std::string fmt_double(double value, int decimals);
+std::string fmt_trimmed(double value);  // 2, 0.5, 0.5625: no trailing zeros
+
+FitResult fit_vllm(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request);
+FitResult fit_sglang(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request);
+FitResult fit_trtllm(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request);
+
+}  // namespace kvplan::detail

@@ -1,0 +1,32 @@
+// How a model is split over GPUs: tensor parallelism (TP) shards heads and weights, pipeline
+// parallelism (PP) gives each stage a contiguous run of layers, data parallelism (DP) makes
+// independent replicas. The rules are vLLM's (DESIGN §4).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/model_shape.h"
+
+namespace kvplan {
+
+struct Parallelism {
+  std::uint32_t tp = 1;
+  std::uint32_t pp = 1;
+  std::uint32_t dp = 1;
+  std::uint32_t gpus() const { return tp * pp * dp; }
+};
+
+// Throws kvplan::Error (exit 2) when TP does not divide the query heads, or when neither the
+// KV heads divide over TP nor TP over the KV heads (vLLM's QKV sharding needs one of the two).
+void check_tensor_parallel(const ModelShape& shape, std::uint32_t tp);
+
+// K/V heads each TP rank caches: max(1, H_kv / TP). With H_kv < TP heads are replicated, so the
+// cache per rank stops shrinking. MLA caches one latent per token on every rank (vLLM: 1 head).
+std::uint32_t kv_heads_per_rank(const ModelShape& shape, bool mla, std::uint32_t tp);
+
+// Layers per PP stage, as vLLM's get_pp_indices: L / PP each, the remainder added one each to
+// stages -2, -3, ... (never the last). 61 layers on 4 stages: 15, 15, 16, 15.
+std::vector<std::uint32_t> pp_stage_layers(std::uint32_t layers, std::uint32_t pp);
+
+}  // namespace kvplan

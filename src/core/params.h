@@ -1,0 +1,21 @@
+// Parameter counts estimated from config.json shapes, for models imported with --config (whose
+// config.json states no parameter count). Counts the weight matrices, embeddings and norms of a
+// gated-MLP decoder; biases are ignored (< 0.1% for the models kvplan knows).
+#pragma once
+
+#include <cstdint>
+
+#include "core/model_shape.h"
+
+namespace kvplan {
+
+struct ParamEstimate {
+  std::uint64_t total = 0;   // every weight, all experts
+  std::uint64_t active = 0;  // weights one token passes through (routed experts per token)
+};
+
+// Needs hidden_size, intermediate_size and vocab_size. `tie_word_embeddings` shares the input
+// embedding with the output head.
+ParamEstimate estimate_params(const ModelShape& shape, bool tie_word_embeddings);
+
+}  // namespace kvplan

@@ -1,0 +1,86 @@
+#include "core/sweep.h"
+
+#include "core/error.h"
+#include "core/weights.h"
+
+namespace kvplan {
+
+std::vector<SweepRow> run_sweep(const SweepRequest& request) {
+  std::vector<SweepRow> rows;
+  for (const SweepModel& model : request.models) {
+    const ModelShape& shape = *model.shape;
+    // Variants that make no sense for this model (gqa:G with G not dividing its heads) are
+    // skipped with a row saying why.
+    std::vector<ResolvedVariant> variants;
+    std::vector<std::string> refused;
+    for (const VariantRequest& variant_request : request.variants) {
+      try {
+        for (ResolvedVariant& variant : resolve_variants({variant_request}, shape)) {
+          bool seen = false;
+          for (const ResolvedVariant& earlier : variants) seen |= earlier.variant.name() == variant.variant.name();
+          if (!seen) variants.push_back(std::move(variant));
+        }
+      } catch (const Error& e) {
+        refused.push_back(e.what());
+      }
+    }
+    const WeightsDtype weights = resolve_weights_dtype(request.weights_dtype, shape);
+    for (const ResolvedVariant& variant : variants) {
+      for (KvDtype dtype : request.kv_dtypes) {
+        for (Tokens ctx : request.contexts) {
+          SizeRequest size_request;
+          size_request.ctx = ctx;
+          size_request.dtype = dtype;
+          std::optional<SizeReport> size;
+          std::string size_error;
+          try {
+            size = compute_kv_size(shape, {variant}, size_request);
+          } catch (const Error& e) {
+            size_error = e.what();
+          }
+          for (const SweepFleet& fleet : request.fleets) {
+            SweepRow row;
+            row.model = model.name;
+            row.variant = variant.variant.name();
+            row.native = variant.native;
+            row.kv_dtype = dtype;
+            row.ctx = ctx;
+            row.fleet = fleet.label;
+            row.parallel = fleet.parallel;
+            if (!size) {
+              row.status = size_error;
+              rows.push_back(std::move(row));
+              continue;
+            }
+            row.bytes_per_token_per_layer = size->variants[0].token_layer.total();
+            row.bytes_per_sequence = size->variants[0].per_sequence.value;
+            FitRequest fit_request;
+            fit_request.variant = variant.variant;
+            fit_request.kv_dtype = dtype;
+            fit_request.max_model_len = ctx;
+            fit_request.parallel = fleet.parallel;
+            fit_request.options = request.engine;
+            fit_request.weights_dtype = weights.name;
+            fit_request.weight_bytes_per_param = weights.bytes_per_param;
+            try {
+              row.fit = fit(shape, *fleet.gpu, fit_request);
+              row.status = "ok";
+            } catch (const Error& e) {
+              row.status = e.what();
+            }
+            rows.push_back(std::move(row));
+          }
+        }
+      }
+    }
+    for (const std::string& reason : refused) {
+      SweepRow row;
+      row.model = model.name;
+      row.status = reason;
+      rows.push_back(std::move(row));
+    }
+  }
+  return rows;
+}
+
+}  // namespace kvplan

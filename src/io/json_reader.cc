@@ -1,0 +1,147 @@
+#include "io/json_reader.h"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "core/error.h"
+
+namespace kvplan::io {
+namespace {
+
+// Builds the ConfigNode tree from nlohmann's SAX events, tracking the path of each value.
+class TreeBuilder : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  explicit TreeBuilder(std::string file) : file_(std::move(file)) {}
+
+  ConfigNode root;
+
+  bool null() override { return add(ConfigNode::Null{}); }
+  bool boolean(bool value) override { return add(value); }
+  bool number_integer(number_integer_t value) override { return add(static_cast<std::int64_t>(value)); }
+  bool number_unsigned(number_unsigned_t value) override {
+    if (value > static_cast<number_unsigned_t>(INT64_MAX)) return add(static_cast<double>(value));
+    return add(static_cast<std::int64_t>(value));
+  }
+  bool number_float(number_float_t value, const string_t&) override { return add(value); }
+  bool string(string_t& value) override { return add(value); }
+  bool binary(binary_t&) override { return add(ConfigNode::Null{}); }
+
+  bool start_object(std::size_t) override {
+    open(ConfigNode{ConfigNode::Map{}, where()});
+    keys_.emplace_back();
+    return true;
+  }
+  bool key(string_t& name) override {
+    if (!keys_.back().insert(name).second) {
+      throw Error(file_ + ": duplicate key '" + name + "' in " + (path_.empty() ? "the top level" : dotted()) +
+                  "; each field may appear once");
+    }
+    pending_key_ = name;
+    return true;
+  }
+  bool end_object() override {
+    keys_.pop_back();
+    close();
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    open(ConfigNode{ConfigNode::List{}, where()});
+    return true;
+  }
+  bool end_array() override {
+    close();
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& error) override {
+    std::string message = error.what();
+    // "[json.exception.parse_error.101] parse error at line 3, column 5: ..." -> keep the tail.
+    std::size_t at = message.find("at line");
+    throw Error(file_ + ": malformed JSON " + (at == std::string::npos ? message : message.substr(at)));
+  }
+
+ private:
+  std::string dotted() const {
+    std::string text;
+    for (const std::string& part : path_) text += (text.empty() || part.front() == '[' ? "" : ".") + part;
+    return text;
+  }
+  std::string where() const { return path_.empty() ? file_ : file_ + ": " + dotted(); }
+
+  // Entering a container: its name (the key in a map, the index in a list) joins the path.
+  void push_name() {
+    if (stack_.size() < 2) return;
+    const ConfigNode& parent = *stack_[stack_.size() - 2];
+    if (const auto* list = parent.as_list()) {
+      path_.push_back("[" + std::to_string(list->size() - 1) + "]");
+    } else {
+      path_.push_back(std::get<ConfigNode::Map>(parent.value).back().key);
+    }
+  }
+  ConfigNode* attach(ConfigNode node) {
+    if (stack_.empty()) {
+      root = std::move(node);
+      return &root;
+    }
+    ConfigNode& parent = *stack_.back();
+    if (auto* list = std::get_if<ConfigNode::List>(&parent.value)) {
+      list->push_back(std::move(node));
+      return &list->back();
+    }
+    auto& map = std::get<ConfigNode::Map>(parent.value);
+    map.push_back(ConfigEntry{pending_key_, std::move(node)});
+    return &map.back().node;
+  }
+  // A node's `where` names the map or list holding it: messages name the field itself.
+  template <typename Value>
+  bool add(Value value) {
+    attach(ConfigNode{std::move(value), where()});
+    return true;
+  }
+  void open(ConfigNode node) {
+    if (stack_.size() >= kMaxConfigDepth) {
+      throw Error(file_ + ": nested more than " + std::to_string(kMaxConfigDepth) + " levels deep at " + dotted() +
+                  "; a config.json is a few levels deep");
+    }
+    node.where = where();
+    stack_.push_back(attach(std::move(node)));
+    push_name();
+  }
+  void close() {
+    stack_.pop_back();
+    if (!path_.empty()) path_.pop_back();
+  }
+
+  std::string file_;
+  std::vector<ConfigNode*> stack_;  // open containers; children are appended to the last
+  std::vector<std::string> path_;
+  std::vector<std::set<std::string>> keys_;
+  std::string pending_key_;
+};
+
+}  // namespace
+
+ConfigNode read_json(std::string_view text, const std::string& file) {
+  TreeBuilder builder(file);
+  bool ok = nlohmann::json::sax_parse(text, &builder);
+  if (!ok) throw Error(file + ": malformed JSON");
+  return std::move(builder.root);
+}
+
+std::string read_text_file(const std::string& path, std::string_view what) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    throw Error(std::string(what) + ": '" + path + "' is a directory; give the file itself");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(std::string(what) + ": cannot open '" + path + "'");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw Error(std::string(what) + ": cannot read '" + path + "'");
+  return text.str();
+}
+
+}  // namespace kvplan::io

@@ -1,0 +1,19 @@
+// JSON text (a Hugging Face config.json, a bench results file) -> ConfigNode. Each node's
+// `where` is "file: path.to.field", since JSON parsers do not report lines for values.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/config_node.h"
+
+namespace kvplan::io {
+
+// Throws kvplan::Error naming the file and, for syntax errors, the line and column; also for
+// duplicate keys, which JSON parsers otherwise resolve silently.
+ConfigNode read_json(std::string_view text, const std::string& file);
+
+// Reads a whole file; errors name the path (missing, a directory, unreadable).
+std::string read_text_file(const std::string& path, std::string_view what);
+
+}  // namespace kvplan::io

@@ -1,0 +1,178 @@
+#include "report/fit_document.h"
+
+#include <fmt/format.h>
+
+#include "report/format.h"
+
+namespace kvplan::report {
+namespace {
+
+class Rows {
+ public:
+  Rows(Document& document, UnitSystem units) : document_(document), units_(units) {}
+
+  void bytes(std::string key, char sign, std::string item, Bytes value, std::string rule) {
+    add(std::move(key), sign, std::move(item), Cell::of(format_bytes(value, units_), value.value), "B", std::move(rule));
+  }
+  void count(std::string key, std::string item, std::uint64_t value, std::string rule, std::string unit = "") {
+    std::string text = format_count(value) + (unit.empty() ? "" : " " + unit);
+    add(std::move(key), ' ', std::move(item), Cell::of(text, value), unit, std::move(rule));
+  }
+  void number(std::string key, std::string item, std::string text, double value, std::string unit, std::string rule) {
+    add(std::move(key), ' ', std::move(item), Cell::of(std::move(text), value), std::move(unit), std::move(rule));
+  }
+
+ private:
+  void add(std::string key, char sign, std::string item, Cell value, std::string unit, std::string rule) {
+    document_.rows.push_back({Cell::of(std::move(key)), Cell::of(std::string(1, sign)), Cell::of(std::move(item)),
+                              std::move(value), Cell::of(std::move(unit)), Cell::of(std::move(rule))});
+  }
+  Document& document_;
+  UnitSystem units_;
+};
+
+std::string engine_settings(const FitResult& result) {
+  switch (result.engine) {
+    case Engine::vllm:
+      return fmt::format("vllm: gpu_memory_utilization {:.2f}, block_size {}, max_num_batched_tokens {}", result.mem_util,
+                         result.block_size, result.max_num_batched_tokens);
+    case Engine::sglang:
+      return fmt::format("sglang: mem_fraction_static {:.3f}, page_size {}", result.mem_util, result.block_size);
+    case Engine::trtllm:
+      return fmt::format("trtllm: free_gpu_memory_fraction {:.2f}, tokens_per_block {}", result.mem_util,
+                         result.block_size);
+  }
+  return "";
+}
+
+}  // namespace
+
+std::vector<std::string> engine_log_lines(const FitRequest& request, const FitResult& result) {
+  const std::string len = format_thousands(request.max_model_len.value);
+  switch (result.engine) {
+    case Engine::vllm:
+      return {fmt::format("vLLM logs: \"Available KV cache memory: {:.2f} GiB\"",
+                          static_cast<double>(result.kv_budget.value) / static_cast<double>(kGiB)),
+              fmt::format("vLLM logs: \"GPU KV cache size: {} tokens\" and \"Maximum concurrency for {} tokens per "
+                          "request: {:.2f}x\"",
+                          format_thousands(result.kv_tokens), len, result.max_concurrency),
+              fmt::format("recent vLLM logs one line: \"GPU KV cache size: {} tokens, Maximum concurrency for {} tokens "
+                          "per request: {:.2f}x\"",
+                          format_thousands(result.kv_tokens_combined), len, result.max_concurrency)};
+    case Engine::sglang:
+      return {fmt::format("SGLang logs: \"KV Cache is allocated. #tokens: {}\" and max_total_num_tokens={}", result.kv_tokens,
+                          result.kv_tokens)};
+    case Engine::trtllm:
+      return {fmt::format("TensorRT-LLM logs: \"Estimated max tokens in KV cache : {}\"", result.kv_tokens_combined)};
+  }
+  return {};
+}
+
+Document fit_document(const FitContext& context, const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request,
+                      const FitResult& result, const DecodeBound& decode, const FleetSearch* fleet,
+                      std::uint64_t target_concurrency) {
+  const Parallelism& parallel = request.parallel;
+  Document document;
+  document.command = "fit";
+  document.title = fmt::format("{} on {} x {} (TP {} x PP {} x DP {}), {} tokens per request", context.model.name,
+                               parallel.gpus(), context.gpu_name, parallel.tp, parallel.pp, parallel.dp,
+                               request.max_model_len.value);
+  document.facts = {
+      {"model", "model", Cell::of(context.model.name + (context.model.hf_id.empty() ? "" : " (" + context.model.hf_id + ")"),
+                                  context.model.name)},
+      {"variant", "attention", Cell::of(request.variant.name() + (context.variant_native ? " (native)" : " (counterfactual)"),
+                                        request.variant.name())},
+      {"gpu", "GPU", Cell::of(context.gpu_name + " (" + gpu.device_name + ")", context.gpu_name)},
+      {"gpus", "GPUs", Cell::of(fmt::format("{} = TP {} x PP {} x DP {}", parallel.gpus(), parallel.tp, parallel.pp, parallel.dp),
+                                std::uint64_t{parallel.gpus()})},
+      {"engine", "engine", Cell::of(engine_settings(result), std::string(to_string(result.engine)))},
+      {"weights_dtype", "weights", Cell::of(fmt::format("{} ({} B per parameter)", request.weights_dtype,
+                                                        request.weight_bytes_per_param),
+                                            request.weights_dtype)},
+      {"kv_dtype", "kv dtype", Cell::of(std::string(to_string(request.kv_dtype)))},
+      {"max_model_len", "context", Cell::of(format_count(request.max_model_len.value) + " tokens per request",
+                                            request.max_model_len.value)},
+  };
+  document.columns = {
+      {"key", "key", Align::left, true},
+      {"step", "", Align::left},
+      {"item", "per GPU", Align::left},
+      {"value", "value", Align::right},
+      {"unit", "unit", Align::left, true},
+      {"rule", "rule", Align::left, !context.explain},
+  };
+
+  Rows rows(document, context.units);
+  for (const BudgetLine& line : result.budget) {
+    std::string key = line.item;
+    for (char& c : key) c = (std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
+    rows.bytes(key + "_bytes", line.sign, line.item, line.bytes, line.rule);
+  }
+  const bool mla = request.variant.kind == VariantKind::mla;
+  rows.count("kv_heads_per_rank", "K/V heads per rank", result.kv_heads_per_rank,
+             mla ? "MLA: one latent per token on every rank (vLLM counts it as 1 head)"
+                 : fmt::format("max(1, {} / TP {}){}", request.variant.kv_heads, parallel.tp,
+                               result.kv_replicated ? ": fewer heads than ranks, so heads are replicated" : ""));
+  rows.bytes("bytes_per_token_per_layer_per_rank", ' ', "KV per token per layer", Bytes{result.token_layer_per_rank.total()},
+             fmt::format("{} in {}", request.variant.name(), to_string(request.kv_dtype)));
+  std::string stages;
+  for (std::uint32_t layers : result.stage_layers) stages += (stages.empty() ? "" : ", ") + std::to_string(layers);
+  rows.count("layers_per_rank", "layers on the fullest stage", result.stage_layers[result.binding_stage],
+             parallel.pp > 1 ? "PP stages hold " + stages + " layers (vLLM's get_pp_indices)" : "all cached layers");
+  if (result.engine == Engine::vllm || result.engine == Engine::trtllm) {
+    rows.bytes("page_bytes", ' ', "page (one block, one layer)", result.page_bytes,
+               fmt::format("{} tokens x {} B", result.block_size, result.token_layer_per_rank.total()));
+    rows.count("num_blocks", "KV blocks", result.num_blocks,
+               fmt::format("floor({} / {} B / {} layers per group)", gib_text(result.kv_budget), result.page_bytes.value,
+                           result.group_size));
+  }
+  rows.count("kv_tokens", "KV tokens", result.kv_tokens,
+             result.engine == Engine::vllm ? fmt::format("{} blocks / {} group{} x {}", result.num_blocks, result.groups.size(),
+                                                         result.groups.size() == 1 ? "" : "s", result.block_size)
+                                           : "pool size");
+  rows.count("blocks_per_request", "blocks per request", result.blocks_per_request,
+             fmt::format("ceil({} / {}) per full-attention group{}", request.max_model_len.value, result.block_size,
+                         result.groups.size() > 1 ? "; sliding groups hold the window" : ""));
+  rows.number("max_concurrency", "max concurrency", fmt::format("{:.2f}x", result.max_concurrency), result.max_concurrency, "x",
+              fmt::format("{} / {}", result.engine == Engine::sglang ? result.kv_tokens : result.num_blocks,
+                          result.engine == Engine::sglang ? request.max_model_len.value : result.blocks_per_request));
+  rows.count("requests_per_replica", "requests per replica", result.requests_per_replica,
+             "full-length requests held at once", "requests");
+  rows.count("fleet_requests", "requests on the fleet", result.fleet_requests,
+             fmt::format("{} x {} replica{}", result.requests_per_replica, parallel.dp, parallel.dp == 1 ? "" : "s"),
+             "requests");
+  rows.number("decode_tokens_per_s", "decode bound", fmt::format("{:.0f} tokens/s", decode.tokens_per_second),
+              decode.tokens_per_second, "tokens/s",
+              fmt::format("batch {} x {} replica{} / (({} weights + {} KV) per rank per step / {:.2f} TB/s)", decode.batch,
+                          parallel.dp, parallel.dp == 1 ? "" : "s", gib_text(decode.weights_per_step),
+                          gib_text(decode.kv_per_step), gpu.hbm_bandwidth_bytes_per_s / 1e12));
+  if (decode.usd_per_million_tokens) {
+    rows.number("usd_per_million_tokens", "cost bound", fmt::format("${:.4f} per M tokens", *decode.usd_per_million_tokens),
+                *decode.usd_per_million_tokens, "USD/M tokens", "price/h x GPUs / (tokens/s x 3600) x 10^6");
+  }
+
+  for (const std::string& line : engine_log_lines(request, result)) document.notes.push_back(line);
+  document.notes.insert(document.notes.end(), result.notes.begin(), result.notes.end());
+  document.notes.push_back("the decode bound assumes every request at full length and reads at the datasheet HBM "
+                           "bandwidth: a bandwidth bound, not a promise");
+  if (fleet != nullptr) {
+    if (fleet->best) {
+      const FleetOption& best = *fleet->best;
+      document.notes.push_back(fmt::format(
+          "smallest fleet for {} concurrent requests: {} x {} as {} replica{} of TP {} x PP {} ({} requests each, {} in all)",
+          target_concurrency, best.parallel.gpus(), context.gpu_name, best.parallel.dp, best.parallel.dp == 1 ? "" : "s",
+          best.parallel.tp, best.parallel.pp, best.requests_per_replica, best.holds));
+    } else {
+      document.notes.push_back(fmt::format("no fleet of {} with TP <= 8 and PP <= 8 holds a request of {} tokens",
+                                           context.gpu_name, request.max_model_len.value));
+    }
+  }
+  if (shape.max_position_embeddings > 0 && request.max_model_len.value > shape.max_position_embeddings) {
+    document.notes.push_back(fmt::format("--ctx {} exceeds max_position_embeddings ({}); vLLM refuses it unless "
+                                         "VLLM_ALLOW_LONG_MAX_MODEL_LEN=1",
+                                         request.max_model_len.value, shape.max_position_embeddings));
+  }
+  return document;
+}
+
+}  // namespace kvplan::report

@@ -1,0 +1,84 @@
+#include "report/launch_command.h"
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+
+namespace kvplan::report {
+namespace {
+
+// vLLM's --kv-cache-dtype values; "auto" is the model's own dtype.
+std::string vllm_kv_dtype(KvDtype dtype, const ModelShape& shape) {
+  switch (dtype) {
+    case KvDtype::bf16: return shape.torch_dtype == "float16" ? "bfloat16" : "auto";
+    case KvDtype::fp16: return shape.torch_dtype == "float16" ? "auto" : "float16";
+    case KvDtype::fp8_e4m3: return "fp8";
+    case KvDtype::fp8_e5m2: return "fp8_e5m2";
+    case KvDtype::fp8_ds_mla: return "fp8_ds_mla";
+    case KvDtype::nvfp4: return "nvfp4";
+    case KvDtype::int8:
+    case KvDtype::fp32: break;
+  }
+  throw Error("--emit vllm: vLLM has no --kv-cache-dtype for " + std::string(to_string(dtype)));
+}
+
+std::string sglang_kv_dtype(KvDtype dtype) {
+  switch (dtype) {
+    case KvDtype::bf16: return "bf16";
+    case KvDtype::fp8_e4m3: return "fp8_e4m3";
+    case KvDtype::fp8_e5m2: return "fp8_e5m2";
+    case KvDtype::nvfp4: return "fp4_e2m1";
+    default: break;
+  }
+  throw Error("--emit sglang: SGLang has no --kv-cache-dtype for " + std::string(to_string(dtype)));
+}
+
+}  // namespace
+
+std::string launch_command(const std::string& model_path, const ModelShape& shape, const FitRequest& request,
+                           const FitResult& result) {
+  const Parallelism& parallel = request.parallel;
+  const EngineOptions& options = request.options;
+  const bool quantize_fp8 = request.weights_dtype == "fp8" && shape.weight_quantization != "fp8";
+  std::string command;
+  switch (result.engine) {
+    case Engine::vllm:
+      command = "vllm serve " + model_path;
+      command += fmt::format(" --tensor-parallel-size {}", parallel.tp);
+      if (parallel.pp > 1) command += fmt::format(" --pipeline-parallel-size {}", parallel.pp);
+      if (parallel.dp > 1) command += fmt::format(" --data-parallel-size {}", parallel.dp);
+      command += fmt::format(" --max-model-len {}", request.max_model_len.value);
+      command += " --kv-cache-dtype " + vllm_kv_dtype(request.kv_dtype, shape);
+      if (quantize_fp8) command += " --quantization fp8";
+      if (options.kv_cache_memory) {
+        command += fmt::format(" --kv-cache-memory-bytes {}", options.kv_cache_memory->value);
+      } else {
+        command += fmt::format(" --gpu-memory-utilization {:.2f}", result.mem_util);
+      }
+      if (options.block_size) command += fmt::format(" --block-size {}", result.block_size);
+      if (options.max_num_batched_tokens) command += fmt::format(" --max-num-batched-tokens {}", result.max_num_batched_tokens);
+      command += fmt::format(" --max-num-seqs {}", result.requests_per_replica);
+      return command;
+    case Engine::sglang:
+      command = "python -m sglang.launch_server --model-path " + model_path;
+      command += fmt::format(" --tp-size {}", parallel.tp);
+      if (parallel.pp > 1) command += fmt::format(" --pp-size {}", parallel.pp);
+      // With DP attention the attention data-parallel groups are the TP ranks themselves.
+      if (options.dp_attention) {
+        command += fmt::format(" --enable-dp-attention --dp-size {}", parallel.tp * parallel.dp);
+      } else if (parallel.dp > 1) {
+        command += fmt::format(" --dp-size {}", parallel.dp);
+      }
+      command += fmt::format(" --context-length {}", request.max_model_len.value);
+      command += " --kv-cache-dtype " + sglang_kv_dtype(request.kv_dtype);
+      if (quantize_fp8) command += " --quantization fp8";
+      command += fmt::format(" --mem-fraction-static {:.3f}", result.mem_util);
+      if (options.block_size) command += fmt::format(" --page-size {}", result.block_size);
+      command += fmt::format(" --max-running-requests {}", result.requests_per_replica);
+      return command;
+    case Engine::trtllm: break;
+  }
+  throw Error("--emit: kvplan writes launch commands for vllm and sglang");
+}
+
+}  // namespace kvplan::report

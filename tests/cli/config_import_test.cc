@@ -1,0 +1,55 @@
+// --config path/to/config.json: a Hugging Face config in place of a preset.
+#include <doctest/doctest.h>
+
+#include "cli/cli_runner.h"
+#include "temp_dir.h"
+
+using namespace kvplan::testing;
+
+namespace {
+std::string data(const std::string& name) { return std::string(KVPLAN_SOURCE_DIR) + "/tests/data/configs/" + name; }
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+std::string bad_input(const std::vector<std::string>& args) {
+  CliResult result = run_cli(args);
+  CHECK(result.exit_code == 2);
+  CHECK(line_count(result.err) == 1);
+  return result.err;
+}
+}  // namespace
+
+TEST_CASE("a config.json whose hidden_size / heads differs from head_dim (Qwen3-32B)") {
+  // 5120 / 64 = 80, but head_dim is 128: 2 * 8 * 128 * 2 B = 4096 B per token per layer, not 2560.
+  CliResult result = run_cli({"size", "--config", data("qwen3-32b/config.json"), "--ctx", "32k", "--variant", "native",
+                              "--format", "csv"});
+  CHECK(result.exit_code == 0);
+  CHECK(contains(result.out, "qwen3-32b,32768,1,bf16,gqa:8,true,2048,4096," + std::to_string(4096ull * 64) + ","));
+  CHECK(contains(result.out, std::to_string(4096ull * 64 * 32768)));
+}
+
+TEST_CASE("a multimodal config: the language model from text_config, transformers defaults stated") {
+  CliResult result = run_cli({"size", "--config", data("llava-1.5-7b/config.json"), "--ctx", "4k", "--variant", "native",
+                              "--explain"});
+  CHECK(result.exit_code == 0);
+  CHECK(contains(result.out, "read from text_config"));
+  CHECK(contains(result.out, "text_config omits num_hidden_layers: transformers' llama default 32"));
+  // Vicuna-7B is MHA: 2 * 32 * 128 * 2 B = 16 KiB per token per layer, 32 layers, 4096 tokens.
+  CHECK(contains(result.out, std::to_string(16384ull * 32 * 4096) + " B = 2.00 GiB"));
+}
+
+TEST_CASE("bad config.json files: one line, exit 2") {
+  TempDir dir;
+  CHECK(contains(bad_input({"size", "--config", dir.write("trunc/config.json", "{\"model_type\": \"llama\",").string()}),
+                 "malformed JSON"));
+  CHECK(contains(bad_input({"size", "--config", dir.write("empty/config.json", "").string()}), "malformed JSON"));
+  CHECK(contains(bad_input({"size", "--config", dir.path().string()}), "is a directory"));
+  CHECK(contains(bad_input({"size", "--config", (dir.path() / "missing.json").string()}), "cannot open"));
+  CHECK(contains(bad_input({"size", "--config",
+                            dir.write("mamba/config.json", R"({"model_type": "mamba", "num_hidden_layers": 64})").string()}),
+                 "model_type 'mamba' is not one whose attention conventions kvplan knows"));
+  CHECK(contains(bad_input({"size", "--config",
+                            dir.write("heads/config.json", R"({"model_type": "llama", "num_hidden_layers": 2,
+                              "num_attention_heads": 64, "num_key_value_heads": 7, "hidden_size": 8192})")
+                                .string()}),
+                 "config.json: num_key_value_heads must divide num_attention_heads (64); got 7"));
+  CHECK(contains(bad_input({"size", "--config", data("qwen3-32b/config.json"), "--model", "llama-3-8b"}), "not both"));
+}
