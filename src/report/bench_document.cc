@@ -77,6 +77,7 @@ Document bench_document(const BenchReport& report, UnitSystem units) {
       {"gb_per_s", "GB/s"},
       {"tflop_per_s", "TFLOP/s"},
       {"roofline_pct", "% floor"},
+      {"empty_launches", "x empty launch"},
   };
   for (const BenchRow& row : report.rows) {
     const DecodeAttentionShape& s = row.shape;
@@ -107,6 +108,7 @@ Document bench_document(const BenchReport& report, UnitSystem units) {
         timed ? number(static_cast<double>(row.cost.total.value) / *m->median_s / 1e9, "{:.0f}") : null_cell(),
         timed ? number(row.cost.flops / *m->median_s / 1e12, "{:.2f}") : null_cell(),
         timed ? number(100.0 * row.floor.floor_s / *m->median_s, "{:.1f}") : null_cell(),
+        timed && c.empty_launch_s ? number(*m->median_s / *c.empty_launch_s, "{:.1f}") : null_cell(),
     });
   }
   document.notes.push_back(
@@ -118,7 +120,7 @@ Document bench_document(const BenchReport& report, UnitSystem units) {
   if (any_launch_bound) {
     document.notes.push_back(
         "bound 'launch': the shape reads less than 256 MiB of K/V, too little to hide launch latency and ramp-up; "
-        "no bandwidth target applies" + std::string(c.empty_launch_s ? "; compare its time with the empty kernel's" : ""));
+        "no bandwidth target applies; 'x empty launch' is its time over an empty kernel's");
   }
   if (report.dry_run) {
     document.notes.push_back("dry run: ceilings are the preset's datasheet figures; a run on the GPU measures them");
