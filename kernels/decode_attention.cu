@@ -7,6 +7,7 @@
 #include <cuda_runtime.h>
 
 #include <cmath>
+#include <cstdint>
 #include <string>
 
 #include "core/error.h"
@@ -267,6 +268,11 @@ KVPLAN_INSTANTIATE(KvType::fp8_e4m3)
 void launch_decode(const DecodeParams& p, int num_sms, void* stream) {
   check_decode_params(p);
   const DecodePlan plan = plan_decode(p, num_sms);
+  for (const void* tensor : {p.q, p.k_cache, p.v_cache}) {
+    if (reinterpret_cast<std::uintptr_t>(tensor) % kVectorBytes != 0) {
+      throw Error("decode attention: q, k_cache and v_cache must be 16-byte aligned (the kernel loads 16-byte vectors)");
+    }
+  }
   if (plan.splits > 1 && p.workspace == nullptr) {
     throw Error("decode attention: this shape splits the context " + std::to_string(plan.splits) +
                 " ways and needs decode_workspace_bytes() of workspace");
