@@ -2,7 +2,8 @@
 # Installs what kvplan builds with, all from Debian's packages (no downloads at build time).
 set -euo pipefail
 packages=(g++ cmake ninja-build
-          libcli11-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev doctest-dev libbenchmark-dev)
+          libcli11-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev doctest-dev libbenchmark-dev
+          librsvg2-bin)  # rsvg-convert: the tests render the report's SVG charts
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive

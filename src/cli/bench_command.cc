@@ -173,7 +173,7 @@ void run_bench(Context& context, const BenchOptions& o) {
   }
 
   for (std::size_t i = 0; i < variants.size(); ++i) {
-    report::BenchRow row;
+    report::KernelRow row;
     row.phase = o.phase;
     row.shape = {variants[i].variant, shape.num_attention_heads, batch, ctx, dtype, o.page_size};
     row.cost = decode_attention_cost(row.shape);
@@ -195,7 +195,7 @@ void run_bench(Context& context, const BenchOptions& o) {
     if (!file) throw Error("--out " + o.out + ": cannot write the file");
     report::write_document(document, report::Format::json, file);
   }
-  for (const report::BenchRow& row : report.rows) {
+  for (const report::KernelRow& row : report.rows) {
     if (row.measured && !row.measured->correct) {
       throw Error("the " + row.shape.variant.name() + " decode kernel failed its check against the CPU reference "
                   "(relative L2 error " + std::to_string(row.measured->rel_l2_error) + "), so it was not timed",

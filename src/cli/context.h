@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/model_shape.h"
+#include "core/sweep.h"
 #include "core/units.h"
 #include "io/preset_registry.h"
 #include "report/document.h"
@@ -62,9 +63,16 @@ struct SelectedModel {
 };
 SelectedModel select_model(Context& context, const ModelOption& option);
 
+// "a,b,c" -> {"a", "b", "c"}; an empty item is an error naming `flag`.
+std::vector<std::string> split_list(const std::string& text, std::string_view flag);
+// "h100-sxm" (1 GPU), "h100-sxm:8" (8 GPUs, TP 8), "h100-sxm:8:tp4" (TP 4 x DP 2),
+// "h100-sxm:16:tp8:pp2".
+SweepFleet parse_fleet(const std::string& text, Context& context);
+
 void add_size_command(CLI::App& app, Context& context, std::vector<Command>& commands);
 void add_fit_command(CLI::App& app, Context& context, std::vector<Command>& commands);
 void add_sweep_command(CLI::App& app, Context& context, std::vector<Command>& commands);
+void add_report_command(CLI::App& app, Context& context, std::vector<Command>& commands);
 void add_preset_commands(CLI::App& app, Context& context, std::vector<Command>& commands);
 void add_bench_command(CLI::App& app, Context& context, std::vector<Command>& commands);
 

@@ -51,6 +51,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   add_size_command(app, context, commands);
   add_fit_command(app, context, commands);
   add_sweep_command(app, context, commands);
+  add_report_command(app, context, commands);
   add_preset_commands(app, context, commands);
   add_bench_command(app, context, commands);
 

@@ -79,7 +79,7 @@ Document bench_document(const BenchReport& report, UnitSystem units) {
       {"roofline_pct", "% floor"},
       {"empty_launches", "x empty launch"},
   };
-  for (const BenchRow& row : report.rows) {
+  for (const KernelRow& row : report.rows) {
     const DecodeAttentionShape& s = row.shape;
     const std::optional<BenchMeasurement>& m = row.measured;
     const bool timed = m && m->median_s;
@@ -116,7 +116,7 @@ Document bench_document(const BenchReport& report, UnitSystem units) {
       "lengths, each once; FLOPs = 2 * batch * q_heads * ctx * (d_qk + d_v)");
   document.notes.push_back("floor = max(bytes / bandwidth, FLOPs / bf16 peak); % floor = floor / median time");
   bool any_launch_bound = false;
-  for (const BenchRow& row : report.rows) any_launch_bound |= row.cost.launch_bound;
+  for (const KernelRow& row : report.rows) any_launch_bound |= row.cost.launch_bound;
   if (any_launch_bound) {
     document.notes.push_back(
         "bound 'launch': the shape reads less than 256 MiB of K/V, too little to hide launch latency and ramp-up; "

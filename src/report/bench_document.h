@@ -24,7 +24,7 @@ struct BenchMeasurement {
   std::optional<double> median_s;
 };
 
-struct BenchRow {
+struct KernelRow {
   std::string phase;             // "decode"
   DecodeAttentionShape shape;
   AttentionCost cost;
@@ -51,7 +51,7 @@ struct BenchReport {
   int iters = 0;
   std::uint64_t seed = 0;
   BenchCeilings ceilings;
-  std::vector<BenchRow> rows;
+  std::vector<KernelRow> rows;
 };
 
 Document bench_document(const BenchReport& report, UnitSystem units);

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "cli/cli_runner.h"
+#include "temp_dir.h"
 #include "core/error.h"
 #include "kernels/gpu.h"
 
@@ -59,6 +60,19 @@ TEST_CASE("golden numbers: Llama-3-8B decode at 128k on the H100 SXM datasheet")
   std::string table = read_file(golden_path("bench_llama-3-8b_128k_dry_h100.txt"));
   // GQA-8's floor: 536920068 B / 3.35 TB/s = 160.27 us.
   CHECK(contains(table, "160.27"));
+}
+
+TEST_CASE("bench --out writes rows that kvplan report --bench reads") {
+  kvplan::testing::TempDir dir;
+  const std::string results = (dir.path() / "results.json").string();
+  std::vector<std::string> args = kDryRun;
+  args.insert(args.end(), {"--out", results});
+  REQUIRE(run_cli(args).exit_code == 0);
+  CHECK(read_file(results) == read_file(golden_path("bench_llama-3-8b_128k_dry_h100.json")));
+  CliResult report = run_cli({"report", "--models", "llama-3-8b", "--gpus", "h100-sxm:1", "--ctx", "128k", "--bench",
+                              results, "--out", (dir.path() / "report").string()});
+  CHECK(report.exit_code == 0);
+  CHECK(report.err.empty());
 }
 
 TEST_CASE("bench: bad input is one line and exit 2") {

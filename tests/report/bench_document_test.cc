@@ -11,8 +11,8 @@ using namespace kvplan::report;
 
 namespace {
 
-BenchRow gqa_row(std::optional<BenchMeasurement> measured) {
-  BenchRow row;
+KernelRow gqa_row(std::optional<BenchMeasurement> measured) {
+  KernelRow row;
   row.phase = "decode";
   row.shape = {Variant{VariantKind::gqa, 8, 128, 0, 0}, 32, 1, Tokens{131072}, KvDtype::bf16, 16};
   row.cost = decode_attention_cost(row.shape);

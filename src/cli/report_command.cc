@@ -1,0 +1,94 @@
+// `kvplan report`: a capacity report folder (Markdown + SVG charts + CSV + JSON) for people and
+// CI jobs, or one of its files on stdout.
+#include <ostream>
+
+#include "cli/context.h"
+#include "core/error.h"
+#include "io/bench_results.h"
+#include "io/output_dir.h"
+#include "report/capacity_report.h"
+
+namespace kvplan::cli {
+namespace {
+
+struct ReportOptions {
+  std::string models = "llama-3-70b,qwen3-32b,gemma-2-27b,deepseek-v3";
+  std::string gpus = "h100-sxm:8,h200:8";
+  std::string ctx = "4k,32k,128k";
+  std::string kv_dtypes = "bf16,fp8";
+  std::string variants = "all";
+  std::string engine = "vllm";
+  std::string bench;
+  std::string out;
+  std::string format = "md";
+  std::string units = "iec";
+};
+
+std::string regenerate_command(const ReportOptions& options) {
+  std::string command = "kvplan report --models " + options.models + " --gpus " + options.gpus + " --ctx " + options.ctx +
+                        " --kv-dtypes " + options.kv_dtypes + " --variants " + options.variants;
+  if (options.engine != "vllm") command += " --engine " + options.engine;
+  if (!options.bench.empty()) command += " --bench " + std::filesystem::path(options.bench).filename().string();
+  return command;
+}
+
+void run_report(Context& context, const ReportOptions& options) {
+  report::ReportRequest request;
+  request.command_line = regenerate_command(options);
+  request.units = parse_unit_system(options.units);
+  request.engine.engine = parse_engine(options.engine);
+  request.variants = parse_variants(options.variants);
+  for (const std::string& dtype : split_list(options.kv_dtypes, "--kv-dtypes")) request.kv_dtypes.push_back(parse_kv_dtype(dtype));
+  for (const std::string& ctx : split_list(options.ctx, "--ctx")) request.contexts.push_back(parse_tokens(ctx, "--ctx"));
+  for (const std::string& fleet : split_list(options.gpus, "--gpus")) request.fleets.push_back(parse_fleet(fleet, context));
+  for (const std::string& name : split_list(options.models, "--models")) {
+    const io::ModelPreset& preset = context.registry().model(name);
+    request.models.push_back({{preset.info.name, preset.hf_id, preset.info.source}, &preset.shape});
+  }
+  if (!options.bench.empty()) request.bench = io::read_bench_results(options.bench);
+  const std::string wanted = options.format == "md" || options.format == "markdown" ? "report.md"
+                             : options.format == "csv"                            ? "report.csv"
+                             : options.format == "json"                           ? "report.json"
+                                                                                  : "";
+  if (wanted.empty()) throw Error("--format: report writes md, csv or json (got '" + options.format + "')");
+
+  report::ReportFiles files = report::build_report(request);
+  if (options.out.empty()) {
+    for (const auto& [name, contents] : files.files) {
+      if (name == wanted) context.out << contents;
+    }
+    return;
+  }
+  io::write_folder_atomically(options.out, files.files);
+  context.out << "wrote " << files.files.size() << " files to " << options.out << " (report.md first)\n";
+}
+
+}  // namespace
+
+void add_report_command(CLI::App& app, Context& context, std::vector<Command>& commands) {
+  auto options = std::make_shared<ReportOptions>();
+  CLI::App* command = app.add_subcommand(
+      "report", "A capacity report: Markdown with SVG charts, plus CSV and JSON, for people and CI jobs");
+  command->footer(
+      "\nWith --out DIR, writes DIR/report.md (summary first), report.csv, report.json, cache_<model>.svg,\n"
+      "concurrency_<model>.svg and, with --bench, bench.svg; the folder is replaced all-or-nothing and the\n"
+      "output is deterministic, so a CI job can diff it. Without --out, prints report.md (or --format csv|json).\n"
+      "\nExamples:\n"
+      "  kvplan report --out reports/capacity\n"
+      "  kvplan report --models llama-3-70b --gpus h100-sxm:8 --format md >> \"$GITHUB_STEP_SUMMARY\"\n"
+      "  kvplan report --bench results.json --out reports/measured");
+  command->add_option("--models", options->models, "Comma-separated model presets")->capture_default_str();
+  command->add_option("--gpus", options->gpus, "Comma-separated fleets GPU[:N[:tpT][:ppP]]")->capture_default_str();
+  command->add_option("--ctx", options->ctx, "Comma-separated contexts")->capture_default_str();
+  command->add_option("--kv-dtypes", options->kv_dtypes, "Comma-separated cache dtypes")->capture_default_str();
+  command->add_option("--variants", options->variants, "Comma-separated variants, or all")->capture_default_str();
+  command->add_option("--engine", options->engine, "Accounting rules: vllm, sglang or trtllm")->capture_default_str();
+  command->add_option("--bench", options->bench, "Results of 'kvplan bench --out' (or compare_torch.py) to chart");
+  command->add_option("--out", options->out, "Folder to write the report into");
+  command->add_option("--format", options->format, "Without --out: which file to print, md, csv or json")
+      ->capture_default_str();
+  command->add_option("--units", options->units, "iec (GiB) or si (GB)")->capture_default_str();
+  commands.push_back({command, [&context, options] { run_report(context, *options); }});
+}
+
+}  // namespace kvplan::cli

@@ -1,0 +1,17 @@
+// Writing a folder of files all-or-nothing: into a temporary sibling first, then renamed into
+// place, so a failed run leaves no half-written report behind.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace kvplan::io {
+
+// Replaces `dir` (created if absent) with exactly these files. Throws kvplan::Error (exit 2)
+// naming the path when the parent is missing or not writable, or `dir` is a file.
+void write_folder_atomically(const std::filesystem::path& dir,
+                             const std::vector<std::pair<std::string, std::string>>& files);
+
+}  // namespace kvplan::io

@@ -1,0 +1,131 @@
+// `kvplan report`: the folder, determinism, the committed example, and bad input.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "cli/cli_runner.h"
+#include "report/xml_check.h"
+#include "temp_dir.h"
+
+using namespace kvplan::testing;
+namespace fs = std::filesystem;
+
+namespace {
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+const std::vector<std::string> kSmall = {"report", "--models", "llama-3-70b,deepseek-v2", "--gpus", "h100-sxm:8",
+                                         "--ctx", "32k,128k", "--kv-dtypes", "bf16,fp8"};
+std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& more) {
+  args.insert(args.end(), more.begin(), more.end());
+  return args;
+}
+std::vector<std::string> names_in(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+}  // namespace
+
+TEST_CASE("report --out writes Markdown, CSV, JSON and well-formed SVG charts") {
+  TempDir dir;
+  CliResult result = run_cli(with(kSmall, {"--out", (dir.path() / "r").string()}));
+  CHECK(result.exit_code == 0);
+  CHECK(names_in(dir.path()) == std::vector<std::string>{"r"});  // no temporary folder left behind
+  CHECK(names_in(dir.path() / "r") ==
+        std::vector<std::string>{"cache_deepseek-v2.svg", "cache_llama-3-70b.svg", "concurrency_deepseek-v2.svg",
+                                 "concurrency_llama-3-70b.svg", "report.csv", "report.json", "report.md"});
+  for (const auto& entry : fs::directory_iterator(dir.path() / "r")) {
+    if (entry.path().extension() == ".svg") {
+      CAPTURE(entry.path().string());
+      CHECK(xml_problem(read_file(entry.path().string())) == "");
+    }
+  }
+  std::string md = read_file((dir.path() / "r" / "report.md").string());
+  // Summary first: Llama-3-70B's native GQA-8 holds 4096 B x 80 layers = 320 KiB per token in bf16.
+  CHECK(md.find("## Summary") < md.find("## Details"));
+  CHECK(contains(md, "| gqa:8 (native) | bf16 | 320.00 KiB | 8.00x |"));
+  // DeepSeek-V2: MLA 1152 B x 60 layers = 67.50 KiB per token, 65536 / 1152 = 56.89x smaller than MHA.
+  CHECK(contains(md, "| mla:512:64 (native) | bf16 | 67.50 KiB | 56.89x |"));
+  CHECK(contains(md, "![KV cache per sequence against context, deepseek-v2](cache_deepseek-v2.svg)"));
+  // The CSV holds the same rows as the Details table: 2 models x 4 variants x 2 dtypes x 2 contexts.
+  CHECK(line_count(read_file((dir.path() / "r" / "report.csv").string())) == 1 + 2 * 4 * 2 * 2);
+}
+
+TEST_CASE("report output is deterministic, and replacing a folder is clean") {
+  TempDir dir;
+  REQUIRE(run_cli(with(kSmall, {"--out", (dir.path() / "a").string()})).exit_code == 0);
+  REQUIRE(run_cli(with(kSmall, {"--out", (dir.path() / "b").string()})).exit_code == 0);
+  REQUIRE(run_cli(with(kSmall, {"--out", (dir.path() / "b").string()})).exit_code == 0);  // over an existing one
+  for (const std::string& name : names_in(dir.path() / "a")) {
+    CAPTURE(name);
+    CHECK(read_file((dir.path() / "a" / name).string()) == read_file((dir.path() / "b" / name).string()));
+  }
+  CHECK(names_in(dir.path()) == std::vector<std::string>{"a", "b"});
+}
+
+TEST_CASE("report without --out prints one file for $GITHUB_STEP_SUMMARY") {
+  TempDir dir;
+  REQUIRE(run_cli(with(kSmall, {"--out", (dir.path() / "r").string()})).exit_code == 0);
+  CliResult md = run_cli(kSmall);
+  CHECK(md.exit_code == 0);
+  CHECK(md.out == read_file((dir.path() / "r" / "report.md").string()));
+  CliResult csv = run_cli(with(kSmall, {"--format", "csv"}));
+  CHECK(csv.out == read_file((dir.path() / "r" / "report.csv").string()));
+}
+
+TEST_CASE("report --bench charts measured time beside the floor") {
+  TempDir dir;
+  fs::path bench = dir.write("bench.json", R"({"command": "bench", "device": "NVIDIA H100 80GB HBM3", "rows": [
+    {"impl": "kvplan", "model": "llama-3-8b", "variant": "gqa:8", "kv_dtype": "bf16", "batch": 1,
+     "ctx_tokens": 131072, "kv_bytes": 536870912, "floor_s": 0.000179, "time_median_s": 0.000215, "check": "pass"},
+    {"impl": "torch-sdpa-flash", "model": "llama-3-8b", "variant": "gqa:8", "kv_dtype": "bf16", "batch": 1,
+     "ctx_tokens": 131072, "floor_s": 0.000179, "time_median_s": null}]})");
+  CliResult result = run_cli(with(kSmall, {"--bench", bench.string(), "--out", (dir.path() / "r").string()}));
+  CHECK(result.exit_code == 0);
+  std::string md = read_file((dir.path() / "r" / "report.md").string());
+  CHECK(contains(md, "## Measured on NVIDIA H100 80GB HBM3"));
+  CHECK(contains(md, "| 179.0 us | 215.0 us | 83% |"));  // 179 / 215
+  CHECK(contains(md, "| not measured | - |"));
+  CHECK(xml_problem(read_file((dir.path() / "r" / "bench.svg").string())) == "");
+}
+
+TEST_CASE("the committed example report is what the tool writes today") {
+  TempDir dir;
+  REQUIRE(run_cli({"report", "--out", (dir.path() / "example").string()}).exit_code == 0);
+  const fs::path committed = fs::path(KVPLAN_SOURCE_DIR) / "reports" / "example";
+  CHECK(names_in(dir.path() / "example") == names_in(committed));
+  for (const std::string& name : names_in(committed)) {
+    CAPTURE(name);  // if this fails, run scripts/make-example-report.sh and review the diff
+    CHECK(read_file((dir.path() / "example" / name).string()) == read_file((committed / name).string()));
+  }
+}
+
+TEST_CASE("report: bad input is one line, exit 2, and nothing half-written") {
+  TempDir dir;
+  fs::path out = dir.path() / "r";
+  auto bad = [&](const std::vector<std::string>& extra) {
+    CliResult result = run_cli(with(kSmall, extra));
+    CHECK(result.exit_code == 2);
+    CHECK(line_count(result.err) == 1);
+    CHECK_FALSE(fs::exists(out));
+    CHECK(names_in(dir.path()).size() == 0 + (fs::exists(dir.path() / "bench.json") ? 1 : 0) +
+                                             (fs::exists(dir.path() / "file") ? 1 : 0));
+    return result.err;
+  };
+  CHECK(contains(bad({"--bench", (dir.path() / "missing.json").string(), "--out", out.string()}), "cannot open"));
+  dir.write("bench.json", "{\"rows\": [{\"variant\": \"mha\"}]}");
+  CHECK(contains(bad({"--bench", (dir.path() / "bench.json").string(), "--out", out.string()}), "floor_s"));
+  dir.write("bench.json", "{\"rows\": [");
+  CHECK(contains(bad({"--bench", (dir.path() / "bench.json").string(), "--out", out.string()}), "malformed JSON"));
+  dir.write("bench.json", "{\"rows\": []}");
+  CHECK(contains(bad({"--bench", (dir.path() / "bench.json").string(), "--out", out.string()}), "no rows"));
+  CHECK(contains(bad({"--out", (dir.path() / "no" / "such" / "r").string()}), "does not exist"));
+  dir.write("file", "x");
+  CHECK(contains(bad({"--out", (dir.path() / "file").string()}), "not a folder"));
+  CliResult empty = run_cli({"report", "--models", ",", "--out", out.string()});
+  CHECK(empty.exit_code == 2);
+  CHECK(contains(empty.err, "empty item"));
+  CHECK_FALSE(fs::exists(out));
+  CHECK(contains(bad({"--format", "table"}), "md, csv or json"));
+}
