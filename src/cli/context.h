@@ -74,5 +74,6 @@ void add_fit_command(CLI::App& app, Context& context, std::vector<Command>& comm
 void add_sweep_command(CLI::App& app, Context& context, std::vector<Command>& commands);
 void add_report_command(CLI::App& app, Context& context, std::vector<Command>& commands);
 void add_preset_commands(CLI::App& app, Context& context, std::vector<Command>& commands);
+void add_bench_command(CLI::App& app, Context& context, std::vector<Command>& commands);
 
 }  // namespace kvplan::cli

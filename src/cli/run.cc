@@ -25,6 +25,7 @@ constexpr const char* kFooter =
     "  kvplan size --model deepseek-v2 --ctx 128k\n"
     "  kvplan size --model llama-3-70b --ctx 32k --variant all --kv-dtype fp8 --explain\n"
     "  kvplan models\n"
+    "  kvplan bench --model llama-3-8b --ctx 128k --dry-run --gpu h100-sxm\n"
     "\nSizes: 128k = 131072 tokens, 1M = 1048576; memory 80GB = 80*10^9 B, 80GiB = 80*2^30 B.\n"
     "Exit codes: 0 ok, 1 internal error, 2 bad input, 3 cannot run here (no GPU).";
 
@@ -52,6 +53,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   add_sweep_command(app, context, commands);
   add_report_command(app, context, commands);
   add_preset_commands(app, context, commands);
+  add_bench_command(app, context, commands);
 
   if (argc > 1 && argv[1][0] != '-') {
     std::vector<std::string> names;

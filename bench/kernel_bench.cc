@@ -1,0 +1,77 @@
+// The decode kernels under Google Benchmark, for people who compare runs with its tools. Same
+// kernels, problems and timing as `kvplan bench` (CUDA events, L2 flushed before each run,
+// manual time), checked against the CPU reference before the first timed run. Counters: bytes
+// and FLOPs per run (as kvplan bench counts them), so the report shows GB/s and FLOP/s.
+// Needs a GPU; exits 77 without one.
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+
+#include "core/attention_cost.h"
+#include "core/error.h"
+#include "kernels/gpu.h"
+
+namespace {
+
+using kvplan::kernels::DecodeShape;
+using kvplan::kernels::KvType;
+
+kvplan::KvDtype planner_dtype(KvType type) {
+  return type == KvType::fp16 ? kvplan::KvDtype::fp16
+         : type == KvType::fp8_e4m3 ? kvplan::KvDtype::fp8_e4m3 : kvplan::KvDtype::bf16;
+}
+
+void BM_Decode(benchmark::State& state, const kvplan::kernels::GpuInfo& gpu, DecodeShape shape) {
+  kvplan::kernels::DeviceDecodeProblem problem(gpu, shape, 1);
+  kvplan::kernels::DeviceDecodeProblem::Check check = problem.check();
+  if (!(check.rel_l2_error < kvplan::kernels::decode_error_threshold(shape.kv_type))) {
+    state.SkipWithError("kernel failed its check against the CPU reference; not timed");
+    return;
+  }
+  for (int i = 0; i < 3; ++i) problem.time_once();
+  for (auto _ : state) state.SetIterationTime(problem.time_once());
+  const kvplan::Variant variant{shape.n_kv_heads == shape.n_q_heads ? kvplan::VariantKind::mha
+                                : shape.n_kv_heads == 1           ? kvplan::VariantKind::mqa
+                                                                  : kvplan::VariantKind::gqa,
+                                static_cast<std::uint32_t>(shape.n_kv_heads), static_cast<std::uint32_t>(shape.head_dim), 0, 0};
+  kvplan::AttentionCost cost = kvplan::decode_attention_cost(
+      {variant, static_cast<std::uint32_t>(shape.n_q_heads), static_cast<std::uint64_t>(shape.batch),
+       kvplan::Tokens{static_cast<std::uint64_t>(shape.seq_lens[0])}, planner_dtype(shape.kv_type),
+       static_cast<std::uint32_t>(shape.page_size)});
+  state.counters["bytes"] = benchmark::Counter(static_cast<double>(cost.total.value), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["FLOP"] = benchmark::Counter(cost.flops, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["splits"] = problem.plan().splits;
+  state.counters["rel_l2_error"] = check.rel_l2_error;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  kvplan::kernels::GpuInfo gpu;
+  try {
+    gpu = kvplan::kernels::open_gpu();
+  } catch (const kvplan::Error& e) {
+    std::printf("%s\n", e.what());
+    return 77;
+  }
+  // Llama-3-8B's attention (32 query heads of 128) as MHA, GQA-8 and MQA, in each cache type, at
+  // batch 1 x 128k (one sequence must fill the GPU through splits) and batch 64 x 4k.
+  const std::pair<const char*, int> variants[] = {{"mha", 32}, {"gqa8", 8}, {"mqa", 1}};
+  const std::pair<const char*, KvType> types[] = {{"bf16", KvType::bf16}, {"fp8", KvType::fp8_e4m3}};
+  const std::pair<int, int> batches[] = {{1, 131072}, {64, 4096}};
+  for (auto [variant, kv_heads] : variants) {
+    for (auto [type_name, type] : types) {
+      for (auto [batch, ctx] : batches) {
+        DecodeShape shape{batch, 32, kv_heads, 128, type, 16, std::vector<int>(static_cast<std::size_t>(batch), ctx)};
+        std::string name = std::string("decode/") + variant + "/" + type_name + "/b" + std::to_string(batch) + "/ctx" +
+                           std::to_string(ctx);
+        benchmark::RegisterBenchmark(name.c_str(), BM_Decode, gpu, shape)->UseManualTime()->Unit(benchmark::kMicrosecond)
+            ->Iterations(50);
+      }
+    }
+  }
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,295 @@
+// Decode attention for MHA, GQA and MQA: one kernel family parameterised by group size (a runtime
+// value), cache type and head dim (template parameters). kernels/decode_tiling.h says how the work
+// is cut; kernels/decode_model.cc is the same algorithm on the CPU, step for step.
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_fp8.h>
+#include <cuda_runtime.h>
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+#include "core/error.h"
+#include "kernels/decode_tiling.h"
+#include "kernels/kernels.h"
+
+namespace kvplan::kernels {
+namespace {
+
+using namespace decode;
+
+constexpr float kLog2e = 1.4426950408889634f;
+
+template <KvType kType> struct Storage;
+template <> struct Storage<KvType::bf16> { using Query = __nv_bfloat16; };
+template <> struct Storage<KvType::fp16> { using Query = __half; };
+template <> struct Storage<KvType::fp8_e4m3> { using Query = __nv_bfloat16; };
+
+// One 16-byte vector of the cache widened to float in registers: 8 bf16/fp16 or 16 fp8 values.
+template <KvType kType, int kElems>
+__device__ __forceinline__ void widen(const uint4& raw, float (&out)[kElems]) {
+  const unsigned words[4] = {raw.x, raw.y, raw.z, raw.w};
+#pragma unroll
+  for (int w = 0; w < 4; ++w) {
+    if constexpr (kType == KvType::bf16) {
+      out[2 * w] = __uint_as_float(words[w] << 16);
+      out[2 * w + 1] = __uint_as_float(words[w] & 0xffff0000u);
+    } else if constexpr (kType == KvType::fp16) {
+      float2 pair = __half22float2(*reinterpret_cast<const __half2*>(&words[w]));
+      out[2 * w] = pair.x;
+      out[2 * w + 1] = pair.y;
+    } else {
+      // Two fp8 pairs per word, each converted by one cvt to half2, then to float.
+#pragma unroll
+      for (int half_word = 0; half_word < 2; ++half_word) {
+        __half2_raw pair = __nv_cvt_fp8x2_to_halfraw2(
+            static_cast<__nv_fp8x2_storage_t>(words[w] >> (16 * half_word)), __NV_E4M3);
+        float2 values = __half22float2(*reinterpret_cast<const __half2*>(&pair));
+        out[4 * w + 2 * half_word] = values.x;
+        out[4 * w + 2 * half_word + 1] = values.y;
+      }
+    }
+  }
+}
+
+template <typename T>
+__device__ __forceinline__ T from_float(float value) {
+  if constexpr (std::is_same_v<T, __half>) return __float2half_rn(value);
+  else return __float2bfloat16_rn(value);
+}
+
+// First element of token t's row for one KV head (layout in kernels.h).
+__device__ __forceinline__ size_t kv_row(const DecodeParams& p, int b, int t, int kv_head) {
+  size_t page, slot;
+  if (p.block_table != nullptr) {
+    page = static_cast<size_t>(__ldg(&p.block_table[static_cast<size_t>(b) * p.max_pages_per_seq + t / p.page_size]));
+    slot = static_cast<size_t>(t % p.page_size);
+  } else {
+    page = static_cast<size_t>(b);
+    slot = static_cast<size_t>(t);
+  }
+  return ((page * p.page_size + slot) * p.n_kv_heads + kv_head) * p.head_dim;
+}
+
+// Grid: x = KV head * head chunks (chunks fastest, so CTAs that read the same K/V run together
+// and the repeat reads hit L2), y = sequence, z = split.
+template <KvType kType, int kHeadDim>
+__global__ void __launch_bounds__(kThreads) decode_split_kernel(const DecodeParams p, const DecodePlan plan) {
+  using Query = typename Storage<kType>::Query;
+  constexpr Tiling kT = tiling(kType == KvType::fp8_e4m3 ? 1 : 2, kHeadDim);
+  constexpr int kElems = kT.elems_per_lane, kLanes = kT.lanes_per_token, kGroups = kT.token_groups;
+  constexpr int kHeads = kT.heads_per_cta, kSteps = kTokensPerStep;
+  static_assert(kLanes <= kWarpSize && (kLanes & (kLanes - 1)) == 0, "a K row must fit a warp");
+
+  const int chunk = blockIdx.x % plan.head_chunks, kv_head = blockIdx.x / plan.head_chunks;
+  const int b = blockIdx.y, split = blockIdx.z;
+  const int group_size = p.n_q_heads / p.n_kv_heads;
+  const int first_head = kv_head * group_size + chunk * kHeads;
+  const int n_heads = min(kHeads, group_size - chunk * kHeads);
+  const int group = threadIdx.x / kLanes, lane = threadIdx.x % kLanes, d0 = lane * kElems;
+  const bool fp8 = kType == KvType::fp8_e4m3;
+  const float score_scale = p.softmax_scale * kLog2e * (fp8 ? p.k_scale : 1.0f);
+  const float out_scale = fp8 ? p.v_scale : 1.0f;
+
+  float q[kHeads][kElems], m[kHeads], l[kHeads], o[kHeads][kElems];
+  const Query* q_base = static_cast<const Query*>(p.q) + (static_cast<size_t>(b) * p.n_q_heads + first_head) * kHeadDim + d0;
+#pragma unroll
+  for (int g = 0; g < kHeads; ++g) {
+    m[g] = -INFINITY;
+    l[g] = 0.0f;
+#pragma unroll
+    for (int e = 0; e < kElems; ++e) q[g][e] = o[g][e] = 0.0f;
+    if (g < n_heads) {  // 16-byte loads of q too: 8 query elements each
+      const uint4* q_vectors = reinterpret_cast<const uint4*>(q_base + g * kHeadDim);
+#pragma unroll
+      for (int i = 0; i < kElems / 8; ++i) {
+        float values[8];
+        widen<kType == KvType::fp16 ? KvType::fp16 : KvType::bf16>(__ldg(&q_vectors[i]), values);
+#pragma unroll
+        for (int e = 0; e < 8; ++e) q[g][8 * i + e] = values[e];
+      }
+    }
+  }
+
+  const int start = split * plan.tokens_per_split;
+  const int end = min(start + plan.tokens_per_split, __ldg(&p.seq_lens[b]));
+  const uint4* k_cache = static_cast<const uint4*>(p.k_cache);
+  const uint4* v_cache = static_cast<const uint4*>(p.v_cache);
+  // Every group runs the same trip count so the shuffles below see the whole warp.
+  for (int base = start; base < end; base += kT.tokens_per_iter) {
+    const int first = base + group * kSteps;
+    uint4 k_raw[kSteps], v_raw[kSteps];
+#pragma unroll
+    for (int j = 0; j < kSteps; ++j) {  // all loads of the step in flight before any use
+      k_raw[j] = v_raw[j] = make_uint4(0, 0, 0, 0);
+      if (first + j < end) {
+        const size_t row = (kv_row(p, b, first + j, kv_head) + d0) / kElems;
+        k_raw[j] = __ldg(&k_cache[row]);
+        v_raw[j] = __ldg(&v_cache[row]);
+      }
+    }
+    float s[kHeads][kSteps];
+#pragma unroll
+    for (int j = 0; j < kSteps; ++j) {
+      float k[kElems];
+      widen<kType>(k_raw[j], k);
+#pragma unroll
+      for (int g = 0; g < kHeads; ++g) {
+        float acc = 0.0f;
+        if (g < n_heads) {
+#pragma unroll
+          for (int e = 0; e < kElems; ++e) acc = fmaf(q[g][e], k[e], acc);
+#pragma unroll
+          for (int offset = kLanes / 2; offset > 0; offset /= 2) acc += __shfl_xor_sync(0xffffffffu, acc, offset);
+        }
+        s[g][j] = first + j < end ? acc * score_scale : -INFINITY;
+      }
+    }
+    if (first >= end) continue;  // this group's step is past the end: nothing to add
+    float v[kSteps][kElems];
+#pragma unroll
+    for (int j = 0; j < kSteps; ++j) widen<kType>(v_raw[j], v[j]);
+#pragma unroll
+    for (int g = 0; g < kHeads; ++g) {
+      if (g >= n_heads) continue;
+      float m_new = m[g];
+#pragma unroll
+      for (int j = 0; j < kSteps; ++j) m_new = fmaxf(m_new, s[g][j]);
+      const float alpha = exp2f(m[g] - m_new);
+      float p_step[kSteps];
+#pragma unroll
+      for (int j = 0; j < kSteps; ++j) p_step[j] = exp2f(s[g][j] - m_new);
+      l[g] *= alpha;
+#pragma unroll
+      for (int j = 0; j < kSteps; ++j) l[g] += p_step[j];
+#pragma unroll
+      for (int e = 0; e < kElems; ++e) {
+        o[g][e] *= alpha;
+#pragma unroll
+        for (int j = 0; j < kSteps; ++j) o[g][e] = fmaf(p_step[j], v[j][e], o[g][e]);
+      }
+      m[g] = m_new;
+    }
+  }
+
+  // Merge the token groups' states in group order (the host model's order).
+  __shared__ float o_shared[kGroups][kHeads][kHeadDim];
+  __shared__ float m_shared[kGroups][kHeads], l_shared[kGroups][kHeads];
+#pragma unroll
+  for (int g = 0; g < kHeads; ++g) {
+#pragma unroll
+    for (int e = 0; e < kElems; ++e) o_shared[group][g][d0 + e] = o[g][e];
+    if (lane == 0) {
+      m_shared[group][g] = m[g];
+      l_shared[group][g] = l[g];
+    }
+  }
+  __syncthreads();
+  for (int index = threadIdx.x; index < n_heads * kHeadDim; index += kThreads) {
+    const int g = index / kHeadDim, d = index % kHeadDim;
+    float m_max = -INFINITY;
+#pragma unroll
+    for (int i = 0; i < kGroups; ++i) m_max = fmaxf(m_max, m_shared[i][g]);
+    float l_sum = 0.0f, o_sum = 0.0f;
+#pragma unroll 4
+    for (int i = 0; i < kGroups; ++i) {
+      if (m_shared[i][g] == -INFINITY) continue;
+      const float w = exp2f(m_shared[i][g] - m_max);
+      l_sum = fmaf(l_shared[i][g], w, l_sum);
+      o_sum = fmaf(o_shared[i][g][d], w, o_sum);
+    }
+    const int h = first_head + g;
+    if (plan.splits == 1) {
+      static_cast<Query*>(p.out)[(static_cast<size_t>(b) * p.n_q_heads + h) * kHeadDim + d] =
+          from_float<Query>(o_sum / l_sum * out_scale);
+    } else {
+      const size_t row = (static_cast<size_t>(b) * p.n_q_heads + h) * plan.splits + split;
+      const size_t rows = static_cast<size_t>(p.batch) * p.n_q_heads * plan.splits;
+      p.workspace[row * kHeadDim + d] = m_max == -INFINITY ? 0.0f : o_sum / l_sum * out_scale;
+      if (d == 0) p.workspace[rows * kHeadDim + row] = m_max == -INFINITY ? -INFINITY : m_max + log2f(l_sum);
+    }
+  }
+}
+
+// Log-sum-exp combine of the splits, in split order. Grid: x = query head, y = sequence.
+template <typename Query>
+__global__ void __launch_bounds__(kThreads) decode_combine_kernel(const DecodeParams p, const DecodePlan plan) {
+  const int h = blockIdx.x, b = blockIdx.y;
+  const size_t first = (static_cast<size_t>(b) * p.n_q_heads + h) * plan.splits;
+  const size_t rows = static_cast<size_t>(p.batch) * p.n_q_heads * plan.splits;
+  const float* lse = p.workspace + rows * p.head_dim + first;
+  float lse_max = -INFINITY;
+  for (int s = 0; s < plan.splits; ++s) lse_max = fmaxf(lse_max, lse[s]);
+  for (int d = threadIdx.x; d < p.head_dim; d += kThreads) {
+    float l_sum = 0.0f, o_sum = 0.0f;
+    for (int s = 0; s < plan.splits; ++s) {
+      if (lse[s] == -INFINITY) continue;
+      const float w = exp2f(lse[s] - lse_max);
+      l_sum += w;
+      o_sum = fmaf(p.workspace[(first + s) * p.head_dim + d], w, o_sum);
+    }
+    static_cast<Query*>(p.out)[(static_cast<size_t>(b) * p.n_q_heads + h) * p.head_dim + d] =
+        from_float<Query>(o_sum / l_sum);
+  }
+}
+
+void check_launch(const char* what) {
+  cudaError_t status = cudaGetLastError();
+  if (status != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(status));
+}
+
+}  // namespace
+
+template <KvType kType, int kHeadDim>
+void launch_decode_typed(const DecodeParams& p, const DecodePlan& plan, void* stream) {
+  auto cuda_stream = static_cast<cudaStream_t>(stream);
+  dim3 grid(static_cast<unsigned>(p.n_kv_heads * plan.head_chunks), static_cast<unsigned>(p.batch),
+            static_cast<unsigned>(plan.splits));
+  decode_split_kernel<kType, kHeadDim><<<grid, kThreads, 0, cuda_stream>>>(p, plan);
+  check_launch("decode_split_kernel");
+  if (plan.splits > 1) {
+    using Query = typename Storage<kType>::Query;
+    dim3 combine_grid(static_cast<unsigned>(p.n_q_heads), static_cast<unsigned>(p.batch));
+    decode_combine_kernel<Query><<<combine_grid, kThreads, 0, cuda_stream>>>(p, plan);
+    check_launch("decode_combine_kernel");
+  }
+}
+
+#define KVPLAN_INSTANTIATE(type)                                                            \
+  template void launch_decode_typed<type, 64>(const DecodeParams&, const DecodePlan&, void*);  \
+  template void launch_decode_typed<type, 128>(const DecodeParams&, const DecodePlan&, void*); \
+  template void launch_decode_typed<type, 256>(const DecodeParams&, const DecodePlan&, void*);
+KVPLAN_INSTANTIATE(KvType::bf16)
+KVPLAN_INSTANTIATE(KvType::fp16)
+KVPLAN_INSTANTIATE(KvType::fp8_e4m3)
+#undef KVPLAN_INSTANTIATE
+
+void launch_decode(const DecodeParams& p, int num_sms, void* stream) {
+  check_decode_params(p);
+  const DecodePlan plan = plan_decode(p, num_sms);
+  for (const void* tensor : {p.q, p.k_cache, p.v_cache}) {
+    if (reinterpret_cast<std::uintptr_t>(tensor) % kVectorBytes != 0) {
+      throw Error("decode attention: q, k_cache and v_cache must be 16-byte aligned (the kernel loads 16-byte vectors)");
+    }
+  }
+  if (plan.splits > 1 && p.workspace == nullptr) {
+    throw Error("decode attention: this shape splits the context " + std::to_string(plan.splits) +
+                " ways and needs decode_workspace_bytes() of workspace");
+  }
+  auto dispatch = [&](auto type_tag) {
+    constexpr KvType kType = decltype(type_tag)::value;
+    switch (p.head_dim) {
+      case 64: return launch_decode_typed<kType, 64>(p, plan, stream);
+      case 128: return launch_decode_typed<kType, 128>(p, plan, stream);
+      default: return launch_decode_typed<kType, 256>(p, plan, stream);
+    }
+  };
+  switch (p.kv_type) {
+    case KvType::bf16: return dispatch(std::integral_constant<KvType, KvType::bf16>{});
+    case KvType::fp16: return dispatch(std::integral_constant<KvType, KvType::fp16>{});
+    case KvType::fp8_e4m3: return dispatch(std::integral_constant<KvType, KvType::fp8_e4m3>{});
+  }
+}
+
+}  // namespace kvplan::kernels

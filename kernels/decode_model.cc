@@ -1,0 +1,178 @@
+// The decode kernel's algorithm on the CPU, step for step: the same CTAs, token groups, lanes,
+// 16-byte vectors, float accumulation order (fma per element, then the xor-butterfly across the
+// lanes of a token group), per-group online softmax in base 2, CTA merge in group order, split
+// combine in split order and fp8 scales folded into the score and the output. Tested against the
+// double reference, it catches wrong indexing and rescaling before a GPU ever runs the kernel.
+#include <cmath>
+#include <vector>
+
+#include "kernels/decode_tiling.h"
+#include "kernels/host_tensors.h"
+#include "kernels/kernels.h"
+
+namespace kvplan::kernels {
+namespace {
+
+constexpr float kLog2e = 1.4426950408889634f;
+
+// One token group's softmax state for each head of the CTA: running max m (base 2), sum l and
+// the lanes' slices of o, laid out [head][lane][element] = [head][head_dim].
+struct GroupState {
+  std::vector<float> m, l, o;
+};
+
+struct Cta {
+  int b, kv_head, first_head, n_heads, split;
+};
+
+// Lane partial dot products, then the butterfly: lane i adds lane i^offset for offset =
+// lanes/2 .. 1. Float addition commutes, so every lane ends with the same sum, computed as here.
+float butterfly_sum(std::vector<float> partial) {
+  for (std::size_t offset = partial.size() / 2; offset > 0; offset /= 2) {
+    std::vector<float> next(partial.size());
+    for (std::size_t lane = 0; lane < partial.size(); ++lane) next[lane] = partial[lane] + partial[lane ^ offset];
+    partial = next;
+  }
+  return partial[0];
+}
+
+void run_token_group(const DecodeParams& p, const decode::Tiling& t, const DecodePlan& plan, const Cta& cta,
+                     int group, const std::vector<float>& q, float score_scale, GroupState& state) {
+  const int d = p.head_dim, lanes = t.lanes_per_token, elems = t.elems_per_lane;
+  const int start = cta.split * plan.tokens_per_split;
+  const int end = std::min(start + plan.tokens_per_split, p.seq_lens[cta.b]);
+  constexpr int steps = decode::kTokensPerStep;
+  for (int base = start; base < end; base += t.tokens_per_iter) {
+    const int first = base + group * steps;
+    if (first >= end) continue;  // the kernel computes this step too, all masked, and skips the update
+    std::vector<float> s(static_cast<std::size_t>(cta.n_heads * steps), -INFINITY);
+    for (int j = 0; j < steps && first + j < end; ++j) {
+      const std::size_t k_row = kv_row_offset(p, cta.b, first + j, cta.kv_head);
+      for (int g = 0; g < cta.n_heads; ++g) {
+        std::vector<float> partial(static_cast<std::size_t>(lanes));
+        for (int lane = 0; lane < lanes; ++lane) {
+          float acc = 0;
+          for (int e = 0; e < elems; ++e) {
+            const int i = lane * elems + e;
+            acc = std::fma(q[static_cast<std::size_t>(g * d + i)], load_element(p.k_cache, k_row + i, p.kv_type), acc);
+          }
+          partial[static_cast<std::size_t>(lane)] = acc;
+        }
+        s[static_cast<std::size_t>(g * steps + j)] = butterfly_sum(partial) * score_scale;
+      }
+    }
+    for (int g = 0; g < cta.n_heads; ++g) {
+      float& m = state.m[static_cast<std::size_t>(g)];
+      float& l = state.l[static_cast<std::size_t>(g)];
+      float m_new = m;
+      for (int j = 0; j < steps; ++j) m_new = std::max(m_new, s[static_cast<std::size_t>(g * steps + j)]);
+      const float alpha = std::exp2(m - m_new);
+      float p_step[steps];
+      for (int j = 0; j < steps; ++j) p_step[j] = std::exp2(s[static_cast<std::size_t>(g * steps + j)] - m_new);
+      l *= alpha;
+      for (int j = 0; j < steps; ++j) l += p_step[j];
+      for (int i = 0; i < d; ++i) {
+        float& o = state.o[static_cast<std::size_t>(g * d + i)];
+        o *= alpha;
+        for (int j = 0; j < steps && first + j < end; ++j) {
+          const std::size_t v_row = kv_row_offset(p, cta.b, first + j, cta.kv_head);
+          o = std::fma(p_step[j], load_element(p.v_cache, v_row + i, p.kv_type), o);
+        }
+      }
+      m = m_new;
+    }
+  }
+}
+
+// The CTA: every token group, then the merge of their states in group order. Writes the final
+// output (one split) or this split's normalised partial o and its base-2 log-sum-exp.
+void run_cta(const DecodeParams& p, const decode::Tiling& t, const DecodePlan& plan, const Cta& cta,
+             std::vector<float>& partial_o, std::vector<float>& partial_lse) {
+  const int d = p.head_dim;
+  const KvType q_type = query_type(p.kv_type);
+  const bool fp8 = p.kv_type == KvType::fp8_e4m3;
+  const float score_scale = p.softmax_scale * kLog2e * (fp8 ? p.k_scale : 1.0f);
+  const float out_scale = fp8 ? p.v_scale : 1.0f;
+  std::vector<float> q(static_cast<std::size_t>(cta.n_heads * d));
+  for (int g = 0; g < cta.n_heads; ++g) {
+    const std::size_t row = q_row_offset(p, cta.b, cta.first_head + g);
+    for (int i = 0; i < d; ++i) q[static_cast<std::size_t>(g * d + i)] = load_element(p.q, row + i, q_type);
+  }
+  std::vector<GroupState> groups(static_cast<std::size_t>(t.token_groups));
+  for (int group = 0; group < t.token_groups; ++group) {
+    GroupState& state = groups[static_cast<std::size_t>(group)];
+    state.m.assign(static_cast<std::size_t>(cta.n_heads), -INFINITY);
+    state.l.assign(static_cast<std::size_t>(cta.n_heads), 0.0f);
+    state.o.assign(static_cast<std::size_t>(cta.n_heads * d), 0.0f);
+    run_token_group(p, t, plan, cta, group, q, score_scale, state);
+  }
+  for (int g = 0; g < cta.n_heads; ++g) {
+    float m_max = -INFINITY;
+    for (const GroupState& state : groups) m_max = std::max(m_max, state.m[static_cast<std::size_t>(g)]);
+    const int h = cta.first_head + g;
+    const std::size_t row = static_cast<std::size_t>(cta.b * p.n_q_heads + h) * plan.splits + cta.split;
+    for (int i = 0; i < d; ++i) {
+      float l = 0, o = 0;
+      for (const GroupState& state : groups) {
+        if (state.m[static_cast<std::size_t>(g)] == -INFINITY) continue;
+        const float w = std::exp2(state.m[static_cast<std::size_t>(g)] - m_max);
+        l = std::fma(state.l[static_cast<std::size_t>(g)], w, l);
+        o = std::fma(state.o[static_cast<std::size_t>(g * d + i)], w, o);
+      }
+      if (plan.splits == 1) {
+        store_element(p.out, q_row_offset(p, cta.b, h) + i, q_type, o / l * out_scale);
+      } else {
+        partial_o[row * d + i] = m_max == -INFINITY ? 0.0f : o / l * out_scale;
+        if (i == 0) partial_lse[row] = m_max == -INFINITY ? -INFINITY : m_max + std::log2(l);
+      }
+    }
+  }
+}
+
+// The combine kernel: a log-sum-exp weighted sum of the splits' partial outputs, in split order.
+void combine_splits(const DecodeParams& p, const DecodePlan& plan, const std::vector<float>& partial_o,
+                    const std::vector<float>& partial_lse) {
+  const int d = p.head_dim;
+  for (int b = 0; b < p.batch; ++b) {
+    for (int h = 0; h < p.n_q_heads; ++h) {
+      const std::size_t first = static_cast<std::size_t>(b * p.n_q_heads + h) * plan.splits;
+      float lse_max = -INFINITY;
+      for (int s = 0; s < plan.splits; ++s) lse_max = std::max(lse_max, partial_lse[first + s]);
+      for (int i = 0; i < d; ++i) {
+        float l = 0, o = 0;
+        for (int s = 0; s < plan.splits; ++s) {
+          if (partial_lse[first + s] == -INFINITY) continue;
+          const float w = std::exp2(partial_lse[first + s] - lse_max);
+          l += w;
+          o = std::fma(partial_o[(first + s) * d + i], w, o);
+        }
+        store_element(p.out, q_row_offset(p, b, h) + i, query_type(p.kv_type), o / l);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void decode_host_model(const DecodeParams& p, int num_sms) {
+  check_decode_params(p);
+  const decode::Tiling t = decode::tiling(element_bytes(p.kv_type), p.head_dim);
+  const DecodePlan plan = plan_decode(p, num_sms);
+  const std::size_t rows = static_cast<std::size_t>(p.batch) * p.n_q_heads * plan.splits;
+  std::vector<float> partial_o(plan.splits > 1 ? rows * p.head_dim : 0), partial_lse(plan.splits > 1 ? rows : 0);
+  for (int split = 0; split < plan.splits; ++split) {
+    for (int b = 0; b < p.batch; ++b) {
+      for (int kv_head = 0; kv_head < p.n_kv_heads; ++kv_head) {
+        for (int chunk = 0; chunk < plan.head_chunks; ++chunk) {
+          const int first = chunk * t.heads_per_cta;
+          const Cta cta{b, kv_head, kv_head * p.group_size() + first, std::min(t.heads_per_cta, p.group_size() - first),
+                        split};
+          run_cta(p, t, plan, cta, partial_o, partial_lse);
+        }
+      }
+    }
+  }
+  if (plan.splits > 1) combine_splits(p, plan, partial_o, partial_lse);
+}
+
+}  // namespace kvplan::kernels

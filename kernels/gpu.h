@@ -1,0 +1,94 @@
+// Running kernels on the GPU and timing them, for `kvplan bench`, the Google Benchmark binary and
+// the GPU tests. No CUDA header here: the CLI includes it in every build. In a build without CUDA
+// (kernels/gpu_stub.cc) and on a machine without a device, open_gpu() throws kvplan::Error with
+// ExitCode::cannot_run.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernels/decode_problem.h"
+#include "kernels/kernels.h"
+
+namespace kvplan::kernels {
+
+// True when this build has the CUDA kernels.
+bool built_with_cuda();
+
+struct GpuInfo {
+  std::string name;              // "NVIDIA H100 80GB HBM3"
+  std::string driver;            // "13.0" (CUDA driver API version)
+  int compute_major = 0, compute_minor = 0;
+  int sms = 0;
+  std::uint64_t memory_bytes = 0;  // total, as cudaMemGetInfo reports it
+  std::uint64_t l2_bytes = 0;
+};
+
+// The ceilings of this run, measured on this device, medians of `iters` runs.
+struct GpuCeilings {
+  double copy_bytes_per_s = 0;      // device-to-device copy of 1 GiB, bytes read + bytes written
+  double gemm_bf16_flops_per_s = 0; // cuBLAS bf16 GEMM 8192^3, fp32 accumulation
+  double empty_launch_s = 0;        // one empty kernel, event to event
+};
+
+// Progress lines for long runs ("measuring copy bandwidth"); the CLI prints them on stderr.
+using Progress = std::function<void(const std::string&)>;
+
+// Selects device 0. Throws kvplan::Error (cannot_run) without CUDA in the build or without a device.
+GpuInfo open_gpu();
+
+GpuCeilings measure_ceilings(const GpuInfo& gpu, int iters, const Progress& progress);
+
+struct DecodeBenchResult {
+  DecodePlan plan;
+  int checked_rows = 0;          // (sequence, query head) rows compared with the CPU reference
+  double rel_l2_error = 0;       // over the checked rows; NaN if any output was NaN
+  double threshold = 0;          // decode_error_threshold(kv_type)
+  bool correct = false;          // rel_l2_error < threshold; only then is the kernel timed
+  std::vector<double> times_s;   // one per timed run, L2 flushed before each
+  double median_s = 0;
+};
+
+// A decode problem on the device: a cache of `shape` filled in place with the values of
+// kernels/random_values.h (so the host can rebuild any slice of it), a shuffled block table, and
+// the workspace the launcher needs. Throws kvplan::Error (cannot_run) when it does not fit.
+class DeviceDecodeProblem {
+ public:
+  DeviceDecodeProblem(const GpuInfo& gpu, const DecodeShape& shape, std::uint64_t seed);
+  ~DeviceDecodeProblem();
+  DeviceDecodeProblem(const DeviceDecodeProblem&) = delete;
+  DeviceDecodeProblem& operator=(const DeviceDecodeProblem&) = delete;
+
+  const DecodePlan& plan() const;
+  std::uint64_t cache_bytes() const;  // K or V
+
+  struct Check {
+    int rows = 0;               // (sequence, query head) rows compared
+    double rel_l2_error = 0;    // NaN if any checked output is NaN
+  };
+  // Runs the kernel once with the output poisoned (NaN) and compares it with the CPU reference:
+  // every row for small problems; the first and last sequence x first and last KV head otherwise.
+  Check check();
+
+  // One launch, timed by CUDA events, with L2 flushed before it.
+  double time_once();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Fills a cache of `shape` on the device (values from kernels/random_values.h), runs the kernel
+// once with the output poisoned, checks it against the CPU reference (every row for small shapes;
+// the first and last sequence x first and last KV head otherwise), and times `iters` runs only if
+// it is correct.
+DecodeBenchResult bench_decode(const GpuInfo& gpu, const DecodeShape& shape, int iters, std::uint64_t seed,
+                               const Progress& progress);
+
+// The median of `times` (which it sorts).
+double median(std::vector<double> times);
+
+}  // namespace kvplan::kernels

@@ -1,0 +1,145 @@
+// The device side of `kvplan bench`: finding the GPU and measuring the ceilings of this run (copy
+// bandwidth, cuBLAS bf16 GEMM rate, empty-kernel launch time) the way METHOD.md asks: events,
+// warm-up, L2 flushed, medians.
+#include <cublas_v2.h>
+#include <dlfcn.h>
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <algorithm>
+#include <string>
+
+#include "core/error.h"
+#include "kernels/cuda_util.cuh"
+#include "kernels/gpu.h"
+#include "kernels/random_values.h"
+
+namespace kvplan::kernels {
+namespace {
+
+__global__ void empty_kernel() {}
+
+__global__ void fill_kernel(void* data, std::size_t count, KvType type, std::uint64_t seed) {
+  for (std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; i < count;
+       i += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
+    if (type == KvType::fp8_e4m3) {
+      static_cast<std::uint8_t*>(data)[i] = random_e4m3(seed, i);
+    } else if (type == KvType::fp16) {
+      static_cast<__half*>(data)[i] = __float2half_rn(random_unit(seed, i));
+    } else {
+      static_cast<__nv_bfloat16*>(data)[i] = __float2bfloat16_rn(random_unit(seed, i));
+    }
+  }
+}
+
+void cublas_check(cublasStatus_t status, const char* what) {
+  if (status != CUBLAS_STATUS_SUCCESS) throw std::runtime_error(std::string(what) + ": cuBLAS status " + std::to_string(status));
+}
+
+// cuBLAS, opened at the first GEMM instead of linked: loading libcublasLt (~0.5 GB) at start made
+// every kvplan command, `kvplan size` too, take ~80 ms instead of ~3 ms.
+struct Cublas {
+  decltype(&cublasCreate_v2) create = nullptr;
+  decltype(&cublasDestroy_v2) destroy = nullptr;
+  cublasStatus_t (*gemm)(cublasHandle_t, cublasOperation_t, cublasOperation_t, int, int, int, const void*, const void*,
+                         cudaDataType, int, const void*, cudaDataType, int, const void*, void*, cudaDataType, int,
+                         cublasComputeType_t, cublasGemmAlgo_t) = nullptr;  // cublasGemmEx, the overload taking a compute type
+};
+
+const Cublas& cublas() {
+  static const Cublas loaded = [] {
+    const std::string name = "libcublas.so." + std::to_string(CUBLAS_VER_MAJOR);
+    void* library = dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!library) library = dlopen((std::string(KVPLAN_CUDA_LIBRARY_DIR) + "/" + name).c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!library) {
+      throw Error("cannot load " + name + " for the GEMM ceiling (" + dlerror() +
+                      "); add the CUDA toolkit's lib64 to LD_LIBRARY_PATH",
+                  ExitCode::cannot_run);
+    }
+    Cublas api;
+    api.create = reinterpret_cast<decltype(api.create)>(dlsym(library, "cublasCreate_v2"));
+    api.destroy = reinterpret_cast<decltype(api.destroy)>(dlsym(library, "cublasDestroy_v2"));
+    api.gemm = reinterpret_cast<decltype(api.gemm)>(dlsym(library, "cublasGemmEx"));
+    if (!api.create || !api.destroy || !api.gemm) throw std::runtime_error(name + " lacks cublasCreate_v2/GemmEx");
+    return api;
+  }();
+  return loaded;
+}
+
+}  // namespace
+
+void fill_random_device(void* data, std::size_t count, KvType type, std::uint64_t seed) {
+  fill_kernel<<<1024, 256>>>(data, count, type, seed);
+  cuda_check(cudaGetLastError(), "fill_kernel");
+}
+
+bool built_with_cuda() { return true; }
+
+GpuInfo open_gpu() {
+  int count = 0;
+  cudaError_t status = cudaGetDeviceCount(&count);
+  if (status != cudaSuccess || count == 0) {
+    throw Error(std::string("no CUDA device found (") + (status != cudaSuccess ? cudaGetErrorString(status) : "0 devices") +
+                    "); run 'kvplan bench' on a GPU machine, or add --dry-run --gpu G for the expected cost",
+                ExitCode::cannot_run);
+  }
+  cuda_check(cudaSetDevice(0), "cudaSetDevice");
+  cudaDeviceProp prop{};
+  cuda_check(cudaGetDeviceProperties(&prop, 0), "cudaGetDeviceProperties");
+  int driver = 0;
+  cuda_check(cudaDriverGetVersion(&driver), "cudaDriverGetVersion");
+  std::size_t free_bytes = 0, total_bytes = 0;
+  cuda_check(cudaMemGetInfo(&free_bytes, &total_bytes), "cudaMemGetInfo");
+  GpuInfo info;
+  info.name = prop.name;
+  info.driver = std::to_string(driver / 1000) + "." + std::to_string(driver % 1000 / 10);
+  info.compute_major = prop.major;
+  info.compute_minor = prop.minor;
+  info.sms = prop.multiProcessorCount;
+  info.memory_bytes = total_bytes;
+  info.l2_bytes = static_cast<std::uint64_t>(prop.l2CacheSize);
+  if (prop.major != 9) {
+    throw Error("the kernels are built for sm_90a (Hopper) only; " + info.name + " is sm_" + std::to_string(prop.major) +
+                    std::to_string(prop.minor),
+                ExitCode::cannot_run);
+  }
+  return info;
+}
+
+GpuCeilings measure_ceilings(const GpuInfo& gpu, int iters, const Progress& progress) {
+  GpuCeilings ceilings;
+  {
+    progress("measuring device copy bandwidth (1 GiB device to device)");
+    const std::size_t bytes = std::size_t{1} << 30;
+    DeviceBuffer from(bytes), to(bytes);
+    fill_random_device(from.get(), bytes / 2, KvType::bf16, 1);
+    auto times = time_runs([&] { cuda_check(cudaMemcpyAsync(to.get(), from.get(), bytes, cudaMemcpyDeviceToDevice), "copy"); },
+                           iters, gpu.l2_bytes);
+    ceilings.copy_bytes_per_s = 2.0 * static_cast<double>(bytes) / median(times);
+  }
+  {
+    progress("measuring cuBLAS bf16 GEMM rate (8192 x 8192 x 8192, random data)");
+    const int n = 8192;
+    const std::size_t elements = static_cast<std::size_t>(n) * n;
+    DeviceBuffer a(elements * 2), b(elements * 2), c(elements * 2);
+    fill_random_device(a.get(), elements, KvType::bf16, 2);
+    fill_random_device(b.get(), elements, KvType::bf16, 3);
+    const Cublas& api = cublas();
+    cublasHandle_t handle;
+    cublas_check(api.create(&handle), "cublasCreate");
+    const float alpha = 1.0f, beta = 0.0f;
+    auto gemm = [&] {
+      cublas_check(api.gemm(handle, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &alpha, a.get(), CUDA_R_16BF, n, b.get(),
+                                CUDA_R_16BF, n, &beta, c.get(), CUDA_R_16BF, n, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+                   "cublasGemmEx");
+    };
+    auto times = time_runs(gemm, iters, gpu.l2_bytes);
+    api.destroy(handle);
+    ceilings.gemm_bf16_flops_per_s = 2.0 * n * static_cast<double>(n) * n / median(times);
+  }
+  progress("measuring an empty kernel's launch");
+  ceilings.empty_launch_s = median(time_runs([] { empty_kernel<<<1, 32>>>(); }, std::max(iters, 100), gpu.l2_bytes));
+  return ceilings;
+}
+
+}  // namespace kvplan::kernels

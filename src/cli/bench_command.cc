@@ -1,0 +1,246 @@
+// `kvplan bench`: matched decode-attention kernels for MHA, GQA and MQA on one model's shape,
+// checked against the CPU reference and timed on the GPU; `--dry-run --gpu G` prints the expected
+// cost from the GPU preset instead, with no GPU and no CUDA needed.
+#include <fstream>
+#include <ostream>
+
+#include "cli/context.h"
+#include "core/attention_cost.h"
+#include "core/dtype.h"
+#include "core/error.h"
+#include "core/variant.h"
+#include "kernels/gpu.h"
+#include "report/bench_document.h"
+
+namespace kvplan::cli {
+namespace {
+
+struct BenchOptions {
+  std::string variant = "all";
+  std::string phase = "decode";
+  ModelOption model;
+  std::uint32_t heads = 0, kv_heads = 0, head_dim = 0;
+  std::string batch = "1";
+  std::string ctx = "32k";
+  std::string kv_dtype = "bf16";
+  std::uint32_t page_size = 16;
+  int iters = 20;
+  std::uint64_t seed = 1;
+  bool dry_run = false;
+  std::string gpu;
+  std::string out;
+  OutputOptions output;
+};
+
+constexpr int kMinIters = 20;  // medians of fewer runs move too much between runs
+
+// The model's shape, or a what-if shape from --heads/--kv-heads/--head-dim.
+std::pair<std::string, ModelShape> bench_shape(Context& context, const BenchOptions& o) {
+  const bool explicit_shape = o.heads || o.kv_heads || o.head_dim;
+  if (explicit_shape == !o.model.name.empty()) {
+    throw Error("bench: give --model M, or --heads H --kv-heads K --head-dim D (not both)");
+  }
+  if (!explicit_shape) {
+    SelectedModel model = select_model(context, o.model);
+    return {model.label.name, model.shape};
+  }
+  if (!o.heads || !o.head_dim) throw Error("bench: --heads and --head-dim are both required with a custom shape");
+  const std::uint32_t kv_heads = o.kv_heads ? o.kv_heads : o.heads;
+  if (o.heads % kv_heads != 0) {
+    std::string valid;
+    for (std::uint32_t g = 1; g <= o.heads; ++g) {
+      if (o.heads % g == 0) valid += (valid.empty() ? "" : ", ") + std::to_string(g);
+    }
+    throw Error("--kv-heads " + std::to_string(kv_heads) + " must divide --heads (" + std::to_string(o.heads) +
+                "); valid: " + valid);
+  }
+  ModelShape shape;
+  shape.model_type = "custom";
+  shape.num_hidden_layers = 1;
+  shape.num_attention_heads = o.heads;
+  shape.num_key_value_heads = kv_heads;
+  shape.head_dim = o.head_dim;
+  return {"custom", shape};
+}
+
+// mha, gqa[:G], mqa, native (when not MLA), or all (= mha, gqa, mqa).
+std::vector<ResolvedVariant> bench_variants(const std::string& text, const ModelShape& shape) {
+  auto requests = text == "all" ? parse_variants("mha,gqa,mqa") : parse_variants(text);
+  std::vector<ResolvedVariant> variants = resolve_variants(requests, shape);
+  for (const ResolvedVariant& v : variants) {
+    if (v.variant.kind == VariantKind::mla) {
+      throw Error("--variant " + v.variant.name() +
+                  ": MLA decode kernels are not in this build yet; bench runs mha, gqa[:G] and mqa");
+    }
+  }
+  return variants;
+}
+
+KvDtype bench_dtype(const std::string& text) {
+  KvDtype dtype = parse_kv_dtype(text);
+  if (dtype != KvDtype::bf16 && dtype != KvDtype::fp16 && dtype != KvDtype::fp8_e4m3) {
+    throw Error("--kv-dtype " + text + ": the decode kernels read bf16, fp16 and fp8 (e4m3) caches");
+  }
+  return dtype;
+}
+
+kernels::KvType kernel_type(KvDtype dtype) {
+  return dtype == KvDtype::fp16 ? kernels::KvType::fp16
+         : dtype == KvDtype::fp8_e4m3 ? kernels::KvType::fp8_e4m3 : kernels::KvType::bf16;
+}
+
+void check_head_dim(std::uint32_t head_dim, const std::string& model) {
+  for (int built : kernels::kDecodeHeadDims) {
+    if (static_cast<std::uint32_t>(built) == head_dim) return;
+  }
+  throw Error((model == "custom" ? "--head-dim " : model + " has head_dim ") + std::to_string(head_dim) +
+              ": the decode kernels are built for head dims 64, 128 and 256");
+}
+
+report::BenchMeasurement measure(const kernels::GpuInfo& gpu, const DecodeAttentionShape& s, const BenchOptions& o,
+                                 const kernels::Progress& progress) {
+  kernels::DecodeShape shape;
+  shape.batch = static_cast<int>(s.batch);
+  shape.n_q_heads = static_cast<int>(s.n_q_heads);
+  shape.n_kv_heads = static_cast<int>(s.variant.kv_heads);
+  shape.head_dim = static_cast<int>(s.variant.head_dim);
+  shape.kv_type = kernel_type(s.dtype);
+  shape.page_size = static_cast<int>(s.page_size);
+  shape.seq_lens.assign(s.batch, static_cast<int>(s.ctx.value));
+  kernels::DecodeBenchResult result = kernels::bench_decode(gpu, shape, o.iters, o.seed, progress);
+  report::BenchMeasurement m;
+  m.correct = result.correct;
+  m.rel_l2_error = result.rel_l2_error;
+  m.threshold = result.threshold;
+  m.checked_rows = result.checked_rows;
+  m.splits = result.plan.splits;
+  if (result.correct) m.median_s = result.median_s;
+  return m;
+}
+
+void run_bench(Context& context, const BenchOptions& o) {
+  report::Format format = o.output.parsed_format();
+  UnitSystem units = o.output.parsed_units();
+  auto [model_name, shape] = bench_shape(context, o);
+  std::vector<ResolvedVariant> variants = bench_variants(o.variant, shape);
+  check_head_dim(shape.head_dim, model_name);
+  const KvDtype dtype = bench_dtype(o.kv_dtype);
+  const std::uint64_t batch = parse_count(o.batch, "--batch");
+  const Tokens ctx = parse_tokens(o.ctx, "--ctx");
+  if (batch > 65535 || ctx.value > (1u << 30)) {
+    throw Error("bench: --batch is at most 65535 and --ctx at most 1G tokens (the kernels index with 32-bit ints)");
+  }
+  if (o.iters < kMinIters) throw Error("--iters " + std::to_string(o.iters) + ": at least 20 runs make a median");
+  if (o.dry_run && o.gpu.empty()) throw Error("--dry-run needs --gpu G, whose preset gives the bandwidth and peak");
+
+  report::BenchReport report;
+  report.model = model_name;
+  report.dry_run = o.dry_run;
+  report.iters = o.iters;
+  report.seed = o.seed;
+  const io::GpuPreset* preset = o.gpu.empty() ? nullptr : &context.registry().gpu(o.gpu);
+  kernels::GpuInfo gpu;
+  if (!o.dry_run) {
+    gpu = kernels::open_gpu();
+    if (!preset) {  // the datasheet column, when a preset knows this device's name
+      try {
+        preset = &context.registry().gpu(gpu.name);
+      } catch (const Error&) {
+        preset = nullptr;
+      }
+    }
+    report.device = gpu.name;
+    report.driver = gpu.driver;
+    auto progress = [&](const std::string& line) { context.err << "kvplan: bench: " << line << '\n'; };
+    kernels::GpuCeilings ceilings = kernels::measure_ceilings(gpu, o.iters, progress);
+    report.ceilings.source = "measured in this run";
+    report.ceilings.bandwidth_bytes_per_s = ceilings.copy_bytes_per_s;
+    report.ceilings.peak_flops_per_s = ceilings.gemm_bf16_flops_per_s;
+    report.ceilings.empty_launch_s = ceilings.empty_launch_s;
+  }
+  if (preset) {
+    const GpuSpec& spec = preset->spec;
+    if (o.dry_run) {
+      report.device = preset->display;
+      report.ceilings.source = preset->info.name + " preset (datasheet)";
+      report.ceilings.bandwidth_bytes_per_s = spec.hbm_bandwidth_bytes_per_s;
+      report.ceilings.peak_flops_per_s = spec.bf16_dense_flops_per_s;
+    } else {
+      report.ceilings.datasheet_bandwidth_bytes_per_s = spec.hbm_bandwidth_bytes_per_s;
+      report.ceilings.datasheet_peak_flops_per_s = spec.bf16_dense_flops_per_s;
+    }
+    report.ceilings.datasheet_fp8_flops_per_s = spec.fp8_dense_flops_per_s;
+  }
+
+  for (std::size_t i = 0; i < variants.size(); ++i) {
+    report::KernelRow row;
+    row.phase = o.phase;
+    row.shape = {variants[i].variant, shape.num_attention_heads, batch, ctx, dtype, o.page_size};
+    row.cost = decode_attention_cost(row.shape);
+    row.floor = roofline_floor(row.cost, report.ceilings.bandwidth_bytes_per_s, report.ceilings.peak_flops_per_s);
+    if (!o.dry_run) {
+      const std::string name = row.shape.variant.name();
+      auto progress = [&](const std::string& line) {
+        context.err << "kvplan: bench: [" << i + 1 << "/" << variants.size() << "] " << name << ": " << line << '\n';
+      };
+      row.measured = measure(gpu, row.shape, o, progress);
+    }
+    report.rows.push_back(row);
+  }
+
+  report::Document document = report::bench_document(report, units);
+  report::write_document(document, format, context.out);
+  if (!o.out.empty()) {
+    std::ofstream file(o.out, std::ios::binary);
+    if (!file) throw Error("--out " + o.out + ": cannot write the file");
+    report::write_document(document, report::Format::json, file);
+  }
+  for (const report::KernelRow& row : report.rows) {
+    if (row.measured && !row.measured->correct) {
+      throw Error("the " + row.shape.variant.name() + " decode kernel failed its check against the CPU reference "
+                  "(relative L2 error " + std::to_string(row.measured->rel_l2_error) + "), so it was not timed",
+                  ExitCode::internal);
+    }
+  }
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app, Context& context, std::vector<Command>& commands) {
+  auto options = std::make_shared<BenchOptions>();
+  CLI::App* command = app.add_subcommand(
+      "bench", "Run matched attention kernels for each variant on a GPU: check, time, compare with the roofline");
+  command->footer(
+      "\nPhases: decode (one new token per sequence against its cached K/V). MLA decode, prefill and\n"
+      "layer-forward kernels are described in DESIGN.md section 6 and are not in this build.\n"
+      "Without a GPU, or in a build without CUDA, it exits 3; --dry-run --gpu G prints the expected\n"
+      "bytes, FLOPs and roofline time from the GPU preset instead.\n"
+      "\nExamples:\n"
+      "  kvplan bench --model llama-3-8b --batch 1 --ctx 128k\n"
+      "  kvplan bench --heads 32 --kv-heads 8 --head-dim 128 --batch 64 --ctx 4k --kv-dtype fp8\n"
+      "  kvplan bench --model llama-3-70b --ctx 32k --dry-run --gpu h100-sxm");
+  command->add_option("--variant", options->variant, "mha, gqa[:G], mqa, native, all (= mha, gqa, mqa), or a list")
+      ->capture_default_str();
+  command->add_option("--phase", options->phase, "Which kernels: decode (the only phase in this build)")
+      ->check(CLI::IsMember({"decode"}))
+      ->capture_default_str();
+  add_model_option(*command, options->model);
+  command->add_option("--heads", options->heads, "Query heads of a custom shape (instead of --model)");
+  command->add_option("--kv-heads", options->kv_heads, "KV heads of a custom shape (default: --heads)");
+  command->add_option("--head-dim", options->head_dim, "Head dim of a custom shape: 64, 128 or 256");
+  command->add_option("--batch", options->batch, "Sequences, one new token each")->capture_default_str();
+  command->add_option("--ctx", options->ctx, "Cached tokens per sequence: 4096, 32k, 128k")->capture_default_str();
+  command->add_option("--kv-dtype", options->kv_dtype, "Cache dtype: bf16, fp16 or fp8 (e4m3, per-tensor scales)")
+      ->capture_default_str();
+  command->add_option("--page-size", options->page_size, "Tokens per page of the block table (vLLM: 16); 0 = contiguous")
+      ->capture_default_str();
+  command->add_option("--iters", options->iters, "Timed runs per kernel (median; at least 20)")->capture_default_str();
+  command->add_option("--seed", options->seed, "Seed of the random inputs")->capture_default_str();
+  command->add_flag("--dry-run", options->dry_run, "Print the expected cost from --gpu's preset; run nothing");
+  command->add_option("--gpu", options->gpu, "GPU preset: the ceilings of a dry run, the datasheet column of a real one");
+  command->add_option("--out", options->out, "Also write the results as JSON to this file");
+  add_output_options(*command, options->output);
+  commands.push_back({command, [&context, options] { run_bench(context, *options); }});
+}
+
+}  // namespace kvplan::cli

@@ -1,0 +1,59 @@
+// `kvplan bench` results as a Document: one row per kernel run, the planner's analytic KV bytes
+// beside the bytes and FLOPs the kernel must move and do, its roofline floor, and (on a GPU) the
+// correctness check, the median time, GB/s, TFLOP/s and % of the floor.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/attention_cost.h"
+#include "core/units.h"
+#include "report/document.h"
+
+namespace kvplan::report {
+
+// What the GPU did with one row's kernel.
+struct BenchMeasurement {
+  bool correct = false;          // checked against the CPU reference; timed only when true
+  double rel_l2_error = 0;
+  double threshold = 0;
+  int checked_rows = 0;          // (sequence, query head) rows compared
+  int splits = 0;                // context splits the launcher chose
+  std::optional<double> median_s;
+};
+
+struct KernelRow {
+  std::string phase;             // "decode"
+  DecodeAttentionShape shape;
+  AttentionCost cost;
+  RooflineFloor floor;
+  std::optional<BenchMeasurement> measured;  // empty in a dry run
+};
+
+// The ceilings every row is measured against, and where they come from.
+struct BenchCeilings {
+  std::string source;            // "measured in this run" or "h100-sxm preset (datasheet)"
+  double bandwidth_bytes_per_s = 0;
+  double peak_flops_per_s = 0;   // bf16 dense
+  std::optional<double> empty_launch_s;       // measured runs only
+  std::optional<double> datasheet_bandwidth_bytes_per_s;
+  std::optional<double> datasheet_peak_flops_per_s;
+  std::optional<double> datasheet_fp8_flops_per_s;
+};
+
+struct BenchReport {
+  std::string model;             // preset name, or "custom" for --heads/--kv-heads/--head-dim
+  std::string device;            // the GPU's name, or the preset's in a dry run
+  std::string driver;            // CUDA driver version; empty in a dry run
+  bool dry_run = false;
+  int iters = 0;
+  std::uint64_t seed = 0;
+  BenchCeilings ceilings;
+  std::vector<KernelRow> rows;
+};
+
+Document bench_document(const BenchReport& report, UnitSystem units);
+
+}  // namespace kvplan::report

@@ -1,0 +1,126 @@
+// The decode kernel's algorithm (host model, kernels/decode_model.cc) against the double
+// reference on random shapes: ragged lengths, lengths that are no multiple of any tile, paged and
+// contiguous caches with poisoned spare pages, every cache type, group sizes below, at and above
+// the heads one CTA holds, and SM counts that force one or many splits.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <random>
+
+#include "kernels/decode_problem.h"
+#include "kernels/decode_tiling.h"
+#include "kernels/kernels.h"
+#include "kernels/numeric.h"
+#include "kernels/random_shapes.h"
+
+using namespace kvplan::kernels;
+
+namespace {
+
+struct Outcome {
+  double error;
+  DecodePlan plan;
+};
+
+Outcome model_vs_reference(const DecodeShape& shape, std::uint64_t seed, int num_sms) {
+  HostDecodeProblem problem(make_decode_layout(shape, seed, 3));
+  DecodeParams params = problem.params();
+  std::vector<double> want = decode_reference(params, {});
+  decode_host_model(params, num_sms);
+  return {relative_l2_error(problem.output(), want), plan_decode(params, num_sms)};
+}
+
+}  // namespace
+
+TEST_CASE("reference: one token returns its V; two tokens weigh V by softmax") {
+  DecodeShape shape{1, 1, 1, 64, KvType::bf16, 0, {1}};
+  HostDecodeProblem one(make_decode_layout(shape, 7));
+  DecodeParams p = one.params();
+  std::vector<double> out = decode_reference(p, {});
+  for (int i = 0; i < 64; ++i) CHECK(out[i] == bf16_to_float(static_cast<const std::uint16_t*>(p.v_cache)[i]));
+
+  shape.seq_lens = {2};
+  HostDecodeProblem two(make_decode_layout(shape, 8));
+  p = two.params();
+  auto q = static_cast<const std::uint16_t*>(p.q);
+  auto k = static_cast<const std::uint16_t*>(p.k_cache);
+  auto v = static_cast<const std::uint16_t*>(p.v_cache);
+  double s0 = 0, s1 = 0;
+  for (int i = 0; i < 64; ++i) {
+    s0 += double{bf16_to_float(q[i])} * bf16_to_float(k[i]) / 8.0;  // 1/sqrt(64)
+    s1 += double{bf16_to_float(q[i])} * bf16_to_float(k[64 + i]) / 8.0;
+  }
+  const double w1 = 1.0 / (1.0 + std::exp(s0 - s1));
+  out = decode_reference(p, {{0, 0}});
+  for (int i = 0; i < 64; ++i) {
+    CHECK(out[i] == doctest::Approx((1 - w1) * bf16_to_float(v[i]) + w1 * bf16_to_float(v[64 + i])).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("host model matches the reference on random shapes") {
+  std::mt19937 rng(20261124);
+  const KvType types[] = {KvType::bf16, KvType::fp16, KvType::fp8_e4m3};
+  const int sms[] = {1, 16, 132};
+  int multi_split = 0, multi_chunk = 0;
+  for (int round = 0; round < 36; ++round) {
+    DecodeShape shape = kvplan::testing::random_decode_shape(rng, types[round % 3], 1300);
+    const int num_sms = sms[rng() % 3];
+    CAPTURE(round);
+    CAPTURE(shape.batch);
+    CAPTURE(shape.n_q_heads);
+    CAPTURE(shape.n_kv_heads);
+    CAPTURE(shape.head_dim);
+    CAPTURE(to_string(shape.kv_type));
+    CAPTURE(shape.page_size);
+    CAPTURE(num_sms);
+    Outcome outcome = model_vs_reference(shape, rng(), num_sms);
+    CHECK(outcome.error < decode_error_threshold(shape.kv_type));
+    multi_split += outcome.plan.splits > 1;
+    multi_chunk += outcome.plan.head_chunks > 1;
+  }
+  // The draw must exercise the split combine and the head chunks, or this test proves little.
+  CHECK(multi_split >= 5);
+  CHECK(multi_chunk >= 3);
+}
+
+TEST_CASE("a long single sequence splits across the context and still matches") {
+  DecodeShape shape{1, 4, 1, 128, KvType::bf16, 16, {4099}};
+  Outcome outcome = model_vs_reference(shape, 11, 132);
+  CHECK(outcome.plan.splits == 16);  // 4099 / 256 = 16 splits at most; 132 * 8 CTAs wanted
+  CHECK(outcome.error < 1e-2);
+}
+
+TEST_CASE("the model reads no token a sequence does not own") {
+  // Spare pages and the slots past each sequence's end are NaN; one read of them poisons the
+  // output and the error is NaN, which never passes.
+  DecodeShape shape{3, 8, 2, 64, KvType::fp8_e4m3, 5, {1, 17, 333}};
+  Outcome outcome = model_vs_reference(shape, 5, 132);
+  CHECK(outcome.plan.splits == 1);
+  CHECK(outcome.error < 2e-2);
+  HostDecodeProblem problem(make_decode_layout(shape, 5, 3));
+  DecodeParams params = problem.params();
+  params.seq_lens = nullptr;
+  CHECK_THROWS(decode_host_model(params, 132));
+}
+
+TEST_CASE("split plan: batch 1 at 128k fills all SMs; big batches need no split") {
+  using namespace kvplan::kernels::decode;
+  const Tiling bf16_128 = tiling(2, 128);
+  CHECK(bf16_128.lanes_per_token == 16);  // 128 elements / 8 per 16-byte vector
+  CHECK(bf16_128.token_groups == 8);
+  CHECK(bf16_128.heads_per_cta == 8);
+  const Tiling fp8_128 = tiling(1, 128);
+  CHECK(fp8_128.lanes_per_token == 8);    // 16 fp8 per vector
+  CHECK(fp8_128.heads_per_cta == 4);
+  // Llama-3-8B shape, batch 1, 128k: 8 KV heads x 1 chunk = 8 CTAs before splitting.
+  Split s = split_for(1, 8, 4, 131072, bf16_128, 132);
+  CHECK(s.splits * 8 >= 132);
+  CHECK(s.tokens_per_split % 16 == 0);
+  CHECK(static_cast<long long>(s.splits) * s.tokens_per_split >= 131072);
+  CHECK(static_cast<long long>(s.splits - 1) * s.tokens_per_split < 131072);
+  // 132 SMs x 8 = 1056 CTAs wanted. 64 sequences x 8 KV heads = 512 CTAs: 3 splits; 256 x 8 = 2048: none.
+  CHECK(split_for(64, 8, 4, 4096, bf16_128, 132).splits == 3);
+  CHECK(split_for(256, 8, 4, 4096, bf16_128, 132).splits == 1);
+  // MQA with 32 query heads in bf16: 4 chunks of 8 heads share the KV head.
+  CHECK(split_for(1, 1, 32, 8192, bf16_128, 132).head_chunks == 4);
+}
