@@ -36,10 +36,8 @@ log="$work/gpu_run.log"
 echo "device: $device, driver $driver, commit $commit" | tee "$log"
 
 # Build: the carried Debian packages first, then whatever the machine has.
-cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DKVPLAN_CUDA=ON \
-      -DCMAKE_PREFIX_PATH="$deps/root/usr" >>"$log" 2>&1
 start=$(date +%s)
-cmake --build build-gpu --target kvplan kvplan_gpu_tests kvplan_kernel_bench >>"$log" 2>&1
+scripts/gpu-build.sh kvplan kvplan_gpu_tests kvplan_kernel_bench >>"$log" 2>&1
 echo "built in $(( $(date +%s) - start )) s" | tee -a "$log"
 
 # Correctness first: the kernel against the double reference and the host model on random shapes.
