@@ -9,6 +9,7 @@
 #include "kernels/decode_tiling.h"
 #include "kernels/host_tensors.h"
 #include "kernels/kernels.h"
+#include "kernels/lse_combine.h"
 
 namespace kvplan::kernels {
 namespace {
@@ -129,29 +130,6 @@ void run_cta(const DecodeParams& p, const decode::Tiling& t, const DecodePlan& p
   }
 }
 
-// The combine kernel: a log-sum-exp weighted sum of the splits' partial outputs, in split order.
-void combine_splits(const DecodeParams& p, const DecodePlan& plan, const std::vector<float>& partial_o,
-                    const std::vector<float>& partial_lse) {
-  const int d = p.head_dim;
-  for (int b = 0; b < p.batch; ++b) {
-    for (int h = 0; h < p.n_q_heads; ++h) {
-      const std::size_t first = static_cast<std::size_t>(b * p.n_q_heads + h) * plan.splits;
-      float lse_max = -INFINITY;
-      for (int s = 0; s < plan.splits; ++s) lse_max = std::max(lse_max, partial_lse[first + s]);
-      for (int i = 0; i < d; ++i) {
-        float l = 0, o = 0;
-        for (int s = 0; s < plan.splits; ++s) {
-          if (partial_lse[first + s] == -INFINITY) continue;
-          const float w = std::exp2(partial_lse[first + s] - lse_max);
-          l += w;
-          o = std::fma(partial_o[(first + s) * d + i], w, o);
-        }
-        store_element(p.out, q_row_offset(p, b, h) + i, query_type(p.kv_type), o / l);
-      }
-    }
-  }
-}
-
 }  // namespace
 
 void decode_host_model(const DecodeParams& p, int num_sms) {
@@ -172,7 +150,11 @@ void decode_host_model(const DecodeParams& p, int num_sms) {
       }
     }
   }
-  if (plan.splits > 1) combine_splits(p, plan, partial_o, partial_lse);
+  if (plan.splits > 1) {
+    const KvType q_type = query_type(p.kv_type);
+    combine_splits(static_cast<std::size_t>(p.batch) * p.n_q_heads, plan.splits, p.head_dim, partial_o, partial_lse,
+                   [&](std::size_t row, int i, float value) { store_element(p.out, row * p.head_dim + i, q_type, value); });
+  }
 }
 
 }  // namespace kvplan::kernels

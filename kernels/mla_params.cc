@@ -1,0 +1,100 @@
+// Argument checks, split plans and workspace sizes of the MLA decode family, shared by the
+// launchers, the host models and the reference so that all accept exactly the same problems.
+#include <algorithm>
+#include <string>
+
+#include "core/error.h"
+#include "kernels/mla.h"
+#include "kernels/mla_tiling.h"
+#include "kernels/mla_workspace.h"
+
+namespace kvplan::kernels {
+
+std::string_view to_string(MlaCache cache) { return cache == MlaCache::bf16 ? "bf16" : "fp8_ds_mla"; }
+std::string_view to_string(MlaPath path) { return path == MlaPath::naive ? "naive" : "absorbed"; }
+
+int mla_row_bytes(MlaCache cache) { return cache == MlaCache::bf16 ? mla::kBf16RowBytes : mla::kFp8RowBytes; }
+
+bool mla_heads_supported(int n_heads) {
+  return n_heads >= mla::kMinHeads && n_heads <= mla::kMaxHeads && n_heads % mla::kMmaM == 0;
+}
+
+namespace {
+
+void require(bool ok, const std::string& what) {
+  if (!ok) throw Error("MLA decode: " + what);
+}
+
+}  // namespace
+
+void check_mla_params(const MlaParams& p) {
+  require(p.batch >= 1, "batch must be at least 1, got " + std::to_string(p.batch));
+  require(mla_heads_supported(p.n_heads),
+          "n_heads " + std::to_string(p.n_heads) + " is not built; supported: multiples of 16 from 16 to 128");
+  require(p.max_seq_len >= 1, "max_seq_len must be at least 1");
+  require(p.page_size >= 1, "page_size must be at least 1");
+  if (p.block_table) {
+    require(p.max_pages_per_seq >= (p.max_seq_len + p.page_size - 1) / p.page_size,
+            "max_pages_per_seq is too small to hold max_seq_len tokens");
+    require(p.num_pages >= 1, "num_pages must be at least 1");
+  } else {
+    require(p.page_size >= p.max_seq_len, "contiguous cache: page_size must be at least max_seq_len");
+    require(p.num_pages >= p.batch, "contiguous cache: num_pages must be at least batch");
+  }
+  require(p.q && p.kv_cache && p.w_kv_b && p.seq_lens && p.out, "q, kv_cache, w_kv_b, seq_lens and out must be set");
+  require(p.softmax_scale > 0, "softmax_scale must be positive");
+  require(p.naive_chunk >= 0, "naive_chunk must be 0 (all sequences) or positive");
+}
+
+MlaPlan plan_mla(const MlaParams& p, MlaPath path, int num_sms) {
+  MlaPlan plan;
+  if (path == MlaPath::absorbed) {
+    const mla::AbsorbedSplit s = mla::absorbed_split(p.batch, p.n_heads, p.max_seq_len, num_sms);
+    plan.heads_per_cta = mla::heads_per_cta_for(p.n_heads);
+    plan.head_blocks = s.head_blocks;
+    plan.splits = s.splits;
+    plan.tokens_per_split = s.tokens_per_split;
+    plan.chunk_sequences = p.batch;
+    return plan;
+  }
+  plan.chunk_sequences = p.naive_chunk > 0 ? std::min(p.naive_chunk, p.batch) : p.batch;
+  const decode::Split s = decode::split_for(plan.chunk_sequences, p.n_heads, 1, p.max_seq_len, mla::kNaiveTiling, num_sms);
+  plan.heads_per_cta = 1;
+  plan.head_blocks = p.n_heads;
+  plan.splits = s.splits;
+  plan.tokens_per_split = s.tokens_per_split;
+  return plan;
+}
+
+MlaWorkspace mla_workspace(const MlaParams& p, MlaPath path, const MlaPlan& plan) {
+  MlaWorkspace w;
+  const std::size_t heads = static_cast<std::size_t>(p.n_heads);
+  const std::size_t sequences = static_cast<std::size_t>(plan.chunk_sequences);
+  std::size_t next = 0;
+  if (path == MlaPath::absorbed) {
+    w.q_latent = next;
+    next += sequences * heads * mla::kLatentDim * 2;
+    w.o_latent = next;
+    next += sequences * heads * mla::kLatentDim * 2;
+  } else {
+    const std::size_t tokens = sequences * static_cast<std::size_t>(p.max_seq_len);
+    w.gathered = next;
+    next += tokens * mla::kRowDim * 2;
+    w.kv_up = next;
+    next += tokens * heads * mla::kUpRows * 2;
+  }
+  const std::size_t rows = plan.splits > 1 ? sequences * heads * static_cast<std::size_t>(plan.splits) : 0;
+  const std::size_t dim = path == MlaPath::absorbed ? mla::kLatentDim : mla::kVDim;
+  w.partial_o = next;
+  next += rows * dim * 4;
+  w.partial_lse = next;
+  next += rows * 4;
+  w.total = next;
+  return w;
+}
+
+std::size_t mla_workspace_bytes(const MlaParams& p, MlaPath path, int num_sms) {
+  return mla_workspace(p, path, plan_mla(p, path, num_sms)).total;
+}
+
+}  // namespace kvplan::kernels

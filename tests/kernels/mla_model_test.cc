@@ -1,0 +1,220 @@
+// The MLA decode kernels' algorithms (host models, kernels/mla_model.cc and mla_naive_model.cc)
+// against the double reference on random shapes: ragged lengths, every head count step, paged
+// (FlashMLA's 64 and odd pages) and contiguous caches with poisoned spare rows, bf16 and
+// fp8_ds_mla, SM counts that force one or many splits, naive chunks. Planted bugs must fail.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <random>
+
+#include "kernels/kernels.h"
+#include "kernels/mla_problem.h"
+#include "kernels/mla_tensors.h"
+#include "kernels/mla_tiling.h"
+#include "kernels/random_shapes.h"
+
+using namespace kvplan::kernels;
+
+namespace {
+
+struct Outcome {
+  double error;
+  MlaPlan plan;
+};
+
+Outcome model_vs_reference(const MlaShape& shape, std::uint64_t seed, MlaPath path, int num_sms, int naive_chunk = 0,
+                           MlaFault fault = MlaFault::none) {
+  HostMlaProblem problem(make_mla_layout(shape, seed, 2));
+  MlaParams params = problem.params();
+  params.naive_chunk = naive_chunk;
+  const std::vector<double> want = mla_reference(params, {});
+  mla_host_model(params, path, num_sms, fault);
+  return {relative_l2_error(problem.output(), want), plan_mla(params, path, num_sms)};
+}
+
+// The up-projected formula written out: K nope = W_UK c, V = W_UV c per head and token.
+std::vector<double> up_projected_attention(const MlaParams& p) {
+  std::vector<double> out;
+  for (int b = 0; b < p.batch; ++b) {
+    for (int h = 0; h < p.n_heads; ++h) {
+      const int len = p.seq_lens[b];
+      std::vector<double> scores(static_cast<std::size_t>(len)), values(static_cast<std::size_t>(len) * mla::kVDim);
+      for (int t = 0; t < len; ++t) {
+        const std::uint8_t* row = mla_row(p, b, t);
+        double score = 0;
+        for (int r = 0; r < mla::kNopeDim; ++r) {
+          double k = 0;
+          for (int c = 0; c < mla::kLatentDim; ++c) k += double{mla_w(p, h, r, c)} * mla_latent_exact(row, c, p.cache);
+          score += double{mla_q(p, b, h, r)} * k;
+        }
+        for (int i = 0; i < mla::kRopeDim; ++i) score += double{mla_q(p, b, h, mla::kNopeDim + i)} * mla_rope(row, i, p.cache);
+        scores[static_cast<std::size_t>(t)] = score * p.softmax_scale;
+        for (int v = 0; v < mla::kVDim; ++v) {
+          double value = 0;
+          for (int c = 0; c < mla::kLatentDim; ++c) {
+            value += double{mla_w(p, h, mla::kNopeDim + v, c)} * mla_latent_exact(row, c, p.cache);
+          }
+          values[static_cast<std::size_t>(t) * mla::kVDim + v] = value;
+        }
+      }
+      double max_score = -INFINITY, sum = 0;
+      for (double s : scores) max_score = std::max(max_score, s);
+      for (double& s : scores) sum += (s = std::exp(s - max_score));
+      for (int v = 0; v < mla::kVDim; ++v) {
+        double o = 0;
+        for (int t = 0; t < len; ++t) o += scores[static_cast<std::size_t>(t)] / sum * values[static_cast<std::size_t>(t) * mla::kVDim + v];
+        out.push_back(o);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("MLA reference: the absorbed association equals the up-projected formula") {
+  for (MlaCache cache : {MlaCache::bf16, MlaCache::fp8_ds_mla}) {
+    CAPTURE(to_string(cache));
+    HostMlaProblem problem(make_mla_layout({2, 16, cache, 64, {3, 70}}, 17, 1));
+    MlaParams p = problem.params();
+    const std::vector<double> want = up_projected_attention(p);
+    const std::vector<double> got = mla_reference(p, {});
+    REQUIRE(got.size() == want.size());
+    CHECK(relative_l2_error(got, want) < 1e-12);
+  }
+  // One token: the softmax weight is 1, so the output is W_UV times that token's latent.
+  HostMlaProblem one(make_mla_layout({1, 16, MlaCache::fp8_ds_mla, 0, {1}}, 3));
+  MlaParams p = one.params();
+  const std::vector<double> out = mla_reference(p, {{0, 5}});
+  for (int v = 0; v < mla::kVDim; v += 31) {
+    double want = 0;
+    for (int c = 0; c < mla::kLatentDim; ++c) {
+      const std::uint8_t* row = static_cast<const std::uint8_t*>(p.kv_cache);
+      want += double{mla_w(p, 5, mla::kNopeDim + v, c)} * e4m3_to_float(row[c]) * fp8_ds_mla_scale(row, c / 128);
+    }
+    CHECK(out[static_cast<std::size_t>(v)] == doctest::Approx(want).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("absorbed host model matches the reference on random shapes") {
+  std::mt19937 rng(20261125);
+  const int sms[] = {1, 8, 132};
+  int multi_split = 0, multi_block = 0, small_cta = 0;
+  for (int round = 0; round < 20; ++round) {
+    const MlaCache cache = round % 2 ? MlaCache::fp8_ds_mla : MlaCache::bf16;
+    MlaShape shape = kvplan::testing::random_mla_shape(rng, cache, 100000);
+    const int num_sms = sms[rng() % 3];
+    CAPTURE(round);
+    CAPTURE(shape.batch);
+    CAPTURE(shape.n_heads);
+    CAPTURE(to_string(shape.cache));
+    CAPTURE(shape.page_size);
+    CAPTURE(num_sms);
+    Outcome outcome = model_vs_reference(shape, rng(), MlaPath::absorbed, num_sms);
+    CHECK(outcome.error < mla_error_threshold(shape.cache));
+    multi_split += outcome.plan.splits > 1;
+    multi_block += outcome.plan.head_blocks > 1;
+    small_cta += outcome.plan.heads_per_cta < 64;
+  }
+  // The draw must exercise the combine, several head blocks and the smaller CTAs.
+  CHECK(multi_split >= 4);
+  CHECK(multi_block >= 4);
+  CHECK(small_cta >= 4);
+}
+
+TEST_CASE("naive host model matches the reference, in chunks of sequences too") {
+  std::mt19937 rng(7);
+  const int chunks[] = {0, 1, 2};
+  for (int round = 0; round < 8; ++round) {
+    const MlaCache cache = round % 2 ? MlaCache::fp8_ds_mla : MlaCache::bf16;
+    MlaShape shape = kvplan::testing::random_mla_shape(rng, cache, 6000);
+    const int num_sms = round % 4 == 0 ? 132 : 8;
+    const int chunk = chunks[round % 3];
+    CAPTURE(round);
+    CAPTURE(shape.batch);
+    CAPTURE(shape.n_heads);
+    CAPTURE(to_string(shape.cache));
+    CAPTURE(shape.page_size);
+    CAPTURE(chunk);
+    Outcome outcome = model_vs_reference(shape, rng(), MlaPath::naive, num_sms, chunk);
+    CHECK(outcome.error < mla_error_threshold(shape.cache));
+  }
+}
+
+TEST_CASE("a long single sequence splits across the context and both paths still match") {
+  const MlaShape shape{1, 128, MlaCache::bf16, 64, {1000}};
+  Outcome absorbed = model_vs_reference(shape, 11, MlaPath::absorbed, 132);
+  CHECK(absorbed.plan.splits == 16);  // 16 tiles of 64, one per split: 2 head blocks x 16 = 32 CTAs
+  CHECK(absorbed.plan.head_blocks == 2);
+  CHECK(absorbed.error < 1e-2);
+  const MlaShape narrow{1, 16, MlaCache::fp8_ds_mla, 64, {700}};
+  Outcome naive = model_vs_reference(narrow, 12, MlaPath::naive, 132);
+  CHECK(naive.plan.splits > 1);
+  CHECK(naive.error < 1e-2);
+}
+
+TEST_CASE("planted bugs in the models are caught") {
+  // Several tiles per split and a score spread that moves the running max: each fault must push the
+  // error far past the threshold, or the random-shape tests above prove little.
+  const MlaShape shape{2, 32, MlaCache::bf16, 64, {700, 450}};
+  for (MlaFault fault : {MlaFault::no_rescale, MlaFault::no_rope, MlaFault::skip_last_tile}) {
+    CAPTURE(static_cast<int>(fault));
+    CHECK(model_vs_reference(shape, 5, MlaPath::absorbed, 1, 0, fault).error > 5e-2);
+  }
+  const MlaShape narrow{1, 16, MlaCache::bf16, 64, {300}};
+  for (MlaFault fault : {MlaFault::no_rescale, MlaFault::no_rope}) {
+    CAPTURE(static_cast<int>(fault));
+    CHECK(model_vs_reference(narrow, 6, MlaPath::naive, 1, 0, fault).error > 5e-2);
+  }
+}
+
+TEST_CASE("the models read no row a sequence does not own and check their arguments") {
+  // Spare pages and the slots past each sequence's end are NaN; one read of them makes the output
+  // NaN, and a NaN error never passes.
+  const MlaShape shape{3, 16, MlaCache::fp8_ds_mla, 16, {1, 17, 130}};
+  CHECK(model_vs_reference(shape, 9, MlaPath::absorbed, 132).error < 1e-2);
+  CHECK(model_vs_reference(shape, 9, MlaPath::naive, 132, 2).error < 1e-2);
+  HostMlaProblem problem(make_mla_layout(shape, 9, 1));
+  MlaParams params = problem.params();
+  params.n_heads = 40;
+  CHECK_THROWS_WITH(mla_host_model(params, MlaPath::absorbed, 132),
+                    doctest::Contains("supported: multiples of 16 from 16 to 128"));
+  params = problem.params();
+  params.w_kv_b = nullptr;
+  CHECK_THROWS(mla_reference(params, {}));
+}
+
+TEST_CASE("absorbed split plan: fills the SMs with whole tiles and few waves") {
+  using namespace kvplan::kernels::mla;
+  CHECK(heads_per_cta_for(16) == 16);
+  CHECK(heads_per_cta_for(48) == 16);
+  CHECK(heads_per_cta_for(96) == 32);
+  CHECK(heads_per_cta_for(128) == 64);
+  // DeepSeek-V3, batch 32 at 4k: 2 head blocks x 32 = 64 CTAs of 64 tiles; 2 splits of 32 tiles
+  // make 128 CTAs, one wave on 132 SMs (cost 33, against 65 unsplit and 34 for 4 splits).
+  AbsorbedSplit s = absorbed_split(32, 128, 4096, 132);
+  CHECK(s.head_blocks == 2);
+  CHECK(s.splits == 2);
+  CHECK(s.tokens_per_split == 2048);
+  // Batch 1 at 32k: 512 tiles; 64 splits (the most) of 8 tiles, 128 CTAs.
+  s = absorbed_split(1, 128, 32768, 132);
+  CHECK(s.splits == 64);
+  CHECK(s.tokens_per_split == 512);
+  // Batch 128: 256 CTAs already fill two waves; splitting only adds waves.
+  CHECK(absorbed_split(128, 128, 4096, 132).splits == 1);
+  // A split never starts past the longest sequence.
+  s = absorbed_split(1, 16, 65, 132);
+  CHECK(s.splits == 2);
+  CHECK(s.tokens_per_split == 64);
+}
+
+TEST_CASE("absorbed shared memory fits one H100 CTA (227 KiB opt-in)") {
+  using namespace kvplan::kernels::mla;
+  // Q 64 x 1152 + two latent tiles 2 x 64 x 1152 + P 64 x 64 x 2 + 128 partials + 2 x 64 stats, 4 B each.
+  CHECK(absorbed_smem(64, false).total == 73728 + 147456 + 8192 + 512 + 512);
+  // fp8: one bf16 tile and the raw 64 x 656-byte tile instead of the second.
+  CHECK(absorbed_smem(64, true).total == 73728 + 73728 + 41984 + 8192 + 512 + 512);
+  for (int heads : {16, 32, 64}) {
+    for (bool fp8 : {false, true}) CHECK(absorbed_smem(heads, fp8).total <= 227 * 1024);
+  }
+}
