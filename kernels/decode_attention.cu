@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "kernels/decode_tiling.h"
 #include "kernels/kernels.h"
+#include "kernels/lse_combine.cuh"
 
 namespace kvplan::kernels {
 namespace {
@@ -51,12 +52,6 @@ __device__ __forceinline__ void widen(const uint4& raw, float (&out)[kElems]) {
       }
     }
   }
-}
-
-template <typename T>
-__device__ __forceinline__ T from_float(float value) {
-  if constexpr (std::is_same_v<T, __half>) return __float2half_rn(value);
-  else return __float2bfloat16_rn(value);
 }
 
 // First element of token t's row for one KV head (layout in kernels.h).
@@ -212,28 +207,6 @@ __global__ void __launch_bounds__(kThreads) decode_split_kernel(const DecodePara
   }
 }
 
-// Log-sum-exp combine of the splits, in split order. Grid: x = query head, y = sequence.
-template <typename Query>
-__global__ void __launch_bounds__(kThreads) decode_combine_kernel(const DecodeParams p, const DecodePlan plan) {
-  const int h = blockIdx.x, b = blockIdx.y;
-  const size_t first = (static_cast<size_t>(b) * p.n_q_heads + h) * plan.splits;
-  const size_t rows = static_cast<size_t>(p.batch) * p.n_q_heads * plan.splits;
-  const float* lse = p.workspace + rows * p.head_dim + first;
-  float lse_max = -INFINITY;
-  for (int s = 0; s < plan.splits; ++s) lse_max = fmaxf(lse_max, lse[s]);
-  for (int d = threadIdx.x; d < p.head_dim; d += kThreads) {
-    float l_sum = 0.0f, o_sum = 0.0f;
-    for (int s = 0; s < plan.splits; ++s) {
-      if (lse[s] == -INFINITY) continue;
-      const float w = exp2f(lse[s] - lse_max);
-      l_sum += w;
-      o_sum = fmaf(p.workspace[(first + s) * p.head_dim + d], w, o_sum);
-    }
-    static_cast<Query*>(p.out)[(static_cast<size_t>(b) * p.n_q_heads + h) * p.head_dim + d] =
-        from_float<Query>(o_sum / l_sum);
-  }
-}
-
 void check_launch(const char* what) {
   cudaError_t status = cudaGetLastError();
   if (status != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(status));
@@ -250,9 +223,10 @@ void launch_decode_typed(const DecodeParams& p, const DecodePlan& plan, void* st
   check_launch("decode_split_kernel");
   if (plan.splits > 1) {
     using Query = typename Storage<kType>::Query;
-    dim3 combine_grid(static_cast<unsigned>(p.n_q_heads), static_cast<unsigned>(p.batch));
-    decode_combine_kernel<Query><<<combine_grid, kThreads, 0, cuda_stream>>>(p, plan);
-    check_launch("decode_combine_kernel");
+    const std::size_t rows = static_cast<std::size_t>(p.batch) * p.n_q_heads;
+    launch_lse_combine(p.workspace, p.workspace + rows * plan.splits * p.head_dim, rows, plan.splits, p.head_dim,
+                       static_cast<Query*>(p.out), cuda_stream);
+    check_launch("lse_combine_kernel");
   }
 }
 

@@ -12,6 +12,7 @@
 
 #include "kernels/decode_problem.h"
 #include "kernels/kernels.h"
+#include "kernels/mla_problem.h"
 
 namespace kvplan::kernels {
 
@@ -52,6 +53,12 @@ struct DecodeBenchResult {
   double median_s = 0;
 };
 
+// A kernel's output against the CPU reference on the rows a device problem checks.
+struct KernelCheck {
+  int rows = 0;               // (sequence, query head) rows compared
+  double rel_l2_error = 0;    // NaN if any checked output is NaN
+};
+
 // A decode problem on the device: a cache of `shape` filled in place with the values of
 // kernels/random_values.h (so the host can rebuild any slice of it), a shuffled block table, and
 // the workspace the launcher needs. Throws kvplan::Error (cannot_run) when it does not fit.
@@ -65,10 +72,7 @@ class DeviceDecodeProblem {
   const DecodePlan& plan() const;
   std::uint64_t cache_bytes() const;  // K or V
 
-  struct Check {
-    int rows = 0;               // (sequence, query head) rows compared
-    double rel_l2_error = 0;    // NaN if any checked output is NaN
-  };
+  using Check = KernelCheck;
   // Runs the kernel once with the output poisoned (NaN) and compares it with the CPU reference:
   // every row for small problems; the first and last sequence x first and last KV head otherwise.
   Check check();
@@ -87,6 +91,43 @@ class DeviceDecodeProblem {
 // it is correct.
 DecodeBenchResult bench_decode(const GpuInfo& gpu, const DecodeShape& shape, int iters, std::uint64_t seed,
                                const Progress& progress);
+
+struct MlaBenchResult {
+  MlaPlan plan;
+  int checked_rows = 0;          // (sequence, head) rows compared with the CPU reference
+  double rel_l2_error = 0;       // NaN if any checked output was NaN
+  double threshold = 0;          // mla_error_threshold(cache)
+  bool correct = false;          // only then is the path timed
+  std::vector<double> times_s;
+  double median_s = 0;
+};
+
+// An MLA decode problem on the device for one path: q, kv_b_proj and the latent cache filled in
+// place with the values of kernels/mla_values.h, a shuffled block table (pages of 64), and the
+// workspace; the naive path up-projects as many sequences per pass as fit in free memory. Throws
+// kvplan::Error (cannot_run) when the problem does not fit.
+class DeviceMlaProblem {
+ public:
+  DeviceMlaProblem(const GpuInfo& gpu, const MlaShape& shape, MlaPath path, std::uint64_t seed);
+  ~DeviceMlaProblem();
+  DeviceMlaProblem(const DeviceMlaProblem&) = delete;
+  DeviceMlaProblem& operator=(const DeviceMlaProblem&) = delete;
+
+  const MlaPlan& plan() const;
+
+  // One run with the output poisoned (NaN), compared with the CPU reference: every row for small
+  // problems; the first and last sequence x first and last head otherwise.
+  KernelCheck check();
+  double time_once();  // one run of the whole path, CUDA events, L2 flushed before it
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// DeviceMlaProblem, check, then `iters` timed runs if the check passed.
+MlaBenchResult bench_mla(const GpuInfo& gpu, const MlaShape& shape, MlaPath path, int iters, std::uint64_t seed,
+                         const Progress& progress);
 
 // The median of `times` (which it sorts).
 double median(std::vector<double> times);

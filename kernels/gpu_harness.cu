@@ -1,8 +1,6 @@
 // The device side of `kvplan bench`: finding the GPU and measuring the ceilings of this run (copy
 // bandwidth, cuBLAS bf16 GEMM rate, empty-kernel launch time) the way METHOD.md asks: events,
 // warm-up, L2 flushed, medians.
-#include <cublas_v2.h>
-#include <dlfcn.h>
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
@@ -10,6 +8,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "kernels/cublas.cuh"
 #include "kernels/cuda_util.cuh"
 #include "kernels/gpu.h"
 #include "kernels/random_values.h"
@@ -30,40 +29,6 @@ __global__ void fill_kernel(void* data, std::size_t count, KvType type, std::uin
       static_cast<__nv_bfloat16*>(data)[i] = __float2bfloat16_rn(random_unit(seed, i));
     }
   }
-}
-
-void cublas_check(cublasStatus_t status, const char* what) {
-  if (status != CUBLAS_STATUS_SUCCESS) throw std::runtime_error(std::string(what) + ": cuBLAS status " + std::to_string(status));
-}
-
-// cuBLAS, opened at the first GEMM instead of linked: loading libcublasLt (~0.5 GB) at start made
-// every kvplan command, `kvplan size` too, take ~80 ms instead of ~3 ms.
-struct Cublas {
-  decltype(&cublasCreate_v2) create = nullptr;
-  decltype(&cublasDestroy_v2) destroy = nullptr;
-  cublasStatus_t (*gemm)(cublasHandle_t, cublasOperation_t, cublasOperation_t, int, int, int, const void*, const void*,
-                         cudaDataType, int, const void*, cudaDataType, int, const void*, void*, cudaDataType, int,
-                         cublasComputeType_t, cublasGemmAlgo_t) = nullptr;  // cublasGemmEx, the overload taking a compute type
-};
-
-const Cublas& cublas() {
-  static const Cublas loaded = [] {
-    const std::string name = "libcublas.so." + std::to_string(CUBLAS_VER_MAJOR);
-    void* library = dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (!library) library = dlopen((std::string(KVPLAN_CUDA_LIBRARY_DIR) + "/" + name).c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (!library) {
-      throw Error("cannot load " + name + " for the GEMM ceiling (" + dlerror() +
-                      "); add the CUDA toolkit's lib64 to LD_LIBRARY_PATH",
-                  ExitCode::cannot_run);
-    }
-    Cublas api;
-    api.create = reinterpret_cast<decltype(api.create)>(dlsym(library, "cublasCreate_v2"));
-    api.destroy = reinterpret_cast<decltype(api.destroy)>(dlsym(library, "cublasDestroy_v2"));
-    api.gemm = reinterpret_cast<decltype(api.gemm)>(dlsym(library, "cublasGemmEx"));
-    if (!api.create || !api.destroy || !api.gemm) throw std::runtime_error(name + " lacks cublasCreate_v2/GemmEx");
-    return api;
-  }();
-  return loaded;
 }
 
 }  // namespace
@@ -125,8 +90,7 @@ GpuCeilings measure_ceilings(const GpuInfo& gpu, int iters, const Progress& prog
     fill_random_device(a.get(), elements, KvType::bf16, 2);
     fill_random_device(b.get(), elements, KvType::bf16, 3);
     const Cublas& api = cublas();
-    cublasHandle_t handle;
-    cublas_check(api.create(&handle), "cublasCreate");
+    cublasHandle_t handle = cublas_handle(nullptr);
     const float alpha = 1.0f, beta = 0.0f;
     auto gemm = [&] {
       cublas_check(api.gemm(handle, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &alpha, a.get(), CUDA_R_16BF, n, b.get(),
@@ -134,7 +98,6 @@ GpuCeilings measure_ceilings(const GpuInfo& gpu, int iters, const Progress& prog
                    "cublasGemmEx");
     };
     auto times = time_runs(gemm, iters, gpu.l2_bytes);
-    api.destroy(handle);
     ceilings.gemm_bf16_flops_per_s = 2.0 * n * static_cast<double>(n) * n / median(times);
   }
   progress("measuring an empty kernel's launch");

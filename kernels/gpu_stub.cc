@@ -18,5 +18,6 @@ bool built_with_cuda() { return false; }
 GpuInfo open_gpu() { no_cuda(); }
 GpuCeilings measure_ceilings(const GpuInfo&, int, const Progress&) { no_cuda(); }
 DecodeBenchResult bench_decode(const GpuInfo&, const DecodeShape&, int, std::uint64_t, const Progress&) { no_cuda(); }
+MlaBenchResult bench_mla(const GpuInfo&, const MlaShape&, MlaPath, int, std::uint64_t, const Progress&) { no_cuda(); }
 
 }  // namespace kvplan::kernels

@@ -1,17 +1,33 @@
 #!/usr/bin/env bash
 # Static inspection of the sm_90a attention kernels, for machines with nvcc but no GPU: compiles
-# kernels/decode_attention.cu as the build does, then checks
+# kernels/decode_attention.cu, kernels/mla_absorbed.cu and kernels/mla_naive.cu as the build does,
+# then checks
 #   - the ptxas resource report: 0 bytes of stack frame and of spills for every kernel;
-#   - a cuobjdump SASS census: 128-bit global loads (LDG.E.128) in every decode kernel, no local
-#     memory (LDL/STL), and no tensor-core instructions (HMMA/HGMMA), which these kernels do not claim.
-# Usage: scripts/inspect-kernels.sh [--report FILE]   (FILE gets a Markdown report)
+#   - a cuobjdump SASS census: no local memory (LDL/STL) anywhere; 128-bit global loads (LDG.E.128)
+#     in every decode kernel, the MLA gather and the naive MLA attention; tensor-core MMA (HMMA or
+#     HGMMA), 16-byte cp.async tile loads (LDGSTS.E.BYPASS.128) and ldmatrix (LDSM) in every absorbed
+#     MLA kernel, which claims the tensor cores; no tensor-core instructions in the others.
+# Usage: scripts/inspect-kernels.sh [--family decode|mla] [--report FILE]   (FILE: Markdown)
 # Exits 0 when every check holds, 1 when one fails, 77 (skip) without nvcc or cuobjdump.
 # cuobjdump is not in every CUDA install: set CUOBJDUMP=/path/to/cuobjdump, or put it on PATH
 # (it also needs nvdisasm beside it or on PATH).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 report=""
-if [ "${1:-}" = "--report" ]; then report="$2"; fi
+family=all
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --report) report="$2"; shift 2 ;;
+    --family) family="$2"; shift 2 ;;
+    *) echo "usage: $0 [--family decode|mla] [--report FILE]" >&2; exit 2 ;;
+  esac
+done
+case "$family" in
+  decode) sources=(decode_attention) ;;
+  mla) sources=(mla_absorbed mla_naive) ;;
+  all) sources=(decode_attention mla_absorbed mla_naive) ;;
+  *) echo "--family: decode or mla" >&2; exit 2 ;;
+esac
 
 nvcc="${NVCC:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}"
 cuobjdump="${CUOBJDUMP:-$(command -v cuobjdump || true)}"
@@ -21,75 +37,103 @@ export PATH="$(dirname "$cuobjdump"):$PATH"  # cuobjdump runs the nvdisasm besid
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-command=("$nvcc" -std=c++17 -O3 -gencode=arch=compute_90a,code=sm_90a -Xptxas -v
-         -I"$root" -I"$root/src" -c "$root/kernels/decode_attention.cu" -o "$work/decode.o")
-start=$(date +%s%N)
-"${command[@]}" 2>"$work/ptxas.txt"
-elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
-seconds="$((elapsed_ms / 1000)).$(printf %03d $((elapsed_ms % 1000)))"
-"$cuobjdump" -sass "$work/decode.o" >"$work/sass.txt"
+: >"$work/ptxas.txt"
+: >"$work/sass.tsv"
+timings=""
+for source in "${sources[@]}"; do
+  start=$(date +%s%N)
+  "$nvcc" -std=c++17 -O3 -gencode=arch=compute_90a,code=sm_90a -Xptxas -v -I"$root" -I"$root/src" \
+    -c "$root/kernels/$source.cu" -o "$work/$source.o" 2>>"$work/ptxas.txt"
+  elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  timings+="${timings:+, }kernels/$source.cu $((elapsed_ms / 1000)).$(printf %03d $((elapsed_ms % 1000))) s"
+  # Instruction counts per kernel from the SASS (per object: a template two files instantiate,
+  # the split combine, is counted once).
+  "$cuobjdump" -sass "$work/$source.o" | awk '/Function :/ { name = $3 }
+     /^ +\/\*[0-9a-f]+\*\// { op = $2; if (op ~ /^@/) op = $3;
+       ldg128[name] += (op ~ /^LDG\.E\.128/); ldg[name] += (op ~ /^LDG/ && op !~ /^LDGSTS/); local_[name] += (op ~ /^(LDL|STL)/);
+       mma[name] += (op ~ /^(HMMA|HGMMA|QGMMA)/); ffma[name] += (op ~ /^FFMA/); shfl[name] += (op ~ /^SHFL/);
+       ex2[name] += (op ~ /^MUFU\.EX2/); cvt[name] += (op ~ /^F2FP.*E4M3/); ldgsts[name] += (op ~ /^LDGSTS.*128/);
+       ldsm[name] += (op ~ /^LDSM/); total[name]++ }
+     END { for (n in total) print n, ldg128[n], ldg[n] - ldg128[n], local_[n], mma[n], ffma[n], shfl[n], ex2[n], cvt[n],
+                                   ldgsts[n], ldsm[n], total[n] }' >>"$work/sass.tsv"
+done
+sort -u -o "$work/sass.tsv" "$work/sass.tsv"
 
 # Friendly kernel names: decode_split_kernel<bf16, 128>, decode_combine_kernel<bf16>.
 friendly() {
   c++filt | sed -e 's/.*kernels::\(\(([^)]*)::\)\?[a-z_]*kernel\)/\1/' -e 's/(kvplan::kernels::KvType)0/bf16/' \
     -e 's/(kvplan::kernels::KvType)1/fp16/' -e 's/(kvplan::kernels::KvType)2/fp8/' -e 's/__nv_bfloat16/bf16/' \
-    -e 's/__half/fp16/' -e 's/(kvplan::kernels::DecodeParams, kvplan::kernels::DecodePlan)//' -e 's/^.*::\([a-z_]*kernel\)/\1/'
+    -e 's/__half/fp16/' -e 's/(kvplan::kernels::DecodeParams, kvplan::kernels::DecodePlan)//' \
+    -e 's/(kvplan::kernels::(anonymous namespace)::[A-Za-z]*Args[^)]*)//' -e 's/(float const\*, float const\*, int, int, [a-z0-9_]*\*)//' \
+    -e 's/mla_absorbed_kernel<\([0-9]*\), false>/mla_absorbed_kernel<\1 heads, bf16>/' \
+    -e 's/mla_absorbed_kernel<\([0-9]*\), true>/mla_absorbed_kernel<\1 heads, fp8_ds_mla>/' -e 's/^.*::\([a-z_]*kernel\)/\1/'
 }
 
 # One line per kernel from ptxas: name registers smem stack spill_stores spill_loads.
 awk '/Compiling entry function/ { match($0, /'"'"'[^'"'"']*'"'"'/); name = substr($0, RSTART + 1, RLENGTH - 2) }
      /bytes stack frame/ { stack = $1; spill_st = $5; spill_ld = $9 }
      /Used [0-9]+ registers/ { regs = $5; smem = 0; if (match($0, /[0-9]+ bytes smem/)) smem = substr($0, RSTART, RLENGTH) + 0;
-                               print name, regs, smem, stack, spill_st, spill_ld }' "$work/ptxas.txt" | sort >"$work/ptxas.tsv"
-
-# Instruction counts per kernel from the SASS.
-awk '/Function :/ { name = $3 }
-     /^ +\/\*[0-9a-f]+\*\// { op = $2; if (op ~ /^@/) op = $3;
-       ldg128[name] += (op ~ /^LDG\.E\.128/); ldg[name] += (op ~ /^LDG/); local_[name] += (op ~ /^(LDL|STL)/);
-       mma[name] += (op ~ /^(HMMA|HGMMA|QGMMA)/); ffma[name] += (op ~ /^FFMA/); shfl[name] += (op ~ /^SHFL/);
-       ex2[name] += (op ~ /^MUFU\.EX2/); cvt[name] += (op ~ /^F2FP.*E4M3/); total[name]++ }
-     END { for (n in total) print n, ldg128[n], ldg[n] - ldg128[n], local_[n], mma[n], ffma[n], shfl[n], ex2[n], cvt[n], total[n] }' \
-  "$work/sass.txt" | sort >"$work/sass.tsv"
+                               print name, regs, smem, stack, spill_st, spill_ld }' "$work/ptxas.txt" | sort -u >"$work/ptxas.tsv"
 
 join "$work/ptxas.tsv" "$work/sass.tsv" >"$work/all.tsv"
 failures=0
-table="| kernel | registers | smem B | stack B | spill B (st/ld) | LDG.E.128 | other LDG | LDL/STL | HMMA/HGMMA | FFMA | SHFL | MUFU.EX2 | fp8 cvt | SASS instr |
-|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-while read -r name regs smem stack st ld l128 lother local mma ffma shfl ex2 cvt total; do
+table="| kernel | registers | smem B | stack B | spill B (st/ld) | LDG.E.128 | other LDG | LDGSTS.128 | LDSM | LDL/STL | HMMA/HGMMA | FFMA | SHFL | MUFU.EX2 | fp8 cvt | SASS instr |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+while read -r name regs smem stack st ld l128 lother local mma ffma shfl ex2 cvt ldgsts ldsm total; do
   pretty="$(echo "$name" | friendly)"
-  table+=$'\n'"| \`$pretty\` | $regs | $smem | $stack | $st/$ld | $l128 | $lother | $local | $mma | $ffma | $shfl | $ex2 | $cvt | $total |"
+  table+=$'\n'"| \`$pretty\` | $regs | $smem | $stack | $st/$ld | $l128 | $lother | $ldgsts | $ldsm | $local | $mma | $ffma | $shfl | $ex2 | $cvt | $total |"
   problems=""
   [ "$stack" = 0 ] || problems+=" stack frame $stack B;"
   [ "$st" = 0 ] && [ "$ld" = 0 ] || problems+=" spills $st/$ld B;"
   [ "$local" = 0 ] || problems+=" $local local-memory instructions;"
-  [ "$mma" = 0 ] || problems+=" $mma tensor-core instructions this kernel does not claim;"
+  if [[ "$pretty" == mla_absorbed_kernel* ]]; then
+    [ "$mma" -gt 0 ] || problems+=" no tensor-core MMA;"
+    [ "$ldgsts" -gt 0 ] || problems+=" no LDGSTS.128 (cp.async tiles);"
+    [ "$ldsm" -gt 0 ] || problems+=" no ldmatrix;"
+  else
+    [ "$mma" = 0 ] || problems+=" $mma tensor-core instructions this kernel does not claim;"
+  fi
   if [[ "$pretty" == decode_split_kernel* ]] && [ "$l128" -lt 4 ]; then problems+=" only $l128 LDG.E.128;"; fi
+  if [[ "$pretty" == mla_naive_attention_kernel* ]] && [ "$l128" -lt 4 ]; then problems+=" only $l128 LDG.E.128;"; fi
+  if [[ "$pretty" == mla_gather_kernel* ]] && [ "$l128" -lt 1 ]; then problems+=" no LDG.E.128;"; fi
   if [ -n "$problems" ]; then echo "FAIL $pretty:$problems"; failures=$((failures + 1)); fi
 done <"$work/all.tsv"
 kernels=$(wc -l <"$work/all.tsv")
 if [ "$kernels" -eq 0 ]; then echo "FAIL: no kernel found in the ptxas report"; exit 1; fi
 
 echo "$table"
-echo "$kernels kernels inspected in ${seconds}s of nvcc; $failures failed"
+echo "$kernels kernels inspected ($timings of nvcc); $failures failed"
 if [ -n "$report" ]; then
   {
-    echo "# Static inspection of the sm_90a decode kernels"
+    echo "# Static inspection of the sm_90a $([ "$family" = all ] && echo attention || echo "$family") kernels"
     echo
-    echo "Measured: compiler output, no GPU. Written by \`scripts/inspect-kernels.sh --report $report\`."
+    echo "Measured: compiler output, no GPU. Written by \`scripts/inspect-kernels.sh --family $family --report $report\`."
     echo
     echo "- date: $(date -u +%Y-%m-%d)"
     echo "- commit: $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet -- kernels || echo ' (kernels/ modified)')"
     echo "- nvcc: $("$nvcc" --version | grep release)"
-    echo "- cuobjdump: $("$cuobjdump" --version | grep release) ($cuobjdump)"
-    echo "- host: $(nproc) cores; compiling kernels/decode_attention.cu took ${seconds} s"
-    echo "- command: \`nvcc -std=c++17 -O3 -gencode=arch=compute_90a,code=sm_90a -Xptxas -v -I. -Isrc -c kernels/decode_attention.cu\`, then \`cuobjdump -sass\`"
+    echo "- cuobjdump: $("$cuobjdump" --version | grep release)"
+    echo "- host: $(nproc) cores; nvcc took: $timings"
+    echo "- command: \`nvcc -std=c++17 -O3 -gencode=arch=compute_90a,code=sm_90a -Xptxas -v -I. -Isrc -c kernels/<file>.cu\`, then \`cuobjdump -sass\`"
     echo
     echo "$table"
     echo
-    echo "Checks: 0 stack and spill bytes, no LDL/STL, no HMMA/HGMMA (CUDA-core kernels: FFMA), at least"
-    echo "four LDG.E.128 (K and V of kTokensPerStep = 2 tokens) in every decode_split_kernel: $failures failed."
-    echo "The remaining LDG are the block table and sequence lengths (32-bit) and, in the combine kernel,"
-    echo "the fp32 partial outputs. fp8 cvt counts F2FP ... E4M3 (two fp8 values to half2 per instruction)."
+    echo "Checks: 0 stack and spill bytes and no LDL/STL everywhere: $failures failed of $kernels kernels."
+    if [ "$family" != mla ]; then
+      echo "Decode: no HMMA/HGMMA (CUDA-core kernels: FFMA), at least four LDG.E.128 (K and V of"
+      echo "kTokensPerStep = 2 tokens) in every decode_split_kernel; the remaining LDG are the block table and"
+      echo "sequence lengths (32-bit) and, in the combine kernel, the fp32 partial outputs. fp8 cvt counts"
+      echo "F2FP ... E4M3 (two fp8 values to half2 per instruction)."
+    fi
+    if [ "$family" != decode ]; then
+      echo "MLA: tensor-core MMA (HMMA.16816.F32.BF16 = mma.sync m16n8k16, bf16 in, fp32 accumulate), 16-byte"
+      echo "cp.async tile loads (LDGSTS.E.BYPASS.128: Q and the latent rows) and ldmatrix (LDSM.16.M88 for Q, K"
+      echo "and P, LDSM.16.MT88.4, the transposing form, for V) in every mla_absorbed_kernel; its shared memory"
+      echo "is dynamic (smem B shows static only): mla::absorbed_smem() = 230400 B (64 heads, bf16: Q, two"
+      echo "latent tiles, P), 198400 B (64 heads, fp8_ds_mla: one bf16 tile and the raw 656-byte rows). The naive"
+      echo "attention loads K nope and V as 16-byte vectors and the RoPE dims as 8-byte ones (LDG.E.64), the"
+      echo "gather 16-byte rows (8-byte fp8 codes). The split combine is shared with the decode family."
+    fi
   } >"$report"
 fi
 [ "$failures" -eq 0 ]

@@ -1,0 +1,348 @@
+// Absorbed MLA decode on the tensor cores: each 64-row latent tile is loaded once (cp.async, double
+// buffered) for the CTA's 16-64 heads, S = Q K^T and O += P V run as mma.sync m16n8k16 (bf16 in,
+// fp32 accumulate) with heads in the M dimension, the first 512 latent dims serving as V.
+// kernels/mla_tiling.h says how the work is cut; kernels/mla_model.cc is the same algorithm on the
+// CPU, step for step.
+#include <cuda_bf16.h>
+#include <cuda_fp8.h>
+#include <cuda_runtime.h>
+
+#include <cmath>
+#include <cstdint>
+
+#include "kernels/lse_combine.cuh"
+#include "kernels/mla_kernels.cuh"
+#include "kernels/mla_tiling.h"
+
+namespace kvplan::kernels {
+namespace {
+
+using namespace mla;
+
+constexpr float kLog2e = 1.4426950408889634f;
+
+struct AbsorbedArgs {
+  MlaParams p;
+  MlaPlan plan;
+  const __nv_bfloat16* q_latent;  // [batch, n_heads, 512]: q_nope W_UK
+  __nv_bfloat16* o_latent;        // [batch, n_heads, 512]: written here when the plan has one split
+  float* partial_o;               // [batch * n_heads * splits, 512] otherwise
+  float* partial_lse;             // [batch * n_heads * splits]
+};
+
+__device__ __forceinline__ void ldmatrix_x4(unsigned (&r)[4], unsigned address) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(address));
+}
+__device__ __forceinline__ void ldmatrix_x4_trans(unsigned (&r)[4], unsigned address) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(address));
+}
+__device__ __forceinline__ void ldmatrix_x2(unsigned (&r)[2], unsigned address) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x2.shared.b16 {%0, %1}, [%2];\n" : "=r"(r[0]), "=r"(r[1]) : "r"(address));
+}
+__device__ __forceinline__ void mma_bf16(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+      "{%0, %1, %2, %3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+__device__ __forceinline__ std::size_t cache_row(const MlaParams& p, int b, int t) {
+  if (p.block_table == nullptr) return static_cast<std::size_t>(b) * p.page_size + t;
+  const int page = __ldg(&p.block_table[static_cast<std::size_t>(b) * p.max_pages_per_seq + t / p.page_size]);
+  return static_cast<std::size_t>(page) * p.page_size + t % p.page_size;
+}
+
+// One tile's rows into shared memory (bf16: straight into a latent stage; fp8: the raw 656-byte
+// rows into the staging tile). Rows at or past `end` are zero-filled and read nothing.
+template <bool kFp8>
+__device__ __forceinline__ void load_tile(const MlaParams& p, int b, int tile, int start, int end, unsigned dst) {
+  const auto* cache = static_cast<const std::uint8_t*>(p.kv_cache);
+  constexpr int kChunks = (kFp8 ? kFp8RowBytes : kBf16RowBytes) / 16;  // 41 or 72 per row
+  for (int i = threadIdx.x; i < kTileTokens * kChunks; i += kThreads) {
+    const int n = i / kChunks, chunk = i % kChunks;
+    const bool valid = tile + n < end;
+    const std::uint8_t* src = cache + cache_row(p, b, valid ? tile + n : start) * (kChunks * 16) + chunk * 16;
+    const unsigned offset = kFp8 ? n * kFp8RowBytes + chunk * 16 : tile_offset(n, chunk * 8, kBf16RowBytes);
+    cp_async_16(dst + offset, src, valid);
+  }
+  cp_async_commit();
+}
+
+// fp8_ds_mla rows -> bf16 latent rows: code x its tile's scale, rounded to bf16; RoPE copied.
+__device__ __forceinline__ void dequantize_tile(const std::uint8_t* raw, std::uint8_t* latent) {
+  constexpr int kCodeChunks = kLatentDim / 16;  // 16 codes per 16-byte chunk
+  for (int i = threadIdx.x; i < kTileTokens * kCodeChunks; i += kThreads) {
+    const int n = i / kCodeChunks, chunk = i % kCodeChunks;
+    const std::uint8_t* row = raw + n * kFp8RowBytes;
+    const uint4 codes = *reinterpret_cast<const uint4*>(row + chunk * 16);
+    const float scale = *reinterpret_cast<const float*>(row + kFp8ScaleOffset + 4 * (chunk * 16 / kFp8ScaleTile));
+    const unsigned words[4] = {codes.x, codes.y, codes.z, codes.w};
+    unsigned packed[8];
+#pragma unroll
+    for (int w = 0; w < 4; ++w) {
+#pragma unroll
+      for (int half = 0; half < 2; ++half) {
+        const __half2_raw pair = __nv_cvt_fp8x2_to_halfraw2(static_cast<__nv_fp8x2_storage_t>(words[w] >> (16 * half)), __NV_E4M3);
+        const float2 values = __half22float2(*reinterpret_cast<const __half2*>(&pair));
+        const __nv_bfloat162 out = __floats2bfloat162_rn(values.x * scale, values.y * scale);
+        packed[2 * w + half] = *reinterpret_cast<const unsigned*>(&out);
+      }
+    }
+    *reinterpret_cast<uint4*>(latent + tile_offset(n, chunk * 16, kBf16RowBytes)) = make_uint4(packed[0], packed[1], packed[2], packed[3]);
+    *reinterpret_cast<uint4*>(latent + tile_offset(n, chunk * 16 + 8, kBf16RowBytes)) = make_uint4(packed[4], packed[5], packed[6], packed[7]);
+  }
+  for (int i = threadIdx.x; i < kTileTokens * (kRopeDim / 8); i += kThreads) {
+    const int n = i / (kRopeDim / 8), chunk = i % (kRopeDim / 8);
+    *reinterpret_cast<uint4*>(latent + tile_offset(n, kLatentDim + chunk * 8, kBf16RowBytes)) =
+        *reinterpret_cast<const uint4*>(raw + n * kFp8RowBytes + kFp8RopeOffset + chunk * 16);
+  }
+}
+
+// Grid: x = head block (fastest, so the CTAs that read the same tiles run together and the repeat
+// reads hit L2), y = sequence, z = split.
+template <int kHeadsPerCta, bool kFp8>
+__global__ void __launch_bounds__(kThreads, 1) mla_absorbed_kernel(const AbsorbedArgs args) {
+  constexpr AbsorbedTiling kT = absorbed_tiling(kHeadsPerCta);
+  constexpr AbsorbedSmem kS = absorbed_smem(kHeadsPerCta, kFp8);
+  constexpr int kHeadTiles = kT.head_tiles, kSlices = kT.score_slices, kScoreTiles = kT.score_tokens / kMmaN;
+  constexpr int kOutTiles = kOutCols / kMmaN;  // 8 n8 tiles of O per warp
+  extern __shared__ __align__(128) std::uint8_t smem[];
+  const MlaParams& p = args.p;
+  const int splits = args.plan.splits, split = blockIdx.z, b = blockIdx.y;
+  const std::size_t first_row = static_cast<std::size_t>(b) * p.n_heads + blockIdx.x * kHeadsPerCta;
+  const int start = split * args.plan.tokens_per_split;
+  const int end = min(start + args.plan.tokens_per_split, __ldg(&p.seq_lens[b]));
+  if (start >= end) {  // a split past this sequence's end: weighs nothing in the combine
+    for (int i = threadIdx.x; i < kHeadsPerCta * kLatentDim; i += kThreads) {
+      const std::size_t row = (first_row + i / kLatentDim) * splits + split;
+      args.partial_o[row * kLatentDim + i % kLatentDim] = 0.0f;
+      if (i % kLatentDim == 0) args.partial_lse[row] = -INFINITY;
+    }
+    return;
+  }
+  const unsigned base = smem_address(smem);
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int head_tile = warp / kSlices, slice = warp % kSlices, g = lane / 4, quad = lane % 4;
+  float* partials = reinterpret_cast<float*>(smem + kS.row_partials);  // [head tile][slice][16]
+  float* stats = reinterpret_cast<float*>(smem + kS.row_stats);        // alpha, later l; then m
+
+  // Q rows: 64 chunks of q W_UK, then 8 of q_rope. They join the first tile's cp.async group.
+  const auto* q = static_cast<const __nv_bfloat16*>(p.q);
+  for (int i = threadIdx.x; i < kHeadsPerCta * (kRowDim / 8); i += kThreads) {
+    const int r = i / (kRowDim / 8), chunk = i % (kRowDim / 8);
+    const void* src = chunk < kLatentDim / 8 ? static_cast<const void*>(args.q_latent + (first_row + r) * kLatentDim + chunk * 8)
+                                             : static_cast<const void*>(q + (first_row + r) * kQDim + kNopeDim + (chunk - kLatentDim / 8) * 8);
+    cp_async_16(base + kS.q + tile_offset(r, chunk * 8, kBf16RowBytes), src, true);
+  }
+  load_tile<kFp8>(p, b, start, start, end, base + (kFp8 ? kS.raw : kS.latent));
+
+  const float scale_log2 = p.softmax_scale * kLog2e;
+  float m_row[2] = {-INFINITY, -INFINITY}, l_row[2] = {0.0f, 0.0f};  // rows g, g + 8 of the head tile
+  float o[kHeadTiles][kOutTiles][4] = {};
+  int stage = 0;
+  for (int tile = start; tile < end; tile += kTileTokens) {
+    cp_async_wait_all();
+    __syncthreads();  // the tile has landed; every warp is done with the previous one
+    if constexpr (kFp8) {
+      dequantize_tile(smem + kS.raw, smem + kS.latent);
+      __syncthreads();
+    }
+    if (tile + kTileTokens < end) {
+      load_tile<kFp8>(p, b, tile + kTileTokens, start, end,
+                      base + (kFp8 ? kS.raw : kS.latent + (stage ^ 1) * kTileTokens * kBf16RowBytes));
+    }
+    const unsigned latent = base + kS.latent + (kFp8 ? 0 : stage) * kTileTokens * kBf16RowBytes;
+
+    // S = Q K^T for this warp's head tile and token slice.
+    const int n0 = slice * kT.score_tokens;
+    float s[kScoreTiles][4] = {};
+#pragma unroll 4
+    for (int kk = 0; kk < kRowDim / kMmaK; ++kk) {
+      unsigned a[4];
+      ldmatrix_x4(a, base + kS.q + tile_offset(head_tile * kMmaM + ldsm_a_row(lane), kk * kMmaK + ldsm_a_col(lane), kBf16RowBytes));
+      if constexpr (kScoreTiles == 1) {
+        unsigned bf[2];
+        ldmatrix_x2(bf, latent + tile_offset(n0 + ldsm_bt_row(lane % 16), kk * kMmaK + ldsm_bt_col(lane % 16), kBf16RowBytes));
+        mma_bf16(s[0], a, bf[0], bf[1]);
+      } else {
+#pragma unroll
+        for (int pair = 0; pair < kScoreTiles / 2; ++pair) {
+          unsigned bf[4];
+          ldmatrix_x4(bf, latent + tile_offset(n0 + pair * 16 + ldsm_bt_row(lane), kk * kMmaK + ldsm_bt_col(lane), kBf16RowBytes));
+          mma_bf16(s[2 * pair], a, bf[0], bf[1]);
+          mma_bf16(s[2 * pair + 1], a, bf[2], bf[3]);
+        }
+      }
+    }
+    // Row max over the tile: lanes, the quad, then the slices of the head tile through shared memory.
+    float tile_max[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+    for (int nt = 0; nt < kScoreTiles; ++nt) {
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const bool valid = tile + n0 + nt * kMmaN + acc_col(lane, e) < end;
+        s[nt][e] = valid ? s[nt][e] * scale_log2 : -INFINITY;
+        tile_max[e / 2] = fmaxf(tile_max[e / 2], s[nt][e]);
+      }
+    }
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      tile_max[h] = fmaxf(tile_max[h], __shfl_xor_sync(0xffffffffu, tile_max[h], 1));
+      tile_max[h] = fmaxf(tile_max[h], __shfl_xor_sync(0xffffffffu, tile_max[h], 2));
+      if (quad == 0) partials[(head_tile * kSlices + slice) * kMmaM + g + 8 * h] = tile_max[h];
+    }
+    __syncthreads();
+    float alpha[2];
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      float m_new = m_row[h];
+#pragma unroll
+      for (int j = 0; j < kSlices; ++j) m_new = fmaxf(m_new, partials[(head_tile * kSlices + j) * kMmaM + g + 8 * h]);
+      alpha[h] = exp2f(m_row[h] - m_new);
+      m_row[h] = m_new;
+      l_row[h] *= alpha[h];
+      if (slice == 0 && quad == 0) stats[head_tile * kMmaM + g + 8 * h] = alpha[h];
+    }
+    // P = exp2(s - m) in fp32 for the sums, bf16 in shared memory for P V.
+#pragma unroll
+    for (int nt = 0; nt < kScoreTiles; ++nt) {
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const float p0 = exp2f(s[nt][2 * h] - m_row[h]), p1 = exp2f(s[nt][2 * h + 1] - m_row[h]);
+        l_row[h] += p0;
+        l_row[h] += p1;
+        const int row = head_tile * kMmaM + g + 8 * h, col = n0 + nt * kMmaN + acc_col(lane, 0);
+        *reinterpret_cast<__nv_bfloat162*>(smem + kS.p + tile_offset(row, col, 2 * kTileTokens)) = __floats2bfloat162_rn(p0, p1);
+      }
+    }
+    __syncthreads();
+
+    // O = O * alpha + P V over this warp's 64 latent columns, for every head tile.
+#pragma unroll
+    for (int mt = 0; mt < kHeadTiles; ++mt) {
+      const float a_lo = stats[mt * kMmaM + g], a_hi = stats[mt * kMmaM + g + 8];
+#pragma unroll
+      for (int nt = 0; nt < kOutTiles; ++nt) {
+        o[mt][nt][0] *= a_lo;
+        o[mt][nt][1] *= a_lo;
+        o[mt][nt][2] *= a_hi;
+        o[mt][nt][3] *= a_hi;
+      }
+    }
+#pragma unroll
+    for (int kk = 0; kk < kTileTokens / kMmaK; ++kk) {
+      unsigned a[kHeadTiles][4];
+#pragma unroll
+      for (int mt = 0; mt < kHeadTiles; ++mt) {
+        ldmatrix_x4(a[mt], base + kS.p + tile_offset(mt * kMmaM + ldsm_a_row(lane), kk * kMmaK + ldsm_a_col(lane), 2 * kTileTokens));
+      }
+#pragma unroll
+      for (int pair = 0; pair < kOutTiles / 2; ++pair) {
+        unsigned bf[4];
+        ldmatrix_x4_trans(bf, latent + tile_offset(kk * kMmaK + ldsm_v_row(lane), warp * kOutCols + pair * 16 + ldsm_v_col(lane), kBf16RowBytes));
+#pragma unroll
+        for (int mt = 0; mt < kHeadTiles; ++mt) {
+          mma_bf16(o[mt][2 * pair], a[mt], bf[0], bf[1]);
+          mma_bf16(o[mt][2 * pair + 1], a[mt], bf[2], bf[3]);
+        }
+      }
+    }
+    stage ^= 1;
+  }
+
+  // Row sums: the quad's lanes, then the slices in order; then O / l.
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    l_row[h] += __shfl_xor_sync(0xffffffffu, l_row[h], 1);
+    l_row[h] += __shfl_xor_sync(0xffffffffu, l_row[h], 2);
+    if (quad == 0) partials[(head_tile * kSlices + slice) * kMmaM + g + 8 * h] = l_row[h];
+  }
+  __syncthreads();
+  if (slice == 0 && quad == 0) {
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      float l = 0.0f;
+#pragma unroll
+      for (int j = 0; j < kSlices; ++j) l += partials[(head_tile * kSlices + j) * kMmaM + g + 8 * h];
+      stats[head_tile * kMmaM + g + 8 * h] = l;
+      stats[kHeadsPerCta + head_tile * kMmaM + g + 8 * h] = m_row[h];
+    }
+  }
+  __syncthreads();
+#pragma unroll
+  for (int mt = 0; mt < kHeadTiles; ++mt) {
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int row = mt * kMmaM + g + 8 * h;
+      const float l = stats[row];
+#pragma unroll
+      for (int nt = 0; nt < kOutTiles; ++nt) {
+        const int col = warp * kOutCols + nt * kMmaN + acc_col(lane, 0);
+        const float v0 = o[mt][nt][2 * h] / l, v1 = o[mt][nt][2 * h + 1] / l;
+        if (splits == 1) {
+          *reinterpret_cast<__nv_bfloat162*>(args.o_latent + (first_row + row) * kLatentDim + col) = __floats2bfloat162_rn(v0, v1);
+        } else {
+          *reinterpret_cast<float2*>(args.partial_o + ((first_row + row) * splits + split) * kLatentDim + col) = make_float2(v0, v1);
+        }
+      }
+    }
+  }
+  if (splits > 1 && threadIdx.x < kHeadsPerCta) {
+    args.partial_lse[(first_row + threadIdx.x) * splits + split] = stats[kHeadsPerCta + threadIdx.x] + log2f(stats[threadIdx.x]);
+  }
+}
+
+template <int kHeadsPerCta, bool kFp8>
+void launch_absorbed_kernel(const AbsorbedArgs& args, cudaStream_t stream) {
+  constexpr int kSmem = absorbed_smem(kHeadsPerCta, kFp8).total;
+  static const bool configured = [] {
+    return cudaFuncSetAttribute(mla_absorbed_kernel<kHeadsPerCta, kFp8>, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmem) ==
+           cudaSuccess;
+  }();
+  if (!configured) check_mla_launch("cudaFuncSetAttribute(mla_absorbed_kernel)");
+  const dim3 grid(static_cast<unsigned>(args.plan.head_blocks), static_cast<unsigned>(args.p.batch),
+                  static_cast<unsigned>(args.plan.splits));
+  mla_absorbed_kernel<kHeadsPerCta, kFp8><<<grid, kThreads, kSmem, stream>>>(args);
+  check_mla_launch("mla_absorbed_kernel");
+}
+
+template <bool kFp8>
+void launch_absorbed_kernel(const AbsorbedArgs& args, cudaStream_t stream) {
+  switch (args.plan.heads_per_cta) {
+    case 16: return launch_absorbed_kernel<16, kFp8>(args, stream);
+    case 32: return launch_absorbed_kernel<32, kFp8>(args, stream);
+    default: return launch_absorbed_kernel<64, kFp8>(args, stream);
+  }
+}
+
+}  // namespace
+
+void run_mla_absorbed(const MlaParams& p, const MlaPlan& plan, const MlaWorkspace& w, cudaStream_t stream) {
+  auto* workspace = static_cast<std::uint8_t*>(p.workspace);
+  auto* q_latent = reinterpret_cast<__nv_bfloat16*>(workspace + w.q_latent);
+  auto* o_latent = reinterpret_cast<__nv_bfloat16*>(workspace + w.o_latent);
+  const long long per_head_w = static_cast<long long>(kUpRows) * kLatentDim;
+  const auto* w_uv = static_cast<const __nv_bfloat16*>(p.w_kv_b) + kNopeDim * kLatentDim;
+  // q_latent[b, h, :] = W_UK[h]^T q_nope[b, h, :]: per head, (512 x 128) x (128 x batch).
+  gemm_bf16(false, kLatentDim, p.batch, kNopeDim, {p.w_kv_b, kLatentDim, per_head_w}, {p.q, p.n_heads * kQDim, kQDim},
+            q_latent, p.n_heads * kLatentDim, kLatentDim, p.n_heads, stream);
+  const AbsorbedArgs args{p, plan, q_latent, o_latent, reinterpret_cast<float*>(workspace + w.partial_o),
+                          reinterpret_cast<float*>(workspace + w.partial_lse)};
+  if (p.cache == MlaCache::fp8_ds_mla) launch_absorbed_kernel<true>(args, stream);
+  else launch_absorbed_kernel<false>(args, stream);
+  if (plan.splits > 1) {
+    launch_lse_combine(args.partial_o, args.partial_lse, static_cast<std::size_t>(p.batch) * p.n_heads, plan.splits,
+                       kLatentDim, o_latent, stream);
+    check_mla_launch("lse_combine_kernel");
+  }
+  // out[b, h, :] = W_UV[h] o_latent[b, h, :]: per head, (128 x 512) x (512 x batch).
+  gemm_bf16(true, kVDim, p.batch, kLatentDim, {w_uv, kLatentDim, per_head_w}, {o_latent, p.n_heads * kLatentDim, kLatentDim},
+            p.out, p.n_heads * kVDim, kVDim, p.n_heads, stream);
+}
+
+}  // namespace kvplan::kernels

@@ -1,0 +1,56 @@
+// The MLA launcher: checks the arguments and the workspace, then runs a path (kernels/mla_absorbed.cu,
+// kernels/mla_naive.cu); and the cuBLAS GEMMs both paths use.
+#include <cuda_runtime.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "core/error.h"
+#include "kernels/cublas.cuh"
+#include "kernels/mla_kernels.cuh"
+
+namespace kvplan::kernels {
+
+void check_mla_launch(const char* what) {
+  const cudaError_t status = cudaGetLastError();
+  if (status != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(status));
+}
+
+void gemm_bf16(bool transpose_a, int m, int n, int k, GemmOperand a, GemmOperand b, void* c, int ldc, long long stride_c,
+               int batch, cudaStream_t stream) {
+  const Cublas& api = cublas();
+  const float alpha = 1.0f, beta = 0.0f;
+  const cublasOperation_t op_a = transpose_a ? CUBLAS_OP_T : CUBLAS_OP_N;
+  cublasHandle_t handle = cublas_handle(stream);
+  if (batch == 1) {
+    cublas_check(api.gemm(handle, op_a, CUBLAS_OP_N, m, n, k, &alpha, a.data, CUDA_R_16BF, a.ld, b.data, CUDA_R_16BF, b.ld,
+                          &beta, c, CUDA_R_16BF, ldc, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+                 "cublasGemmEx");
+    return;
+  }
+  cublas_check(api.gemm_strided_batched(handle, op_a, CUBLAS_OP_N, m, n, k, &alpha, a.data, CUDA_R_16BF, a.ld, a.stride,
+                                        b.data, CUDA_R_16BF, b.ld, b.stride, &beta, c, CUDA_R_16BF, ldc, stride_c, batch,
+                                        CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+               "cublasGemmStridedBatchedEx");
+}
+
+void launch_mla(const MlaParams& p, MlaPath path, int num_sms, void* stream) {
+  check_mla_params(p);
+  for (const void* tensor : {p.q, p.kv_cache, p.w_kv_b, static_cast<const void*>(p.workspace)}) {
+    if (reinterpret_cast<std::uintptr_t>(tensor) % 16 != 0) {
+      throw Error("MLA decode: q, kv_cache, w_kv_b and workspace must be 16-byte aligned (the kernels load 16-byte vectors)");
+    }
+  }
+  const MlaPlan plan = plan_mla(p, path, num_sms);
+  const MlaWorkspace workspace = mla_workspace(p, path, plan);
+  if (p.workspace == nullptr) {
+    throw Error("MLA decode: the " + std::string(to_string(path)) + " path needs mla_workspace_bytes() = " +
+                std::to_string(workspace.total) + " bytes of workspace");
+  }
+  auto cuda_stream = static_cast<cudaStream_t>(stream);
+  if (path == MlaPath::absorbed) run_mla_absorbed(p, plan, workspace, cuda_stream);
+  else run_mla_naive(p, num_sms, plan, workspace, cuda_stream);
+}
+
+}  // namespace kvplan::kernels
