@@ -5,7 +5,7 @@ The shapes come from kvplan itself (`kvplan bench ARGS --dry-run --format json`)
 agree on them; the rows written have the keys of kvplan bench's JSON rows (impl = "torch_sdpa"),
 so `kvplan report` can join the two. Decode only: q is [batch, q_heads, 1, head_dim], K and V
 contiguous [batch, kv_heads, ctx, head_dim] (SDPA has no block table), GQA and MQA through
-enable_gqa=True. fp8 caches are skipped: SDPA takes no fp8 K/V.
+enable_gqa=True. fp8 caches are skipped: SDPA takes no fp8 K/V; so are MLA rows (no SDPA path).
 
 Like kvplan bench it measures its ceilings in the same run (a 1 GiB device copy, a bf16 8192^3
 matmul), checks each output against float64 on the first sequence before timing, flushes L2
@@ -78,6 +78,8 @@ def main():
     }
     rows, notes = [], []
     for row in kvplan_rows(args.kvplan, bench_args):
+        if row["variant"].startswith("mla"):
+            continue  # SDPA has no MLA path; the naive and absorbed rows are kvplan's own
         out = dict(row, impl="torch_sdpa", page_size=0, splits=None)
         bq, hq, hkv, d, ctx = row["batch"], row["n_q_heads"], row["n_kv_heads"], row["head_dim"], row["ctx_tokens"]
         if row["kv_dtype"] == "fp8":

@@ -1,9 +1,11 @@
-// `kvplan bench`: matched decode-attention kernels for MHA, GQA and MQA on one model's shape,
-// checked against the CPU reference and timed on the GPU; `--dry-run --gpu G` prints the expected
-// cost from the GPU preset instead, with no GPU and no CUDA needed.
+// `kvplan bench`: matched decode-attention kernels for MHA, GQA and MQA, and MLA's naive and
+// absorbed paths (cli/bench_mla.cc), on one model's shape, checked against the CPU reference and
+// timed on the GPU; `--dry-run --gpu G` prints the expected cost from the GPU preset instead, with
+// no GPU and no CUDA needed.
 #include <fstream>
 #include <ostream>
 
+#include "cli/bench_mla.h"
 #include "cli/context.h"
 #include "core/attention_cost.h"
 #include "core/dtype.h"
@@ -63,23 +65,39 @@ std::pair<std::string, ModelShape> bench_shape(Context& context, const BenchOpti
   return {"custom", shape};
 }
 
-// mha, gqa[:G], mqa, native (when not MLA), or all (= mha, gqa, mqa).
-std::vector<ResolvedVariant> bench_variants(const std::string& text, const ModelShape& shape) {
-  auto requests = text == "all" ? parse_variants("mha,gqa,mqa") : parse_variants(text);
-  std::vector<ResolvedVariant> variants = resolve_variants(requests, shape);
-  for (const ResolvedVariant& v : variants) {
+// The variants asked for. Members of `all` the kernels cannot run (an MLA shape other than
+// DeepSeek's, a cache one family does not read) are skipped with a note; named ones are errors.
+struct BenchVariants {
+  std::vector<ResolvedVariant> variants;
+  std::vector<std::string> skipped;
+};
+
+BenchVariants bench_variants(const BenchOptions& o, const ModelShape& shape, const std::string& model, KvDtype dtype) {
+  const bool from_all = o.variant == "all";
+  BenchVariants result;
+  for (ResolvedVariant& v : resolve_variants(parse_variants(o.variant), shape, &result.skipped)) {
     if (v.variant.kind == VariantKind::mla) {
-      throw Error("--variant " + v.variant.name() +
-                  ": MLA decode kernels are not in this build yet; bench runs mha, gqa[:G] and mqa");
+      const std::string why = mla_unsupported(v.variant, shape, model, dtype);
+      if (!why.empty() && !from_all) throw Error(why);
+      if (!why.empty()) {
+        result.skipped.push_back("skipped from --variant all: " + why);
+        continue;
+      }
     }
+    result.variants.push_back(std::move(v));
   }
-  return variants;
+  if (result.variants.empty()) throw Error("bench: no variant of --variant " + o.variant + " can run here: " + result.skipped.front());
+  return result;
 }
 
-KvDtype bench_dtype(const std::string& text) {
-  KvDtype dtype = parse_kv_dtype(text);
+// The decode kernels' cache for MHA/GQA/MQA rows. In `all`, fp8_ds_mla (MLA's layout) means fp8 for
+// them, as `kvplan size` compares it.
+KvDtype decode_dtype(KvDtype dtype, const std::string& text, bool from_all) {
+  if (dtype == KvDtype::fp8_ds_mla && from_all) return KvDtype::fp8_e4m3;
   if (dtype != KvDtype::bf16 && dtype != KvDtype::fp16 && dtype != KvDtype::fp8_e4m3) {
-    throw Error("--kv-dtype " + text + ": the decode kernels read bf16, fp16 and fp8 (e4m3) caches");
+    throw Error("--kv-dtype " + text + ": the decode kernels read bf16, fp16 and fp8 (e4m3) caches" +
+                (dtype == KvDtype::fp8_ds_mla ? "; fp8_ds_mla is MLA's layout (--variant mla or all)" : "") +
+                "; the MLA kernels read bf16 and fp8_ds_mla");
   }
   return dtype;
 }
@@ -95,6 +113,11 @@ void check_head_dim(std::uint32_t head_dim, const std::string& model) {
   }
   throw Error((model == "custom" ? "--head-dim " : model + " has head_dim ") + std::to_string(head_dim) +
               ": the decode kernels are built for head dims 64, 128 and 256");
+}
+
+// "gqa:8 decode", "mla:512:64 absorbed": how progress lines and errors name a row.
+std::string row_name(const report::KernelRow& row) {
+  return row.shape.variant.name() + " " + (row.mla_path ? std::string(to_string(*row.mla_path)) : "decode");
 }
 
 report::BenchMeasurement measure(const kernels::GpuInfo& gpu, const DecodeAttentionShape& s, const BenchOptions& o,
@@ -122,9 +145,12 @@ void run_bench(Context& context, const BenchOptions& o) {
   report::Format format = o.output.parsed_format();
   UnitSystem units = o.output.parsed_units();
   auto [model_name, shape] = bench_shape(context, o);
-  std::vector<ResolvedVariant> variants = bench_variants(o.variant, shape);
-  check_head_dim(shape.head_dim, model_name);
-  const KvDtype dtype = bench_dtype(o.kv_dtype);
+  const KvDtype dtype = parse_kv_dtype(o.kv_dtype);
+  const auto [variants, skipped] = bench_variants(o, shape, model_name, dtype);
+  bool any_decode = false;
+  for (const ResolvedVariant& v : variants) any_decode |= v.variant.kind != VariantKind::mla;
+  const KvDtype row_dtype = any_decode ? decode_dtype(dtype, o.kv_dtype, o.variant == "all") : dtype;
+  if (any_decode) check_head_dim(shape.head_dim, model_name);
   const std::uint64_t batch = parse_count(o.batch, "--batch");
   const Tokens ctx = parse_tokens(o.ctx, "--ctx");
   if (batch > 65535 || ctx.value > (1u << 30)) {
@@ -172,23 +198,32 @@ void run_bench(Context& context, const BenchOptions& o) {
     report.ceilings.datasheet_fp8_flops_per_s = spec.fp8_dense_flops_per_s;
   }
 
-  for (std::size_t i = 0; i < variants.size(); ++i) {
+  for (const ResolvedVariant& v : variants) {
+    if (v.variant.kind == VariantKind::mla) {
+      for (report::KernelRow& row : mla_rows(o.phase, v.variant, shape, batch, ctx, dtype, report.ceilings)) {
+        report.rows.push_back(std::move(row));
+      }
+      continue;
+    }
     report::KernelRow row;
     row.phase = o.phase;
-    row.shape = {variants[i].variant, shape.num_attention_heads, batch, ctx, dtype, o.page_size};
+    row.shape = {v.variant, shape.num_attention_heads, batch, ctx, row_dtype, o.page_size};
     row.cost = decode_attention_cost(row.shape);
     row.floor = roofline_floor(row.cost, report.ceilings.bandwidth_bytes_per_s, report.ceilings.peak_flops_per_s);
-    if (!o.dry_run) {
-      const std::string name = row.shape.variant.name();
-      auto progress = [&](const std::string& line) {
-        context.err << "kvplan: bench: [" << i + 1 << "/" << variants.size() << "] " << name << ": " << line << '\n';
-      };
-      row.measured = measure(gpu, row.shape, o, progress);
-    }
     report.rows.push_back(row);
   }
-
+  if (!o.dry_run) {
+    for (std::size_t i = 0; i < report.rows.size(); ++i) {
+      report::KernelRow& row = report.rows[i];
+      const std::string name = row_name(row);
+      auto progress = [&](const std::string& line) {
+        context.err << "kvplan: bench: [" << i + 1 << "/" << report.rows.size() << "] " << name << ": " << line << '\n';
+      };
+      row.measured = row.mla_path ? measure_mla(gpu, row, o.iters, o.seed, progress) : measure(gpu, row.shape, o, progress);
+    }
+  }
   report::Document document = report::bench_document(report, units);
+  document.notes.insert(document.notes.end(), skipped.begin(), skipped.end());
   report::write_document(document, format, context.out);
   if (!o.out.empty()) {
     std::ofstream file(o.out, std::ios::binary);
@@ -197,7 +232,7 @@ void run_bench(Context& context, const BenchOptions& o) {
   }
   for (const report::KernelRow& row : report.rows) {
     if (row.measured && !row.measured->correct) {
-      throw Error("the " + row.shape.variant.name() + " decode kernel failed its check against the CPU reference "
+      throw Error("the " + row_name(row) + " kernel failed its check against the CPU reference "
                   "(relative L2 error " + std::to_string(row.measured->rel_l2_error) + "), so it was not timed",
                   ExitCode::internal);
     }
@@ -211,15 +246,19 @@ void add_bench_command(CLI::App& app, Context& context, std::vector<Command>& co
   CLI::App* command = app.add_subcommand(
       "bench", "Run matched attention kernels for each variant on a GPU: check, time, compare with the roofline");
   command->footer(
-      "\nPhases: decode (one new token per sequence against its cached K/V). MLA decode, prefill and\n"
+      "\nPhases: decode (one new token per sequence against its cached K/V). MLA (--variant mla, in all)\n"
+      "runs two paths side by side: naive (up-project the latent to per-head K/V with cuBLAS, then\n"
+      "attention) and absorbed (W_UK and W_UV folded into q and the output, attention over the latent\n"
+      "on the tensor cores), on a bf16 or fp8_ds_mla cache in FlashMLA's pages of 64. Prefill and\n"
       "layer-forward kernels are described in DESIGN.md section 6 and are not in this build.\n"
       "Without a GPU, or in a build without CUDA, it exits 3; --dry-run --gpu G prints the expected\n"
       "bytes, FLOPs and roofline time from the GPU preset instead.\n"
       "\nExamples:\n"
       "  kvplan bench --model llama-3-8b --batch 1 --ctx 128k\n"
       "  kvplan bench --heads 32 --kv-heads 8 --head-dim 128 --batch 64 --ctx 4k --kv-dtype fp8\n"
-      "  kvplan bench --model llama-3-70b --ctx 32k --dry-run --gpu h100-sxm");
-  command->add_option("--variant", options->variant, "mha, gqa[:G], mqa, native, all (= mha, gqa, mqa), or a list")
+      "  kvplan bench --model llama-3-70b --ctx 32k --dry-run --gpu h100-sxm\n"
+      "  kvplan bench --model deepseek-v3 --variant mla --batch 32 --ctx 32k --kv-dtype fp8_ds_mla");
+  command->add_option("--variant", options->variant, "mha, gqa[:G], mqa, mla[:512:64], native, all (= mha, gqa, mqa, mla), or a list")
       ->capture_default_str();
   command->add_option("--phase", options->phase, "Which kernels: decode (the only phase in this build)")
       ->check(CLI::IsMember({"decode"}))
@@ -227,12 +266,12 @@ void add_bench_command(CLI::App& app, Context& context, std::vector<Command>& co
   add_model_option(*command, options->model);
   command->add_option("--heads", options->heads, "Query heads of a custom shape (instead of --model)");
   command->add_option("--kv-heads", options->kv_heads, "KV heads of a custom shape (default: --heads)");
-  command->add_option("--head-dim", options->head_dim, "Head dim of a custom shape: 64, 128 or 256");
+  command->add_option("--head-dim", options->head_dim, "Head dim of a custom shape: 64, 128 or 256 (MLA: qk_nope = v head dim, 128)");
   command->add_option("--batch", options->batch, "Sequences, one new token each")->capture_default_str();
   command->add_option("--ctx", options->ctx, "Cached tokens per sequence: 4096, 32k, 128k")->capture_default_str();
-  command->add_option("--kv-dtype", options->kv_dtype, "Cache dtype: bf16, fp16 or fp8 (e4m3, per-tensor scales)")
+  command->add_option("--kv-dtype", options->kv_dtype, "Cache dtype: bf16, fp16 or fp8 (e4m3, per-tensor scales); MLA: bf16 or fp8_ds_mla")
       ->capture_default_str();
-  command->add_option("--page-size", options->page_size, "Tokens per page of the block table (vLLM: 16); 0 = contiguous")
+  command->add_option("--page-size", options->page_size, "Tokens per page of the block table (vLLM: 16); 0 = contiguous; MLA rows use FlashMLA's 64")
       ->capture_default_str();
   command->add_option("--iters", options->iters, "Timed runs per kernel (median; at least 20)")->capture_default_str();
   command->add_option("--seed", options->seed, "Seed of the random inputs")->capture_default_str();

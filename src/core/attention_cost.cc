@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <string_view>
 
 #include "core/checked.h"
 #include "core/error.h"
@@ -32,6 +33,48 @@ AttentionCost decode_attention_cost(const DecodeAttentionShape& shape) {
   cost.flops = 2.0 * static_cast<double>(shape.batch) * shape.n_q_heads * static_cast<double>(shape.ctx.value) *
                (2.0 * shape.variant.head_dim);
   cost.launch_bound = cost.kv.value < kBandwidthTargetMinKvBytes;
+  return cost;
+}
+
+std::string_view to_string(MlaDecodePath path) { return path == MlaDecodePath::naive ? "naive" : "absorbed"; }
+
+AttentionCost mla_decode_cost(const DecodeAttentionShape& shape, MlaDecodePath path) {
+  if (shape.variant.kind != VariantKind::mla) {
+    throw Error("MLA cost: " + shape.variant.name() + " is not MLA");
+  }
+  if (shape.dtype != KvDtype::bf16 && shape.dtype != KvDtype::fp8_ds_mla) {
+    throw Error("MLA cost: --kv-dtype " + std::string(to_string(shape.dtype)) +
+                " is not a cache the MLA kernels read (bf16, fp8_ds_mla)");
+  }
+  const std::uint64_t tokens = checked_mul(shape.ctx.value, shape.batch, "batch x ctx");
+  const std::uint64_t d_c = shape.variant.kv_lora_rank, d_r = shape.variant.qk_rope_head_dim;
+  const std::uint64_t nope = shape.qk_nope_head_dim, v = shape.v_head_dim, heads = shape.n_q_heads;
+  const std::uint64_t per_token = bytes_per_token_per_layer(shape.variant, shape.dtype, KvScales::per_tensor).total();
+  AttentionCost cost;
+  cost.kv = Bytes{checked_mul(per_token, tokens, "latent cache bytes")};
+  cost.q = Bytes{2 * shape.batch * heads * (nope + d_r)};
+  cost.out = Bytes{2 * shape.batch * heads * v};
+  cost.weights = Bytes{2 * heads * (nope + v) * d_c};
+  const std::uint64_t pages = shape.page_size == 0 ? 0 : ceil_div(shape.ctx.value, shape.page_size);
+  cost.indices = Bytes{4 * shape.batch * (pages + 1)};
+  const double b = static_cast<double>(shape.batch), h = static_cast<double>(heads), ctx = static_cast<double>(shape.ctx.value);
+  if (path == MlaDecodePath::absorbed) {
+    // q W_UK and the latent output, each [batch, heads, d_c] bf16, written once and read once.
+    cost.intermediate = Bytes{2 * 2 * 2 * shape.batch * heads * d_c};
+    cost.flops = 2.0 * b * h * static_cast<double>(nope * d_c) + 2.0 * b * h * ctx * static_cast<double>(d_c + d_r + d_c) +
+                 2.0 * b * h * static_cast<double>(d_c * v);
+  } else {
+    // The gathered rows [tokens, d_c + d_R] and the up-projection [tokens, heads, nope + v], bf16.
+    const std::uint64_t gathered = checked_mul(tokens, 2 * (d_c + d_r), "gathered latent bytes");
+    const std::uint64_t up = checked_mul(tokens, 2 * heads * (nope + v), "up-projected K/V bytes");
+    cost.intermediate = Bytes{checked_mul(2, gathered + up, "naive intermediate bytes")};
+    cost.flops = 2.0 * static_cast<double>(tokens) * static_cast<double>(d_c) * h * static_cast<double>(nope + v) +
+                 2.0 * b * h * ctx * static_cast<double>(nope + d_r + v);
+  }
+  cost.total = Bytes{cost.kv.value + cost.q.value + cost.out.value + cost.weights.value + cost.indices.value +
+                     cost.intermediate.value};
+  // The naive path moves far more than its cache (the up-projected K and V): judge the path's bytes.
+  cost.launch_bound = cost.total.value < kBandwidthTargetMinKvBytes;
   return cost;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 #include "core/dtype.h"
 #include "core/units.h"
@@ -11,18 +12,26 @@
 
 namespace kvplan {
 
-// A measured bandwidth target is meaningful only when one launch reads this much K/V; below it,
-// launch latency and ramp-up dominate and the shape is reported as launch-bound.
+// A measured bandwidth target is meaningful only when one launch reads this much K/V (an MLA path:
+// this many bytes in all); below it, launch latency and ramp-up dominate and the shape is reported
+// as launch-bound.
 inline constexpr std::uint64_t kBandwidthTargetMinKvBytes = 256 * kMiB;
 
 struct DecodeAttentionShape {
-  Variant variant;                 // MHA, GQA or MQA: kv_heads and head_dim
+  Variant variant;                 // MHA, GQA or MQA: kv_heads and head_dim; MLA: kv_lora_rank, rope dim
   std::uint32_t n_q_heads = 0;     // query heads
   std::uint64_t batch = 1;         // sequences, one new token each
   Tokens ctx;                      // cached tokens per sequence
-  KvDtype dtype = KvDtype::bf16;   // cache dtype: bf16, fp16 or fp8_e4m3 (per-tensor K and V scales)
+  KvDtype dtype = KvDtype::bf16;   // bf16, fp16 or fp8_e4m3 (per-tensor K and V scales); MLA: bf16 or fp8_ds_mla
   std::uint32_t page_size = 16;    // tokens per page of the block table; 0 = contiguous cache
+  // MLA only: the per-head dims the latent is up-projected to (DeepSeek-V2/V3, Kimi-K2: 128, 128).
+  std::uint32_t qk_nope_head_dim = 0;
+  std::uint32_t v_head_dim = 0;
 };
+
+// The two MLA decode pipelines (kernels/mla.h), which compute the same function.
+enum class MlaDecodePath { naive, absorbed };
+std::string_view to_string(MlaDecodePath path);
 
 struct AttentionCost {
   Bytes kv;            // the planner's cache bytes: bytes_per_token_per_layer x ctx x batch
@@ -30,13 +39,24 @@ struct AttentionCost {
   Bytes q;             // [batch, n_q_heads, head_dim] in bf16 (fp16 with an fp16 cache)
   Bytes out;           // same shape and type as q
   Bytes indices;       // block table (int32 per page) and sequence lengths (int32 per sequence)
-  Bytes total;         // the sum: the fewest bytes a kernel can move
-  double flops = 0;    // 2 * batch * n_q_heads * s_q * s_k * (d_qk + d_v), s_q = 1, s_k = ctx
-  bool launch_bound = false;  // kv < kBandwidthTargetMinKvBytes
+  Bytes weights;       // MLA: kv_b_proj's W_UK and W_UV, read once
+  Bytes intermediate;  // MLA: what a path's launches write and read back (naive: the up-projected K and V)
+  Bytes total;         // the sum: the fewest bytes a kernel (MLA: the path's launches) can move
+  double flops = 0;    // 2 * batch * n_q_heads * s_q * s_k * (d_qk + d_v), s_q = 1, s_k = ctx; MLA: + projections
+  bool launch_bound = false;  // kv (MLA: total) < kBandwidthTargetMinKvBytes
 };
 
 // Throws kvplan::Error for an MLA variant or a cache dtype the decode kernels do not read.
 AttentionCost decode_attention_cost(const DecodeAttentionShape& shape);
+
+// An MLA path, every launch's inputs read once and outputs written once. Both read the latent cache
+// (the planner's bytes), q [batch, heads, nope + rope], kv_b_proj [heads, nope + v, d_c] and write
+// out [batch, heads, v]. absorbed: q W_UK (2 b h nope d_c FLOPs) written and read back in bf16,
+// attention over the latent rows (2 b h ctx (d_c + d_R + d_c)), its latent output written and read
+// back, W_UV o (2 b h d_c v). naive: the latent rows gathered into bf16 and read back, the
+// up-projection (2 b ctx d_c h (nope + v)) written and read back, attention (2 b h ctx (nope + d_R + v)).
+// Throws kvplan::Error for a non-MLA variant or a cache other than bf16 and fp8_ds_mla.
+AttentionCost mla_decode_cost(const DecodeAttentionShape& shape, MlaDecodePath path);
 
 struct RooflineFloor {
   double memory_s = 0;    // total bytes / bandwidth

@@ -54,7 +54,7 @@ Document bench_document(const BenchReport& report, UnitSystem units) {
     document.facts.push_back({"seed", "seed", Cell::of(report.seed)});
   }
   document.columns = {
-      {"impl", "impl", Align::left, true},
+      {"impl", "impl", Align::left},
       {"phase", "phase", Align::left, true},
       {"model", "model", Align::left, true},
       {"variant", "variant", Align::left},
@@ -84,16 +84,17 @@ Document bench_document(const BenchReport& report, UnitSystem units) {
     const std::optional<BenchMeasurement>& m = row.measured;
     const bool timed = m && m->median_s;
     std::string bound = row.cost.launch_bound ? "launch" : row.floor.memory_bound ? "memory" : "compute";
+    const bool mla = s.variant.kind == VariantKind::mla;
     document.rows.push_back({
-        Cell::of("kvplan"),
+        Cell::of(row.mla_path ? "kvplan_" + std::string(to_string(*row.mla_path)) : std::string("kvplan")),
         Cell::of(row.phase),
         Cell::of(report.model),
         Cell::of(s.variant.name()),
         Cell::of(s.batch),
         Cell::of(s.ctx.value),
         Cell::of(std::uint64_t{s.n_q_heads}),
-        Cell::of(std::uint64_t{s.variant.kv_heads}),
-        Cell::of(std::uint64_t{s.variant.head_dim}),
+        Cell::of(mla ? std::uint64_t{1} : std::uint64_t{s.variant.kv_heads}),
+        Cell::of(mla ? std::uint64_t{s.variant.kv_lora_rank} + s.variant.qk_rope_head_dim : std::uint64_t{s.variant.head_dim}),
         Cell::of(dtype_name(s.dtype)),
         Cell::of(std::uint64_t{s.page_size}),
         Cell::of(format_bytes(row.cost.kv, units), row.cost.kv.value),
@@ -115,12 +116,23 @@ Document bench_document(const BenchReport& report, UnitSystem units) {
       "bytes moved = K/V (the planner's bytes, as 'kvplan size' prints them) + fp8 scales + q + out + block table and "
       "lengths, each once; FLOPs = 2 * batch * q_heads * ctx * (d_qk + d_v)");
   document.notes.push_back("floor = max(bytes / bandwidth, FLOPs / bf16 peak); % floor = floor / median time");
+  bool any_mla = false;
+  for (const KernelRow& row : report.rows) any_mla |= row.mla_path.has_value();
+  if (any_mla) {
+    document.notes.push_back(
+        "MLA rows (kv heads 1: one latent row of d_c + d_R per token, shared by all heads): kvplan_naive gathers the "
+        "latent, up-projects it to every head's K and V with cuBLAS, then runs decode attention; kvplan_absorbed folds "
+        "W_UK into q and W_UV into the output (cuBLAS) and attends over the latent rows on the tensor cores. Their bytes "
+        "add kv_b_proj (read once) and what each path writes and reads back between launches; their FLOPs add the "
+        "projections");
+  }
   bool any_launch_bound = false;
   for (const KernelRow& row : report.rows) any_launch_bound |= row.cost.launch_bound;
   if (any_launch_bound) {
     document.notes.push_back(
-        "bound 'launch': the shape reads less than 256 MiB of K/V, too little to hide launch latency and ramp-up; "
-        "no bandwidth target applies; 'x empty launch' is its time over an empty kernel's");
+        "bound 'launch': the shape reads less than 256 MiB of K/V (an MLA path: moves less than 256 MiB in all), too "
+        "little to hide launch latency and ramp-up; no bandwidth target applies; 'x empty launch' is its time over an "
+        "empty kernel's");
   }
   if (report.dry_run) {
     document.notes.push_back("dry run: ceilings are the preset's datasheet figures; a run on the GPU measures them");

@@ -27,6 +27,7 @@ struct BenchMeasurement {
 struct KernelRow {
   std::string phase;             // "decode"
   DecodeAttentionShape shape;
+  std::optional<MlaDecodePath> mla_path;     // MLA rows: which pipeline (impl kvplan_naive / kvplan_absorbed)
   AttentionCost cost;
   RooflineFloor floor;
   std::optional<BenchMeasurement> measured;  // empty in a dry run

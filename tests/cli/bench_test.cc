@@ -28,15 +28,25 @@ std::string error_of(const std::vector<std::string>& args, int code) {
 }
 
 const std::vector<std::string> kDryRun = {"bench", "--model", "llama-3-8b", "--ctx", "128k", "--dry-run", "--gpu", "h100-sxm"};
+const std::vector<std::string> kMlaDryRun = {"bench", "--model", "deepseek-v3", "--variant", "mla", "--batch", "32",
+                                             "--ctx", "32k", "--dry-run", "--gpu", "h100-sxm"};
 
 }  // namespace
 
 TEST_CASE("bench --dry-run output matches the golden files") {
   const bool update = std::getenv("KVPLAN_UPDATE_GOLDEN") != nullptr;
-  for (const auto& [file, format] : {std::pair{"bench_llama-3-8b_128k_dry_h100.txt", "table"},
-                                     std::pair{"bench_llama-3-8b_128k_dry_h100.json", "json"}}) {
+  struct Golden {
+    const std::vector<std::string>* command;
+    const char* file;
+    const char* format;
+  };
+  for (const Golden& golden : {Golden{&kDryRun, "bench_llama-3-8b_128k_dry_h100.txt", "table"},
+                               Golden{&kDryRun, "bench_llama-3-8b_128k_dry_h100.json", "json"},
+                               Golden{&kMlaDryRun, "bench_deepseek-v3_mla_b32_32k_dry_h100.txt", "table"},
+                               Golden{&kMlaDryRun, "bench_deepseek-v3_mla_b32_32k_dry_h100.json", "json"}}) {
+    const auto& [command, file, format] = golden;
     CAPTURE(file);
-    std::vector<std::string> args = kDryRun;
+    std::vector<std::string> args = *command;
     args.insert(args.end(), {"--format", format});
     CliResult result = run_cli(args);
     REQUIRE(result.exit_code == 0);
@@ -62,6 +72,45 @@ TEST_CASE("golden numbers: Llama-3-8B decode at 128k on the H100 SXM datasheet")
   CHECK(contains(table, "160.27"));
 }
 
+TEST_CASE("golden numbers: DeepSeek-V3 MLA decode, batch 32 x 32k, on the H100 SXM datasheet") {
+  std::string json = read_file(golden_path("bench_deepseek-v3_mla_b32_32k_dry_h100.json"));
+  CHECK(contains(json, "\"impl\": \"kvplan_naive\""));
+  CHECK(contains(json, "\"impl\": \"kvplan_absorbed\""));
+  // The planner's latent bytes, the same for both paths: 1152 B per token x 32 x 32768.
+  CHECK(contains(json, "\"kv_bytes\": " + std::to_string(1152ull * 32 * 32768)));
+  // Absorbed: + q (32 x 128 x 192 x 2) + out (32 x 128 x 128 x 2) + W_UK, W_UV (128 x 256 x 512 x 2)
+  // + block tables and lengths (4 x 32 x 513) + q W_UK and o written and read (4 x 32 x 128 x 512 x 2).
+  const std::uint64_t absorbed = 1152ull * 32 * 32768 + 1572864 + 1048576 + 33554432 + 65664 + 16777216;
+  CHECK(contains(json, "\"bytes\": " + std::to_string(absorbed)));
+  // 1260978304 B / 3.35 TB/s = 376.41 us; FLOPs 2 b h (65536 + 32768 x 1088 + 65536) = 293.13 G.
+  std::string table = read_file(golden_path("bench_deepseek-v3_mla_b32_32k_dry_h100.txt"));
+  CHECK(contains(table, "376.41"));
+  CHECK(contains(table, "293.132"));
+  // Naive: + the gathered rows (32768 x 32 x 1152) and the up-projected K/V (x 128 x 512), each written and read.
+  const std::uint64_t naive = absorbed - 16777216 + 2 * (1152ull * 32 * 32768 + 32ull * 32768 * 128 * 512);
+  CHECK(contains(json, "\"bytes\": " + std::to_string(naive)));
+}
+
+TEST_CASE("bench --variant all puts MLA beside MHA, GQA and MQA on the model's shape") {
+  CliResult result = run_cli({"bench", "--model", "deepseek-v2", "--ctx", "4k", "--dry-run", "--gpu", "h200", "--format", "csv"});
+  REQUIRE(result.exit_code == 0);
+  for (const char* row : {"kvplan,decode,deepseek-v2,mha,", "kvplan,decode,deepseek-v2,gqa:", "kvplan,decode,deepseek-v2,mqa,",
+                          "kvplan_naive,decode,deepseek-v2,mla:512:64,", "kvplan_absorbed,decode,deepseek-v2,mla:512:64,"}) {
+    CAPTURE(row);
+    CHECK(contains(result.out, row));
+  }
+  // fp8_ds_mla in `all`: MLA rows in FlashMLA's layout, the others in fp8, as `kvplan size` compares them.
+  result = run_cli({"bench", "--model", "deepseek-v2", "--kv-dtype", "fp8_ds_mla", "--dry-run", "--gpu", "h200", "--format", "csv"});
+  REQUIRE(result.exit_code == 0);
+  CHECK(contains(result.out, ",mha,1,32768,128,128,128,fp8,"));
+  CHECK(contains(result.out, ",mla:512:64,1,32768,128,1,576,fp8_ds_mla,64," + std::to_string(656ull * 32768) + ","));
+  // A model whose heads the MLA kernels do not take: the other rows, and a note.
+  result = run_cli({"bench", "--model", "qwen2.5-7b", "--dry-run", "--gpu", "h200"});
+  REQUIRE(result.exit_code == 0);
+  CHECK(contains(result.out, "skipped from --variant all: --variant mla:512:64: qwen2.5-7b has 28 query heads"));
+  CHECK_FALSE(contains(result.out, "kvplan_absorbed"));
+}
+
 TEST_CASE("bench --out writes rows that kvplan report --bench reads") {
   kvplan::testing::TempDir dir;
   const std::string results = (dir.path() / "results.json").string();
@@ -85,10 +134,24 @@ TEST_CASE("bench: bad input is one line and exit 2") {
   CHECK(contains(error_of({"bench", "--heads", "32", "--head-dim", "128", "--dry-run", "--gpu", "h1OO"}, 2),
                  "did you mean 'h100-sxm'?"));
   CHECK(contains(error_of({"bench", "--heads", "32", "--head-dim", "128", "--dry-run"}, 2), "--dry-run needs --gpu"));
-  CHECK(contains(error_of({"bench", "--model", "deepseek-v2", "--variant", "mla", "--dry-run", "--gpu", "h200"}, 2),
-                 "MLA decode kernels are not in this build yet"));
-  CHECK(contains(error_of({"bench", "--model", "deepseek-v2", "--variant", "native", "--dry-run", "--gpu", "h200"}, 2),
-                 "MLA decode kernels"));
+  CHECK(contains(error_of({"bench", "--model", "qwen2.5-7b", "--variant", "mla", "--dry-run", "--gpu", "h200"}, 2),
+                 "qwen2.5-7b has 28 query heads; the MLA kernels take 16 to 128 in multiples of 16"));
+  CHECK(contains(error_of({"bench", "--heads", "192", "--head-dim", "128", "--variant", "mla", "--dry-run", "--gpu", "h200"}, 2),
+                 "has 192 query heads"));
+  CHECK(contains(error_of({"bench", "--model", "deepseek-v2", "--variant", "mla:256:64", "--dry-run", "--gpu", "h200"}, 2),
+                 "built for kv_lora_rank 512 and qk_rope_head_dim 64"));
+  CHECK(contains(error_of({"bench", "--model", "deepseek-v2", "--variant", "mla:512:32", "--dry-run", "--gpu", "h200"}, 2),
+                 "i.e. mla:512:64"));
+  CHECK(contains(error_of({"bench", "--model", "gemma-2-9b", "--variant", "mla", "--dry-run", "--gpu", "h200"}, 2),
+                 "qk_nope_head_dim 256 and v_head_dim 256 per head; the MLA kernels are built for 128 and 128"));
+  CHECK(contains(error_of({"bench", "--model", "deepseek-v2", "--variant", "mla", "--kv-dtype", "fp8", "--dry-run", "--gpu",
+                           "h200"}, 2),
+                 "the MLA kernels read bf16 and fp8_ds_mla"));
+  CHECK(contains(error_of({"bench", "--model", "llama-3-8b", "--variant", "gqa", "--kv-dtype", "fp8_ds_mla", "--dry-run",
+                           "--gpu", "h200"}, 2),
+                 "fp8_ds_mla is MLA's layout"));
+  CHECK(contains(error_of({"bench", "--model", "deepseek-v2", "--variant", "mla", "--ctx", "0", "--dry-run", "--gpu", "h200"}, 2),
+                 "--ctx"));
   CHECK(contains(error_of({"bench", "--model", "gemma-2-27b", "--phase", "prefill", "--dry-run", "--gpu", "h200"}, 2),
                  "--phase"));
   CHECK(contains(error_of({"bench", "--model", "llama-3-8b", "--kv-dtype", "nvfp4", "--dry-run", "--gpu", "h200"}, 2),
@@ -120,5 +183,6 @@ TEST_CASE("bench --help names the phases and the dry run") {
   CliResult result = run_cli({"bench", "--help"});
   CHECK(result.exit_code == 0);
   CHECK(contains(result.out, "Phases: decode"));
+  CHECK(contains(result.out, "absorbed"));
   CHECK(contains(result.out, "--dry-run"));
 }

@@ -55,3 +55,54 @@ TEST_CASE("decode cost refuses MLA and caches the kernels do not read") {
   CHECK_THROWS_AS(decode_attention_cost(mla), Error);
   CHECK_THROWS_AS(decode_attention_cost(llama_3_8b_gqa(1, 1024, KvDtype::nvfp4, 16)), Error);
 }
+
+namespace {
+
+DecodeAttentionShape deepseek_mla(std::uint64_t batch, std::uint64_t ctx, KvDtype dtype) {
+  DecodeAttentionShape shape{Variant{VariantKind::mla, 0, 0, 512, 64}, 128, batch, Tokens{ctx}, dtype, 64};
+  shape.qk_nope_head_dim = 128;
+  shape.v_head_dim = 128;
+  return shape;
+}
+
+}  // namespace
+
+TEST_CASE("MLA cost, absorbed: DeepSeek-V3 at batch 32 x 32k in bf16") {
+  AttentionCost cost = mla_decode_cost(deepseek_mla(32, 32768, KvDtype::bf16), MlaDecodePath::absorbed);
+  CHECK(cost.kv.value == 32ull * 32768 * 1152);          // (512 + 64) x 2 B per token: the planner's bytes
+  CHECK(cost.q.value == 32ull * 128 * 192 * 2);          // q_nope 128 + q_rope 64 per head
+  CHECK(cost.out.value == 32ull * 128 * 128 * 2);
+  CHECK(cost.weights.value == 128ull * 256 * 512 * 2);   // W_UK and W_UV: 32 MiB
+  CHECK(cost.indices.value == 4ull * 32 * (512 + 1));    // 512 pages of 64 per sequence + its length
+  CHECK(cost.intermediate.value == 4ull * 32 * 128 * 512 * 2);  // q W_UK and o, each written and read
+  CHECK(cost.total.value == 1207959552ull + 1572864 + 1048576 + 33554432 + 65664 + 16777216);
+  // 2 b h (128 x 512) + 2 b h ctx (512 + 64 + 512) + 2 b h (512 x 128).
+  CHECK(cost.flops == 2.0 * 32 * 128 * 65536 + 2.0 * 32 * 128 * 32768 * 1088 + 2.0 * 32 * 128 * 65536);
+  CHECK_FALSE(cost.launch_bound);
+  // Memory-bound on the H100 SXM datasheet, but near the ridge: 376.4 us of bytes, 296.3 us of FLOPs.
+  RooflineFloor floor = roofline_floor(cost, 3.35e12, 989.4e12);
+  CHECK(floor.memory_bound);
+  CHECK(floor.memory_s == doctest::Approx(1260978304.0 / 3.35e12));
+  CHECK(floor.compute_s == doctest::Approx(293131517952.0 / 989.4e12));
+  CHECK(floor.compute_s > 0.78 * floor.memory_s);
+}
+
+TEST_CASE("MLA cost: fp8_ds_mla is 656 B per token; naive moves the up-projected K and V") {
+  AttentionCost fp8 = mla_decode_cost(deepseek_mla(1, 32768, KvDtype::fp8_ds_mla), MlaDecodePath::absorbed);
+  CHECK(fp8.kv.value == 32768ull * 656);
+  CHECK(fp8.launch_bound);                               // 21 MB of latent + 32 MiB of weights < 256 MiB
+  AttentionCost naive = mla_decode_cost(deepseek_mla(1, 32768, KvDtype::bf16), MlaDecodePath::naive);
+  CHECK(naive.kv.value == 32768ull * 1152);
+  // Gathered rows 32768 x 576 x 2 B and K/V 32768 x 128 x 256 x 2 B, each written and read once.
+  CHECK(naive.intermediate.value == 2 * (32768ull * 1152 + 32768ull * 128 * 256 * 2));
+  CHECK(naive.flops == 2.0 * 32768 * 512 * 128 * 256 + 2.0 * 128 * 32768 * 320);
+  CHECK_FALSE(naive.launch_bound);                       // its 4 GiB of K and V are no launch-bound shape
+  AttentionCost absorbed = mla_decode_cost(deepseek_mla(1, 32768, KvDtype::bf16), MlaDecodePath::absorbed);
+  // The naive floor is at least 50x the absorbed one at this shape, by bytes alone.
+  CHECK(static_cast<double>(naive.total.value) / static_cast<double>(absorbed.total.value) > 50);
+}
+
+TEST_CASE("MLA cost refuses other variants and caches") {
+  CHECK_THROWS_AS(mla_decode_cost(llama_3_8b_gqa(1, 1024, KvDtype::bf16, 16), MlaDecodePath::absorbed), Error);
+  CHECK_THROWS_AS(mla_decode_cost(deepseek_mla(1, 1024, KvDtype::fp8_e4m3), MlaDecodePath::naive), Error);
+}
