@@ -43,7 +43,7 @@ void launch_mla(const MlaParams& p, MlaPath path, int num_sms, void* stream) {
     }
   }
   const MlaPlan plan = plan_mla(p, path, num_sms);
-  const MlaWorkspace workspace = mla_workspace(p, path, plan);
+  const MlaWorkspace workspace = mla_workspace(p, path, num_sms);
   if (p.workspace == nullptr) {
     throw Error("MLA decode: the " + std::string(to_string(path)) + " path needs mla_workspace_bytes() = " +
                 std::to_string(workspace.total) + " bytes of workspace");

@@ -66,7 +66,8 @@ MlaPlan plan_mla(const MlaParams& p, MlaPath path, int num_sms) {
   return plan;
 }
 
-MlaWorkspace mla_workspace(const MlaParams& p, MlaPath path, const MlaPlan& plan) {
+MlaWorkspace mla_workspace(const MlaParams& p, MlaPath path, int num_sms) {
+  const MlaPlan plan = plan_mla(p, path, num_sms);
   MlaWorkspace w;
   const std::size_t heads = static_cast<std::size_t>(p.n_heads);
   const std::size_t sequences = static_cast<std::size_t>(plan.chunk_sequences);
@@ -83,7 +84,14 @@ MlaWorkspace mla_workspace(const MlaParams& p, MlaPath path, const MlaPlan& plan
     w.kv_up = next;
     next += tokens * heads * mla::kUpRows * 2;
   }
-  const std::size_t rows = plan.splits > 1 ? sequences * heads * static_cast<std::size_t>(plan.splits) : 0;
+  // Split partials for the chunk that needs most: a last, shorter naive chunk may split more ways.
+  auto partial_rows = [&](std::size_t chunk, int splits) { return splits > 1 ? chunk * heads * static_cast<std::size_t>(splits) : 0; };
+  std::size_t rows = partial_rows(sequences, plan.splits);
+  const int last = p.batch % plan.chunk_sequences;
+  if (path == MlaPath::naive && last != 0) {
+    const decode::Split s = decode::split_for(last, p.n_heads, 1, p.max_seq_len, mla::kNaiveTiling, num_sms);
+    rows = std::max(rows, partial_rows(static_cast<std::size_t>(last), s.splits));
+  }
   const std::size_t dim = path == MlaPath::absorbed ? mla::kLatentDim : mla::kVDim;
   w.partial_o = next;
   next += rows * dim * 4;
@@ -94,7 +102,7 @@ MlaWorkspace mla_workspace(const MlaParams& p, MlaPath path, const MlaPlan& plan
 }
 
 std::size_t mla_workspace_bytes(const MlaParams& p, MlaPath path, int num_sms) {
-  return mla_workspace(p, path, plan_mla(p, path, num_sms)).total;
+  return mla_workspace(p, path, num_sms).total;
 }
 
 }  // namespace kvplan::kernels

@@ -20,6 +20,6 @@ struct MlaWorkspace {
   std::size_t total = 0;
 };
 
-MlaWorkspace mla_workspace(const MlaParams& params, MlaPath path, const MlaPlan& plan);
+MlaWorkspace mla_workspace(const MlaParams& params, MlaPath path, int num_sms);
 
 }  // namespace kvplan::kernels

@@ -11,6 +11,7 @@
 #include "kernels/mla_problem.h"
 #include "kernels/mla_tensors.h"
 #include "kernels/mla_tiling.h"
+#include "kernels/mla_workspace.h"
 #include "kernels/random_shapes.h"
 
 using namespace kvplan::kernels;
@@ -206,6 +207,31 @@ TEST_CASE("absorbed split plan: fills the SMs with whole tiles and few waves") {
   s = absorbed_split(1, 16, 65, 132);
   CHECK(s.splits == 2);
   CHECK(s.tokens_per_split == 64);
+}
+
+TEST_CASE("naive workspace holds the split partials of a last, shorter chunk") {
+  // 3 sequences in chunks of 2 on 132 SMs: 2 x 16 CTAs want 33 splits, the last chunk's 16 want 66;
+  // 4096 tokens cap both at 16 (4096 / 256), so the partials need max(2, 1) x 16 heads x 16 rows.
+  HostMlaProblem problem(make_mla_layout({3, 16, MlaCache::bf16, 64, {4096, 10, 4096}}, 1));
+  MlaParams p = problem.params();
+  p.naive_chunk = 2;
+  const MlaWorkspace w = mla_workspace(p, MlaPath::naive, 132);
+  CHECK(w.partial_lse - w.partial_o == 2ull * 16 * 16 * 128 * 4);
+  // With 1024 tokens the cap is 4: the full chunk (2 x 16 x 4 rows) and the last (16 x 4) both fit.
+  HostMlaProblem shorter(make_mla_layout({3, 16, MlaCache::bf16, 64, {1024, 10, 1024}}, 1));
+  p = shorter.params();
+  p.naive_chunk = 2;
+  CHECK(mla_workspace(p, MlaPath::naive, 132).total - mla_workspace(p, MlaPath::naive, 132).partial_lse == 2ull * 16 * 4 * 4);
+  // 48 heads on 10 SMs (80 CTAs wanted): a chunk of 2 (96 CTAs) needs no split, but the last
+  // sequence alone (48 CTAs) splits in 2, so its 48 x 2 rows of partials must fit all the same.
+  HostMlaProblem wide(make_mla_layout({3, 48, MlaCache::bf16, 64, {600, 600, 600}}, 1));
+  p = wide.params();
+  p.naive_chunk = 2;
+  CHECK(plan_mla(p, MlaPath::naive, 10).splits == 1);
+  const MlaWorkspace w10 = mla_workspace(p, MlaPath::naive, 10);
+  CHECK(w10.partial_lse - w10.partial_o == 48ull * 2 * 128 * 4);
+  mla_host_model(p, MlaPath::naive, 10);
+  CHECK(relative_l2_error(wide.output(), mla_reference(p, {})) < 1e-2);
 }
 
 TEST_CASE("absorbed shared memory fits one H100 CTA (227 KiB opt-in)") {
