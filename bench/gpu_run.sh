@@ -51,6 +51,16 @@ runs=(
   "--model llama-3-8b --batch 64 --ctx 4k --kv-dtype bf16"
   "--model llama-3-8b --batch 64 --ctx 4k --kv-dtype fp8"
   "--model llama-3-70b --batch 16 --ctx 32k --kv-dtype bf16"
+  # MLA, naive and absorbed side by side (issue 7's targets): DeepSeek-V3 at batch 1 x 32k (naive fits)
+  # and at batch 32 x 4k and 32k in both caches; Kimi-K2 (64 heads) and DeepSeek-V2-Lite (16 heads).
+  "--model deepseek-v3 --variant mla --batch 1 --ctx 32k --kv-dtype bf16"
+  "--model deepseek-v3 --variant mla --batch 32 --ctx 4k --kv-dtype bf16"
+  "--model deepseek-v3 --variant mla --batch 32 --ctx 32k --kv-dtype bf16"
+  "--model deepseek-v3 --variant mla --batch 32 --ctx 32k --kv-dtype fp8_ds_mla"
+  "--model kimi-k2 --variant mla --batch 32 --ctx 32k --kv-dtype bf16"
+  "--model kimi-k2 --variant mla --batch 32 --ctx 32k --kv-dtype fp8_ds_mla"
+  "--model deepseek-v2-lite --variant mla --batch 32 --ctx 32k --kv-dtype fp8_ds_mla"
+  "--model deepseek-v2 --variant all --batch 1 --ctx 32k --kv-dtype bf16"
 )
 commands=()
 i=0
@@ -59,7 +69,7 @@ for args in "${runs[@]}"; do
   # shellcheck disable=SC2086
   build-gpu/kvplan bench $args --iters 50 --out "$work/kvplan-$i.json" 2>>"$log" | tee -a "$log"
   commands+=("kvplan bench $args --iters 50")
-  if [[ "$args" == *bf16* ]]; then
+  if [[ "$args" == *bf16* && "$args" != *"--variant mla"* ]]; then
     # shellcheck disable=SC2086
     python3 bench/compare_torch.py --kvplan build-gpu/kvplan --iters 50 --out "$work/torch-$i.json" -- $args \
       >/dev/null 2>>"$log" || echo "compare_torch.py failed for: $args (see the log)" | tee -a "$log"
