@@ -9,7 +9,7 @@
 #include "kernels/decode_tiling.h"
 #include "kernels/host_tensors.h"
 #include "kernels/kernels.h"
-#include "kernels/lse_combine.h"
+#include "kernels/model_steps.h"
 
 namespace kvplan::kernels {
 namespace {
@@ -25,17 +25,6 @@ struct GroupState {
 struct Cta {
   int b, kv_head, first_head, n_heads, split;
 };
-
-// Lane partial dot products, then the butterfly: lane i adds lane i^offset for offset =
-// lanes/2 .. 1. Float addition commutes, so every lane ends with the same sum, computed as here.
-float butterfly_sum(std::vector<float> partial) {
-  for (std::size_t offset = partial.size() / 2; offset > 0; offset /= 2) {
-    std::vector<float> next(partial.size());
-    for (std::size_t lane = 0; lane < partial.size(); ++lane) next[lane] = partial[lane] + partial[lane ^ offset];
-    partial = next;
-  }
-  return partial[0];
-}
 
 void run_token_group(const DecodeParams& p, const decode::Tiling& t, const DecodePlan& plan, const Cta& cta,
                      int group, const std::vector<float>& q, float score_scale, GroupState& state) {

@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "kernels/decode_tiling.h"
 #include "kernels/kernels.h"
+#include "kernels/paged_cache.h"
 
 namespace kvplan::kernels {
 
@@ -37,16 +38,8 @@ void check_decode_params(const DecodeParams& p) {
               std::to_string(p.n_q_heads) + ")");
   require(std::find(kDecodeHeadDims.begin(), kDecodeHeadDims.end(), p.head_dim) != kDecodeHeadDims.end(),
           "head_dim " + std::to_string(p.head_dim) + " is not built; supported: 64, 128, 256");
-  require(p.max_seq_len >= 1, "max_seq_len must be at least 1");
-  require(p.page_size >= 1, "page_size must be at least 1");
-  if (p.block_table) {
-    require(p.max_pages_per_seq >= (p.max_seq_len + p.page_size - 1) / p.page_size,
-            "max_pages_per_seq is too small to hold max_seq_len tokens");
-    require(p.num_pages >= 1, "num_pages must be at least 1");
-  } else {
-    require(p.page_size >= p.max_seq_len, "contiguous cache: page_size must be at least max_seq_len");
-    require(p.num_pages >= p.batch, "contiguous cache: num_pages must be at least batch");
-  }
+  check_paged_cache("decode attention", p.block_table != nullptr, p.batch, p.max_seq_len, p.page_size, p.max_pages_per_seq,
+                    p.num_pages);
   require(p.q && p.k_cache && p.v_cache && p.seq_lens && p.out, "q, k_cache, v_cache, seq_lens and out must be set");
   require(p.softmax_scale > 0, "softmax_scale must be positive");
   require(p.kv_type == KvType::fp8_e4m3 || (p.k_scale == 1 && p.v_scale == 1),

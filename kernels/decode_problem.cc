@@ -1,10 +1,7 @@
 #include "kernels/decode_problem.h"
 
-#include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <numeric>
-#include <random>
 
 #include "kernels/host_tensors.h"
 #include "kernels/numeric.h"
@@ -45,30 +42,9 @@ std::uint16_t random_element(KvType type, std::uint64_t seed, std::size_t index)
 
 DecodeLayout make_decode_layout(const DecodeShape& shape, std::uint64_t seed, int spare_pages) {
   DecodeLayout layout;
+  static_cast<PagedLayout&>(layout) = make_paged_layout(shape.seq_lens, shape.page_size, seed, spare_pages);
   layout.shape = shape;
   layout.seed = seed;
-  layout.max_seq_len = *std::max_element(shape.seq_lens.begin(), shape.seq_lens.end());
-  if (shape.page_size == 0) {
-    // Contiguous: each sequence reserves a little more than the longest needs, as engines do.
-    layout.page_size = layout.max_seq_len + 3;
-    layout.num_pages = shape.batch + spare_pages;
-    return layout;
-  }
-  layout.page_size = shape.page_size;
-  layout.max_pages_per_seq = (layout.max_seq_len + shape.page_size - 1) / shape.page_size;
-  int used = 0;
-  for (int len : shape.seq_lens) used += (len + shape.page_size - 1) / shape.page_size;
-  layout.num_pages = used + spare_pages;
-  // Pages handed out in a random order, as an allocator that has run for a while does.
-  std::vector<std::int32_t> pages(static_cast<std::size_t>(layout.num_pages));
-  std::iota(pages.begin(), pages.end(), 0);
-  std::shuffle(pages.begin(), pages.end(), std::mt19937_64(seed));
-  layout.block_table.assign(static_cast<std::size_t>(shape.batch) * layout.max_pages_per_seq, -1);
-  std::size_t next = 0;
-  for (int b = 0; b < shape.batch; ++b) {
-    int need = (shape.seq_lens[static_cast<std::size_t>(b)] + shape.page_size - 1) / shape.page_size;
-    for (int i = 0; i < need; ++i) layout.block_table[static_cast<std::size_t>(b) * layout.max_pages_per_seq + i] = pages[next++];
-  }
   return layout;
 }
 

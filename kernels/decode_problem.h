@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels/kernels.h"
+#include "kernels/paged_cache.h"
 
 namespace kvplan::kernels {
 
@@ -22,13 +23,8 @@ struct DecodeShape {
 };
 
 // Where every token lives: the block table (paged) or the per-sequence capacity (contiguous).
-struct DecodeLayout {
+struct DecodeLayout : PagedLayout {
   DecodeShape shape;
-  int max_seq_len = 0;
-  int page_size = 0;              // as in DecodeParams (capacity per sequence when contiguous)
-  int num_pages = 0;
-  int max_pages_per_seq = 0;
-  std::vector<std::int32_t> block_table;  // empty when contiguous; unused entries are -1
   std::uint64_t seed = 0;
 
   std::size_t cache_elements() const {

@@ -9,7 +9,7 @@
 #include <cmath>
 #include <vector>
 
-#include "kernels/lse_combine.h"
+#include "kernels/model_steps.h"
 #include "kernels/mla.h"
 #include "kernels/mla_model.h"
 #include "kernels/mla_tensors.h"

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <vector>
 
-#include "kernels/lse_combine.h"
+#include "kernels/model_steps.h"
 #include "kernels/mla.h"
 #include "kernels/mla_model.h"
 #include "kernels/mla_tensors.h"
@@ -21,15 +21,6 @@ using namespace mla;
 constexpr float kLog2e = 1.4426950408889634f;
 constexpr int kSteps = decode::kTokensPerStep;
 constexpr int kElems = kNaiveTiling.elems_per_lane, kLanes = kNaiveTiling.lanes_per_token;
-
-float butterfly_sum(std::vector<float> partial) {
-  for (std::size_t offset = partial.size() / 2; offset > 0; offset /= 2) {
-    std::vector<float> next(partial.size());
-    for (std::size_t lane = 0; lane < partial.size(); ++lane) next[lane] = partial[lane] + partial[lane ^ offset];
-    partial = next;
-  }
-  return partial[0];
-}
 
 struct Chunk {
   const MlaParams& p;

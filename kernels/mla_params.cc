@@ -7,6 +7,7 @@
 #include "kernels/mla.h"
 #include "kernels/mla_tiling.h"
 #include "kernels/mla_workspace.h"
+#include "kernels/paged_cache.h"
 
 namespace kvplan::kernels {
 
@@ -31,16 +32,8 @@ void check_mla_params(const MlaParams& p) {
   require(p.batch >= 1, "batch must be at least 1, got " + std::to_string(p.batch));
   require(mla_heads_supported(p.n_heads),
           "n_heads " + std::to_string(p.n_heads) + " is not built; supported: multiples of 16 from 16 to 128");
-  require(p.max_seq_len >= 1, "max_seq_len must be at least 1");
-  require(p.page_size >= 1, "page_size must be at least 1");
-  if (p.block_table) {
-    require(p.max_pages_per_seq >= (p.max_seq_len + p.page_size - 1) / p.page_size,
-            "max_pages_per_seq is too small to hold max_seq_len tokens");
-    require(p.num_pages >= 1, "num_pages must be at least 1");
-  } else {
-    require(p.page_size >= p.max_seq_len, "contiguous cache: page_size must be at least max_seq_len");
-    require(p.num_pages >= p.batch, "contiguous cache: num_pages must be at least batch");
-  }
+  check_paged_cache("MLA decode", p.block_table != nullptr, p.batch, p.max_seq_len, p.page_size, p.max_pages_per_seq,
+                    p.num_pages);
   require(p.q && p.kv_cache && p.w_kv_b && p.seq_lens && p.out, "q, kv_cache, w_kv_b, seq_lens and out must be set");
   require(p.softmax_scale > 0, "softmax_scale must be positive");
   require(p.naive_chunk >= 0, "naive_chunk must be 0 (all sequences) or positive");

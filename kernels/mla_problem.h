@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernels/mla.h"
+#include "kernels/paged_cache.h"
 
 namespace kvplan::kernels {
 
@@ -20,13 +21,8 @@ struct MlaShape {
   std::vector<int> seq_lens;      // [batch]
 };
 
-struct MlaLayout {
+struct MlaLayout : PagedLayout {
   MlaShape shape;
-  int max_seq_len = 0;
-  int page_size = 0;              // as in MlaParams (capacity per sequence when contiguous)
-  int num_pages = 0;
-  int max_pages_per_seq = 0;
-  std::vector<std::int32_t> block_table;  // empty when contiguous; unused entries are -1
   std::uint64_t seed = 0;
 
   std::size_t cache_rows() const { return static_cast<std::size_t>(num_pages) * page_size; }

@@ -120,17 +120,9 @@ std::string row_name(const report::KernelRow& row) {
   return row.shape.variant.name() + " " + (row.mla_path ? std::string(to_string(*row.mla_path)) : "decode");
 }
 
-report::BenchMeasurement measure(const kernels::GpuInfo& gpu, const DecodeAttentionShape& s, const BenchOptions& o,
-                                 const kernels::Progress& progress) {
-  kernels::DecodeShape shape;
-  shape.batch = static_cast<int>(s.batch);
-  shape.n_q_heads = static_cast<int>(s.n_q_heads);
-  shape.n_kv_heads = static_cast<int>(s.variant.kv_heads);
-  shape.head_dim = static_cast<int>(s.variant.head_dim);
-  shape.kv_type = kernel_type(s.dtype);
-  shape.page_size = static_cast<int>(s.page_size);
-  shape.seq_lens.assign(s.batch, static_cast<int>(s.ctx.value));
-  kernels::DecodeBenchResult result = kernels::bench_decode(gpu, shape, o.iters, o.seed, progress);
+// What a bench result (kernels::DecodeBenchResult or MlaBenchResult) puts in the report.
+template <typename Result>
+report::BenchMeasurement measurement_of(const Result& result) {
   report::BenchMeasurement m;
   m.correct = result.correct;
   m.rel_l2_error = result.rel_l2_error;
@@ -139,6 +131,19 @@ report::BenchMeasurement measure(const kernels::GpuInfo& gpu, const DecodeAttent
   m.splits = result.plan.splits;
   if (result.correct) m.median_s = result.median_s;
   return m;
+}
+
+kernels::DecodeBenchResult run_decode(const kernels::GpuInfo& gpu, const DecodeAttentionShape& s, const BenchOptions& o,
+                                      const kernels::Progress& progress) {
+  kernels::DecodeShape shape;
+  shape.batch = static_cast<int>(s.batch);
+  shape.n_q_heads = static_cast<int>(s.n_q_heads);
+  shape.n_kv_heads = static_cast<int>(s.variant.kv_heads);
+  shape.head_dim = static_cast<int>(s.variant.head_dim);
+  shape.kv_type = kernel_type(s.dtype);
+  shape.page_size = static_cast<int>(s.page_size);
+  shape.seq_lens.assign(s.batch, static_cast<int>(s.ctx.value));
+  return kernels::bench_decode(gpu, shape, o.iters, o.seed, progress);
 }
 
 void run_bench(Context& context, const BenchOptions& o) {
@@ -219,7 +224,8 @@ void run_bench(Context& context, const BenchOptions& o) {
       auto progress = [&](const std::string& line) {
         context.err << "kvplan: bench: [" << i + 1 << "/" << report.rows.size() << "] " << name << ": " << line << '\n';
       };
-      row.measured = row.mla_path ? measure_mla(gpu, row, o.iters, o.seed, progress) : measure(gpu, row.shape, o, progress);
+      row.measured = row.mla_path ? measurement_of(run_mla(gpu, row, o.iters, o.seed, progress))
+                                  : measurement_of(run_decode(gpu, row.shape, o, progress));
     }
   }
   report::Document document = report::bench_document(report, units);

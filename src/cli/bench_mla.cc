@@ -55,8 +55,8 @@ std::vector<report::KernelRow> mla_rows(const std::string& phase, const Variant&
   return rows;
 }
 
-report::BenchMeasurement measure_mla(const kernels::GpuInfo& gpu, const report::KernelRow& row, int iters, std::uint64_t seed,
-                                     const kernels::Progress& progress) {
+kernels::MlaBenchResult run_mla(const kernels::GpuInfo& gpu, const report::KernelRow& row, int iters, std::uint64_t seed,
+                                const kernels::Progress& progress) {
   const DecodeAttentionShape& s = row.shape;
   kernels::MlaShape shape;
   shape.batch = static_cast<int>(s.batch);
@@ -65,15 +65,7 @@ report::BenchMeasurement measure_mla(const kernels::GpuInfo& gpu, const report::
   shape.page_size = static_cast<int>(s.page_size);
   shape.seq_lens.assign(s.batch, static_cast<int>(s.ctx.value));
   const kernels::MlaPath path = *row.mla_path == MlaDecodePath::naive ? kernels::MlaPath::naive : kernels::MlaPath::absorbed;
-  const kernels::MlaBenchResult result = kernels::bench_mla(gpu, shape, path, iters, seed, progress);
-  report::BenchMeasurement m;
-  m.correct = result.correct;
-  m.rel_l2_error = result.rel_l2_error;
-  m.threshold = result.threshold;
-  m.checked_rows = result.checked_rows;
-  m.splits = result.plan.splits;
-  if (result.correct) m.median_s = result.median_s;
-  return m;
+  return kernels::bench_mla(gpu, shape, path, iters, seed, progress);
 }
 
 }  // namespace kvplan::cli

@@ -22,7 +22,8 @@ std::string mla_unsupported(const Variant& variant, const ModelShape& shape, con
 std::vector<report::KernelRow> mla_rows(const std::string& phase, const Variant& variant, const ModelShape& shape,
                                         std::uint64_t batch, Tokens ctx, KvDtype dtype, const report::BenchCeilings& ceilings);
 
-report::BenchMeasurement measure_mla(const kernels::GpuInfo& gpu, const report::KernelRow& row, int iters, std::uint64_t seed,
-                                     const kernels::Progress& progress);
+// Checks and times the row's path on the GPU (kernels::bench_mla).
+kernels::MlaBenchResult run_mla(const kernels::GpuInfo& gpu, const report::KernelRow& row, int iters, std::uint64_t seed,
+                                const kernels::Progress& progress);
 
 }  // namespace kvplan::cli

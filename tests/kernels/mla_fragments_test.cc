@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <array>
+#include <cmath>
 #include <cstring>
 #include <random>
 #include <set>
@@ -111,60 +112,60 @@ bool conflict_free(const std::array<int, 32>& address) {
   return true;
 }
 
-// S[16 heads, 16 tokens] of head tile rows [16 m0, ...) and tokens [n0, n0 + 16) through fragments.
-bool scores_match(const Tile& q, const Tile& latent, int n0, int (*row_of)(int), int (*col_of)(int), bool trans) {
-  std::array<std::array<float, 8>, 16> acc[2]{};
-  for (int kk = 0; kk < kRowDim / kMmaK; ++kk) {
-    const Regs a = ldmatrix_x4(q, addresses(q, 0, kk * kMmaK, ldsm_a_row, ldsm_a_col), false);
-    const auto b_address = addresses(latent, n0, kk * kMmaK, row_of, col_of);
-    CHECK(conflict_free(b_address));
-    const Regs b = ldmatrix_x4(latent, b_address, trans);
-    for (int tile = 0; tile < 2; ++tile) {
-      const auto d = mma(a, b, 2 * tile);
-      for (int m = 0; m < 16; ++m) {
-        for (int n = 0; n < 8; ++n) acc[tile][static_cast<std::size_t>(m)][static_cast<std::size_t>(n)] += d[static_cast<std::size_t>(m)][static_cast<std::size_t>(n)];
-      }
+using Acc = std::array<std::array<float, 8>, 16>;
+
+// D += A B for the two n8 tiles whose B fragments one ldmatrix.x4 loaded (registers 0-1, then 2-3).
+void accumulate(Acc (&acc)[2], const Regs& a, const Regs& b) {
+  for (int tile = 0; tile < 2; ++tile) {
+    const auto d = mma(a, b, 2 * tile);
+    for (int m = 0; m < 16; ++m) {
+      for (int n = 0; n < 8; ++n) acc[tile][static_cast<std::size_t>(m)][static_cast<std::size_t>(n)] += d[static_cast<std::size_t>(m)][static_cast<std::size_t>(n)];
     }
   }
+}
+
+// The 16 x 16 result against want(m, n).
+template <typename Want>
+bool matches(const Acc (&acc)[2], Want&& want) {
   bool ok = true;
-  for (int tile = 0; tile < 2; ++tile) {
-    for (int m = 0; m < 16; ++m) {
-      for (int n = 0; n < 8; ++n) {
-        double want = 0;
-        for (int k = 0; k < kRowDim; ++k) want += double{q.at(m, k)} * latent.at(n0 + 8 * tile + n, k);
-        ok &= std::abs(acc[tile][static_cast<std::size_t>(m)][static_cast<std::size_t>(n)] - want) < 1e-3 * (1 + std::abs(want));
-      }
+  for (int m = 0; m < 16; ++m) {
+    for (int n = 0; n < 16; ++n) {
+      const double expected = want(m, n);
+      ok &= std::abs(acc[n / 8][static_cast<std::size_t>(m)][static_cast<std::size_t>(n % 8)] - expected) < 1e-3 * (1 + std::abs(expected));
     }
   }
   return ok;
 }
 
-// O[16 heads, 16 latent columns from c0] += P[16, 64 tokens] V[64 tokens, ...] through fragments.
+// S[16 heads, tokens n0 .. n0 + 15] = Q K^T through fragments, K = 576.
+bool scores_match(const Tile& q, const Tile& latent, int n0, int (*row_of)(int), int (*col_of)(int), bool trans) {
+  Acc acc[2]{};
+  for (int kk = 0; kk < kRowDim / kMmaK; ++kk) {
+    const auto b_address = addresses(latent, n0, kk * kMmaK, row_of, col_of);
+    CHECK(conflict_free(b_address));
+    accumulate(acc, ldmatrix_x4(q, addresses(q, 0, kk * kMmaK, ldsm_a_row, ldsm_a_col), false),
+               ldmatrix_x4(latent, b_address, trans));
+  }
+  return matches(acc, [&](int m, int n) {
+    double sum = 0;
+    for (int k = 0; k < kRowDim; ++k) sum += double{q.at(m, k)} * latent.at(n0 + n, k);
+    return sum;
+  });
+}
+
+// O[16 heads, latent columns c0 .. c0 + 15] = P V through fragments, K = 64 tokens.
 bool outputs_match(const Tile& p, const Tile& latent, int c0, int (*row_of)(int), int (*col_of)(int), bool trans) {
-  std::array<std::array<float, 8>, 16> acc[2]{};
+  Acc acc[2]{};
   for (int kk = 0; kk < kTileTokens / kMmaK; ++kk) {
     const auto a_address = addresses(p, 0, kk * kMmaK, ldsm_a_row, ldsm_a_col);
     CHECK(conflict_free(a_address));
-    const Regs a = ldmatrix_x4(p, a_address, false);
-    const Regs b = ldmatrix_x4(latent, addresses(latent, kk * kMmaK, c0, row_of, col_of), trans);
-    for (int tile = 0; tile < 2; ++tile) {
-      const auto d = mma(a, b, 2 * tile);
-      for (int m = 0; m < 16; ++m) {
-        for (int n = 0; n < 8; ++n) acc[tile][static_cast<std::size_t>(m)][static_cast<std::size_t>(n)] += d[static_cast<std::size_t>(m)][static_cast<std::size_t>(n)];
-      }
-    }
+    accumulate(acc, ldmatrix_x4(p, a_address, false), ldmatrix_x4(latent, addresses(latent, kk * kMmaK, c0, row_of, col_of), trans));
   }
-  bool ok = true;
-  for (int tile = 0; tile < 2; ++tile) {
-    for (int m = 0; m < 16; ++m) {
-      for (int n = 0; n < 8; ++n) {
-        double want = 0;
-        for (int k = 0; k < kTileTokens; ++k) want += double{p.at(m, k)} * latent.at(k, c0 + 8 * tile + n);
-        ok &= std::abs(acc[tile][static_cast<std::size_t>(m)][static_cast<std::size_t>(n)] - want) < 1e-3 * (1 + std::abs(want));
-      }
-    }
-  }
-  return ok;
+  return matches(acc, [&](int m, int n) {
+    double sum = 0;
+    for (int k = 0; k < kTileTokens; ++k) sum += double{p.at(m, k)} * latent.at(k, c0 + n);
+    return sum;
+  });
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
-// The split combine of the decode kernels on the host, as kernels/lse_combine.cuh does it on the GPU:
-// each output row is the log-sum-exp weighted sum of its splits' partial outputs, in split order.
-// Shared by the host models of the decode and MLA families.
+// Steps the host models of the decode and MLA families share, done as the kernels do them: the xor
+// butterfly that finishes a dot product across the lanes of a row, and the split combine
+// (kernels/lse_combine.cuh on the GPU).
 #pragma once
 
 #include <algorithm>
@@ -10,6 +10,18 @@
 
 namespace kvplan::kernels {
 
+// Lane partial sums, then the butterfly: lane i adds lane i^offset for offset = lanes/2 .. 1. Float
+// addition commutes, so every lane ends with the same sum, computed as here.
+inline float butterfly_sum(std::vector<float> partial) {
+  for (std::size_t offset = partial.size() / 2; offset > 0; offset /= 2) {
+    std::vector<float> next(partial.size());
+    for (std::size_t lane = 0; lane < partial.size(); ++lane) next[lane] = partial[lane] + partial[lane ^ offset];
+    partial = next;
+  }
+  return partial[0];
+}
+
+// Each output row is the log-sum-exp weighted sum of its splits' partial outputs, in split order.
 // partial_o: [rows * splits, dim] normalised partial outputs; partial_lse: [rows * splits] base-2
 // log-sum-exps (-inf for a split that saw no token). store(row, i, value) writes the result.
 template <typename Store>
