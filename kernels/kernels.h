@@ -1,7 +1,8 @@
 // The host API of kvplan's attention kernels. Each kernel family is a trio: a CPU reference in
 // kernels/reference.cc (double accumulation, always built), the CUDA kernel in kernels/*.cu, and a
-// launcher that checks its arguments. Families so far: decode attention for MHA/GQA/MQA.
-// Families to come (MLA decode, prefill, layer forward) add their own params struct and launcher.
+// launcher that checks its arguments. Families so far: decode attention for MHA/GQA/MQA, and
+// prefill (kernels/prefill.h, included at the end). Families to come (MLA decode) add their own
+// params struct and launcher.
 #pragma once
 
 #include <array>
@@ -86,3 +87,5 @@ template <KvType kType, int kHeadDim>
 void launch_decode_typed(const DecodeParams& params, const DecodePlan& plan, void* stream);
 
 }  // namespace kvplan::kernels
+
+#include "kernels/prefill.h"  // IWYU pragma: export
