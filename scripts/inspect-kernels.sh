@@ -1,17 +1,32 @@
 #!/usr/bin/env bash
 # Static inspection of the sm_90a attention kernels, for machines with nvcc but no GPU: compiles
-# kernels/decode_attention.cu as the build does, then checks
+# kernels/decode_attention.cu and kernels/prefill_attention.cu as the build does, then checks
 #   - the ptxas resource report: 0 bytes of stack frame and of spills for every kernel;
-#   - a cuobjdump SASS census: 128-bit global loads (LDG.E.128) in every decode kernel, no local
-#     memory (LDL/STL), and no tensor-core instructions (HMMA/HGMMA), which these kernels do not claim.
-# Usage: scripts/inspect-kernels.sh [--report FILE]   (FILE gets a Markdown report)
+#   - a cuobjdump SASS census: no local memory (LDL/STL) anywhere; in every decode kernel 128-bit
+#     global loads (LDG.E.128) and no tensor-core instructions (HMMA/HGMMA), which they do not claim;
+#     in every prefill kernel tensor-core MMA (HMMA, mma.sync), 16-byte cp.async tile loads
+#     (LDGSTS.E.BYPASS.128) and ldmatrix (LDSM); 128-bit loads in the latent cache write.
+# Usage: scripts/inspect-kernels.sh [--family decode|prefill] [--report FILE]   (FILE: Markdown)
 # Exits 0 when every check holds, 1 when one fails, 77 (skip) without nvcc or cuobjdump.
 # cuobjdump is not in every CUDA install: set CUOBJDUMP=/path/to/cuobjdump, or put it on PATH
 # (it also needs nvdisasm beside it or on PATH).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 report=""
-if [ "${1:-}" = "--report" ]; then report="$2"; fi
+family=all
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --report) report="$2"; shift 2 ;;
+    --family) family="$2"; shift 2 ;;
+    *) echo "usage: $0 [--family decode|prefill] [--report FILE]" >&2; exit 2 ;;
+  esac
+done
+case "$family" in
+  decode) sources=(decode_attention) ;;
+  prefill) sources=(prefill_attention) ;;
+  all) sources=(decode_attention prefill_attention) ;;
+  *) echo "--family: decode or prefill" >&2; exit 2 ;;
+esac
 
 nvcc="${NVCC:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}"
 cuobjdump="${CUOBJDUMP:-$(command -v cuobjdump || true)}"
@@ -21,19 +36,24 @@ export PATH="$(dirname "$cuobjdump"):$PATH"  # cuobjdump runs the nvdisasm besid
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-command=("$nvcc" -std=c++17 -O3 -gencode=arch=compute_90a,code=sm_90a -Xptxas -v
-         -I"$root" -I"$root/src" -c "$root/kernels/decode_attention.cu" -o "$work/decode.o")
-start=$(date +%s%N)
-"${command[@]}" 2>"$work/ptxas.txt"
-elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
-seconds="$((elapsed_ms / 1000)).$(printf %03d $((elapsed_ms % 1000)))"
-"$cuobjdump" -sass "$work/decode.o" >"$work/sass.txt"
+: >"$work/ptxas.txt"
+: >"$work/sass.txt"
+timings=""
+for source in "${sources[@]}"; do
+  start=$(date +%s%N)
+  "$nvcc" -std=c++17 -O3 -gencode=arch=compute_90a,code=sm_90a -Xptxas -v -I"$root" -I"$root/src" \
+    -c "$root/kernels/$source.cu" -o "$work/$source.o" 2>>"$work/ptxas.txt"
+  elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  timings+="${timings:+, }kernels/$source.cu $((elapsed_ms / 1000)).$(printf %03d $((elapsed_ms % 1000))) s"
+  "$cuobjdump" -sass "$work/$source.o" >>"$work/sass.txt"
+done
 
 # Friendly kernel names: decode_split_kernel<bf16, 128>, decode_combine_kernel<bf16>.
 friendly() {
   c++filt | sed -e 's/.*kernels::\(\(([^)]*)::\)\?[a-z_]*kernel\)/\1/' -e 's/(kvplan::kernels::KvType)0/bf16/' \
     -e 's/(kvplan::kernels::KvType)1/fp16/' -e 's/(kvplan::kernels::KvType)2/fp8/' -e 's/__nv_bfloat16/bf16/' \
-    -e 's/__half/fp16/' -e 's/(kvplan::kernels::DecodeParams, kvplan::kernels::DecodePlan)//' -e 's/^.*::\([a-z_]*kernel\)/\1/'
+    -e 's/__half/fp16/' -e 's/(kvplan::kernels::DecodeParams, kvplan::kernels::DecodePlan)//' \
+    -e 's/(kvplan::kernels::\(Prefill\|LatentCache\)Params)//' -e 's/^.*::\([a-z_]*kernel\)/\1/'
 }
 
 # One line per kernel from ptxas: name registers smem stack spill_stores spill_loads.
@@ -45,51 +65,71 @@ awk '/Compiling entry function/ { match($0, /'"'"'[^'"'"']*'"'"'/); name = subst
 # Instruction counts per kernel from the SASS.
 awk '/Function :/ { name = $3 }
      /^ +\/\*[0-9a-f]+\*\// { op = $2; if (op ~ /^@/) op = $3;
-       ldg128[name] += (op ~ /^LDG\.E\.128/); ldg[name] += (op ~ /^LDG/); local_[name] += (op ~ /^(LDL|STL)/);
+       ldg128[name] += (op ~ /^LDG\.E\.128/); ldg[name] += (op ~ /^LDG/ && op !~ /^LDGSTS/); local_[name] += (op ~ /^(LDL|STL)/);
        mma[name] += (op ~ /^(HMMA|HGMMA|QGMMA)/); ffma[name] += (op ~ /^FFMA/); shfl[name] += (op ~ /^SHFL/);
-       ex2[name] += (op ~ /^MUFU\.EX2/); cvt[name] += (op ~ /^F2FP.*E4M3/); total[name]++ }
-     END { for (n in total) print n, ldg128[n], ldg[n] - ldg128[n], local_[n], mma[n], ffma[n], shfl[n], ex2[n], cvt[n], total[n] }' \
+       ex2[name] += (op ~ /^MUFU\.EX2/); cvt[name] += (op ~ /^F2FP.*E4M3/); ldgsts[name] += (op ~ /^LDGSTS.*128/);
+       ldsm[name] += (op ~ /^LDSM/); total[name]++ }
+     END { for (n in total) print n, ldg128[n], ldg[n] - ldg128[n], local_[n], mma[n], ffma[n], shfl[n], ex2[n], cvt[n],
+                                   ldgsts[n], ldsm[n], total[n] }' \
   "$work/sass.txt" | sort >"$work/sass.tsv"
 
 join "$work/ptxas.tsv" "$work/sass.tsv" >"$work/all.tsv"
 failures=0
-table="| kernel | registers | smem B | stack B | spill B (st/ld) | LDG.E.128 | other LDG | LDL/STL | HMMA/HGMMA | FFMA | SHFL | MUFU.EX2 | fp8 cvt | SASS instr |
-|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-while read -r name regs smem stack st ld l128 lother local mma ffma shfl ex2 cvt total; do
+table="| kernel | registers | smem B | stack B | spill B (st/ld) | LDG.E.128 | other LDG | LDGSTS.128 | LDSM | LDL/STL | HMMA/HGMMA | FFMA | SHFL | MUFU.EX2 | fp8 cvt | SASS instr |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+while read -r name regs smem stack st ld l128 lother local mma ffma shfl ex2 cvt ldgsts ldsm total; do
   pretty="$(echo "$name" | friendly)"
-  table+=$'\n'"| \`$pretty\` | $regs | $smem | $stack | $st/$ld | $l128 | $lother | $local | $mma | $ffma | $shfl | $ex2 | $cvt | $total |"
+  table+=$'\n'"| \`$pretty\` | $regs | $smem | $stack | $st/$ld | $l128 | $lother | $ldgsts | $ldsm | $local | $mma | $ffma | $shfl | $ex2 | $cvt | $total |"
   problems=""
   [ "$stack" = 0 ] || problems+=" stack frame $stack B;"
   [ "$st" = 0 ] && [ "$ld" = 0 ] || problems+=" spills $st/$ld B;"
   [ "$local" = 0 ] || problems+=" $local local-memory instructions;"
-  [ "$mma" = 0 ] || problems+=" $mma tensor-core instructions this kernel does not claim;"
+  if [[ "$pretty" == prefill_kernel* ]]; then
+    [ "$mma" -gt 0 ] || problems+=" no tensor-core MMA;"
+    [ "$ldgsts" -ge 3 ] || problems+=" only $ldgsts LDGSTS.128 (Q, K and V tiles);"
+    [ "$ldsm" -gt 0 ] || problems+=" no ldmatrix;"
+  else
+    [ "$mma" = 0 ] || problems+=" $mma tensor-core instructions this kernel does not claim;"
+  fi
   if [[ "$pretty" == decode_split_kernel* ]] && [ "$l128" -lt 4 ]; then problems+=" only $l128 LDG.E.128;"; fi
+  if [[ "$pretty" == latent_cache_kernel* ]] && [ "$l128" -lt 1 ]; then problems+=" no LDG.E.128;"; fi
   if [ -n "$problems" ]; then echo "FAIL $pretty:$problems"; failures=$((failures + 1)); fi
 done <"$work/all.tsv"
 kernels=$(wc -l <"$work/all.tsv")
 if [ "$kernels" -eq 0 ]; then echo "FAIL: no kernel found in the ptxas report"; exit 1; fi
 
 echo "$table"
-echo "$kernels kernels inspected in ${seconds}s of nvcc; $failures failed"
+echo "$kernels kernels inspected ($timings of nvcc); $failures failed"
 if [ -n "$report" ]; then
   {
-    echo "# Static inspection of the sm_90a decode kernels"
+    echo "# Static inspection of the sm_90a $([ "$family" = all ] && echo attention || echo "$family") kernels"
     echo
-    echo "Measured: compiler output, no GPU. Written by \`scripts/inspect-kernels.sh --report $report\`."
+    echo "Measured: compiler output, no GPU. Written by \`scripts/inspect-kernels.sh --family $family --report $report\`."
     echo
     echo "- date: $(date -u +%Y-%m-%d)"
     echo "- commit: $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet -- kernels || echo ' (kernels/ modified)')"
     echo "- nvcc: $("$nvcc" --version | grep release)"
-    echo "- cuobjdump: $("$cuobjdump" --version | grep release) ($cuobjdump)"
-    echo "- host: $(nproc) cores; compiling kernels/decode_attention.cu took ${seconds} s"
-    echo "- command: \`nvcc -std=c++17 -O3 -gencode=arch=compute_90a,code=sm_90a -Xptxas -v -I. -Isrc -c kernels/decode_attention.cu\`, then \`cuobjdump -sass\`"
+    echo "- cuobjdump: $("$cuobjdump" --version | grep release)"
+    echo "- host: $(nproc) cores; nvcc took: $timings"
+    echo "- command: \`nvcc -std=c++17 -O3 -gencode=arch=compute_90a,code=sm_90a -Xptxas -v -I. -Isrc -c kernels/<file>.cu\`, then \`cuobjdump -sass\`"
     echo
     echo "$table"
     echo
-    echo "Checks: 0 stack and spill bytes, no LDL/STL, no HMMA/HGMMA (CUDA-core kernels: FFMA), at least"
-    echo "four LDG.E.128 (K and V of kTokensPerStep = 2 tokens) in every decode_split_kernel: $failures failed."
-    echo "The remaining LDG are the block table and sequence lengths (32-bit) and, in the combine kernel,"
-    echo "the fp32 partial outputs. fp8 cvt counts F2FP ... E4M3 (two fp8 values to half2 per instruction)."
+    echo "Checks: 0 stack and spill bytes and no LDL/STL everywhere: $failures failed of $kernels kernels."
+    if [ "$family" != prefill ]; then
+      echo "Decode: no HMMA/HGMMA (CUDA-core kernels: FFMA), at least four LDG.E.128 (K and V of"
+      echo "kTokensPerStep = 2 tokens) in every decode_split_kernel; the remaining LDG are the block table and"
+      echo "sequence lengths (32-bit) and, in the combine kernel, the fp32 partial outputs. fp8 cvt counts"
+      echo "F2FP ... E4M3 (two fp8 values to half2 per instruction)."
+    fi
+    if [ "$family" != decode ]; then
+      echo "Prefill: tensor-core MMA (HMMA.16816.F32[.BF16] = mma.sync m16n8k16 with fp32 accumulation),"
+      echo "16-byte cp.async tile loads (LDGSTS.E.BYPASS.128) for Q, K and V, and ldmatrix (LDSM.16.M88.4 for"
+      echo "Q and K, LDSM.16.MT88.4, the transposing form, for V) in every prefill_kernel; the latent cache"
+      echo "write loads 16-byte vectors (LDG.E.128). The other LDG are seq_starts and block-table entries."
+      echo "The prefill kernels' shared memory is dynamic (smem B shows static only): prefill::smem_bytes(d_qk, d_v)"
+      echo "= 55296 B (64/64), 104448 B (128/128), 137216 B (192/128): Q once, K and V double-buffered, rows padded."
+    fi
   } >"$report"
 fi
 [ "$failures" -eq 0 ]
