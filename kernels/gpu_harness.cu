@@ -41,6 +41,7 @@ void cublas_check(cublasStatus_t status, const char* what) {
 struct Cublas {
   decltype(&cublasCreate_v2) create = nullptr;
   decltype(&cublasDestroy_v2) destroy = nullptr;
+  decltype(&cublasSetStream_v2) set_stream = nullptr;
   cublasStatus_t (*gemm)(cublasHandle_t, cublasOperation_t, cublasOperation_t, int, int, int, const void*, const void*,
                          cudaDataType, int, const void*, cudaDataType, int, const void*, void*, cudaDataType, int,
                          cublasComputeType_t, cublasGemmAlgo_t) = nullptr;  // cublasGemmEx, the overload taking a compute type
@@ -60,13 +61,33 @@ const Cublas& cublas() {
     api.create = reinterpret_cast<decltype(api.create)>(dlsym(library, "cublasCreate_v2"));
     api.destroy = reinterpret_cast<decltype(api.destroy)>(dlsym(library, "cublasDestroy_v2"));
     api.gemm = reinterpret_cast<decltype(api.gemm)>(dlsym(library, "cublasGemmEx"));
-    if (!api.create || !api.destroy || !api.gemm) throw std::runtime_error(name + " lacks cublasCreate_v2/GemmEx");
+    api.set_stream = reinterpret_cast<decltype(api.set_stream)>(dlsym(library, "cublasSetStream_v2"));
+    if (!api.create || !api.destroy || !api.gemm || !api.set_stream) {
+      throw std::runtime_error(name + " lacks cublasCreate_v2/GemmEx/SetStream_v2");
+    }
     return api;
   }();
   return loaded;
 }
 
 }  // namespace
+
+void gemm_bf16_abt(int m, int n, int k, float alpha, const void* a, long long lda, const void* b, long long ldb, void* c,
+                   long long ldc, cudaStream_t stream) {
+  const Cublas& api = cublas();
+  static cublasHandle_t handle = [&] {
+    cublasHandle_t created;
+    cublas_check(api.create(&created), "cublasCreate");
+    return created;  // one handle for the process: creating one per GEMM would dominate small layers
+  }();
+  cublas_check(api.set_stream(handle, stream), "cublasSetStream");
+  const float beta = 0.0f;
+  // Row-major C = A B^T is column-major C^T = B A^T: B read transposed, A as stored.
+  cublas_check(api.gemm(handle, CUBLAS_OP_T, CUBLAS_OP_N, n, m, k, &alpha, b, CUDA_R_16BF, static_cast<int>(ldb), a,
+                        CUDA_R_16BF, static_cast<int>(lda), &beta, c, CUDA_R_16BF, static_cast<int>(ldc), CUBLAS_COMPUTE_32F,
+                        CUBLAS_GEMM_DEFAULT),
+               "cublasGemmEx");
+}
 
 void fill_random_device(void* data, std::size_t count, KvType type, std::uint64_t seed) {
   fill_kernel<<<1024, 256>>>(data, count, type, seed);

@@ -40,6 +40,34 @@ void poison_bytes(std::vector<std::uint8_t>& bytes, KvType type) {
 
 }  // namespace
 
+int PrefillShape::tokens() const {
+  long long sum = 0;
+  for (int len : seq_lens) sum += len;
+  return static_cast<int>(sum);
+}
+
+std::uint64_t PrefillShape::cache_elements() const {
+  std::uint64_t pages = 0;
+  for (int len : seq_lens) pages += page_size == 0 ? 1 : static_cast<std::uint64_t>((len + page_size - 1) / page_size);
+  const std::uint64_t slots = page_size == 0 ? pages * static_cast<std::uint64_t>(*std::max_element(seq_lens.begin(), seq_lens.end()) + 3)
+                                             : pages * static_cast<std::uint64_t>(page_size);
+  const std::uint64_t row = latent_width > 0 ? static_cast<std::uint64_t>(latent_width)
+                                             : static_cast<std::uint64_t>(n_kv_heads) * head_dim_v;
+  return slots * row;
+}
+
+std::uint64_t prefill_device_bytes(const PrefillShape& s) {
+  const std::uint64_t rows = static_cast<std::uint64_t>(s.tokens()) + 1;
+  const std::uint64_t q = rows * s.n_q_heads * s.head_dim_qk, out = rows * s.n_q_heads * s.head_dim_v;
+  const std::uint64_t kv = rows * s.n_kv_heads * (static_cast<std::uint64_t>(s.head_dim_qk) + s.head_dim_v);
+  const std::uint64_t latent = rows * static_cast<std::uint64_t>(s.latent_width);
+  const std::uint64_t caches = (s.write_cache ? 2 : 0) * s.cache_elements() + (s.latent_width > 0 ? s.cache_elements() : 0);
+  std::uint64_t pages = 0;
+  for (int len : s.seq_lens) pages += s.page_size == 0 ? 0 : static_cast<std::uint64_t>((len + s.page_size - 1) / s.page_size);
+  return 2 * (q + out + kv + latent) + caches * static_cast<std::uint64_t>(element_bytes(s.kv_type)) +
+         4 * (s.seq_lens.size() + 1 + pages);
+}
+
 HostPrefillProblem::HostPrefillProblem(const PrefillShape& shape, std::uint64_t seed) : shape_(shape) {
   seq_starts_.assign(1, 0);
   for (int len : shape.seq_lens) seq_starts_.push_back(seq_starts_.back() + len);
@@ -126,6 +154,15 @@ DecodeParams HostPrefillProblem::cache_params() const {
   p.v_cache = v_cache_.data();
   if (shape_.kv_type == KvType::fp8_e4m3) p.k_scale = p.v_scale = kPrefillFp8Scale;
   return p;
+}
+
+std::vector<int> checked_tokens(int len) {
+  std::vector<int> tokens = {0, 1, 63, 64, 65, 127, 128, 129, 255, 256, len / 2, len - 2, len - 1};
+  for (int i = 1; i < 8; ++i) tokens.push_back(static_cast<int>(static_cast<long long>(len) * i / 8));
+  std::sort(tokens.begin(), tokens.end());
+  tokens.erase(std::unique(tokens.begin(), tokens.end()), tokens.end());
+  tokens.erase(std::remove_if(tokens.begin(), tokens.end(), [len](int t) { return t < 0 || t >= len; }), tokens.end());
+  return tokens;
 }
 
 double prefill_error_threshold(KvType cache_type) { return cache_type == KvType::fp16 ? 5e-3 : 1e-2; }

@@ -22,7 +22,15 @@ struct PrefillShape {
   bool write_cache = true;        // MHA/GQA/MQA only (d_qk = d_v)
   int page_size = 16;             // 0: contiguous cache
   bool fused_qkv = false;         // q, k, v as strided views into one [tokens, q | k | v] buffer
+  int latent_width = 0;           // MLA (device bench): also write a latent of this width per token
+
+  int tokens() const;
+  std::uint64_t cache_elements() const;  // K or V (or the latent), paged as make_decode_layout pages it
 };
+
+// Device memory a bench of `shape` allocates (inputs, output, caches, indices), for the checks
+// that a shape fits before anything is allocated.
+std::uint64_t prefill_device_bytes(const PrefillShape& shape);
 
 // fp8 caches store K/64 and V/64: inputs in [-1, 1] land in E4M3's normal range.
 inline constexpr float kPrefillFp8Scale = 1.0f / 64;
@@ -51,6 +59,10 @@ class HostPrefillProblem {
   std::vector<std::uint8_t> q_, k_, v_, out_;  // raw bytes; with fused_qkv, q_ holds all three
   std::vector<std::uint8_t> k_cache_, v_cache_;
 };
+
+// The tokens of a prompt of `len` whose output rows a device run checks: the tile edges, the middle,
+// the end, and a few between.
+std::vector<int> checked_tokens(int len);
 
 // Relative L2 thresholds against the double reference: bf16 1e-2, fp16 5e-3 (the outputs' own
 // rounding plus P rounded to 16 bits before P.V; see reports/kernels/NOTES.md).

@@ -1,6 +1,7 @@
-// `kvplan bench`: matched decode-attention kernels for MHA, GQA and MQA on one model's shape,
-// checked against the CPU reference and timed on the GPU; `--dry-run --gpu G` prints the expected
-// cost from the GPU preset instead, with no GPU and no CUDA needed.
+// `kvplan bench`: matched attention kernels per variant on one model's shape, checked against the
+// CPU reference and timed on the GPU: decode (MHA, GQA, MQA), prefill and a whole attention layer
+// (MHA, GQA, MQA, MLA); `--dry-run --gpu G` prints the expected cost from the GPU preset instead,
+// with no GPU and no CUDA needed.
 #include <fstream>
 #include <ostream>
 
@@ -9,6 +10,7 @@
 #include "core/dtype.h"
 #include "core/error.h"
 #include "core/variant.h"
+#include "cli/bench_prefill.h"
 #include "kernels/gpu.h"
 #include "report/bench_document.h"
 
@@ -63,12 +65,15 @@ std::pair<std::string, ModelShape> bench_shape(Context& context, const BenchOpti
   return {"custom", shape};
 }
 
-// mha, gqa[:G], mqa, native (when not MLA), or all (= mha, gqa, mqa).
-std::vector<ResolvedVariant> bench_variants(const std::string& text, const ModelShape& shape) {
+// Decode: mha, gqa[:G], mqa, native (when not MLA), or all (= mha, gqa, mqa). With --phase all,
+// MLA is left to the prefill and layer rows instead of refused.
+std::vector<ResolvedVariant> bench_variants(const std::string& text, const ModelShape& shape, bool skip_mla) {
   auto requests = text == "all" ? parse_variants("mha,gqa,mqa") : parse_variants(text);
-  std::vector<ResolvedVariant> variants = resolve_variants(requests, shape);
-  for (const ResolvedVariant& v : variants) {
-    if (v.variant.kind == VariantKind::mla) {
+  std::vector<ResolvedVariant> variants;
+  for (const ResolvedVariant& v : resolve_variants(requests, shape)) {
+    if (v.variant.kind != VariantKind::mla) {
+      variants.push_back(v);
+    } else if (!skip_mla) {
       throw Error("--variant " + v.variant.name() +
                   ": MLA decode kernels are not in this build yet; bench runs mha, gqa[:G] and mqa");
     }
@@ -122,8 +127,9 @@ void run_bench(Context& context, const BenchOptions& o) {
   report::Format format = o.output.parsed_format();
   UnitSystem units = o.output.parsed_units();
   auto [model_name, shape] = bench_shape(context, o);
-  std::vector<ResolvedVariant> variants = bench_variants(o.variant, shape);
-  check_head_dim(shape.head_dim, model_name);
+  const bool decode = o.phase == "decode" || o.phase == "all";
+  std::vector<ResolvedVariant> variants = decode ? bench_variants(o.variant, shape, o.phase == "all") : std::vector<ResolvedVariant>{};
+  if (!variants.empty()) check_head_dim(shape.head_dim, model_name);
   const KvDtype dtype = bench_dtype(o.kv_dtype);
   const std::uint64_t batch = parse_count(o.batch, "--batch");
   const Tokens ctx = parse_tokens(o.ctx, "--ctx");
@@ -132,6 +138,13 @@ void run_bench(Context& context, const BenchOptions& o) {
   }
   if (o.iters < kMinIters) throw Error("--iters " + std::to_string(o.iters) + ": at least 20 runs make a median");
   if (o.dry_run && o.gpu.empty()) throw Error("--dry-run needs --gpu G, whose preset gives the bandwidth and peak");
+  std::vector<PrefillRowPlan> prefill_rows;
+  for (const char* phase : {"prefill", "layer"}) {
+    if (o.phase != phase && o.phase != "all") continue;
+    for (PrefillRowPlan& row : plan_prefill_rows(phase, o.variant, model_name, shape, dtype, batch, ctx, o.page_size)) {
+      prefill_rows.push_back(std::move(row));
+    }
+  }
 
   report::BenchReport report;
   report.model = model_name;
@@ -174,7 +187,7 @@ void run_bench(Context& context, const BenchOptions& o) {
 
   for (std::size_t i = 0; i < variants.size(); ++i) {
     report::KernelRow row;
-    row.phase = o.phase;
+    row.phase = "decode";
     row.shape = {variants[i].variant, shape.num_attention_heads, batch, ctx, dtype, o.page_size};
     row.cost = decode_attention_cost(row.shape);
     row.floor = roofline_floor(row.cost, report.ceilings.bandwidth_bytes_per_s, report.ceilings.peak_flops_per_s);
@@ -184,6 +197,20 @@ void run_bench(Context& context, const BenchOptions& o) {
         context.err << "kvplan: bench: [" << i + 1 << "/" << variants.size() << "] " << name << ": " << line << '\n';
       };
       row.measured = measure(gpu, row.shape, o, progress);
+    }
+    report.rows.push_back(row);
+  }
+  if (preset) check_fits(prefill_rows, preset->spec.memory_total.value, preset->info.name);
+  if (!o.dry_run) check_fits(prefill_rows, gpu.memory_bytes, gpu.name);
+  for (std::size_t i = 0; i < prefill_rows.size(); ++i) {
+    report::KernelRow row = prefill_rows[i].row;
+    row.floor = roofline_floor(row.cost, report.ceilings.bandwidth_bytes_per_s, report.ceilings.peak_flops_per_s);
+    if (!o.dry_run) {
+      const std::string name = row.phase + " " + row.shape.variant.name();
+      auto progress = [&](const std::string& line) {
+        context.err << "kvplan: bench: [" << i + 1 << "/" << prefill_rows.size() << "] " << name << ": " << line << '\n';
+      };
+      row.measured = measure_prefill_row(gpu, prefill_rows[i], o.iters, o.seed, progress);
     }
     report.rows.push_back(row);
   }
@@ -197,7 +224,7 @@ void run_bench(Context& context, const BenchOptions& o) {
   }
   for (const report::KernelRow& row : report.rows) {
     if (row.measured && !row.measured->correct) {
-      throw Error("the " + row.shape.variant.name() + " decode kernel failed its check against the CPU reference "
+      throw Error("the " + row.shape.variant.name() + " " + row.phase + " kernel failed its check against the CPU reference "
                   "(relative L2 error " + std::to_string(row.measured->rel_l2_error) + "), so it was not timed",
                   ExitCode::internal);
     }
@@ -211,25 +238,30 @@ void add_bench_command(CLI::App& app, Context& context, std::vector<Command>& co
   CLI::App* command = app.add_subcommand(
       "bench", "Run matched attention kernels for each variant on a GPU: check, time, compare with the roofline");
   command->footer(
-      "\nPhases: decode (one new token per sequence against its cached K/V). MLA decode, prefill and\n"
-      "layer-forward kernels are described in DESIGN.md section 6 and are not in this build.\n"
+      "\nPhases: decode (one new token per sequence against its cached K/V; MHA, GQA, MQA), prefill\n"
+      "(causal attention over each prompt of --ctx tokens, writing its KV cache; MHA, GQA, MQA and\n"
+      "MLA on decompressed heads, d_qk 192 / d_v 128), layer (the whole attention layer: projections\n"
+      "with cuBLAS, RoPE, attention, cache write, output projection), or all. MLA decode is not in\n"
+      "this build.\n"
       "Without a GPU, or in a build without CUDA, it exits 3; --dry-run --gpu G prints the expected\n"
       "bytes, FLOPs and roofline time from the GPU preset instead.\n"
       "\nExamples:\n"
       "  kvplan bench --model llama-3-8b --batch 1 --ctx 128k\n"
       "  kvplan bench --heads 32 --kv-heads 8 --head-dim 128 --batch 64 --ctx 4k --kv-dtype fp8\n"
-      "  kvplan bench --model llama-3-70b --ctx 32k --dry-run --gpu h100-sxm");
-  command->add_option("--variant", options->variant, "mha, gqa[:G], mqa, native, all (= mha, gqa, mqa), or a list")
+      "  kvplan bench --model llama-3-70b --ctx 32k --dry-run --gpu h100-sxm\n"
+      "  kvplan bench --phase prefill --variant all --model deepseek-v2-lite --ctx 16k");
+  command->add_option("--variant", options->variant,
+                      "mha, gqa[:G], mqa, mla, native, all (decode: mha, gqa, mqa; prefill, layer: and mla), or a list")
       ->capture_default_str();
-  command->add_option("--phase", options->phase, "Which kernels: decode (the only phase in this build)")
-      ->check(CLI::IsMember({"decode"}))
+  command->add_option("--phase", options->phase, "Which kernels: decode, prefill, layer or all")
+      ->check(CLI::IsMember({"decode", "prefill", "layer", "all"}))
       ->capture_default_str();
   add_model_option(*command, options->model);
   command->add_option("--heads", options->heads, "Query heads of a custom shape (instead of --model)");
   command->add_option("--kv-heads", options->kv_heads, "KV heads of a custom shape (default: --heads)");
   command->add_option("--head-dim", options->head_dim, "Head dim of a custom shape: 64, 128 or 256");
   command->add_option("--batch", options->batch, "Sequences, one new token each")->capture_default_str();
-  command->add_option("--ctx", options->ctx, "Cached tokens per sequence: 4096, 32k, 128k")->capture_default_str();
+  command->add_option("--ctx", options->ctx, "Cached tokens per sequence (prefill, layer: prompt tokens): 4096, 32k")->capture_default_str();
   command->add_option("--kv-dtype", options->kv_dtype, "Cache dtype: bf16, fp16 or fp8 (e4m3, per-tensor scales)")
       ->capture_default_str();
   command->add_option("--page-size", options->page_size, "Tokens per page of the block table (vLLM: 16); 0 = contiguous")

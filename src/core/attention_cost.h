@@ -30,13 +30,46 @@ struct AttentionCost {
   Bytes q;             // [batch, n_q_heads, head_dim] in bf16 (fp16 with an fp16 cache)
   Bytes out;           // same shape and type as q
   Bytes indices;       // block table (int32 per page) and sequence lengths (int32 per sequence)
+  Bytes operands;      // prefill: K and V read (MLA: and the latent); layer: hidden states and weights; decode: 0
   Bytes total;         // the sum: the fewest bytes a kernel can move
-  double flops = 0;    // 2 * batch * n_q_heads * s_q * s_k * (d_qk + d_v), s_q = 1, s_k = ctx
+  double flops = 0;    // 2 * batch * n_q_heads * s_q * s_k * (d_qk + d_v), s_q = 1, s_k = ctx (causal: half)
   bool launch_bound = false;  // kv < kBandwidthTargetMinKvBytes
 };
 
 // Throws kvplan::Error for an MLA variant or a cache dtype the decode kernels do not read.
 AttentionCost decode_attention_cost(const DecodeAttentionShape& shape);
+
+// Prefill: `batch` prompts of `ctx` tokens each, causal attention over every prompt, and its K/V
+// (MLA: latent) written to the cache. For prefill, `kv` is the cache the kernels write.
+struct PrefillAttentionShape {
+  Variant variant;                 // MHA, GQA, MQA or MLA (attention on decompressed K/V)
+  std::uint32_t n_q_heads = 0;
+  std::uint64_t batch = 1;
+  Tokens ctx;                      // prompt tokens per sequence
+  KvDtype dtype = KvDtype::bf16;   // the cache written: bf16, fp16 or fp8_e4m3 (per-tensor scales)
+  std::uint32_t page_size = 16;    // 0 = contiguous cache
+  std::uint32_t qk_head_dim = 0;   // per attention head: variant.head_dim, or MLA's nope + rope (192)
+  std::uint32_t v_head_dim = 0;    // variant.head_dim, or MLA's v_head_dim (128)
+};
+
+// FLOPs = 2 * batch * n_q_heads * ctx * ctx * (d_qk + d_v) / 2: the causal half counted once.
+// Bytes = q, K and V (MLA: decompressed K/V and the latent) read once, out and the cache written once.
+AttentionCost prefill_attention_cost(const PrefillAttentionShape& shape);
+
+// One attention layer's forward over the prompts: projections (MHA/GQA/MQA: fused QKV, then O;
+// MLA: q down/up or q, KV down, KV up, then O), RoPE, attention, cache write.
+struct LayerShape {
+  PrefillAttentionShape attention;
+  std::uint64_t hidden_size = 0;   // d_model
+  std::uint32_t q_lora_rank = 0;   // MLA's query compression; 0: one q projection
+};
+
+// Projection weights of the layer (elements): what each token multiplies once.
+std::uint64_t layer_weight_elements(const LayerShape& shape);
+
+// FLOPs = 2 * tokens * weight elements + the attention's causal FLOPs; bytes = hidden states in and
+// out, the weights (bf16), and the cache written, each once. RoPE and the copies are not counted.
+AttentionCost layer_cost(const LayerShape& shape);
 
 struct RooflineFloor {
   double memory_s = 0;    // total bytes / bandwidth
