@@ -51,6 +51,14 @@ runs=(
   "--model llama-3-8b --batch 64 --ctx 4k --kv-dtype bf16"
   "--model llama-3-8b --batch 64 --ctx 4k --kv-dtype fp8"
   "--model llama-3-70b --batch 16 --ctx 32k --kv-dtype bf16"
+  # Prefill per variant (MLA on 192/128 heads) at 4k-32k, with torch SDPA's flash and cuDNN backends;
+  # 4096 tokens, one sequence, is the background text's shape. Then whole layers at 4k.
+  "--phase prefill --variant all --model llama-3-8b --batch 1 --ctx 4096 --kv-dtype bf16"
+  "--phase prefill --variant all --model llama-3-8b --batch 1 --ctx 16k --kv-dtype bf16"
+  "--phase prefill --variant all --model llama-3-8b --batch 1 --ctx 32k --kv-dtype bf16"
+  "--phase prefill --variant all --model deepseek-v2-lite --batch 1 --ctx 16k --kv-dtype bf16"
+  "--phase layer --variant all --model llama-3-8b --batch 1 --ctx 4096 --kv-dtype bf16"
+  "--phase layer --variant all --model deepseek-v2-lite --batch 1 --ctx 4096 --kv-dtype bf16"
 )
 commands=()
 i=0
