@@ -75,6 +75,20 @@ __device__ __forceinline__ std::uint32_t pack(float lo, float hi) {
   }
 }
 
+// Eight bf16 values times `inverse`, rounded to E4M3 with saturation (cvt.rn.satfinite): 8 bytes.
+__device__ __forceinline__ uint2 to_e4m3(const uint4& vec, float inverse) {
+  const __nv_bfloat162* pairs = reinterpret_cast<const __nv_bfloat162*>(&vec);
+  std::uint32_t words[2];
+#pragma unroll
+  for (int w = 0; w < 2; ++w) {
+    const float2 lo = __bfloat1622float2(pairs[2 * w]), hi = __bfloat1622float2(pairs[2 * w + 1]);
+    const std::uint32_t a = __nv_cvt_float2_to_fp8x2(make_float2(lo.x * inverse, lo.y * inverse), __NV_SATFINITE, __NV_E4M3);
+    const std::uint32_t b = __nv_cvt_float2_to_fp8x2(make_float2(hi.x * inverse, hi.y * inverse), __NV_SATFINITE, __NV_E4M3);
+    words[w] = a | (b << 16);
+  }
+  return make_uint2(words[0], words[1]);
+}
+
 // Rows [first, first + kRows) of a [tokens, heads, d] view (already offset to the sequence and
 // head) into shared memory rows of kStride elements; rows at or past `len` become zeros.
 template <int kRows, int kDim, int kStride, typename T>
@@ -109,20 +123,8 @@ __device__ void store_cache_tile(const PrefillParams& p, const T* k_tile, const 
     const uint4 v_vec = *reinterpret_cast<const uint4*>(v_tile + row * kStride + col);
     if constexpr (std::is_same_v<T, __nv_bfloat16>) {
       if (p.kv_type == KvType::fp8_e4m3) {
-        auto to_fp8 = [](const uint4& vec, float inverse) {
-          const __nv_bfloat162* pairs = reinterpret_cast<const __nv_bfloat162*>(&vec);
-          std::uint32_t words[2];
-#pragma unroll
-          for (int w = 0; w < 2; ++w) {
-            float2 lo = __bfloat1622float2(pairs[2 * w]), hi = __bfloat1622float2(pairs[2 * w + 1]);
-            const std::uint32_t a = __nv_cvt_float2_to_fp8x2(make_float2(lo.x * inverse, lo.y * inverse), __NV_SATFINITE, __NV_E4M3);
-            const std::uint32_t b2 = __nv_cvt_float2_to_fp8x2(make_float2(hi.x * inverse, hi.y * inverse), __NV_SATFINITE, __NV_E4M3);
-            words[w] = a | (b2 << 16);
-          }
-          return make_uint2(words[0], words[1]);
-        };
-        reinterpret_cast<uint2*>(static_cast<std::uint8_t*>(p.k_cache) + at)[0] = to_fp8(k_vec, k_inverse);
-        reinterpret_cast<uint2*>(static_cast<std::uint8_t*>(p.v_cache) + at)[0] = to_fp8(v_vec, v_inverse);
+        reinterpret_cast<uint2*>(static_cast<std::uint8_t*>(p.k_cache) + at)[0] = to_e4m3(k_vec, k_inverse);
+        reinterpret_cast<uint2*>(static_cast<std::uint8_t*>(p.v_cache) + at)[0] = to_e4m3(v_vec, v_inverse);
         continue;
       }
     }
@@ -288,16 +290,7 @@ __global__ void __launch_bounds__(32 * kLatentWarps) latent_cache_kernel(const L
     const uint4 vec = *reinterpret_cast<const uint4*>(row + col);
     if constexpr (std::is_same_v<T, __nv_bfloat16>) {
       if (p.kv_type == KvType::fp8_e4m3) {
-        const __nv_bfloat162* pairs = reinterpret_cast<const __nv_bfloat162*>(&vec);
-        std::uint32_t words[2];
-#pragma unroll
-        for (int w = 0; w < 2; ++w) {
-          float2 lo = __bfloat1622float2(pairs[2 * w]), hi = __bfloat1622float2(pairs[2 * w + 1]);
-          const std::uint32_t a = __nv_cvt_float2_to_fp8x2(make_float2(lo.x * inverse, lo.y * inverse), __NV_SATFINITE, __NV_E4M3);
-          const std::uint32_t c = __nv_cvt_float2_to_fp8x2(make_float2(hi.x * inverse, hi.y * inverse), __NV_SATFINITE, __NV_E4M3);
-          words[w] = a | (c << 16);
-        }
-        *reinterpret_cast<uint2*>(static_cast<std::uint8_t*>(p.cache) + at + col) = make_uint2(words[0], words[1]);
+        *reinterpret_cast<uint2*>(static_cast<std::uint8_t*>(p.cache) + at + col) = to_e4m3(vec, inverse);
         continue;
       }
     }
