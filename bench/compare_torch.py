@@ -2,10 +2,14 @@
 """Times torch's scaled_dot_product_attention on the shapes `kvplan bench` runs, on the same GPU.
 
 The shapes come from kvplan itself (`kvplan bench ARGS --dry-run --format json`), so both tools
-agree on them; the rows written have the keys of kvplan bench's JSON rows (impl = "torch_sdpa"),
-so `kvplan report` can join the two. Decode only: q is [batch, q_heads, 1, head_dim], K and V
-contiguous [batch, kv_heads, ctx, head_dim] (SDPA has no block table), GQA and MQA through
-enable_gqa=True. fp8 caches are skipped: SDPA takes no fp8 K/V; so are MLA rows (no SDPA path).
+agree on them; the rows written have the keys of kvplan bench's JSON rows (impl = "torch_sdpa" or
+"torch_sdpa_<backend>"), so `kvplan report` can join the two. Decode rows: q is [batch, q_heads, 1,
+head_dim], K and V contiguous [batch, kv_heads, ctx, head_dim] (SDPA has no block table). Prefill
+rows (`--phase prefill`): q [batch, q_heads, ctx, d_qk], K [batch, kv_heads, ctx, d_qk], V [batch,
+kv_heads, ctx, d_v] with is_causal=True (MLA: 192/128 heads, one K/V per head), once per backend of
+--backend (default for prefill: flash and cudnn). GQA and MQA through enable_gqa=True. SDPA writes
+no KV cache, which kvplan's prefill does. fp8 caches and layer rows are skipped: SDPA takes no fp8
+K/V, and a torch layer is not built here; so are MLA decode rows (SDPA has no absorbed MLA path).
 
 Like kvplan bench it measures its ceilings in the same run (a 1 GiB device copy, a bf16 8192^3
 matmul), checks each output against float64 on the first sequence before timing, flushes L2
@@ -29,7 +33,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--kvplan", default="build/kvplan", help="the kvplan binary that names the shapes")
     parser.add_argument("--iters", type=int, default=20, help="timed runs per shape (median; at least 20)")
-    parser.add_argument("--backend", default="auto", choices=["auto", "flash", "efficient", "cudnn", "math"])
+    parser.add_argument("--backend", default="default",
+                        help="auto, flash, efficient, cudnn, math, or a comma list; default: auto for decode rows, "
+                             "flash,cudnn for prefill rows")
     parser.add_argument("--out", help="write the JSON document here as well as to stdout")
     parser.add_argument("bench_args", nargs=argparse.REMAINDER, help="-- then kvplan bench's shape arguments")
     args = parser.parse_args()
@@ -78,8 +84,16 @@ def main():
     }
     rows, notes = [], []
     for row in kvplan_rows(args.kvplan, bench_args):
+        if row.get("phase") == "prefill":
+            chosen = ["flash", "cudnn"] if args.backend == "default" else args.backend.split(",")
+            for backend in chosen:
+                rows.append(prefill_row(row, backend, backends, median_time, copy_bytes_per_s, gemm_flops_per_s, args.iters))
+            continue
+        if row.get("phase") == "layer":
+            rows.append(dict(row, impl="torch_sdpa", check="skipped: no torch layer in this script"))
+            continue
         if row["variant"].startswith("mla"):
-            continue  # SDPA has no MLA path; the naive and absorbed rows are kvplan's own
+            continue  # MLA decode: SDPA has no naive or absorbed MLA path
         out = dict(row, impl="torch_sdpa", page_size=0, splits=None)
         bq, hq, hkv, d, ctx = row["batch"], row["n_q_heads"], row["n_kv_heads"], row["head_dim"], row["ctx_tokens"]
         if row["kv_dtype"] == "fp8":
@@ -91,10 +105,12 @@ def main():
         k = torch.randn(bq, hkv, ctx, d, dtype=dtype, device=device)
         v = torch.randn(bq, hkv, ctx, d, dtype=dtype, device=device)
 
+        backend = "auto" if args.backend == "default" else args.backend
+
         def attend():
-            if args.backend == "auto":
+            if backend == "auto":
                 return F.scaled_dot_product_attention(q, k, v, enable_gqa=hq != hkv)
-            with torch.nn.attention.sdpa_kernel(backends[args.backend]):
+            with torch.nn.attention.sdpa_kernel(backends[backend]):
                 return F.scaled_dot_product_attention(q, k, v, enable_gqa=hq != hkv)
 
         got = attend()[0].double()
@@ -124,6 +140,53 @@ def main():
     if args.out:
         with open(args.out, "w") as f:
             f.write(text + "\n")
+
+
+def prefill_row(row, backend, backends, median_time, copy_bytes_per_s, gemm_flops_per_s, iters):
+    """Causal SDPA on the prefill row's shape with one backend, checked on the last 64 query rows of
+    the first sequence against float64 before it is timed."""
+    import torch
+    import torch.nn.functional as F
+
+    out = dict(row, impl=f"torch_sdpa_{backend}", page_size=0, splits=None)
+    if row["kv_dtype"] == "fp8":
+        return dict(out, check="skipped: SDPA takes no fp8 K/V")
+    mla = row["variant"].startswith("mla")
+    bq, hq, ctx = row["batch"], row["n_q_heads"], row["ctx_tokens"]
+    hkv = hq if mla else row["n_kv_heads"]
+    d_qk, d_v = (192, 128) if mla else (row["head_dim"], row["head_dim"])
+    dtype = torch.float16 if row["kv_dtype"] == "fp16" else torch.bfloat16
+    q = torch.randn(bq, hq, ctx, d_qk, dtype=dtype, device="cuda")
+    k = torch.randn(bq, hkv, ctx, d_qk, dtype=dtype, device="cuda")
+    v = torch.randn(bq, hkv, ctx, d_v, dtype=dtype, device="cuda")
+
+    def attend():
+        if backend == "auto":
+            return F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=hq != hkv)
+        with torch.nn.attention.sdpa_kernel(backends[backend]):
+            return F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=hq != hkv)
+
+    try:
+        got = attend()[0, :, -64:].double()
+    except RuntimeError as error:  # the backend does not take this shape (e.g. d_qk != d_v)
+        return dict(out, check=f"skipped: {backend} backend refused the shape: {str(error).splitlines()[0][:200]}")
+    rows = min(64, ctx)
+    k0 = k[0].double().repeat_interleave(hq // hkv, dim=0)
+    v0 = v[0].double().repeat_interleave(hq // hkv, dim=0)
+    scores = q[0, :, -rows:].double() @ k0.transpose(-1, -2) / d_qk**0.5
+    positions = torch.arange(ctx - rows, ctx, device="cuda")[:, None]
+    scores = scores.masked_fill(torch.arange(ctx, device="cuda")[None, :] > positions, float("-inf"))
+    want = torch.softmax(scores, dim=-1) @ v0
+    error = ((got[:, -rows:] - want).norm() / want.norm()).item()
+    threshold = 5e-3 if dtype == torch.float16 else 1e-2
+    out.update(rel_l2_error=error, check="pass" if error < threshold else "fail")
+    if error < threshold:
+        seconds = median_time(attend, iters)
+        floor = max(row["bytes"] / copy_bytes_per_s, row["flops"] / gemm_flops_per_s)
+        out.update(time_median_s=seconds, gb_per_s=row["bytes"] / seconds / 1e9, tflop_per_s=row["flops"] / seconds / 1e12,
+                   floor_s=floor, roofline_pct=100 * floor / seconds, peak_pct=100 * row["flops"] / seconds / gemm_flops_per_s)
+    del q, k, v
+    return out
 
 
 if __name__ == "__main__":

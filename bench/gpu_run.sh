@@ -51,6 +51,14 @@ runs=(
   "--model llama-3-8b --batch 64 --ctx 4k --kv-dtype bf16"
   "--model llama-3-8b --batch 64 --ctx 4k --kv-dtype fp8"
   "--model llama-3-70b --batch 16 --ctx 32k --kv-dtype bf16"
+  # Prefill per variant (MLA on 192/128 heads) at 4k-32k, with torch SDPA's flash and cuDNN backends;
+  # 4096 tokens, one sequence, is the background text's shape. Then whole layers at 4k.
+  "--phase prefill --variant all --model llama-3-8b --batch 1 --ctx 4096 --kv-dtype bf16"
+  "--phase prefill --variant all --model llama-3-8b --batch 1 --ctx 16k --kv-dtype bf16"
+  "--phase prefill --variant all --model llama-3-8b --batch 1 --ctx 32k --kv-dtype bf16"
+  "--phase prefill --variant all --model deepseek-v2-lite --batch 1 --ctx 16k --kv-dtype bf16"
+  "--phase layer --variant all --model llama-3-8b --batch 1 --ctx 4096 --kv-dtype bf16"
+  "--phase layer --variant all --model deepseek-v2-lite --batch 1 --ctx 4096 --kv-dtype bf16"
   # MLA, naive and absorbed side by side (issue 7's targets): DeepSeek-V3 at batch 1 x 32k (naive fits)
   # and at batch 32 x 4k and 32k in both caches; Kimi-K2 (64 heads) and DeepSeek-V2-Lite (16 heads).
   "--model deepseek-v3 --variant mla --batch 1 --ctx 32k --kv-dtype bf16"

@@ -13,6 +13,7 @@
 #include "kernels/decode_problem.h"
 #include "kernels/kernels.h"
 #include "kernels/mla_problem.h"
+#include "kernels/prefill_problem.h"
 
 namespace kvplan::kernels {
 
@@ -90,6 +91,26 @@ class DeviceDecodeProblem {
 // the first and last sequence x first and last KV head otherwise), and times `iters` runs only if
 // it is correct.
 DecodeBenchResult bench_decode(const GpuInfo& gpu, const DecodeShape& shape, int iters, std::uint64_t seed,
+                               const Progress& progress);
+
+// What `kvplan bench --phase prefill|layer` did with one kernel chain.
+struct PhaseBenchResult {
+  int checked_rows = 0;          // output rows compared with the CPU reference
+  double rel_l2_error = 0;       // worst stage's error; NaN if any checked output was NaN
+  double threshold = 0;
+  std::int64_t cache_checked = 0;      // cache elements compared with the inputs they come from
+  std::int64_t cache_mismatches = 0;
+  bool correct = false;          // error under threshold and no cache mismatch; only then timed
+  std::vector<double> times_s;   // one per timed run, L2 flushed before each
+  double median_s = 0;
+};
+
+// Prefill on the device: random q/k/v (kernels/random_values.h) in place, one checked run (output
+// and cache poisoned first; sampled rows of the first and last sequence and head against
+// prefill_reference, their cache rows against the inputs bit for bit), then `iters` timed runs of
+// the attention kernel (MLA: and the latent cache write). Throws kvplan::Error (bad input) when
+// the shape does not fit in device memory.
+PhaseBenchResult bench_prefill(const GpuInfo& gpu, const PrefillShape& shape, int iters, std::uint64_t seed,
                                const Progress& progress);
 
 struct MlaBenchResult {

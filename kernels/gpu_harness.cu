@@ -33,6 +33,18 @@ __global__ void fill_kernel(void* data, std::size_t count, KvType type, std::uin
 
 }  // namespace
 
+void gemm_bf16_abt(int m, int n, int k, float alpha, const void* a, long long lda, const void* b, long long ldb, void* c,
+                   long long ldc, cudaStream_t stream) {
+  const Cublas& api = cublas();
+  cublasHandle_t handle = cublas_handle(stream);
+  const float beta = 0.0f;
+  // Row-major C = A B^T is column-major C^T = B A^T: B read transposed, A as stored.
+  cublas_check(api.gemm(handle, CUBLAS_OP_T, CUBLAS_OP_N, n, m, k, &alpha, b, CUDA_R_16BF, static_cast<int>(ldb), a,
+                        CUDA_R_16BF, static_cast<int>(lda), &beta, c, CUDA_R_16BF, static_cast<int>(ldc), CUBLAS_COMPUTE_32F,
+                        CUBLAS_GEMM_DEFAULT),
+               "cublasGemmEx");
+}
+
 void fill_random_device(void* data, std::size_t count, KvType type, std::uint64_t seed) {
   fill_kernel<<<1024, 256>>>(data, count, type, seed);
   cuda_check(cudaGetLastError(), "fill_kernel");

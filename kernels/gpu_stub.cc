@@ -1,6 +1,7 @@
 // The GPU entry points in a build without CUDA: every one says so and exits 3.
 #include "core/error.h"
 #include "kernels/gpu.h"
+#include "kernels/layer.h"
 
 namespace kvplan::kernels {
 namespace {
@@ -18,6 +19,8 @@ bool built_with_cuda() { return false; }
 GpuInfo open_gpu() { no_cuda(); }
 GpuCeilings measure_ceilings(const GpuInfo&, int, const Progress&) { no_cuda(); }
 DecodeBenchResult bench_decode(const GpuInfo&, const DecodeShape&, int, std::uint64_t, const Progress&) { no_cuda(); }
+PhaseBenchResult bench_prefill(const GpuInfo&, const PrefillShape&, int, std::uint64_t, const Progress&) { no_cuda(); }
+PhaseBenchResult bench_layer(const GpuInfo&, const LayerBenchShape&, int, std::uint64_t, const Progress&) { no_cuda(); }
 MlaBenchResult bench_mla(const GpuInfo&, const MlaShape&, MlaPath, int, std::uint64_t, const Progress&) { no_cuda(); }
 
 }  // namespace kvplan::kernels

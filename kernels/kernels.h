@@ -1,8 +1,7 @@
 // The host API of kvplan's attention kernels. Each kernel family is a trio: a CPU reference in
 // kernels/reference.cc (double accumulation, always built), the CUDA kernel in kernels/*.cu, and a
-// launcher that checks its arguments. Families so far: decode attention for MHA/GQA/MQA, and MLA
-// decode (kernels/mla.h, included at the end). Families to come (prefill, layer forward) add their
-// own params struct and launcher.
+// launcher that checks its arguments. Families so far: decode attention for MHA/GQA/MQA, prefill
+// (kernels/prefill.h) and MLA decode (kernels/mla.h), both included at the end.
 #pragma once
 
 #include <array>
@@ -88,4 +87,5 @@ void launch_decode_typed(const DecodeParams& params, const DecodePlan& plan, voi
 
 }  // namespace kvplan::kernels
 
+#include "kernels/prefill.h"  // IWYU pragma: export
 #include "kernels/mla.h"  // IWYU pragma: export

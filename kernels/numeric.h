@@ -75,4 +75,31 @@ inline float e4m3_to_float(std::uint8_t bits) {
   return negative ? -magnitude : magnitude;
 }
 
+// The inverse, as cvt.rn.satfinite.e4m3x2.f32 does it: round to nearest even, magnitudes from 448
+// up saturate to 448, NaN stays NaN. Used where the prefill kernel writes an fp8 cache.
+inline std::uint8_t float_to_e4m3(float value) {
+  const std::uint32_t bits = float_to_bits(value);
+  const auto sign = static_cast<std::uint8_t>((bits >> 24) & 0x80u);
+  const std::uint32_t magnitude_bits = bits & 0x7fffffffu;
+  if (magnitude_bits > 0x7f800000u) return 0x7f;
+  const float magnitude = bits_to_float(magnitude_bits);
+  if (magnitude >= 448.0f) return static_cast<std::uint8_t>(sign | 0x7eu);
+  if (magnitude < 0x1p-6f) {  // subnormal: a multiple of 2^-9 (code 8 is 2^-6, the first normal)
+    const float scaled = magnitude * 0x1p9f;
+    auto whole = static_cast<std::uint32_t>(scaled);
+    const float rest = scaled - static_cast<float>(whole);
+    if (rest > 0.5f || (rest == 0.5f && (whole & 1u))) ++whole;
+    return static_cast<std::uint8_t>(sign | whole);
+  }
+  int exponent = static_cast<int>(magnitude_bits >> 23) - 127;  // -6 .. 8
+  std::uint32_t mantissa = (magnitude_bits >> 20) & 0x7u;
+  const std::uint32_t rest = magnitude_bits & 0xfffffu;
+  if (rest > 0x80000u || (rest == 0x80000u && (mantissa & 1u))) ++mantissa;
+  if (mantissa == 8) {
+    mantissa = 0;
+    ++exponent;
+  }
+  return static_cast<std::uint8_t>(sign | (static_cast<std::uint32_t>(exponent + 7) << 3) | mantissa);
+}
+
 }  // namespace kvplan::kernels

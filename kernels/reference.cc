@@ -7,6 +7,7 @@
 #include "kernels/host_tensors.h"
 #include "kernels/kernels.h"
 #include "kernels/mla_tensors.h"
+#include "kernels/prefill_tensors.h"
 
 namespace kvplan::kernels {
 
@@ -52,6 +53,67 @@ std::vector<double> decode_reference(const DecodeParams& p, const std::vector<De
     }
   }
   return out;
+}
+
+std::vector<double> prefill_reference(const PrefillParams& p, const std::vector<PrefillRow>& wanted) {
+  check_prefill_params(p);
+  std::vector<PrefillRow> rows = wanted;
+  if (rows.empty()) {
+    for (int b = 0; b < p.batch; ++b) {
+      const int len = prefill_seq_len(p.seq_starts, p.max_seq_len, b);
+      for (int t = 0; t < len; ++t) {
+        for (int h = 0; h < p.n_q_heads; ++h) rows.push_back({b, t, h});
+      }
+    }
+  }
+  const KvType type = query_type(p.kv_type);
+  const std::size_t d_qk = static_cast<std::size_t>(p.head_dim_qk), d_v = static_cast<std::size_t>(p.head_dim_v);
+  std::vector<double> out(rows.size() * d_v);
+  std::vector<double> scores;
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    const auto [b, t, h] = rows[r];
+    if (t < 0 || t >= prefill_seq_len(p.seq_starts, p.max_seq_len, b)) throw Error("prefill_reference: no such token");
+    const int kv_head = h / p.group_size();
+    const std::size_t q_row = token_offset(p.seq_starts, b, t, h, p.q_token_stride, p.q_head_stride);
+    // softmax over keys 0..t (causal) of q . k_j * scale, then the weighted sum of v_j.
+    scores.assign(static_cast<std::size_t>(t) + 1, 0.0);
+    double max_score = -INFINITY;
+    for (int j = 0; j <= t; ++j) {
+      const std::size_t k_row = token_offset(p.seq_starts, b, j, kv_head, p.k_token_stride, p.k_head_stride);
+      double dot = 0;
+      for (std::size_t i = 0; i < d_qk; ++i) {
+        dot += double{load_element(p.q, q_row + i, type)} * double{load_element(p.k, k_row + i, type)};
+      }
+      scores[static_cast<std::size_t>(j)] = dot * p.softmax_scale;
+      max_score = std::max(max_score, scores[static_cast<std::size_t>(j)]);
+    }
+    double sum = 0;
+    for (double& score : scores) sum += (score = std::exp(score - max_score));
+    double* o = &out[r * d_v];
+    for (int j = 0; j <= t; ++j) {
+      const std::size_t v_row = token_offset(p.seq_starts, b, j, kv_head, p.v_token_stride, p.v_head_stride);
+      const double weight = scores[static_cast<std::size_t>(j)] / sum;
+      for (std::size_t i = 0; i < d_v; ++i) o[i] += weight * double{load_element(p.v, v_row + i, type)};
+    }
+  }
+  return out;
+}
+
+void latent_cache_reference(const LatentCacheParams& p) {
+  check_latent_cache_params(p);
+  const DecodeParams view = cache_view(p);
+  const KvType type = query_type(p.kv_type);
+  for (int b = 0; b < p.batch; ++b) {
+    const int len = prefill_seq_len(p.seq_starts, p.max_seq_len, b);
+    for (int t = 0; t < len; ++t) {
+      const std::size_t from = token_offset(p.seq_starts, b, t, 0, p.token_stride, 0);
+      const std::size_t to = kv_row_offset(view, b, t, 0);
+      for (int i = 0; i < p.width; ++i) {
+        store_cache_element(p.cache, to + static_cast<std::size_t>(i), p.kv_type,
+                            load_element(p.latent, from + static_cast<std::size_t>(i), type), 1.0f / p.scale);
+      }
+    }
+  }
 }
 
 }  // namespace kvplan::kernels

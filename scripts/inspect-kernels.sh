@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Static inspection of the sm_90a attention kernels, for machines with nvcc but no GPU: compiles
-# kernels/decode_attention.cu, kernels/mla_absorbed.cu and kernels/mla_naive.cu as the build does,
-# then checks
+# kernels/decode_attention.cu, kernels/prefill_attention.cu, kernels/mla_absorbed.cu and
+# kernels/mla_naive.cu as the build does, then checks
 #   - the ptxas resource report: 0 bytes of stack frame and of spills for every kernel;
-#   - a cuobjdump SASS census: no local memory (LDL/STL) anywhere; 128-bit global loads (LDG.E.128)
-#     in every decode kernel, the MLA gather and the naive MLA attention; tensor-core MMA (HMMA or
-#     HGMMA), 16-byte cp.async tile loads (LDGSTS.E.BYPASS.128) and ldmatrix (LDSM) in every absorbed
-#     MLA kernel, which claims the tensor cores; no tensor-core instructions in the others.
-# Usage: scripts/inspect-kernels.sh [--family decode|mla] [--report FILE]   (FILE: Markdown)
+#   - a cuobjdump SASS census: no local memory (LDL/STL) anywhere; in every decode kernel 128-bit
+#     global loads (LDG.E.128) and no tensor-core instructions (HMMA/HGMMA), which they do not claim;
+#     in every prefill and absorbed MLA kernel tensor-core MMA (HMMA, mma.sync), 16-byte cp.async tile
+#     loads (LDGSTS.E.BYPASS.128) and ldmatrix (LDSM); 128-bit loads in the latent cache write, the MLA
+#     gather and the naive MLA attention.
+# Usage: scripts/inspect-kernels.sh [--family decode|prefill|mla] [--report FILE]   (FILE: Markdown)
 # Exits 0 when every check holds, 1 when one fails, 77 (skip) without nvcc or cuobjdump.
 # cuobjdump is not in every CUDA install: set CUOBJDUMP=/path/to/cuobjdump, or put it on PATH
 # (it also needs nvdisasm beside it or on PATH).
@@ -19,14 +20,15 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --report) report="$2"; shift 2 ;;
     --family) family="$2"; shift 2 ;;
-    *) echo "usage: $0 [--family decode|mla] [--report FILE]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--family decode|prefill|mla] [--report FILE]" >&2; exit 2 ;;
   esac
 done
 case "$family" in
   decode) sources=(decode_attention) ;;
+  prefill) sources=(prefill_attention) ;;
   mla) sources=(mla_absorbed mla_naive) ;;
-  all) sources=(decode_attention mla_absorbed mla_naive) ;;
-  *) echo "--family: decode or mla" >&2; exit 2 ;;
+  all) sources=(decode_attention prefill_attention mla_absorbed mla_naive) ;;
+  *) echo "--family: decode, prefill or mla" >&2; exit 2 ;;
 esac
 
 nvcc="${NVCC:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}"
@@ -64,6 +66,7 @@ friendly() {
   c++filt | sed -e 's/.*kernels::\(\(([^)]*)::\)\?[a-z_]*kernel\)/\1/' -e 's/(kvplan::kernels::KvType)0/bf16/' \
     -e 's/(kvplan::kernels::KvType)1/fp16/' -e 's/(kvplan::kernels::KvType)2/fp8/' -e 's/__nv_bfloat16/bf16/' \
     -e 's/__half/fp16/' -e 's/(kvplan::kernels::DecodeParams, kvplan::kernels::DecodePlan)//' \
+    -e 's/(kvplan::kernels::\(Prefill\|LatentCache\)Params)//' \
     -e 's/(kvplan::kernels::(anonymous namespace)::[A-Za-z]*Args[^)]*)//' -e 's/(float const\*, float const\*, int, int, [a-z0-9_]*\*)//' \
     -e 's/mla_absorbed_kernel<\([0-9]*\), false>/mla_absorbed_kernel<\1 heads, bf16>/' \
     -e 's/mla_absorbed_kernel<\([0-9]*\), true>/mla_absorbed_kernel<\1 heads, fp8_ds_mla>/' -e 's/^.*::\([a-z_]*kernel\)/\1/'
@@ -86,7 +89,11 @@ while read -r name regs smem stack st ld l128 lother local mma ffma shfl ex2 cvt
   [ "$stack" = 0 ] || problems+=" stack frame $stack B;"
   [ "$st" = 0 ] && [ "$ld" = 0 ] || problems+=" spills $st/$ld B;"
   [ "$local" = 0 ] || problems+=" $local local-memory instructions;"
-  if [[ "$pretty" == mla_absorbed_kernel* ]]; then
+  if [[ "$pretty" == prefill_kernel* ]]; then
+    [ "$mma" -gt 0 ] || problems+=" no tensor-core MMA;"
+    [ "$ldgsts" -ge 3 ] || problems+=" only $ldgsts LDGSTS.128 (Q, K and V tiles);"
+    [ "$ldsm" -gt 0 ] || problems+=" no ldmatrix;"
+  elif [[ "$pretty" == mla_absorbed_kernel* ]]; then
     [ "$mma" -gt 0 ] || problems+=" no tensor-core MMA;"
     [ "$ldgsts" -gt 0 ] || problems+=" no LDGSTS.128 (cp.async tiles);"
     [ "$ldsm" -gt 0 ] || problems+=" no ldmatrix;"
@@ -94,6 +101,7 @@ while read -r name regs smem stack st ld l128 lother local mma ffma shfl ex2 cvt
     [ "$mma" = 0 ] || problems+=" $mma tensor-core instructions this kernel does not claim;"
   fi
   if [[ "$pretty" == decode_split_kernel* ]] && [ "$l128" -lt 4 ]; then problems+=" only $l128 LDG.E.128;"; fi
+  if [[ "$pretty" == latent_cache_kernel* ]] && [ "$l128" -lt 1 ]; then problems+=" no LDG.E.128;"; fi
   if [[ "$pretty" == mla_naive_attention_kernel* ]] && [ "$l128" -lt 4 ]; then problems+=" only $l128 LDG.E.128;"; fi
   if [[ "$pretty" == mla_gather_kernel* ]] && [ "$l128" -lt 1 ]; then problems+=" no LDG.E.128;"; fi
   if [ -n "$problems" ]; then echo "FAIL $pretty:$problems"; failures=$((failures + 1)); fi
@@ -119,20 +127,30 @@ if [ -n "$report" ]; then
     echo "$table"
     echo
     echo "Checks: 0 stack and spill bytes and no LDL/STL everywhere: $failures failed of $kernels kernels."
-    if [ "$family" != mla ]; then
+    if [ "$family" = all ] || [ "$family" = decode ]; then
       echo "Decode: no HMMA/HGMMA (CUDA-core kernels: FFMA), at least four LDG.E.128 (K and V of"
       echo "kTokensPerStep = 2 tokens) in every decode_split_kernel; the remaining LDG are the block table and"
       echo "sequence lengths (32-bit) and, in the combine kernel, the fp32 partial outputs. fp8 cvt counts"
       echo "F2FP ... E4M3 (two fp8 values to half2 per instruction)."
     fi
     if [ "$family" != decode ]; then
-      echo "MLA: tensor-core MMA (HMMA.16816.F32.BF16 = mma.sync m16n8k16, bf16 in, fp32 accumulate), 16-byte"
-      echo "cp.async tile loads (LDGSTS.E.BYPASS.128: Q and the latent rows) and ldmatrix (LDSM.16.M88 for Q, K"
-      echo "and P, LDSM.16.MT88.4, the transposing form, for V) in every mla_absorbed_kernel; its shared memory"
-      echo "is dynamic (smem B shows static only): mla::absorbed_smem() = 230400 B (64 heads, bf16: Q, two"
-      echo "latent tiles, P), 198400 B (64 heads, fp8_ds_mla: one bf16 tile and the raw 656-byte rows). The naive"
-      echo "attention loads K nope and V as 16-byte vectors and the RoPE dims as 8-byte ones (LDG.E.64), the"
-      echo "gather 16-byte rows (8-byte fp8 codes). The split combine is shared with the decode family."
+      if [ "$family" != mla ]; then
+        echo "Prefill: tensor-core MMA (HMMA.16816.F32[.BF16] = mma.sync m16n8k16 with fp32 accumulation),"
+        echo "16-byte cp.async tile loads (LDGSTS.E.BYPASS.128) for Q, K and V, and ldmatrix (LDSM.16.M88.4 for"
+        echo "Q and K, LDSM.16.MT88.4, the transposing form, for V) in every prefill_kernel; the latent cache"
+        echo "write loads 16-byte vectors (LDG.E.128). The other LDG are seq_starts and block-table entries."
+        echo "The prefill kernels' shared memory is dynamic (smem B shows static only): prefill::smem_bytes(d_qk, d_v)"
+        echo "= 55296 B (64/64), 104448 B (128/128), 137216 B (192/128): Q once, K and V double-buffered, rows padded."
+      fi
+      if [ "$family" != prefill ]; then
+        echo "MLA: tensor-core MMA (HMMA.16816.F32.BF16 = mma.sync m16n8k16, bf16 in, fp32 accumulate), 16-byte"
+        echo "cp.async tile loads (LDGSTS.E.BYPASS.128: Q and the latent rows) and ldmatrix (LDSM.16.M88 for Q, K"
+        echo "and P, LDSM.16.MT88.4, the transposing form, for V) in every mla_absorbed_kernel; its shared memory"
+        echo "is dynamic (smem B shows static only): mla::absorbed_smem() = 230400 B (64 heads, bf16: Q, two"
+        echo "latent tiles, P), 198400 B (64 heads, fp8_ds_mla: one bf16 tile and the raw 656-byte rows). The naive"
+        echo "attention loads K nope and V as 16-byte vectors and the RoPE dims as 8-byte ones (LDG.E.64), the"
+        echo "gather 16-byte rows (8-byte fp8 codes). The split combine is shared with the decode family."
+      fi
     fi
   } >"$report"
 fi

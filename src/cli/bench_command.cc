@@ -1,16 +1,17 @@
-// `kvplan bench`: matched decode-attention kernels for MHA, GQA and MQA, and MLA's naive and
-// absorbed paths (cli/bench_mla.cc), on one model's shape, checked against the CPU reference and
-// timed on the GPU; `--dry-run --gpu G` prints the expected cost from the GPU preset instead, with
-// no GPU and no CUDA needed.
+// `kvplan bench`: matched attention kernels per variant on one model's shape, checked against the
+// CPU reference and timed on the GPU: decode (MHA, GQA, MQA, and MLA's naive and absorbed paths,
+// cli/bench_mla.cc), prefill and a whole attention layer (MHA, GQA, MQA, MLA); `--dry-run --gpu G`
+// prints the expected cost from the GPU preset instead, with no GPU and no CUDA needed.
 #include <fstream>
 #include <ostream>
 
-#include "cli/bench_mla.h"
 #include "cli/context.h"
 #include "core/attention_cost.h"
 #include "core/dtype.h"
 #include "core/error.h"
 #include "core/variant.h"
+#include "cli/bench_mla.h"
+#include "cli/bench_prefill.h"
 #include "kernels/gpu.h"
 #include "report/bench_document.h"
 
@@ -65,7 +66,7 @@ std::pair<std::string, ModelShape> bench_shape(Context& context, const BenchOpti
   return {"custom", shape};
 }
 
-// The variants asked for. Members of `all` the kernels cannot run (an MLA shape other than
+// The decode rows' variants. Members of `all` the kernels cannot run (an MLA shape other than
 // DeepSeek's, a cache one family does not read) are skipped with a note; named ones are errors.
 struct BenchVariants {
   std::vector<ResolvedVariant> variants;
@@ -80,7 +81,7 @@ BenchVariants bench_variants(const BenchOptions& o, const ModelShape& shape, con
       const std::string why = mla_unsupported(v.variant, shape, model, dtype);
       if (!why.empty() && !from_all) throw Error(why);
       if (!why.empty()) {
-        result.skipped.push_back("skipped from --variant all: " + why);
+        result.skipped.push_back("variant skipped: " + why);
         continue;
       }
     }
@@ -115,9 +116,9 @@ void check_head_dim(std::uint32_t head_dim, const std::string& model) {
               ": the decode kernels are built for head dims 64, 128 and 256");
 }
 
-// "gqa:8 decode", "mla:512:64 absorbed": how progress lines and errors name a row.
+// "gqa:8 decode", "mla:512:64 absorbed", "mha prefill": how progress lines and errors name a row.
 std::string row_name(const report::KernelRow& row) {
-  return row.shape.variant.name() + " " + (row.mla_path ? std::string(to_string(*row.mla_path)) : "decode");
+  return row.shape.variant.name() + " " + (row.mla_path ? std::string(to_string(*row.mla_path)) : row.phase);
 }
 
 // What a bench result (kernels::DecodeBenchResult or MlaBenchResult) puts in the report.
@@ -150,11 +151,12 @@ void run_bench(Context& context, const BenchOptions& o) {
   report::Format format = o.output.parsed_format();
   UnitSystem units = o.output.parsed_units();
   auto [model_name, shape] = bench_shape(context, o);
+  const bool decode = o.phase == "decode" || o.phase == "all";
   const KvDtype dtype = parse_kv_dtype(o.kv_dtype);
-  const auto [variants, skipped] = bench_variants(o, shape, model_name, dtype);
+  const auto [variants, skipped] = decode ? bench_variants(o, shape, model_name, dtype) : BenchVariants{};
   bool any_decode = false;
   for (const ResolvedVariant& v : variants) any_decode |= v.variant.kind != VariantKind::mla;
-  const KvDtype row_dtype = any_decode ? decode_dtype(dtype, o.kv_dtype, o.variant == "all") : dtype;
+  const KvDtype decode_rows_dtype = any_decode ? decode_dtype(dtype, o.kv_dtype, o.variant == "all") : dtype;
   if (any_decode) check_head_dim(shape.head_dim, model_name);
   const std::uint64_t batch = parse_count(o.batch, "--batch");
   const Tokens ctx = parse_tokens(o.ctx, "--ctx");
@@ -163,6 +165,13 @@ void run_bench(Context& context, const BenchOptions& o) {
   }
   if (o.iters < kMinIters) throw Error("--iters " + std::to_string(o.iters) + ": at least 20 runs make a median");
   if (o.dry_run && o.gpu.empty()) throw Error("--dry-run needs --gpu G, whose preset gives the bandwidth and peak");
+  std::vector<PrefillRowPlan> prefill_rows;
+  for (const char* phase : {"prefill", "layer"}) {
+    if (o.phase != phase && o.phase != "all") continue;
+    for (PrefillRowPlan& row : plan_prefill_rows(phase, o.variant, model_name, shape, dtype, batch, ctx, o.page_size)) {
+      prefill_rows.push_back(std::move(row));
+    }
+  }
 
   report::BenchReport report;
   report.model = model_name;
@@ -205,14 +214,12 @@ void run_bench(Context& context, const BenchOptions& o) {
 
   for (const ResolvedVariant& v : variants) {
     if (v.variant.kind == VariantKind::mla) {
-      for (report::KernelRow& row : mla_rows(o.phase, v.variant, shape, batch, ctx, dtype, report.ceilings)) {
-        report.rows.push_back(std::move(row));
-      }
+      for (report::KernelRow& row : mla_rows(v.variant, shape, batch, ctx, dtype, report.ceilings)) report.rows.push_back(std::move(row));
       continue;
     }
     report::KernelRow row;
-    row.phase = o.phase;
-    row.shape = {v.variant, shape.num_attention_heads, batch, ctx, row_dtype, o.page_size};
+    row.phase = "decode";
+    row.shape = {v.variant, shape.num_attention_heads, batch, ctx, decode_rows_dtype, o.page_size};
     row.cost = decode_attention_cost(row.shape);
     row.floor = roofline_floor(row.cost, report.ceilings.bandwidth_bytes_per_s, report.ceilings.peak_flops_per_s);
     report.rows.push_back(row);
@@ -228,6 +235,21 @@ void run_bench(Context& context, const BenchOptions& o) {
                                   : measurement_of(run_decode(gpu, row.shape, o, progress));
     }
   }
+  if (preset) check_fits(prefill_rows, preset->spec.memory_total.value, preset->info.name);
+  if (!o.dry_run) check_fits(prefill_rows, gpu.memory_bytes, gpu.name);
+  for (std::size_t i = 0; i < prefill_rows.size(); ++i) {
+    report::KernelRow row = prefill_rows[i].row;
+    row.floor = roofline_floor(row.cost, report.ceilings.bandwidth_bytes_per_s, report.ceilings.peak_flops_per_s);
+    if (!o.dry_run) {
+      const std::string name = row.phase + " " + row.shape.variant.name();
+      auto progress = [&](const std::string& line) {
+        context.err << "kvplan: bench: [" << i + 1 << "/" << prefill_rows.size() << "] " << name << ": " << line << '\n';
+      };
+      row.measured = measure_prefill_row(gpu, prefill_rows[i], o.iters, o.seed, progress);
+    }
+    report.rows.push_back(row);
+  }
+
   report::Document document = report::bench_document(report, units);
   document.notes.insert(document.notes.end(), skipped.begin(), skipped.end());
   report::write_document(document, format, context.out);
@@ -252,30 +274,34 @@ void add_bench_command(CLI::App& app, Context& context, std::vector<Command>& co
   CLI::App* command = app.add_subcommand(
       "bench", "Run matched attention kernels for each variant on a GPU: check, time, compare with the roofline");
   command->footer(
-      "\nPhases: decode (one new token per sequence against its cached K/V). MLA (--variant mla, in all)\n"
-      "runs two paths side by side: naive (up-project the latent to per-head K/V with cuBLAS, then\n"
-      "attention) and absorbed (W_UK and W_UV folded into q and the output, attention over the latent\n"
-      "on the tensor cores), on a bf16 or fp8_ds_mla cache in FlashMLA's pages of 64. Prefill and\n"
-      "layer-forward kernels are described in DESIGN.md section 6 and are not in this build.\n"
+      "\nPhases: decode (one new token per sequence against its cached K/V; MHA, GQA, MQA, and MLA's two\n"
+      "paths side by side: naive, which up-projects the latent to per-head K/V with cuBLAS, then\n"
+      "attends, and absorbed, which folds W_UK and W_UV into q and the output and attends over the\n"
+      "latent on the tensor cores, on a bf16 or fp8_ds_mla cache in FlashMLA's pages of 64), prefill\n"
+      "(causal attention over each prompt of --ctx tokens, writing its KV cache; MHA, GQA, MQA and\n"
+      "MLA on decompressed heads, d_qk 192 / d_v 128), layer (the whole attention layer: projections\n"
+      "with cuBLAS, RoPE, attention, cache write, output projection), or all.\n"
       "Without a GPU, or in a build without CUDA, it exits 3; --dry-run --gpu G prints the expected\n"
       "bytes, FLOPs and roofline time from the GPU preset instead.\n"
       "\nExamples:\n"
       "  kvplan bench --model llama-3-8b --batch 1 --ctx 128k\n"
       "  kvplan bench --heads 32 --kv-heads 8 --head-dim 128 --batch 64 --ctx 4k --kv-dtype fp8\n"
       "  kvplan bench --model llama-3-70b --ctx 32k --dry-run --gpu h100-sxm\n"
+      "  kvplan bench --phase prefill --variant all --model deepseek-v2-lite --ctx 16k\n"
       "  kvplan bench --model deepseek-v3 --variant mla --batch 32 --ctx 32k --kv-dtype fp8_ds_mla");
-  command->add_option("--variant", options->variant, "mha, gqa[:G], mqa, mla[:512:64], native, all (= mha, gqa, mqa, mla), or a list")
+  command->add_option("--variant", options->variant,
+                      "mha, gqa[:G], mqa, mla[:512:64], native, all (= mha, gqa, mqa, mla), or a list")
       ->capture_default_str();
-  command->add_option("--phase", options->phase, "Which kernels: decode (the only phase in this build)")
-      ->check(CLI::IsMember({"decode"}))
+  command->add_option("--phase", options->phase, "Which kernels: decode, prefill, layer or all")
+      ->check(CLI::IsMember({"decode", "prefill", "layer", "all"}))
       ->capture_default_str();
   add_model_option(*command, options->model);
   command->add_option("--heads", options->heads, "Query heads of a custom shape (instead of --model)");
   command->add_option("--kv-heads", options->kv_heads, "KV heads of a custom shape (default: --heads)");
   command->add_option("--head-dim", options->head_dim, "Head dim of a custom shape: 64, 128 or 256 (MLA: qk_nope = v head dim, 128)");
   command->add_option("--batch", options->batch, "Sequences, one new token each")->capture_default_str();
-  command->add_option("--ctx", options->ctx, "Cached tokens per sequence: 4096, 32k, 128k")->capture_default_str();
-  command->add_option("--kv-dtype", options->kv_dtype, "Cache dtype: bf16, fp16 or fp8 (e4m3, per-tensor scales); MLA: bf16 or fp8_ds_mla")
+  command->add_option("--ctx", options->ctx, "Cached tokens per sequence (prefill, layer: prompt tokens): 4096, 32k")->capture_default_str();
+  command->add_option("--kv-dtype", options->kv_dtype, "Cache dtype: bf16, fp16 or fp8 (e4m3, per-tensor scales); MLA decode: bf16 or fp8_ds_mla")
       ->capture_default_str();
   command->add_option("--page-size", options->page_size, "Tokens per page of the block table (vLLM: 16); 0 = contiguous; MLA rows use FlashMLA's 64")
       ->capture_default_str();

@@ -39,15 +39,19 @@ std::string mla_unsupported(const Variant& variant, const ModelShape& shape, con
   return "";
 }
 
-std::vector<report::KernelRow> mla_rows(const std::string& phase, const Variant& variant, const ModelShape& shape,
-                                        std::uint64_t batch, Tokens ctx, KvDtype dtype, const report::BenchCeilings& ceilings) {
+std::vector<report::KernelRow> mla_rows(const Variant& variant, const ModelShape& shape, std::uint64_t batch, Tokens ctx,
+                                        KvDtype dtype, const report::BenchCeilings& ceilings) {
   std::vector<report::KernelRow> rows;
   for (MlaDecodePath path : {MlaDecodePath::naive, MlaDecodePath::absorbed}) {
     report::KernelRow row;
-    row.phase = phase;
+    row.phase = "decode";
     row.mla_path = path;
     row.shape = {variant, shape.num_attention_heads, batch, ctx, dtype, kMlaPageSize};
     std::tie(row.shape.qk_nope_head_dim, row.shape.v_head_dim) = up_dims(shape);
+    // The head dims each path attends with: 192/128 up-projected, 576/512 over the latent rows.
+    const bool naive = path == MlaDecodePath::naive;
+    row.qk_head_dim = naive ? row.shape.qk_nope_head_dim + variant.qk_rope_head_dim : variant.kv_lora_rank + variant.qk_rope_head_dim;
+    row.v_head_dim = naive ? row.shape.v_head_dim : variant.kv_lora_rank;
     row.cost = mla_decode_cost(row.shape, path);
     row.floor = roofline_floor(row.cost, ceilings.bandwidth_bytes_per_s, ceilings.peak_flops_per_s);
     rows.push_back(row);

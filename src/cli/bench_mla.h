@@ -18,9 +18,9 @@ inline constexpr std::uint32_t kMlaPageSize = 64;  // FlashMLA's block
 // Why the MLA kernels cannot run `variant` for `model_name`'s shape with this cache; empty when they can.
 std::string mla_unsupported(const Variant& variant, const ModelShape& shape, const std::string& model_name, KvDtype dtype);
 
-// The naive and absorbed rows of an MLA variant, with their costs and floors.
-std::vector<report::KernelRow> mla_rows(const std::string& phase, const Variant& variant, const ModelShape& shape,
-                                        std::uint64_t batch, Tokens ctx, KvDtype dtype, const report::BenchCeilings& ceilings);
+// The naive and absorbed decode rows of an MLA variant, with their costs and floors.
+std::vector<report::KernelRow> mla_rows(const Variant& variant, const ModelShape& shape, std::uint64_t batch, Tokens ctx,
+                                        KvDtype dtype, const report::BenchCeilings& ceilings);
 
 // Checks and times the row's path on the GPU (kernels::bench_mla).
 kernels::MlaBenchResult run_mla(const kernels::GpuInfo& gpu, const report::KernelRow& row, int iters, std::uint64_t seed,

@@ -54,7 +54,7 @@ AttentionCost mla_decode_cost(const DecodeAttentionShape& shape, MlaDecodePath p
   cost.kv = Bytes{checked_mul(per_token, tokens, "latent cache bytes")};
   cost.q = Bytes{2 * shape.batch * heads * (nope + d_r)};
   cost.out = Bytes{2 * shape.batch * heads * v};
-  cost.weights = Bytes{2 * heads * (nope + v) * d_c};
+  cost.operands = Bytes{2 * heads * (nope + v) * d_c};  // kv_b_proj: W_UK and W_UV
   const std::uint64_t pages = shape.page_size == 0 ? 0 : ceil_div(shape.ctx.value, shape.page_size);
   cost.indices = Bytes{4 * shape.batch * (pages + 1)};
   const double b = static_cast<double>(shape.batch), h = static_cast<double>(heads), ctx = static_cast<double>(shape.ctx.value);
@@ -71,10 +71,78 @@ AttentionCost mla_decode_cost(const DecodeAttentionShape& shape, MlaDecodePath p
     cost.flops = 2.0 * static_cast<double>(tokens) * static_cast<double>(d_c) * h * static_cast<double>(nope + v) +
                  2.0 * b * h * ctx * static_cast<double>(nope + d_r + v);
   }
-  cost.total = Bytes{cost.kv.value + cost.q.value + cost.out.value + cost.weights.value + cost.indices.value +
+  cost.total = Bytes{cost.kv.value + cost.q.value + cost.out.value + cost.operands.value + cost.indices.value +
                      cost.intermediate.value};
   // The naive path moves far more than its cache (the up-projected K and V): judge the path's bytes.
   cost.launch_bound = cost.total.value < kBandwidthTargetMinKvBytes;
+  return cost;
+}
+
+namespace {
+
+void check_prefill_dtype(KvDtype dtype) {
+  if (dtype != KvDtype::bf16 && dtype != KvDtype::fp16 && dtype != KvDtype::fp8_e4m3) {
+    throw Error("prefill cost: --kv-dtype " + std::string(to_string(dtype)) +
+                " is not a cache the prefill kernels write (bf16, fp16, fp8)");
+  }
+}
+
+// MLA's latent row: kv_lora_rank + qk_rope_head_dim 16-bit values per token.
+std::uint64_t latent_width(const Variant& v) { return std::uint64_t{v.kv_lora_rank} + v.qk_rope_head_dim; }
+
+}  // namespace
+
+AttentionCost prefill_attention_cost(const PrefillAttentionShape& shape) {
+  check_prefill_dtype(shape.dtype);
+  const bool mla = shape.variant.kind == VariantKind::mla;
+  const std::uint64_t tokens = checked_mul(shape.ctx.value, shape.batch, "batch x ctx");
+  const std::uint64_t kv_heads = mla ? shape.n_q_heads : shape.variant.kv_heads;  // MLA: K/V per head
+  const std::uint64_t per_token = bytes_per_token_per_layer(shape.variant, shape.dtype, KvScales::per_tensor).total();
+
+  AttentionCost cost;
+  cost.kv = Bytes{checked_mul(per_token, tokens, "cache bytes")};
+  cost.scales = Bytes{shape.dtype == KvDtype::fp8_e4m3 ? 2 * kScaleBytes : 0};
+  cost.q = Bytes{checked_mul(2ull * shape.n_q_heads * shape.qk_head_dim, tokens, "q bytes")};
+  cost.out = Bytes{checked_mul(2ull * shape.n_q_heads * shape.v_head_dim, tokens, "out bytes")};
+  const std::uint64_t kv_row = kv_heads * (shape.qk_head_dim + shape.v_head_dim) + (mla ? latent_width(shape.variant) : 0);
+  cost.operands = Bytes{checked_mul(2 * kv_row, tokens, "K/V bytes")};
+  const std::uint64_t pages = shape.page_size == 0 ? 0 : ceil_div(shape.ctx.value, shape.page_size);
+  cost.indices = Bytes{4 * shape.batch * pages + 4 * (shape.batch + 1)};  // block table, sequence starts
+  cost.total = Bytes{cost.kv.value + cost.scales.value + cost.q.value + cost.out.value + cost.operands.value +
+                     cost.indices.value};
+  const double s = static_cast<double>(shape.ctx.value);
+  cost.flops = 2.0 * static_cast<double>(shape.batch) * shape.n_q_heads * s * s *
+               (shape.qk_head_dim + shape.v_head_dim) / 2.0;
+  cost.launch_bound = false;  // compute-bound from a few hundred tokens on; the floor says which
+  return cost;
+}
+
+std::uint64_t layer_weight_elements(const LayerShape& shape) {
+  const PrefillAttentionShape& a = shape.attention;
+  const std::uint64_t d = shape.hidden_size, h = a.n_q_heads;
+  if (a.variant.kind != VariantKind::mla) {
+    const std::uint64_t head = a.variant.head_dim;
+    return d * (h * head + 2ull * a.variant.kv_heads * head) + h * head * d;  // fused QKV, then O
+  }
+  const std::uint64_t q = shape.q_lora_rank ? d * shape.q_lora_rank + std::uint64_t{shape.q_lora_rank} * h * a.qk_head_dim
+                                            : d * h * a.qk_head_dim;
+  const std::uint64_t nope = a.qk_head_dim - a.variant.qk_rope_head_dim;
+  const std::uint64_t kv = d * latent_width(a.variant) + std::uint64_t{a.variant.kv_lora_rank} * h * (nope + a.v_head_dim);
+  return q + kv + h * a.v_head_dim * d;
+}
+
+AttentionCost layer_cost(const LayerShape& shape) {
+  AttentionCost attention = prefill_attention_cost(shape.attention);
+  const std::uint64_t tokens = shape.attention.ctx.value * shape.attention.batch;
+  const std::uint64_t weights = layer_weight_elements(shape);
+  AttentionCost cost;
+  cost.kv = attention.kv;
+  cost.scales = attention.scales;
+  cost.out = Bytes{checked_mul(2 * shape.hidden_size, tokens, "hidden-state bytes")};
+  cost.operands = Bytes{cost.out.value + 2 * weights};  // X in, and the weights
+  cost.indices = attention.indices;
+  cost.total = Bytes{cost.kv.value + cost.scales.value + cost.out.value + cost.operands.value + cost.indices.value};
+  cost.flops = 2.0 * static_cast<double>(tokens) * static_cast<double>(weights) + attention.flops;
   return cost;
 }
 

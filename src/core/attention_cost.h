@@ -39,24 +39,58 @@ struct AttentionCost {
   Bytes q;             // [batch, n_q_heads, head_dim] in bf16 (fp16 with an fp16 cache)
   Bytes out;           // same shape and type as q
   Bytes indices;       // block table (int32 per page) and sequence lengths (int32 per sequence)
-  Bytes weights;       // MLA: kv_b_proj's W_UK and W_UV, read once
-  Bytes intermediate;  // MLA: what a path's launches write and read back (naive: the up-projected K and V)
-  Bytes total;         // the sum: the fewest bytes a kernel (MLA: the path's launches) can move
-  double flops = 0;    // 2 * batch * n_q_heads * s_q * s_k * (d_qk + d_v), s_q = 1, s_k = ctx; MLA: + projections
-  bool launch_bound = false;  // kv (MLA: total) < kBandwidthTargetMinKvBytes
+  Bytes operands;      // prefill: K and V read (MLA: and the latent); layer: hidden states and weights;
+                       // MLA decode: kv_b_proj's W_UK and W_UV; decode: 0
+  Bytes intermediate;  // MLA decode: what a path's launches write and read back (naive: the up-projected K/V)
+  Bytes total;         // the sum: the fewest bytes a kernel (MLA decode: the path's launches) can move
+  double flops = 0;    // 2 * batch * n_q_heads * s_q * s_k * (d_qk + d_v), s_q = 1, s_k = ctx (causal: half;
+                       // MLA decode: + projections)
+  bool launch_bound = false;  // kv (MLA decode: total) < kBandwidthTargetMinKvBytes
 };
 
 // Throws kvplan::Error for an MLA variant or a cache dtype the decode kernels do not read.
 AttentionCost decode_attention_cost(const DecodeAttentionShape& shape);
 
 // An MLA path, every launch's inputs read once and outputs written once. Both read the latent cache
-// (the planner's bytes), q [batch, heads, nope + rope], kv_b_proj [heads, nope + v, d_c] and write
+// (the planner's bytes), q [batch, heads, nope + rope], kv_b_proj [heads, nope + v, d_c] (operands) and write
 // out [batch, heads, v]. absorbed: q W_UK (2 b h nope d_c FLOPs) written and read back in bf16,
 // attention over the latent rows (2 b h ctx (d_c + d_R + d_c)), its latent output written and read
 // back, W_UV o (2 b h d_c v). naive: the latent rows gathered into bf16 and read back, the
 // up-projection (2 b ctx d_c h (nope + v)) written and read back, attention (2 b h ctx (nope + d_R + v)).
 // Throws kvplan::Error for a non-MLA variant or a cache other than bf16 and fp8_ds_mla.
 AttentionCost mla_decode_cost(const DecodeAttentionShape& shape, MlaDecodePath path);
+
+// Prefill: `batch` prompts of `ctx` tokens each, causal attention over every prompt, and its K/V
+// (MLA: latent) written to the cache. For prefill, `kv` is the cache the kernels write.
+struct PrefillAttentionShape {
+  Variant variant;                 // MHA, GQA, MQA or MLA (attention on decompressed K/V)
+  std::uint32_t n_q_heads = 0;
+  std::uint64_t batch = 1;
+  Tokens ctx;                      // prompt tokens per sequence
+  KvDtype dtype = KvDtype::bf16;   // the cache written: bf16, fp16 or fp8_e4m3 (per-tensor scales)
+  std::uint32_t page_size = 16;    // 0 = contiguous cache
+  std::uint32_t qk_head_dim = 0;   // per attention head: variant.head_dim, or MLA's nope + rope (192)
+  std::uint32_t v_head_dim = 0;    // variant.head_dim, or MLA's v_head_dim (128)
+};
+
+// FLOPs = 2 * batch * n_q_heads * ctx * ctx * (d_qk + d_v) / 2: the causal half counted once.
+// Bytes = q, K and V (MLA: decompressed K/V and the latent) read once, out and the cache written once.
+AttentionCost prefill_attention_cost(const PrefillAttentionShape& shape);
+
+// One attention layer's forward over the prompts: projections (MHA/GQA/MQA: fused QKV, then O;
+// MLA: q down/up or q, KV down, KV up, then O), RoPE, attention, cache write.
+struct LayerShape {
+  PrefillAttentionShape attention;
+  std::uint64_t hidden_size = 0;   // d_model
+  std::uint32_t q_lora_rank = 0;   // MLA's query compression; 0: one q projection
+};
+
+// Projection weights of the layer (elements): what each token multiplies once.
+std::uint64_t layer_weight_elements(const LayerShape& shape);
+
+// FLOPs = 2 * tokens * weight elements + the attention's causal FLOPs; bytes = hidden states in and
+// out, the weights (bf16), and the cache written, each once. RoPE and the copies are not counted.
+AttentionCost layer_cost(const LayerShape& shape);
 
 struct RooflineFloor {
   double memory_s = 0;    // total bytes / bandwidth

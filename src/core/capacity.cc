@@ -104,6 +104,20 @@ Bytes activation_estimate(const ModelShape& shape, std::uint64_t tokens, std::ui
   return Bytes{layer + sampler};
 }
 
+Bytes add_reserve_lines(const ModelShape& shape, const FitRequest& request, std::uint64_t tokens, std::uint64_t seqs,
+                        FitResult& result) {
+  if (request.options.reserve) {
+    result.budget.push_back({"activations + non-torch", *request.options.reserve, "--reserve", '-'});
+    return *request.options.reserve;
+  }
+  std::string activation_rule, non_torch_rule;
+  Bytes activation = activation_estimate(shape, tokens, seqs, request.parallel.tp, &activation_rule);
+  Bytes non_torch = non_torch_estimate(request.parallel, &non_torch_rule);
+  result.budget.push_back({"activation peak", activation, activation_rule, '-'});
+  result.budget.push_back({"non-torch memory", non_torch, non_torch_rule, '-'});
+  return Bytes{activation.value + non_torch.value};
+}
+
 Bytes non_torch_estimate(const Parallelism& parallel, std::string* rule) {
   // ~0.5 GiB for the CUDA context, cuBLAS workspaces and CUDA graphs; NCCL adds ~0.5 GiB of
   // buffers once ranks communicate.

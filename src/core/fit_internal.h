@@ -30,6 +30,11 @@ std::uint64_t default_max_num_seqs(const GpuSpec& gpu);
 Bytes activation_estimate(const ModelShape& shape, std::uint64_t tokens, std::uint64_t seqs, std::uint32_t tp,
                           std::string* rule);
 
+// Adds the budget lines for activations and non-torch memory (--reserve, or the two estimates
+// for a profile run of `tokens` tokens and `seqs` sampled sequences) and returns their sum.
+Bytes add_reserve_lines(const ModelShape& shape, const FitRequest& request, std::uint64_t tokens, std::uint64_t seqs,
+                        FitResult& result);
+
 // Memory outside PyTorch's allocator: the CUDA context, cuBLAS workspaces, NCCL buffers when
 // ranks communicate, CUDA graphs. An estimate; --reserve replaces it together with activations.
 Bytes non_torch_estimate(const Parallelism& parallel, std::string* rule);

@@ -28,18 +28,7 @@ FitResult fit_trtllm(const ModelShape& shape, const GpuSpec& gpu, const FitReque
   } else {
     check_weights_fit(total, weights, "of GPU memory");
     result.budget.push_back({"weights", weights, weights_rule(shape, request), '-'});
-    Bytes reserve;
-    if (options.reserve) {
-      reserve = *options.reserve;
-      result.budget.push_back({"activations + non-torch", reserve, "--reserve", '-'});
-    } else {
-      std::string activation_rule, non_torch_rule;
-      Bytes activation = activation_estimate(shape, result.max_num_batched_tokens, 1, parallel.tp, &activation_rule);
-      Bytes non_torch = non_torch_estimate(parallel, &non_torch_rule);
-      result.budget.push_back({"activation peak", activation, activation_rule, '-'});
-      result.budget.push_back({"non-torch memory", non_torch, non_torch_rule, '-'});
-      reserve = Bytes{activation.value + non_torch.value};
-    }
+    const Bytes reserve = add_reserve_lines(shape, request, result.max_num_batched_tokens, 1, result);
     if (weights.value + reserve.value >= total.value) {
       throw Error("no memory left for the KV cache: weights and activations need " +
                   gib_text(Bytes{weights.value + reserve.value}) + " of the GPU's " + gib_text(total));

@@ -88,19 +88,7 @@ FitResult fit_vllm(const ModelShape& shape, const GpuSpec& gpu, const FitRequest
                              '='});
     check_weights_fit(requested, weights, "that vLLM may use (total x gpu_memory_utilization)");
     result.budget.push_back({"weights", weights, weights_line, '-'});
-    Bytes reserve;
-    if (options.reserve) {
-      reserve = *options.reserve;
-      result.budget.push_back({"activations + non-torch", reserve, "--reserve", '-'});
-    } else {
-      std::string activation_rule, non_torch_rule;
-      Bytes activation = activation_estimate(shape, result.max_num_batched_tokens, default_max_num_seqs(gpu),
-                                             parallel.tp, &activation_rule);
-      Bytes non_torch = non_torch_estimate(parallel, &non_torch_rule);
-      result.budget.push_back({"activation peak", activation, activation_rule, '-'});
-      result.budget.push_back({"non-torch memory", non_torch, non_torch_rule, '-'});
-      reserve = Bytes{activation.value + non_torch.value};
-    }
+    const Bytes reserve = add_reserve_lines(shape, request, result.max_num_batched_tokens, default_max_num_seqs(gpu), result);
     const std::uint64_t used = weights.value + reserve.value;
     if (used >= requested.value) {
       throw Error("no memory left for the KV cache: weights " + gib_text(weights) + " + activations and overheads " +

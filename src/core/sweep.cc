@@ -11,19 +11,8 @@ std::vector<SweepRow> run_sweep(const SweepRequest& request) {
     const ModelShape& shape = *model.shape;
     // Variants that make no sense for this model (gqa:G with G not dividing its heads) are
     // skipped with a row saying why.
-    std::vector<ResolvedVariant> variants;
     std::vector<std::string> refused;
-    for (const VariantRequest& variant_request : request.variants) {
-      try {
-        for (ResolvedVariant& variant : resolve_variants({variant_request}, shape)) {
-          bool seen = false;
-          for (const ResolvedVariant& earlier : variants) seen |= earlier.variant.name() == variant.variant.name();
-          if (!seen) variants.push_back(std::move(variant));
-        }
-      } catch (const Error& e) {
-        refused.push_back(e.what());
-      }
-    }
+    const std::vector<ResolvedVariant> variants = resolve_variants_skipping(request.variants, shape, refused);
     const WeightsDtype weights = resolve_weights_dtype(request.weights_dtype, shape);
     for (const ResolvedVariant& variant : variants) {
       for (KvDtype dtype : request.kv_dtypes) {

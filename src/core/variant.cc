@@ -218,7 +218,7 @@ std::vector<ResolvedVariant> resolve_variants(const std::vector<VariantRequest>&
       one = resolve_one(request, shape);
     } catch (const Error& e) {
       if (!request.from_all) throw;
-      if (skipped != nullptr) skipped->push_back(std::string("skipped from --variant all: ") + e.what());
+      if (skipped != nullptr) skipped->push_back(std::string("variant skipped: ") + e.what());
       continue;
     }
     one.native = one.native || (one.variant.name() == native.name());
@@ -227,6 +227,16 @@ std::vector<ResolvedVariant> resolve_variants(const std::vector<VariantRequest>&
     if (!seen) resolved.push_back(std::move(one));
   }
   return resolved;
+}
+
+}  // namespace kvplan
+
+namespace kvplan {
+
+std::vector<ResolvedVariant> resolve_variants_skipping(std::vector<VariantRequest> requests, const ModelShape& shape,
+                                                       std::vector<std::string>& skipped) {
+  for (VariantRequest& request : requests) request.from_all = true;
+  return resolve_variants(requests, shape, &skipped);
 }
 
 }  // namespace kvplan

@@ -53,4 +53,9 @@ Variant native_variant(const ModelShape& shape);
 std::vector<ResolvedVariant> resolve_variants(const std::vector<VariantRequest>& requests,
                                               const ModelShape& shape, std::vector<std::string>* skipped = nullptr);
 
+// For tables over many models (sweep, report): every request that cannot apply to this model is
+// skipped, with the reason added to `skipped`.
+std::vector<ResolvedVariant> resolve_variants_skipping(std::vector<VariantRequest> requests, const ModelShape& shape,
+                                                       std::vector<std::string>& skipped);
+
 }  // namespace kvplan

@@ -20,14 +20,30 @@ Cell check_cell(const std::optional<BenchMeasurement>& measured) {
                   verdict == "pass" ? "pass" : "fail");
 }
 
+bool only_decode(const BenchReport& report) {
+  for (const KernelRow& row : report.rows) {
+    if (row.phase != "decode") return false;
+  }
+  return true;
+}
+
+// "128", or MLA's decompressed heads "192/128".
+Cell head_dim_cell(const KernelRow& row) {
+  if (row.qk_head_dim == 0) return Cell::of(std::uint64_t{row.shape.variant.head_dim});
+  if (row.qk_head_dim == row.v_head_dim) return Cell::of(std::uint64_t{row.qk_head_dim});
+  return Cell::of(fmt::format("{}/{}", row.qk_head_dim, row.v_head_dim), std::uint64_t{row.qk_head_dim});
+}
+
 }  // namespace
 
 Document bench_document(const BenchReport& report, UnitSystem units) {
   const BenchCeilings& c = report.ceilings;
   Document document;
   document.command = "bench";
-  document.title = report.dry_run ? "Expected cost of the decode kernels on " + report.device + " (dry run: nothing ran)"
-                                  : "Decode attention kernels on " + report.device;
+  const bool decode_only = only_decode(report);
+  const std::string kernels = decode_only ? "decode" : "attention";
+  document.title = report.dry_run ? "Expected cost of the " + kernels + " kernels on " + report.device + " (dry run: nothing ran)"
+                                  : (decode_only ? "Decode attention kernels on " : "Attention kernels on ") + report.device;
   document.facts = {
       {"device", "device", Cell::of(report.device)},
       {"dry_run", "dry run", Cell::of(report.dry_run ? "yes" : "no", report.dry_run)},
@@ -55,14 +71,14 @@ Document bench_document(const BenchReport& report, UnitSystem units) {
   }
   document.columns = {
       {"impl", "impl", Align::left},
-      {"phase", "phase", Align::left, true},
+      {"phase", "phase", Align::left, decode_only},
       {"model", "model", Align::left, true},
       {"variant", "variant", Align::left},
       {"batch", "batch"},
       {"ctx_tokens", "ctx"},
       {"n_q_heads", "q heads"},
       {"n_kv_heads", "kv heads"},
-      {"head_dim", "head dim", Align::right, true},
+      {"head_dim", "head dim", Align::right, decode_only},
       {"kv_dtype", "kv", Align::left},
       {"page_size", "page", Align::right, true},
       {"kv_bytes", "KV (planner)"},
@@ -79,13 +95,16 @@ Document bench_document(const BenchReport& report, UnitSystem units) {
       {"roofline_pct", "% floor"},
       {"empty_launches", "x empty launch"},
   };
+  // Prefill and layer rows are compute-bound: their rate against the measured GEMM peak is the figure.
+  if (!decode_only) document.columns.push_back({"peak_pct", "% peak"});
   for (const KernelRow& row : report.rows) {
     const DecodeAttentionShape& s = row.shape;
     const std::optional<BenchMeasurement>& m = row.measured;
     const bool timed = m && m->median_s;
-    std::string bound = row.cost.launch_bound ? "launch" : row.floor.memory_bound ? "memory" : "compute";
+    const bool decode = row.phase == "decode";
     const bool mla = s.variant.kind == VariantKind::mla;
-    document.rows.push_back({
+    std::string bound = row.cost.launch_bound ? "launch" : row.floor.memory_bound ? "memory" : "compute";
+    std::vector<Cell> cells = {
         Cell::of(row.mla_path ? "kvplan_" + std::string(to_string(*row.mla_path)) : std::string("kvplan")),
         Cell::of(row.phase),
         Cell::of(report.model),
@@ -93,8 +112,8 @@ Document bench_document(const BenchReport& report, UnitSystem units) {
         Cell::of(s.batch),
         Cell::of(s.ctx.value),
         Cell::of(std::uint64_t{s.n_q_heads}),
-        Cell::of(mla ? std::uint64_t{1} : std::uint64_t{s.variant.kv_heads}),
-        Cell::of(mla ? std::uint64_t{s.variant.kv_lora_rank} + s.variant.qk_rope_head_dim : std::uint64_t{s.variant.head_dim}),
+        mla ? Cell::of("latent", std::uint64_t{1}) : Cell::of(std::uint64_t{s.variant.kv_heads}),
+        head_dim_cell(row),
         Cell::of(dtype_name(s.dtype)),
         Cell::of(std::uint64_t{s.page_size}),
         Cell::of(format_bytes(row.cost.kv, units), row.cost.kv.value),
@@ -102,7 +121,7 @@ Document bench_document(const BenchReport& report, UnitSystem units) {
         Cell::of(fmt::format("{:.3f}", row.cost.flops / 1e9), row.cost.flops),
         micros(row.floor.floor_s),
         Cell::of(bound),
-        m ? Cell::of(std::uint64_t(m->splits)) : null_cell(),
+        m && decode ? Cell::of(std::uint64_t(m->splits)) : null_cell(),
         check_cell(m),
         m ? number(m->rel_l2_error, "{:.2e}") : null_cell(),
         timed ? micros(*m->median_s) : null_cell(),
@@ -110,19 +129,39 @@ Document bench_document(const BenchReport& report, UnitSystem units) {
         timed ? number(row.cost.flops / *m->median_s / 1e12, "{:.2f}") : null_cell(),
         timed ? number(100.0 * row.floor.floor_s / *m->median_s, "{:.1f}") : null_cell(),
         timed && c.empty_launch_s ? number(*m->median_s / *c.empty_launch_s, "{:.1f}") : null_cell(),
-    });
+    };
+    if (!decode_only) {
+      cells.push_back(timed ? number(100.0 * row.cost.flops / *m->median_s / c.peak_flops_per_s, "{:.1f}") : null_cell());
+    }
+    document.rows.push_back(std::move(cells));
   }
-  document.notes.push_back(
-      "bytes moved = K/V (the planner's bytes, as 'kvplan size' prints them) + fp8 scales + q + out + block table and "
-      "lengths, each once; FLOPs = 2 * batch * q_heads * ctx * (d_qk + d_v)");
+  bool any_decode = false;
+  for (const KernelRow& row : report.rows) any_decode |= row.phase == "decode";
+  if (any_decode) {
+    document.notes.push_back(std::string(decode_only ? "" : "decode: ") +
+                             "bytes moved = K/V (the planner's bytes, as 'kvplan size' prints them) + fp8 scales + q + out + "
+                             "block table and lengths, each once; FLOPs = 2 * batch * q_heads * ctx * (d_qk + d_v)");
+  }
+  if (!decode_only) {
+    document.notes.push_back(
+        "prefill: FLOPs = 2 * batch * q_heads * ctx^2 * (d_qk + d_v) / 2 (the causal half, counted once); bytes moved = q, "
+        "K, V (MLA: the decompressed K/V and the latent) read, out and the cache written; KV (planner) is the cache written");
+    document.notes.push_back(
+        "layer: FLOPs = 2 * tokens * projection weights + the attention's; bytes moved = hidden states in and out, bf16 "
+        "weights, the cache written; RoPE and copies not counted");
+    document.notes.push_back(
+        "MLA prefill and layer: attention on decompressed heads (d_qk 192 = 128 nope + 64 rope, d_v 128); its cache is the 576-wide latent "
+        "in blocks of 64 tokens; % peak = TFLOP/s / bf16 peak");
+  }
   document.notes.push_back("floor = max(bytes / bandwidth, FLOPs / bf16 peak); % floor = floor / median time");
   bool any_mla = false;
   for (const KernelRow& row : report.rows) any_mla |= row.mla_path.has_value();
   if (any_mla) {
     document.notes.push_back(
-        "MLA rows (kv heads 1: one latent row of d_c + d_R per token, shared by all heads): kvplan_naive gathers the "
-        "latent, up-projects it to every head's K and V with cuBLAS, then runs decode attention; kvplan_absorbed folds "
-        "W_UK into q and W_UV into the output (cuBLAS) and attends over the latent rows on the tensor cores. Their bytes "
+        "MLA decode rows (kv heads: one latent row of d_c + d_R per token, shared by all heads; head dim: d_qk/d_v as "
+        "each path attends): kvplan_naive gathers the latent, up-projects it to every head's K and V with cuBLAS, then "
+        "runs decode attention (192/128); kvplan_absorbed folds "
+        "W_UK into q and W_UV into the output (cuBLAS) and attends over the latent rows on the tensor cores (576/512). Their bytes "
         "add kv_b_proj (read once) and what each path writes and reads back between launches; their FLOPs add the "
         "projections");
   }

@@ -25,8 +25,10 @@ struct BenchMeasurement {
 };
 
 struct KernelRow {
-  std::string phase;             // "decode"
+  std::string phase;             // "decode", "prefill" or "layer"
   DecodeAttentionShape shape;
+  std::uint32_t qk_head_dim = 0; // prefill and layer: per attention head (MLA: 192 = nope + rope)
+  std::uint32_t v_head_dim = 0;  // prefill and layer: 128 for MLA
   std::optional<MlaDecodePath> mla_path;     // MLA rows: which pipeline (impl kvplan_naive / kvplan_absorbed)
   AttentionCost cost;
   RooflineFloor floor;

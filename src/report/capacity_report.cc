@@ -96,19 +96,8 @@ class Report {
   }
 
   std::vector<ResolvedVariant> variants_of(const ModelShape& shape) const {
-    std::vector<ResolvedVariant> variants;
-    for (const VariantRequest& variant_request : request_.variants) {
-      try {
-        for (ResolvedVariant& variant : resolve_variants({variant_request}, shape)) {
-          bool seen = false;
-          for (const ResolvedVariant& earlier : variants) seen |= earlier.variant.name() == variant.variant.name();
-          if (!seen) variants.push_back(std::move(variant));
-        }
-      } catch (const Error&) {
-        // The sweep rows say why this variant does not apply.
-      }
-    }
-    return variants;
+    std::vector<std::string> skipped;  // the sweep rows say why a variant does not apply
+    return resolve_variants_skipping(request_.variants, shape, skipped);
   }
 
   std::string model_section(const ReportModel& model, ReportFiles& files, nlohmann::ordered_json& summary) {

@@ -59,9 +59,19 @@ std::vector<std::string> engine_log_lines(const FitRequest& request, const FitRe
               fmt::format("recent vLLM logs one line: \"GPU KV cache size: {} tokens, Maximum concurrency for {} tokens "
                           "per request: {:.2f}x\"",
                           format_thousands(result.kv_tokens_combined), len, result.max_concurrency)};
-    case Engine::sglang:
-      return {fmt::format("SGLang logs: \"KV Cache is allocated. #tokens: {}\" and max_total_num_tokens={}", result.kv_tokens,
-                          result.kv_tokens)};
+    case Engine::sglang: {
+      // SGLang allocates (tokens + page_size) slots per layer, K and V in separate buffers (one
+      // latent buffer for MLA), and logs their sizes in units of 2^30 bytes.
+      const double slots = static_cast<double>(result.kv_tokens + result.block_size) * result.group_size;
+      const double per_slot = static_cast<double>(result.token_layer_per_rank.value_bytes);
+      if (request.variant.kind == VariantKind::mla) {
+        return {fmt::format("SGLang logs: \"KV Cache is allocated. #tokens: {}, KV size: {:.2f} GB\"", result.kv_tokens,
+                            slots * per_slot / static_cast<double>(kGiB))};
+      }
+      const double half = slots * per_slot / 2 / static_cast<double>(kGiB);
+      return {fmt::format("SGLang logs: \"KV Cache is allocated. #tokens: {}, K size: {:.2f} GB, V size: {:.2f} GB\"",
+                          result.kv_tokens, half, half)};
+    }
     case Engine::trtllm:
       return {fmt::format("TensorRT-LLM logs: \"Estimated max tokens in KV cache : {}\"", result.kv_tokens_combined)};
   }

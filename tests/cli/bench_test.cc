@@ -107,7 +107,7 @@ TEST_CASE("bench --variant all puts MLA beside MHA, GQA and MQA on the model's s
   // A model whose heads the MLA kernels do not take: the other rows, and a note.
   result = run_cli({"bench", "--model", "qwen2.5-7b", "--dry-run", "--gpu", "h200"});
   REQUIRE(result.exit_code == 0);
-  CHECK(contains(result.out, "skipped from --variant all: --variant mla:512:64: qwen2.5-7b has 28 query heads"));
+  CHECK(contains(result.out, "variant skipped: --variant mla:512:64: qwen2.5-7b has 28 query heads"));
   CHECK_FALSE(contains(result.out, "kvplan_absorbed"));
 }
 
@@ -152,7 +152,7 @@ TEST_CASE("bench: bad input is one line and exit 2") {
                  "fp8_ds_mla is MLA's layout"));
   CHECK(contains(error_of({"bench", "--model", "deepseek-v2", "--variant", "mla", "--ctx", "0", "--dry-run", "--gpu", "h200"}, 2),
                  "--ctx"));
-  CHECK(contains(error_of({"bench", "--model", "gemma-2-27b", "--phase", "prefill", "--dry-run", "--gpu", "h200"}, 2),
+  CHECK(contains(error_of({"bench", "--model", "gemma-2-27b", "--phase", "train", "--dry-run", "--gpu", "h200"}, 2),
                  "--phase"));
   CHECK(contains(error_of({"bench", "--model", "llama-3-8b", "--kv-dtype", "nvfp4", "--dry-run", "--gpu", "h200"}, 2),
                  "bf16, fp16 and fp8"));
@@ -160,6 +160,43 @@ TEST_CASE("bench: bad input is one line and exit 2") {
                  "not both"));
   CHECK(contains(error_of({"bench", "--model", "llama-3-8b", "--iters", "5", "--dry-run", "--gpu", "h200"}, 2),
                  "at least 20"));
+}
+
+TEST_CASE("bench --phase prefill|layer: bad input is one line and exit 2") {
+  // Gemma-2-27B's heads are 128 wide, but a custom 256 has no prefill kernel.
+  CHECK(contains(error_of({"bench", "--phase", "prefill", "--heads", "16", "--head-dim", "256", "--dry-run", "--gpu", "h200"}, 2),
+                 "--head-dim 256: the prefill kernels are built for head dims 64, 128, 192/128"));
+  CHECK(contains(error_of({"bench", "--phase", "layer", "--model", "llama-3-8b", "--ctx", "0", "--dry-run", "--gpu", "h200"}, 2),
+                 "--ctx"));
+  CHECK(contains(error_of({"bench", "--phase", "decoding", "--model", "llama-3-8b", "--dry-run", "--gpu", "h200"}, 2),
+                 "--phase"));
+  // MHA, two prompts of 1M tokens: q, K, V and out are 4 x 2^21 x 32 x 128 x 2 B = 64 GiB, the cache
+  // another 32 GiB: over the 80 GB of an H100.
+  CHECK(contains(error_of({"bench", "--phase", "prefill", "--model", "llama-3-8b", "--variant", "mha", "--ctx", "1M", "--batch", "2",
+                           "--dry-run", "--gpu", "h100-sxm"}, 2),
+                 "of device memory and h100-sxm has"));
+  CHECK(contains(error_of({"bench", "--phase", "layer", "--model", "llama-3-8b", "--variant", "mla:512:32", "--dry-run", "--gpu", "h200"}, 2),
+                 "has head dims 160/128"));
+}
+
+TEST_CASE("bench --phase prefill --dry-run: causal FLOPs, cache written, MLA on 192/128 heads") {
+  CliResult result = run_cli({"bench", "--phase", "prefill", "--variant", "all", "--model", "llama-3-8b", "--ctx", "4096",
+                              "--dry-run", "--gpu", "h100-sxm", "--format", "json"});
+  REQUIRE(result.exit_code == 0);
+  const std::string& json = result.out;
+  CHECK(contains(json, "\"phase\": \"prefill\""));
+  CHECK(contains(json, "\"flops\": 137438953472.0"));            // 2 * 32 * 4096^2 * 256 / 2, MHA/GQA/MQA alike
+  CHECK(contains(json, "\"flops\": 171798691840.0"));            // MLA: 2 * 32 * 4096^2 * 320 / 2
+  CHECK(contains(json, "\"kv_bytes\": " + std::to_string(2ull * 8 * 128 * 2 * 4096)));  // GQA-8's cache written
+  CHECK(contains(json, "\"kv_bytes\": " + std::to_string(576ull * 2 * 4096)));          // MLA's latent
+  CHECK(contains(json, "\"head_dim\": 192"));
+  CHECK(contains(json, "\"bound\": \"compute\""));
+  CliResult table = run_cli({"bench", "--phase", "layer", "--variant", "gqa", "--model", "llama-3-8b", "--ctx", "4096",
+                             "--dry-run", "--gpu", "h100-sxm"});
+  REQUIRE(table.exit_code == 0);
+  // 2 * 4096 * 41943040 weights + 137.4 GFLOP of attention = 481.036 GFLOP; / 989.4 TFLOP/s = 486.19 us.
+  CHECK(contains(table.out, "481.036"));
+  CHECK(contains(table.out, "486.19"));
 }
 
 TEST_CASE("bench without a usable GPU: one line, exit 3") {
@@ -184,5 +221,7 @@ TEST_CASE("bench --help names the phases and the dry run") {
   CHECK(result.exit_code == 0);
   CHECK(contains(result.out, "Phases: decode"));
   CHECK(contains(result.out, "absorbed"));
+  CHECK(contains(result.out, "prefill"));
+  CHECK(contains(result.out, "layer"));
   CHECK(contains(result.out, "--dry-run"));
 }

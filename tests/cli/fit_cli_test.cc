@@ -84,3 +84,17 @@ TEST_CASE("fit: bad input is one line and exit 2") {
                  "--weights-dtype"));
   CHECK(contains(bad_input({"fit", "--model", "llama-3-8b", "--gpu", "h100-sxm", "--gpu-price", "-2"}), "--gpu-price"));
 }
+
+TEST_CASE("SGLang log, PR 18263: Qwen3-30B-A3B's K and V buffers for 1,669,816 tokens") {
+  // Logged: "KV Cache is allocated. dtype: torch.bfloat16, #tokens: 1669816, K size: 76.44 GB,
+  // V size: 76.44 GB". cell_size = 4 KV heads x 128 x 2 (K and V) x 2 B x 48 layers = 98304 B;
+  // give a pool of exactly 1669816 tokens; each of the K and V buffers holds (1669816 + 1 page)
+  // slots x 4 x 128 x 2 B x 48 layers = 82074845184 B = 76.44 x 2^30.
+  const std::uint64_t memory = 1669816ull * 98304;
+  CHECK(1669817ull * 4 * 128 * 2 * 48 == 82074845184ull);
+  CliResult result = run_cli({"fit", "--config", std::string(KVPLAN_SOURCE_DIR) + "/tests/data/configs/qwen3-30b-a3b/config.json",
+                              "--gpu", "mi300x", "--engine", "sglang", "--ctx", "32k", "--kv-cache-memory",
+                              std::to_string(memory)});
+  CHECK(result.exit_code == 0);
+  CHECK(contains(result.out, "\"KV Cache is allocated. #tokens: 1669816, K size: 76.44 GB, V size: 76.44 GB\""));
+}

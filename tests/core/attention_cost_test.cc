@@ -72,7 +72,7 @@ TEST_CASE("MLA cost, absorbed: DeepSeek-V3 at batch 32 x 32k in bf16") {
   CHECK(cost.kv.value == 32ull * 32768 * 1152);          // (512 + 64) x 2 B per token: the planner's bytes
   CHECK(cost.q.value == 32ull * 128 * 192 * 2);          // q_nope 128 + q_rope 64 per head
   CHECK(cost.out.value == 32ull * 128 * 128 * 2);
-  CHECK(cost.weights.value == 128ull * 256 * 512 * 2);   // W_UK and W_UV: 32 MiB
+  CHECK(cost.operands.value == 128ull * 256 * 512 * 2);  // W_UK and W_UV: 32 MiB
   CHECK(cost.indices.value == 4ull * 32 * (512 + 1));    // 512 pages of 64 per sequence + its length
   CHECK(cost.intermediate.value == 4ull * 32 * 128 * 512 * 2);  // q W_UK and o, each written and read
   CHECK(cost.total.value == 1207959552ull + 1572864 + 1048576 + 33554432 + 65664 + 16777216);
