@@ -81,7 +81,7 @@ std::vector<double> time_runs(Run&& run, int iters, std::size_t l2_bytes, int wa
 }
 
 // C = alpha * A B^T for row-major bf16 A [m, k] (leading dimension lda), B [n, k] (ldb) and C [m, n]
-// (ldc), fp32 accumulation, through the cuBLAS that gpu_harness.cu opens at its first GEMM.
+// (ldc), fp32 accumulation, through the cuBLAS that kernels/cublas.cuh opens at its first GEMM.
 void gemm_bf16_abt(int m, int n, int k, float alpha, const void* a, long long lda, const void* b, long long ldb, void* c,
                    long long ldc, cudaStream_t stream);
 

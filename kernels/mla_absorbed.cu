@@ -81,20 +81,10 @@ __device__ __forceinline__ void dequantize_tile(const std::uint8_t* raw, std::ui
     const std::uint8_t* row = raw + n * kFp8RowBytes;
     const uint4 codes = *reinterpret_cast<const uint4*>(row + chunk * 16);
     const float scale = *reinterpret_cast<const float*>(row + kFp8ScaleOffset + 4 * (chunk * 16 / kFp8ScaleTile));
-    const unsigned words[4] = {codes.x, codes.y, codes.z, codes.w};
-    unsigned packed[8];
-#pragma unroll
-    for (int w = 0; w < 4; ++w) {
-#pragma unroll
-      for (int half = 0; half < 2; ++half) {
-        const __half2_raw pair = __nv_cvt_fp8x2_to_halfraw2(static_cast<__nv_fp8x2_storage_t>(words[w] >> (16 * half)), __NV_E4M3);
-        const float2 values = __half22float2(*reinterpret_cast<const __half2*>(&pair));
-        const __nv_bfloat162 out = __floats2bfloat162_rn(values.x * scale, values.y * scale);
-        packed[2 * w + half] = *reinterpret_cast<const unsigned*>(&out);
-      }
-    }
-    *reinterpret_cast<uint4*>(latent + tile_offset(n, chunk * 16, kBf16RowBytes)) = make_uint4(packed[0], packed[1], packed[2], packed[3]);
-    *reinterpret_cast<uint4*>(latent + tile_offset(n, chunk * 16 + 8, kBf16RowBytes)) = make_uint4(packed[4], packed[5], packed[6], packed[7]);
+    const uint2 v0 = dequantize_e4m3x4(codes.x, scale), v1 = dequantize_e4m3x4(codes.y, scale);
+    const uint2 v2 = dequantize_e4m3x4(codes.z, scale), v3 = dequantize_e4m3x4(codes.w, scale);
+    *reinterpret_cast<uint4*>(latent + tile_offset(n, chunk * 16, kBf16RowBytes)) = make_uint4(v0.x, v0.y, v1.x, v1.y);
+    *reinterpret_cast<uint4*>(latent + tile_offset(n, chunk * 16 + 8, kBf16RowBytes)) = make_uint4(v2.x, v2.y, v3.x, v3.y);
   }
   for (int i = threadIdx.x; i < kTileTokens * (kRopeDim / 8); i += kThreads) {
     const int n = i / (kRopeDim / 8), chunk = i % (kRopeDim / 8);
@@ -329,7 +319,7 @@ void run_mla_absorbed(const MlaParams& p, const MlaPlan& plan, const MlaWorkspac
   const long long per_head_w = static_cast<long long>(kUpRows) * kLatentDim;
   const auto* w_uv = static_cast<const __nv_bfloat16*>(p.w_kv_b) + kNopeDim * kLatentDim;
   // q_latent[b, h, :] = W_UK[h]^T q_nope[b, h, :]: per head, (512 x 128) x (128 x batch).
-  gemm_bf16(false, kLatentDim, p.batch, kNopeDim, {p.w_kv_b, kLatentDim, per_head_w}, {p.q, p.n_heads * kQDim, kQDim},
+  gemm_bf16_batched(false, kLatentDim, p.batch, kNopeDim, {p.w_kv_b, kLatentDim, per_head_w}, {p.q, p.n_heads * kQDim, kQDim},
             q_latent, p.n_heads * kLatentDim, kLatentDim, p.n_heads, stream);
   const AbsorbedArgs args{p, plan, q_latent, o_latent, reinterpret_cast<float*>(workspace + w.partial_o),
                           reinterpret_cast<float*>(workspace + w.partial_lse)};
@@ -341,7 +331,7 @@ void run_mla_absorbed(const MlaParams& p, const MlaPlan& plan, const MlaWorkspac
     check_mla_launch("lse_combine_kernel");
   }
   // out[b, h, :] = W_UV[h] o_latent[b, h, :]: per head, (128 x 512) x (512 x batch).
-  gemm_bf16(true, kVDim, p.batch, kLatentDim, {w_uv, kLatentDim, per_head_w}, {o_latent, p.n_heads * kLatentDim, kLatentDim},
+  gemm_bf16_batched(true, kVDim, p.batch, kLatentDim, {w_uv, kLatentDim, per_head_w}, {o_latent, p.n_heads * kLatentDim, kLatentDim},
             p.out, p.n_heads * kVDim, kVDim, p.n_heads, stream);
 }
 

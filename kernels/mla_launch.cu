@@ -1,5 +1,5 @@
 // The MLA launcher: checks the arguments and the workspace, then runs a path (kernels/mla_absorbed.cu,
-// kernels/mla_naive.cu); and the cuBLAS GEMMs both paths use.
+// kernels/mla_naive.cu); and the per-head cuBLAS GEMMs of the absorbed path.
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -17,21 +17,13 @@ void check_mla_launch(const char* what) {
   if (status != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(status));
 }
 
-void gemm_bf16(bool transpose_a, int m, int n, int k, GemmOperand a, GemmOperand b, void* c, int ldc, long long stride_c,
-               int batch, cudaStream_t stream) {
-  const Cublas& api = cublas();
+void gemm_bf16_batched(bool transpose_a, int m, int n, int k, GemmOperand a, GemmOperand b, void* c, int ldc,
+                       long long stride_c, int batch, cudaStream_t stream) {
   const float alpha = 1.0f, beta = 0.0f;
-  const cublasOperation_t op_a = transpose_a ? CUBLAS_OP_T : CUBLAS_OP_N;
-  cublasHandle_t handle = cublas_handle(stream);
-  if (batch == 1) {
-    cublas_check(api.gemm(handle, op_a, CUBLAS_OP_N, m, n, k, &alpha, a.data, CUDA_R_16BF, a.ld, b.data, CUDA_R_16BF, b.ld,
-                          &beta, c, CUDA_R_16BF, ldc, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
-                 "cublasGemmEx");
-    return;
-  }
-  cublas_check(api.gemm_strided_batched(handle, op_a, CUBLAS_OP_N, m, n, k, &alpha, a.data, CUDA_R_16BF, a.ld, a.stride,
-                                        b.data, CUDA_R_16BF, b.ld, b.stride, &beta, c, CUDA_R_16BF, ldc, stride_c, batch,
-                                        CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+  cublas_check(cublas().gemm_strided_batched(cublas_handle(stream), transpose_a ? CUBLAS_OP_T : CUBLAS_OP_N, CUBLAS_OP_N, m, n,
+                                             k, &alpha, a.data, CUDA_R_16BF, a.ld, a.stride, b.data, CUDA_R_16BF, b.ld,
+                                             b.stride, &beta, c, CUDA_R_16BF, ldc, stride_c, batch, CUBLAS_COMPUTE_32F,
+                                             CUBLAS_GEMM_DEFAULT),
                "cublasGemmStridedBatchedEx");
 }
 

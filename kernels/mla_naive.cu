@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "kernels/cuda_util.cuh"
 #include "kernels/lse_combine.cuh"
 #include "kernels/mla_kernels.cuh"
 #include "kernels/mla_tiling.h"
@@ -59,19 +60,8 @@ __global__ void __launch_bounds__(256) mla_gather_kernel(const ChunkArgs a, std:
         } else {
           const uint2 codes = __ldg(reinterpret_cast<const uint2*>(bytes) + chunk);
           const float scale = __ldg(reinterpret_cast<const float*>(bytes + kFp8ScaleOffset) + chunk * 8 / kFp8ScaleTile);
-          const unsigned words[2] = {codes.x, codes.y};
-          unsigned packed[4];
-#pragma unroll
-          for (int w = 0; w < 2; ++w) {
-#pragma unroll
-            for (int half = 0; half < 2; ++half) {
-              const __half2_raw pair = __nv_cvt_fp8x2_to_halfraw2(static_cast<__nv_fp8x2_storage_t>(words[w] >> (16 * half)), __NV_E4M3);
-              const float2 values = __half22float2(*reinterpret_cast<const __half2*>(&pair));
-              const __nv_bfloat162 converted = __floats2bfloat162_rn(values.x * scale, values.y * scale);
-              packed[2 * w + half] = *reinterpret_cast<const unsigned*>(&converted);
-            }
-          }
-          out = make_uint4(packed[0], packed[1], packed[2], packed[3]);
+          const uint2 lo = dequantize_e4m3x4(codes.x, scale), hi = dequantize_e4m3x4(codes.y, scale);
+          out = make_uint4(lo.x, lo.y, hi.x, hi.y);
         }
       }
     }
@@ -212,9 +202,9 @@ void run_mla_naive(const MlaParams& p, int num_sms, const MlaPlan& plan, const M
     const std::size_t tokens = static_cast<std::size_t>(sequences) * p.max_seq_len;
     mla_gather_kernel<<<1024, 256, 0, stream>>>(args, tokens * (kRowDim / 8));
     check_mla_launch("mla_gather_kernel");
-    // kv_up[token, h * 256 + r] = sum_c W[h, r, c] gathered[token, c]: (n_heads * 256 x 512) x (512 x tokens).
-    gemm_bf16(true, p.n_heads * kUpRows, static_cast<int>(tokens), kLatentDim, {p.w_kv_b, kLatentDim, 0},
-              {gathered, kRowDim, 0}, kv_up, p.n_heads * kUpRows, 0, 1, stream);
+    // kv_up[token, h * 256 + r] = sum_c gathered[token, c] W[h, r, c]: row-major [tokens, 512] x [n_heads * 256, 512]^T.
+    gemm_bf16_abt(static_cast<int>(tokens), p.n_heads * kUpRows, kLatentDim, 1.0f, gathered, kRowDim, p.w_kv_b, kLatentDim,
+                  kv_up, p.n_heads * kUpRows, stream);
     const dim3 grid(static_cast<unsigned>(p.n_heads), static_cast<unsigned>(sequences), static_cast<unsigned>(args.split.splits));
     mla_naive_attention_kernel<<<grid, kNaiveThreads, 0, stream>>>(args);
     check_mla_launch("mla_naive_attention_kernel");
