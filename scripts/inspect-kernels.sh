@@ -61,7 +61,7 @@ for source in "${sources[@]}"; do
 done
 sort -u -o "$work/sass.tsv" "$work/sass.tsv"
 
-# Friendly kernel names: decode_split_kernel<bf16, 128>, decode_combine_kernel<bf16>.
+# Friendly kernel names: decode_split_kernel<bf16, 128>, lse_combine_kernel<bf16>, mla_absorbed_kernel<64 heads, bf16>.
 friendly() {
   c++filt | sed -e 's/.*kernels::\(\(([^)]*)::\)\?[a-z_]*kernel\)/\1/' -e 's/(kvplan::kernels::KvType)0/bf16/' \
     -e 's/(kvplan::kernels::KvType)1/fp16/' -e 's/(kvplan::kernels::KvType)2/fp8/' -e 's/__nv_bfloat16/bf16/' \

@@ -222,16 +222,16 @@ TEST_CASE("naive workspace holds the split partials of a last, shorter chunk") {
   p = shorter.params();
   p.naive_chunk = 2;
   CHECK(mla_workspace(p, MlaPath::naive, 132).total - mla_workspace(p, MlaPath::naive, 132).partial_lse == 2ull * 16 * 4 * 4);
-  // 48 heads on 10 SMs (80 CTAs wanted): a chunk of 2 (96 CTAs) needs no split, but the last
-  // sequence alone (48 CTAs) splits in 2, so its 48 x 2 rows of partials must fit all the same.
-  HostMlaProblem wide(make_mla_layout({3, 48, MlaCache::bf16, 64, {600, 600, 600}}, 1));
-  p = wide.params();
+  // 16 heads on 4 SMs (32 CTAs wanted): a chunk of 2 (32 CTAs) needs no split, but the last
+  // sequence alone (16 CTAs) splits in 2, so its 16 x 2 rows of partials must fit all the same.
+  HostMlaProblem odd(make_mla_layout({3, 16, MlaCache::bf16, 64, {512, 10, 512}}, 1));
+  p = odd.params();
   p.naive_chunk = 2;
-  CHECK(plan_mla(p, MlaPath::naive, 10).splits == 1);
-  const MlaWorkspace w10 = mla_workspace(p, MlaPath::naive, 10);
-  CHECK(w10.partial_lse - w10.partial_o == 48ull * 2 * 128 * 4);
-  mla_host_model(p, MlaPath::naive, 10);
-  CHECK(relative_l2_error(wide.output(), mla_reference(p, {})) < 1e-2);
+  CHECK(plan_mla(p, MlaPath::naive, 4).splits == 1);
+  const MlaWorkspace w4 = mla_workspace(p, MlaPath::naive, 4);
+  CHECK(w4.partial_lse - w4.partial_o == 16ull * 2 * 128 * 4);
+  mla_host_model(p, MlaPath::naive, 4);
+  CHECK(relative_l2_error(odd.output(), mla_reference(p, {})) < 1e-2);
 }
 
 TEST_CASE("absorbed shared memory fits one H100 CTA (227 KiB opt-in)") {
