@@ -18,8 +18,6 @@ std::vector<std::string> split_list(const std::string& text, std::string_view fl
   return items;
 }
 
-// "h100-sxm" (1 GPU), "h100-sxm:8" (8 GPUs, TP 8), "h100-sxm:8:tp4" (TP 4 x DP 2),
-// "h100-sxm:16:tp8:pp2".
 SweepFleet parse_fleet(const std::string& text, Context& context) {
   std::vector<std::string> parts;
   std::size_t start = 0;

@@ -51,8 +51,8 @@ std::uint32_t fullest_stage(const std::vector<StageLayers>& stages, FitResult& r
 // token_layer_per_rank.
 void set_per_rank_cache(const FitRequest& request, FitResult& result);
 
-// Adds "total", "x util", "- weights" and the reserve lines common to the engines. Returns the
-// memory left for the KV cache, or throws with how much is missing.
+// Throws kvplan::Error (exit 2) naming how much is missing when the weights per rank do not fit
+// in `usable` (described as `usable_name` in the message).
 void check_weights_fit(Bytes usable, Bytes weights, const std::string& usable_name);
 
 std::string fmt_double(double value, int decimals);
