@@ -7,6 +7,8 @@
 #include "core/capacity.h"
 #include "core/error.h"
 #include "core/fleet.h"
+#include "core/vllm_backend.h"
+#include "core/vllm_rules.h"
 #include "core/weights.h"
 #include "report/fit_document.h"
 #include "report/launch_command.h"
@@ -30,6 +32,9 @@ struct FitOptions {
   std::string max_num_batched_tokens;
   std::string reserve;
   std::string kv_cache_memory;
+  std::string attention_backend;
+  std::string entrypoint = "serve";
+  bool no_async_scheduling = false;
   std::string concurrency;
   std::string gpu_price;
   std::string emit;
@@ -90,7 +95,19 @@ void run_fit(Context& context, const FitOptions& options) {
   if (options.gpu.empty()) throw Error("--gpu is required: name a GPU preset such as h100-sxm ('kvplan gpus' lists them)");
   FitRequest request;
   request.parallel = resolve_parallelism(options);
-  request.options.engine = parse_engine(options.engine);
+  const EngineRelease release = parse_engine_release(options.engine);
+  request.options.engine = release.engine;
+  request.options.engine_version = release.version;
+  if (release.engine != Engine::vllm && (!options.attention_backend.empty() || options.no_async_scheduling ||
+                                         options.entrypoint != "serve")) {
+    throw Error("--attention-backend, --entrypoint and --no-async-scheduling are vLLM's options; add --engine vllm");
+  }
+  if (!options.attention_backend.empty()) request.options.attention_backend = options.attention_backend;
+  if (options.entrypoint != "serve" && options.entrypoint != "offline") {
+    throw Error("--entrypoint: expected serve (vllm serve) or offline (the LLM class), got '" + options.entrypoint + "'");
+  }
+  request.options.offline = options.entrypoint == "offline";
+  request.options.async_scheduling = !options.no_async_scheduling;
   request.options.dp_attention = options.dp_attention;
   request.kv_dtype = parse_kv_dtype(options.kv_dtype);
   request.kv_scales = parse_kv_scales(options.kv_scales);
@@ -106,14 +123,31 @@ void run_fit(Context& context, const FitOptions& options) {
   }
   if (!options.reserve.empty()) request.options.reserve = parse_bytes(options.reserve, "--reserve");
   if (!options.kv_cache_memory.empty()) {
-    Bytes memory = parse_bytes(options.kv_cache_memory, "--kv-cache-memory");
-    if (memory.value == 0) throw Error("--kv-cache-memory must be more than 0 bytes");
-    request.options.kv_cache_memory = memory;
+    // One value for every GPU, or one per PP stage ("30GiB,28.5GiB"), as each stage's log shows it.
+    std::vector<Bytes> per_stage;
+    std::string_view rest = options.kv_cache_memory;
+    while (true) {
+      const std::size_t comma = rest.find(',');
+      Bytes memory = parse_bytes(std::string(rest.substr(0, comma)), "--kv-cache-memory");
+      if (memory.value == 0) throw Error("--kv-cache-memory must be more than 0 bytes");
+      per_stage.push_back(memory);
+      if (comma == std::string_view::npos) break;
+      rest = rest.substr(comma + 1);
+    }
+    request.options.kv_cache_memory = per_stage.front();
+    if (per_stage.size() > 1) {
+      if (release.engine != Engine::vllm) throw Error("--kv-cache-memory: one value per PP stage is for --engine vllm");
+      if (per_stage.size() != request.parallel.pp) {
+        throw Error("--kv-cache-memory: " + std::to_string(per_stage.size()) + " values for " +
+                    std::to_string(request.parallel.pp) + " PP stages; give one value, or one per stage");
+      }
+      request.options.kv_cache_memory_per_stage = per_stage;
+    }
   }
   std::optional<double> price;
   if (!options.gpu_price.empty()) price = parse_positive_number(options.gpu_price, "--gpu-price");
   std::uint64_t concurrency = options.concurrency.empty() ? 0 : parse_count(options.concurrency, "--concurrency");
-  if (!options.emit.empty() && options.emit != options.engine) {
+  if (!options.emit.empty() && options.emit != to_string(release.engine)) {
     throw Error("--emit " + options.emit + " needs --engine " + options.emit +
                 ", so that the plan follows that engine's rules (--emit takes vllm or sglang)");
   }
@@ -173,10 +207,15 @@ void add_fit_command(CLI::App& app, Context& context, std::vector<Command>& comm
       "\nThe budget per GPU is the engine's: vLLM takes total memory x gpu_memory_utilization, less weights,\n"
       "activation peak and non-torch memory (estimates; --reserve or --kv-cache-memory set them exactly).\n"
       "K/V heads per rank are max(1, H_kv / TP): with fewer heads than ranks they are replicated. MLA caches\n"
-      "its latent on every TP rank. Blocks, groups and the 'Maximum concurrency' line follow vLLM's code.\n"
+      "its latent on every TP rank. The attention backend vLLM picks sets the block size; blocks, groups,\n"
+      "sliding windows (with the tokens in flight) and the 'GPU KV cache size' line follow vLLM's code for\n"
+      "the release given by --engine vllm@X (default: the newest kvplan knows). With PP every stage has its\n"
+      "own budget and the smallest block count binds. docs/engines.md cites every rule.\n"
       "\nExamples:\n"
       "  kvplan fit --model llama-3-70b --gpu h100-sxm --gpus 8 --tp 8 --kv-dtype fp8 --ctx 32k\n"
-      "  kvplan fit --model deepseek-v3 --gpu h200 --gpus 8 --ctx 128k --kv-dtype fp8_ds_mla --explain\n"
+      "  kvplan fit --model deepseek-v3 --gpu h200 --gpus 8 --ctx 128k --kv-dtype fp8 --explain\n"
+      "  kvplan fit --model mistral-7b-v0.1 --gpu h100-sxm --ctx 32k --kv-cache-memory 10GiB --engine vllm@0.19\n"
+      "  kvplan fit --model llama-3.1-70b --gpu h100-sxm --tp 2 --pp 2 --kv-cache-memory 30GiB,28.5GiB\n"
       "  kvplan fit --model qwen2.5-72b --gpu h100-sxm --tp 4 --ctx 32k --concurrency 64 --gpu-price 2.5\n"
       "  kvplan fit --model llama-3.1-8b --gpu h100-sxm --ctx 128k --emit vllm");
   add_model_option(*command, options->model);
@@ -186,7 +225,18 @@ void add_fit_command(CLI::App& app, Context& context, std::vector<Command>& comm
   command->add_option("--pp", options->pp, "Pipeline-parallel size (default 1)");
   command->add_option("--dp", options->dp, "Data-parallel replicas (default: --gpus / (TP x PP))");
   command->add_flag("--dp-attention", options->dp_attention, "SGLang: data-parallel attention for MLA models");
-  command->add_option("--engine", options->engine, "Accounting rules: vllm, sglang or trtllm")->capture_default_str();
+  command->add_option("--engine", options->engine,
+                      "Accounting rules: vllm, sglang or trtllm; vllm@X follows vLLM release X (" +
+                          known_vllm_versions() + "), sglang@0.5.23")
+      ->capture_default_str();
+  command->add_option("--attention-backend", options->attention_backend,
+                      "vLLM's attention backend by its name (" + known_vllm_backends() +
+                          "); default: the one vLLM picks, which sets the block size");
+  command->add_option("--entrypoint", options->entrypoint,
+                      "vLLM entry point for the batch defaults: serve (vllm serve) or offline (the LLM class)")
+      ->capture_default_str();
+  command->add_flag("--no-async-scheduling", options->no_async_scheduling,
+                    "vLLM: async scheduling off (one batch in flight per PP stage instead of one more)");
   command->add_option("--variant", options->variant, "native, or one counterfactual: mha, mqa, gqa[:G], mla[:d_c[:d_R]]")
       ->capture_default_str();
   command->add_option("--weights-dtype", options->weights_dtype,
@@ -199,12 +249,15 @@ void add_fit_command(CLI::App& app, Context& context, std::vector<Command>& comm
                       "vLLM gpu_memory_utilization (default 0.92, vLLM >= 0.21; 0.90 before), SGLang "
                       "mem_fraction_static (default: its GPU-size rule), TRT-LLM free_gpu_memory_fraction (0.9)");
   command->add_option("--block-size", options->block_size,
-                      "Tokens per KV block (vLLM: 16, MLA 64, MLA on Blackwell 128; TRT-LLM 32; SGLang 1)");
+                      "Tokens per KV block (vLLM: the attention backend's, 16 for most, MLA 16 FLASH_ATTN_MLA / 64 "
+                      "FLASHMLA / 32 FLASHINFER_MLA; TRT-LLM 32; SGLang 1)");
   command->add_option("--max-num-batched-tokens", options->max_num_batched_tokens,
-                      "Tokens per scheduler step (vLLM: 8192 on >= 70 GiB GPUs other than A100, else 2048)");
+                      "Tokens per scheduler step (vLLM 0.33 serve: 16384 on >= 160 GiB GPUs, 8192 on >= 70 GiB GPUs "
+                      "other than A100, else 2048)");
   command->add_option("--reserve", options->reserve, "Activation peak + non-torch memory per GPU, e.g. 4GiB (replaces the estimate)");
   command->add_option("--kv-cache-memory", options->kv_cache_memory,
-                      "KV cache memory per GPU, e.g. 51.63GiB (vLLM's kv_cache_memory_bytes: bypasses the budget)");
+                      "KV cache memory per GPU, e.g. 51.63GiB (vLLM's kv_cache_memory_bytes: bypasses the budget); "
+                      "with PP one per stage: 30GiB,28.5GiB");
   command->add_option("--concurrency", options->concurrency, "Also find the smallest fleet that holds this many requests");
   command->add_option("--gpu-price", options->gpu_price, "USD per GPU-hour, for the cost bound");
   command->add_option("--emit", options->emit, "Print the engine's launch command for the plan instead: vllm or sglang");

@@ -36,7 +36,9 @@ void run_report(Context& context, const ReportOptions& options) {
   report::ReportRequest request;
   request.command_line = regenerate_command(options);
   request.units = parse_unit_system(options.units);
-  request.engine.engine = parse_engine(options.engine);
+  const EngineRelease release = parse_engine_release(options.engine);
+  request.engine.engine = release.engine;
+  request.engine.engine_version = release.version;
   request.variants = parse_variants(options.variants);
   for (const std::string& dtype : split_list(options.kv_dtypes, "--kv-dtypes")) request.kv_dtypes.push_back(parse_kv_dtype(dtype));
   for (const std::string& ctx : split_list(options.ctx, "--ctx")) request.contexts.push_back(parse_tokens(ctx, "--ctx"));

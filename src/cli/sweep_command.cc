@@ -24,7 +24,9 @@ void run_sweep_command(Context& context, const SweepOptions& options) {
   report::Format format = options.output.parsed_format();
   UnitSystem units = options.output.parsed_units();
   SweepRequest request;
-  request.engine.engine = parse_engine(options.engine);
+  const EngineRelease release = parse_engine_release(options.engine);
+  request.engine.engine = release.engine;
+  request.engine.engine_version = release.version;
   request.weights_dtype = options.weights_dtype;
   request.variants = parse_variants(options.variants);
   for (const std::string& dtype : split_list(options.kv_dtypes, "--kv-dtypes")) request.kv_dtypes.push_back(parse_kv_dtype(dtype));

@@ -7,6 +7,7 @@
 #include "core/checked.h"
 #include "core/error.h"
 #include "core/fit_internal.h"
+#include "core/vllm_rules.h"
 
 namespace kvplan {
 
@@ -15,6 +16,27 @@ Engine parse_engine(std::string_view text) {
   if (text == "sglang") return Engine::sglang;
   if (text == "trtllm" || text == "tensorrt-llm") return Engine::trtllm;
   throw Error("--engine: unknown engine '" + std::string(text) + "'; expected vllm, sglang or trtllm");
+}
+
+EngineRelease parse_engine_release(std::string_view text) {
+  const std::size_t at = text.find('@');
+  EngineRelease release{parse_engine(text.substr(0, at)), ""};
+  if (at == std::string_view::npos) return release;
+  release.version = std::string(text.substr(at + 1));
+  if (release.version.empty()) {
+    throw Error("--engine " + std::string(text) + ": name a release after '@', e.g. vllm@0.19");
+  }
+  switch (release.engine) {
+    case Engine::vllm: vllm_rules(release.version); break;  // throws for a release kvplan does not know
+    case Engine::sglang:
+      if (release.version != "0.5.23" && release.version != "0.5") {
+        throw Error("--engine " + std::string(text) + ": kvplan knows the rules of SGLang 0.5.23 only");
+      }
+      break;
+    case Engine::trtllm: throw Error("--engine " + std::string(text) + ": kvplan has one set of TensorRT-LLM rules; "
+                                     "write --engine trtllm");
+  }
+  return release;
 }
 
 std::string_view to_string(Engine engine) {
@@ -94,7 +116,7 @@ Bytes activation_estimate(const ModelShape& shape, std::uint64_t tokens, std::ui
   if (shape.moe) mlp = std::uint64_t{shape.moe->num_experts_per_tok} * shape.moe->moe_intermediate_size;
   std::uint64_t sharded = (qkv + 2 * mlp) / tp;
   std::uint64_t layer = checked_mul(tokens, (sharded + 2 * shape.hidden_size) * 2, "activation estimate");
-  std::uint64_t sampler = 3 * seqs * shape.vocab_size * 4;
+  std::uint64_t sampler = checked_mul(3 * seqs * 4, shape.vocab_size, "activation estimate");
   if (rule != nullptr) {
     *rule = std::to_string(tokens) + " tokens x (" + std::to_string(qkv) + " + 2 x " + std::to_string(mlp) + ") / TP " +
             std::to_string(tp) + " x 2 B + " + std::to_string(tokens) + " x 2 x " + std::to_string(shape.hidden_size) +
@@ -116,6 +138,47 @@ Bytes add_reserve_lines(const ModelShape& shape, const FitRequest& request, std:
   result.budget.push_back({"activation peak", activation, activation_rule, '-'});
   result.budget.push_back({"non-torch memory", non_torch, non_torch_rule, '-'});
   return Bytes{activation.value + non_torch.value};
+}
+
+Bytes reserve_estimate(const ModelShape& shape, const FitRequest& request, std::uint64_t tokens, std::uint64_t seqs) {
+  if (request.options.reserve) return *request.options.reserve;
+  return Bytes{checked_add(activation_estimate(shape, tokens, seqs, request.parallel.tp, nullptr).value,
+                           non_torch_estimate(request.parallel, nullptr).value, "activations + non-torch memory")};
+}
+
+namespace {
+
+// Parameters of one stage: (embedding-free parameters x the stage's share of the layers) + the
+// vocabulary matrices it holds. Falls back to an even split when the shape cannot separate them.
+double stage_params(const ModelShape& shape, const Parallelism& parallel, std::uint32_t stage) {
+  const double total = static_cast<double>(shape.params_total.value_or(0));
+  const double vocab = static_cast<double>(shape.vocab_size) * static_cast<double>(shape.hidden_size);
+  const double heads = shape.tie_word_embeddings ? vocab : 2 * vocab;
+  if (parallel.pp == 1) return total;
+  if (vocab == 0 || heads >= total || shape.num_hidden_layers == 0) return total / parallel.pp;
+  const double layers = pp_stage_layers(shape.num_hidden_layers, parallel.pp)[stage];
+  return (total - heads) * layers / shape.num_hidden_layers + (stage == 0 ? vocab : 0) +
+         (stage + 1 == parallel.pp ? vocab : 0);
+}
+
+}  // namespace
+
+Bytes weights_per_stage(const ModelShape& shape, const FitRequest& request, std::uint32_t stage) {
+  if (request.parallel.pp == 1) return weights_per_rank(shape, request.weight_bytes_per_param, request.parallel);
+  if (!shape.params_total) {
+    throw Error("the model has no parameter count (params.total in its preset); cannot size the weights");
+  }
+  return Bytes{static_cast<std::uint64_t>(
+      std::ceil(stage_params(shape, request.parallel, stage) * request.weight_bytes_per_param / request.parallel.tp))};
+}
+
+std::string weights_rule_for_stage(const ModelShape& shape, const FitRequest& request, std::uint32_t stage) {
+  const Parallelism& parallel = request.parallel;
+  if (parallel.pp == 1) return weights_rule(shape, request);
+  return fmt_double(stage_params(shape, parallel, stage), 0) + " params on stage " + std::to_string(stage) +
+         " (its layers' share" + (stage == 0 ? ", the embedding" : "") +
+         (stage + 1 == parallel.pp ? ", the LM head" : "") + ") x " + fmt_trimmed(request.weight_bytes_per_param) +
+         " B (" + request.weights_dtype + ") / TP " + std::to_string(parallel.tp);
 }
 
 Bytes non_torch_estimate(const Parallelism& parallel, std::string* rule) {

@@ -24,15 +24,28 @@ enum class Engine { vllm, sglang, trtllm };
 Engine parse_engine(std::string_view text);
 std::string_view to_string(Engine engine);
 
+// "vllm", "vllm@0.19", "sglang": the engine and the release whose rules to follow ("" = the
+// newest kvplan knows). Throws kvplan::Error (exit 2) for an unknown engine or release.
+struct EngineRelease {
+  Engine engine = Engine::vllm;
+  std::string version;
+};
+EngineRelease parse_engine_release(std::string_view text);
+
 // Engine knobs a user may set; unset ones take the engine's default.
 struct EngineOptions {
   Engine engine = Engine::vllm;
+  std::string engine_version;  // the release whose rules apply; "" = the newest kvplan knows
   std::optional<double> mem_util;                       // vLLM gpu_memory_utilization, SGLang
                                                         // mem_fraction_static, TRT free_gpu_memory_fraction
   std::optional<std::uint32_t> block_size;              // tokens per KV block (page)
   std::optional<std::uint64_t> max_num_batched_tokens;  // prefill chunk; sizes the profile run
   std::optional<Bytes> reserve;          // activation peak + non-torch memory, instead of the estimate
   std::optional<Bytes> kv_cache_memory;  // KV memory per GPU, bypassing the budget (vLLM's option)
+  std::vector<Bytes> kv_cache_memory_per_stage;  // vLLM with PP: one value per stage instead
+  std::optional<std::string> attention_backend;  // vLLM's --attention-backend name
+  bool offline = false;                  // vLLM's offline LLM class instead of `vllm serve` (batch defaults)
+  bool async_scheduling = true;          // vLLM: --no-async-scheduling turns it off
   bool dp_attention = false;             // SGLang: MLA attention data-parallel across the TP ranks
 };
 
@@ -64,8 +77,25 @@ struct KvGroup {
   std::uint64_t blocks_per_request = 0;  // blocks one max_model_len request needs in it
 };
 
+// One PP stage's own budget: vLLM sizes each worker's cache from its own free memory and keeps
+// the smallest block count.
+struct StageBudget {
+  std::uint32_t layers = 0;       // cached layers on the stage (incl. MTP on the last)
+  Bytes weights;                  // weights per rank of the stage
+  Bytes reserve;                  // activation peak + non-torch memory (or --reserve)
+  Bytes kv_budget;                // KV memory per GPU of the stage
+  Bytes bytes_per_block;          // one block across the stage's widest group
+  std::uint64_t num_blocks = 0;   // kv_budget / bytes_per_block
+};
+
 struct FitResult {
   Engine engine = Engine::vllm;
+  std::string engine_version;              // the release whose rules were followed
+  std::string attention_backend;           // vLLM's backend, which decided block_size
+  std::string attention_backend_why;
+  std::uint64_t max_in_flight_tokens = 0;  // vLLM: concurrent batches x max_num_batched_tokens
+  std::uint32_t concurrent_batches = 0;
+  std::vector<StageBudget> stages;         // vLLM, one per PP stage
   double mem_util = 0;
   std::uint32_t block_size = 0;
   std::uint64_t max_num_batched_tokens = 0;
@@ -84,8 +114,8 @@ struct FitResult {
   std::uint64_t blocks_per_request = 0;    // sum over groups
   Bytes bytes_per_request_per_rank;        // KV one max_model_len request holds on one rank
 
-  std::uint64_t kv_tokens = 0;             // "GPU KV cache size: N tokens" (two-line format)
-  std::uint64_t kv_tokens_combined = 0;    // the same line in vLLM >= 0.21's combined format
+  std::uint64_t kv_tokens = 0;             // "GPU KV cache size: N tokens", as the engine's release logs it
+  std::uint64_t kv_tokens_combined = 0;    // TensorRT-LLM: its "Estimated max tokens in KV cache"
   double max_concurrency = 0;              // "Maximum concurrency for L tokens per request: X.XXx"
   std::uint64_t requests_per_replica = 0;  // floor(max_concurrency), x DP ranks with --dp-attention
   std::uint64_t fleet_requests = 0;        // requests_per_replica x replicas

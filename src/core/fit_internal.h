@@ -35,6 +35,15 @@ Bytes activation_estimate(const ModelShape& shape, std::uint64_t tokens, std::ui
 Bytes add_reserve_lines(const ModelShape& shape, const FitRequest& request, std::uint64_t tokens, std::uint64_t seqs,
                         FitResult& result);
 
+// The same sum without the lines: what one PP stage sets aside.
+Bytes reserve_estimate(const ModelShape& shape, const FitRequest& request, std::uint64_t tokens, std::uint64_t seqs);
+
+// Weights per rank of one PP stage: its layers' share of the parameters, the embedding on the
+// first stage and the LM head on the last (a copy of the embedding when they are tied), over TP.
+// With PP 1 it is weights_per_rank.
+Bytes weights_per_stage(const ModelShape& shape, const FitRequest& request, std::uint32_t stage);
+std::string weights_rule_for_stage(const ModelShape& shape, const FitRequest& request, std::uint32_t stage);
+
 // Memory outside PyTorch's allocator: the CUDA context, cuBLAS workspaces, NCCL buffers when
 // ranks communicate, CUDA graphs. An estimate; --reserve replaces it together with activations.
 Bytes non_torch_estimate(const Parallelism& parallel, std::string* rule);

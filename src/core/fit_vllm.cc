@@ -1,53 +1,200 @@
-// vLLM (v1 engine) start-up accounting: gpu_worker.determine_available_memory for the budget,
-// kv_cache_interface page sizes, kv_cache_utils groups, blocks and the two log lines.
+// vLLM (v1 engine) start-up accounting, by release (vllm_rules.h): gpu_worker's budget per PP
+// stage, the attention backend's block size, kv_cache_interface's blocks per request,
+// kv_cache_planning's groups, block count and one-request check, kv_cache_utils' log line.
+// docs/engines.md cites each rule.
 #include <algorithm>
 #include <cmath>
 
 #include "core/checked.h"
 #include "core/error.h"
 #include "core/fit_internal.h"
+#include "core/vllm_backend.h"
+#include "core/vllm_groups.h"
+#include "core/vllm_rules.h"
 
 namespace kvplan::detail {
 namespace {
 
-constexpr double kDefaultMemUtil = 0.92;  // vLLM >= 0.21 (0.9 before; --mem-util 0.9 for those)
-
-// vLLM's KV cache groups for one stage: one group per attention type when only one type exists;
-// for hybrid models, groups of min(#layers per type) layers (or the max, if it is < 1.5x the
-// min, accepting padding), ceil(n / group_size) groups per type.
-std::vector<KvGroup> vllm_groups(const StageLayers& stage, const ModelShape& shape, std::uint32_t block_size,
-                                 std::uint64_t max_model_len, std::uint64_t max_num_batched_tokens,
-                                 std::uint32_t* group_size) {
-  const std::uint32_t full = stage.full + stage.mtp;
-  const std::uint32_t sliding = stage.sliding;
-  auto blocks_for = [&](LayerAttention attention) {
-    if (attention == LayerAttention::full) return ceil_div(max_model_len, block_size);
-    // A sliding layer keeps the window plus the tokens of one scheduler step, and one block more
-    // for a window that straddles a block boundary.
-    std::uint64_t tokens = std::min(*shape.sliding_window - 1 + max_num_batched_tokens, max_model_len);
-    return ceil_div(tokens, block_size) + 1;
-  };
-  std::vector<KvGroup> groups;
-  if (full == 0 || sliding == 0) {
-    LayerAttention only = full > 0 ? LayerAttention::full : LayerAttention::sliding;
-    *group_size = full + sliding;
-    groups.push_back({only, *group_size, blocks_for(only)});
-    return groups;
+std::uint64_t default_batched_tokens(const VllmRules& rules, const GpuSpec& gpu, bool offline, const ModelShape& shape,
+                                     std::uint64_t max_model_len) {
+  const VllmBatchDefaults& batch = rules.batch;
+  if (batch.v0_chunked_prefill) {
+    // V0 turns chunked prefill on above 32k tokens for models without a sliding window.
+    const bool chunked = max_model_len > 32768 && shape.sliding_layer_count() == 0;
+    return chunked ? 2048 : std::max<std::uint64_t>(max_model_len, 2048);
   }
-  std::uint32_t smallest = std::min(full, sliding), largest = std::max(full, sliding);
-  *group_size = largest < 1.5 * smallest ? largest : smallest;
-  for (auto [attention, count] : {std::pair{LayerAttention::full, full}, std::pair{LayerAttention::sliding, sliding}}) {
-    for (std::uint64_t g = 0; g < ceil_div(count, *group_size); ++g) {
-      groups.push_back({attention, *group_size, blocks_for(attention)});
-    }
-  }
-  return groups;
+  if (batch.large_tier_min_gib > 0 && gpu.memory_total.value >= batch.large_tier_min_gib * kGiB) return batch.large;
+  if (high_memory_tier(gpu)) return offline ? batch.offline_high : batch.serve_high;
+  return offline ? batch.offline_low : batch.serve_low;
 }
 
-std::uint64_t blocks_per_request(const std::vector<KvGroup>& groups) {
-  std::uint64_t total = 0;
-  for (const KvGroup& group : groups) total += group.blocks_per_request;
-  return total;
+std::uint64_t default_seqs(const VllmRules& rules, const GpuSpec& gpu) {
+  return high_memory_tier(gpu) ? rules.batch.seqs_high : rules.batch.seqs_low;
+}
+
+// V0 had no MLA cache: DeepSeek's attention cached K and V for every head, padded to 256.
+FitRequest as_cached(const ModelShape& shape, const VllmRules& rules, const FitRequest& request, FitResult& result) {
+  FitRequest cached = request;
+  if (rules.mla_as_mha_head_size == 0 || request.variant.kind != VariantKind::mla) return cached;
+  if (!shape.mla) {
+    throw Error("vLLM " + result.engine_version + " has no MLA cache; the mla counterfactual needs vLLM 0.10 or newer");
+  }
+  cached.variant = Variant{VariantKind::mha, shape.num_attention_heads, rules.mla_as_mha_head_size, 0, 0};
+  result.notes.push_back("vLLM " + result.engine_version + " caches MLA models without the latent: K and V for each of the " +
+                         std::to_string(shape.num_attention_heads) + " heads, padded to head size " +
+                         std::to_string(rules.mla_as_mha_head_size));
+  return cached;
+}
+
+// VllmConfig.max_concurrent_batches: PP needs PP batches to fill the pipeline; async scheduling
+// overlaps one more (the V1 runner only without PP, where it turns async scheduling off).
+std::uint32_t concurrent_batches(const VllmRules& rules, const EngineOptions& options, std::uint32_t pp) {
+  if (!rules.async_scheduling || !options.async_scheduling) return pp;
+  if (rules.v2_model_runner) return pp + 1;
+  return pp == 1 ? 2 : pp;
+}
+
+// The model's cached layers in order (MTP layers after the hidden ones) and the stage of each.
+struct CachedLayers {
+  std::vector<LayerAttention> kinds;
+  std::vector<std::uint32_t> stage_of_layer;
+  std::vector<std::uint32_t> per_stage;
+};
+CachedLayers cached_layers(const ModelShape& shape, std::uint32_t pp, bool include_mtp) {
+  CachedLayers layers;
+  layers.kinds = shape.layer_attention;
+  layers.per_stage = pp_stage_layers(shape.num_hidden_layers, pp);
+  for (std::uint32_t stage = 0; stage < pp; ++stage) {
+    layers.stage_of_layer.insert(layers.stage_of_layer.end(), layers.per_stage[stage], stage);
+  }
+  if (include_mtp) {
+    // MTP layers run after the last hidden layer, so they sit on the last stage.
+    layers.kinds.insert(layers.kinds.end(), shape.num_nextn_predict_layers, LayerAttention::full);
+    layers.stage_of_layer.insert(layers.stage_of_layer.end(), shape.num_nextn_predict_layers, pp - 1);
+    layers.per_stage.back() += shape.num_nextn_predict_layers;
+  }
+  return layers;
+}
+
+// KV memory of each stage: given (--kv-cache-memory, one value or one per stage), or each
+// stage's requested memory less its own weights, activations and non-torch memory.
+void stage_budgets(const VllmRules& rules, const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request, const CachedLayers& layers,
+                   FitResult& result) {
+  const EngineOptions& options = request.options;
+  const std::uint32_t pp = request.parallel.pp;
+  if (!options.kv_cache_memory_per_stage.empty() && options.kv_cache_memory_per_stage.size() != pp) {
+    throw Error("--kv-cache-memory: " + std::to_string(options.kv_cache_memory_per_stage.size()) +
+                " values for " + std::to_string(pp) + " PP stages; give one value, or one per stage");
+  }
+  const Bytes requested{static_cast<std::uint64_t>(std::ceil(static_cast<double>(gpu.memory_total.value) * result.mem_util))};
+  for (std::uint32_t stage = 0; stage < pp; ++stage) {
+    StageBudget budget;
+    budget.layers = layers.per_stage[stage];
+    budget.weights = weights_per_stage(shape, request, stage);
+    if (!options.kv_cache_memory_per_stage.empty() || options.kv_cache_memory) {
+      budget.kv_budget = options.kv_cache_memory_per_stage.empty() ? *options.kv_cache_memory
+                                                                   : options.kv_cache_memory_per_stage[stage];
+      if (budget.weights.value + budget.kv_budget.value > gpu.memory_total.value) {
+        throw Error("--kv-cache-memory " + gib_text(budget.kv_budget) + " plus " + gib_text(budget.weights) +
+                    " of weights" + (pp > 1 ? " on PP stage " + std::to_string(stage) : "") + " exceed the GPU's " +
+                    gib_text(gpu.memory_total));
+      }
+    } else {
+      check_weights_fit(requested, budget.weights, "that vLLM may use (total x gpu_memory_utilization)");
+      // The sampler's logits live on the last stage only.
+      budget.reserve = reserve_estimate(shape, request, result.max_num_batched_tokens,
+                                        stage + 1 == pp ? default_seqs(rules, gpu) : 0);
+      const std::uint64_t used = budget.weights.value + budget.reserve.value;
+      if (used >= requested.value) {
+        throw Error("no memory left for the KV cache" + (pp > 1 ? " on PP stage " + std::to_string(stage) : "") +
+                    ": weights " + gib_text(budget.weights) + " + activations and overheads " + gib_text(budget.reserve) +
+                    " exceed the " + gib_text(requested) + " vLLM may use by " + gib_text(Bytes{used - requested.value}) +
+                    "; raise --mem-util, use more GPUs (--tp/--pp) or a larger GPU");
+      }
+      budget.kv_budget = Bytes{requested.value - used};
+    }
+    result.stages.push_back(budget);
+    result.stage_layers.push_back(budget.layers);
+  }
+}
+
+// The budget lines of the binding stage, as vLLM's worker logs them.
+void budget_lines(const VllmRules& rules, const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request, FitResult& result) {
+  const StageBudget& stage = result.stages[result.binding_stage];
+  const std::string where = request.parallel.pp > 1 ? " (PP stage " + std::to_string(result.binding_stage) + ", binding)" : "";
+  result.budget.push_back({"total memory (CUDA)", gpu.memory_total, gpu.device_name + ", as torch.cuda.mem_get_info reports it", ' '});
+  const std::string weights_line = weights_rule_for_stage(shape, request, result.binding_stage) + where;
+  if (request.options.kv_cache_memory || !request.options.kv_cache_memory_per_stage.empty()) {
+    // Not a subtraction: the KV memory is given; the weights are listed to check they fit beside it.
+    result.budget.push_back({"weights", stage.weights, weights_line, ' '});
+    result.budget.push_back({"KV cache memory", stage.kv_budget,
+                             "--kv-cache-memory (vLLM's kv_cache_memory_bytes): gpu_memory_utilization is ignored", ' '});
+    return;
+  }
+  const Bytes requested{static_cast<std::uint64_t>(std::ceil(static_cast<double>(gpu.memory_total.value) * result.mem_util))};
+  result.budget.push_back({"x gpu_memory_utilization", requested,
+                           "ceil(" + gib_text(gpu.memory_total) + " x " + fmt_double(result.mem_util, 2) + ")" +
+                               (request.options.mem_util ? "" : "; vLLM " + result.engine_version + "'s default"),
+                           '='});
+  result.budget.push_back({"weights", stage.weights, weights_line, '-'});
+  add_reserve_lines(shape, request, result.max_num_batched_tokens,
+                    result.binding_stage + 1 == request.parallel.pp ? default_seqs(rules, gpu) : 0, result);
+  result.budget.push_back({"KV cache memory", stage.kv_budget, "vLLM logs it as 'Available KV cache memory'" + where, '='});
+}
+
+// get_kv_cache_configs / _check_enough_kv_cache_memory, per stage: one request of max_model_len
+// must fit in the stage's KV memory. 0.33 first sets aside the pool's null block and charges the
+// request whole blocks of every group (padding included); older releases summed each layer's own
+// need. Returns the bytes needed on `stage` for requests of `len` tokens.
+std::uint64_t needed_on_stage(const VllmRules& rules, const std::vector<VllmGroup>& groups,
+                              const std::vector<LayerAttention>& kinds, const std::vector<std::uint32_t>& stage_of_layer,
+                              std::uint32_t stage, Bytes bytes_per_block, Bytes page, std::uint64_t len,
+                              const BlockDemand& demand) {
+  std::uint64_t needed = 0;
+  if (rules.fit_check == VllmFitCheck::group_blocks || rules.fit_check == VllmFitCheck::group_blocks_null) {
+    for (const VllmGroup& group : groups) {
+      needed = checked_add(needed, checked_mul(bytes_per_block.value, blocks_per_request(group.attention, len, demand),
+                                               "KV one request needs"),
+                           "KV one request needs");
+    }
+    return needed;
+  }
+  for (std::uint32_t layer = 0; layer < kinds.size(); ++layer) {
+    if (stage_of_layer[layer] != stage) continue;
+    LayerAttention kind = rules.grouping != VllmGrouping::none ? kinds[layer] : LayerAttention::full;
+    needed = checked_add(needed, checked_mul(page.value, blocks_per_request(kind, len, demand), "KV one request needs"),
+                         "KV one request needs");
+  }
+  return needed;
+}
+
+void check_one_request_fits(const VllmRules& rules, const std::vector<VllmGroup>& groups, const CachedLayers& layers,
+                            const BlockDemand& demand, std::uint64_t max_model_len, const FitResult& result) {
+  for (std::uint32_t stage = 0; stage < result.stages.size(); ++stage) {
+    const StageBudget& budget = result.stages[stage];
+    if (budget.bytes_per_block.value == 0) continue;
+    const std::uint64_t null_block = rules.fit_check == VllmFitCheck::group_blocks_null ? budget.bytes_per_block.value : 0;
+    const std::uint64_t available = budget.kv_budget.value > null_block ? budget.kv_budget.value - null_block : 0;
+    auto needed = [&](std::uint64_t len) {
+      return needed_on_stage(rules, groups, layers.kinds, layers.stage_of_layer, stage, budget.bytes_per_block,
+                             result.page_bytes, len, demand);
+    };
+    const std::uint64_t need = needed(max_model_len);
+    if (need <= available) continue;
+    // The longest context that would fit, as vLLM's error estimates it.
+    std::uint64_t low = 0, high = max_model_len;
+    while (low < high) {
+      std::uint64_t mid = low + (high - low + 1) / 2;
+      if (needed(mid) <= available) low = mid;
+      else high = mid - 1;
+    }
+    throw Error("not even one request of " + std::to_string(max_model_len) + " tokens fits" +
+                (result.stages.size() > 1 ? " on PP stage " + std::to_string(stage) : "") + ": it needs " +
+                gib_text(Bytes{need}) + " of KV cache per GPU, " + gib_text(Bytes{available}) + " is available" +
+                (null_block > 0 ? " after the null block" : "") + " (" + gib_text(Bytes{need - available}) +
+                " missing); the longest context that fits is " + std::to_string(low) +
+                " tokens. Lower --ctx, raise --mem-util, use more GPUs or a smaller --kv-dtype");
+  }
 }
 
 }  // namespace
@@ -55,94 +202,78 @@ std::uint64_t blocks_per_request(const std::vector<KvGroup>& groups) {
 FitResult fit_vllm(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request) {
   const EngineOptions& options = request.options;
   const Parallelism& parallel = request.parallel;
-  const bool mla = request.variant.kind == VariantKind::mla;
+  const VllmRules& rules = vllm_rules(options.engine_version);
+  const std::uint64_t max_model_len = request.max_model_len.value;
   FitResult result;
   result.engine = Engine::vllm;
-  result.mem_util = options.mem_util.value_or(kDefaultMemUtil);
-  // FlashMLA needs blocks of 64 tokens; on Blackwell vLLM picks CUTLASS MLA with 128.
-  const std::uint32_t mla_block = gpu.architecture == GpuArchitecture::blackwell ? 128 : 64;
-  result.block_size = options.block_size.value_or(mla ? mla_block : 16);
-  result.max_num_batched_tokens = options.max_num_batched_tokens.value_or(default_max_num_batched_tokens(gpu));
-  const std::uint64_t max_model_len = request.max_model_len.value;
+  result.engine_version = std::string(rules.version);
+  result.mem_util = options.mem_util.value_or(rules.gpu_memory_utilization);
+  const FitRequest cached = as_cached(shape, rules, request, result);
+  const VllmBackend backend = choose_vllm_backend(
+      rules, {gpu.architecture, cached.variant.kind == VariantKind::mla, false, request.kv_dtype,
+              options.attention_backend, options.block_size});
+  result.attention_backend = backend.name;
+  result.attention_backend_why = backend.why;
+  result.block_size = backend.block_size;
+  result.max_num_batched_tokens = options.max_num_batched_tokens.value_or(
+      default_batched_tokens(rules, gpu, options.offline, shape, max_model_len));
+  result.concurrent_batches = concurrent_batches(rules, options, parallel.pp);
+  result.max_in_flight_tokens = checked_mul(result.concurrent_batches, result.max_num_batched_tokens, "tokens in flight");
 
-  // The budget of one GPU.
-  const Bytes total = gpu.memory_total;
-  const Bytes weights = weights_per_rank(shape, request.weight_bytes_per_param, parallel);
-  const std::string weights_line = weights_rule(shape, request);
-  result.budget.push_back({"total memory (CUDA)", total, gpu.device_name + ", as torch.cuda.mem_get_info reports it", ' '});
-  if (options.kv_cache_memory) {
-    result.kv_budget = *options.kv_cache_memory;
-    // Not a subtraction: the KV memory is given, the weights are listed to check they fit beside it.
-    result.budget.push_back({"weights", weights, weights_line, ' '});
-    result.budget.push_back({"KV cache memory", result.kv_budget,
-                             "--kv-cache-memory (vLLM's kv_cache_memory_bytes): gpu_memory_utilization is ignored", ' '});
-    if (weights.value + result.kv_budget.value > total.value) {
-      throw Error("--kv-cache-memory " + gib_text(result.kv_budget) + " plus " + gib_text(weights) +
-                  " of weights exceed the GPU's " + gib_text(total));
-    }
-  } else {
-    const Bytes requested{static_cast<std::uint64_t>(std::ceil(static_cast<double>(total.value) * result.mem_util))};
-    result.budget.push_back({"x gpu_memory_utilization", requested,
-                             "ceil(" + gib_text(total) + " x " + fmt_double(result.mem_util, 2) + ")" +
-                                 (options.mem_util ? "" : "; 0.92 is vLLM >= 0.21's default (0.90 before)"),
-                             '='});
-    check_weights_fit(requested, weights, "that vLLM may use (total x gpu_memory_utilization)");
-    result.budget.push_back({"weights", weights, weights_line, '-'});
-    const Bytes reserve = add_reserve_lines(shape, request, result.max_num_batched_tokens, default_max_num_seqs(gpu), result);
-    const std::uint64_t used = weights.value + reserve.value;
-    if (used >= requested.value) {
-      throw Error("no memory left for the KV cache: weights " + gib_text(weights) + " + activations and overheads " +
-                  gib_text(reserve) + " exceed the " + gib_text(requested) + " vLLM may use by " +
-                  gib_text(Bytes{used - requested.value}) + "; raise --mem-util, use more GPUs (--tp/--pp) or a larger GPU");
-    }
-    result.kv_budget = Bytes{requested.value - used};
-    result.budget.push_back({"KV cache memory", result.kv_budget, "vLLM logs it as 'Available KV cache memory'", '='});
-  }
-
-  // Bytes per token per layer on one rank, and the page of one block.
-  set_per_rank_cache(request, result);
+  const CachedLayers layers = cached_layers(shape, parallel.pp, request.include_mtp);
+  stage_budgets(rules, shape, gpu, request, layers, result);
+  set_per_rank_cache(cached, result);
   result.page_bytes = Bytes{checked_mul(result.block_size, result.token_layer_per_rank.total(), "page size")};
 
-  // Blocks per stage; the engine keeps the smallest count over all ranks.
-  std::vector<StageLayers> stages = split_stages(shape, parallel.pp, request.include_mtp);
+  // Groups are formed over the whole model; each stage's block spans the layers it holds of the
+  // widest group, and every stage keeps the smallest block count.
+  const std::vector<VllmGroup> groups = vllm_kv_groups(layers.kinds, rules.grouping);
+  if (groups.size() > 1 && parallel.pp > 1 && rules.grouping == VllmGrouping::fewest_in_runs) {
+    throw Error("vLLM " + result.engine_version + " groups a hybrid model's layers on each PP worker separately, which "
+                "kvplan does not model; plan it with --pp 1, or with --engine vllm@0.19 or newer");
+  }
+  const BlockDemand demand{result.block_size, shape.sliding_window,
+                           rules.sliding_in_flight ? result.max_in_flight_tokens : result.max_num_batched_tokens};
+  for (const VllmGroup& group : groups) {
+    result.groups.push_back({group.attention, static_cast<std::uint32_t>(group.layers.size()),
+                             blocks_per_request(group.attention, max_model_len, demand)});
+    result.blocks_per_request += result.groups.back().blocks_per_request;
+  }
+  result.group_size = result.groups.front().layers;
   result.num_blocks = ~0ull;
-  for (std::uint32_t stage = 0; stage < stages.size(); ++stage) {
-    result.stage_layers.push_back(stages[stage].total());
-    std::uint32_t group_size = 0;
-    std::vector<KvGroup> groups = vllm_groups(stages[stage], shape, result.block_size, max_model_len,
-                                              result.max_num_batched_tokens, &group_size);
-    std::uint64_t blocks = result.kv_budget.value / result.page_bytes.value / group_size;
-    if (blocks < result.num_blocks) {
-      result.num_blocks = blocks;
+  for (std::uint32_t stage = 0; stage < parallel.pp; ++stage) {
+    StageBudget& budget = result.stages[stage];
+    budget.bytes_per_block = Bytes{checked_mul(result.page_bytes.value,
+                                               widest_group_on_stage(groups, layers.stage_of_layer, stage), "block size")};
+    if (budget.bytes_per_block.value == 0) continue;  // a stage without cached layers
+    budget.num_blocks = budget.kv_budget.value / budget.bytes_per_block.value;
+    if (budget.num_blocks < result.num_blocks) {
+      result.num_blocks = budget.num_blocks;
       result.binding_stage = stage;
-      result.groups = groups;
-      result.group_size = group_size;
     }
   }
-  result.blocks_per_request = blocks_per_request(result.groups);
-  const std::uint64_t bytes_per_block = result.page_bytes.value * result.group_size;
-  result.bytes_per_request_per_rank = Bytes{checked_mul(bytes_per_block, result.blocks_per_request, "bytes per request")};
-  if (result.bytes_per_request_per_rank.value > result.kv_budget.value) {
-    // The longest context that would fit, as vLLM's error suggests.
-    std::uint64_t low = 0, high = max_model_len;
-    while (low < high) {
-      std::uint64_t mid = (low + high + 1) / 2;
-      std::uint32_t size = 0;
-      auto groups = vllm_groups(stages[result.binding_stage], shape, result.block_size, mid, result.max_num_batched_tokens, &size);
-      if (bytes_per_block * blocks_per_request(groups) <= result.kv_budget.value) low = mid;
-      else high = mid - 1;
-    }
-    throw Error("not even one request of " + std::to_string(max_model_len) + " tokens fits: it needs " +
-                gib_text(result.bytes_per_request_per_rank) + " of KV cache per GPU, " + gib_text(result.kv_budget) +
-                " is available (" + gib_text(Bytes{result.bytes_per_request_per_rank.value - result.kv_budget.value}) +
-                " missing); the longest context that fits is " + std::to_string(low) +
-                " tokens. Lower --ctx, raise --mem-util, use more GPUs or a smaller --kv-dtype");
-  }
+  result.kv_budget = result.stages[result.binding_stage].kv_budget;
+  budget_lines(rules, shape, gpu, request, result);
+  check_one_request_fits(rules, groups, layers, demand, max_model_len, result);
+
   result.max_concurrency = static_cast<double>(result.num_blocks) / static_cast<double>(result.blocks_per_request);
-  result.kv_tokens = result.num_blocks / result.groups.size() * result.block_size;
-  result.kv_tokens_combined = static_cast<std::uint64_t>(result.max_concurrency * static_cast<double>(max_model_len));
+  const Bytes bytes_per_block = result.stages[result.binding_stage].bytes_per_block;
+  result.bytes_per_request_per_rank = Bytes{checked_mul(bytes_per_block.value, result.blocks_per_request, "bytes per request")};
+  switch (rules.log_format) {
+    case VllmLogFormat::gpu_blocks:
+      // V0 has one block table for all layers: every block holds block_size tokens of each layer.
+      result.kv_tokens = checked_mul(result.num_blocks, result.block_size, "KV tokens");
+      result.max_concurrency = static_cast<double>(result.kv_tokens) / static_cast<double>(max_model_len);
+      break;
+    case VllmLogFormat::two_lines:
+      result.kv_tokens = result.num_blocks / result.groups.size() * result.block_size;
+      break;
+    case VllmLogFormat::one_line:
+      result.kv_tokens = static_cast<std::uint64_t>(result.max_concurrency * static_cast<double>(max_model_len));
+      break;
+  }
   result.requests_per_replica = static_cast<std::uint64_t>(std::floor(result.max_concurrency));
-  result.fleet_requests = result.requests_per_replica * parallel.dp;
+  result.fleet_requests = checked_mul(result.requests_per_replica, parallel.dp, "requests on the fleet");
   if (result.groups.size() > 1) {
     result.notes.push_back("hybrid model: " + std::to_string(result.groups.size()) + " KV cache groups of " +
                            std::to_string(result.group_size) +

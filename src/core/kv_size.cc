@@ -28,6 +28,7 @@ VariantSize size_variant(const ResolvedVariant& resolved, const std::vector<Laye
                          const SizeRequest& request, KvDtype dtype, KvScales scales) {
   VariantSize size;
   size.variant = resolved;
+  size.dtype = dtype;
   size.token_layer = bytes_per_token_per_layer(resolved.variant, dtype, scales);
   size.groups = groups;
   std::uint64_t per_sequence = 0;
@@ -59,13 +60,25 @@ SizeReport compute_kv_size(const ModelShape& shape, const std::vector<ResolvedVa
                       false, ""};
   report.mha_per_sequence = size_variant(mha, groups, request, report.mha_dtype, mha_scales).per_sequence;
 
+  std::string priced_in_fp8;
   for (const ResolvedVariant& resolved : variants) {
-    VariantSize size = size_variant(resolved, groups, request, request.dtype, request.scales);
+    // fp8_ds_mla is the layout of an MLA latent; the other variants are priced in plain fp8, as
+    // an engine would cache them, instead of refusing the whole comparison.
+    const bool fp8_instead = request.dtype == KvDtype::fp8_ds_mla && resolved.variant.kind != VariantKind::mla;
+    if (fp8_instead && variants.size() > 1) {
+      priced_in_fp8 += (priced_in_fp8.empty() ? "" : ", ") + resolved.variant.name();
+    }
+    VariantSize size = size_variant(resolved, groups, request, fp8_instead && variants.size() > 1 ? report.mha_dtype : request.dtype,
+                                    fp8_instead && variants.size() > 1 ? mha_scales : request.scales);
     size.mha_ratio = static_cast<double>(report.mha_per_sequence.value) /
                      static_cast<double>(size.per_sequence.value);
     report.variants.push_back(std::move(size));
   }
 
+  if (!priced_in_fp8.empty()) {
+    report.notes.push_back("fp8_ds_mla is the layout of an MLA latent: " + priced_in_fp8 +
+                           " are priced in fp8 (e4m3, per-tensor scales), as is the MHA baseline");
+  }
   if (shape.max_position_embeddings > 0 && request.ctx.value > shape.max_position_embeddings) {
     report.notes.push_back("ctx " + std::to_string(request.ctx.value) +
                            " exceeds the model's max_position_embeddings (" +

@@ -34,6 +34,7 @@ struct LayerGroup {
 
 struct VariantSize {
   ResolvedVariant variant;
+  KvDtype dtype = KvDtype::bf16;    // the request's, or fp8 for non-MLA rows of an fp8_ds_mla request
   TokenLayerBytes token_layer;      // bytes per token per layer
   std::uint32_t cached_layers = 0;  // hidden layers (+ MTP layers with --mtp)
   Bytes per_token;                  // a token held by every cached layer

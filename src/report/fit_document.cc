@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "core/vllm_rules.h"
 #include "report/format.h"
 
 namespace kvplan::report {
@@ -34,8 +35,9 @@ class Rows {
 std::string engine_settings(const FitResult& result) {
   switch (result.engine) {
     case Engine::vllm:
-      return fmt::format("vllm: gpu_memory_utilization {:.2f}, block_size {}, max_num_batched_tokens {}", result.mem_util,
-                         result.block_size, result.max_num_batched_tokens);
+      return fmt::format("vllm {}: gpu_memory_utilization {:.2f}, {} backend (block_size {}), max_num_batched_tokens {}",
+                         result.engine_version, result.mem_util, result.attention_backend, result.block_size,
+                         result.max_num_batched_tokens);
     case Engine::sglang:
       return fmt::format("sglang: mem_fraction_static {:.3f}, page_size {}", result.mem_util, result.block_size);
     case Engine::trtllm:
@@ -50,15 +52,27 @@ std::string engine_settings(const FitResult& result) {
 std::vector<std::string> engine_log_lines(const FitRequest& request, const FitResult& result) {
   const std::string len = format_thousands(request.max_model_len.value);
   switch (result.engine) {
-    case Engine::vllm:
-      return {fmt::format("vLLM logs: \"Available KV cache memory: {:.2f} GiB\"",
-                          static_cast<double>(result.kv_budget.value) / static_cast<double>(kGiB)),
-              fmt::format("vLLM logs: \"GPU KV cache size: {} tokens\" and \"Maximum concurrency for {} tokens per "
-                          "request: {:.2f}x\"",
-                          format_thousands(result.kv_tokens), len, result.max_concurrency),
-              fmt::format("recent vLLM logs one line: \"GPU KV cache size: {} tokens, Maximum concurrency for {} tokens "
-                          "per request: {:.2f}x\"",
-                          format_thousands(result.kv_tokens_combined), len, result.max_concurrency)};
+    case Engine::vllm: {
+      const double kv_gib = static_cast<double>(result.kv_budget.value) / static_cast<double>(kGiB);
+      const std::string who = "vLLM " + result.engine_version + " logs: ";
+      switch (vllm_rules(result.engine_version).log_format) {
+        case VllmLogFormat::one_line:
+          return {fmt::format("{}\"Available KV cache memory: {:.2f} GiB\"", who, kv_gib),
+                  fmt::format("{}\"GPU KV cache size: {} tokens, Maximum concurrency for {} tokens per request: {:.2f}x\"",
+                              who, format_thousands(result.kv_tokens), len, result.max_concurrency)};
+        case VllmLogFormat::two_lines:
+          return {fmt::format("{}\"Available KV cache memory: {:.2f} GiB\"", who, kv_gib),
+                  fmt::format("{}\"GPU KV cache size: {} tokens\"", who, format_thousands(result.kv_tokens)),
+                  fmt::format("{}\"Maximum concurrency for {} tokens per request: {:.2f}x\"", who, len,
+                              result.max_concurrency)};
+        case VllmLogFormat::gpu_blocks:
+          return {fmt::format("{}\"# GPU blocks: {}\" (V0: one block holds {} tokens of every layer)", who,
+                              result.num_blocks, result.block_size),
+                  fmt::format("{}\"Maximum concurrency for {} tokens per request: {:.2f}x\"", who,
+                              request.max_model_len.value, result.max_concurrency)};
+      }
+      return {};
+    }
     case Engine::sglang: {
       // SGLang allocates (tokens + page_size) slots per layer, K and V in separate buffers (one
       // latent buffer for MLA), and logs their sizes in units of 2^30 bytes.
@@ -129,20 +143,63 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
   for (std::uint32_t layers : result.stage_layers) stages += (stages.empty() ? "" : ", ") + std::to_string(layers);
   rows.count("layers_per_rank", "layers on the fullest stage", result.stage_layers[result.binding_stage],
              parallel.pp > 1 ? "PP stages hold " + stages + " layers (vLLM's get_pp_indices)" : "all cached layers");
-  if (result.engine == Engine::vllm || result.engine == Engine::trtllm) {
+  if (result.engine == Engine::vllm) {
+    rows.bytes("page_bytes", ' ', "page (one block, one layer)", result.page_bytes,
+               fmt::format("{} tokens x {} B; block size of the {} backend ({})", result.block_size,
+                           result.token_layer_per_rank.total(), result.attention_backend, result.attention_backend_why));
+    for (std::uint32_t stage = 0; stage < result.stages.size() && result.stages.size() > 1; ++stage) {
+      const StageBudget& budget = result.stages[stage];
+      rows.bytes(fmt::format("stage_{}_kv_cache_memory_bytes", stage), ' ', fmt::format("PP stage {} KV cache memory", stage),
+                 budget.kv_budget,
+                 fmt::format("{} layers, weights {}{}: {} blocks of {} B{}", budget.layers, gib_text(budget.weights),
+                             budget.reserve.value > 0 ? ", activations + non-torch " + gib_text(budget.reserve) : "",
+                             budget.num_blocks, budget.bytes_per_block.value,
+                             stage == result.binding_stage ? " (binding: the fewest blocks)" : ""));
+    }
+    const StageBudget& binding = result.stages[result.binding_stage];
+    rows.count("num_blocks", "KV blocks", result.num_blocks,
+               fmt::format("floor({} / ({} B page x {} layers of the widest group))", gib_text(binding.kv_budget),
+                           result.page_bytes.value, binding.bytes_per_block.value / result.page_bytes.value));
+  } else if (result.engine == Engine::trtllm) {
     rows.bytes("page_bytes", ' ', "page (one block, one layer)", result.page_bytes,
                fmt::format("{} tokens x {} B", result.block_size, result.token_layer_per_rank.total()));
     rows.count("num_blocks", "KV blocks", result.num_blocks,
                fmt::format("floor({} / {} B / {} layers per group)", gib_text(result.kv_budget), result.page_bytes.value,
                            result.group_size));
   }
-  rows.count("kv_tokens", "KV tokens", result.kv_tokens,
-             result.engine == Engine::vllm ? fmt::format("{} blocks / {} group{} x {}", result.num_blocks, result.groups.size(),
-                                                         result.groups.size() == 1 ? "" : "s", result.block_size)
-                                           : "pool size");
-  rows.count("blocks_per_request", "blocks per request", result.blocks_per_request,
-             fmt::format("ceil({} / {}) per full-attention group{}", request.max_model_len.value, result.block_size,
-                         result.groups.size() > 1 ? "; sliding groups hold the window" : ""));
+  std::string tokens_rule = "pool size";
+  if (result.engine == Engine::vllm) {
+    switch (vllm_rules(result.engine_version).log_format) {
+      case VllmLogFormat::one_line:
+        tokens_rule = fmt::format("int({:.6f} x {}): max concurrency x max_model_len, as vLLM {} logs it",
+                                  result.max_concurrency, request.max_model_len.value, result.engine_version);
+        break;
+      case VllmLogFormat::two_lines:
+        tokens_rule = fmt::format("{} blocks / {} group{} x {}", result.num_blocks, result.groups.size(),
+                                  result.groups.size() == 1 ? "" : "s", result.block_size);
+        break;
+      case VllmLogFormat::gpu_blocks:
+        tokens_rule = fmt::format("{} blocks x {}", result.num_blocks, result.block_size);
+        break;
+    }
+  }
+  rows.count("kv_tokens", "KV tokens", result.kv_tokens, tokens_rule);
+  std::string per_request = fmt::format("ceil({} / {}) per full-attention group", request.max_model_len.value, result.block_size);
+  for (const KvGroup& group : result.groups) {
+    if (group.attention != LayerAttention::sliding || result.engine != Engine::vllm) continue;
+    per_request = fmt::format("{} groups: {}", result.groups.size(), per_request);
+    per_request += fmt::format("; ceil(min(W {} - 1 + {} tokens in flight, {}) / {}) + 1 = {} per sliding group",
+                               shape.sliding_window.value_or(0),
+                               vllm_rules(result.engine_version).sliding_in_flight ? result.max_in_flight_tokens
+                                                                                   : result.max_num_batched_tokens,
+                               request.max_model_len.value, result.block_size, group.blocks_per_request);
+    break;
+  }
+  if (result.engine == Engine::vllm && vllm_rules(result.engine_version).sliding_in_flight && per_request.find("sliding") != std::string::npos) {
+    per_request += fmt::format(" (in flight: {} batches x max_num_batched_tokens {})", result.concurrent_batches,
+                               result.max_num_batched_tokens);
+  }
+  rows.count("blocks_per_request", "blocks per request", result.blocks_per_request, per_request);
   rows.number("max_concurrency", "max concurrency", fmt::format("{:.2f}x", result.max_concurrency), result.max_concurrency, "x",
               fmt::format("{} / {}", result.engine == Engine::sglang ? result.kv_tokens : result.num_blocks,
                           result.engine == Engine::sglang ? request.max_model_len.value : result.blocks_per_request));

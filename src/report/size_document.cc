@@ -72,7 +72,7 @@ Document size_document(const ModelLabel& model, const ModelShape& shape, const S
         Cell::of(model.name),
         Cell::of(request.ctx.value),
         Cell::of(request.batch),
-        Cell::of(std::string(to_string(request.dtype))),
+        Cell::of(std::string(to_string(size.dtype))),
         Cell::of(variant.variant.name() + (variant.native ? " (native)" : ""), variant.variant.name()),
         Cell::of(variant.native ? "yes" : "no", variant.native),
         Cell::of(size.token_layer.scalars),

@@ -81,7 +81,7 @@ void explain_variant(const VariantSize& size, const SizeReport& report, UnitSyst
   };
   out << fmt::format("\n{}{}: {}\n", variant.name(), size.variant.native ? " (native)" : "", size.variant.rule);
   line("scalars per token per layer", fmt::format("{} = {}", scalar_formula(variant), bytes.scalars));
-  std::string per_token_layer = value_bytes_formula(variant, bytes, request.dtype);
+  std::string per_token_layer = value_bytes_formula(variant, bytes, size.dtype);
   if (bytes.scale_bytes > 0) {
     per_token_layer += fmt::format(", + {} vectors * 4 B fp32 scales = {} B + {} B = {} B", bytes.vectors,
                                    bytes.value_bytes, bytes.scale_bytes, bytes.total());

@@ -40,13 +40,15 @@ FitRequest request_for(const ModelShape& shape, std::uint64_t ctx, Parallelism p
 
 TEST_CASE("vLLM log, LMCache issue 1739: Qwen3-14B with 6.51 GiB of KV cache at 32768 tokens") {
   // Logged: "Available KV cache memory: 6.51 GiB", "GPU KV cache size: 42,656 tokens",
-  // "Maximum concurrency for 32,768 tokens per request: 1.30x" (bf16, block 16, TP 1).
+  // "Maximum concurrency for 32,768 tokens per request: 1.30x" (vLLM 0.10.2 on an A100 40GB, bf16,
+  // block 16, TP 1).
   ModelShape qwen3 = shape_from_hf_config(io::read_json(
       io::read_text_file(std::string(KVPLAN_SOURCE_DIR) + "/tests/data/configs/qwen3-14b/config.json", "config"), "config"));
   qwen3.params_total = estimate_params(qwen3, false).total;
   FitRequest request = request_for(qwen3, 32768);
   request.options.kv_cache_memory = Bytes{static_cast<std::uint64_t>(6.51 * GiB)};
-  FitResult result = fit(qwen3, gpu("h100-sxm"), request);
+  request.options.engine_version = "0.10";
+  FitResult result = fit(qwen3, gpu("a100-40gb"), request);
   // Page: 16 tokens x 8 KV heads x 128 x 2 (K and V) x 2 B = 65536 B; 40 layers per block.
   CHECK(result.page_bytes.value == 16 * 8 * 128 * 2 * 2);
   // floor(6.51 x 2^30 / 65536 / 40) = floor(2666.5) = 2666 blocks.
@@ -65,11 +67,21 @@ TEST_CASE("vLLM error, issue 15871: DeepSeek-V2-Lite's MLA cache at 32768 tokens
   request.options.kv_cache_memory = Bytes{static_cast<std::uint64_t>(0.93 * GiB)};
   CHECK_THROWS_WITH_AS(fit(model("deepseek-v2-lite"), gpu("h100-sxm"), request),
                        doctest::Contains("it needs 0.95 GiB of KV cache per GPU, 0.93 GiB is available"), Error);
-  request.options.kv_cache_memory = Bytes{1019215872};  // exactly enough
+  // The issue predates vLLM 0.29's null block: exactly enough then (vllm@0.10 rules, FlashMLA's
+  // blocks of 64 on Hopper)...
+  request.options.kv_cache_memory = Bytes{1019215872};
+  request.options.engine_version = "0.10";
   FitResult result = fit(model("deepseek-v2-lite"), gpu("h100-sxm"), request);
-  CHECK(result.block_size == 64);  // FlashMLA on Hopper
+  CHECK(result.block_size == 64);
   CHECK(result.num_blocks == 32768 / 64);
   CHECK(result.max_concurrency == doctest::Approx(1.0));
+  // ...but one block short for vLLM 0.33, which sets one block aside (FLASH_ATTN_MLA's blocks of
+  // 16 in bf16: 16 x 1152 B x 27 layers = 497664 B) before the check.
+  request.options.engine_version = "";
+  CHECK_THROWS_WITH_AS(fit(model("deepseek-v2-lite"), gpu("h100-sxm"), request),
+                       doctest::Contains("after the null block"), Error);
+  request.options.kv_cache_memory = Bytes{1019215872 + 497664};
+  CHECK(fit(model("deepseek-v2-lite"), gpu("h100-sxm"), request).num_blocks == 32768 / 16 + 1);
 }
 
 TEST_CASE("the vLLM budget: total x utilization - weights - activations - non-torch") {
@@ -127,8 +139,8 @@ TEST_CASE("DeepSeek-V3 at TP 8: the MLA cache does not shrink with TP") {
   CHECK(at8.token_layer_per_rank.total() == 1152);
   CHECK(at8.kv_replicated);
   CHECK(at1.num_blocks == at8.num_blocks);
-  // 10 GiB / (64 tokens x 1152 B) / 61 layers.
-  CHECK(at8.num_blocks == 10 * GiB / (64 * 1152) / 61);
+  // 10 GiB / (16 tokens x 1152 B) / 61 layers: FLASH_ATTN_MLA's blocks of 16 for a bf16 cache on Hopper.
+  CHECK(at8.num_blocks == 10 * GiB / (16 * 1152) / 61);
 }
 
 TEST_CASE("PP stages split layers as vLLM's get_pp_indices; the fullest stage binds") {
@@ -148,16 +160,25 @@ TEST_CASE("PP stages split layers as vLLM's get_pp_indices; the fullest stage bi
   CHECK(fit(model("deepseek-v3"), gpu("h200"), request).stage_layers.back() == 16);
 }
 
-TEST_CASE("sliding windows: a request needs ceil(min(W - 1 + max_num_batched_tokens, L) / block) + 1 blocks") {
-  // Mistral-7B-v0.1: every layer slides with W = 4096; on an H100 max_num_batched_tokens = 8192.
+TEST_CASE("sliding windows: a request needs ceil(min(W - 1 + tokens in flight, L) / block) + 1 blocks") {
+  // Mistral-7B-v0.1: every layer slides with W = 4096; on an H100 max_num_batched_tokens = 8192,
+  // and vLLM 0.33's async scheduling keeps 2 batches in flight.
   FitRequest request = request_for(model("mistral-7b-v0.1"), 32768);
   request.options.kv_cache_memory = Bytes{10 * GiB};
   FitResult result = fit(model("mistral-7b-v0.1"), gpu("h100-sxm"), request);
   CHECK(result.max_num_batched_tokens == 8192);
+  CHECK(result.max_in_flight_tokens == 2 * 8192);
   REQUIRE(result.groups.size() == 1);
-  CHECK(result.blocks_per_request == (4095 + 8192 + 15) / 16 + 1);  // 768 + 1
-  // On an L40S (< 70 GiB) the step is 2048 tokens: ceil(6143 / 16) + 1 = 385.
-  CHECK(fit(model("mistral-7b-v0.1"), gpu("l40s"), request).blocks_per_request == 385);
+  CHECK(result.blocks_per_request == (4095 + 2 * 8192 + 15) / 16 + 1);  // 1280 + 1
+  // On an L40S (< 70 GiB) the step is 2048 tokens: ceil((4095 + 4096) / 16) + 1 = 513.
+  CHECK(fit(model("mistral-7b-v0.1"), gpu("l40s"), request).blocks_per_request == 513);
+  // Without async scheduling one batch is in flight: ceil((4095 + 8192) / 16) + 1 = 769.
+  request.options.async_scheduling = false;
+  CHECK(fit(model("mistral-7b-v0.1"), gpu("h100-sxm"), request).blocks_per_request == 769);
+  // vLLM 0.19 added max_num_batched_tokens once, whatever the scheduling: 769 too.
+  request.options.async_scheduling = true;
+  request.options.engine_version = "0.19";
+  CHECK(fit(model("mistral-7b-v0.1"), gpu("h100-sxm"), request).blocks_per_request == 769);
 }
 
 TEST_CASE("hybrid models: Gemma-2-9B's 21 sliding + 21 full layers form two groups of 21") {
@@ -169,10 +190,15 @@ TEST_CASE("hybrid models: Gemma-2-9B's 21 sliding + 21 full layers form two grou
   CHECK(result.group_size == 21);
   CHECK(result.groups.size() == 2);
   CHECK(result.num_blocks == 20 * GiB / 131072 / 21);
-  // Full: 8192 / 16 = 512 blocks; sliding: ceil(min(4095 + 8192, 8192) / 16) + 1 = 513.
+  // Full: 8192 / 16 = 512 blocks; sliding: ceil(min(4095 + 2 x 8192 in flight, 8192) / 16) + 1 = 513.
   CHECK(result.blocks_per_request == 512 + 513);
-  CHECK(result.kv_tokens == result.num_blocks / 2 * 16);
   CHECK(result.max_concurrency == doctest::Approx(static_cast<double>(result.num_blocks) / 1025));
+  // vLLM 0.33 logs int(concurrency x L) tokens: 7801 blocks / 1025 x 8192 = 62347.1.
+  CHECK(result.num_blocks == 7801);
+  CHECK(result.kv_tokens == 62347);
+  // vLLM 0.19 logged num_blocks / groups x block: 7801 / 2 x 16 = 62400.
+  request.options.engine_version = "0.19";
+  CHECK(fit(model("gemma-2-9b"), gpu("h100-sxm"), request).kv_tokens == 62400);
 }
 
 TEST_CASE("a fleet that cannot hold the weights: the error names what is missing") {

@@ -1,0 +1,186 @@
+#include "core/vllm_backend.h"
+
+#include <array>
+#include <vector>
+
+#include "core/error.h"
+
+namespace kvplan {
+namespace {
+
+enum class BackendFamily { standard, mla, sparse_mla };
+
+// Compute-capability families a backend runs on (supports_compute_capability).
+enum : unsigned { kSm8x = 1, kSm90 = 2, kSm100 = 4, kRocm = 8, kAnyCuda = kSm8x | kSm90 | kSm100 };
+
+struct BackendRow {
+  std::string_view name;
+  BackendFamily family;
+  unsigned devices;
+  bool takes_fp8;         // "fp8"/"fp8_e4m3" in supported_kv_cache_dtypes
+  bool takes_fp8_ds_mla;  // the sparse MLA backends' 656-byte layout
+  bool takes_nvfp4;       // FlashInfer's NVFP4 cache (Blackwell)
+  std::uint32_t kernel_block;  // smallest supported kernel block size; any multiple of it is accepted
+};
+
+// Each backend class's validate_configuration inputs in vLLM 0.33 (v1/attention/backends/...).
+constexpr std::array<BackendRow, 11> kBackends{{
+    {"FLASH_ATTN", BackendFamily::standard, kAnyCuda, true, false, false, 16},
+    {"FLASHINFER", BackendFamily::standard, kAnyCuda, true, false, true, 16},
+    {"TRITON_ATTN", BackendFamily::standard, kAnyCuda | kRocm, true, false, false, 16},
+    {"ROCM_ATTN", BackendFamily::standard, kRocm, true, false, false, 16},
+    {"FLASH_ATTN_MLA", BackendFamily::mla, kSm90, false, false, false, 16},
+    {"FLASHMLA", BackendFamily::mla, kSm90 | kSm100, true, false, false, 64},
+    {"FLASHINFER_MLA", BackendFamily::mla, kSm100, true, false, false, 32},
+    {"CUTLASS_MLA", BackendFamily::mla, kSm100, true, false, false, 128},
+    {"TRITON_MLA", BackendFamily::mla, kAnyCuda | kRocm, true, false, false, 16},
+    {"FLASHMLA_SPARSE", BackendFamily::sparse_mla, kSm90 | kSm100, true, true, false, 64},
+    {"FLASHINFER_MLA_SPARSE", BackendFamily::sparse_mla, kSm100, true, true, false, 32},
+}};
+
+const BackendRow* find_backend(std::string_view name) {
+  for (const BackendRow& row : kBackends) {
+    if (row.name == name) return &row;
+  }
+  return nullptr;
+}
+
+unsigned device_family(GpuArchitecture architecture) {
+  switch (architecture) {
+    case GpuArchitecture::ampere:
+    case GpuArchitecture::ada: return kSm8x;
+    case GpuArchitecture::hopper: return kSm90;
+    case GpuArchitecture::blackwell: return kSm100;
+    case GpuArchitecture::cdna3: return kRocm;
+    case GpuArchitecture::other: return 0;
+  }
+  return 0;
+}
+
+std::string_view device_text(unsigned device) {
+  switch (device) {
+    case kSm8x: return "Ampere/Ada (SM 8.x)";
+    case kSm90: return "Hopper (SM 9.0)";
+    case kSm100: return "Blackwell (SM 10.x)";
+    case kRocm: return "ROCm";
+  }
+  return "this GPU";
+}
+
+BackendFamily family_of(const VllmBackendQuery& query) {
+  if (!query.mla) return BackendFamily::standard;
+  return query.sparse_mla ? BackendFamily::sparse_mla : BackendFamily::mla;
+}
+
+// The release's priority list for this device and attention kind (platforms/cuda.py
+// _get_backend_priorities, platforms/rocm.py with AITER off, its default).
+std::vector<std::string_view> priorities(const VllmRules& rules, unsigned device, BackendFamily family) {
+  if (family == BackendFamily::sparse_mla) {
+    return device == kSm100 ? std::vector<std::string_view>{"FLASHMLA_SPARSE", "FLASHINFER_MLA_SPARSE"}
+                            : std::vector<std::string_view>{"FLASHMLA_SPARSE"};
+  }
+  if (device == kRocm) {
+    return family == BackendFamily::mla ? std::vector<std::string_view>{"TRITON_MLA"}
+                                        : std::vector<std::string_view>{"ROCM_ATTN", "TRITON_ATTN"};
+  }
+  if (family == BackendFamily::standard) {
+    return device == kSm100 ? std::vector<std::string_view>{"FLASHINFER", "FLASH_ATTN", "TRITON_ATTN"}
+                            : std::vector<std::string_view>{"FLASH_ATTN", "FLASHINFER", "TRITON_ATTN"};
+  }
+  if (rules.mla_blocks == VllmMlaBlockRule::flashmla_or_cutlass) {
+    return device == kSm100 ? std::vector<std::string_view>{"CUTLASS_MLA", "TRITON_MLA"}
+                            : std::vector<std::string_view>{"FLASHMLA", "TRITON_MLA"};
+  }
+  return device == kSm100
+             ? std::vector<std::string_view>{"FLASHINFER_MLA", "CUTLASS_MLA", "FLASH_ATTN_MLA", "FLASHMLA", "TRITON_MLA"}
+             : std::vector<std::string_view>{"FLASH_ATTN_MLA", "FLASHMLA", "FLASHINFER_MLA", "TRITON_MLA"};
+}
+
+// Why `row` cannot serve the query, or "" when it can.
+std::string rejection(const BackendRow& row, unsigned device, BackendFamily family, KvDtype dtype) {
+  if (row.family != family) {
+    switch (row.family) {
+      case BackendFamily::standard: return "it is not an MLA backend";
+      case BackendFamily::mla: return family == BackendFamily::standard ? "it serves MLA models only"
+                                                                          : "it is a dense MLA backend";
+      case BackendFamily::sparse_mla: return "it serves sparse MLA models (DeepSeek-V3.2) only";
+    }
+  }
+  if ((row.devices & device) == 0) return "it does not run on " + std::string(device_text(device));
+  switch (dtype) {
+    case KvDtype::bf16:
+    case KvDtype::fp16: return "";
+    case KvDtype::fp8_e4m3: return row.takes_fp8 ? "" : "it takes no fp8 cache";
+    case KvDtype::fp8_ds_mla: return row.takes_fp8_ds_mla ? "" : "it takes no fp8_ds_mla cache";
+    case KvDtype::nvfp4: return row.takes_nvfp4 && device == kSm100 ? "" : "it takes no nvfp4 cache";
+    default: return "vLLM has no '" + std::string(to_string(dtype)) + "' cache for it";
+  }
+}
+
+std::uint32_t preferred_block_size(const BackendRow& row, std::optional<std::uint32_t> user_block_size) {
+  // get_preferred_block_size: the default 16 when the kernels take it, else their smallest size.
+  // A user's --block-size is kept when it is a multiple of a kernel size (hybrid blocks).
+  if (user_block_size) {
+    if (*user_block_size % row.kernel_block != 0) {
+      throw Error("--block-size " + std::to_string(*user_block_size) + ": vLLM's " + std::string(row.name) +
+                  " backend needs a multiple of " + std::to_string(row.kernel_block) + " tokens");
+    }
+    return *user_block_size;
+  }
+  return 16 % row.kernel_block == 0 ? 16 : row.kernel_block;
+}
+
+}  // namespace
+
+VllmBackend choose_vllm_backend(const VllmRules& rules, const VllmBackendQuery& query) {
+  const unsigned device = device_family(query.architecture);
+  const BackendFamily family = family_of(query);
+  const std::string release = "vLLM " + std::string(rules.version);
+  const KvDtype dtype = query.kv_dtype;
+  if (device == 0) {
+    throw Error("vLLM's attention backend cannot be chosen for a GPU preset without an 'architecture' kvplan knows; "
+                "set architecture in the GPU preset, or pass --block-size");
+  }
+  if (query.requested) {
+    const BackendRow* row = find_backend(*query.requested);
+    if (row == nullptr) {
+      throw Error("--attention-backend: unknown backend '" + *query.requested + "'; kvplan knows " + known_vllm_backends());
+    }
+    std::string why_not = rejection(*row, device, family, dtype);
+    if (!why_not.empty()) {
+      throw Error("--attention-backend " + *query.requested + " cannot serve this model on " +
+                  std::string(device_text(device)) + " with cache dtype " + std::string(to_string(query.kv_dtype)) +
+                  ": " + why_not + " (" + release + " refuses it at start-up)");
+    }
+    return {std::string(row->name), preferred_block_size(*row, query.user_block_size),
+            "--attention-backend " + std::string(row->name)};
+  }
+  std::string skipped;
+  for (std::string_view name : priorities(rules, device, family)) {
+    const BackendRow& row = *find_backend(name);
+    std::string why_not = rejection(row, device, family, dtype);
+    if (why_not.empty()) {
+      std::string why = "first valid backend in " + release + "'s priorities for " +
+                        (family == BackendFamily::standard ? std::string("attention") : std::string("MLA")) + " on " +
+                        std::string(device_text(device)) + ", cache dtype " + std::string(to_string(query.kv_dtype));
+      if (!skipped.empty()) why += "; skipped " + skipped;
+      return {std::string(row.name), preferred_block_size(row, query.user_block_size), why};
+    }
+    skipped += (skipped.empty() ? "" : "; ") + std::string(name) + ": " + why_not;
+  }
+  if (dtype == KvDtype::fp8_ds_mla && family == BackendFamily::mla) {
+    throw Error("--kv-dtype fp8_ds_mla: " + release +
+                " has no MLA backend that takes fp8_ds_mla for a dense MLA model (only the sparse backends of "
+                "DeepSeek-V3.2 store it); use --kv-dtype fp8 (576 B per token per layer with FlashMLA)");
+  }
+  throw Error(release + " has no attention backend for this model on " + std::string(device_text(device)) +
+              " with cache dtype " + std::string(to_string(query.kv_dtype)) + " (" + skipped + ")");
+}
+
+std::string known_vllm_backends() {
+  std::string text;
+  for (const BackendRow& row : kBackends) text += (text.empty() ? "" : ", ") + std::string(row.name);
+  return text;
+}
+
+}  // namespace kvplan

@@ -1,0 +1,41 @@
+// Which attention backend vLLM picks for a model on a GPU, and the KV block size that follows
+// from it (platforms/cuda.py's priority lists and each backend's supported cache dtypes, compute
+// capabilities and kernel block sizes). The block size decides the page, so it moves the block
+// count and the concurrency line. docs/engines.md lists the table with its sources.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/dtype.h"
+#include "core/gpu_spec.h"
+#include "core/vllm_rules.h"
+
+namespace kvplan {
+
+struct VllmBackendQuery {
+  GpuArchitecture architecture = GpuArchitecture::other;
+  bool mla = false;
+  bool sparse_mla = false;  // MLA with a top-k indexer (DeepSeek-V3.2): only the sparse backends serve it
+  KvDtype kv_dtype = KvDtype::bf16;
+  std::optional<std::string> requested;         // --attention-backend, vLLM's name
+  std::optional<std::uint32_t> user_block_size;  // --block-size: vLLM keeps it if the backend accepts it
+};
+
+struct VllmBackend {
+  std::string name;            // vLLM's AttentionBackendEnum name
+  std::uint32_t block_size = 0;
+  std::string why;             // how it was chosen, for --explain
+};
+
+// Throws kvplan::Error (exit 2) when no backend of that release serves the combination (e.g.
+// fp8_ds_mla for a dense MLA model), for an unknown or unsuitable --attention-backend, and for a
+// --block-size the backend's kernels cannot take.
+VllmBackend choose_vllm_backend(const VllmRules& rules, const VllmBackendQuery& query);
+
+// "FLASH_ATTN, FLASHINFER, ...": the names --attention-backend accepts.
+std::string known_vllm_backends();
+
+}  // namespace kvplan

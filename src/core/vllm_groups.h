@@ -1,0 +1,43 @@
+// vLLM's KV cache groups: which layers share a block table, how many blocks one request needs in
+// each, and how wide one block of the shared pool is on each PP stage (docs/engines.md, "Groups
+// and blocks").
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "core/model_shape.h"
+#include "core/vllm_rules.h"
+
+namespace kvplan::detail {
+
+// One group of the whole model: its kind and its layers (indices into the model's cached layers,
+// MTP layers after the hidden ones).
+struct VllmGroup {
+  LayerAttention attention = LayerAttention::full;
+  std::vector<std::uint32_t> layers;
+};
+
+// The groups for the whole model (get_kv_cache_groups): one group when every layer has the same
+// kind (or in V0, which caches sliding layers like full ones); otherwise groups of equal size per
+// kind, the size being the fewest layers of a kind (strided: or the most, when that is under 1.5x
+// the fewest, padding instead), with layer i of a kind in group i mod n (strided) or consecutive
+// layers together (fewest_in_runs).
+std::vector<VllmGroup> vllm_kv_groups(const std::vector<LayerAttention>& layer_kinds, VllmGrouping grouping);
+
+// Layers of the widest group on a stage: a block of the pool holds one page of each of them.
+std::uint32_t widest_group_on_stage(const std::vector<VllmGroup>& groups, const std::vector<std::uint32_t>& stage_of_layer,
+                                    std::uint32_t stage);
+
+// Blocks one request of `max_model_len` tokens needs in a group of this kind: all its tokens for
+// full attention; for a sliding window W the window, the tokens still in flight and one block for
+// a window that straddles a block boundary.
+struct BlockDemand {
+  std::uint32_t block_size = 16;
+  std::optional<std::uint64_t> sliding_window;
+  std::uint64_t tokens_in_flight = 0;  // added to W - 1 for sliding layers
+};
+std::uint64_t blocks_per_request(LayerAttention attention, std::uint64_t max_model_len, const BlockDemand& demand);
+
+}  // namespace kvplan::detail

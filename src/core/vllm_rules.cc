@@ -1,0 +1,87 @@
+#include "core/vllm_rules.h"
+
+#include <array>
+
+#include "core/error.h"
+
+namespace kvplan {
+namespace {
+
+// Newest first; the first row is what `--engine vllm` means. A row follows the last patch
+// release of its minor version (0.10 = 0.10.2, 0.6 = 0.6.6.post1). docs/engines.md cites each
+// value in the release's own code.
+constexpr std::array<VllmRules, 4> kReleases{{
+    {.version = "0.33",
+     .gpu_memory_utilization = 0.92,
+     .log_format = VllmLogFormat::one_line,
+     .async_scheduling = true,
+     .v2_model_runner = true,
+     .grouping = VllmGrouping::strided,
+     .sliding_in_flight = true,
+     .fit_check = VllmFitCheck::group_blocks_null,
+     .mla_blocks = VllmMlaBlockRule::backend_priorities,
+     .mla_as_mha_head_size = 0,
+     .batch = {.large_tier_min_gib = 160, .large = 16384, .serve_high = 8192, .offline_high = 16384,
+               .serve_low = 2048, .offline_low = 8192}},
+    {.version = "0.19",
+     .gpu_memory_utilization = 0.9,
+     .log_format = VllmLogFormat::two_lines,
+     .async_scheduling = true,
+     .v2_model_runner = false,
+     .grouping = VllmGrouping::strided,
+     .sliding_in_flight = false,
+     .fit_check = VllmFitCheck::group_blocks,
+     .mla_blocks = VllmMlaBlockRule::backend_priorities,
+     .mla_as_mha_head_size = 0,
+     .batch = {.serve_high = 8192, .offline_high = 16384, .serve_low = 2048, .offline_low = 8192}},
+    {.version = "0.10",
+     .gpu_memory_utilization = 0.9,
+     .log_format = VllmLogFormat::two_lines,
+     .async_scheduling = false,
+     .v2_model_runner = false,
+     .grouping = VllmGrouping::fewest_in_runs,
+     .sliding_in_flight = false,
+     .fit_check = VllmFitCheck::layer_sum,
+     .mla_blocks = VllmMlaBlockRule::flashmla_or_cutlass,
+     .mla_as_mha_head_size = 0,
+     .batch = {.serve_high = 8192, .offline_high = 16384, .serve_low = 2048, .offline_low = 8192}},
+    {.version = "0.6",
+     .gpu_memory_utilization = 0.9,
+     .log_format = VllmLogFormat::gpu_blocks,
+     .async_scheduling = false,
+     .v2_model_runner = false,
+     .grouping = VllmGrouping::none,
+     .sliding_in_flight = false,
+     .fit_check = VllmFitCheck::gpu_blocks,
+     .mla_blocks = VllmMlaBlockRule::flashmla_or_cutlass,
+     .mla_as_mha_head_size = 256,
+     .batch = {.seqs_high = 256, .v0_chunked_prefill = true}},
+}};
+
+}  // namespace
+
+const VllmRules& vllm_rules(std::string_view version) {
+  if (version.empty()) return kReleases.front();
+  for (const VllmRules& rules : kReleases) {
+    // "0.19.1" follows the 0.19 row: kvplan keeps one row per minor release.
+    if (version == rules.version ||
+        (version.size() > rules.version.size() && version.substr(0, rules.version.size()) == rules.version &&
+         version[rules.version.size()] == '.')) {
+      return rules;
+    }
+  }
+  throw Error("--engine vllm@" + std::string(version) + ": kvplan knows the rules of vLLM " + known_vllm_versions() +
+              "; pick the release whose rules yours shares (docs/engines.md lists what changed when)");
+}
+
+std::string known_vllm_versions() {
+  std::string text;
+  for (const VllmRules& rules : kReleases) {
+    if (!text.empty()) text += ", ";
+    text += rules.version;
+    if (&rules == &kReleases.front()) text += " (default)";
+  }
+  return text;
+}
+
+}  // namespace kvplan

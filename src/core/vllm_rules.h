@@ -1,0 +1,76 @@
+// The parts of vLLM's start-up accounting that changed between releases, as one table: a row per
+// release kvplan follows, a column per rule. The accounting (fit_vllm.cc) reads the row it is
+// given and never checks a version itself. docs/engines.md gives each rule's source and history.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace kvplan {
+
+// How the release logs the KV capacity at start-up.
+enum class VllmLogFormat {
+  gpu_blocks,  // V0: "# GPU blocks: N, # CPU blocks: M" and "Maximum concurrency ... X.XXx" from N x block size
+  two_lines,   // V1: "GPU KV cache size: N tokens" with N = blocks / groups x block size, then the concurrency
+  one_line,    // "GPU KV cache size: N tokens, Maximum concurrency for L tokens per request: X.XXx", N = int(X x L)
+};
+
+// How the release picks the KV block size for MLA models.
+enum class VllmMlaBlockRule {
+  flashmla_or_cutlass,  // FlashMLA's 64 on Hopper, CUTLASS MLA's 128 on Blackwell, whatever the cache dtype
+  backend_priorities,   // the first valid backend in platforms/cuda.py's priority list, its preferred size
+};
+
+// Which layers share a block table (kv_cache_utils / kv_cache_planning).
+enum class VllmGrouping {
+  none,            // V0: one block table; sliding layers are cached like full ones
+  fewest_in_runs,  // groups of the fewest layers of a kind, consecutive layers together
+  strided,         // groups of the fewest (or the most, under 1.5x the fewest), layer i to group i mod n,
+                   // formed over the whole model and projected onto each PP stage
+};
+
+// What the one-request check compares with the stage's KV memory.
+enum class VllmFitCheck {
+  gpu_blocks,         // V0: max_model_len <= num_gpu_blocks x block_size
+  layer_sum,          // each layer's own need, summed
+  group_blocks,       // whole blocks of every group, padding included
+  group_blocks_null,  // the same against the KV memory less the pool's null block
+};
+
+// max_num_batched_tokens by GPU memory tier and entry point (EngineArgs' batch defaults).
+struct VllmBatchDefaults {
+  std::uint64_t large_tier_min_gib = 0;  // 0: no large tier; else GPUs with at least this much use `large`
+  std::uint64_t large = 0;
+  std::uint64_t serve_high = 0;          // `vllm serve` on >= 70 GiB GPUs that are not A100s
+  std::uint64_t offline_high = 0;        // the offline LLM class on those GPUs
+  std::uint64_t serve_low = 0;           // `vllm serve` elsewhere
+  std::uint64_t offline_low = 0;
+  std::uint64_t seqs_high = 1024;  // max_num_seqs on the high tiers, which sizes the sampler's profile
+  std::uint64_t seqs_low = 256;
+  bool v0_chunked_prefill = false;  // V0 instead: 2048 with chunked prefill (on above 32k tokens without a
+                                    // sliding window), else max(max_model_len, 2048)
+};
+
+struct VllmRules {
+  std::string_view version;       // "0.33"
+  double gpu_memory_utilization;  // the default fraction of total memory vLLM may use
+  VllmLogFormat log_format;
+  bool async_scheduling;      // on by default: the scheduler keeps one more batch in flight
+  bool v2_model_runner;       // the default runner keeps async scheduling under PP (PP + 1 batches in flight)
+  VllmGrouping grouping;
+  bool sliding_in_flight;     // a sliding layer holds W - 1 + in-flight tokens (else W - 1 + max_num_batched_tokens)
+  VllmFitCheck fit_check;
+  VllmMlaBlockRule mla_blocks;
+  std::uint32_t mla_as_mha_head_size;  // 0; V0 had no MLA cache: K and V per head, padded to this size
+  VllmBatchDefaults batch;
+};
+
+// The rules of one release: "" or "0.33" for the newest, or an older one kvplan knows. Throws
+// kvplan::Error (exit 2) naming the known releases for any other.
+const VllmRules& vllm_rules(std::string_view version);
+
+// "0.33 (default), 0.19, 0.10, 0.6", for help texts and errors.
+std::string known_vllm_versions();
+
+}  // namespace kvplan
