@@ -154,7 +154,8 @@ TEST_CASE("PP stages split layers as vLLM's get_pp_indices; the fullest stage bi
   request.options.kv_cache_memory = Bytes{10 * GiB};
   FitResult result = fit(model("deepseek-v3"), gpu("h200"), request);
   CHECK(result.binding_stage == 2);
-  CHECK(result.num_blocks == 10 * GiB / (64 * 1152) / 16);
+  // Blocks of 16 tokens (FLASH_ATTN_MLA, bf16 on Hopper) x 1152 B x the 16 layers of stage 2.
+  CHECK(result.num_blocks == 10 * GiB / (16 * 1152) / 16);
   // With --mtp the MTP layer joins the last stage: 15 + 1 = 16 layers there too.
   request.include_mtp = true;
   CHECK(fit(model("deepseek-v3"), gpu("h200"), request).stage_layers.back() == 16);

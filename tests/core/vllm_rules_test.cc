@@ -1,0 +1,279 @@
+// vLLM's accounting by release (docs/engines.md). Each expected number is arithmetic written out
+// here. The vLLM 0.33 cases were cross-checked by running 0.33.0's own kv_cache_planning
+// (get_global_kv_cache_groups, get_kv_cache_configs, get_kv_cache_capacity) on hand-built layer
+// specs without a GPU; the older releases' cases reproduce real start-up logs, named in each test.
+#include <doctest/doctest.h>
+
+#include "core/capacity.h"
+#include "core/error.h"
+#include "core/fit_internal.h"
+#include "core/params.h"
+#include "core/vllm_backend.h"
+#include "core/vllm_rules.h"
+#include "io/preset_registry.h"
+
+using namespace kvplan;
+
+namespace {
+
+constexpr std::uint64_t GiB = 1ull << 30;
+constexpr std::uint64_t MiB = 1ull << 20;
+
+const io::PresetRegistry& registry() {
+  static const io::PresetRegistry instance;
+  return instance;
+}
+const ModelShape& model(const char* name) { return registry().model(name).shape; }
+const GpuSpec& gpu(const char* name) { return registry().gpu(name).spec; }
+
+FitRequest request_for(const char* name, std::uint64_t ctx, std::uint64_t kv_cache_memory, std::string version = "") {
+  FitRequest request;
+  request.variant = native_variant(model(name));
+  request.max_model_len = Tokens{ctx};
+  request.weights_dtype = "bf16";
+  request.weight_bytes_per_param = 2;
+  request.options.kv_cache_memory = Bytes{kv_cache_memory};
+  request.options.engine_version = std::move(version);
+  return request;
+}
+
+}  // namespace
+
+TEST_CASE("vLLM 0.33, Mistral-7B-v0.1 at 32k on an H100: the window holds two batches in flight") {
+  // Every layer slides (W 4096). Page: 16 tokens x 8 heads x 128 x 2 x 2 B = 65536 B; 32 layers.
+  // 10 GiB / (65536 x 32) = 5120 blocks. In flight: 2 x 8192 (async scheduling, vllm serve on H100).
+  // Blocks per request: ceil(min(4095 + 16384, 32768) / 16) + 1 = 1280 + 1 = 1281.
+  FitResult result = fit(model("mistral-7b-v0.1"), gpu("h100-sxm"), request_for("mistral-7b-v0.1", 32768, 10 * GiB));
+  CHECK(result.num_blocks == 5120);
+  CHECK(result.blocks_per_request == 1281);
+  CHECK(result.max_concurrency == doctest::Approx(5120.0 / 1281));  // 3.997 -> "4.00x"
+  CHECK(result.kv_tokens == 130969);                                 // int(5120 / 1281 x 32768) = int(130969.2)
+}
+
+TEST_CASE("vLLM 0.33, Mistral-7B-v0.1 on a B200: 16384 batched tokens above 160 GiB") {
+  // B200 reports 178.35 GiB: 16384 tokens per step, 2 in flight.
+  // ceil(min(4095 + 32768, 32768) / 16) + 1 = 2048 + 1 = 2049 blocks per request.
+  FitResult result = fit(model("mistral-7b-v0.1"), gpu("b200"), request_for("mistral-7b-v0.1", 32768, 10 * GiB));
+  CHECK(result.max_num_batched_tokens == 16384);
+  CHECK(result.blocks_per_request == 2049);
+  CHECK(result.kv_tokens == 81880);  // int(5120 / 2049 x 32768) = int(81880.02); "2.50x"
+  // vLLM 0.19 had no 160 GiB tier: 8192 tokens, added once: ceil((4095 + 8192) / 16) + 1 = 769.
+  CHECK(fit(model("mistral-7b-v0.1"), gpu("b200"), request_for("mistral-7b-v0.1", 32768, 10 * GiB, "0.19"))
+            .blocks_per_request == 769);
+}
+
+TEST_CASE("vLLM 0.33, DeepSeek-V2-Lite: FLASH_ATTN_MLA's blocks of 16 for a bf16 latent on Hopper") {
+  // Page: 16 x (512 + 64) x 2 B = 18432 B; 27 layers; 40 GiB / (18432 x 27) = 86302 blocks.
+  FitResult result = fit(model("deepseek-v2-lite"), gpu("h100-sxm"), request_for("deepseek-v2-lite", 65536, 40 * GiB));
+  CHECK(result.attention_backend == "FLASH_ATTN_MLA");
+  CHECK(result.page_bytes.value == 18432);
+  CHECK(result.num_blocks == 86302);
+  CHECK(result.kv_tokens == 1380832);  // 86302 / 4096 x 65536 = 86302 x 16
+}
+
+TEST_CASE("vLLM 0.33, DeepSeek-V3 on 8 B200s: FLASHINFER_MLA's blocks of 32") {
+  // Page: 32 x 1152 B = 36864 B on every rank (the latent is replicated); 61 layers.
+  // 40 GiB / (36864 x 61) = 19099 blocks; 19099 / 2048 x 65536 = 19099 x 32 tokens.
+  FitRequest request = request_for("deepseek-v3", 65536, 40 * GiB);
+  request.parallel = {8, 1, 1};
+  request.weight_bytes_per_param = 1;
+  FitResult result = fit(model("deepseek-v3"), gpu("b200"), request);
+  CHECK(result.attention_backend == "FLASHINFER_MLA");
+  CHECK(result.block_size == 32);
+  CHECK(result.num_blocks == 19099);
+  CHECK(result.kv_tokens == 611168);
+  // vLLM 0.10 forced CUTLASS MLA's 128 on Blackwell: 40 GiB / (128 x 1152 x 61) = 4774 blocks.
+  request.options.engine_version = "0.10";
+  FitResult old = fit(model("deepseek-v3"), gpu("b200"), request);
+  CHECK(old.attention_backend == "CUTLASS_MLA");
+  CHECK(old.num_blocks == 4774);
+  CHECK(old.kv_tokens == 4774 * 128);  // the two-line format: blocks x block size
+}
+
+TEST_CASE("vLLM 0.33 refuses fp8_ds_mla for a dense MLA model; fp8 goes to FlashMLA's blocks of 64") {
+  FitRequest request = request_for("deepseek-v3", 32768, 40 * GiB);
+  request.parallel = {8, 1, 1};
+  request.weight_bytes_per_param = 1;
+  request.kv_dtype = KvDtype::fp8_ds_mla;
+  CHECK_THROWS_WITH_AS(fit(model("deepseek-v3"), gpu("h200"), request),
+                       doctest::Contains("no MLA backend that takes fp8_ds_mla for a dense MLA model"), Error);
+  request.kv_dtype = KvDtype::fp8_e4m3;
+  FitResult result = fit(model("deepseek-v3"), gpu("h200"), request);
+  CHECK(result.attention_backend == "FLASHMLA");  // FLASH_ATTN_MLA takes no fp8 cache
+  CHECK(result.page_bytes.value == 64 * 576);
+}
+
+TEST_CASE("vLLM 0.33, Gemma-2-9B at 8k: two groups of 21 and a one-line log") {
+  // Page 16 x 8 x 256 x 2 x 2 B = 131072 B; 10 GiB / (131072 x 21) = 3900 blocks.
+  // Full: 8192 / 16 = 512; sliding: ceil(min(4095 + 2 x 8192, 8192) / 16) + 1 = 513.
+  FitResult result = fit(model("gemma-2-9b"), gpu("h100-sxm"), request_for("gemma-2-9b", 8192, 10 * GiB));
+  CHECK(result.groups.size() == 2);
+  CHECK(result.num_blocks == 3900);
+  CHECK(result.blocks_per_request == 1025);
+  CHECK(result.kv_tokens == 31169);  // int(3900 / 1025 x 8192) = int(31169.56); "3.80x"
+}
+
+TEST_CASE("vLLM 0.33 with PP: groups over the whole model, a budget per stage, the fewest blocks bind") {
+  // Gemma-2-9B on 2 stages of 21 layers (0-20: 11 sliding + 10 full; 21-41: 10 sliding + 11 full).
+  // The groups (21 sliding, 21 full) are the whole model's; each stage's block spans its layers
+  // of the widest group: 11 x 131072 B. 10 GiB / 1441792 = 7447 blocks on both stages.
+  // In flight with PP 2: 3 batches x 8192 (PP + 1, V2 model runner): the sliding group still 513.
+  FitRequest request = request_for("gemma-2-9b", 8192, 10 * GiB);
+  request.parallel = {1, 2, 1};
+  FitResult result = fit(model("gemma-2-9b"), gpu("h100-sxm"), request);
+  CHECK(result.concurrent_batches == 3);
+  CHECK(result.stages.size() == 2);
+  CHECK(result.stages[0].bytes_per_block.value == 11 * 131072);
+  CHECK(result.num_blocks == 7447);
+  CHECK(result.kv_tokens == 59517);  // int(7447 / 1025 x 8192) = int(59517.6)
+
+  // Llama-3.1-8B on 2 stages of 16 layers with 20 and 18 GiB: blocks of 16 x 65536 B = 1 MiB;
+  // 20480 and 18432 blocks, stage 1 binds; 18432 / 8192 = 2.25x at 128k.
+  FitRequest llama = request_for("llama-3.1-8b", 131072, 0);
+  llama.parallel = {1, 2, 1};
+  llama.options.kv_cache_memory_per_stage = {Bytes{20 * GiB}, Bytes{18 * GiB}};
+  FitResult per_stage = fit(model("llama-3.1-8b"), gpu("h100-sxm"), llama);
+  CHECK(per_stage.stages[0].num_blocks == 20480);
+  CHECK(per_stage.stages[1].num_blocks == 18432);
+  CHECK(per_stage.binding_stage == 1);
+  CHECK(per_stage.num_blocks == 18432);
+  CHECK(per_stage.kv_tokens == 294912);
+  llama.options.kv_cache_memory_per_stage = {Bytes{20 * GiB}};
+  CHECK_THROWS_WITH_AS(fit(model("llama-3.1-8b"), gpu("h100-sxm"), llama), doctest::Contains("1 values for 2 PP stages"),
+                       Error);
+}
+
+TEST_CASE("PP stages weigh their own layers, the embedding on the first and the LM head on the last") {
+  // Llama-3.1-8B: 8030261248 params, of which 2 x 128256 x 4096 = 1050673152 in the untied
+  // embedding and LM head. Each stage: (8030261248 - 1050673152) x 16 / 32 + 525336576 params.
+  FitRequest request = request_for("llama-3.1-8b", 8192, GiB);
+  request.parallel = {1, 2, 1};
+  const std::uint64_t per_stage = (8030261248ull - 1050673152ull) / 2 + 525336576ull;
+  CHECK(detail::weights_per_stage(model("llama-3.1-8b"), request, 0).value == per_stage * 2);
+  CHECK(detail::weights_per_stage(model("llama-3.1-8b"), request, 1).value == per_stage * 2);
+  request.parallel = {1, 1, 1};
+  CHECK(detail::weights_per_stage(model("llama-3.1-8b"), request, 0).value == 8030261248ull * 2);
+}
+
+TEST_CASE("vLLM 0.33 sets the null block aside before the one-request check") {
+  // Llama-3-8B at 8192 tokens: 512 blocks of 16 x 4096 B x 32 layers = 2 MiB, i.e. exactly 1 GiB.
+  // 1 GiB is refused (1 GiB - 2 MiB is left after the null block; vLLM's own estimate is 511 x 16
+  // = 8176 tokens); 1 GiB + 2 MiB holds it: 513 blocks, int(513 / 512 x 8192) = 8208 tokens.
+  CHECK_THROWS_WITH_AS(fit(model("llama-3-8b"), gpu("h100-sxm"), request_for("llama-3-8b", 8192, GiB)),
+                       doctest::Contains("the longest context that fits is 8176 tokens"), Error);
+  FitResult result = fit(model("llama-3-8b"), gpu("h100-sxm"), request_for("llama-3-8b", 8192, GiB + 2 * MiB));
+  CHECK(result.num_blocks == 513);
+  CHECK(result.kv_tokens == 8208);
+  // vLLM 0.19 had no null block in the check: 1 GiB was enough.
+  CHECK(fit(model("llama-3-8b"), gpu("h100-sxm"), request_for("llama-3-8b", 8192, GiB, "0.19")).num_blocks == 512);
+}
+
+TEST_CASE("vLLM 0.19.1 log: Qwen3-8B on an A100-SXM4-40GB with vllm serve's defaults") {
+  // github.com/dariustanrd/tokenkaki (commit 02862f7e), blogposts/content/1_vllm/...draft.md:
+  // "Available KV cache memory: 19.36 GiB", "GPU KV cache size: 140,960 tokens",
+  // "Maximum concurrency for 40,960 tokens per request: 3.44x". Qwen3-8B: 36 layers, 8 KV heads
+  // of 128, bf16: a block of 16 tokens is 16 x 4096 B x 36 = 2.25 MiB. 140960 / 16 = 8810 blocks =
+  // 19.358 GiB ("19.36"); the budget lies in [8810, 8811) blocks: take the middle.
+  // The shape as Qwen3-8B's config.json states it (hidden 4096, intermediate 12288, vocab 151936;
+  // the parameter count estimated from it, for the weights check only).
+  ModelShape qwen3 = model("qwen3-32b");
+  qwen3.num_hidden_layers = 36;
+  qwen3.num_attention_heads = 32;
+  qwen3.layer_attention.assign(36, LayerAttention::full);
+  qwen3.hidden_size = 4096;
+  qwen3.intermediate_size = 12288;
+  qwen3.params_total = estimate_params(qwen3, false).total;
+  FitRequest request = request_for("qwen3-32b", 40960, 8810ull * 2304 * 1024 + 1152 * 1024, "0.19");
+  request.variant = native_variant(qwen3);
+  FitResult result = fit(qwen3, gpu("a100-40gb"), request);
+  CHECK(result.max_num_batched_tokens == 2048);  // A100: the low tier
+  CHECK(result.num_blocks == 8810);
+  CHECK(result.kv_tokens == 140960);                                  // 8810 / 1 group x 16
+  CHECK(result.max_concurrency == doctest::Approx(8810.0 / 2560));   // 3.44x
+}
+
+TEST_CASE("vLLM 0.6.5 (V0) log: Llama-3.1-8B in fp16 at TP 2, 40000 tokens") {
+  // vLLM issue 11251 (v0.6.5): "# GPU blocks: 3852, # CPU blocks: 4096", "Maximum concurrency for
+  // 40000 tokens per request: 1.54x". Per rank: 32 layers x 4 KV heads x 128 x 2 x 2 B = 64 KiB per
+  // token, 1 MiB per block of 16; 3852 blocks = 3.76 GiB ("3.76GiB"). The GPU (15.77 GiB) has no
+  // preset; with the KV memory given, an L40S only bounds the weights check.
+  FitRequest request = request_for("llama-3.1-8b", 40000, 3852 * MiB + MiB / 2, "0.6");
+  request.parallel = {2, 1, 1};
+  FitResult result = fit(model("llama-3.1-8b"), gpu("l40s"), request);
+  CHECK(result.num_blocks == 3852);
+  CHECK(result.kv_tokens == 3852 * 16);
+  CHECK(result.max_concurrency == doctest::Approx(3852.0 * 16 / 40000));  // 1.5408 -> "1.54x"
+}
+
+TEST_CASE("vLLM 0.6.4 (V0) log: the refusal names the tokens the blocks hold") {
+  // vLLM issue 10517: "# GPU blocks: 1478" and "The model's max seq len (29000) is larger than the
+  // maximum number of tokens that can be stored in KV cache (23648)" = 1478 x 16. Llama-3.1-8B,
+  // TP 1: 2 MiB per block.
+  CHECK_THROWS_WITH_AS(
+      fit(model("llama-3.1-8b"), gpu("l40s"), request_for("llama-3.1-8b", 29000, 1478 * 2 * MiB + MiB, "0.6")),
+      doctest::Contains("the longest context that fits is 23648 tokens"), Error);
+}
+
+TEST_CASE("vLLM 0.6 had no MLA cache: K and V of every head, padded to 256") {
+  // DeepSeek-V2-Lite, 16 heads: 2 x 16 x 256 x 2 B = 16384 B per token per layer.
+  FitResult result =
+      fit(model("deepseek-v2-lite"), gpu("h100-sxm"), request_for("deepseek-v2-lite", 4096, 10 * GiB, "0.6"));
+  CHECK(result.token_layer_per_rank.total() == 16384);
+  CHECK(result.block_size == 16);
+  CHECK(result.num_blocks == 10 * GiB / (16 * 16384) / 27);
+}
+
+TEST_CASE("vLLM's batch defaults by release, GPU and entry point") {
+  auto batched = [](const char* gpu_name, std::string version, bool offline, std::uint64_t ctx = 8192) {
+    FitRequest request = request_for("llama-3-8b", ctx, 10 * GiB, std::move(version));
+    request.options.offline = offline;
+    return fit(model("llama-3-8b"), gpu(gpu_name), request).max_num_batched_tokens;
+  };
+  CHECK(batched("h100-sxm", "", false) == 8192);
+  CHECK(batched("h100-sxm", "", true) == 16384);
+  CHECK(batched("h200", "", false) == 8192);   // 139.80 GiB: under the 160 GiB tier
+  CHECK(batched("b200", "", false) == 16384);  // 178.35 GiB
+  CHECK(batched("a100-80gb", "", false) == 2048);
+  CHECK(batched("a100-80gb", "", true) == 8192);
+  CHECK(batched("b200", "0.19", false) == 8192);
+  CHECK(batched("h100-sxm", "0.6", false) == 8192);           // V0 without chunked prefill: max(8192, 2048)
+  CHECK(batched("h100-sxm", "0.6", false, 65536) == 2048);    // chunked prefill above 32k
+}
+
+TEST_CASE("vLLM's attention backends: priorities, cache dtypes and block sizes") {
+  const VllmRules& now = vllm_rules("");
+  auto pick = [&](GpuArchitecture arch, bool mla, KvDtype dtype) {
+    return choose_vllm_backend(now, {arch, mla, false, dtype, std::nullopt, std::nullopt});
+  };
+  CHECK(pick(GpuArchitecture::hopper, false, KvDtype::bf16).name == "FLASH_ATTN");
+  CHECK(pick(GpuArchitecture::blackwell, false, KvDtype::bf16).name == "FLASHINFER");
+  CHECK(pick(GpuArchitecture::hopper, true, KvDtype::bf16).block_size == 16);
+  CHECK(pick(GpuArchitecture::hopper, true, KvDtype::fp8_e4m3).block_size == 64);
+  CHECK(pick(GpuArchitecture::blackwell, true, KvDtype::fp8_e4m3).name == "FLASHINFER_MLA");
+  CHECK(pick(GpuArchitecture::ampere, true, KvDtype::bf16).name == "TRITON_MLA");
+  CHECK(pick(GpuArchitecture::cdna3, true, KvDtype::bf16).name == "TRITON_MLA");
+  // --attention-backend: vLLM's names, refused where vLLM refuses them.
+  VllmBackendQuery cutlass{GpuArchitecture::blackwell, true, false, KvDtype::bf16, "CUTLASS_MLA", std::nullopt};
+  CHECK(choose_vllm_backend(now, cutlass).block_size == 128);
+  cutlass.architecture = GpuArchitecture::hopper;
+  CHECK_THROWS_WITH_AS(choose_vllm_backend(now, cutlass), doctest::Contains("does not run on Hopper"), Error);
+  VllmBackendQuery unknown{GpuArchitecture::hopper, false, false, KvDtype::bf16, "FLASH", std::nullopt};
+  CHECK_THROWS_WITH_AS(choose_vllm_backend(now, unknown), doctest::Contains("unknown backend 'FLASH'"), Error);
+  // --block-size must be a multiple of the backend's kernel block.
+  VllmBackendQuery sized{GpuArchitecture::hopper, true, false, KvDtype::fp8_e4m3, std::nullopt, 96};
+  CHECK_THROWS_WITH_AS(choose_vllm_backend(now, sized), doctest::Contains("needs a multiple of 64"), Error);
+  sized.user_block_size = 128;
+  CHECK(choose_vllm_backend(now, sized).block_size == 128);
+}
+
+TEST_CASE("--engine vllm@X names a release kvplan knows") {
+  CHECK(parse_engine_release("vllm").version.empty());
+  CHECK(parse_engine_release("vllm@0.19.1").version == "0.19.1");
+  CHECK(vllm_rules("0.19.1").version == "0.19");
+  CHECK(vllm_rules("0.6").gpu_memory_utilization == 0.9);
+  CHECK(vllm_rules("").gpu_memory_utilization == 0.92);
+  CHECK_THROWS_WITH_AS(parse_engine_release("vllm@0.7"), doctest::Contains("0.33 (default), 0.19, 0.10, 0.6"), Error);
+  CHECK_THROWS_WITH_AS(parse_engine_release("vllm@0.1"), doctest::Contains("kvplan knows the rules of vLLM"), Error);
+  CHECK_THROWS_AS(parse_engine_release("vllm@"), Error);
+  CHECK_THROWS_AS(parse_engine_release("tgi@1.0"), Error);
+}
