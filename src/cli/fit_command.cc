@@ -141,6 +141,10 @@ void run_fit(Context& context, const FitOptions& options) {
         throw Error("--kv-cache-memory: " + std::to_string(per_stage.size()) + " values for " +
                     std::to_string(request.parallel.pp) + " PP stages; give one value, or one per stage");
       }
+      if (!options.emit.empty()) {
+        throw Error("--kv-cache-memory: vLLM's --kv-cache-memory-bytes takes one value for every worker, so --emit "
+                    "needs one value too");
+      }
       request.options.kv_cache_memory_per_stage = per_stage;
     }
   }
@@ -246,7 +250,7 @@ void add_fit_command(CLI::App& app, Context& context, std::vector<Command>& comm
   command->add_option("--kv-scales", options->kv_scales, "per-tensor or per-token-head")->capture_default_str();
   command->add_option("--ctx", options->ctx, "Tokens per request, vLLM's max_model_len (default: max_position_embeddings)");
   command->add_option("--mem-util", options->mem_util,
-                      "vLLM gpu_memory_utilization (default 0.92, vLLM >= 0.21; 0.90 before), SGLang "
+                      "vLLM gpu_memory_utilization (default 0.92 since vLLM 0.20, 0.90 before), SGLang "
                       "mem_fraction_static (default: its GPU-size rule), TRT-LLM free_gpu_memory_fraction (0.9)");
   command->add_option("--block-size", options->block_size,
                       "Tokens per KV block (vLLM: the attention backend's, 16 for most, MLA 16 FLASH_ATTN_MLA / 64 "

@@ -55,8 +55,10 @@ std::string launch_command(const std::string& model_path, const ModelShape& shap
       } else {
         command += fmt::format(" --gpu-memory-utilization {:.2f}", result.mem_util);
       }
+      if (options.attention_backend) command += " --attention-backend " + *options.attention_backend;
       if (options.block_size) command += fmt::format(" --block-size {}", result.block_size);
       if (options.max_num_batched_tokens) command += fmt::format(" --max-num-batched-tokens {}", result.max_num_batched_tokens);
+      if (!options.async_scheduling) command += " --no-async-scheduling";
       command += fmt::format(" --max-num-seqs {}", result.requests_per_replica);
       return command;
     case Engine::sglang:

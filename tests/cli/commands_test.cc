@@ -64,3 +64,15 @@ TEST_CASE("the binary runs the main job") {
   CHECK(contains(result.out, "mla:512:64 (native)"));
   CHECK(result.err.empty());
 }
+
+TEST_CASE("size --kv-dtype fp8_ds_mla on an MLA model: the latent in fp8_ds_mla, the other variants in fp8") {
+  CliResult result = run_cli({"size", "--model", "deepseek-v3", "--ctx", "4k", "--kv-dtype", "fp8_ds_mla", "--format", "csv"});
+  CHECK(result.exit_code == 0);
+  // MHA counterfactual in fp8: 2 x 128 heads x 128 x 1 B = 32768 B; MQA 2 x 128 = 256 B;
+  // the native latent in fp8_ds_mla: 512 + 4 x 4 + 64 x 2 = 656 B.
+  CHECK(contains(result.out, "deepseek-v3,4096,1,fp8_e4m3,mha,false,32768,32768,"));
+  CHECK(contains(result.out, "deepseek-v3,4096,1,fp8_e4m3,mqa,false,256,256,"));
+  CHECK(contains(result.out, "deepseek-v3,4096,1,fp8_ds_mla,mla:512:64,true,576,656,"));
+  CliResult table = run_cli({"size", "--model", "deepseek-v3", "--ctx", "4k", "--kv-dtype", "fp8_ds_mla"});
+  CHECK(contains(table.out, "fp8_ds_mla is the layout of an MLA latent: mha, gqa:8, mqa are priced in fp8"));
+}

@@ -99,3 +99,31 @@ TEST_CASE("SGLang log, PR 18263: Qwen3-30B-A3B's K and V buffers for 1,669,816 t
   CHECK(result.exit_code == 0);
   CHECK(contains(result.out, "\"KV Cache is allocated. #tokens: 1669816, K size: 76.44 GB, V size: 76.44 GB\""));
 }
+
+TEST_CASE("fit --engine vllm@0.19 prints that release's two log lines") {
+  // vLLM 0.19 logged "GPU KV cache size: blocks x 16 tokens" and the concurrency on a second line.
+  CliResult result = run_cli({"fit", "--model", "llama-3-70b", "--gpu", "h100-sxm", "--gpus", "8", "--kv-dtype", "fp8",
+                              "--ctx", "32k", "--kv-cache-memory", "50GiB", "--engine", "vllm@0.19"});
+  CHECK(result.exit_code == 0);
+  CHECK(contains(result.out, "vLLM 0.19 logs: \"GPU KV cache size: 2,621,440 tokens\""));
+  CHECK(contains(result.out, "vLLM 0.19 logs: \"Maximum concurrency for 32,768 tokens per request: 80.00x\""));
+  CHECK(contains(result.out, "gpu_memory_utilization 0.90"));
+}
+
+TEST_CASE("fit with PP prints every stage's budget and marks the binding one") {
+  CliResult result = run_cli({"fit", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--pp", "2", "--ctx", "128k",
+                              "--kv-cache-memory", "20GiB,18GiB", "--explain"});
+  CHECK(result.exit_code == 0);
+  // 20 GiB and 18 GiB over blocks of 16 tokens x 4096 B x 16 layers = 1 MiB: 20480 and 18432 blocks.
+  CHECK(contains(result.out, "20480 blocks of 1048576 B"));
+  CHECK(contains(result.out, "18432 blocks of 1048576 B (binding: the fewest blocks)"));
+  CHECK(contains(result.out, "GPU KV cache size: 294,912 tokens, Maximum concurrency for 131,072 tokens per request: 2.25x"));
+}
+
+TEST_CASE("fit --attention-backend picks vLLM's backend and its block size") {
+  // CUTLASS MLA's blocks of 128 on a B200: 128 x 1152 B pages.
+  CliResult result = run_cli({"fit", "--model", "deepseek-v3", "--gpu", "b200", "--gpus", "8", "--ctx", "32k",
+                              "--attention-backend", "CUTLASS_MLA", "--explain"});
+  CHECK(result.exit_code == 0);
+  CHECK(contains(result.out, "128 tokens x 1152 B; block size of the CUTLASS_MLA backend (--attention-backend CUTLASS_MLA)"));
+}
