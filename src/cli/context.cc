@@ -39,11 +39,17 @@ namespace {
 
 SelectedModel import_config(const std::string& path) {
   ModelShape shape = shape_from_hf_config(io::read_json(io::read_text_file(path, "--config"), path));
-  ParamEstimate params = estimate_params(shape, shape.tie_word_embeddings);
-  shape.params_total = params.total;
-  shape.params_active = params.active;
-  shape.assumptions.push_back("parameter count estimated from config.json shapes: " + std::to_string(params.total) +
-                              " total, " + std::to_string(params.active) + " active per token");
+  // Only `fit` needs the parameters: without an estimate the cache is still sized, and fit says
+  // what is missing.
+  try {
+    ParamEstimate params = estimate_params(shape, shape.tie_word_embeddings);
+    shape.params_total = params.total;
+    shape.params_active = params.active;
+    shape.assumptions.push_back("parameter count estimated from config.json shapes: " + std::to_string(params.total) +
+                                " total, " + std::to_string(params.active) + " active per token");
+  } catch (const Error& unknown) {
+    shape.assumptions.push_back(std::string(unknown.what()) + "; the weights are not sized");
+  }
   // Name the model after its folder, as Hugging Face checkouts are laid out (org/model/config.json).
   std::filesystem::path file(path);
   std::string name = file.parent_path().filename().string();

@@ -50,7 +50,8 @@ std::string_view to_string(Engine engine) {
 
 Bytes weights_per_rank(const ModelShape& shape, double bytes_per_param, const Parallelism& parallel) {
   if (!shape.params_total) {
-    throw Error("the model has no parameter count (params.total in its preset); cannot size the weights");
+    throw Error("the model has no parameter count, so its weights cannot be sized: give params.total in a YAML "
+                "preset (presets/README.md) describing the model");
   }
   // Every weight is sharded over TP (vocab-parallel embeddings, column/row-parallel linears, MoE
   // experts) and split over PP stages; norms and biases are too small to matter.
@@ -166,7 +167,8 @@ double stage_params(const ModelShape& shape, const Parallelism& parallel, std::u
 Bytes weights_per_stage(const ModelShape& shape, const FitRequest& request, std::uint32_t stage) {
   if (request.parallel.pp == 1) return weights_per_rank(shape, request.weight_bytes_per_param, request.parallel);
   if (!shape.params_total) {
-    throw Error("the model has no parameter count (params.total in its preset); cannot size the weights");
+    throw Error("the model has no parameter count, so its weights cannot be sized: give params.total in a YAML "
+                "preset (presets/README.md) describing the model");
   }
   return Bytes{static_cast<std::uint64_t>(
       std::ceil(stage_params(shape, request.parallel, stage) * request.weight_bytes_per_param / request.parallel.tp))};
@@ -248,6 +250,10 @@ FitResult fit(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& req
   }
   if (request.options.dp_attention && request.options.engine != Engine::sglang) {
     throw Error("--dp-attention is SGLang's option; add --engine sglang");
+  }
+  if (request.options.engine != Engine::vllm && shape.layer_count(LayerAttention::chunked) > 0) {
+    throw Error("--engine " + std::string(to_string(request.options.engine)) +
+                ": kvplan plans chunked local attention (Llama-4) with vLLM's rules only; use --engine vllm");
   }
   switch (request.options.engine) {
     case Engine::vllm: return detail::fit_vllm(shape, gpu, request);

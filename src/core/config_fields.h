@@ -19,6 +19,11 @@ class ConfigFields {
   // The field, or nullptr when it is absent or null (config.json writes null for "not used").
   const ConfigNode* get(std::string_view key) const;
   bool has(std::string_view key) const { return get(key) != nullptr; }
+  // True when the config writes the field as null (get() treats that like an absent field).
+  bool is_null(std::string_view key) const {
+    const ConfigNode* node = map_.find(key);
+    return node != nullptr && node->is_null();
+  }
 
   std::optional<std::uint64_t> optional_positive(std::string_view key) const;
   std::uint64_t required_positive(std::string_view key) const;

@@ -161,7 +161,10 @@ std::uint64_t needed_on_stage(const VllmRules& rules, const std::vector<VllmGrou
   }
   for (std::uint32_t layer = 0; layer < kinds.size(); ++layer) {
     if (stage_of_layer[layer] != stage) continue;
-    LayerAttention kind = rules.grouping != VllmGrouping::none ? kinds[layer] : LayerAttention::full;
+    LayerAttention kind = kinds[layer];
+    if (rules.grouping == VllmGrouping::none || (kind == LayerAttention::chunked && !rules.chunked_hybrid)) {
+      kind = LayerAttention::full;
+    }
     needed = checked_add(needed, checked_mul(page.value, blocks_per_request(kind, len, demand), "KV one request needs"),
                          "KV one request needs");
   }
@@ -227,12 +230,12 @@ FitResult fit_vllm(const ModelShape& shape, const GpuSpec& gpu, const FitRequest
 
   // Groups are formed over the whole model; each stage's block spans the layers it holds of the
   // widest group, and every stage keeps the smallest block count.
-  const std::vector<VllmGroup> groups = vllm_kv_groups(layers.kinds, rules.grouping);
+  const std::vector<VllmGroup> groups = vllm_kv_groups(layers.kinds, rules.grouping, !rules.chunked_hybrid);
   if (groups.size() > 1 && parallel.pp > 1 && rules.grouping == VllmGrouping::fewest_in_runs) {
     throw Error("vLLM " + result.engine_version + " groups a hybrid model's layers on each PP worker separately, which "
                 "kvplan does not model; plan it with --pp 1, or with --engine vllm@0.19 or newer");
   }
-  const BlockDemand demand{result.block_size, shape.sliding_window,
+  const BlockDemand demand{result.block_size, shape.sliding_window, shape.attention_chunk_size,
                            rules.sliding_in_flight ? result.max_in_flight_tokens : result.max_num_batched_tokens};
   for (const VllmGroup& group : groups) {
     result.groups.push_back({group.attention, static_cast<std::uint32_t>(group.layers.size()),

@@ -10,11 +10,12 @@
 namespace kvplan {
 namespace {
 
-constexpr std::array<std::string_view, 20> kKnownModelTypes = {
+constexpr std::array<std::string_view, 22> kKnownModelTypes = {
     "llama",    "mistral",     "mixtral",     "qwen2",       "qwen2_moe",
     "qwen3",    "qwen3_moe",   "gemma",       "gemma2",      "gemma3",
     "gemma3_text", "deepseek_v2", "deepseek_v3", "kimi_k2",  "phi3",
     "granite",  "olmo2",       "starcoder2",  "cohere",      "internlm2",
+    "llama4",   "llama4_text",
 };
 
 bool is_one_of(std::string_view value, std::initializer_list<std::string_view> options) {
@@ -96,7 +97,17 @@ void resolve_layer_types(const ConfigFields& fields, const ConfigNode& layer_typ
   }
   for (std::size_t layer = 0; layer < list->size(); ++layer) {
     const std::string* type = (*list)[layer].as_string();
-    if (type != nullptr && *type == "full_attention") continue;
+    if (type != nullptr && *type == "full_attention") {
+      shape.layer_attention[layer] = LayerAttention::full;
+      continue;
+    }
+    if (type != nullptr && *type == "chunked_attention") {
+      if (!shape.attention_chunk_size) {
+        fields.fail(&layer_types, "layer_types has chunked_attention layers but attention_chunk_size is not set");
+      }
+      shape.layer_attention[layer] = LayerAttention::chunked;
+      continue;
+    }
     if (type != nullptr && *type == "sliding_attention") {
       if (!shape.sliding_window) {
         fields.fail(&layer_types, "layer_types has sliding_attention layers but sliding_window "
@@ -107,10 +118,50 @@ void resolve_layer_types(const ConfigFields& fields, const ConfigNode& layer_typ
     }
     fields.fail(&(*list)[layer], "layer_types[" + std::to_string(layer) + "] = " +
                                      (*list)[layer].describe() +
-                                     " is not supported; kvplan knows full_attention and "
-                                     "sliding_attention");
+                                     " is not supported; kvplan knows full_attention, "
+                                     "sliding_attention and chunked_attention");
   }
   shape.sliding_rule = "layer_types lists each layer's attention";
+}
+
+// Llama-4 (transformers' Llama4TextConfig, vLLM's llama4.py): layers that use RoPE attend within
+// chunks of attention_chunk_size tokens; the NoPE layers (no_rope_layers[i] == 0, by default
+// every no_rope_layer_interval-th layer) attend globally. An absent attention_chunk_size means
+// transformers' default 8192; null turns chunking off.
+void resolve_chunked_attention(const ConfigFields& fields, ModelShape& shape) {
+  if (fields.is_null("attention_chunk_size")) {
+    shape.sliding_rule = "attention_chunk_size is null: every layer caches the whole context";
+    return;
+  }
+  shape.attention_chunk_size = fields.optional_positive("attention_chunk_size");
+  if (!shape.attention_chunk_size) {
+    shape.attention_chunk_size = 8192;
+    shape.assumptions.push_back("attention_chunk_size is absent: transformers' Llama-4 default 8192");
+  }
+  const ConfigNode* no_rope = fields.get("no_rope_layers");
+  const ConfigNode::List* list = no_rope != nullptr ? no_rope->as_list() : nullptr;
+  if (list != nullptr && !list->empty()) {
+    if (list->size() < shape.num_hidden_layers) {
+      fields.fail(no_rope, "no_rope_layers must have an entry per layer (num_hidden_layers = " +
+                               std::to_string(shape.num_hidden_layers) + ")");
+    }
+    for (std::uint32_t layer = 0; layer < shape.num_hidden_layers; ++layer) {
+      const std::int64_t* uses_rope = std::get_if<std::int64_t>(&(*list)[layer].value);
+      if (uses_rope == nullptr || (*uses_rope != 0 && *uses_rope != 1)) {
+        fields.fail(&(*list)[layer], "no_rope_layers[" + std::to_string(layer) + "] must be 0 or 1");
+      }
+      if (*uses_rope == 1) shape.layer_attention[layer] = LayerAttention::chunked;
+    }
+    shape.sliding_rule = "llama4: layers with no_rope_layers[i] = 1 attend within chunks of attention_chunk_size, "
+                         "the NoPE layers globally";
+    return;
+  }
+  const std::uint64_t interval = fields.optional_positive("no_rope_layer_interval").value_or(4);
+  for (std::uint32_t layer = 0; layer < shape.num_hidden_layers; ++layer) {
+    if ((layer + 1) % interval != 0) shape.layer_attention[layer] = LayerAttention::chunked;
+  }
+  shape.sliding_rule = "llama4: every " + std::to_string(interval) +
+                       "th layer is a global NoPE layer, the others attend within chunks of attention_chunk_size";
 }
 
 // Which layers keep only the last `sliding_window` tokens. Each family states it differently;
@@ -118,6 +169,10 @@ void resolve_layer_types(const ConfigFields& fields, const ConfigNode& layer_typ
 void resolve_sliding_window(const ConfigFields& fields, ModelShape& shape) {
   shape.layer_attention.assign(shape.num_hidden_layers, LayerAttention::full);
   shape.sliding_window = fields.optional_positive("sliding_window");
+  if (is_one_of(shape.model_type, {"llama4", "llama4_text"})) {
+    resolve_chunked_attention(fields, shape);
+    if (!fields.get("layer_types")) return;
+  }
   if (const ConfigNode* layer_types = fields.get("layer_types")) {
     resolve_layer_types(fields, *layer_types, shape);
     return;

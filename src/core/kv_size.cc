@@ -8,12 +8,18 @@ namespace kvplan {
 
 std::vector<LayerGroup> layer_groups(const ModelShape& shape, Tokens ctx, bool include_mtp) {
   std::vector<LayerGroup> groups;
-  const std::uint32_t sliding = shape.sliding_layer_count();
-  const std::uint32_t full = shape.num_hidden_layers - sliding;
+  const std::uint32_t sliding = shape.layer_count(LayerAttention::sliding);
+  const std::uint32_t chunked = shape.layer_count(LayerAttention::chunked);
+  const std::uint32_t full = shape.num_hidden_layers - sliding - chunked;
   if (full > 0) groups.push_back({LayerAttention::full, false, full, ctx, {}});
   if (sliding > 0) {
     Tokens held{std::min(ctx.value, *shape.sliding_window)};
     groups.push_back({LayerAttention::sliding, false, sliding, held, {}});
+  }
+  if (chunked > 0) {
+    // A chunked layer attends within the current chunk, so it holds at most one chunk.
+    Tokens held{std::min(ctx.value, *shape.attention_chunk_size)};
+    groups.push_back({LayerAttention::chunked, false, chunked, held, {}});
   }
   if (include_mtp && shape.num_nextn_predict_layers > 0) {
     // An MTP module is one more decoder layer with the model's own attention over the context.

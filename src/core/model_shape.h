@@ -9,7 +9,9 @@
 
 namespace kvplan {
 
-enum class LayerAttention { full, sliding };
+// What one layer caches: every token (full), the last sliding_window tokens (sliding), or the
+// tokens of the current attention_chunk_size chunk (chunked local attention, Llama-4).
+enum class LayerAttention { full, sliding, chunked };
 
 // Multi-head latent attention (DeepSeek-V2 §2.1). Per token per layer the cache holds the
 // compressed latent c_KV (kv_lora_rank) and the decoupled RoPE key k_R (qk_rope_head_dim), both
@@ -42,6 +44,7 @@ struct ModelShape {
   std::optional<MlaDims> mla;
 
   std::optional<std::uint64_t> sliding_window;
+  std::optional<std::uint64_t> attention_chunk_size;  // chunked layers attend within chunks of this many tokens
   std::vector<LayerAttention> layer_attention;  // one entry per hidden layer
   std::string sliding_rule;  // which convention decided layer_attention, for --explain
 
@@ -64,11 +67,12 @@ struct ModelShape {
   // Conventions kvplan applied where the config left something implicit; --explain prints them.
   std::vector<std::string> assumptions;
 
-  std::uint32_t sliding_layer_count() const {
+  std::uint32_t layer_count(LayerAttention attention) const {
     std::uint32_t count = 0;
-    for (LayerAttention kind : layer_attention) count += kind == LayerAttention::sliding;
+    for (LayerAttention kind : layer_attention) count += kind == attention;
     return count;
   }
+  std::uint32_t sliding_layer_count() const { return layer_count(LayerAttention::sliding); }
 };
 
 }  // namespace kvplan

@@ -31,6 +31,12 @@ std::uint64_t mlp_params(std::uint64_t hidden, std::uint64_t intermediate) { ret
 }  // namespace
 
 ParamEstimate estimate_params(const ModelShape& shape, bool tie_word_embeddings) {
+  if (shape.model_type == "llama4" || shape.model_type == "llama4_text") {
+    // Interleaved MoE layers with a shared expert and a second MLP width (intermediate_size_mlp):
+    // a gated-MLP count would be far off.
+    throw Error("cannot estimate the parameter count of a " + shape.model_type +
+                " model from config.json (interleaved MoE layers with a shared expert)");
+  }
   if (shape.hidden_size == 0 || shape.intermediate_size == 0 || shape.vocab_size == 0) {
     throw Error("cannot estimate the parameter count: config.json needs hidden_size, intermediate_size and "
                 "vocab_size");

@@ -6,31 +6,39 @@
 
 namespace kvplan::detail {
 
-std::vector<VllmGroup> vllm_kv_groups(const std::vector<LayerAttention>& layer_kinds, VllmGrouping grouping) {
-  std::vector<std::uint32_t> full, sliding;
+std::vector<VllmGroup> vllm_kv_groups(const std::vector<LayerAttention>& layer_kinds, VllmGrouping grouping,
+                                      bool chunked_as_full) {
+  // Layers by kind, kinds in the order they first appear (vLLM buckets specs in layer order).
+  std::vector<std::pair<LayerAttention, std::vector<std::uint32_t>>> buckets;
   for (std::uint32_t layer = 0; layer < layer_kinds.size(); ++layer) {
-    bool is_sliding = grouping != VllmGrouping::none && layer_kinds[layer] == LayerAttention::sliding;
-    (is_sliding ? sliding : full).push_back(layer);
+    LayerAttention kind = layer_kinds[layer];
+    if (grouping == VllmGrouping::none || (kind == LayerAttention::chunked && chunked_as_full)) kind = LayerAttention::full;
+    auto bucket = std::find_if(buckets.begin(), buckets.end(), [&](const auto& entry) { return entry.first == kind; });
+    if (bucket == buckets.end()) bucket = buckets.insert(buckets.end(), {kind, {}});
+    bucket->second.push_back(layer);
   }
-  if (full.empty() || sliding.empty()) {
+  if (buckets.size() == 1) {
     // is_kv_cache_spec_uniform / UniformTypeKVCacheSpecs: every layer in one group.
-    return {{full.empty() ? LayerAttention::sliding : LayerAttention::full, full.empty() ? sliding : full}};
+    return {{buckets.front().first, buckets.front().second}};
   }
   // _get_kv_cache_groups_uniform_page_size (0.10: _get_kv_cache_config_uniform_page_size).
-  const std::size_t fewest = std::min(full.size(), sliding.size());
-  const std::size_t most = std::max(full.size(), sliding.size());
+  std::size_t fewest = layer_kinds.size(), most = 0;
+  for (const auto& [kind, layers] : buckets) {
+    fewest = std::min(fewest, layers.size());
+    most = std::max(most, layers.size());
+  }
   const bool pad_to_most = grouping == VllmGrouping::strided && static_cast<double>(most) < 1.5 * static_cast<double>(fewest);
   const std::size_t group_size = pad_to_most ? most : fewest;
   std::vector<VllmGroup> groups;
-  for (auto& [attention, layers] : {std::pair{LayerAttention::full, &full}, std::pair{LayerAttention::sliding, &sliding}}) {
-    const std::size_t count = ceil_div(layers->size(), group_size);
+  for (const auto& [attention, layers] : buckets) {
+    const std::size_t count = ceil_div(layers.size(), group_size);
     for (std::size_t g = 0; g < count; ++g) {
       VllmGroup group{attention, {}};
       if (grouping == VllmGrouping::strided) {
-        for (std::size_t i = g; i < layers->size(); i += count) group.layers.push_back((*layers)[i]);
+        for (std::size_t i = g; i < layers.size(); i += count) group.layers.push_back(layers[i]);
       } else {
-        for (std::size_t i = g * group_size; i < std::min(layers->size(), (g + 1) * group_size); ++i) {
-          group.layers.push_back((*layers)[i]);
+        for (std::size_t i = g * group_size; i < std::min(layers.size(), (g + 1) * group_size); ++i) {
+          group.layers.push_back(layers[i]);
         }
       }
       groups.push_back(std::move(group));
@@ -51,7 +59,12 @@ std::uint32_t widest_group_on_stage(const std::vector<VllmGroup>& groups, const 
 }
 
 std::uint64_t blocks_per_request(LayerAttention attention, std::uint64_t max_model_len, const BlockDemand& demand) {
-  if (attention == LayerAttention::full || !demand.sliding_window) return ceil_div(max_model_len, demand.block_size);
+  if (attention == LayerAttention::chunked && demand.attention_chunk_size) {
+    // ChunkedLocalAttentionSpec.max_admission_blocks_per_request: one chunk and the tokens in flight.
+    const std::uint64_t held = checked_add(*demand.attention_chunk_size, demand.tokens_in_flight, "chunked tokens");
+    return ceil_div(std::min(held, max_model_len), demand.block_size);
+  }
+  if (attention != LayerAttention::sliding || !demand.sliding_window) return ceil_div(max_model_len, demand.block_size);
   // SlidingWindowSpec.max_admission_blocks_per_request.
   const std::uint64_t held = checked_add(*demand.sliding_window - 1, demand.tokens_in_flight, "sliding-window tokens");
   return ceil_div(std::min(held, max_model_len), demand.block_size) + 1;

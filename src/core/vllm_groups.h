@@ -23,8 +23,10 @@ struct VllmGroup {
 // kind (or in V0, which caches sliding layers like full ones); otherwise groups of equal size per
 // kind, the size being the fewest layers of a kind (strided: or the most, when that is under 1.5x
 // the fewest, padding instead), with layer i of a kind in group i mod n (strided) or consecutive
-// layers together (fewest_in_runs).
-std::vector<VllmGroup> vllm_kv_groups(const std::vector<LayerAttention>& layer_kinds, VllmGrouping grouping);
+// layers together (fewest_in_runs). `chunked_as_full`: the release turns the hybrid allocator off
+// for chunked local attention, caching those layers like full ones.
+std::vector<VllmGroup> vllm_kv_groups(const std::vector<LayerAttention>& layer_kinds, VllmGrouping grouping,
+                                      bool chunked_as_full);
 
 // Layers of the widest group on a stage: a block of the pool holds one page of each of them.
 std::uint32_t widest_group_on_stage(const std::vector<VllmGroup>& groups, const std::vector<std::uint32_t>& stage_of_layer,
@@ -36,7 +38,8 @@ std::uint32_t widest_group_on_stage(const std::vector<VllmGroup>& groups, const 
 struct BlockDemand {
   std::uint32_t block_size = 16;
   std::optional<std::uint64_t> sliding_window;
-  std::uint64_t tokens_in_flight = 0;  // added to W - 1 for sliding layers
+  std::optional<std::uint64_t> attention_chunk_size;
+  std::uint64_t tokens_in_flight = 0;  // added to W - 1 for sliding layers, to the chunk for chunked ones
 };
 std::uint64_t blocks_per_request(LayerAttention attention, std::uint64_t max_model_len, const BlockDemand& demand);
 

@@ -59,6 +59,8 @@ struct VllmRules {
   bool async_scheduling;      // on by default: the scheduler keeps one more batch in flight
   bool v2_model_runner;       // the default runner keeps async scheduling under PP (PP + 1 batches in flight)
   VllmGrouping grouping;
+  bool chunked_hybrid;        // chunked local attention keeps its own groups (else the hybrid allocator is
+                              // off for the model and those layers are cached like full ones)
   bool sliding_in_flight;     // a sliding layer holds W - 1 + in-flight tokens (else W - 1 + max_num_batched_tokens)
   VllmFitCheck fit_check;
   VllmMlaBlockRule mla_blocks;

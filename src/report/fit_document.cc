@@ -1,5 +1,7 @@
 #include "report/fit_document.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "core/vllm_rules.h"
@@ -184,20 +186,29 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
     }
   }
   rows.count("kv_tokens", "KV tokens", result.kv_tokens, tokens_rule);
-  std::string per_request = fmt::format("ceil({} / {}) per full-attention group", request.max_model_len.value, result.block_size);
-  for (const KvGroup& group : result.groups) {
-    if (group.attention != LayerAttention::sliding || result.engine != Engine::vllm) continue;
-    per_request = fmt::format("{} groups: {}", result.groups.size(), per_request);
-    per_request += fmt::format("; ceil(min(W {} - 1 + {} tokens in flight, {}) / {}) + 1 = {} per sliding group",
-                               shape.sliding_window.value_or(0),
-                               vllm_rules(result.engine_version).sliding_in_flight ? result.max_in_flight_tokens
-                                                                                   : result.max_num_batched_tokens,
-                               request.max_model_len.value, result.block_size, group.blocks_per_request);
-    break;
-  }
-  if (result.engine == Engine::vllm && vllm_rules(result.engine_version).sliding_in_flight && per_request.find("sliding") != std::string::npos) {
-    per_request += fmt::format(" (in flight: {} batches x max_num_batched_tokens {})", result.concurrent_batches,
-                               result.max_num_batched_tokens);
+  std::string per_request = fmt::format("ceil({} / {}) per full-attention group", request.max_model_len.value,
+                                        result.block_size);
+  if (result.engine == Engine::vllm) {
+    // Sliding and chunked groups hold a window or a chunk and the tokens still in flight.
+    const VllmRules& rules = vllm_rules(result.engine_version);
+    const std::uint64_t in_flight = rules.sliding_in_flight ? result.max_in_flight_tokens : result.max_num_batched_tokens;
+    const std::string flight =
+        rules.sliding_in_flight
+            ? fmt::format("{} in flight ({} batches x {})", in_flight, result.concurrent_batches, result.max_num_batched_tokens)
+            : fmt::format("max_num_batched_tokens {}", in_flight);
+    for (LayerAttention kind : {LayerAttention::sliding, LayerAttention::chunked}) {
+      auto group = std::find_if(result.groups.begin(), result.groups.end(),
+                                [&](const KvGroup& g) { return g.attention == kind; });
+      if (group == result.groups.end()) continue;
+      per_request += kind == LayerAttention::sliding
+                         ? fmt::format("; ceil(min(W {} - 1 + {}, {}) / {}) + 1 = {} per sliding group",
+                                       shape.sliding_window.value_or(0), flight, request.max_model_len.value,
+                                       result.block_size, group->blocks_per_request)
+                         : fmt::format("; ceil(min(chunk {} + {}, {}) / {}) = {} per chunked group",
+                                       shape.attention_chunk_size.value_or(0), flight, request.max_model_len.value,
+                                       result.block_size, group->blocks_per_request);
+    }
+    if (result.groups.size() > 1) per_request = fmt::format("{} groups: {}", result.groups.size(), per_request);
   }
   rows.count("blocks_per_request", "blocks per request", result.blocks_per_request, per_request);
   rows.number("max_concurrency", "max concurrency", fmt::format("{:.2f}x", result.max_concurrency), result.max_concurrency, "x",

@@ -43,6 +43,7 @@ Document size_document(const ModelLabel& model, const ModelShape& shape, const S
       {"units", "units", Cell::of(describe_units(units), std::string(units == UnitSystem::iec ? "iec" : "si"))},
   };
   const bool has_sliding = shape.sliding_layer_count() > 0;
+  const bool has_chunked = shape.layer_count(LayerAttention::chunked) > 0;
   std::uint32_t layers = report.variants.empty() ? 0 : report.variants.front().cached_layers;
   document.columns = {
       {"model", "model", Align::left, true},
@@ -54,10 +55,13 @@ Document size_document(const ModelLabel& model, const ModelShape& shape, const S
       {"scalars_per_token_per_layer", "scalars/token/layer", Align::right, true},
       {"bytes_per_token_per_layer", "per token per layer"},
       {"bytes_per_token", "per token (" + std::to_string(layers) + " layers)"},
-      {"bytes_per_layer_per_sequence", has_sliding ? "per full layer (1 seq)" : "per layer (1 seq)"},
+      {"bytes_per_layer_per_sequence", has_sliding || has_chunked ? "per full layer (1 seq)" : "per layer (1 seq)"},
   };
   if (has_sliding) {
     document.columns.push_back({"bytes_per_sliding_layer_per_sequence", "per sliding layer (1 seq)"});
+  }
+  if (has_chunked) {
+    document.columns.push_back({"bytes_per_chunked_layer_per_sequence", "per chunked layer (1 seq)"});
   }
   document.columns.push_back({"bytes_per_sequence", "per sequence"});
   document.columns.push_back({"bytes_per_batch", "per batch (" + std::to_string(request.batch) + ")"});
@@ -68,6 +72,7 @@ Document size_document(const ModelLabel& model, const ModelShape& shape, const S
     const ResolvedVariant& variant = size.variant;
     const LayerGroup* full = find_group(size, LayerAttention::full);
     const LayerGroup* sliding = find_group(size, LayerAttention::sliding);
+    const LayerGroup* chunked = find_group(size, LayerAttention::chunked);
     std::vector<Cell> row = {
         Cell::of(model.name),
         Cell::of(request.ctx.value),
@@ -81,6 +86,7 @@ Document size_document(const ModelLabel& model, const ModelShape& shape, const S
         full ? bytes_cell(full->per_layer_per_sequence) : Cell::of("-", Cell::Raw{}),
     };
     if (has_sliding) row.push_back(bytes_cell(sliding->per_layer_per_sequence));
+    if (has_chunked) row.push_back(bytes_cell(chunked->per_layer_per_sequence));
     row.push_back(bytes_cell(size.per_sequence));
     row.push_back(bytes_cell(size.per_batch));
     row.push_back(Cell::of(format_ratio(size.mha_ratio), rounded_ratio(size.mha_ratio)));
@@ -91,6 +97,10 @@ Document size_document(const ModelLabel& model, const ModelShape& shape, const S
   if (has_sliding) {
     document.notes.push_back("sliding-window layers hold min(ctx, " + std::to_string(*shape.sliding_window) +
                              ") tokens (" + shape.sliding_rule + ")");
+  }
+  if (has_chunked) {
+    document.notes.push_back("chunked layers hold min(ctx, " + std::to_string(*shape.attention_chunk_size) +
+                             ") tokens: one chunk of local attention (" + shape.sliding_rule + ")");
   }
   if (report.mha_dtype != request.dtype) {
     document.notes.push_back("MHA / this compares with MHA in " + std::string(to_string(report.mha_dtype)) +

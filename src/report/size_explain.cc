@@ -92,13 +92,17 @@ void explain_variant(const VariantSize& size, const SizeReport& report, UnitSyst
                    with_units(size.per_token.value)));
   std::string sum, terms;
   for (const LayerGroup& group : size.groups) {
-    std::string kind = group.mtp ? "MTP layer" : group.attention == LayerAttention::sliding ? "sliding layer" : "full layer";
-    std::string tokens = group.attention == LayerAttention::sliding
-                             ? fmt::format("min({}, {}) = {} tokens", request.ctx.value,
-                                           group.tokens_held.value, group.tokens_held.value)
-                             : fmt::format("{} tokens", group.tokens_held.value);
-    if (group.attention == LayerAttention::sliding && group.tokens_held.value == request.ctx.value) {
-      tokens = fmt::format("{} tokens (window >= ctx)", group.tokens_held.value);
+    const bool local = group.attention != LayerAttention::full;
+    std::string kind = group.mtp                                        ? "MTP layer"
+                       : group.attention == LayerAttention::sliding ? "sliding layer"
+                       : group.attention == LayerAttention::chunked ? "chunked layer"
+                                                                    : "full layer";
+    std::string tokens = local ? fmt::format("min({}, {}) = {} tokens", request.ctx.value, group.tokens_held.value,
+                                             group.tokens_held.value)
+                               : fmt::format("{} tokens", group.tokens_held.value);
+    if (local && group.tokens_held.value == request.ctx.value) {
+      tokens = fmt::format("{} tokens ({} >= ctx)", group.tokens_held.value,
+                           group.attention == LayerAttention::sliding ? "window" : "chunk");
     }
     line("per " + kind + ", one sequence",
          fmt::format("{} B * {} = {}", bytes.total(), tokens, with_units(group.per_layer_per_sequence.value)));

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include "cli/cli_runner.h"
+#include "temp_dir.h"
 
 using namespace kvplan::testing;
 
@@ -75,4 +76,18 @@ TEST_CASE("size --kv-dtype fp8_ds_mla on an MLA model: the latent in fp8_ds_mla,
   CHECK(contains(result.out, "deepseek-v3,4096,1,fp8_ds_mla,mla:512:64,true,576,656,"));
   CliResult table = run_cli({"size", "--model", "deepseek-v3", "--ctx", "4k", "--kv-dtype", "fp8_ds_mla"});
   CHECK(contains(table.out, "fp8_ds_mla is the layout of an MLA latent: mha, gqa:8, mqa are priced in fp8"));
+}
+
+TEST_CASE("size of a Llama-4 config: global layers hold the context, chunked layers one chunk") {
+  TempDir dir;
+  dir.write("config.json",
+            R"({"model_type": "llama4", "text_config": {"model_type": "llama4_text", "num_hidden_layers": 48,
+                "num_attention_heads": 40, "num_key_value_heads": 8, "head_dim": 128, "hidden_size": 5120,
+                "attention_chunk_size": 8192, "no_rope_layers": []}})");
+  CliResult result = run_cli({"size", "--config", (dir.path() / "config.json").string(), "--ctx", "1M", "--variant",
+                              "native", "--format", "csv"});
+  CHECK(result.exit_code == 0);
+  // 4096 B per token per layer; 12 global layers x 1048576 tokens + 36 chunked layers x 8192 tokens:
+  // 4096 x (12582912 + 294912) = 52747567104 B per sequence.
+  CHECK(contains(result.out, ",4294967296,33554432,52747567104,"));
 }

@@ -144,3 +144,45 @@ TEST_CASE("inconsistent or malformed configs name the file, line and field") {
   CHECK(error_of("num_hidden_layers: 2\n").find("model_type") != std::string::npos);
   CHECK(error_of("- just\n- a list\n").find("must be a map") != std::string::npos);
 }
+
+namespace {
+// Llama-4-Scout's text_config as its config.json states the attention (48 layers, 40 heads, 8 KV
+// heads of 128, chunks of 8192, no_rope_layers empty so transformers derives it).
+const std::string kScout =
+    "model_type: llama4\ntext_config:\n  model_type: llama4_text\n  num_hidden_layers: 48\n"
+    "  num_attention_heads: 40\n  num_key_value_heads: 8\n  head_dim: 128\n  hidden_size: 5120\n"
+    "  attention_chunk_size: 8192\n  no_rope_layers: []\n";
+}  // namespace
+
+TEST_CASE("Llama-4: every 4th layer is global (NoPE), the others attend within chunks") {
+  ModelShape shape = shape_of(kScout);
+  REQUIRE(shape.attention_chunk_size);
+  CHECK(*shape.attention_chunk_size == 8192);
+  CHECK(shape.layer_count(LayerAttention::chunked) == 36);
+  CHECK(shape.layer_attention[2] == LayerAttention::chunked);
+  CHECK(shape.layer_attention[3] == LayerAttention::full);  // (3 + 1) % 4 == 0
+  CHECK(shape.layer_attention[47] == LayerAttention::full);
+  // An explicit no_rope_layers list: 1 = RoPE (chunked), 0 = NoPE (global).
+  ModelShape listed = shape_of(
+      "model_type: llama4_text\nnum_hidden_layers: 4\nnum_attention_heads: 4\nnum_key_value_heads: 2\n"
+      "head_dim: 64\nattention_chunk_size: 1024\nno_rope_layers: [1, 0, 1, 0]\n");
+  CHECK(listed.layer_attention == std::vector<LayerAttention>{LayerAttention::chunked, LayerAttention::full,
+                                                               LayerAttention::chunked, LayerAttention::full});
+  // attention_chunk_size null turns chunking off, as in vLLM's llama4.py.
+  ModelShape unchunked = shape_of(
+      "model_type: llama4_text\nnum_hidden_layers: 4\nnum_attention_heads: 4\nnum_key_value_heads: 2\n"
+      "head_dim: 64\nattention_chunk_size: null\n");
+  CHECK(unchunked.layer_count(LayerAttention::chunked) == 0);
+  CHECK(error_of("model_type: llama4_text\nnum_hidden_layers: 4\nnum_attention_heads: 4\nnum_key_value_heads: 2\n"
+                 "head_dim: 64\nno_rope_layers: [1, 2, 1, 0]\n")
+            .find("no_rope_layers[1] must be 0 or 1") != std::string::npos);
+}
+
+TEST_CASE("layer_types may list chunked_attention layers") {
+  ModelShape shape = shape_of(
+      "model_type: llama4_text\nnum_hidden_layers: 4\nnum_attention_heads: 4\nnum_key_value_heads: 2\n"
+      "head_dim: 64\nattention_chunk_size: 512\n"
+      "layer_types: [chunked_attention, chunked_attention, chunked_attention, full_attention]\n");
+  CHECK(shape.layer_count(LayerAttention::chunked) == 3);
+  CHECK(shape.layer_attention[3] == LayerAttention::full);
+}

@@ -277,3 +277,41 @@ TEST_CASE("--engine vllm@X names a release kvplan knows") {
   CHECK_THROWS_AS(parse_engine_release("vllm@"), Error);
   CHECK_THROWS_AS(parse_engine_release("tgi@1.0"), Error);
 }
+
+TEST_CASE("vLLM 0.33, Llama-4-Scout at 1M tokens: 36 chunked layers hold a chunk and the tokens in flight") {
+  // 48 layers: 36 chunked (8192) + 12 global, 8 KV heads x 128 in bf16 = 4096 B per token per layer.
+  // Groups of the fewest kind (12; 36 is not under 1.5 x 12): 3 chunked groups + 1 full group.
+  // A block: 16 tokens x 4096 B x 12 layers = 786432 B; 64 GiB / 786432 = 87381 blocks.
+  // Per request: full 1048576 / 16 = 65536; chunked ceil(min(8192 + 2 x 8192, 1048576) / 16) = 1536
+  // each: 65536 + 3 x 1536 = 70144. Tokens: int(87381 / 70144 x 1048576) = 1306250.
+  ModelShape scout = model("llama-3-8b");
+  scout.model_type = "llama4_text";
+  scout.num_hidden_layers = 48;
+  scout.num_attention_heads = 40;
+  scout.attention_chunk_size = 8192;
+  scout.layer_attention.clear();
+  for (std::uint32_t layer = 0; layer < 48; ++layer) {
+    scout.layer_attention.push_back((layer + 1) % 4 == 0 ? LayerAttention::full : LayerAttention::chunked);
+  }
+  FitRequest request = request_for("llama-3-8b", 1048576, 64 * GiB);
+  request.variant = native_variant(scout);
+  FitResult result = fit(scout, gpu("h100-sxm"), request);
+  CHECK(result.groups.size() == 4);
+  CHECK(result.stages[0].bytes_per_block.value == 786432);
+  CHECK(result.num_blocks == 87381);
+  CHECK(result.blocks_per_request == 70144);
+  CHECK(result.kv_tokens == 1306250);
+  // vLLM 0.10 turned the hybrid allocator off for chunked local attention: all 48 layers in one
+  // group of full attention, 64 GiB / (65536 x 48) = 21845 blocks; at 128k, 131072 / 16 = 8192 per
+  // request (1M tokens would need 65536 x 48 x 65536 B = 192 GiB).
+  request.options.engine_version = "0.10";
+  request.max_model_len = Tokens{131072};
+  FitResult old = fit(scout, gpu("h100-sxm"), request);
+  CHECK(old.groups.size() == 1);
+  CHECK(old.num_blocks == 21845);
+  CHECK(old.blocks_per_request == 8192);
+  // SGLang and TensorRT-LLM rules for chunked layers are not modelled: refused, not guessed.
+  request.options.engine_version = "";
+  request.options.engine = Engine::sglang;
+  CHECK_THROWS_WITH_AS(fit(scout, gpu("h100-sxm"), request), doctest::Contains("vLLM's rules only"), Error);
+}
