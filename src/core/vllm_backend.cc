@@ -17,25 +17,25 @@ struct BackendRow {
   std::string_view name;
   BackendFamily family;
   unsigned devices;
-  bool takes_fp8;         // "fp8"/"fp8_e4m3" in supported_kv_cache_dtypes
+  unsigned fp8_devices;   // where "fp8"/"fp8_e4m3" is a supported cache dtype (FlashAttention: FA3/FA4 only)
   bool takes_fp8_ds_mla;  // the sparse MLA backends' 656-byte layout
-  bool takes_nvfp4;       // FlashInfer's NVFP4 cache (Blackwell)
+  bool takes_nvfp4;       // FlashInfer's NVFP4 cache (trtllm-gen on SM 10.x, fa2 elsewhere)
   std::uint32_t kernel_block;  // smallest supported kernel block size; any multiple of it is accepted
 };
 
 // Each backend class's validate_configuration inputs in vLLM 0.33 (v1/attention/backends/...).
 constexpr std::array<BackendRow, 11> kBackends{{
-    {"FLASH_ATTN", BackendFamily::standard, kAnyCuda, true, false, false, 16},
-    {"FLASHINFER", BackendFamily::standard, kAnyCuda, true, false, true, 16},
-    {"TRITON_ATTN", BackendFamily::standard, kAnyCuda | kRocm, true, false, false, 16},
-    {"ROCM_ATTN", BackendFamily::standard, kRocm, true, false, false, 16},
-    {"FLASH_ATTN_MLA", BackendFamily::mla, kSm90, false, false, false, 16},
-    {"FLASHMLA", BackendFamily::mla, kSm90 | kSm100, true, false, false, 64},
-    {"FLASHINFER_MLA", BackendFamily::mla, kSm100, true, false, false, 32},
-    {"CUTLASS_MLA", BackendFamily::mla, kSm100, true, false, false, 128},
-    {"TRITON_MLA", BackendFamily::mla, kAnyCuda | kRocm, true, false, false, 16},
-    {"FLASHMLA_SPARSE", BackendFamily::sparse_mla, kSm90 | kSm100, true, true, false, 64},
-    {"FLASHINFER_MLA_SPARSE", BackendFamily::sparse_mla, kSm100, true, true, false, 32},
+    {"FLASH_ATTN", BackendFamily::standard, kAnyCuda, kSm90 | kSm100, false, false, 16},
+    {"FLASHINFER", BackendFamily::standard, kAnyCuda, kAnyCuda, false, true, 16},
+    {"TRITON_ATTN", BackendFamily::standard, kAnyCuda | kRocm, kAnyCuda | kRocm, false, false, 16},
+    {"ROCM_ATTN", BackendFamily::standard, kRocm, kRocm, false, false, 16},
+    {"FLASH_ATTN_MLA", BackendFamily::mla, kSm90, 0, false, false, 16},
+    {"FLASHMLA", BackendFamily::mla, kSm90 | kSm100, kSm90 | kSm100, false, false, 64},
+    {"FLASHINFER_MLA", BackendFamily::mla, kSm100, kSm100, false, false, 32},
+    {"CUTLASS_MLA", BackendFamily::mla, kSm100, kSm100, false, false, 128},
+    {"TRITON_MLA", BackendFamily::mla, kAnyCuda | kRocm, kAnyCuda | kRocm, false, false, 16},
+    {"FLASHMLA_SPARSE", BackendFamily::sparse_mla, kSm90 | kSm100, kSm90 | kSm100, true, false, 64},
+    {"FLASHINFER_MLA_SPARSE", BackendFamily::sparse_mla, kSm100, kSm100, true, false, 32},
 }};
 
 const BackendRow* find_backend(std::string_view name) {
@@ -110,9 +110,10 @@ std::string rejection(const BackendRow& row, unsigned device, BackendFamily fami
   switch (dtype) {
     case KvDtype::bf16:
     case KvDtype::fp16: return "";
-    case KvDtype::fp8_e4m3: return row.takes_fp8 ? "" : "it takes no fp8 cache";
+    case KvDtype::fp8_e4m3:
+      return (row.fp8_devices & device) != 0 ? "" : "it takes no fp8 cache on " + std::string(device_text(device));
     case KvDtype::fp8_ds_mla: return row.takes_fp8_ds_mla ? "" : "it takes no fp8_ds_mla cache";
-    case KvDtype::nvfp4: return row.takes_nvfp4 && device == kSm100 ? "" : "it takes no nvfp4 cache";
+    case KvDtype::nvfp4: return row.takes_nvfp4 ? "" : "it takes no nvfp4 cache";
     default: return "vLLM has no '" + std::string(to_string(dtype)) + "' cache for it";
   }
 }

@@ -251,6 +251,9 @@ TEST_CASE("vLLM's attention backends: priorities, cache dtypes and block sizes")
   CHECK(pick(GpuArchitecture::hopper, true, KvDtype::fp8_e4m3).block_size == 64);
   CHECK(pick(GpuArchitecture::blackwell, true, KvDtype::fp8_e4m3).name == "FLASHINFER_MLA");
   CHECK(pick(GpuArchitecture::ampere, true, KvDtype::bf16).name == "TRITON_MLA");
+  // FlashAttention 2 (Ampere) has no fp8 cache: FlashInfer serves it, with the same 16.
+  CHECK(pick(GpuArchitecture::ampere, false, KvDtype::fp8_e4m3).name == "FLASHINFER");
+  CHECK(pick(GpuArchitecture::hopper, false, KvDtype::nvfp4).name == "FLASHINFER");
   CHECK(pick(GpuArchitecture::cdna3, true, KvDtype::bf16).name == "TRITON_MLA");
   // --attention-backend: vLLM's names, refused where vLLM refuses them.
   VllmBackendQuery cutlass{GpuArchitecture::blackwell, true, false, KvDtype::bf16, "CUTLASS_MLA", std::nullopt};
