@@ -49,8 +49,10 @@ constexpr Expected kModels[] = {
     {"qwen3-30b-a3b", 48, 32, 4, 128, 0, 0, 0, 0, 40960},
     {"qwen3-235b-a22b", 94, 64, 4, 128, 0, 0, 0, 0, 40960},
     {"deepseek-v3.1", 61, 128, 128, 128, 512, 0, 0, 1, 163840},
+    {"glm-4.6", 92, 96, 8, 128, 0, 0, 0, 1, 202752},
     {"mistral-small-3.1-24b", 40, 32, 8, 128, 0, 0, 0, 0, 131072},
     {"phi-4", 40, 40, 10, 128, 0, 0, 0, 0, 16384},
+    {"minimax-m2", 62, 48, 8, 128, 0, 0, 0, 0, 196608},
 };
 
 const io::PresetRegistry& registry() {
@@ -130,29 +132,36 @@ TEST_CASE("new model presets: bytes per token per layer from their config.json")
   CHECK(per_layer_bf16("qwen3-235b-a22b") == 2 * 4 * 128 * 2);  // 2048 B x 94 layers
   CHECK(per_layer_bf16("phi-4") == 2 * 10 * 128 * 2);           // 5120 B x 40 layers
   CHECK(per_layer_bf16("mistral-small-3.1-24b") == 2 * 8 * 128 * 2);  // 4096 B x 40 layers
+  CHECK(per_layer_bf16("glm-4.6") == 2 * 8 * 128 * 2);          // 4096 B x 92 layers
+  CHECK(per_layer_bf16("minimax-m2") == 2 * 8 * 128 * 2);       // 4096 B x 62 layers
   // MLA: one latent of kv_lora_rank + qk_rope_head_dim = 512 + 64 scalars x 2 B, 61 layers.
   CHECK(per_layer_bf16("deepseek-v3.1") == (512 + 64) * 2);
 }
 
 TEST_CASE("new model presets keep their configs' traps") {
-  // head_dim is explicit and is not hidden_size / heads: 2048/32 = 64, 5120/32 = 160.
+  // head_dim is explicit and is not hidden_size / heads: 2048/32 = 64, 5120/96 = 53.3, 5120/32 = 160.
   CHECK(registry().model("qwen3-30b-a3b").shape.head_dim == 128);
+  CHECK(registry().model("glm-4.6").shape.head_dim == 128);
   CHECK(registry().model("mistral-small-3.1-24b").shape.head_dim == 128);
   // Mistral Small 3.1: the language model is text_config; its sliding_window is null, so the Mistral
   // class default (4096) must not be filled in.
   CHECK_FALSE(registry().model("mistral-small-3.1-24b").shape.sliding_window.has_value());
   CHECK(registry().model("mistral-small-3.1-24b").shape.torch_dtype == "bfloat16");
   // No window anywhere in the full-attention presets.
-  for (const char* name : {"qwen3-8b", "phi-4"}) {
+  for (const char* name : {"qwen3-8b", "phi-4", "glm-4.6", "minimax-m2"}) {
     CAPTURE(name);
     CHECK(registry().model(name).shape.sliding_layer_count() == 0);
   }
-  // FP8 checkpoint; Qwen3 ships bf16.
+  // FP8 checkpoints; Qwen3 and GLM ship bf16.
   CHECK(registry().model("deepseek-v3.1").shape.weight_quantization == "fp8");
+  CHECK(registry().model("minimax-m2").shape.weight_quantization == "fp8");
   CHECK(registry().model("qwen3-235b-a22b").shape.weight_quantization.empty());
-  // Experts: Qwen3 MoE 128, 8 per token.
+  // Experts: Qwen3 MoE 128 (top 8), GLM-4.6 160 (+1 shared, 3 dense layers first), MiniMax-M2 256.
   CHECK(registry().model("qwen3-30b-a3b").shape.moe->num_experts == 128);
   CHECK(registry().model("qwen3-30b-a3b").shape.moe->num_experts_per_tok == 8);
+  CHECK(registry().model("glm-4.6").shape.moe->num_experts == 160);
+  CHECK(registry().model("glm-4.6").shape.moe->first_dense_layers == 3);
+  CHECK(registry().model("minimax-m2").shape.moe->num_experts == 256);
 }
 
 TEST_CASE("Hugging Face ids are accepted as aliases") {
