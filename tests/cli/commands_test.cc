@@ -13,13 +13,19 @@ bool contains(const std::string& text, const std::string& part) { return text.fi
 TEST_CASE("models and gpus list every preset with its source") {
   CliResult models = run_cli({"models", "--format", "csv"});
   CHECK(models.exit_code == 0);
-  CHECK(line_count(models.out) == 1 + 17);
+  CHECK(line_count(models.out) == 1 + 25);
   CHECK(contains(models.out, "deepseek-v2,deepseek-ai/DeepSeek-V2,mla:512:64,60,128,128,128,1152,163840,"));
   CHECK(contains(models.out, "https://huggingface.co/deepseek-ai/DeepSeek-V2/blob/main/config.json"));
+  // Qwen3-8B: 36 layers, 32 heads, 8 KV heads of 128 = 2 x 8 x 128 x 2 B = 4096 B per token per layer.
+  CHECK(contains(models.out, "qwen3-8b,Qwen/Qwen3-8B,gqa:8,36,32,8,128,4096,40960,"));
+  // GLM-4.6: 92 layers, 96 heads over 8 KV heads of 128 = 4096 B.
+  CHECK(contains(models.out, "glm-4.6,zai-org/GLM-4.6,gqa:8,92,96,8,128,4096,202752,"));
   CliResult gpus = run_cli({"gpus", "--format", "csv"});
   CHECK(gpus.exit_code == 0);
-  CHECK(line_count(gpus.out) == 1 + 9);
+  CHECK(line_count(gpus.out) == 1 + 19);
   CHECK(contains(gpus.out, "h100-sxm,"));
+  // deviceQuery's 33660534784 bytes; 28 Gbps x 512 bit = 1792 GB/s; 209.5 / 419 dense TFLOP/s.
+  CHECK(contains(gpus.out, "rtx-5090,NVIDIA GeForce RTX 5090,33660534784,1792000000000,209.5,419,"));
 }
 
 TEST_CASE("show explains each field of a model and of a GPU") {

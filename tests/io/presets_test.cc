@@ -1,5 +1,5 @@
-// The embedded presets against their sources. The expected values below are copied from each
-// model's config.json (the `source:` URL) and the GPU datasheets, not from running kvplan.
+// The embedded model presets against their sources. The expected values below are copied from each
+// model's config.json (the `source:` URL), not from running kvplan. GPU presets: gpu_presets_test.cc.
 #include "io/presets.h"
 
 #include <doctest/doctest.h>
@@ -45,6 +45,14 @@ constexpr Expected kModels[] = {
     {"qwen3-32b", 64, 64, 8, 128, 0, 0, 0, 0, 40960},
     {"gemma-2-9b", 42, 16, 8, 256, 0, 4096, 21, 0, 8192},
     {"gemma-2-27b", 46, 32, 16, 128, 0, 4096, 23, 0, 8192},
+    {"qwen3-8b", 36, 32, 8, 128, 0, 0, 0, 0, 40960},
+    {"qwen3-30b-a3b", 48, 32, 4, 128, 0, 0, 0, 0, 40960},
+    {"qwen3-235b-a22b", 94, 64, 4, 128, 0, 0, 0, 0, 40960},
+    {"deepseek-v3.1", 61, 128, 128, 128, 512, 0, 0, 1, 163840},
+    {"glm-4.6", 92, 96, 8, 128, 0, 0, 0, 1, 202752},
+    {"mistral-small-3.1-24b", 40, 32, 8, 128, 0, 0, 0, 0, 131072},
+    {"phi-4", 40, 40, 10, 128, 0, 0, 0, 0, 16384},
+    {"minimax-m2", 62, 48, 8, 128, 0, 0, 0, 0, 196608},
 };
 
 const io::PresetRegistry& registry() {
@@ -54,7 +62,7 @@ const io::PresetRegistry& registry() {
 
 }  // namespace
 
-TEST_CASE("every model DESIGN.md requires is embedded, with the shape its config.json states") {
+TEST_CASE("every embedded model has the shape its config.json states") {
   for (const Expected& expected : kModels) {
     CAPTURE(expected.name);
     const io::ModelPreset& preset = registry().model(expected.name);
@@ -113,23 +121,50 @@ TEST_CASE("traps in real configs are kept as the configs state them") {
   CHECK(registry().model("kimi-k2").shape.moe->num_experts == 384);
 }
 
+TEST_CASE("new model presets: bytes per token per layer from their config.json") {
+  auto per_layer_bf16 = [](const char* name) {
+    return bytes_per_token_per_layer(native_variant(registry().model(name).shape), KvDtype::bf16, KvScales::per_tensor)
+        .total();
+  };
+  // K and V x KV heads x head_dim x 2 B (bf16); the layer counts are checked above.
+  CHECK(per_layer_bf16("qwen3-8b") == 2 * 8 * 128 * 2);         // 4096 B x 36 layers
+  CHECK(per_layer_bf16("qwen3-30b-a3b") == 2 * 4 * 128 * 2);    // 2048 B x 48 layers
+  CHECK(per_layer_bf16("qwen3-235b-a22b") == 2 * 4 * 128 * 2);  // 2048 B x 94 layers
+  CHECK(per_layer_bf16("phi-4") == 2 * 10 * 128 * 2);           // 5120 B x 40 layers
+  CHECK(per_layer_bf16("mistral-small-3.1-24b") == 2 * 8 * 128 * 2);  // 4096 B x 40 layers
+  CHECK(per_layer_bf16("glm-4.6") == 2 * 8 * 128 * 2);          // 4096 B x 92 layers
+  CHECK(per_layer_bf16("minimax-m2") == 2 * 8 * 128 * 2);       // 4096 B x 62 layers
+  // MLA: one latent of kv_lora_rank + qk_rope_head_dim = 512 + 64 scalars x 2 B, 61 layers.
+  CHECK(per_layer_bf16("deepseek-v3.1") == (512 + 64) * 2);
+}
+
+TEST_CASE("new model presets keep their configs' traps") {
+  // head_dim is explicit and is not hidden_size / heads: 2048/32 = 64, 5120/96 = 53.3, 5120/32 = 160.
+  CHECK(registry().model("qwen3-30b-a3b").shape.head_dim == 128);
+  CHECK(registry().model("glm-4.6").shape.head_dim == 128);
+  CHECK(registry().model("mistral-small-3.1-24b").shape.head_dim == 128);
+  // Mistral Small 3.1: the language model is text_config; its sliding_window is null, so the Mistral
+  // class default (4096) must not be filled in.
+  CHECK_FALSE(registry().model("mistral-small-3.1-24b").shape.sliding_window.has_value());
+  CHECK(registry().model("mistral-small-3.1-24b").shape.torch_dtype == "bfloat16");
+  // No window anywhere in the full-attention presets.
+  for (const char* name : {"qwen3-8b", "phi-4", "glm-4.6", "minimax-m2"}) {
+    CAPTURE(name);
+    CHECK(registry().model(name).shape.sliding_layer_count() == 0);
+  }
+  // FP8 checkpoints; Qwen3 and GLM ship bf16.
+  CHECK(registry().model("deepseek-v3.1").shape.weight_quantization == "fp8");
+  CHECK(registry().model("minimax-m2").shape.weight_quantization == "fp8");
+  CHECK(registry().model("qwen3-235b-a22b").shape.weight_quantization.empty());
+  // Experts: Qwen3 MoE 128 (top 8), GLM-4.6 160 (+1 shared, 3 dense layers first), MiniMax-M2 256.
+  CHECK(registry().model("qwen3-30b-a3b").shape.moe->num_experts == 128);
+  CHECK(registry().model("qwen3-30b-a3b").shape.moe->num_experts_per_tok == 8);
+  CHECK(registry().model("glm-4.6").shape.moe->num_experts == 160);
+  CHECK(registry().model("glm-4.6").shape.moe->first_dense_layers == 3);
+  CHECK(registry().model("minimax-m2").shape.moe->num_experts == 256);
+}
+
 TEST_CASE("Hugging Face ids are accepted as aliases") {
   CHECK(registry().model("meta-llama/Meta-Llama-3-8B").info.name == "llama-3-8b");
   CHECK(registry().model("deepseek-ai/DeepSeek-V2").info.name == "deepseek-v2");
-}
-
-TEST_CASE("GPU presets: memory as CUDA reports it") {
-  const double GiB = 1024.0 * 1024 * 1024;
-  // vLLM logs total_gpu_memory (79.19GiB) on an H100 SXM and 139.8 GiB on an H200 (DESIGN §4).
-  CHECK(static_cast<double>(registry().gpu("h100-sxm").spec.memory_total.value) / GiB == doctest::Approx(79.19).epsilon(0.0001));
-  CHECK(static_cast<double>(registry().gpu("h200").spec.memory_total.value) / GiB == doctest::Approx(139.8).epsilon(0.0005));
-  // Datasheet: H100 SXM 3.35 TB/s, 989.4 dense bf16 TFLOP/s; A100 has no fp8 tensor cores.
-  CHECK(registry().gpu("h100-sxm").spec.hbm_bandwidth_bytes_per_s == 3.35e12);
-  CHECK(registry().gpu("h100-sxm").spec.bf16_dense_flops_per_s == doctest::Approx(989.4e12));
-  CHECK_FALSE(registry().gpu("a100-80gb").spec.fp8_dense_flops_per_s.has_value());
-  for (const char* name : {"a100-40gb", "a100-80gb", "h100-sxm", "h100-pcie", "h200", "b200", "l40s", "mi300x", "rtx-4090"}) {
-    CAPTURE(name);
-    CHECK(registry().gpu(name).info.name == name);
-  }
-  CHECK(registry().gpus().size() == 9);
 }
