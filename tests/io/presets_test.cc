@@ -53,6 +53,8 @@ constexpr Expected kModels[] = {
     {"mistral-small-3.1-24b", 40, 32, 8, 128, 0, 0, 0, 0, 131072},
     {"phi-4", 40, 40, 10, 128, 0, 0, 0, 0, 16384},
     {"minimax-m2", 62, 48, 8, 128, 0, 0, 0, 0, 196608},
+    {"llama-4-scout", 48, 40, 8, 128, 0, 0, 0, 0, 10485760},
+    {"llama-4-maverick", 48, 40, 8, 128, 0, 0, 0, 0, 1048576},
 };
 
 const io::PresetRegistry& registry() {
@@ -136,6 +138,15 @@ TEST_CASE("new model presets: bytes per token per layer from their config.json")
   CHECK(per_layer_bf16("minimax-m2") == 2 * 8 * 128 * 2);       // 4096 B x 62 layers
   // MLA: one latent of kv_lora_rank + qk_rope_head_dim = 512 + 64 scalars x 2 B, 61 layers.
   CHECK(per_layer_bf16("deepseek-v3.1") == (512 + 64) * 2);
+  // Llama-4: 8 KV heads x 128; 36 of 48 layers attend within chunks of 8192, every 4th is global.
+  for (const char* name : {"llama-4-scout", "llama-4-maverick"}) {
+    CAPTURE(name);
+    const ModelShape& shape = registry().model(name).shape;
+    CHECK(per_layer_bf16(name) == 2 * 8 * 128 * 2);
+    CHECK(shape.attention_chunk_size.value_or(0) == 8192);
+    CHECK(shape.layer_count(LayerAttention::chunked) == 36);
+    CHECK(shape.layer_attention[3] == LayerAttention::full);
+  }
 }
 
 TEST_CASE("new model presets keep their configs' traps") {
