@@ -133,3 +133,20 @@ TEST_CASE("GPU presets: memory as CUDA reports it") {
   }
   CHECK(registry().gpus().size() == 9);
 }
+
+TEST_CASE("GPU presets: nvidia-smi's total is above CUDA's, and all NVIDIA presets have one") {
+  // nvidia-smi counts memory the driver keeps from CUDA: 81559 MiB against 81090 on an H100.
+  CHECK(registry().gpu("h100-sxm").spec.nvidia_smi_total_mib == 81559u);
+  CHECK(registry().gpu("h200").spec.nvidia_smi_total_mib == 143771u);
+  for (const io::GpuPreset* preset : registry().gpus()) {
+    CAPTURE(preset->info.name);
+    const GpuSpec& spec = preset->spec;
+    if (spec.architecture == GpuArchitecture::cdna3) {
+      CHECK_FALSE(spec.nvidia_smi_total_mib.has_value());  // ROCm: SGLang reads rocminfo
+      continue;
+    }
+    REQUIRE(spec.nvidia_smi_total_mib.has_value());
+    CHECK(*spec.nvidia_smi_total_mib * kMiB > spec.memory_total.value);
+    CHECK_FALSE(preset->nvidia_smi_source.empty());
+  }
+}
