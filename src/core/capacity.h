@@ -33,7 +33,7 @@ struct EngineOptions {
   std::optional<std::uint64_t> max_num_batched_tokens;  // prefill chunk; sizes the profile run
   std::optional<Bytes> reserve;          // activation peak + non-torch memory, instead of the estimate
   std::optional<Bytes> kv_cache_memory;  // KV memory per GPU, bypassing the budget (vLLM's option)
-  bool dp_attention = false;             // SGLang: MLA attention data-parallel across the TP ranks
+  bool dp_attention = false;             // SGLang --attn-dp-size TP: attention data-parallel across the TP ranks
 };
 
 struct FitRequest {
@@ -64,6 +64,16 @@ struct KvGroup {
   std::uint64_t blocks_per_request = 0;  // blocks one max_model_len request needs in it
 };
 
+// One of SGLang's KV pools: the whole cache, or the full-attention and sliding-window parts of
+// its hybrid SWA pool, each logged at start-up ("KV Cache is allocated", "Full KV Cache ...",
+// "SWA KV Cache ...").
+struct TokenPool {
+  std::string label;         // "", "Full" or "SWA"
+  std::uint64_t tokens = 0;  // token slots (SGLang allocates one page more)
+  std::uint32_t layers = 0;  // layers on the binding stage that use this pool
+  std::string dtype;         // as SGLang logs it: "torch.bfloat16"
+};
+
 struct FitResult {
   Engine engine = Engine::vllm;
   double mem_util = 0;
@@ -90,6 +100,7 @@ struct FitResult {
   std::uint64_t requests_per_replica = 0;  // floor(max_concurrency), x DP ranks with --dp-attention
   std::uint64_t fleet_requests = 0;        // requests_per_replica x replicas
 
+  std::vector<TokenPool> token_pools;      // SGLang's pools, as it logs them
   std::vector<std::string> notes;          // rules applied that a reader should know
 };
 

@@ -31,6 +31,28 @@ class Rows {
   UnitSystem units_;
 };
 
+// memory_pool.py:KVCache._finalize_allocation_log: each pool allocates (tokens + page_size)
+// slots per layer, K and V in separate buffers (one latent buffer for MLA), and logs their sizes
+// in units of 2^30 bytes; the hybrid SWA pool logs its "Full" and "SWA" parts.
+std::vector<std::string> sglang_log_lines(const FitRequest& request, const FitResult& result) {
+  std::vector<std::string> lines;
+  const double per_slot = static_cast<double>(result.token_layer_per_rank.value_bytes);
+  for (const TokenPool& pool : result.token_pools) {
+    const std::string name = pool.label.empty() ? "KV Cache" : pool.label + " KV Cache";
+    const double bytes = static_cast<double>(pool.tokens + result.block_size) * pool.layers * per_slot;
+    if (request.variant.kind == VariantKind::mla) {
+      lines.push_back(fmt::format("SGLang logs: \"{} is allocated. dtype: {}, #tokens: {}, KV size: {:.2f} GB\"", name,
+                                  pool.dtype, pool.tokens, bytes / static_cast<double>(kGiB)));
+    } else {
+      const double half = bytes / 2 / static_cast<double>(kGiB);
+      lines.push_back(fmt::format("SGLang logs: \"{} is allocated. dtype: {}, #tokens: {}, K size: {:.2f} GB, V size: "
+                                  "{:.2f} GB\"",
+                                  name, pool.dtype, pool.tokens, half, half));
+    }
+  }
+  return lines;
+}
+
 std::string engine_settings(const FitResult& result) {
   switch (result.engine) {
     case Engine::vllm:
@@ -59,19 +81,7 @@ std::vector<std::string> engine_log_lines(const FitRequest& request, const FitRe
               fmt::format("recent vLLM logs one line: \"GPU KV cache size: {} tokens, Maximum concurrency for {} tokens "
                           "per request: {:.2f}x\"",
                           format_thousands(result.kv_tokens_combined), len, result.max_concurrency)};
-    case Engine::sglang: {
-      // SGLang allocates (tokens + page_size) slots per layer, K and V in separate buffers (one
-      // latent buffer for MLA), and logs their sizes in units of 2^30 bytes.
-      const double slots = static_cast<double>(result.kv_tokens + result.block_size) * result.group_size;
-      const double per_slot = static_cast<double>(result.token_layer_per_rank.value_bytes);
-      if (request.variant.kind == VariantKind::mla) {
-        return {fmt::format("SGLang logs: \"KV Cache is allocated. #tokens: {}, KV size: {:.2f} GB\"", result.kv_tokens,
-                            slots * per_slot / static_cast<double>(kGiB))};
-      }
-      const double half = slots * per_slot / 2 / static_cast<double>(kGiB);
-      return {fmt::format("SGLang logs: \"KV Cache is allocated. #tokens: {}, K size: {:.2f} GB, V size: {:.2f} GB\"",
-                          result.kv_tokens, half, half)};
-    }
+    case Engine::sglang: return sglang_log_lines(request, result);
     case Engine::trtllm:
       return {fmt::format("TensorRT-LLM logs: \"Estimated max tokens in KV cache : {}\"", result.kv_tokens_combined)};
   }
@@ -128,7 +138,9 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
   std::string stages;
   for (std::uint32_t layers : result.stage_layers) stages += (stages.empty() ? "" : ", ") + std::to_string(layers);
   rows.count("layers_per_rank", "layers on the fullest stage", result.stage_layers[result.binding_stage],
-             parallel.pp > 1 ? "PP stages hold " + stages + " layers (vLLM's get_pp_indices)" : "all cached layers");
+             parallel.pp > 1 ? "PP stages hold " + stages + " layers (" +
+                                   (result.engine == Engine::sglang ? "SGLang's" : "vLLM's") + " get_pp_indices)"
+                             : "all cached layers");
   if (result.engine == Engine::vllm || result.engine == Engine::trtllm) {
     rows.bytes("page_bytes", ' ', "page (one block, one layer)", result.page_bytes,
                fmt::format("{} tokens x {} B", result.block_size, result.token_layer_per_rank.total()));

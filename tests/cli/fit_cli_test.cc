@@ -52,8 +52,14 @@ TEST_CASE("--emit prints the engine's launch command for the plan") {
   CliResult sglang = run_cli({"fit", "--model", "deepseek-v3", "--gpu", "h200", "--gpus", "8", "--engine", "sglang",
                               "--ctx", "64k", "--emit", "sglang"});
   CHECK(sglang.exit_code == 0);
+  // SGLang 0.5.23 on an H200 (nvidia-smi 143771 MiB), TP 8, MLA: R = 512 + 1.5 x 8192 + 8 / 8 x 1024
+  // + 2 x 512 + 1536 = 16384 MiB; round((143771 - 16384) / 143771, 3) = 0.886.
   CHECK(contains(sglang.out, "python -m sglang.launch_server --model-path deepseek-ai/DeepSeek-V3 --tp-size 8 "
-                             "--context-length 65536 --kv-cache-dtype bf16 --mem-fraction-static 0.896"));
+                             "--context-length 65536 --kv-cache-dtype bf16 --mem-fraction-static 0.886"));
+  CliResult dp = run_cli({"fit", "--model", "deepseek-v3", "--gpu", "h200", "--gpus", "8", "--engine", "sglang",
+                          "--ctx", "64k", "--dp-attention", "--emit", "sglang"});
+  CHECK(dp.exit_code == 0);
+  CHECK(contains(dp.out, "--tp-size 8 --attn-dp-size 8 --context-length 65536"));
 }
 
 TEST_CASE("fit: bad input is one line and exit 2") {
@@ -96,5 +102,32 @@ TEST_CASE("SGLang log, PR 18263: Qwen3-30B-A3B's K and V buffers for 1,669,816 t
                               "--gpu", "mi300x", "--engine", "sglang", "--ctx", "32k", "--kv-cache-memory",
                               std::to_string(memory)});
   CHECK(result.exit_code == 0);
-  CHECK(contains(result.out, "\"KV Cache is allocated. #tokens: 1669816, K size: 76.44 GB, V size: 76.44 GB\""));
+  CHECK(contains(result.out,
+                 "\"KV Cache is allocated. dtype: torch.bfloat16, #tokens: 1669816, K size: 76.44 GB, V size: 76.44 GB\""));
+}
+
+TEST_CASE("fit --engine sglang: 0.830 for Llama-3.1-8B on one H100, as SGLang 0.5.23 resolves it") {
+  // R = 512 + 1.5 x 8192 + 1 / 8 x 1024 + 2 x 256 + 8 x 58 = 13904 MiB of nvidia-smi's 81559:
+  // round(67655 / 81559, 3) = 0.830 (SGLang 0.5.23's own resolution gave 0.830, kvplan issue 17).
+  CliResult result = run_cli({"fit", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--engine", "sglang", "--ctx",
+                              "8k", "--explain"});
+  CHECK(result.exit_code == 0);
+  CHECK(contains(result.out, "mem_fraction_static 0.830"));
+  CHECK(contains(result.out, "round((G 81559 MiB [nvidia-smi total] - R 13904 MiB) / G, 3)"));
+  // Pool: 85028896768 - 16060522496 - floor(85028896768 x 0.17) = 54513461822 B; / 131072 B per
+  // token = 415904 tokens, whose K and V buffers are (415904 + 1) x 32 layers x 2048 B = 25.38 GiB.
+  CHECK(contains(result.out, "\"KV Cache is allocated. dtype: torch.bfloat16, #tokens: 415904, K size: 25.38 GB, "
+                             "V size: 25.38 GB\""));
+}
+
+TEST_CASE("fit --engine sglang with a context longer than the pool prints SGLang's warning") {
+  // 10 GiB / 131072 B = 81920 tokens < 1048576; SGLang starts, warns, and serves shorter requests.
+  CliResult result = run_cli({"fit", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--engine", "sglang", "--ctx",
+                              "1M", "--kv-cache-memory", "10GiB"});
+  CHECK(result.exit_code == 0);
+  CHECK(contains(result.out, "KV pool holds 81920 tokens, fewer than --context-length 1048576."));
+  CliResult emit = run_cli({"fit", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--engine", "sglang", "--ctx",
+                            "1M", "--kv-cache-memory", "10GiB", "--emit", "sglang"});
+  CHECK(emit.exit_code == 0);
+  CHECK(!contains(emit.out, "--max-running-requests"));
 }
