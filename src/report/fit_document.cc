@@ -190,9 +190,12 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
     }
   }
   if (shape.max_position_embeddings > 0 && request.max_model_len.value > shape.max_position_embeddings) {
-    document.notes.push_back(fmt::format("--ctx {} exceeds max_position_embeddings ({}); vLLM refuses it unless "
-                                         "VLLM_ALLOW_LONG_MAX_MODEL_LEN=1",
-                                         request.max_model_len.value, shape.max_position_embeddings));
+    // SGLang: configs/model_config.py:ModelConfig raises unless its own variable is set.
+    document.notes.push_back(fmt::format("--ctx {} exceeds max_position_embeddings ({}); {}",
+                                         request.max_model_len.value, shape.max_position_embeddings,
+                                         result.engine == Engine::sglang
+                                             ? "SGLang refuses it unless SGLANG_ALLOW_OVERWRITE_LONGER_CONTEXT_LEN=1"
+                                             : "vLLM refuses it unless VLLM_ALLOW_LONG_MAX_MODEL_LEN=1"));
   }
   return document;
 }

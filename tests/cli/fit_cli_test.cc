@@ -126,6 +126,8 @@ TEST_CASE("fit --engine sglang with a context longer than the pool prints SGLang
                               "1M", "--kv-cache-memory", "10GiB"});
   CHECK(result.exit_code == 0);
   CHECK(contains(result.out, "KV pool holds 81920 tokens, fewer than --context-length 1048576."));
+  // 1M is also past the model's 131072 positions, which SGLang checks first.
+  CHECK(contains(result.out, "SGLang refuses it unless SGLANG_ALLOW_OVERWRITE_LONGER_CONTEXT_LEN=1"));
   CliResult emit = run_cli({"fit", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--engine", "sglang", "--ctx",
                             "1M", "--kv-cache-memory", "10GiB", "--emit", "sglang"});
   CHECK(emit.exit_code == 0);
