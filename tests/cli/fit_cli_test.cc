@@ -108,7 +108,8 @@ TEST_CASE("SGLang log, PR 18263: Qwen3-30B-A3B's K and V buffers for 1,669,816 t
 
 TEST_CASE("fit --engine sglang: 0.830 for Llama-3.1-8B on one H100, as SGLang 0.5.23 resolves it") {
   // R = 512 + 1.5 x 8192 + 1 / 8 x 1024 + 2 x 256 + 8 x 58 = 13904 MiB of nvidia-smi's 81559:
-  // round(67655 / 81559, 3) = 0.830 (SGLang 0.5.23's own resolution gave 0.830, kvplan issue 17).
+  // round(67655 / 81559, 3) = 0.830 (SGLang 0.5.23's own ServerArgs resolution gives 0.830 on a
+  // faked H100; see tests/core/sglang_test.cc).
   CliResult result = run_cli({"fit", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--engine", "sglang", "--ctx",
                               "8k", "--explain"});
   CHECK(result.exit_code == 0);

@@ -1,6 +1,12 @@
 // SGLang 0.5.23's KV pool rules (docs/engines-sglang.md), each pinned by arithmetic written out
 // here from SGLang's own source. G is nvidia-smi's total in MiB; R the reserve of
 // arg_groups/memory_hook.py:handle_gpu_memory_settings.
+//
+// Cross-checked: every mem_fraction_static, backend and page size below marked [oracle] is what
+// SGLang 0.5.23's own ServerArgs.resolve_once() resolved on a CPU with a faked GPU (nvidia-smi
+// total and platform facts overridden; the sglang wheel run as an oracle, not a dependency), and
+// the hybrid SWA token counts are what its HybridSWAPoolConfigurator.calculate_pool_sizes returned
+// for the same geometry and byte budget.
 #include <doctest/doctest.h>
 
 #include "core/capacity.h"
@@ -62,9 +68,9 @@ TEST_CASE("SGLang: mem_fraction_static 0.830 for Llama-3.1-8B on one H100 (nvidi
   // R = 512 + 1.5 x 8192 + 1 x 1 / 8 x 1024 + 2 x 256 + 8 x 58 prefill graph sizes = 13904 MiB;
   // round((81559 - 13904) / 81559, 3) = round(0.82952, 3) = 0.830, the value SGLang 0.5.23 itself
   // resolved on a CPU with a fake H100 (kvplan issue 17); the CUDA total (81090 MiB) gave 0.834.
-  CHECK(result.mem_util == doctest::Approx(0.830));
+  CHECK(result.mem_util == doctest::Approx(0.830));  // [oracle]
   CHECK(result.max_num_batched_tokens == 8192);
-  CHECK(result.block_size == 1);  // fa3 on Hopper, page size 1
+  CHECK(result.block_size == 1);  // fa3 on Hopper, page size 1 [oracle]
   // Pool = free after loading - free before x (1 - 0.83), free before = the CUDA total:
   // 85028896768 - 16060522496 - floor(85028896768 x 0.17) = 54513461822 B.
   CHECK(result.kv_budget.value == 85028896768ull - 8030261248ull * 2 - 14454912450ull);
@@ -80,7 +86,7 @@ TEST_CASE("SGLang: DeepSeek-V3 on 8 H200, MLA latent whole on every rank") {
   FitResult result = fit(model("deepseek-v3"), gpu("h200"), request);
   // H200 bucket: chunked 8192, max_bs 512 (TP >= 4); the MLA prefill graph reserves 1536:
   // R = 512 + 12288 + 8 x 1 / 8 x 1024 + 2 x 512 + 1536 = 16384; round(127387 / 143771, 3) = 0.886.
-  CHECK(result.mem_util == doctest::Approx(0.886));
+  CHECK(result.mem_util == doctest::Approx(0.886));  // [oracle]
   // cell = (512 + 64) x 2 B x 61 layers = 70272 B, not divided by TP 8; page 1 (fa3).
   CHECK(result.kv_tokens == 40 * GiB / 70272);  // 611191
   CHECK(result.block_size == 1);
@@ -93,17 +99,23 @@ TEST_CASE("SGLang on B200: trtllm_mla and trtllm_mha pages of 64 tokens") {
   FitResult mla = fit(model("deepseek-v3"), gpu("b200"), request);
   // DeepseekV3ForCausalLM on SM100 gets trtllm_mla, which sets page_size 64:
   // floor(40 GiB / 70272 B) = 611191, down to a multiple of 64 = 611136.
-  CHECK(mla.block_size == 64);
+  CHECK(mla.block_size == 64);  // [oracle]
   CHECK(mla.kv_tokens == 611136);
   // B200 bucket (G = 183359 >= 160 GiB): chunked 16384, max_bs 512:
   // R = 512 + 24576 + 1024 + 1024 + 1536 = 28672; round(154687 / 183359, 3) = 0.844.
-  CHECK(mla.mem_util == doctest::Approx(0.844));
+  CHECK(mla.mem_util == doctest::Approx(0.844));  // [oracle]
+  // DeepSeek-V2 (DeepseekV2ForCausalLM) keeps flashinfer, page 1: R = 512 + 24576 + 128 + 1024 +
+  // 1536 = 27776; round(155583 / 183359, 3) = 0.849.
+  FitRequest lite = sglang_request(model("deepseek-v2-lite"), 32768);
+  FitResult v2 = fit(model("deepseek-v2-lite"), gpu("b200"), lite);
+  CHECK(v2.block_size == 1);                          // [oracle]
+  CHECK(v2.mem_util == doctest::Approx(0.849));       // [oracle]
 
   FitRequest dense = sglang_request(model("llama-3.1-8b"), 8192);
   FitResult mha = fit(model("llama-3.1-8b"), gpu("b200"), dense);
-  CHECK(mha.block_size == 64);  // trtllm_mha
+  CHECK(mha.block_size == 64);  // trtllm_mha [oracle]
   // R = 512 + 24576 + 128 + 2 x 512 + 8 x 74 = 26832; round(156527 / 183359, 3) = 0.854.
-  CHECK(mha.mem_util == doctest::Approx(0.854));
+  CHECK(mha.mem_util == doctest::Approx(0.854));  // [oracle]
   CHECK(mha.kv_tokens % 64 == 0);
 }
 
@@ -112,14 +124,14 @@ TEST_CASE("SGLang buckets: RTX 4090 and MI300X") {
   // round(17284 / 24564, 3) = 0.704.
   FitRequest small = sglang_request(model("llama-3.1-8b"), 8192);
   small.weight_bytes_per_param = 1;
-  CHECK(fit(model("llama-3.1-8b"), gpu("rtx-4090"), small).mem_util == doctest::Approx(0.704));
+  CHECK(fit(model("llama-3.1-8b"), gpu("rtx-4090"), small).mem_util == doctest::Approx(0.704));  // [oracle]
   // MI300X: no nvidia-smi total, so G = 206141652992 B in whole MiB = 196592; no prefill graph
   // on ROCm; R = 512 + 1.5 x 16384 + 128 + 2 x 512 = 26240; round(170352 / 196592, 3) = 0.867.
   FitRequest amd = sglang_request(model("llama-3.1-8b"), 8192);
-  CHECK(fit(model("llama-3.1-8b"), gpu("mi300x"), amd).mem_util == doctest::Approx(0.867));
+  CHECK(fit(model("llama-3.1-8b"), gpu("mi300x"), amd).mem_util == doctest::Approx(0.867));  // [oracle]
   // aiter with a context over 8192 tokens keeps 15% more: 0.867 x 0.85.
   amd.max_model_len = Tokens{32768};
-  CHECK(fit(model("llama-3.1-8b"), gpu("mi300x"), amd).mem_util == doctest::Approx(0.867 * 0.85));
+  CHECK(fit(model("llama-3.1-8b"), gpu("mi300x"), amd).mem_util == doctest::Approx(0.867 * 0.85));  // [oracle]
 }
 
 TEST_CASE("SGLang --dp-attention: each rank its own pool, a larger reserve") {
@@ -131,7 +143,7 @@ TEST_CASE("SGLang --dp-attention: each rank its own pool, a larger reserve") {
   FitResult dp = fit(model("deepseek-v3"), gpu("h200"), request);
   // R gains max_bs x attn_dp x 3, and x 1.5 more above max_bs 300: 512 x 8 x 4.5 = 18432;
   // 16384 + 18432 = 34816; round(108955 / 143771, 3) = 0.758.
-  CHECK(dp.mem_util == doctest::Approx(0.758));
+  CHECK(dp.mem_util == doctest::Approx(0.758));  // [oracle]
   CHECK(dp.kv_tokens == plain.kv_tokens);  // the same latent pool on every rank...
   CHECK(dp.requests_per_replica == 8 * (dp.kv_tokens / 32768));  // ...holding its own requests
   request.options.engine = Engine::vllm;  // vLLM has no such option
@@ -155,7 +167,7 @@ TEST_CASE("SGLang hybrid SWA pool (gpt-oss): full layers and 0.8 x as many slidi
   FitResult result = fit(shape, gpu("h100-sxm"), request);
   // Per layer and token: 8 x 64 x 2 x 2 B = 2048 B. cell = 2048 x 18 full layers + 0.8 x 2048 x 18
   // sliding layers = 66355.2 B; full tokens = 40 GiB // 66355.2 = 647269; SWA tokens =
-  // int(647269 x 0.8) = 517815.
+  // int(647269 x 0.8) = 517815 [oracle].
   REQUIRE(result.token_pools.size() == 2);
   CHECK(result.token_pools[0].label == "Full");
   CHECK(result.token_pools[0].tokens == 647269);
@@ -172,6 +184,12 @@ TEST_CASE("SGLang hybrid SWA pool (gpt-oss): full layers and 0.8 x as many slidi
                     "GB, V size: 11.11 GB\"");
   CHECK(lines[1] == "SGLang logs: \"SWA KV Cache is allocated. dtype: torch.bfloat16, #tokens: 517815, K size: 8.89 "
                     "GB, V size: 8.89 GB\"");
+
+  // On B200 gpt-oss runs trtllm_mha with pages of 64: 647269 down to 647232 full tokens,
+  // int(647232 x 0.8) = 517785 down to 517760 SWA tokens [oracle].
+  FitResult b200 = fit(shape, gpu("b200"), request);
+  CHECK(b200.token_pools[0].tokens == 647232);
+  CHECK(b200.token_pools[1].tokens == 517760);
 }
 
 TEST_CASE("SGLang refuses to start when the SWA pool cannot hold one window") {
@@ -202,7 +220,7 @@ TEST_CASE("SGLang PP: no prefill graph, extra layers on the last stages") {
   CHECK(result.stage_layers == std::vector<std::uint32_t>{26, 27, 27});
   // R = 512 + 12288 + 8 x 3 / 8 x 1024 + 2 x 512, no prefill graph with PP = 16896;
   // round(64663 / 81559, 3) = 0.793.
-  CHECK(result.mem_util == doctest::Approx(0.793));
+  CHECK(result.mem_util == doctest::Approx(0.793));  // [oracle]
 }
 
 TEST_CASE("SGLang starts with a pool shorter than the context and warns") {
