@@ -10,11 +10,12 @@
 namespace kvplan {
 namespace {
 
-constexpr std::array<std::string_view, 20> kKnownModelTypes = {
+constexpr std::array<std::string_view, 21> kKnownModelTypes = {
     "llama",    "mistral",     "mixtral",     "qwen2",       "qwen2_moe",
     "qwen3",    "qwen3_moe",   "gemma",       "gemma2",      "gemma3",
     "gemma3_text", "deepseek_v2", "deepseek_v3", "kimi_k2",  "phi3",
     "granite",  "olmo2",       "starcoder2",  "cohere",      "internlm2",
+    "gpt_oss",
 };
 
 bool is_one_of(std::string_view value, std::initializer_list<std::string_view> options) {

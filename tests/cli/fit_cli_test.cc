@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include "cli/cli_runner.h"
+#include "temp_dir.h"
 
 using namespace kvplan::testing;
 
@@ -133,4 +134,31 @@ TEST_CASE("fit --engine sglang with a context longer than the pool prints SGLang
                             "1M", "--kv-cache-memory", "10GiB", "--emit", "sglang"});
   CHECK(emit.exit_code == 0);
   CHECK(!contains(emit.out, "--max-running-requests"));
+}
+
+TEST_CASE("fit --engine sglang: gpt-oss's hybrid SWA pool logs a Full and an SWA part") {
+  // gpt-oss-120b's config.json fields that kvplan reads (huggingface.co/openai/gpt-oss-120b):
+  // 36 layers alternating sliding_attention / full_attention, 8 K/V heads of 64, a 128-token
+  // window, 128 experts, MXFP4 experts.
+  std::string layer_types;
+  for (int layer = 0; layer < 36; ++layer) {
+    layer_types += std::string(layer == 0 ? "" : ", ") + (layer % 2 == 0 ? "\"sliding_attention\"" : "\"full_attention\"");
+  }
+  TempDir dir;
+  const std::string config = dir.write("gpt-oss-120b/config.json",
+      "{\"architectures\": [\"GptOssForCausalLM\"], \"model_type\": \"gpt_oss\", \"num_hidden_layers\": 36, "
+      "\"num_attention_heads\": 64, \"num_key_value_heads\": 8, \"head_dim\": 64, \"hidden_size\": 2880, "
+      "\"intermediate_size\": 2880, \"num_local_experts\": 128, \"num_experts_per_tok\": 4, "
+      "\"experts_per_token\": 4, \"vocab_size\": 201088, \"max_position_embeddings\": 131072, "
+      "\"sliding_window\": 128, \"tie_word_embeddings\": false, \"torch_dtype\": \"bfloat16\", "
+      "\"quantization_config\": {\"quant_method\": \"mxfp4\"}, \"layer_types\": [" + layer_types + "]}").string();
+  // MXFP4 experts cannot be sized per parameter: one line, exit 2.
+  CHECK(contains(bad_input({"fit", "--config", config, "--gpu", "h100-sxm", "--engine", "sglang"}), "mxfp4"));
+  // 40 GiB // (2048 B x 18 full layers + 0.8 x 2048 B x 18 sliding layers = 66355.2 B) = 647269 full
+  // tokens, int(647269 x 0.8) = 517815 SWA tokens (tests/core/sglang_test.cc has the arithmetic).
+  CliResult result = run_cli({"fit", "--config", config, "--gpu", "h100-sxm", "--engine", "sglang", "--ctx", "128k",
+                              "--kv-cache-memory", "40GiB", "--weights-dtype", "int4"});
+  CHECK(result.exit_code == 0);
+  CHECK(contains(result.out, "\"Full KV Cache is allocated. dtype: torch.bfloat16, #tokens: 647269, K size: 11.11 GB"));
+  CHECK(contains(result.out, "\"SWA KV Cache is allocated. dtype: torch.bfloat16, #tokens: 517815, K size: 8.89 GB"));
 }
