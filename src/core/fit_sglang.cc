@@ -107,6 +107,16 @@ FitResult fit_sglang(const ModelShape& shape, const GpuSpec& gpu, const FitReque
     throw Error("--kv-dtype fp8_ds_mla is vLLM's layout; SGLang's FP8 MLA cache (--kv-cache-dtype fp8_e4m3) stores "
                 "the latent and RoPE part in 1 B each: use --kv-dtype fp8");
   }
+  // arg_groups/fields/model.py lists SGLang's --kv-cache-dtype choices; none is int8, and its FP8
+  // pools keep per-tensor scales only (mem_cache/memory_pool.py allocates scale buffers for the
+  // FP4 recipes alone).
+  if (request.kv_dtype == KvDtype::int8) {
+    throw Error("--kv-dtype int8: SGLang has no int8 KV cache (--kv-cache-dtype takes auto, fp8_e5m2, fp8_e4m3, "
+                "mxfp8, bf16, nvfp4, fp4_mx_block16)");
+  }
+  if (request.kv_scales == KvScales::per_token_head) {
+    throw Error("--kv-scales per-token-head: SGLang's FP8 KV cache has per-tensor scales only");
+  }
   const SglangArgs args = resolve_sglang_args(shape, gpu, request);
   FitResult result;
   result.engine = Engine::sglang;

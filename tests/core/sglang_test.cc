@@ -242,8 +242,15 @@ TEST_CASE("SGLang starts with a pool shorter than the context and warns") {
                        Error);
 }
 
-TEST_CASE("SGLang refuses vLLM's fp8_ds_mla layout") {
+TEST_CASE("SGLang refuses cache layouts it does not have: fp8_ds_mla, int8, per-token-head scales") {
   FitRequest request = sglang_request(model("deepseek-v3"), 32768, {8, 1, 1});
   request.kv_dtype = KvDtype::fp8_ds_mla;
   CHECK_THROWS_WITH_AS(fit(model("deepseek-v3"), gpu("h200"), request), doctest::Contains("use --kv-dtype fp8"), Error);
+  FitRequest dense = sglang_request(model("llama-3.1-8b"), 8192);
+  dense.kv_dtype = KvDtype::int8;
+  CHECK_THROWS_WITH_AS(fit(model("llama-3.1-8b"), gpu("h100-sxm"), dense), doctest::Contains("no int8 KV cache"), Error);
+  dense.kv_dtype = KvDtype::fp8_e4m3;
+  dense.kv_scales = KvScales::per_token_head;
+  CHECK_THROWS_WITH_AS(fit(model("llama-3.1-8b"), gpu("h100-sxm"), dense), doctest::Contains("per-tensor scales only"),
+                       Error);
 }
