@@ -13,8 +13,8 @@
 namespace kvplan::detail {
 namespace {
 
-// mem_cache/... HybridSWAPoolConfigurator: the SWA pool holds this many tokens per full-pool
-// token (--swa-full-tokens-ratio).
+// model_executor/pool_configurator.py:HybridSWAPoolConfigurator: the SWA pool holds this many
+// tokens per full-pool token (--swa-full-tokens-ratio, 0.8 by default: arg_groups/fields/schedule.py).
 constexpr double kSwaFullTokensRatio = 0.8;
 
 // distributed/utils.py:get_pp_indices: L / PP layers each, the remainder one each to the LAST
