@@ -59,7 +59,8 @@ std::string engine_settings(const FitResult& result) {
       return fmt::format("vllm: gpu_memory_utilization {:.2f}, block_size {}, max_num_batched_tokens {}", result.mem_util,
                          result.block_size, result.max_num_batched_tokens);
     case Engine::sglang:
-      return fmt::format("sglang: mem_fraction_static {:.3f}, page_size {}", result.mem_util, result.block_size);
+      return fmt::format("sglang 0.5.23: mem_fraction_static {:.3f}, page_size {}, chunked_prefill_size {}",
+                         result.mem_util, result.block_size, result.max_num_batched_tokens);
     case Engine::trtllm:
       return fmt::format("trtllm: free_gpu_memory_fraction {:.2f}, tokens_per_block {}", result.mem_util,
                          result.block_size);
