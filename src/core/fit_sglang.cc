@@ -77,26 +77,38 @@ void add_budget(const ModelShape& shape, const FitRequest& request, const Sglang
   // the CUDA total: the CUDA context and NCCL take a few hundred MiB first.
   const Bytes weights = weights_per_rank(shape, request.weight_bytes_per_param, request.parallel);
   const Bytes before = gpu.memory_total;
+  const Bytes after{before.value > weights.value ? before.value - weights.value : 0};
   const double fraction = args.mem_fraction_static;
+  // utils/common.py:get_available_gpu_memory returns bytes / 2^30, and with more than one rank
+  // their minimum travels through a float32 tensor; SGLang then computes in those GiB.
+  const bool several_ranks = request.parallel.tp * request.parallel.pp > 1;
+  auto measured_gib = [&](Bytes bytes) {
+    const double value = static_cast<double>(bytes.value);
+    return (several_ranks ? static_cast<double>(static_cast<float>(value)) : value) / static_cast<double>(kGiB);
+  };
+  const double rest_gib = measured_gib(after) - measured_gib(before) * (1 - fraction);
   result.budget.push_back({"free before loading", before,
                            "at most the CUDA total of " + gpu.device_name +
                                "; the CUDA context and NCCL take a few hundred MiB first",
                            ' '});
   result.budget.push_back({"weights", weights, weights_rule(shape, request), '-'});
-  const Bytes after{before.value > weights.value ? before.value - weights.value : 0};
   result.budget.push_back({"free after loading", after, "free before - weights", '='});
-  const Bytes slack{static_cast<std::uint64_t>(static_cast<double>(before.value) * (1 - fraction))};
-  result.budget.push_back({"x (1 - mem_fraction_static " + fmt_double(fraction, 3) + ")", slack,
-                           "free before loading x (1 - " + fmt_double(fraction, 3) + "); fraction = " + args.fraction_rule,
-                           '-'});
-  if (after.value <= slack.value) {
+  if (rest_gib <= 0) {
     throw Error("the weights do not fit: " + gib_text(weights) + " per GPU leave no KV pool under SGLang's "
-                "mem_fraction_static " + fmt_double(fraction, 3) + " (" + gib_text(Bytes{before.value - slack.value}) +
+                "mem_fraction_static " + fmt_double(fraction, 3) + " (" +
+                gib_text(Bytes{static_cast<std::uint64_t>(static_cast<double>(before.value) * fraction)}) +
                 " static per GPU); use more GPUs (--tp/--pp), a smaller --weights-dtype, a larger --mem-util or a "
                 "larger GPU");
   }
-  result.kv_budget = Bytes{after.value - slack.value};
-  result.budget.push_back({"KV pool memory", result.kv_budget, "free after loading - free before x (1 - fraction)", '='});
+  result.kv_budget = Bytes{static_cast<std::uint64_t>(rest_gib * static_cast<double>(kGiB))};
+  result.budget.push_back({"x (1 - mem_fraction_static " + fmt_double(fraction, 3) + ")",
+                           Bytes{after.value - std::min(after.value, result.kv_budget.value)},
+                           "free before loading x (1 - " + fmt_double(fraction, 3) + "); fraction = " + args.fraction_rule,
+                           '-'});
+  result.budget.push_back({"KV pool memory", result.kv_budget,
+                           std::string("int((free after - free before x (1 - fraction)) in GiB x 2^30)") +
+                               (several_ranks ? ", each free figure the minimum over ranks in float32" : ""),
+                           '='});
 }
 
 }  // namespace

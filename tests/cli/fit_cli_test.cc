@@ -116,8 +116,8 @@ TEST_CASE("fit --engine sglang: 0.830 for Llama-3.1-8B on one H100, as SGLang 0.
   CHECK(result.exit_code == 0);
   CHECK(contains(result.out, "mem_fraction_static 0.830"));
   CHECK(contains(result.out, "round((G 81559 MiB [nvidia-smi total] - R 13904 MiB) / G, 3)"));
-  // Pool: 85028896768 - 16060522496 - floor(85028896768 x 0.17) = 54513461822 B; / 131072 B per
-  // token = 415904 tokens, whose K and V buffers are (415904 + 1) x 32 layers x 2048 B = 25.38 GiB.
+  // Pool: int((68968374272 / 2^30 - 85028896768 / 2^30 x 0.17) x 2^30) = 54513461821 B; / 131072 B
+  // per token = 415904 tokens, whose K and V buffers are (415904 + 1) x 32 layers x 2048 B = 25.38 GiB.
   CHECK(contains(result.out, "\"KV Cache is allocated. dtype: torch.bfloat16, #tokens: 415904, K size: 25.38 GB, "
                              "V size: 25.38 GB\""));
 }

@@ -6,7 +6,8 @@
 // SGLang 0.5.23's own ServerArgs.resolve_once() resolved on a CPU with a faked GPU (nvidia-smi
 // total and platform facts overridden; the sglang wheel run as an oracle, not a dependency), and
 // the hybrid SWA token counts are what its HybridSWAPoolConfigurator.calculate_pool_sizes returned
-// for the same geometry and byte budget.
+// for the same geometry and byte budget; the pool bytes what KVCacheConfigurator.
+// _profile_available_bytes returned with its free-memory query faked.
 #include <doctest/doctest.h>
 
 #include "core/capacity.h"
@@ -71,12 +72,27 @@ TEST_CASE("SGLang: mem_fraction_static 0.830 for Llama-3.1-8B on one H100 (nvidi
   CHECK(result.mem_util == doctest::Approx(0.830));  // [oracle]
   CHECK(result.max_num_batched_tokens == 8192);
   CHECK(result.block_size == 1);  // fa3 on Hopper, page size 1 [oracle]
-  // Pool = free after loading - free before x (1 - 0.83), free before = the CUDA total:
-  // 85028896768 - 16060522496 - floor(85028896768 x 0.17) = 54513461822 B.
-  CHECK(result.kv_budget.value == 85028896768ull - 8030261248ull * 2 - 14454912450ull);
+  // Pool = free after loading - free before x (1 - 0.83), free before = the CUDA total, in GiB
+  // floats as SGLang computes it: int((68968374272 / 2^30 - 85028896768 / 2^30 x 0.17) x 2^30)
+  // = 54513461821 B, one byte under the exact 85028896768 - 16060522496 - 14454912450.56 [oracle:
+  // its _profile_available_bytes with the free-memory query faked].
+  CHECK(result.kv_budget.value == 54513461821ull);
   // cell = 8 heads x 128 x 2 (K, V) x 2 B x 32 layers = 131072 B; floor(54513461822 / 131072).
   CHECK(result.kv_tokens == 415904);
   CHECK(result.requests_per_replica == 415904 / 8192);  // 50
+}
+
+TEST_CASE("SGLang with TP 8: each free-memory figure is the minimum over ranks, in float32") {
+  FitRequest request = sglang_request(model("llama-3-70b"), 8192, {8, 1, 1});
+  FitResult result = fit(model("llama-3-70b"), gpu("h100-sxm"), request);
+  // R = 512 + 12288 + 1024 + 2 x 512 + 8 x 58 = 15312; round(66247 / 81559, 3) = 0.812.
+  CHECK(result.mem_util == doctest::Approx(0.812));
+  // Free after loading 85028896768 - 70553706496 x 2 / 8 = 67390470144 B = 8226375.75 float32 steps
+  // of 8192 B, so it reaches SGLang as 67390472192; 85028896768 is exact in float32:
+  // int((67390472192 / 2^30 - 85028896768 / 2^30 x 0.188) x 2^30) = 51405039599 B.
+  CHECK(result.kv_budget.value == 51405039599ull);
+  // cell = 1 K/V head per rank x 128 x 2 x 2 B x 80 layers = 40960 B.
+  CHECK(result.kv_tokens == 51405039599ull / 40960);  // 1255005
 }
 
 TEST_CASE("SGLang: DeepSeek-V3 on 8 H200, MLA latent whole on every rank") {
