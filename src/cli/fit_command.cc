@@ -228,7 +228,7 @@ void add_fit_command(CLI::App& app, Context& context, std::vector<Command>& comm
   command->add_option("--tp", options->tp, "Tensor-parallel size (default: --gpus / --pp, else 1)");
   command->add_option("--pp", options->pp, "Pipeline-parallel size (default 1)");
   command->add_option("--dp", options->dp, "Data-parallel replicas (default: --gpus / (TP x PP))");
-  command->add_flag("--dp-attention", options->dp_attention, "SGLang: data-parallel attention for MLA models");
+  command->add_flag("--dp-attention", options->dp_attention, "SGLang: attention data-parallel over the TP ranks (--attn-dp-size TP), each rank its own KV pool");
   command->add_option("--engine", options->engine,
                       "Accounting rules: vllm, sglang or trtllm; vllm@X follows vLLM release X (" +
                           known_vllm_versions() + "), sglang@0.5.23")

@@ -5,7 +5,8 @@
 //                                    core/kv_size.h (layers, sliding windows, MTP, batch),
 //                                    core/hf_config.h (config.json conventions), report/size_*.cc
 //   fit     cli/fit_command.cc    -> core/capacity.h (budget, TP/PP, per-rank cache), core/fit_vllm.cc,
-//                                    core/fit_sglang.cc, core/fit_trtllm.cc, core/fleet.h (decode
+//                                    core/fit_sglang.cc (defaults: core/sglang_args.h, rules:
+//                                    docs/engines-sglang.md), core/fit_trtllm.cc, core/fleet.h (decode
 //                                    roofline, smallest fleet), report/fit_document.cc, launch_command.cc
 //   sweep   cli/sweep_command.cc  -> core/sweep.h, report/sweep_document.cc
 //   report  cli/report_command.cc -> report/capacity_report.cc, report/charts/, io/output_dir.h

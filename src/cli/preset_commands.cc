@@ -170,6 +170,11 @@ Document show_gpu_document(const io::GpuPreset& preset, UnitSystem units) {
   row("memory.marketing", Cell::of(preset.marketing_memory), "as sold");
   row("memory.cuda_total_bytes", Cell::of(report::format_bytes_both(spec.memory_total, units), spec.memory_total.value),
       "total as CUDA reports it: " + preset.memory_source);
+  row("memory.nvidia_smi_total_mib",
+      spec.nvidia_smi_total_mib ? Cell::of(fmt::format("{} MiB", *spec.nvidia_smi_total_mib), *spec.nvidia_smi_total_mib)
+                                : Cell::of("unknown", Cell::Raw{}),
+      spec.nvidia_smi_total_mib ? "nvidia-smi's total, which SGLang sizes its defaults from: " + preset.nvidia_smi_source
+                                : "not recorded; SGLang's defaults then use the CUDA total in whole MiB");
   row("hbm_bandwidth_bytes_per_s", Cell::of(fmt::format("{:.2f} TB/s", spec.hbm_bandwidth_bytes_per_s / 1e12),
                                             spec.hbm_bandwidth_bytes_per_s),
       "datasheet peak");

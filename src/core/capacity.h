@@ -46,7 +46,7 @@ struct EngineOptions {
   std::optional<std::string> attention_backend;  // vLLM's --attention-backend name
   bool offline = false;                  // vLLM's offline LLM class instead of `vllm serve` (batch defaults)
   bool async_scheduling = true;          // vLLM: --no-async-scheduling turns it off
-  bool dp_attention = false;             // SGLang: MLA attention data-parallel across the TP ranks
+  bool dp_attention = false;             // SGLang --attn-dp-size TP: attention data-parallel across the TP ranks
 };
 
 struct FitRequest {
@@ -88,6 +88,16 @@ struct StageBudget {
   std::uint64_t num_blocks = 0;   // kv_budget / bytes_per_block
 };
 
+// One of SGLang's KV pools: the whole cache, or the full-attention and sliding-window parts of
+// its hybrid SWA pool, each logged at start-up ("KV Cache is allocated", "Full KV Cache ...",
+// "SWA KV Cache ...").
+struct TokenPool {
+  std::string label;         // "", "Full" or "SWA"
+  std::uint64_t tokens = 0;  // token slots (SGLang allocates one page more)
+  std::uint32_t layers = 0;  // layers on the binding stage that use this pool
+  std::string dtype;         // as SGLang logs it: "torch.bfloat16"
+};
+
 struct FitResult {
   Engine engine = Engine::vllm;
   std::string engine_version;              // the release whose rules were followed
@@ -120,6 +130,7 @@ struct FitResult {
   std::uint64_t requests_per_replica = 0;  // floor(max_concurrency), x DP ranks with --dp-attention
   std::uint64_t fleet_requests = 0;        // requests_per_replica x replicas
 
+  std::vector<TokenPool> token_pools;      // SGLang's pools, as it logs them
   std::vector<std::string> notes;          // rules applied that a reader should know
 };
 

@@ -1,112 +1,243 @@
-// SGLang start-up accounting: server_args._handle_gpu_memory_settings picks mem_fraction_static
-// from the GPU size; model_runner.profile_max_num_token turns what is left after the weights
-// into a token pool of cell_size bytes per token (page size 1).
+// SGLang 0.5.23's KV pool (docs/engines-sglang.md cites each rule): mem_fraction_static from
+// its memory bucket (sglang_args.cc), pool memory = free after loading - free before loading x
+// (1 - fraction), then tokens = floor(memory / cell) rounded down to the page, on every rank
+// alike; the hybrid SWA pool of gpt-oss splits the cell between full and sliding layers.
 #include <algorithm>
 #include <cmath>
 
 #include "core/checked.h"
 #include "core/error.h"
 #include "core/fit_internal.h"
+#include "core/sglang_args.h"
 
 namespace kvplan::detail {
 namespace {
 
-// SGLang's default mem_fraction_static: the GPU's memory (MB) less a reserve for activations,
-// CUDA graphs and NCCL that grows with the chunked-prefill size and the CUDA-graph batch size.
-double default_mem_fraction(double gpu_mem_mb, const Parallelism& parallel, std::string* rule) {
-  struct Tier {
-    double below_mb;
-    double chunked_prefill;
-    double graph_bs_small_tp, graph_bs_large_tp;  // TP < 4, TP >= 4
+// model_executor/pool_configurator.py:HybridSWAPoolConfigurator: the SWA pool holds this many
+// tokens per full-pool token (--swa-full-tokens-ratio, 0.8 by default: arg_groups/fields/schedule.py).
+constexpr double kSwaFullTokensRatio = 0.8;
+
+// distributed/utils.py:get_pp_indices: L / PP layers each, the remainder one each to the LAST
+// stages (vLLM gives it to the stages before the last).
+std::vector<StageLayers> sglang_stages(const ModelShape& shape, std::uint32_t pp, bool include_mtp) {
+  const std::uint32_t base = shape.num_hidden_layers / pp;
+  const std::uint32_t remainder = shape.num_hidden_layers % pp;
+  std::vector<StageLayers> stages(pp);
+  std::uint32_t layer = 0;
+  for (std::uint32_t stage = 0; stage < pp; ++stage) {
+    const std::uint32_t count = base + (stage >= pp - remainder ? 1 : 0);
+    for (std::uint32_t i = 0; i < count; ++i, ++layer) {
+      if (shape.layer_attention[layer] == LayerAttention::sliding) ++stages[stage].sliding;
+      else ++stages[stage].full;
+    }
+  }
+  // The MTP (NextN) draft's layers add their share to the cell (pool_configurator.py:
+  // DefaultPoolConfigurator); the draft runs after the last stage.
+  if (include_mtp) stages.back().mtp = shape.num_nextn_predict_layers;
+  return stages;
+}
+
+// Python's float floor division, which HybridSWAPoolConfigurator.calculate_pool_sizes does on
+// an integer byte count and a fractional cell.
+double python_floordiv(double a, double b) {
+  const double mod = std::fmod(a, b);
+  const double div = (a - mod) / b;
+  double floor_div = std::floor(div);
+  if (div - floor_div > 0.5) floor_div += 1;
+  return floor_div;
+}
+
+// The torch dtype SGLang logs for the cache (mem_cache/kv_cache_dtype.py; FP8 on ROCm is fnuz).
+std::string torch_dtype(KvDtype dtype, const GpuSpec& gpu) {
+  switch (dtype) {
+    case KvDtype::fp32: return "torch.float32";
+    case KvDtype::bf16: return "torch.bfloat16";
+    case KvDtype::fp16: return "torch.float16";
+    case KvDtype::fp8_e4m3:
+      return gpu.architecture == GpuArchitecture::cdna3 ? "torch.float8_e4m3fnuz" : "torch.float8_e4m3fn";
+    case KvDtype::fp8_e5m2: return "torch.float8_e5m2";
+    default: return std::string(to_string(dtype));
+  }
+}
+
+bool uses_hybrid_swa_pool(const ModelShape& shape) {
+  // configs/model_config.py:is_hybrid_swa_model lists the architectures; of the models kvplan
+  // reads, gpt-oss (GptOssForCausalLM) is the one with sliding layers.
+  return shape.model_type == "gpt_oss" && shape.sliding_layer_count() > 0;
+}
+
+void add_budget(const ModelShape& shape, const FitRequest& request, const SglangArgs& args, const GpuSpec& gpu,
+                FitResult& result) {
+  if (request.options.kv_cache_memory) {
+    result.kv_budget = *request.options.kv_cache_memory;
+    result.budget.push_back({"KV pool memory", result.kv_budget, "--kv-cache-memory", ' '});
+    return;
+  }
+  // kv_cache_configurator.py:_profile_available_bytes. Free memory before loading is at most
+  // the CUDA total: the CUDA context and NCCL take a few hundred MiB first.
+  const Bytes weights = weights_per_rank(shape, request.weight_bytes_per_param, request.parallel);
+  const Bytes before = gpu.memory_total;
+  const Bytes after{before.value > weights.value ? before.value - weights.value : 0};
+  const double fraction = args.mem_fraction_static;
+  // utils/common.py:get_available_gpu_memory returns bytes / 2^30, and with more than one rank
+  // their minimum travels through a float32 tensor; SGLang then computes in those GiB.
+  const bool several_ranks = request.parallel.tp * request.parallel.pp > 1;
+  auto measured_gib = [&](Bytes bytes) {
+    const double value = static_cast<double>(bytes.value);
+    return (several_ranks ? static_cast<double>(static_cast<float>(value)) : value) / static_cast<double>(kGiB);
   };
-  static constexpr Tier tiers[] = {
-      {20 * 1024, 2048, 8, 8},       {35 * 1024, 2048, 24, 80},   {60 * 1024, 4096, 32, 160},
-      {90 * 1024, 8192, 256, 512},   {160 * 1024, 8192, 256, 512}, {1e300, 16384, 512, 512},
-  };
-  const Tier* tier = &tiers[0];
-  while (gpu_mem_mb >= tier->below_mb) ++tier;
-  double graph_bs = parallel.tp < 4 ? tier->graph_bs_small_tp : tier->graph_bs_large_tp;
-  double reserved = 512 + std::max(tier->chunked_prefill, 2048.0) * 1.5 + graph_bs * 2 +
-                    parallel.tp * parallel.pp / 8.0 * 1024;
-  if (gpu_mem_mb > 60 * 1024) reserved = std::max(reserved, 10.0 * 1024);
-  double fraction = std::round((gpu_mem_mb - reserved) / gpu_mem_mb * 1000) / 1000;
-  *rule = "round((" + fmt_double(gpu_mem_mb, 0) + " MB - " + fmt_double(reserved, 0) + " MB reserved) / " +
-          fmt_double(gpu_mem_mb, 0) + " MB, 3); reserved = 512 + 1.5 x chunked_prefill " +
-          fmt_double(tier->chunked_prefill, 0) + " + 2 x cuda_graph_max_bs " + fmt_double(graph_bs, 0) +
-          " + TP x PP / 8 x 1024" + (gpu_mem_mb > 60 * 1024 ? ", at least 10240 MB above 60 GB" : "");
-  return fraction;
+  const double rest_gib = measured_gib(after) - measured_gib(before) * (1 - fraction);
+  result.budget.push_back({"free before loading", before,
+                           "at most the CUDA total of " + gpu.device_name +
+                               "; the CUDA context and NCCL take a few hundred MiB first",
+                           ' '});
+  result.budget.push_back({"weights", weights, weights_rule(shape, request), '-'});
+  result.budget.push_back({"free after loading", after, "free before - weights", '='});
+  if (rest_gib <= 0) {
+    throw Error("the weights do not fit: " + gib_text(weights) + " per GPU leave no KV pool under SGLang's "
+                "mem_fraction_static " + fmt_double(fraction, 3) + " (" +
+                gib_text(Bytes{static_cast<std::uint64_t>(static_cast<double>(before.value) * fraction)}) +
+                " static per GPU); use more GPUs (--tp/--pp), a smaller --weights-dtype, a larger --mem-util or a "
+                "larger GPU");
+  }
+  result.kv_budget = Bytes{static_cast<std::uint64_t>(rest_gib * static_cast<double>(kGiB))};
+  result.budget.push_back({"x (1 - mem_fraction_static " + fmt_double(fraction, 3) + ")",
+                           Bytes{after.value - std::min(after.value, result.kv_budget.value)},
+                           "free before loading x (1 - " + fmt_double(fraction, 3) + "); fraction = " + args.fraction_rule,
+                           '-'});
+  result.budget.push_back({"KV pool memory", result.kv_budget,
+                           std::string("int((free after - free before x (1 - fraction)) in GiB x 2^30)") +
+                               (several_ranks ? ", each free figure the minimum over ranks in float32" : ""),
+                           '='});
 }
 
 }  // namespace
 
 FitResult fit_sglang(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request) {
-  const EngineOptions& options = request.options;
   const Parallelism& parallel = request.parallel;
-  const bool mla = request.variant.kind == VariantKind::mla;
-  if (options.dp_attention && !mla) {
-    throw Error("--dp-attention applies to MLA models (SGLang shards requests across the ranks' replicated latent "
-                "caches); " + request.variant.name() + " is not MLA");
+  if (request.kv_dtype == KvDtype::fp8_ds_mla) {
+    throw Error("--kv-dtype fp8_ds_mla is vLLM's layout; SGLang's FP8 MLA cache (--kv-cache-dtype fp8_e4m3) stores "
+                "the latent and RoPE part in 1 B each: use --kv-dtype fp8");
   }
+  // arg_groups/fields/model.py lists SGLang's --kv-cache-dtype choices; none is int8, and its FP8
+  // pools keep per-tensor scales only (mem_cache/memory_pool.py allocates scale buffers for the
+  // FP4 recipes alone).
+  if (request.kv_dtype == KvDtype::int8) {
+    throw Error("--kv-dtype int8: SGLang has no int8 KV cache (--kv-cache-dtype takes auto, fp8_e5m2, fp8_e4m3, "
+                "mxfp8, bf16, nvfp4, fp4_mx_block16)");
+  }
+  if (request.kv_scales == KvScales::per_token_head) {
+    throw Error("--kv-scales per-token-head: SGLang's FP8 KV cache has per-tensor scales only");
+  }
+  const SglangArgs args = resolve_sglang_args(shape, gpu, request);
   FitResult result;
   result.engine = Engine::sglang;
-  result.block_size = options.block_size.value_or(1);  // SGLang's default page size is one token
+  result.mem_util = args.mem_fraction_static;
+  result.block_size = args.page_size;
+  result.max_num_batched_tokens = args.chunked_prefill_size;
+  const std::uint64_t page = args.page_size;
   const std::uint64_t max_model_len = request.max_model_len.value;
 
-  const Bytes total = gpu.memory_total;
-  std::string fraction_rule = "--mem-util";
-  const double gpu_mem_mb = static_cast<double>(total.value) / static_cast<double>(kMiB);
-  result.mem_util = options.mem_util ? *options.mem_util : default_mem_fraction(gpu_mem_mb, parallel, &fraction_rule);
-  const Bytes weights = weights_per_rank(shape, request.weight_bytes_per_param, parallel);
-  result.budget.push_back({"total memory (CUDA)", total,
-                           gpu.device_name + "; SGLang measures the free memory before loading, a few hundred MiB "
-                                             "less in practice",
-                           ' '});
-  if (options.kv_cache_memory) {
-    result.kv_budget = *options.kv_cache_memory;
-    result.budget.push_back({"KV cache memory", result.kv_budget, "--kv-cache-memory", ' '});
+  add_budget(shape, request, args, gpu, result);
+
+  // Attention runs on attn_tp = TP / attn_dp ranks; the cell divides K/V heads over those, never
+  // the MLA latent (pool_configurator.py:DefaultPoolConfigurator._compute_cell_size).
+  FitRequest attention = request;
+  attention.parallel.tp = parallel.tp / args.attn_dp_size;
+  set_per_rank_cache(attention, result);
+  const std::uint64_t per_layer = result.token_layer_per_rank.total();
+
+  const std::vector<StageLayers> stages = sglang_stages(shape, parallel.pp, request.include_mtp);
+  const bool hybrid = uses_hybrid_swa_pool(shape);
+  // Every PP stage sizes its own pool and SGLang takes the minimum over stages
+  // (kv_cache_configurator.py:_apply_token_constraints).
+  std::uint64_t tokens = UINT64_MAX;
+  for (std::uint32_t stage = 0; stage < stages.size(); ++stage) {
+    const StageLayers& layers = stages[stage];
+    result.stage_layers.push_back(layers.total());
+    std::uint64_t stage_tokens = 0;
+    if (hybrid) {
+      const double cell = static_cast<double>(per_layer * (layers.full + layers.mtp)) +
+                          kSwaFullTokensRatio * static_cast<double>(per_layer * layers.sliding);
+      stage_tokens = static_cast<std::uint64_t>(python_floordiv(static_cast<double>(result.kv_budget.value), cell));
+    } else {
+      stage_tokens = result.kv_budget.value / checked_mul(per_layer, layers.total(), "cell size");
+    }
+    stage_tokens = stage_tokens / page * page;
+    if (stage_tokens < tokens) {
+      tokens = stage_tokens;
+      result.binding_stage = stage;
+    }
+  }
+  // pool_configurator.py:MemoryPoolConfig.__post_init__.
+  if (tokens == 0) {
+    throw Error("SGLang's KV pool holds no token (" + gib_text(result.kv_budget) + " per GPU): \"Not enough memory. "
+                "Please try to increase --mem-fraction-static.\"; use more GPUs, a smaller --kv-dtype or --mem-util");
+  }
+  const StageLayers& binding = stages[result.binding_stage];
+  const std::string dtype = torch_dtype(request.kv_dtype, gpu);
+  result.kv_tokens = tokens;
+  result.kv_tokens_combined = tokens;
+  result.num_blocks = tokens / page;
+  result.page_bytes = Bytes{per_layer * page};
+  result.blocks_per_request = ceil_div(max_model_len, page);
+  // KV one full-length request holds on a rank: whole pages of every full layer, the window of
+  // every sliding layer in the hybrid pool.
+  const std::uint64_t request_slots = checked_mul(result.blocks_per_request, page, "request slots");
+  if (hybrid) {
+    const std::uint32_t full_layers = binding.full + binding.mtp;
+    const std::uint64_t swa_tokens =
+        static_cast<std::uint64_t>(static_cast<double>(tokens) * kSwaFullTokensRatio) / page * page;
+    const std::uint64_t window = shape.sliding_window.value_or(0);
+    // pool_configurator.py:validate_swa_pool_size: SGLang refuses to start otherwise.
+    if (window + page >= swa_tokens) {
+      throw Error("SWA pool (" + std::to_string(swa_tokens) + " tokens) cannot hold even one request: the prefill "
+                  "admission floor is sliding_window_size (" + std::to_string(window) + ") + page_size (" +
+                  std::to_string(page) + "); SGLang refuses to start. Give it more memory");
+    }
+    result.token_pools = {{"Full", tokens, full_layers, dtype}, {"SWA", swa_tokens, binding.sliding, dtype}};
+    result.groups = {{LayerAttention::full, full_layers, result.blocks_per_request},
+                     {LayerAttention::sliding, binding.sliding, ceil_div(std::min(max_model_len, window), page)}};
+    result.bytes_per_request_per_rank =
+        Bytes{checked_mul(per_layer, checked_mul(full_layers, request_slots, "request slots") +
+                                         std::uint64_t{binding.sliding} * std::min(request_slots, window),
+                          "bytes per request")};
+    result.group_size = full_layers;
+    result.notes.push_back("SGLang's hybrid SWA pool: full layers get " + std::to_string(tokens) +
+                           " tokens, sliding layers 0.8 x as many (" + std::to_string(swa_tokens) + ")");
   } else {
-    const Bytes pool{static_cast<std::uint64_t>(static_cast<double>(total.value) * result.mem_util)};
-    result.budget.push_back({"x mem_fraction_static " + fmt_double(result.mem_util, 3), pool, fraction_rule, '='});
-    check_weights_fit(pool, weights, "of SGLang's static pool (total x mem_fraction_static)");
-    result.budget.push_back({"weights", weights, weights_rule(shape, request), '-'});
-    result.kv_budget = Bytes{pool.value - weights.value};
-    result.budget.push_back({"KV cache memory", result.kv_budget,
-                             "free after loading - free before x (1 - mem_fraction_static)", '='});
+    result.token_pools = {{"", tokens, binding.total(), dtype}};
+    result.groups = {{LayerAttention::full, binding.total(), result.blocks_per_request}};
+    result.bytes_per_request_per_rank =
+        Bytes{checked_mul(per_layer, checked_mul(binding.total(), request_slots, "request slots"), "bytes per request")};
+    result.group_size = binding.total();
+    if (shape.sliding_layer_count() > 0) {
+      const bool gemma = shape.model_type.rfind("gemma", 0) == 0;
+      result.notes.push_back(std::string("SGLang gives sliding-window layers full-length slots: ") +
+                             (gemma ? "Gemma-2/3 turn its hybrid SWA pool off (model_overrides/gemma2_gemma3.py)"
+                                    : "this architecture is not one of its hybrid SWA models") +
+                             ", so every layer is counted for every token");
+    }
   }
 
-  set_per_rank_cache(request, result);
-  if (options.dp_attention) result.kv_replicated = false;  // each rank's latents are its own requests'
-  std::vector<StageLayers> stages = split_stages(shape, parallel.pp, request.include_mtp);
-  const std::uint32_t layers = fullest_stage(stages, result);
-  // cell_size: one token's K and V (or latent) in every layer of the rank.
-  const std::uint64_t cell = checked_mul(result.token_layer_per_rank.total(), layers, "cell size");
-  result.page_bytes = Bytes{cell * result.block_size};
-  result.group_size = layers;
-  result.kv_tokens = result.kv_budget.value / cell / result.block_size * result.block_size;
-  result.num_blocks = result.kv_tokens / result.block_size;
-  result.blocks_per_request = ceil_div(max_model_len, result.block_size);
-  result.groups.push_back({LayerAttention::full, layers, result.blocks_per_request});
-  result.bytes_per_request_per_rank = Bytes{checked_mul(cell, result.blocks_per_request * result.block_size, "bytes per request")};
-  if (result.kv_tokens < max_model_len) {
-    throw Error("not even one request of " + std::to_string(max_model_len) + " tokens fits: SGLang's pool holds " +
-                std::to_string(result.kv_tokens) + " tokens per GPU (" + gib_text(result.kv_budget) +
-                "); lower --ctx, raise --mem-util, use more GPUs or a smaller --kv-dtype");
-  }
-  result.max_concurrency = static_cast<double>(result.kv_tokens) / static_cast<double>(max_model_len);
-  result.kv_tokens_combined = result.kv_tokens;
-  result.requests_per_replica = static_cast<std::uint64_t>(std::floor(result.max_concurrency));
-  if (options.dp_attention) {
-    // Each TP rank runs attention for its own requests over its own copy of the latent cache.
-    result.requests_per_replica *= parallel.tp;
-    result.notes.push_back("--dp-attention: each of the " + std::to_string(parallel.tp) +
-                           " ranks serves its own requests from its own latent cache, so capacity is x" +
-                           std::to_string(parallel.tp));
-  }
+  result.max_concurrency = static_cast<double>(tokens) / static_cast<double>(max_model_len);
+  // Each attention-DP rank schedules its own requests into its own pool.
+  result.requests_per_replica = tokens / max_model_len * args.attn_dp_size;
   result.fleet_requests = result.requests_per_replica * parallel.dp;
-  if (shape.sliding_layer_count() > 0) {
-    result.notes.push_back("SGLang's default pool gives sliding-window layers full-length slots (its hybrid SWA "
-                           "pool is opt-in), so every layer is counted for every token");
+  if (args.attn_dp_size > 1) {
+    result.notes.push_back("--dp-attention (--attn-dp-size " + std::to_string(args.attn_dp_size) + "): each rank holds " +
+                           "its own pool for its own requests, so a replica holds " + std::to_string(args.attn_dp_size) +
+                           " x floor(" + std::to_string(tokens) + " / " + std::to_string(max_model_len) + ") requests");
   }
+  if (tokens < max_model_len) {
+    // managers/tp_worker.py:get_worker_info: SGLang warns and serves shorter requests.
+    result.notes.push_back("SGLang warns: \"KV pool holds " + std::to_string(tokens) + " tokens, fewer than "
+                           "--context-length " + std::to_string(max_model_len) + ". One full-length request cannot "
+                           "fit, so long requests will be refused or truncated at serving time.\" and serves requests "
+                           "of up to max_req_len = " + std::to_string(std::min(max_model_len, tokens) - 1) + " tokens");
+  }
+  result.notes.push_back("SGLang " + args.attention_backend + " attention (" + args.backend_rule + "), page size " +
+                         std::to_string(page) + " (" + args.page_rule + ")");
   return result;
 }
 

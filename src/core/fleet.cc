@@ -18,7 +18,7 @@ DecodeBound decode_bound(const ModelShape& shape, const GpuSpec& gpu, const FitR
   bound.step_seconds = static_cast<double>(bound.weights_per_step.value + bound.kv_per_step.value) /
                        gpu.hbm_bandwidth_bytes_per_s;
   bound.tokens_per_second = static_cast<double>(bound.batch * parallel.dp) / bound.step_seconds;
-  if (usd_per_gpu_hour) {
+  if (usd_per_gpu_hour && bound.batch > 0) {
     double usd_per_second = *usd_per_gpu_hour * parallel.gpus() / 3600.0;
     bound.usd_per_million_tokens = usd_per_second / bound.tokens_per_second * 1e6;
   }
@@ -36,6 +36,8 @@ FleetSearch smallest_fleet(const ModelShape& shape, const GpuSpec& gpu, const Fi
       std::string label = "TP " + std::to_string(tp) + " x PP " + std::to_string(pp);
       try {
         FitResult result = fit(shape, gpu, attempt);
+        // SGLang starts with a pool shorter than the context; such a replica holds no full request.
+        if (result.requests_per_replica == 0) throw Error("not one request of the context fits");
         FleetOption option;
         option.requests_per_replica = result.requests_per_replica;
         std::uint64_t replicas = ceil_div(concurrency, result.requests_per_replica);

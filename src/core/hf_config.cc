@@ -13,12 +13,12 @@ namespace {
 // glm4_moe and minimax_m2 have GQA on every layer, no window (vLLM 0.33's Glm4MoeAttention and
 // MiniMaxM2Attention build a plain Attention without a per-layer sliding window). llama4 layers
 // attend in chunks or globally (resolve_chunked_attention).
-constexpr std::array<std::string_view, 24> kKnownModelTypes = {
+constexpr std::array<std::string_view, 25> kKnownModelTypes = {
     "llama",    "mistral",     "mixtral",     "qwen2",       "qwen2_moe",
     "qwen3",    "qwen3_moe",   "gemma",       "gemma2",      "gemma3",
     "gemma3_text", "deepseek_v2", "deepseek_v3", "kimi_k2",  "phi3",
     "granite",  "olmo2",       "starcoder2",  "cohere",      "internlm2",
-    "glm4_moe", "minimax_m2",  "llama4",      "llama4_text",
+    "glm4_moe", "minimax_m2",  "llama4",      "llama4_text", "gpt_oss",
 };
 
 bool is_one_of(std::string_view value, std::initializer_list<std::string_view> options) {

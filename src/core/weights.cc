@@ -7,6 +7,13 @@ namespace kvplan {
 WeightsDtype resolve_weights_dtype(std::string_view text, const ModelShape& shape) {
   if (text == "auto") {
     if (shape.weight_quantization == "fp8") return {"fp8", 1, "the checkpoint's quantization_config (fp8)"};
+    // Other schemes (mxfp4, awq, gptq, ...) quantize only some weights, at sizes kvplan does not
+    // know per parameter: refuse rather than size them as the unquantized dtype.
+    if (!shape.weight_quantization.empty()) {
+      throw Error("--weights-dtype auto: the checkpoint is quantized with " + shape.weight_quantization +
+                  " (quantization_config.quant_method), which kvplan cannot size per parameter; pass --weights-dtype "
+                  "(e.g. int4 for 4-bit weights; any value with --kv-cache-memory)");
+    }
     if (shape.torch_dtype == "float32") {
       return {"bf16", 2, "torch_dtype float32, which engines load as bf16 (--dtype auto)"};
     }

@@ -127,6 +127,8 @@ GpuPreset parse_gpu_preset(const ConfigNode& root, const std::string& file) {
   preset.marketing_memory = memory_fields.optional_string("marketing").value_or("");
   preset.spec.memory_total.value = memory_fields.required_positive("cuda_total_bytes");
   preset.memory_source = memory_fields.optional_string("cuda_total_source").value_or("");
+  preset.spec.nvidia_smi_total_mib = memory_fields.optional_positive("nvidia_smi_total_mib");
+  preset.nvidia_smi_source = memory_fields.optional_string("nvidia_smi_total_source").value_or("");
   auto required_number = [&](std::string_view key) {
     std::optional<double> value = fields.optional_positive_number(key);
     if (!value) fields.fail(root.find(key), "GPU preset needs " + std::string(key) + " (a positive number)");

@@ -34,6 +34,7 @@ struct GpuPreset {
   std::string display;           // the device name CUDA prints
   std::string marketing_memory;  // "80GB" as sold
   std::string memory_source;     // where the CUDA-reported total was seen
+  std::string nvidia_smi_source; // where the nvidia-smi total was seen
   GpuSpec spec;
 };
 

@@ -34,6 +34,28 @@ class Rows {
   UnitSystem units_;
 };
 
+// memory_pool.py:KVCache._finalize_allocation_log: each pool allocates (tokens + page_size)
+// slots per layer, K and V in separate buffers (one latent buffer for MLA), and logs their sizes
+// in units of 2^30 bytes; the hybrid SWA pool logs its "Full" and "SWA" parts.
+std::vector<std::string> sglang_log_lines(const FitRequest& request, const FitResult& result) {
+  std::vector<std::string> lines;
+  const double per_slot = static_cast<double>(result.token_layer_per_rank.value_bytes);
+  for (const TokenPool& pool : result.token_pools) {
+    const std::string name = pool.label.empty() ? "KV Cache" : pool.label + " KV Cache";
+    const double bytes = static_cast<double>(pool.tokens + result.block_size) * pool.layers * per_slot;
+    if (request.variant.kind == VariantKind::mla) {
+      lines.push_back(fmt::format("SGLang logs: \"{} is allocated. dtype: {}, #tokens: {}, KV size: {:.2f} GB\"", name,
+                                  pool.dtype, pool.tokens, bytes / static_cast<double>(kGiB)));
+    } else {
+      const double half = bytes / 2 / static_cast<double>(kGiB);
+      lines.push_back(fmt::format("SGLang logs: \"{} is allocated. dtype: {}, #tokens: {}, K size: {:.2f} GB, V size: "
+                                  "{:.2f} GB\"",
+                                  name, pool.dtype, pool.tokens, half, half));
+    }
+  }
+  return lines;
+}
+
 std::string engine_settings(const FitResult& result) {
   switch (result.engine) {
     case Engine::vllm:
@@ -41,7 +63,8 @@ std::string engine_settings(const FitResult& result) {
                          result.engine_version, result.mem_util, result.attention_backend, result.block_size,
                          result.max_num_batched_tokens);
     case Engine::sglang:
-      return fmt::format("sglang: mem_fraction_static {:.3f}, page_size {}", result.mem_util, result.block_size);
+      return fmt::format("sglang 0.5.23: mem_fraction_static {:.3f}, page_size {}, chunked_prefill_size {}",
+                         result.mem_util, result.block_size, result.max_num_batched_tokens);
     case Engine::trtllm:
       return fmt::format("trtllm: free_gpu_memory_fraction {:.2f}, tokens_per_block {}", result.mem_util,
                          result.block_size);
@@ -75,19 +98,7 @@ std::vector<std::string> engine_log_lines(const FitRequest& request, const FitRe
       }
       return {};
     }
-    case Engine::sglang: {
-      // SGLang allocates (tokens + page_size) slots per layer, K and V in separate buffers (one
-      // latent buffer for MLA), and logs their sizes in units of 2^30 bytes.
-      const double slots = static_cast<double>(result.kv_tokens + result.block_size) * result.group_size;
-      const double per_slot = static_cast<double>(result.token_layer_per_rank.value_bytes);
-      if (request.variant.kind == VariantKind::mla) {
-        return {fmt::format("SGLang logs: \"KV Cache is allocated. #tokens: {}, KV size: {:.2f} GB\"", result.kv_tokens,
-                            slots * per_slot / static_cast<double>(kGiB))};
-      }
-      const double half = slots * per_slot / 2 / static_cast<double>(kGiB);
-      return {fmt::format("SGLang logs: \"KV Cache is allocated. #tokens: {}, K size: {:.2f} GB, V size: {:.2f} GB\"",
-                          result.kv_tokens, half, half)};
-    }
+    case Engine::sglang: return sglang_log_lines(request, result);
     case Engine::trtllm:
       return {fmt::format("TensorRT-LLM logs: \"Estimated max tokens in KV cache : {}\"", result.kv_tokens_combined)};
   }
@@ -144,7 +155,9 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
   std::string stages;
   for (std::uint32_t layers : result.stage_layers) stages += (stages.empty() ? "" : ", ") + std::to_string(layers);
   rows.count("layers_per_rank", "layers on the fullest stage", result.stage_layers[result.binding_stage],
-             parallel.pp > 1 ? "PP stages hold " + stages + " layers (vLLM's get_pp_indices)" : "all cached layers");
+             parallel.pp > 1 ? "PP stages hold " + stages + " layers (" +
+                                   (result.engine == Engine::sglang ? "SGLang's" : "vLLM's") + " get_pp_indices)"
+                             : "all cached layers");
   if (result.engine == Engine::vllm) {
     rows.bytes("page_bytes", ' ', "page (one block, one layer)", result.page_bytes,
                fmt::format("{} tokens x {} B; block size of the {} backend ({})", result.block_size,
@@ -246,9 +259,12 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
     }
   }
   if (shape.max_position_embeddings > 0 && request.max_model_len.value > shape.max_position_embeddings) {
-    document.notes.push_back(fmt::format("--ctx {} exceeds max_position_embeddings ({}); vLLM refuses it unless "
-                                         "VLLM_ALLOW_LONG_MAX_MODEL_LEN=1",
-                                         request.max_model_len.value, shape.max_position_embeddings));
+    // SGLang: configs/model_config.py:ModelConfig raises unless its own variable is set.
+    document.notes.push_back(fmt::format("--ctx {} exceeds max_position_embeddings ({}); {}",
+                                         request.max_model_len.value, shape.max_position_embeddings,
+                                         result.engine == Engine::sglang
+                                             ? "SGLang refuses it unless SGLANG_ALLOW_OVERWRITE_LONGER_CONTEXT_LEN=1"
+                                             : "vLLM refuses it unless VLLM_ALLOW_LONG_MAX_MODEL_LEN=1"));
   }
   return document;
 }

@@ -65,9 +65,11 @@ std::string launch_command(const std::string& model_path, const ModelShape& shap
       command = "python -m sglang.launch_server --model-path " + model_path;
       command += fmt::format(" --tp-size {}", parallel.tp);
       if (parallel.pp > 1) command += fmt::format(" --pp-size {}", parallel.pp);
-      // With DP attention the attention data-parallel groups are the TP ranks themselves.
+      // With DP attention every TP rank is its own attention-DP group; SGLang 0.5.23 spells it
+      // --attn-dp-size and refuses it next to --dp-size replicas (parallel_hook.py:
+      // handle_data_parallelism), so replicas run as separate servers.
       if (options.dp_attention) {
-        command += fmt::format(" --enable-dp-attention --dp-size {}", parallel.tp * parallel.dp);
+        command += fmt::format(" --attn-dp-size {}", parallel.tp);
       } else if (parallel.dp > 1) {
         command += fmt::format(" --dp-size {}", parallel.dp);
       }
@@ -76,7 +78,11 @@ std::string launch_command(const std::string& model_path, const ModelShape& shap
       if (quantize_fp8) command += " --quantization fp8";
       command += fmt::format(" --mem-fraction-static {:.3f}", result.mem_util);
       if (options.block_size) command += fmt::format(" --page-size {}", result.block_size);
-      command += fmt::format(" --max-running-requests {}", result.requests_per_replica);
+      // A pool shorter than the context holds no full-length request: SGLang's own default
+      // max_running_requests applies then.
+      if (result.requests_per_replica > 0) {
+        command += fmt::format(" --max-running-requests {}", result.requests_per_replica);
+      }
       return command;
     case Engine::trtllm: break;
   }

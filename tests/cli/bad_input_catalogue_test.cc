@@ -33,6 +33,11 @@ const std::vector<std::pair<std::string, std::string>> kFiles = {
     {"utf8/p.yaml", "name: utf8\nsource: caf\xe9\n"},
     {"nan/p.yaml", "name: nan-gpu\nsource: x\nmemory:\n  cuda_total_bytes: 1000\nhbm_bandwidth_bytes_per_s: .nan\n"
                    "bf16_dense_tflops: 1\n"},
+    {"mxfp4.json", "{\"model_type\": \"llama\", \"num_hidden_layers\": 2, \"num_attention_heads\": 4, "
+                   "\"hidden_size\": 256, \"intermediate_size\": 512, \"vocab_size\": 1000, "
+                   "\"quantization_config\": {\"quant_method\": \"mxfp4\"}}"},
+    {"smi/p.yaml", "name: smi-gpu\nsource: x\nmemory:\n  cuda_total_bytes: 1000\n  nvidia_smi_total_mib: lots\n"
+                   "hbm_bandwidth_bytes_per_s: 1\nbf16_dense_tflops: 1\n"},
     {"bench.json", "{\"rows\": [{\"variant\": \"mha\", \"floor_s\": \"soon\"}]}"},
 };
 
@@ -74,6 +79,14 @@ const std::vector<BadInput> kCatalogue = {
     {"a GPU too small for the weights", {"fit", "--model", "llama-3.1-405b", "--gpu", "h100-sxm", "--gpus", "8"}, "missing"},
     {"TP that does not divide the heads", {"fit", "--model", "qwen2.5-7b", "--gpu", "h100-sxm", "--tp", "8"},
      "does not divide num_attention_heads (28)"},
+    {"a KV dtype the engine does not have", {"fit", "--model", "deepseek-v3", "--gpu", "h200", "--gpus", "8",
+                                             "--engine", "sglang", "--kv-dtype", "fp8_ds_mla"}, "use --kv-dtype fp8"},
+    {"a pool that holds no token", {"fit", "--model", "llama-3-8b", "--gpu", "h100-sxm", "--engine", "sglang",
+                                    "--kv-cache-memory", "1000"}, "Not enough memory"},
+    {"a nvidia-smi total that is not a number", {"fit", "--presets", "{dir}/smi", "--model", "llama-3-8b", "--gpu",
+                                                 "smi-gpu"}, "nvidia_smi_total_mib"},
+    {"quantized weights kvplan cannot size", {"fit", "--config", "{dir}/mxfp4.json", "--gpu", "h100-sxm", "--ctx", "4k"},
+     "quantized with mxfp4"},
     {"unknown engine", {"sweep", "--engine", "tgi"}, "unknown engine 'tgi'"},
     {"malformed fleet", {"sweep", "--gpus", "h100-sxm:8:tp3"}, "not a multiple of TP x PP"},
     {"malformed bench results", {"report", "--bench", "{dir}/bench.json"}, "floor_s must be a positive finite number"},

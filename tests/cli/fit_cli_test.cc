@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include "cli/cli_runner.h"
+#include "temp_dir.h"
 
 using namespace kvplan::testing;
 
@@ -53,8 +54,14 @@ TEST_CASE("--emit prints the engine's launch command for the plan") {
   CliResult sglang = run_cli({"fit", "--model", "deepseek-v3", "--gpu", "h200", "--gpus", "8", "--engine", "sglang",
                               "--ctx", "64k", "--emit", "sglang"});
   CHECK(sglang.exit_code == 0);
+  // SGLang 0.5.23 on an H200 (nvidia-smi 143771 MiB), TP 8, MLA: R = 512 + 1.5 x 8192 + 8 / 8 x 1024
+  // + 2 x 512 + 1536 = 16384 MiB; round((143771 - 16384) / 143771, 3) = 0.886.
   CHECK(contains(sglang.out, "python -m sglang.launch_server --model-path deepseek-ai/DeepSeek-V3 --tp-size 8 "
-                             "--context-length 65536 --kv-cache-dtype bf16 --mem-fraction-static 0.896"));
+                             "--context-length 65536 --kv-cache-dtype bf16 --mem-fraction-static 0.886"));
+  CliResult dp = run_cli({"fit", "--model", "deepseek-v3", "--gpu", "h200", "--gpus", "8", "--engine", "sglang",
+                          "--ctx", "64k", "--dp-attention", "--emit", "sglang"});
+  CHECK(dp.exit_code == 0);
+  CHECK(contains(dp.out, "--tp-size 8 --attn-dp-size 8 --context-length 65536"));
 }
 
 TEST_CASE("fit: bad input is one line and exit 2") {
@@ -97,7 +104,64 @@ TEST_CASE("SGLang log, PR 18263: Qwen3-30B-A3B's K and V buffers for 1,669,816 t
                               "--gpu", "mi300x", "--engine", "sglang", "--ctx", "32k", "--kv-cache-memory",
                               std::to_string(memory)});
   CHECK(result.exit_code == 0);
-  CHECK(contains(result.out, "\"KV Cache is allocated. #tokens: 1669816, K size: 76.44 GB, V size: 76.44 GB\""));
+  CHECK(contains(result.out,
+                 "\"KV Cache is allocated. dtype: torch.bfloat16, #tokens: 1669816, K size: 76.44 GB, V size: 76.44 GB\""));
+}
+
+TEST_CASE("fit --engine sglang: 0.830 for Llama-3.1-8B on one H100, as SGLang 0.5.23 resolves it") {
+  // R = 512 + 1.5 x 8192 + 1 / 8 x 1024 + 2 x 256 + 8 x 58 = 13904 MiB of nvidia-smi's 81559:
+  // round(67655 / 81559, 3) = 0.830 (SGLang 0.5.23's own ServerArgs resolution gives 0.830 on a
+  // faked H100; see tests/core/sglang_test.cc).
+  CliResult result = run_cli({"fit", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--engine", "sglang", "--ctx",
+                              "8k", "--explain"});
+  CHECK(result.exit_code == 0);
+  CHECK(contains(result.out, "mem_fraction_static 0.830"));
+  CHECK(contains(result.out, "round((G 81559 MiB [nvidia-smi total] - R 13904 MiB) / G, 3)"));
+  // Pool: int((68968374272 / 2^30 - 85028896768 / 2^30 x 0.17) x 2^30) = 54513461821 B; / 131072 B
+  // per token = 415904 tokens, whose K and V buffers are (415904 + 1) x 32 layers x 2048 B = 25.38 GiB.
+  CHECK(contains(result.out, "\"KV Cache is allocated. dtype: torch.bfloat16, #tokens: 415904, K size: 25.38 GB, "
+                             "V size: 25.38 GB\""));
+}
+
+TEST_CASE("fit --engine sglang with a context longer than the pool prints SGLang's warning") {
+  // 10 GiB / 131072 B = 81920 tokens < 1048576; SGLang starts, warns, and serves shorter requests.
+  CliResult result = run_cli({"fit", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--engine", "sglang", "--ctx",
+                              "1M", "--kv-cache-memory", "10GiB"});
+  CHECK(result.exit_code == 0);
+  CHECK(contains(result.out, "KV pool holds 81920 tokens, fewer than --context-length 1048576."));
+  // 1M is also past the model's 131072 positions, which SGLang checks first.
+  CHECK(contains(result.out, "SGLang refuses it unless SGLANG_ALLOW_OVERWRITE_LONGER_CONTEXT_LEN=1"));
+  CliResult emit = run_cli({"fit", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--engine", "sglang", "--ctx",
+                            "1M", "--kv-cache-memory", "10GiB", "--emit", "sglang"});
+  CHECK(emit.exit_code == 0);
+  CHECK(!contains(emit.out, "--max-running-requests"));
+}
+
+TEST_CASE("fit --engine sglang: gpt-oss's hybrid SWA pool logs a Full and an SWA part") {
+  // gpt-oss-120b's config.json fields that kvplan reads (huggingface.co/openai/gpt-oss-120b):
+  // 36 layers alternating sliding_attention / full_attention, 8 K/V heads of 64, a 128-token
+  // window, 128 experts, MXFP4 experts.
+  std::string layer_types;
+  for (int layer = 0; layer < 36; ++layer) {
+    layer_types += std::string(layer == 0 ? "" : ", ") + (layer % 2 == 0 ? "\"sliding_attention\"" : "\"full_attention\"");
+  }
+  TempDir dir;
+  const std::string config = dir.write("gpt-oss-120b/config.json",
+      "{\"architectures\": [\"GptOssForCausalLM\"], \"model_type\": \"gpt_oss\", \"num_hidden_layers\": 36, "
+      "\"num_attention_heads\": 64, \"num_key_value_heads\": 8, \"head_dim\": 64, \"hidden_size\": 2880, "
+      "\"intermediate_size\": 2880, \"num_local_experts\": 128, \"num_experts_per_tok\": 4, "
+      "\"experts_per_token\": 4, \"vocab_size\": 201088, \"max_position_embeddings\": 131072, "
+      "\"sliding_window\": 128, \"tie_word_embeddings\": false, \"torch_dtype\": \"bfloat16\", "
+      "\"quantization_config\": {\"quant_method\": \"mxfp4\"}, \"layer_types\": [" + layer_types + "]}").string();
+  // MXFP4 experts cannot be sized per parameter: one line, exit 2.
+  CHECK(contains(bad_input({"fit", "--config", config, "--gpu", "h100-sxm", "--engine", "sglang"}), "mxfp4"));
+  // 40 GiB // (2048 B x 18 full layers + 0.8 x 2048 B x 18 sliding layers = 66355.2 B) = 647269 full
+  // tokens, int(647269 x 0.8) = 517815 SWA tokens (tests/core/sglang_test.cc has the arithmetic).
+  CliResult result = run_cli({"fit", "--config", config, "--gpu", "h100-sxm", "--engine", "sglang", "--ctx", "128k",
+                              "--kv-cache-memory", "40GiB", "--weights-dtype", "int4"});
+  CHECK(result.exit_code == 0);
+  CHECK(contains(result.out, "\"Full KV Cache is allocated. dtype: torch.bfloat16, #tokens: 647269, K size: 11.11 GB"));
+  CHECK(contains(result.out, "\"SWA KV Cache is allocated. dtype: torch.bfloat16, #tokens: 517815, K size: 8.89 GB"));
 }
 
 TEST_CASE("fit --engine vllm@0.19 prints that release's two log lines") {

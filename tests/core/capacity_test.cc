@@ -218,32 +218,6 @@ TEST_CASE("TP must divide the query heads; KV heads and TP must divide one anoth
   CHECK_NOTHROW(fit(model("qwen2.5-7b"), gpu("h100-sxm"), request_for(model("qwen2.5-7b"), 4096, {4, 1, 1})));
 }
 
-TEST_CASE("SGLang: mem_fraction_static from the GPU size, then a token pool") {
-  FitRequest request = request_for(model("llama-3-8b"), 8192);
-  request.options.engine = Engine::sglang;
-  FitResult result = fit(model("llama-3-8b"), gpu("h100-sxm"), request);
-  // H100: 85028896768 B = 81090 MB; reserved = 512 + 1.5 x 8192 + 2 x 256 + 1 x 1 / 8 x 1024
-  // = 13440 MB; round((81090 - 13440) / 81090, 3) = 0.834.
-  CHECK(result.mem_util == doctest::Approx(0.834));
-  const std::uint64_t pool = static_cast<std::uint64_t>(85028896768.0 * 0.834);
-  CHECK(result.kv_budget.value == pool - 8'030'261'248ull * 2);
-  // cell_size = 8 heads x 128 x 2 x 2 B x 32 layers = 131072 B per token.
-  CHECK(result.kv_tokens == result.kv_budget.value / 131072);
-  CHECK(result.max_concurrency == doctest::Approx(static_cast<double>(result.kv_tokens) / 8192));
-}
-
-TEST_CASE("SGLang --dp-attention: MLA ranks serve their own requests") {
-  FitRequest request = request_for(model("deepseek-v3"), 32768, {8, 1, 1});
-  request.options.engine = Engine::sglang;
-  request.weight_bytes_per_param = 1;
-  FitResult plain = fit(model("deepseek-v3"), gpu("h200"), request);
-  request.options.dp_attention = true;
-  FitResult dp = fit(model("deepseek-v3"), gpu("h200"), request);
-  CHECK(dp.requests_per_replica == 8 * plain.requests_per_replica);
-  request.options.engine = Engine::vllm;
-  CHECK_THROWS_AS(fit(model("deepseek-v3"), gpu("h200"), request), Error);
-}
-
 TEST_CASE("TensorRT-LLM: 0.9 of the memory free after loading, 32-token blocks") {
   FitRequest request = request_for(model("llama-3-8b"), 8192);
   request.options.engine = Engine::trtllm;

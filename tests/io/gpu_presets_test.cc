@@ -97,3 +97,21 @@ TEST_CASE("new GPU presets pick the architecture whose vLLM backend choice they 
   CHECK(registry().gpu("b300").spec.architecture == GpuArchitecture::blackwell);
   CHECK(registry().gpu("h20").spec.architecture == GpuArchitecture::hopper);
 }
+
+TEST_CASE("GPU presets: nvidia-smi's total is above CUDA's where a preset states it") {
+  // nvidia-smi counts memory the driver keeps from CUDA: 81559 MiB against 81090 on an H100.
+  CHECK(registry().gpu("h100-sxm").spec.nvidia_smi_total_mib == 81559u);
+  CHECK(registry().gpu("h200").spec.nvidia_smi_total_mib == 143771u);
+  CHECK(registry().gpu("gb200").spec.nvidia_smi_total_mib == 189471u);
+  for (const io::GpuPreset* preset : registry().gpus()) {
+    CAPTURE(preset->info.name);
+    const GpuSpec& spec = preset->spec;
+    if (spec.architecture == GpuArchitecture::cdna3) {
+      CHECK_FALSE(spec.nvidia_smi_total_mib.has_value());  // ROCm: SGLang reads rocminfo
+      continue;
+    }
+    if (!spec.nvidia_smi_total_mib) continue;
+    CHECK(*spec.nvidia_smi_total_mib * 1024 * 1024 > spec.memory_total.value);
+    CHECK_FALSE(preset->nvidia_smi_source.empty());
+  }
+}
