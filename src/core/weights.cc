@@ -1,12 +1,45 @@
 #include "core/weights.h"
 
+#include <cstdio>
+
 #include "core/error.h"
 
 namespace kvplan {
+namespace {
+
+// MXFP4 (gpt-oss's quantization_config): the routed experts' weight matrices hold 4-bit values
+// with one 8-bit scale per 32, 4.25 bits per parameter; attention, router, embeddings, LM head,
+// norms and biases stay bf16 (its modules_to_not_convert). The experts are layers x experts x 3
+// matrices of hidden x intermediate (gate and up fused, down). For gpt-oss-20b this gives
+// 19110297600 x 0.53125 + the rest x 2 B = 12.8 GiB, the checkpoint's size.
+WeightsDtype mxfp4_weights(const ModelShape& shape) {
+  if (!shape.moe || !shape.params_total || shape.hidden_size == 0) {
+    throw Error("--weights-dtype auto: an mxfp4 checkpoint needs its MoE shape (num_local_experts, hidden_size, "
+                "intermediate_size) and a parameter count; pass --weights-dtype");
+  }
+  const double experts = static_cast<double>(shape.num_hidden_layers - shape.moe->first_dense_layers) *
+                         shape.moe->num_experts * 3.0 * static_cast<double>(shape.hidden_size) *
+                         static_cast<double>(shape.moe->moe_intermediate_size);
+  const double total = static_cast<double>(*shape.params_total);
+  if (experts >= total) {
+    throw Error("--weights-dtype auto: the mxfp4 experts (" + std::to_string(static_cast<std::uint64_t>(experts)) +
+                " parameters) exceed the model's parameter count; pass --weights-dtype");
+  }
+  const double bytes = experts * 4.25 / 8 + (total - experts) * 2;
+  char why[200];
+  std::snprintf(why, sizeof why,
+                "the checkpoint's quantization_config (mxfp4): %.0f expert parameters at 4.25 bits, the other %.0f "
+                "in bf16",
+                experts, total - experts);
+  return {"mxfp4+bf16", bytes / total, why};
+}
+
+}  // namespace
 
 WeightsDtype resolve_weights_dtype(std::string_view text, const ModelShape& shape) {
   if (text == "auto") {
     if (shape.weight_quantization == "fp8") return {"fp8", 1, "the checkpoint's quantization_config (fp8)"};
+    if (shape.weight_quantization == "mxfp4") return mxfp4_weights(shape);
     // Other schemes (mxfp4, awq, gptq, ...) quantize only some weights, at sizes kvplan does not
     // know per parameter: refuse rather than size them as the unquantized dtype.
     if (!shape.weight_quantization.empty()) {

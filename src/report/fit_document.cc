@@ -123,7 +123,7 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
       {"gpus", "GPUs", Cell::of(fmt::format("{} = TP {} x PP {} x DP {}", parallel.gpus(), parallel.tp, parallel.pp, parallel.dp),
                                 std::uint64_t{parallel.gpus()})},
       {"engine", "engine", Cell::of(engine_settings(result), std::string(to_string(result.engine)))},
-      {"weights_dtype", "weights", Cell::of(fmt::format("{} ({} B per parameter)", request.weights_dtype,
+      {"weights_dtype", "weights", Cell::of(fmt::format("{} ({:.4g} B per parameter)", request.weights_dtype,
                                                         request.weight_bytes_per_param),
                                             request.weights_dtype)},
       {"kv_dtype", "kv dtype", Cell::of(std::string(to_string(request.kv_dtype)))},

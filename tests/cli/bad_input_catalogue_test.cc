@@ -33,9 +33,9 @@ const std::vector<std::pair<std::string, std::string>> kFiles = {
     {"utf8/p.yaml", "name: utf8\nsource: caf\xe9\n"},
     {"nan/p.yaml", "name: nan-gpu\nsource: x\nmemory:\n  cuda_total_bytes: 1000\nhbm_bandwidth_bytes_per_s: .nan\n"
                    "bf16_dense_tflops: 1\n"},
-    {"mxfp4.json", "{\"model_type\": \"llama\", \"num_hidden_layers\": 2, \"num_attention_heads\": 4, "
+    {"awq.json", "{\"model_type\": \"llama\", \"num_hidden_layers\": 2, \"num_attention_heads\": 4, "
                    "\"hidden_size\": 256, \"intermediate_size\": 512, \"vocab_size\": 1000, "
-                   "\"quantization_config\": {\"quant_method\": \"mxfp4\"}}"},
+                   "\"quantization_config\": {\"quant_method\": \"awq\"}}"},
     {"smi/p.yaml", "name: smi-gpu\nsource: x\nmemory:\n  cuda_total_bytes: 1000\n  nvidia_smi_total_mib: lots\n"
                    "hbm_bandwidth_bytes_per_s: 1\nbf16_dense_tflops: 1\n"},
     {"bench.json", "{\"rows\": [{\"variant\": \"mha\", \"floor_s\": \"soon\"}]}"},
@@ -85,8 +85,8 @@ const std::vector<BadInput> kCatalogue = {
                                     "--kv-cache-memory", "1000"}, "Not enough memory"},
     {"a nvidia-smi total that is not a number", {"fit", "--presets", "{dir}/smi", "--model", "llama-3-8b", "--gpu",
                                                  "smi-gpu"}, "nvidia_smi_total_mib"},
-    {"quantized weights kvplan cannot size", {"fit", "--config", "{dir}/mxfp4.json", "--gpu", "h100-sxm", "--ctx", "4k"},
-     "quantized with mxfp4"},
+    {"quantized weights kvplan cannot size", {"fit", "--config", "{dir}/awq.json", "--gpu", "h100-sxm", "--ctx", "4k"},
+     "quantized with awq"},
     {"unknown engine", {"sweep", "--engine", "tgi"}, "unknown engine 'tgi'"},
     {"malformed fleet", {"sweep", "--gpus", "h100-sxm:8:tp3"}, "not a multiple of TP x PP"},
     {"malformed bench results", {"report", "--bench", "{dir}/bench.json"}, "floor_s must be a positive finite number"},

@@ -153,8 +153,11 @@ TEST_CASE("fit --engine sglang: gpt-oss's hybrid SWA pool logs a Full and an SWA
       "\"experts_per_token\": 4, \"vocab_size\": 201088, \"max_position_embeddings\": 131072, "
       "\"sliding_window\": 128, \"tie_word_embeddings\": false, \"torch_dtype\": \"bfloat16\", "
       "\"quantization_config\": {\"quant_method\": \"mxfp4\"}, \"layer_types\": [" + layer_types + "]}").string();
-  // MXFP4 experts cannot be sized per parameter: one line, exit 2.
-  CHECK(contains(bad_input({"fit", "--config", config, "--gpu", "h100-sxm", "--engine", "sglang"}), "mxfp4"));
+  // The weights as stored: MXFP4 experts (36 x 128 x 3 x 2880 x 2880 parameters), the rest bf16.
+  CliResult automatic = run_cli({"fit", "--config", config, "--gpu", "h100-sxm", "--engine", "sglang", "--ctx", "4k",
+                                 "--kv-cache-memory", "40GiB"});
+  CHECK(automatic.exit_code == 0);
+  CHECK(contains(automatic.out, "114661785600 expert parameters at 4.25 bits"));
   // 40 GiB // (2048 B x 18 full layers + 0.8 x 2048 B x 18 sliding layers = 66355.2 B) = 647269 full
   // tokens, int(647269 x 0.8) = 517815 SWA tokens (tests/core/sglang_test.cc has the arithmetic).
   CliResult result = run_cli({"fit", "--config", config, "--gpu", "h100-sxm", "--engine", "sglang", "--ctx", "128k",

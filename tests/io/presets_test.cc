@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include "core/weights.h"
+
 #include <filesystem>
 
 #include "core/kv_bytes.h"
@@ -55,6 +57,8 @@ constexpr Expected kModels[] = {
     {"minimax-m2", 62, 48, 8, 128, 0, 0, 0, 0, 196608},
     {"llama-4-scout", 48, 40, 8, 128, 0, 0, 0, 0, 10485760},
     {"llama-4-maverick", 48, 40, 8, 128, 0, 0, 0, 0, 1048576},
+    {"gpt-oss-20b", 24, 64, 8, 64, 0, 128, 12, 0, 131072},
+    {"gpt-oss-120b", 36, 64, 8, 64, 0, 128, 18, 0, 131072},
 };
 
 const io::PresetRegistry& registry() {
@@ -138,6 +142,10 @@ TEST_CASE("new model presets: bytes per token per layer from their config.json")
   CHECK(per_layer_bf16("minimax-m2") == 2 * 8 * 128 * 2);       // 4096 B x 62 layers
   // MLA: one latent of kv_lora_rank + qk_rope_head_dim = 512 + 64 scalars x 2 B, 61 layers.
   CHECK(per_layer_bf16("deepseek-v3.1") == (512 + 64) * 2);
+  // gpt-oss: 8 KV heads x 64; every other layer (0, 2, ...) slides over 128 tokens.
+  CHECK(per_layer_bf16("gpt-oss-20b") == 2 * 8 * 64 * 2);
+  CHECK(registry().model("gpt-oss-120b").shape.layer_attention[0] == LayerAttention::sliding);
+  CHECK(registry().model("gpt-oss-120b").shape.layer_attention[1] == LayerAttention::full);
   // Llama-4: 8 KV heads x 128; 36 of 48 layers attend within chunks of 8192, every 4th is global.
   for (const char* name : {"llama-4-scout", "llama-4-maverick"}) {
     CAPTURE(name);
@@ -178,4 +186,18 @@ TEST_CASE("new model presets keep their configs' traps") {
 TEST_CASE("Hugging Face ids are accepted as aliases") {
   CHECK(registry().model("meta-llama/Meta-Llama-3-8B").info.name == "llama-3-8b");
   CHECK(registry().model("deepseek-ai/DeepSeek-V2").info.name == "deepseek-v2");
+}
+
+TEST_CASE("gpt-oss weights as the checkpoint stores them: MXFP4 experts, the rest in bf16") {
+  // gpt-oss-20b: 24 layers x 32 experts x 3 x 2880 x 2880 = 19110297600 expert parameters at 4.25
+  // bits (0.53125 B); the other 20910000000 - 19110297600 = 1799702400 in bf16:
+  // 10152345600 + 3599404800 = 13751750400 B = 12.81 GiB, the model card's 12.8 GiB checkpoint.
+  const ModelShape& shape = registry().model("gpt-oss-20b").shape;
+  WeightsDtype weights = resolve_weights_dtype("auto", shape);
+  CHECK(weights.name == "mxfp4+bf16");
+  CHECK(weights.bytes_per_param * 20910000000.0 == doctest::Approx(13751750400.0));
+  // gpt-oss-120b: 36 x 128 x 3 x 2880 x 2880 = 114661785600 experts; 60.77 GiB against the card's 60.8.
+  WeightsDtype big = resolve_weights_dtype("auto", registry().model("gpt-oss-120b").shape);
+  CHECK(big.bytes_per_param * 116830000000.0 ==
+        doctest::Approx(114661785600.0 * 0.53125 + (116830000000.0 - 114661785600.0) * 2));
 }
