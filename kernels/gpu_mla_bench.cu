@@ -57,7 +57,7 @@ struct DeviceMlaProblem::Impl {
       : gpu(gpu_info),
         layout(std::move(mla_layout)),
         path(mla_path),
-        params(params_for(layout, naive_chunk)),
+        params(params_for(gpu_info, layout, naive_chunk)),
         plan(plan_mla(params, path, gpu.sms)),
         q(layout.q_elements() * 2),
         w(layout.w_elements() * 2),
@@ -68,9 +68,10 @@ struct DeviceMlaProblem::Impl {
         lens(layout.shape.seq_lens.size() * sizeof(std::int32_t)),
         timer(gpu.l2_bytes) {}
 
-  static MlaParams params_for(const MlaLayout& layout, int naive_chunk) {
+  static MlaParams params_for(const GpuInfo& gpu, const MlaLayout& layout, int naive_chunk) {
     MlaParams p = mla_params_for(layout);
     p.naive_chunk = naive_chunk;
+    p.max_smem_per_cta = gpu.smem_per_block_optin;
     return p;
   }
 
@@ -88,6 +89,7 @@ DeviceMlaProblem::DeviceMlaProblem(const GpuInfo& gpu, const MlaShape& shape, Ml
   std::size_t free_bytes = 0, total_bytes = 0;
   cuda_check(cudaMemGetInfo(&free_bytes, &total_bytes), "cudaMemGetInfo");
   MlaParams params = mla_params_for(layout);
+  params.max_smem_per_cta = gpu.smem_per_block_optin;
   const std::size_t inputs = layout.cache_bytes() + 2 * (layout.q_elements() + layout.w_elements() + layout.out_elements()) +
                              4 * (layout.block_table.size() + shape.seq_lens.size()) + 2 * gpu.l2_bytes;
   auto need = [&] { return inputs + mla_workspace_bytes(params, path, gpu.sms); };
@@ -106,7 +108,7 @@ DeviceMlaProblem::DeviceMlaProblem(const GpuInfo& gpu, const MlaShape& shape, Ml
   Impl& m = *impl_;
   fill_random_device(m.q.get(), m.layout.q_elements(), KvType::bf16, m.layout.q_seed());
   fill_weights_kernel<<<1024, 256>>>(m.w.as<__nv_bfloat16>(), m.layout.w_elements(), m.layout.w_seed());
-  cuda_check(cudaGetLastError(), "fill_weights_kernel");
+  check_launch("fill_weights_kernel");
   if (shape.cache == MlaCache::bf16) {
     fill_random_device(m.cache.get(), m.layout.cache_rows() * mla::kRowDim, KvType::bf16, m.layout.cache_seed());
   } else {

@@ -196,6 +196,7 @@ void run_bench(Context& context, const BenchOptions& o) {
     report.ceilings.source = "measured in this run";
     report.ceilings.bandwidth_bytes_per_s = ceilings.copy_bytes_per_s;
     report.ceilings.peak_flops_per_s = ceilings.gemm_bf16_flops_per_s;
+    report.ceilings.fma_flops_per_s = ceilings.fma_fp32_flops_per_s;
     report.ceilings.empty_launch_s = ceilings.empty_launch_s;
   }
   if (preset) {
@@ -205,9 +206,15 @@ void run_bench(Context& context, const BenchOptions& o) {
       report.ceilings.source = preset->info.name + " preset (datasheet)";
       report.ceilings.bandwidth_bytes_per_s = spec.hbm_bandwidth_bytes_per_s;
       report.ceilings.peak_flops_per_s = spec.bf16_dense_flops_per_s;
+      if (!spec.fp32_flops_per_s) {
+        throw Error("--gpu " + o.gpu + ": the preset has no fp32_tflops, the FP32 FMA ceiling of the decode kernels; "
+                    "a dry run needs it");
+      }
+      report.ceilings.fma_flops_per_s = *spec.fp32_flops_per_s;
     } else {
       report.ceilings.datasheet_bandwidth_bytes_per_s = spec.hbm_bandwidth_bytes_per_s;
       report.ceilings.datasheet_peak_flops_per_s = spec.bf16_dense_flops_per_s;
+      report.ceilings.datasheet_fma_flops_per_s = spec.fp32_flops_per_s;
     }
     report.ceilings.datasheet_fp8_flops_per_s = spec.fp8_dense_flops_per_s;
   }
@@ -221,7 +228,7 @@ void run_bench(Context& context, const BenchOptions& o) {
     row.phase = "decode";
     row.shape = {v.variant, shape.num_attention_heads, batch, ctx, decode_rows_dtype, o.page_size};
     row.cost = decode_attention_cost(row.shape);
-    row.floor = roofline_floor(row.cost, report.ceilings.bandwidth_bytes_per_s, report.ceilings.peak_flops_per_s);
+    row.floor = roofline_floor(row.cost, report.ceilings.bandwidth_bytes_per_s, report.ceilings.peaks());
     report.rows.push_back(row);
   }
   if (!o.dry_run) {
@@ -239,7 +246,7 @@ void run_bench(Context& context, const BenchOptions& o) {
   if (!o.dry_run) check_fits(prefill_rows, gpu.memory_bytes, gpu.name);
   for (std::size_t i = 0; i < prefill_rows.size(); ++i) {
     report::KernelRow row = prefill_rows[i].row;
-    row.floor = roofline_floor(row.cost, report.ceilings.bandwidth_bytes_per_s, report.ceilings.peak_flops_per_s);
+    row.floor = roofline_floor(row.cost, report.ceilings.bandwidth_bytes_per_s, report.ceilings.peaks());
     if (!o.dry_run) {
       const std::string name = row.phase + " " + row.shape.variant.name();
       auto progress = [&](const std::string& line) {

@@ -29,7 +29,8 @@ TEST_CASE("prefill cost: Llama-3-8B GQA-8, one prompt of 4096 tokens, bf16") {
   CHECK(cost.flops == 137438953472.0);                      // 2 * 32 * 4096^2 * 256 / 2
   CHECK_FALSE(cost.launch_bound);
   // 137.4 GFLOP / 989.4 TFLOP/s = 138.9 us, far above 83.9 MB / 3.35 TB/s = 25 us: compute-bound.
-  RooflineFloor floor = roofline_floor(cost, 3.35e12, 989.4e12);
+  CHECK(cost.fma_flops == 0);  // mma.sync on the tensor cores
+  RooflineFloor floor = roofline_floor(cost, 3.35e12, {989.4e12, 66.9e12});
   CHECK_FALSE(floor.memory_bound);
   CHECK(floor.floor_s == doctest::Approx(137438953472.0 / 989.4e12));
 }
