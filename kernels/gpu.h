@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kernels/decode_problem.h"
+#include "kernels/element_check.h"
 #include "kernels/kernels.h"
 #include "kernels/mla_problem.h"
 #include "kernels/prefill_problem.h"
@@ -51,7 +52,8 @@ struct DecodeBenchResult {
   int checked_rows = 0;          // (sequence, query head) rows compared with the CPU reference
   double rel_l2_error = 0;       // over the checked rows; NaN if any output was NaN
   double threshold = 0;          // decode_error_threshold(kv_type)
-  bool correct = false;          // rel_l2_error < threshold; only then is the kernel timed
+  ElementCheck elements;         // every checked element against decode_element_tolerance(kv_type)
+  bool correct = false;          // rel_l2_error < threshold and no element mismatch; only then timed
   std::vector<double> times_s;   // one per timed run, L2 flushed before each
   double median_s = 0;
 };
@@ -60,6 +62,7 @@ struct DecodeBenchResult {
 struct KernelCheck {
   int rows = 0;               // (sequence, query head) rows compared
   double rel_l2_error = 0;    // NaN if any checked output is NaN
+  ElementCheck elements;      // each element of those rows within its own tolerance
 };
 
 // A decode problem on the device: a cache of `shape` filled in place with the values of
@@ -120,7 +123,8 @@ struct MlaBenchResult {
   int checked_rows = 0;          // (sequence, head) rows compared with the CPU reference
   double rel_l2_error = 0;       // NaN if any checked output was NaN
   double threshold = 0;          // mla_error_threshold(cache)
-  bool correct = false;          // only then is the path timed
+  ElementCheck elements;         // every checked element against mla_element_tolerance()
+  bool correct = false;          // rel_l2_error < threshold and no element mismatch; only then timed
   std::vector<double> times_s;
   double median_s = 0;
 };

@@ -142,6 +142,7 @@ KernelCheck DeviceMlaProblem::check() {
 
   KernelCheck result;
   std::vector<double> got_rows, want_rows;
+  std::vector<std::string> names;
   const std::vector<MlaRow> rows = checked_rows(shape);
   for (std::size_t first = 0; first < rows.size();) {
     // The rows of one sequence against a host copy of that sequence alone.
@@ -153,6 +154,7 @@ KernelCheck DeviceMlaProblem::check() {
     const std::vector<double> want = mla_reference(slice.params(), slice_rows);
     want_rows.insert(want_rows.end(), want.begin(), want.end());
     for (const MlaRow& row : slice_rows) {
+      names.push_back("sequence " + std::to_string(b) + " head " + std::to_string(row.head));
       const std::size_t offset = (static_cast<std::size_t>(b) * shape.n_heads + row.head) * mla::kVDim;
       for (int v = 0; v < mla::kVDim; ++v) got_rows.push_back(bf16_to_float(got[offset + v]));
     }
@@ -160,6 +162,7 @@ KernelCheck DeviceMlaProblem::check() {
     first = last;
   }
   result.rel_l2_error = relative_l2_error(got_rows, want_rows);
+  check_elements(got_rows, want_rows, mla::kVDim, names, mla_element_tolerance(), result.elements);
   return result;
 }
 
@@ -179,7 +182,8 @@ MlaBenchResult bench_mla(const GpuInfo& gpu, const MlaShape& shape, MlaPath path
   const KernelCheck check = problem.check();
   result.checked_rows = check.rows;
   result.rel_l2_error = check.rel_l2_error;
-  result.correct = check.rel_l2_error < result.threshold;  // false for NaN too
+  result.elements = check.elements;
+  result.correct = check.rel_l2_error < result.threshold && check.elements.mismatches == 0;  // false for NaN too
   if (!result.correct) return result;
 
   progress("timing " + std::to_string(iters) + " runs");

@@ -78,7 +78,7 @@ sort -u -o "$work/sass.tsv" "$work/sass.tsv"
 
 # Friendly kernel names: decode_split_kernel<bf16, 128>, lse_combine_kernel<bf16>, mla_absorbed_kernel<64 heads, bf16>.
 friendly() {
-  c++filt | sed -e 's/.*kernels::\(\(([^)]*)::\)\?[a-z_]*kernel\)/\1/' -e 's/(kvplan::kernels::KvType)0/bf16/' \
+  c++filt | sed -e 's/(kvplan::kernels::LatentCacheParams, int)//' -e 's/.*kernels::\(\(([^)]*)::\)\?[a-z_]*kernel\)/\1/' -e 's/(kvplan::kernels::KvType)0/bf16/' \
     -e 's/(kvplan::kernels::KvType)1/fp16/' -e 's/(kvplan::kernels::KvType)2/fp8/' -e 's/__nv_bfloat16/bf16/' \
     -e 's/__half/fp16/' -e 's/(kvplan::kernels::DecodeParams, kvplan::kernels::DecodePlan)//' \
     -e 's/(kvplan::kernels::\(Prefill\|LatentCache\)Params)//' \
@@ -95,12 +95,33 @@ awk '/Compiling entry function/ { match($0, /'"'"'[^'"'"']*'"'"'/); name = subst
                                print name, regs, smem, stack, spill_st, spill_ld }' "$work/ptxas.txt" | sort -u >"$work/ptxas.tsv"
 
 join "$work/ptxas.tsv" "$work/sass.tsv" >"$work/all.tsv"
+
+# The dynamic shared memory a kernel asks for (kernels/prefill_tiling.h smem_bytes,
+# kernels/mla_tiling.h absorbed_smem: 1288 h + 147968 B bf16, 1288 h + 116224 B fp8 at h heads per
+# CTA); 0 for the kernels with static shared memory only.
+dynamic_smem() {
+  case "$1" in
+    prefill_kernel*", 64, 64>") echo 55296 ;;
+    prefill_kernel*", 128, 128>") echo 104448 ;;
+    prefill_kernel*", 192, 128>") echo 137216 ;;
+    mla_absorbed_kernel*)
+      local heads="${1#mla_absorbed_kernel<}"
+      heads="${heads%% *}"
+      if [[ "$1" == *fp8* ]]; then echo $((1288 * heads + 116224)); else echo $((1288 * heads + 147968)); fi ;;
+    *) echo 0 ;;
+  esac
+}
+
 failures=0
-table="| kernel | registers | smem B | stack B | spill B (st/ld) | LDG.E.128 | other LDG | LDGSTS.128 | LDSM | LDL/STL | HMMA/HGMMA | FFMA | SHFL | MUFU.EX2 | fp8 cvt | SASS instr |
-|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+not_launched=0
+table="| kernel | launched on $arch | registers | smem B | stack B | spill B (st/ld) | LDG.E.128 | other LDG | LDGSTS.128 | LDSM | LDL/STL | HMMA/HGMMA | FFMA | SHFL | MUFU.EX2 | fp8 cvt | SASS instr |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 while read -r name regs smem stack st ld l128 lother local mma ffma shfl ex2 cvt ldgsts ldsm total; do
   pretty="$(echo "$name" | friendly)"
-  table+=$'\n'"| \`$pretty\` | $regs | $smem | $stack | $st/$ld | $l128 | $lother | $ldgsts | $ldsm | $local | $mma | $ffma | $shfl | $ex2 | $cvt | $total |"
+  dynamic=$(dynamic_smem "$pretty")
+  launched=yes
+  [ "$dynamic" -le "$smem_optin" ] || launched="no: $dynamic B smem"
+  table+=$'\n'"| \`$pretty\` | $launched | $regs | $smem | $stack | $st/$ld | $l128 | $lother | $ldgsts | $ldsm | $local | $mma | $ffma | $shfl | $ex2 | $cvt | $total |"
   problems=""
   [ "$stack" = 0 ] || problems+=" stack frame $stack B;"
   [ "$st" = 0 ] && [ "$ld" = 0 ] || problems+=" spills $st/$ld B;"
@@ -120,11 +141,18 @@ while read -r name regs smem stack st ld l128 lother local mma ffma shfl ex2 cvt
   if [[ "$pretty" == latent_cache_kernel* ]] && [ "$l128" -lt 1 ]; then problems+=" no LDG.E.128;"; fi
   if [[ "$pretty" == mla_naive_attention_kernel* ]] && [ "$l128" -lt 4 ]; then problems+=" only $l128 LDG.E.128;"; fi
   if [[ "$pretty" == mla_gather_kernel* ]] && [ "$l128" -lt 1 ]; then problems+=" no LDG.E.128;"; fi
-  if [ -n "$problems" ]; then echo "FAIL $pretty:$problems"; failures=$((failures + 1)); fi
+  # A configuration this arch's shared memory cannot hold is refused before launch: its code is in
+  # the fatbin but never runs here, so what ptxas did with it is noted, not failed.
+  if [ -n "$problems" ] && [ "$launched" != yes ]; then
+    echo "NOTE $pretty (never launched on $arch):$problems"
+    not_launched=$((not_launched + 1))
+  elif [ -n "$problems" ]; then
+    echo "FAIL $pretty:$problems"
+    failures=$((failures + 1))
+  fi
 done <"$work/all.tsv"
-# The dynamic shared memory each configuration asks for (kernels/prefill_tiling.h smem_bytes,
-# kernels/mla_tiling.h absorbed_smem: 1288 h + 147968 B bf16, 1288 h + 116224 B fp8 at h heads per
-# CTA) against this arch's opt-in limit: what does not fit is refused at run time with that message.
+# Each configuration's dynamic shared memory against this arch's opt-in limit: what does not fit is
+# refused at run time with that message.
 fits="Dynamic shared memory per CTA against $arch's opt-in $smem_optin B (a configuration that does not fit is refused at run time, naming both numbers):
 
 | kernel configuration | dynamic smem B | fits |
@@ -144,7 +172,7 @@ if [ "$kernels" -eq 0 ]; then echo "FAIL: no kernel found in the ptxas report"; 
 echo "$table"
 echo
 echo "$fits"
-echo "$kernels kernels inspected ($timings of nvcc); $failures failed"
+echo "$kernels kernels inspected ($timings of nvcc); $failures failed; $not_launched noted (never launched on $arch)"
 if [ -n "$report" ]; then
   {
     echo "# Static inspection of the $arch $([ "$family" = all ] && echo attention || echo "$family") kernels"
@@ -160,7 +188,8 @@ if [ -n "$report" ]; then
     echo
     echo "$table"
     echo
-    echo "Checks: 0 stack and spill bytes and no LDL/STL everywhere: $failures failed of $kernels kernels."
+    echo "Checks: 0 stack and spill bytes and no LDL/STL in every kernel launched on $arch: $failures failed of $kernels kernels"
+    echo "($not_launched with a finding in code that $arch never launches: its shared memory cannot hold them)."
     echo
     echo "$fits"
     if [ "$family" = all ] || [ "$family" = decode ]; then

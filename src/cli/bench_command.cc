@@ -129,6 +129,9 @@ report::BenchMeasurement measurement_of(const Result& result) {
   m.rel_l2_error = result.rel_l2_error;
   m.threshold = result.threshold;
   m.checked_rows = result.checked_rows;
+  m.checked_elements = result.elements.elements;
+  m.element_mismatches = result.elements.mismatches;
+  m.first_mismatches = result.elements.first_mismatches;
   m.splits = result.plan.splits;
   if (result.correct) m.median_s = result.median_s;
   return m;
@@ -267,8 +270,14 @@ void run_bench(Context& context, const BenchOptions& o) {
   }
   for (const report::KernelRow& row : report.rows) {
     if (row.measured && !row.measured->correct) {
+      const report::BenchMeasurement& m = *row.measured;
+      std::string elements;
+      if (m.element_mismatches > 0) {
+        elements = "; " + std::to_string(m.element_mismatches) + " of " + std::to_string(m.checked_elements) +
+                   " elements outside their tolerance, first: " + m.first_mismatches.front();
+      }
       throw Error("the " + row_name(row) + " kernel failed its check against the CPU reference "
-                  "(relative L2 error " + std::to_string(row.measured->rel_l2_error) + "), so it was not timed",
+                  "(relative L2 error " + std::to_string(m.rel_l2_error) + elements + "), so it was not timed",
                   ExitCode::internal);
     }
   }

@@ -22,6 +22,9 @@ struct BenchMeasurement {
   int checked_rows = 0;          // (sequence, query head) rows compared
   int splits = 0;                // context splits the launcher chose
   std::optional<double> median_s;
+  std::int64_t checked_elements = 0;          // decode and MLA decode: each against its own tolerance
+  std::int64_t element_mismatches = 0;
+  std::vector<std::string> first_mismatches;  // described, at most 5
 };
 
 struct KernelRow {
