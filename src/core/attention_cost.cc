@@ -100,11 +100,15 @@ AttentionCost prefill_attention_cost(const PrefillAttentionShape& shape) {
   const bool mla = shape.variant.kind == VariantKind::mla;
   const std::uint64_t tokens = checked_mul(shape.ctx.value, shape.batch, "batch x ctx");
   const std::uint64_t kv_heads = mla ? shape.n_q_heads : shape.variant.kv_heads;  // MLA: K/V per head
-  const std::uint64_t per_token = bytes_per_token_per_layer(shape.variant, shape.dtype, KvScales::per_tensor).total();
+  // MLA's fp8 cache is fp8_ds_mla (the latent cache write stores what MLA decode reads): its scales
+  // are in the rows, per 128 values, not two per-tensor ones.
+  const bool ds_mla = mla && shape.dtype == KvDtype::fp8_e4m3;
+  const KvDtype written = ds_mla ? KvDtype::fp8_ds_mla : shape.dtype;
+  const std::uint64_t per_token = bytes_per_token_per_layer(shape.variant, written, KvScales::per_tensor).total();
 
   AttentionCost cost;
   cost.kv = Bytes{checked_mul(per_token, tokens, "cache bytes")};
-  cost.scales = Bytes{shape.dtype == KvDtype::fp8_e4m3 ? 2 * kScaleBytes : 0};
+  cost.scales = Bytes{shape.dtype == KvDtype::fp8_e4m3 && !ds_mla ? 2 * kScaleBytes : 0};
   cost.q = Bytes{checked_mul(2ull * shape.n_q_heads * shape.qk_head_dim, tokens, "q bytes")};
   cost.out = Bytes{checked_mul(2ull * shape.n_q_heads * shape.v_head_dim, tokens, "out bytes")};
   const std::uint64_t kv_row = kv_heads * (shape.qk_head_dim + shape.v_head_dim) + (mla ? latent_width(shape.variant) : 0);

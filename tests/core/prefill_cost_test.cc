@@ -56,6 +56,14 @@ TEST_CASE("prefill cost: fp8 halves the cache written, adds two scales; a tenth 
   CHECK_THROWS_AS(prefill_attention_cost(shape), Error);
 }
 
+TEST_CASE("prefill cost: MLA's fp8 cache is written as fp8_ds_mla, 656 B per token with its scales inside") {
+  PrefillAttentionShape shape = deepseek_v2_mla(4096);
+  shape.dtype = KvDtype::fp8_e4m3;
+  AttentionCost fp8 = prefill_attention_cost(shape);
+  CHECK(fp8.kv.value == (512ull + 4 * 4 + 64 * 2) * 4096);  // 512 e4m3 codes, 4 fp32 scales, 64 bf16 RoPE dims
+  CHECK(fp8.scales.value == 0);
+}
+
 TEST_CASE("layer cost: projections counted once per token, plus the causal attention") {
   LayerShape gqa{llama_3_8b_gqa8(4096), 4096, 0};
   CHECK(layer_weight_elements(gqa) == 4096ull * (4096 + 2 * 1024) + 4096ull * 4096);  // QKV 4096 x 6144, O 4096 x 4096
