@@ -50,7 +50,7 @@ void BM_SizeCommandInProcess(benchmark::State& state) {
 }
 BENCHMARK(BM_SizeCommandInProcess)->Unit(benchmark::kMicrosecond);
 
-// DESIGN: a sweep of 10^4 rows in well under a second (issue 4: < 0.3 s on 2 cores), here the
+// The planner's speed target: a sweep of 10^4 rows in well under a second (< 0.3 s on 2 cores), here the
 // whole command with CSV output: 17 models x 4 variants x 3 dtypes x 8 contexts x 9 fleets.
 void BM_SweepCommand14688Rows(benchmark::State& state) {
   const char* argv[] = {"kvplan", "sweep", "--variants", "all", "--kv-dtypes", "bf16,fp8,nvfp4", "--ctx",

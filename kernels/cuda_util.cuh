@@ -9,14 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "kernels/device.h"
 #include "kernels/kernels.h"
 
 namespace kvplan::kernels {
-
-// A failed CUDA call is a bug or a broken device, not bad input: it escapes as an internal error.
-inline void cuda_check(cudaError_t status, const char* what) {
-  if (status != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(status));
-}
 
 class DeviceBuffer {
  public:

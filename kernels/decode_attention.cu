@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "kernels/decode_tiling.h"
+#include "kernels/device.h"
 #include "kernels/kernels.h"
 #include "kernels/lse_combine.cuh"
 
@@ -19,8 +20,6 @@ namespace kvplan::kernels {
 namespace {
 
 using namespace decode;
-
-constexpr float kLog2e = 1.4426950408889634f;
 
 template <KvType kType> struct Storage;
 template <> struct Storage<KvType::bf16> { using Query = __nv_bfloat16; };
@@ -69,10 +68,14 @@ __device__ __forceinline__ size_t kv_row(const DecodeParams& p, int b, int t, in
 
 // Grid: x = KV head * head chunks (chunks fastest, so CTAs that read the same K/V run together
 // and the repeat reads hit L2), y = sequence, z = split.
-template <KvType kType, int kHeadDim>
-__global__ void __launch_bounds__(kThreads) decode_split_kernel(const DecodeParams p, const DecodePlan plan) {
+// The explicit minimum of 1 CTA per SM leaves ptxas every register it wants: with the bare thread
+// count it aimed for some occupancy of its own on sm_80 and spilled 4 bytes in the fp16 2-head
+// instances at 72 registers (85 without spill this way; reports/kernels/sm_80.md).
+template <KvType kType, int kHeadDim, int kHeadsPerCta>
+__global__ void __launch_bounds__(kThreads, 1) decode_split_kernel(const DecodeParams p, const DecodePlan plan) {
   using Query = typename Storage<kType>::Query;
-  constexpr Tiling kT = tiling(kType == KvType::fp8_e4m3 ? 1 : 2, kHeadDim);
+  constexpr Tiling kT = tiling(kType == KvType::fp8_e4m3 ? 1 : 2, kHeadDim, kHeadsPerCta);
+  static_assert(kT.heads_per_cta == kHeadsPerCta, "an instance per head count the tiling can choose");
   constexpr int kElems = kT.elems_per_lane, kLanes = kT.lanes_per_token, kGroups = kT.token_groups;
   constexpr int kHeads = kT.heads_per_cta, kSteps = kTokensPerStep;
   static_assert(kLanes <= kWarpSize && (kLanes & (kLanes - 1)) == 0, "a K row must fit a warp");
@@ -168,13 +171,17 @@ __global__ void __launch_bounds__(kThreads) decode_split_kernel(const DecodePara
     }
   }
 
-  // Merge the token groups' states in group order (the host model's order).
-  __shared__ float o_shared[kGroups][kHeads][kHeadDim];
+  // Merge the token groups' states in group order (the host model's order). Each row gets one pad
+  // float per lane's kElems values, element d at d + d / kElems: the lanes of a group store kElems
+  // apart, kElems + 1 floats with the pad (coprime to the 32 banks: no conflict), and the merge
+  // below reads consecutive d, consecutive words but for one skip per kElems.
+  constexpr int kPaddedDim = kHeadDim + kLanes;
+  __shared__ float o_shared[kGroups][kHeads][kPaddedDim];
   __shared__ float m_shared[kGroups][kHeads], l_shared[kGroups][kHeads];
 #pragma unroll
   for (int g = 0; g < kHeads; ++g) {
 #pragma unroll
-    for (int e = 0; e < kElems; ++e) o_shared[group][g][d0 + e] = o[g][e];
+    for (int e = 0; e < kElems; ++e) o_shared[group][g][d0 + lane + e] = o[g][e];
     if (lane == 0) {
       m_shared[group][g] = m[g];
       l_shared[group][g] = l[g];
@@ -192,7 +199,7 @@ __global__ void __launch_bounds__(kThreads) decode_split_kernel(const DecodePara
       if (m_shared[i][g] == -INFINITY) continue;
       const float w = exp2f(m_shared[i][g] - m_max);
       l_sum = fmaf(l_shared[i][g], w, l_sum);
-      o_sum = fmaf(o_shared[i][g][d], w, o_sum);
+      o_sum = fmaf(o_shared[i][g][d + d / kElems], w, o_sum);
     }
     const int h = first_head + g;
     if (plan.splits == 1) {
@@ -207,20 +214,27 @@ __global__ void __launch_bounds__(kThreads) decode_split_kernel(const DecodePara
   }
 }
 
-void check_launch(const char* what) {
-  cudaError_t status = cudaGetLastError();
-  if (status != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(status));
-}
-
 }  // namespace
+
+template <KvType kType, int kHeadDim, int kHeadsPerCta>
+void launch_decode_heads(const DecodeParams& p, const DecodePlan& plan, cudaStream_t stream) {
+  dim3 grid(static_cast<unsigned>(p.n_kv_heads * plan.head_chunks), static_cast<unsigned>(p.batch),
+            static_cast<unsigned>(plan.splits));
+  decode_split_kernel<kType, kHeadDim, kHeadsPerCta><<<grid, kThreads, 0, stream>>>(p, plan);
+  check_launch("decode_split_kernel");
+}
 
 template <KvType kType, int kHeadDim>
 void launch_decode_typed(const DecodeParams& p, const DecodePlan& plan, void* stream) {
   auto cuda_stream = static_cast<cudaStream_t>(stream);
-  dim3 grid(static_cast<unsigned>(p.n_kv_heads * plan.head_chunks), static_cast<unsigned>(p.batch),
-            static_cast<unsigned>(plan.splits));
-  decode_split_kernel<kType, kHeadDim><<<grid, kThreads, 0, cuda_stream>>>(p, plan);
-  check_launch("decode_split_kernel");
+  // fp8's tiling holds at most 4 heads: no 8-head instance is built for it.
+  constexpr int kMostHeads = tiling(kType == KvType::fp8_e4m3 ? 1 : 2, kHeadDim, 8).heads_per_cta;
+  switch (plan.heads_per_cta) {
+    case 1: launch_decode_heads<kType, kHeadDim, 1>(p, plan, cuda_stream); break;
+    case 2: launch_decode_heads<kType, kHeadDim, 2>(p, plan, cuda_stream); break;
+    case 4: launch_decode_heads<kType, kHeadDim, 4>(p, plan, cuda_stream); break;
+    default: launch_decode_heads<kType, kHeadDim, kMostHeads>(p, plan, cuda_stream); break;
+  }
   if (plan.splits > 1) {
     using Query = typename Storage<kType>::Query;
     const std::size_t rows = static_cast<std::size_t>(p.batch) * p.n_q_heads;

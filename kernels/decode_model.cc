@@ -6,6 +6,7 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/device.h"  // kLog2e
 #include "kernels/decode_tiling.h"
 #include "kernels/host_tensors.h"
 #include "kernels/kernels.h"
@@ -13,8 +14,6 @@
 
 namespace kvplan::kernels {
 namespace {
-
-constexpr float kLog2e = 1.4426950408889634f;
 
 // One token group's softmax state for each head of the CTA: running max m (base 2), sum l and
 // the lanes' slices of o, laid out [head][lane][element] = [head][head_dim].
@@ -123,7 +122,7 @@ void run_cta(const DecodeParams& p, const decode::Tiling& t, const DecodePlan& p
 
 void decode_host_model(const DecodeParams& p, int num_sms) {
   check_decode_params(p);
-  const decode::Tiling t = decode::tiling(element_bytes(p.kv_type), p.head_dim);
+  const decode::Tiling t = decode::tiling(element_bytes(p.kv_type), p.head_dim, p.group_size());
   const DecodePlan plan = plan_decode(p, num_sms);
   const std::size_t rows = static_cast<std::size_t>(p.batch) * p.n_q_heads * plan.splits;
   std::vector<float> partial_o(plan.splits > 1 ? rows * p.head_dim : 0), partial_lse(plan.splits > 1 ? rows : 0);

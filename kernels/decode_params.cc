@@ -47,9 +47,9 @@ void check_decode_params(const DecodeParams& p) {
 }
 
 DecodePlan plan_decode(const DecodeParams& p, int num_sms) {
-  decode::Tiling t = decode::tiling(element_bytes(p.kv_type), p.head_dim);
+  decode::Tiling t = decode::tiling(element_bytes(p.kv_type), p.head_dim, p.group_size());
   decode::Split s = decode::split_for(p.batch, p.n_kv_heads, p.group_size(), p.max_seq_len, t, num_sms);
-  return {s.head_chunks, s.splits, s.tokens_per_split};
+  return {t.heads_per_cta, s.head_chunks, s.splits, s.tokens_per_split};
 }
 
 std::size_t decode_workspace_bytes(const DecodeParams& p, int num_sms) {

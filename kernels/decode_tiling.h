@@ -13,11 +13,7 @@
 
 #include <algorithm>
 
-#if defined(__CUDACC__)
-#define KVPLAN_HOST_DEVICE __host__ __device__
-#else
-#define KVPLAN_HOST_DEVICE
-#endif
+#include "kernels/device.h"  // KVPLAN_HOST_DEVICE
 
 namespace kvplan::kernels::decode {
 
@@ -26,7 +22,9 @@ inline constexpr int kWarpSize = 32;
 inline constexpr int kVectorBytes = 16;        // every K/V load is one 16-byte vector per lane
 inline constexpr int kTokensPerStep = 2;       // tokens a group loads before it uses any of them
 // Per lane: q and o for heads_per_cta heads of elems_per_lane elements each stay in registers.
-// 64 fp32 values of each keeps the kernel under ~200 registers with no spills.
+// At most 64 fp32 values of each keeps the kernel under ~200 registers with no spills; a group of
+// fewer query heads (MHA: 1) gets a kernel with only as many, so it holds fewer registers and more
+// CTAs fit an SM.
 inline constexpr int kAccumulatorsPerLane = 64;
 inline constexpr int kMinTokensPerSplit = 256;  // a split shorter than this costs more to combine
 inline constexpr int kMaxSplits = 128;
@@ -38,15 +36,19 @@ struct Tiling {
   int elems_per_lane;   // K/V elements in one 16-byte vector: 8 (bf16, fp16), 16 (fp8)
   int lanes_per_token;  // head_dim / elems_per_lane: the lanes that hold one K or V row
   int token_groups;     // kThreads / lanes_per_token: each keeps its own softmax state
-  int heads_per_cta;    // query heads whose q and o stay in each lane's registers
+  int heads_per_cta;    // query heads whose q and o stay in each lane's registers: 1, 2, 4 or 8
   int tokens_per_iter;  // token_groups * kTokensPerStep: tokens the CTA covers per iteration
 };
 
-KVPLAN_HOST_DEVICE constexpr Tiling tiling(int kv_elem_bytes, int head_dim) {
+// heads_per_cta: the group size rounded up to a power of two, at most kAccumulatorsPerLane / elems
+// (8 for 16-bit caches, 4 for fp8).
+KVPLAN_HOST_DEVICE constexpr Tiling tiling(int kv_elem_bytes, int head_dim, int group_size) {
   int elems = kVectorBytes / kv_elem_bytes;
   int lanes = head_dim / elems;
   int groups = kThreads / lanes;
-  return {elems, lanes, groups, kAccumulatorsPerLane / elems, groups * kTokensPerStep};
+  int heads = 1;
+  while (heads < group_size && heads < kAccumulatorsPerLane / elems) heads *= 2;
+  return {elems, lanes, groups, heads, groups * kTokensPerStep};
 }
 
 struct Split {

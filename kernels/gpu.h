@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kernels/decode_problem.h"
+#include "kernels/element_check.h"
 #include "kernels/kernels.h"
 #include "kernels/mla_problem.h"
 #include "kernels/prefill_problem.h"
@@ -27,12 +28,14 @@ struct GpuInfo {
   int sms = 0;
   std::uint64_t memory_bytes = 0;  // total, as cudaMemGetInfo reports it
   std::uint64_t l2_bytes = 0;
+  int smem_per_block_optin = 0;    // shared memory one block may opt in to (H100: 232448 B)
 };
 
 // The ceilings of this run, measured on this device, medians of `iters` runs.
 struct GpuCeilings {
   double copy_bytes_per_s = 0;      // device-to-device copy of 1 GiB, bytes read + bytes written
-  double gemm_bf16_flops_per_s = 0; // cuBLAS bf16 GEMM 8192^3, fp32 accumulation
+  double gemm_bf16_flops_per_s = 0; // cuBLAS bf16 GEMM 8192^3, fp32 accumulation: the tensor-core ceiling
+  double fma_fp32_flops_per_s = 0;  // FP32 FMA microkernel (kernels/gpu_harness.cu): the CUDA-core ceiling
   double empty_launch_s = 0;        // one empty kernel, event to event
 };
 
@@ -49,7 +52,8 @@ struct DecodeBenchResult {
   int checked_rows = 0;          // (sequence, query head) rows compared with the CPU reference
   double rel_l2_error = 0;       // over the checked rows; NaN if any output was NaN
   double threshold = 0;          // decode_error_threshold(kv_type)
-  bool correct = false;          // rel_l2_error < threshold; only then is the kernel timed
+  ElementCheck elements;         // every checked element against decode_element_tolerance(kv_type)
+  bool correct = false;          // rel_l2_error < threshold and no element mismatch; only then timed
   std::vector<double> times_s;   // one per timed run, L2 flushed before each
   double median_s = 0;
 };
@@ -58,6 +62,7 @@ struct DecodeBenchResult {
 struct KernelCheck {
   int rows = 0;               // (sequence, query head) rows compared
   double rel_l2_error = 0;    // NaN if any checked output is NaN
+  ElementCheck elements;      // each element of those rows within its own tolerance
 };
 
 // A decode problem on the device: a cache of `shape` filled in place with the values of
@@ -98,7 +103,7 @@ struct PhaseBenchResult {
   int checked_rows = 0;          // output rows compared with the CPU reference
   double rel_l2_error = 0;       // worst stage's error; NaN if any checked output was NaN
   double threshold = 0;
-  std::int64_t cache_checked = 0;      // cache elements compared with the inputs they come from
+  std::int64_t cache_checked = 0;      // cache elements (latent cache: bytes) compared with their inputs
   std::int64_t cache_mismatches = 0;
   bool correct = false;          // error under threshold and no cache mismatch; only then timed
   std::vector<double> times_s;   // one per timed run, L2 flushed before each
@@ -118,7 +123,8 @@ struct MlaBenchResult {
   int checked_rows = 0;          // (sequence, head) rows compared with the CPU reference
   double rel_l2_error = 0;       // NaN if any checked output was NaN
   double threshold = 0;          // mla_error_threshold(cache)
-  bool correct = false;          // only then is the path timed
+  ElementCheck elements;         // every checked element against mla_element_tolerance()
+  bool correct = false;          // rel_l2_error < threshold and no element mismatch; only then timed
   std::vector<double> times_s;
   double median_s = 0;
 };

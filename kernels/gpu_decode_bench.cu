@@ -109,10 +109,12 @@ DeviceDecodeProblem::Check DeviceDecodeProblem::check() {
   Check result;
   std::vector<double> got_rows, want_rows;
   const int group = shape.n_q_heads / shape.n_kv_heads;
+  std::vector<std::string> names;
   for (auto [b, kv_head] : checked_slices(shape)) {
     HostDecodeProblem slice = HostDecodeProblem::slice(m.layout, b, kv_head);
     std::vector<double> want = decode_reference(slice.params(), {});
     want_rows.insert(want_rows.end(), want.begin(), want.end());
+    for (int h = kv_head * group; h < (kv_head + 1) * group; ++h) names.push_back("sequence " + std::to_string(b) + " head " + std::to_string(h));
     const std::size_t first = (static_cast<std::size_t>(b) * shape.n_q_heads + kv_head * group) * shape.head_dim;
     for (std::size_t i = 0; i < want.size(); ++i) {
       got_rows.push_back(shape.kv_type == KvType::fp16 ? fp16_to_float(got[first + i]) : bf16_to_float(got[first + i]));
@@ -120,6 +122,7 @@ DeviceDecodeProblem::Check DeviceDecodeProblem::check() {
     result.rows += group;
   }
   result.rel_l2_error = relative_l2_error(got_rows, want_rows);
+  check_elements(got_rows, want_rows, shape.head_dim, names, decode_element_tolerance(shape.kv_type), result.elements);
   return result;
 }
 
@@ -139,7 +142,8 @@ DecodeBenchResult bench_decode(const GpuInfo& gpu, const DecodeShape& shape, int
   DeviceDecodeProblem::Check check = problem.check();
   result.checked_rows = check.rows;
   result.rel_l2_error = check.rel_l2_error;
-  result.correct = check.rel_l2_error < result.threshold;  // false for NaN too
+  result.elements = check.elements;
+  result.correct = check.rel_l2_error < result.threshold && check.elements.mismatches == 0;  // false for NaN too
   if (!result.correct) return result;
 
   progress("timing " + std::to_string(iters) + " runs");

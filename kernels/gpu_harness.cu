@@ -1,6 +1,6 @@
 // The device side of `kvplan bench`: finding the GPU and measuring the ceilings of this run (copy
-// bandwidth, cuBLAS bf16 GEMM rate, empty-kernel launch time) the way METHOD.md asks: events,
-// warm-up, L2 flushed, medians.
+// bandwidth, cuBLAS bf16 GEMM rate, FP32 FMA rate, empty-kernel launch time) as docs/kernels.md
+// describes: events, warm-up, L2 flushed, medians.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
@@ -17,6 +17,28 @@ namespace kvplan::kernels {
 namespace {
 
 __global__ void empty_kernel() {}
+
+// The FP32 FMA ceiling of the CUDA cores (what the decode kernels and the naive MLA attention do
+// their arithmetic on): every thread runs kFmaChains independent chains acc = acc * a + b, enough
+// independent FFMAs per warp to cover the FMA latency, for kFmaSteps steps. The sums are stored
+// only when they equal a value they never reach, so that the compiler keeps every FMA but nothing
+// touches memory. FLOPs: 2 per FMA.
+constexpr int kFmaThreads = 256, kFmaBlocksPerSm = 4, kFmaChains = 8, kFmaSteps = 16384;
+
+__global__ void __launch_bounds__(kFmaThreads) fma_kernel(float a, float b, float* sink) {
+  float acc[kFmaChains];
+#pragma unroll
+  for (int i = 0; i < kFmaChains; ++i) acc[i] = static_cast<float>(threadIdx.x + i);
+#pragma unroll 16
+  for (int step = 0; step < kFmaSteps; ++step) {
+#pragma unroll
+    for (int i = 0; i < kFmaChains; ++i) acc[i] = fmaf(acc[i], a, b);
+  }
+  float sum = 0.0f;
+#pragma unroll
+  for (int i = 0; i < kFmaChains; ++i) sum += acc[i];
+  if (sum == -1.0f) sink[threadIdx.x] = sum;
+}
 
 __global__ void fill_kernel(void* data, std::size_t count, KvType type, std::uint64_t seed) {
   for (std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; i < count;
@@ -47,7 +69,7 @@ void gemm_bf16_abt(int m, int n, int k, float alpha, const void* a, long long ld
 
 void fill_random_device(void* data, std::size_t count, KvType type, std::uint64_t seed) {
   fill_kernel<<<1024, 256>>>(data, count, type, seed);
-  cuda_check(cudaGetLastError(), "fill_kernel");
+  check_launch("fill_kernel");
 }
 
 bool built_with_cuda() { return true; }
@@ -75,9 +97,19 @@ GpuInfo open_gpu() {
   info.sms = prop.multiProcessorCount;
   info.memory_bytes = total_bytes;
   info.l2_bytes = static_cast<std::uint64_t>(prop.l2CacheSize);
-  if (prop.major != 9) {
-    throw Error("the kernels are built for sm_90a (Hopper) only; " + info.name + " is sm_" + std::to_string(prop.major) +
-                    std::to_string(prop.minor),
+  info.smem_per_block_optin = static_cast<int>(prop.sharedMemPerBlockOptin);
+  // mma.sync with bf16 inputs, cp.async and ldmatrix need sm_80; the fatbin holds machine code for
+  // the archs CMAKE_CUDA_ARCHITECTURES lists, and the runtime picks this device's when it loads.
+  const std::string arch = "sm_" + std::to_string(prop.major) + std::to_string(prop.minor);
+  if (prop.major < 8) {
+    throw Error("the kernels need sm_80 or newer (bf16 mma.sync, cp.async); " + info.name + " is " + arch,
+                ExitCode::cannot_run);
+  }
+  cudaFuncAttributes attributes{};
+  if (cudaFuncGetAttributes(&attributes, empty_kernel) != cudaSuccess) {
+    cudaGetLastError();  // clear the sticky "no kernel image" error
+    throw Error("this build has no machine code for " + info.name + " (" + arch + "); rebuild with -DCMAKE_CUDA_ARCHITECTURES=" +
+                    std::to_string(prop.major) + std::to_string(prop.minor) + "-real",
                 ExitCode::cannot_run);
   }
   return info;
@@ -111,6 +143,14 @@ GpuCeilings measure_ceilings(const GpuInfo& gpu, int iters, const Progress& prog
     };
     auto times = time_runs(gemm, iters, gpu.l2_bytes);
     ceilings.gemm_bf16_flops_per_s = 2.0 * n * static_cast<double>(n) * n / median(times);
+  }
+  {
+    progress("measuring the FP32 FMA rate (CUDA cores, no memory traffic)");
+    DeviceBuffer sink(kFmaThreads * sizeof(float));
+    const unsigned blocks = static_cast<unsigned>(gpu.sms * kFmaBlocksPerSm);
+    // a just under 1 and b small keep every chain finite and away from -1 in sum.
+    auto times = time_runs([&] { fma_kernel<<<blocks, kFmaThreads>>>(0.999999f, 1e-3f, sink.as<float>()); }, iters, gpu.l2_bytes);
+    ceilings.fma_fp32_flops_per_s = 2.0 * kFmaChains * kFmaSteps * kFmaThreads * static_cast<double>(blocks) / median(times);
   }
   progress("measuring an empty kernel's launch");
   ceilings.empty_launch_s = median(time_runs([] { empty_kernel<<<1, 32>>>(); }, std::max(iters, 100), gpu.l2_bytes));

@@ -57,7 +57,7 @@ struct DeviceMlaProblem::Impl {
       : gpu(gpu_info),
         layout(std::move(mla_layout)),
         path(mla_path),
-        params(params_for(layout, naive_chunk)),
+        params(params_for(gpu_info, layout, naive_chunk)),
         plan(plan_mla(params, path, gpu.sms)),
         q(layout.q_elements() * 2),
         w(layout.w_elements() * 2),
@@ -68,9 +68,10 @@ struct DeviceMlaProblem::Impl {
         lens(layout.shape.seq_lens.size() * sizeof(std::int32_t)),
         timer(gpu.l2_bytes) {}
 
-  static MlaParams params_for(const MlaLayout& layout, int naive_chunk) {
+  static MlaParams params_for(const GpuInfo& gpu, const MlaLayout& layout, int naive_chunk) {
     MlaParams p = mla_params_for(layout);
     p.naive_chunk = naive_chunk;
+    p.max_smem_per_cta = gpu.smem_per_block_optin;
     return p;
   }
 
@@ -88,6 +89,7 @@ DeviceMlaProblem::DeviceMlaProblem(const GpuInfo& gpu, const MlaShape& shape, Ml
   std::size_t free_bytes = 0, total_bytes = 0;
   cuda_check(cudaMemGetInfo(&free_bytes, &total_bytes), "cudaMemGetInfo");
   MlaParams params = mla_params_for(layout);
+  params.max_smem_per_cta = gpu.smem_per_block_optin;
   const std::size_t inputs = layout.cache_bytes() + 2 * (layout.q_elements() + layout.w_elements() + layout.out_elements()) +
                              4 * (layout.block_table.size() + shape.seq_lens.size()) + 2 * gpu.l2_bytes;
   auto need = [&] { return inputs + mla_workspace_bytes(params, path, gpu.sms); };
@@ -106,7 +108,7 @@ DeviceMlaProblem::DeviceMlaProblem(const GpuInfo& gpu, const MlaShape& shape, Ml
   Impl& m = *impl_;
   fill_random_device(m.q.get(), m.layout.q_elements(), KvType::bf16, m.layout.q_seed());
   fill_weights_kernel<<<1024, 256>>>(m.w.as<__nv_bfloat16>(), m.layout.w_elements(), m.layout.w_seed());
-  cuda_check(cudaGetLastError(), "fill_weights_kernel");
+  check_launch("fill_weights_kernel");
   if (shape.cache == MlaCache::bf16) {
     fill_random_device(m.cache.get(), m.layout.cache_rows() * mla::kRowDim, KvType::bf16, m.layout.cache_seed());
   } else {
@@ -140,6 +142,7 @@ KernelCheck DeviceMlaProblem::check() {
 
   KernelCheck result;
   std::vector<double> got_rows, want_rows;
+  std::vector<std::string> names;
   const std::vector<MlaRow> rows = checked_rows(shape);
   for (std::size_t first = 0; first < rows.size();) {
     // The rows of one sequence against a host copy of that sequence alone.
@@ -151,6 +154,7 @@ KernelCheck DeviceMlaProblem::check() {
     const std::vector<double> want = mla_reference(slice.params(), slice_rows);
     want_rows.insert(want_rows.end(), want.begin(), want.end());
     for (const MlaRow& row : slice_rows) {
+      names.push_back("sequence " + std::to_string(b) + " head " + std::to_string(row.head));
       const std::size_t offset = (static_cast<std::size_t>(b) * shape.n_heads + row.head) * mla::kVDim;
       for (int v = 0; v < mla::kVDim; ++v) got_rows.push_back(bf16_to_float(got[offset + v]));
     }
@@ -158,6 +162,7 @@ KernelCheck DeviceMlaProblem::check() {
     first = last;
   }
   result.rel_l2_error = relative_l2_error(got_rows, want_rows);
+  check_elements(got_rows, want_rows, mla::kVDim, names, mla_element_tolerance(), result.elements);
   return result;
 }
 
@@ -177,7 +182,8 @@ MlaBenchResult bench_mla(const GpuInfo& gpu, const MlaShape& shape, MlaPath path
   const KernelCheck check = problem.check();
   result.checked_rows = check.rows;
   result.rel_l2_error = check.rel_l2_error;
-  result.correct = check.rel_l2_error < result.threshold;  // false for NaN too
+  result.elements = check.elements;
+  result.correct = check.rel_l2_error < result.threshold && check.elements.mismatches == 0;  // false for NaN too
   if (!result.correct) return result;
 
   progress("timing " + std::to_string(iters) + " runs");

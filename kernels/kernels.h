@@ -56,6 +56,7 @@ void check_decode_params(const DecodeParams& params);
 
 // How the launcher splits a problem on a GPU with `num_sms` multiprocessors.
 struct DecodePlan {
+  int heads_per_cta = 0;  // query heads one CTA holds in registers (the kernel instance): 1, 2, 4 or 8
   int head_chunks = 0;
   int splits = 0;
   int tokens_per_split = 0;

@@ -1,4 +1,4 @@
-// One attention layer's forward over whole prompts, per variant (DESIGN §6, `kvplan bench --phase
+// One attention layer's forward over whole prompts, per variant (docs/kernels.md, `kvplan bench --phase
 // layer`): the projections through cuBLAS (bf16 in, fp32 accumulation, bf16 out), RoPE, the prefill
 // attention kernel writing the cache, and the output projection.
 //   MHA/GQA/MQA: qkv = x W_qkv^T (fused); RoPE on q and k; attention on q/k/v views of qkv; y = o W_o^T.

@@ -48,13 +48,13 @@ void launch_rope(const RopeParams& p, cudaStream_t stream) {
   const long long threads = static_cast<long long>(p.max_seq_len) * p.heads * (p.rot_dim / 2);
   dim3 grid(static_cast<unsigned>((threads + 255) / 256), static_cast<unsigned>(p.batch));
   rope_kernel<<<grid, 256, 0, stream>>>(p);
-  cuda_check(cudaGetLastError(), "rope_kernel");
+  check_launch("rope_kernel");
 }
 
 void launch_assemble_k(const AssembleKParams& p, cudaStream_t stream) {
   const long long threads = static_cast<long long>(p.tokens) * p.heads * ((p.nope_dim + p.rope_dim) / 8);
   assemble_k_kernel<<<static_cast<unsigned>((threads + 255) / 256), 256, 0, stream>>>(p);
-  cuda_check(cudaGetLastError(), "assemble_k_kernel");
+  check_launch("assemble_k_kernel");
 }
 
 }  // namespace kvplan::kernels

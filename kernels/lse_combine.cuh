@@ -1,5 +1,5 @@
 // The split combine of the decode kernels (FlashDecoding): each output row is the log-sum-exp
-// weighted sum of its splits' partial outputs, in split order, as kernels/lse_combine.h does it on
+// weighted sum of its splits' partial outputs, in split order, as kernels/model_steps.h does it on
 // the host. Shared by the decode (kernels/decode_attention.cu) and MLA (kernels/mla_*.cu) families.
 #pragma once
 

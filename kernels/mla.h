@@ -48,6 +48,9 @@ struct MlaParams {
   float softmax_scale = 0;               // both paths: 1/sqrt(qk_nope + rope) = 1/sqrt(192) in DeepSeek
   int naive_chunk = 0;                   // naive: sequences up-projected per pass (0: all); bounds
                                          // its workspace, which holds their K and V for every head
+  int max_smem_per_cta = 232448;         // the device's opt-in shared memory per block (H100, B200:
+                                         // 232448; A100: 166912; sm_86/89/120: 101376): absorbed picks
+                                         // the most heads per CTA whose tiles fit
 };
 
 // Throws kvplan::Error (bad input) naming the first field out of range. The launchers, the host

@@ -19,8 +19,6 @@ namespace {
 
 using namespace mla;
 
-constexpr float kLog2e = 1.4426950408889634f;
-
 struct AbsorbedArgs {
   MlaParams p;
   MlaPlan plan;
@@ -29,27 +27,6 @@ struct AbsorbedArgs {
   float* partial_o;               // [batch * n_heads * splits, 512] otherwise
   float* partial_lse;             // [batch * n_heads * splits]
 };
-
-__device__ __forceinline__ void ldmatrix_x4(unsigned (&r)[4], unsigned address) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(address));
-}
-__device__ __forceinline__ void ldmatrix_x4_trans(unsigned (&r)[4], unsigned address) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(address));
-}
-__device__ __forceinline__ void ldmatrix_x2(unsigned (&r)[2], unsigned address) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x2.shared.b16 {%0, %1}, [%2];\n" : "=r"(r[0]), "=r"(r[1]) : "r"(address));
-}
-__device__ __forceinline__ void mma_bf16(float (&d)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
-  asm volatile(
-      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
-      "{%0, %1, %2, %3};\n"
-      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
 
 __device__ __forceinline__ std::size_t cache_row(const MlaParams& p, int b, int t) {
   if (p.block_table == nullptr) return static_cast<std::size_t>(b) * p.page_size + t;
@@ -136,7 +113,7 @@ __global__ void __launch_bounds__(kThreads, 1) mla_absorbed_kernel(const Absorbe
   float o[kHeadTiles][kOutTiles][4] = {};
   int stage = 0;
   for (int tile = start; tile < end; tile += kTileTokens) {
-    cp_async_wait_all();
+    cp_async_wait<0>();
     __syncthreads();  // the tile has landed; every warp is done with the previous one
     if constexpr (kFp8) {
       dequantize_tile(smem + kS.raw, smem + kS.latent);
@@ -158,14 +135,14 @@ __global__ void __launch_bounds__(kThreads, 1) mla_absorbed_kernel(const Absorbe
       if constexpr (kScoreTiles == 1) {
         unsigned bf[2];
         ldmatrix_x2(bf, latent + tile_offset(n0 + ldsm_bt_row(lane % 16), kk * kMmaK + ldsm_bt_col(lane % 16), kBf16RowBytes));
-        mma_bf16(s[0], a, bf[0], bf[1]);
+        mma_16816<__nv_bfloat16>(s[0], a, bf[0], bf[1]);
       } else {
 #pragma unroll
         for (int pair = 0; pair < kScoreTiles / 2; ++pair) {
           unsigned bf[4];
           ldmatrix_x4(bf, latent + tile_offset(n0 + pair * 16 + ldsm_bt_row(lane), kk * kMmaK + ldsm_bt_col(lane), kBf16RowBytes));
-          mma_bf16(s[2 * pair], a, bf[0], bf[1]);
-          mma_bf16(s[2 * pair + 1], a, bf[2], bf[3]);
+          mma_16816<__nv_bfloat16>(s[2 * pair], a, bf[0], bf[1]);
+          mma_16816<__nv_bfloat16>(s[2 * pair + 1], a, bf[2], bf[3]);
         }
       }
     }
@@ -237,8 +214,8 @@ __global__ void __launch_bounds__(kThreads, 1) mla_absorbed_kernel(const Absorbe
         ldmatrix_x4_trans(bf, latent + tile_offset(kk * kMmaK + ldsm_v_row(lane), warp * kOutCols + pair * 16 + ldsm_v_col(lane), kBf16RowBytes));
 #pragma unroll
         for (int mt = 0; mt < kHeadTiles; ++mt) {
-          mma_bf16(o[mt][2 * pair], a[mt], bf[0], bf[1]);
-          mma_bf16(o[mt][2 * pair + 1], a[mt], bf[2], bf[3]);
+          mma_16816<__nv_bfloat16>(o[mt][2 * pair], a[mt], bf[0], bf[1]);
+          mma_16816<__nv_bfloat16>(o[mt][2 * pair + 1], a[mt], bf[2], bf[3]);
         }
       }
     }
@@ -294,11 +271,11 @@ void launch_absorbed_kernel(const AbsorbedArgs& args, cudaStream_t stream) {
     return cudaFuncSetAttribute(mla_absorbed_kernel<kHeadsPerCta, kFp8>, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmem) ==
            cudaSuccess;
   }();
-  if (!configured) check_mla_launch("cudaFuncSetAttribute(mla_absorbed_kernel)");
+  if (!configured) check_launch("cudaFuncSetAttribute(mla_absorbed_kernel)");
   const dim3 grid(static_cast<unsigned>(args.plan.head_blocks), static_cast<unsigned>(args.p.batch),
                   static_cast<unsigned>(args.plan.splits));
   mla_absorbed_kernel<kHeadsPerCta, kFp8><<<grid, kThreads, kSmem, stream>>>(args);
-  check_mla_launch("mla_absorbed_kernel");
+  check_launch("mla_absorbed_kernel");
 }
 
 template <bool kFp8>
@@ -328,7 +305,7 @@ void run_mla_absorbed(const MlaParams& p, const MlaPlan& plan, const MlaWorkspac
   if (plan.splits > 1) {
     launch_lse_combine(args.partial_o, args.partial_lse, static_cast<std::size_t>(p.batch) * p.n_heads, plan.splits,
                        kLatentDim, o_latent, stream);
-    check_mla_launch("lse_combine_kernel");
+    check_launch("lse_combine_kernel");
   }
   // out[b, h, :] = W_UV[h] o_latent[b, h, :]: per head, (128 x 512) x (512 x batch).
   gemm_bf16_batched(true, kVDim, p.batch, kLatentDim, {w_uv, kLatentDim, per_head_w}, {o_latent, p.n_heads * kLatentDim, kLatentDim},

@@ -1,5 +1,6 @@
 // What the MLA launcher (kernels/mla_launch.cu) calls in the kernel files: each path's device work
-// after the arguments are checked and the workspace laid out, and the PTX the kernels share.
+// after the arguments are checked and the workspace laid out, and the fp8_ds_mla dequantisation both kernels share (the PTX wrappers
+// are kernels/device.h's).
 #pragma once
 
 #include <cuda_bf16.h>
@@ -9,6 +10,7 @@
 
 #include <cstdint>
 
+#include "kernels/device.h"
 #include "kernels/mla.h"
 #include "kernels/mla_workspace.h"
 
@@ -30,18 +32,6 @@ struct GemmOperand {
 void gemm_bf16_batched(bool transpose_a, int m, int n, int k, GemmOperand a, GemmOperand b, void* c, int ldc,
                        long long stride_c, int batch, cudaStream_t stream);
 
-void check_mla_launch(const char* what);
-
-// ---- PTX shared by the kernels ----------------------------------------------------------------
-__device__ __forceinline__ unsigned smem_address(const void* pointer) {
-  return static_cast<unsigned>(__cvta_generic_to_shared(pointer));
-}
-// 16 bytes global -> shared, bypassing L1; with `valid` false it reads nothing and writes zeros.
-__device__ __forceinline__ void cp_async_16(unsigned dst, const void* src, bool valid) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(valid ? 16 : 0));
-}
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::: "memory"); }
 
 // Four fp8_ds_mla codes (one 32-bit word, lowest byte first) times their tile's scale, rounded to
 // bf16 as two packed pairs: the dequantisation kernels/mla_tensors.h's mla_latent() does on the host.

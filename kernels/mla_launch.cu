@@ -12,11 +12,6 @@
 
 namespace kvplan::kernels {
 
-void check_mla_launch(const char* what) {
-  const cudaError_t status = cudaGetLastError();
-  if (status != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(status));
-}
-
 void gemm_bf16_batched(bool transpose_a, int m, int n, int k, GemmOperand a, GemmOperand b, void* c, int ldc,
                        long long stride_c, int batch, cudaStream_t stream) {
   const float alpha = 1.0f, beta = 0.0f;

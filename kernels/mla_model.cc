@@ -9,6 +9,7 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/device.h"  // kLog2e
 #include "kernels/model_steps.h"
 #include "kernels/mla.h"
 #include "kernels/mla_model.h"
@@ -19,8 +20,6 @@ namespace kvplan::kernels {
 namespace {
 
 using namespace mla;
-
-constexpr float kLog2e = 1.4426950408889634f;
 
 // One tensor-core step: 16 products of bf16 values (exact in fp32) summed, then added to the fp32
 // accumulator and rounded once. The 16 products sum exactly in double whatever the order, so a

@@ -19,7 +19,6 @@ namespace {
 
 using namespace mla;
 
-constexpr float kLog2e = 1.4426950408889634f;
 constexpr int kNaiveThreads = decode::kThreads, kSteps = decode::kTokensPerStep;
 constexpr int kElems = kNaiveTiling.elems_per_lane, kLanes = kNaiveTiling.lanes_per_token;
 constexpr int kGroups = kNaiveTiling.token_groups;
@@ -201,17 +200,17 @@ void run_mla_naive(const MlaParams& p, int num_sms, const MlaPlan& plan, const M
                          reinterpret_cast<float*>(workspace + w.partial_lse)};
     const std::size_t tokens = static_cast<std::size_t>(sequences) * p.max_seq_len;
     mla_gather_kernel<<<1024, 256, 0, stream>>>(args, tokens * (kRowDim / 8));
-    check_mla_launch("mla_gather_kernel");
+    check_launch("mla_gather_kernel");
     // kv_up[token, h * 256 + r] = sum_c gathered[token, c] W[h, r, c]: row-major [tokens, 512] x [n_heads * 256, 512]^T.
     gemm_bf16_abt(static_cast<int>(tokens), p.n_heads * kUpRows, kLatentDim, 1.0f, gathered, kRowDim, p.w_kv_b, kLatentDim,
                   kv_up, p.n_heads * kUpRows, stream);
     const dim3 grid(static_cast<unsigned>(p.n_heads), static_cast<unsigned>(sequences), static_cast<unsigned>(args.split.splits));
     mla_naive_attention_kernel<<<grid, kNaiveThreads, 0, stream>>>(args);
-    check_mla_launch("mla_naive_attention_kernel");
+    check_launch("mla_naive_attention_kernel");
     if (args.split.splits > 1) {
       launch_lse_combine(args.partial_o, args.partial_lse, static_cast<std::size_t>(sequences) * p.n_heads, args.split.splits,
                          kVDim, static_cast<__nv_bfloat16*>(p.out) + static_cast<std::size_t>(first) * p.n_heads * kVDim, stream);
-      check_mla_launch("lse_combine_kernel");
+      check_launch("lse_combine_kernel");
     }
   }
 }

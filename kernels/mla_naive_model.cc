@@ -7,6 +7,7 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/device.h"  // kLog2e
 #include "kernels/model_steps.h"
 #include "kernels/mla.h"
 #include "kernels/mla_model.h"
@@ -18,7 +19,6 @@ namespace {
 
 using namespace mla;
 
-constexpr float kLog2e = 1.4426950408889634f;
 constexpr int kSteps = decode::kTokensPerStep;
 constexpr int kElems = kNaiveTiling.elems_per_lane, kLanes = kNaiveTiling.lanes_per_token;
 

@@ -37,13 +37,21 @@ void check_mla_params(const MlaParams& p) {
   require(p.q && p.kv_cache && p.w_kv_b && p.seq_lens && p.out, "q, kv_cache, w_kv_b, seq_lens and out must be set");
   require(p.softmax_scale > 0, "softmax_scale must be positive");
   require(p.naive_chunk >= 0, "naive_chunk must be 0 (all sequences) or positive");
+  require(p.max_smem_per_cta > 0, "max_smem_per_cta must be positive");
 }
 
 MlaPlan plan_mla(const MlaParams& p, MlaPath path, int num_sms) {
   MlaPlan plan;
   if (path == MlaPath::absorbed) {
-    const mla::AbsorbedSplit s = mla::absorbed_split(p.batch, p.n_heads, p.max_seq_len, num_sms);
-    plan.heads_per_cta = mla::heads_per_cta_for(p.n_heads);
+    const bool fp8 = p.cache == MlaCache::fp8_ds_mla;
+    plan.heads_per_cta = mla::heads_per_cta_for(p.n_heads, fp8, p.max_smem_per_cta);
+    if (plan.heads_per_cta == 0) {
+      throw Error("MLA decode: the absorbed kernel needs " + std::to_string(mla::absorbed_smem(mla::kMmaM, fp8).total) +
+                      " bytes of shared memory per CTA (16 heads, " + std::string(to_string(p.cache)) + " cache); this GPU allows " +
+                      std::to_string(p.max_smem_per_cta) + ": the naive path runs here",
+                  ExitCode::cannot_run);
+    }
+    const mla::AbsorbedSplit s = mla::absorbed_split(p.batch, p.n_heads, plan.heads_per_cta, p.max_seq_len, num_sms);
     plan.head_blocks = s.head_blocks;
     plan.splits = s.splits;
     plan.tokens_per_split = s.tokens_per_split;

@@ -18,7 +18,7 @@
 
 #include <algorithm>
 
-#include "kernels/decode_tiling.h"  // KVPLAN_HOST_DEVICE
+#include "kernels/decode_tiling.h"  // decode::split_for, KVPLAN_HOST_DEVICE
 
 namespace kvplan::kernels::mla {
 
@@ -38,6 +38,15 @@ inline constexpr int kFp8ScaleOffset = kLatentDim;                        // 512
 inline constexpr int kFp8RopeOffset = kFp8ScaleOffset + 4 * (kLatentDim / kFp8ScaleTile);  // 528
 inline constexpr int kFp8RowBytes = kFp8RopeOffset + 2 * kRopeDim;        // 656
 inline constexpr int kBf16RowBytes = 2 * kRowDim;                         // 1152
+// The scale of one tile of 128 latent values written to fp8_ds_mla, from the tile's largest
+// magnitude: the largest value lands on e4m3's largest finite code (448); an all-zero tile gets the
+// smallest normal float rather than 0, so that value / scale stays finite (vLLM's
+// concat_and_cache_ds_mla_kernel: max(amax / 448, FLT_MIN)).
+KVPLAN_HOST_DEVICE inline float fp8_ds_mla_tile_scale(float amax) {
+  constexpr float kFltMin = 0x1p-126f;
+  const float scale = amax / 448.0f;
+  return scale > kFltMin ? scale : kFltMin;
+}
 
 inline constexpr int kMinHeads = 16, kMaxHeads = 128;  // multiples of 16 (one MMA M tile)
 
@@ -60,11 +69,6 @@ struct AbsorbedTiling {
   int score_tokens;   // tokens per warp in S: kTileTokens / score_slices = 8 * head_tiles
 };
 
-// The largest of 64, 32, 16 that divides n_heads: a CTA holds as many heads as registers allow
-// (O is heads_per_cta x 512 fp32 over 256 threads: 128 registers per thread at 64 heads).
-KVPLAN_HOST_DEVICE constexpr int heads_per_cta_for(int n_heads) {
-  return n_heads % 64 == 0 ? 64 : n_heads % 32 == 0 ? 32 : 16;
-}
 
 KVPLAN_HOST_DEVICE constexpr AbsorbedTiling absorbed_tiling(int heads_per_cta) {
   const int head_tiles = heads_per_cta / kMmaM;
@@ -89,6 +93,17 @@ KVPLAN_HOST_DEVICE constexpr AbsorbedSmem absorbed_smem(int heads_per_cta, bool 
   s.row_stats = s.row_partials + kWarps * kMmaM * 4;  // partials: [head tile][slice][16 rows] fp32
   s.total = s.row_stats + 2 * heads_per_cta * 4;      // stats: [2][heads_per_cta] fp32
   return s;
+}
+
+// The largest of 64, 32, 16 that divides n_heads and whose shared memory fits `max_smem` (the
+// device's opt-in bytes per block): a CTA holds as many heads as registers allow (O is
+// heads_per_cta x 512 fp32 over 256 threads: 128 registers per thread at 64 heads), and each head
+// more shares the latent tiles further. 0 when not even 16 heads fit (GPUs with 99 KiB per block).
+KVPLAN_HOST_DEVICE constexpr int heads_per_cta_for(int n_heads, bool fp8, int max_smem) {
+  for (int heads = 64; heads >= kMmaM; heads /= 2) {
+    if (n_heads % heads == 0 && absorbed_smem(heads, fp8).total <= max_smem) return heads;
+  }
+  return 0;
 }
 
 // Rows of 16-byte chunks (Q and latent rows: 1152 B = 72 chunks; P rows: 128 B = 8 chunks) start
@@ -124,9 +139,9 @@ struct AbsorbedSplit {
 
 // The split count that minimises waves x (tiles per split + overhead): batch 1 at 32k fills every
 // SM, and batch x head_blocks close to a multiple of the SM count needs no split.
-inline AbsorbedSplit absorbed_split(int batch, int n_heads, int max_seq_len, int num_sms) {
+inline AbsorbedSplit absorbed_split(int batch, int n_heads, int heads_per_cta, int max_seq_len, int num_sms) {
   AbsorbedSplit s{};
-  s.head_blocks = n_heads / heads_per_cta_for(n_heads);
+  s.head_blocks = n_heads / heads_per_cta;
   const long long tiles = (max_seq_len + kTileTokens - 1) / kTileTokens;
   const long long ctas_per_split = static_cast<long long>(batch) * s.head_blocks;
   const long long slots = static_cast<long long>(num_sms) * kCtasPerSm;

@@ -91,12 +91,16 @@ void prefill_host_model(const PrefillParams& params, PrefillFault fault = Prefil
 void launch_prefill(const PrefillParams& params, void* stream);
 
 // MLA's cache: per token the latent c_KV and the rotated shared key k_R, [kv_lora_rank + rope_dim]
-// wide, one row per token (FlashMLA's [num_blocks, block_size, 1, 576], block 64), converted to
-// kv_type. The rows come from the down projection's output, after RoPE.
+// wide, one row per token (FlashMLA's [num_blocks, block_size, 1, 576], block 64). The rows come
+// from the down projection's output, after RoPE. A bf16 or fp16 cache stores the 16-bit values as
+// they are; an fp8_e4m3 cache stores fp8_ds_mla rows, the layout the MLA decode kernels read
+// (kernels/mla.h): 512 e4m3 codes, one fp32 scale per 128 latent values, the 64 RoPE dims in bf16,
+// 656 bytes. Each tile's scale is max(amax / 448, FLT_MIN) and each code round(value / scale), as
+// vLLM's concat_and_cache_ds_mla_kernel computes them; so an fp8 cache needs width 576 and bf16 input.
 struct LatentCacheParams {
   const void* latent = nullptr;          // [tokens, width] at token_stride, query_type(kv_type)
   const std::int32_t* seq_starts = nullptr;  // [batch + 1]
-  void* cache = nullptr;                 // [num_pages, page_size, 1, width] kv_type
+  void* cache = nullptr;                 // [num_pages, page_size, latent_row_bytes()] bytes
   const std::int32_t* block_table = nullptr;  // [batch, max_pages_per_seq]; null: contiguous
   int batch = 0;
   int width = 0;                         // kv_lora_rank + rope dim: 576; a multiple of 8
@@ -106,11 +110,14 @@ struct LatentCacheParams {
   int page_size = 0;                     // 64 in FlashMLA
   int max_pages_per_seq = 0;
   KvType kv_type{};
-  float scale = 1;                       // fp8: stored value * scale is the real value
 };
 
 void check_latent_cache_params(const LatentCacheParams& params);
-// The reference: every row of every sequence, converted and placed (host pointers).
+// Bytes of one cached row: 2 * width (bf16, fp16) or 656 (fp8_ds_mla).
+int latent_row_bytes(const LatentCacheParams& params);
+// One row as the kernel stores it: `width` 16-bit inputs (bit patterns) -> latent_row_bytes() bytes.
+void encode_latent_row(const LatentCacheParams& params, const std::uint16_t* input, std::uint8_t* row);
+// The reference: every row of every sequence, encoded and placed (host pointers).
 void latent_cache_reference(const LatentCacheParams& params);
 void launch_latent_cache_write(const LatentCacheParams& params, void* stream);
 

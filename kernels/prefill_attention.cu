@@ -17,51 +17,15 @@
 #include <type_traits>
 
 #include "core/error.h"
+#include "kernels/device.h"
 #include "kernels/kernels.h"
+#include "kernels/mla_tiling.h"
 #include "kernels/prefill_tiling.h"
 
 namespace kvplan::kernels {
 namespace {
 
 using namespace prefill;
-
-constexpr float kLog2e = 1.4426950408889634f;
-
-__device__ __forceinline__ std::uint32_t smem_address(const void* pointer) {
-  return static_cast<std::uint32_t>(__cvta_generic_to_shared(pointer));
-}
-
-// 16 bytes global -> shared without registers; with valid = false nothing is read and the 16
-// bytes are zero-filled (rows past the sequence end).
-__device__ __forceinline__ void cp_async_16(std::uint32_t to, const void* from, bool valid) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(to), "l"(from), "r"(valid ? 16 : 0));
-}
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-template <int kPending>
-__device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(kPending)); }
-
-__device__ __forceinline__ void ldmatrix_x4(std::uint32_t (&r)[4], std::uint32_t address) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(address));
-}
-__device__ __forceinline__ void ldmatrix_x4_trans(std::uint32_t (&r)[4], std::uint32_t address) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(address));
-}
-
-// d += a * b on the tensor cores: a is 16x16 (row), b 16x8 (col), d 16x8 in fp32.
-template <typename T>
-__device__ __forceinline__ void mma_16816(float (&d)[4], const std::uint32_t (&a)[4], std::uint32_t b0, std::uint32_t b1) {
-  if constexpr (std::is_same_v<T, __nv_bfloat16>) {
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
-                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-  } else {
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
-                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-  }
-}
 
 // Two floats rounded (to nearest even) into one register of the 16-bit type, lower index low.
 template <typename T>
@@ -75,15 +39,17 @@ __device__ __forceinline__ std::uint32_t pack(float lo, float hi) {
   }
 }
 
-// Eight bf16 values times `inverse`, rounded to E4M3 with saturation (cvt.rn.satfinite): 8 bytes.
-__device__ __forceinline__ uint2 to_e4m3(const uint4& vec, float inverse) {
+// Eight bf16 values, each through `scaled` (a float to float map), rounded to E4M3 with saturation
+// (cvt.rn.satfinite): 8 bytes.
+template <typename Scaled>
+__device__ __forceinline__ uint2 to_e4m3(const uint4& vec, Scaled scaled) {
   const __nv_bfloat162* pairs = reinterpret_cast<const __nv_bfloat162*>(&vec);
   std::uint32_t words[2];
 #pragma unroll
   for (int w = 0; w < 2; ++w) {
     const float2 lo = __bfloat1622float2(pairs[2 * w]), hi = __bfloat1622float2(pairs[2 * w + 1]);
-    const std::uint32_t a = __nv_cvt_float2_to_fp8x2(make_float2(lo.x * inverse, lo.y * inverse), __NV_SATFINITE, __NV_E4M3);
-    const std::uint32_t b = __nv_cvt_float2_to_fp8x2(make_float2(hi.x * inverse, hi.y * inverse), __NV_SATFINITE, __NV_E4M3);
+    const std::uint32_t a = __nv_cvt_float2_to_fp8x2(make_float2(scaled(lo.x), scaled(lo.y)), __NV_SATFINITE, __NV_E4M3);
+    const std::uint32_t b = __nv_cvt_float2_to_fp8x2(make_float2(scaled(hi.x), scaled(hi.y)), __NV_SATFINITE, __NV_E4M3);
     words[w] = a | (b << 16);
   }
   return make_uint2(words[0], words[1]);
@@ -123,8 +89,8 @@ __device__ void store_cache_tile(const PrefillParams& p, const T* k_tile, const 
     const uint4 v_vec = *reinterpret_cast<const uint4*>(v_tile + row * kStride + col);
     if constexpr (std::is_same_v<T, __nv_bfloat16>) {
       if (p.kv_type == KvType::fp8_e4m3) {
-        reinterpret_cast<uint2*>(static_cast<std::uint8_t*>(p.k_cache) + at)[0] = to_e4m3(k_vec, k_inverse);
-        reinterpret_cast<uint2*>(static_cast<std::uint8_t*>(p.v_cache) + at)[0] = to_e4m3(v_vec, v_inverse);
+        reinterpret_cast<uint2*>(static_cast<std::uint8_t*>(p.k_cache) + at)[0] = to_e4m3(k_vec, [k_inverse](float x) { return x * k_inverse; });
+        reinterpret_cast<uint2*>(static_cast<std::uint8_t*>(p.v_cache) + at)[0] = to_e4m3(v_vec, [v_inverse](float x) { return x * v_inverse; });
         continue;
       }
     }
@@ -269,12 +235,45 @@ __global__ void __launch_bounds__(kThreads, 1) prefill_kernel(const PrefillParam
   }
 }
 
-// One warp per token row of the latent: 16-byte loads, 16- or 8-byte stores. Grid: x = token
-// block, y = sequence.
+// One warp per token row of the latent. Grid: x = token block, y = sequence.
+// bf16/fp16: 16-byte loads and stores of the row as it is. fp8 (fp8_ds_mla): lane l loads the
+// 16-byte vectors at columns 8 l and 256 + 8 l, so each half-warp holds one 128-value tile per
+// vector; a 16-lane max gives the tile's amax, each lane stores its 8 codes (8 bytes) and lanes 0
+// and 16 the tile's scale; lanes 0-7 copy the 64 bf16 RoPE dims (128 bytes) as they are.
 constexpr int kLatentWarps = 4;
 
+__device__ __forceinline__ float amax8_bf16(const uint4& vec) {
+  const __nv_bfloat162* pairs = reinterpret_cast<const __nv_bfloat162*>(&vec);
+  float amax = 0.0f;
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    const float2 v = __bfloat1622float2(pairs[i]);
+    amax = fmaxf(amax, fmaxf(fabsf(v.x), fabsf(v.y)));
+  }
+  return amax;
+}
+
+__device__ __forceinline__ void write_fp8_ds_mla_row(const __nv_bfloat16* row, std::uint8_t* out, int lane) {
+#pragma unroll
+  for (int half = 0; half < 2; ++half) {  // columns [0, 256) then [256, 512): tiles lane / 16 and 2 + lane / 16
+    const int col = half * 256 + lane * kVectorElems;
+    const uint4 vec = *reinterpret_cast<const uint4*>(row + col);
+    float amax = amax8_bf16(vec);
+#pragma unroll
+    for (int offset = 8; offset > 0; offset /= 2) amax = fmaxf(amax, __shfl_xor_sync(0xffffffffu, amax, offset));
+    const float scale = mla::fp8_ds_mla_tile_scale(amax);
+    // Divided, not times 1 / scale: the code vLLM writes (and the host reference) is round(value / scale).
+    *reinterpret_cast<uint2*>(out + col) = to_e4m3(vec, [scale](float x) { return x / scale; });
+    if (lane % 16 == 0) reinterpret_cast<float*>(out + mla::kFp8ScaleOffset)[col / mla::kFp8ScaleTile] = scale;
+  }
+  if (lane < 2 * mla::kRopeDim / 16) {
+    reinterpret_cast<uint4*>(out + mla::kFp8RopeOffset)[lane] =
+        reinterpret_cast<const uint4*>(row + mla::kLatentDim)[lane];
+  }
+}
+
 template <typename T>
-__global__ void __launch_bounds__(32 * kLatentWarps) latent_cache_kernel(const LatentCacheParams p) {
+__global__ void __launch_bounds__(32 * kLatentWarps) latent_cache_kernel(const LatentCacheParams p, int row_bytes) {
   const int b = blockIdx.y, t = blockIdx.x * kLatentWarps + threadIdx.x / 32, lane = threadIdx.x % 32;
   const int start = p.seq_starts[b], len = p.seq_starts[b + 1] - start;
   if (t >= len) return;
@@ -283,24 +282,14 @@ __global__ void __launch_bounds__(32 * kLatentWarps) latent_cache_kernel(const L
     page = p.block_table[static_cast<long long>(b) * p.max_pages_per_seq + t / p.page_size];
     slot = t % p.page_size;
   }
-  const long long at = (page * p.page_size + slot) * p.width;
+  std::uint8_t* out = static_cast<std::uint8_t*>(p.cache) + (page * p.page_size + slot) * row_bytes;
   const T* row = static_cast<const T*>(p.latent) + (start + t) * p.token_stride;
-  const float inverse = 1.0f / p.scale;
-  for (int col = lane * kVectorElems; col < p.width; col += 32 * kVectorElems) {
-    const uint4 vec = *reinterpret_cast<const uint4*>(row + col);
-    if constexpr (std::is_same_v<T, __nv_bfloat16>) {
-      if (p.kv_type == KvType::fp8_e4m3) {
-        *reinterpret_cast<uint2*>(static_cast<std::uint8_t*>(p.cache) + at + col) = to_e4m3(vec, inverse);
-        continue;
-      }
-    }
-    *reinterpret_cast<uint4*>(static_cast<T*>(p.cache) + at + col) = vec;
+  if constexpr (std::is_same_v<T, __nv_bfloat16>) {
+    if (p.kv_type == KvType::fp8_e4m3) return write_fp8_ds_mla_row(row, out, lane);
   }
-}
-
-void check_launch(const char* what) {
-  cudaError_t status = cudaGetLastError();
-  if (status != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(status));
+  for (int col = lane * kVectorElems; col < p.width; col += 32 * kVectorElems) {
+    reinterpret_cast<uint4*>(out)[col / kVectorElems] = *reinterpret_cast<const uint4*>(row + col);
+  }
 }
 
 void require_aligned(std::initializer_list<const void*> pointers, const char* what) {
@@ -315,7 +304,19 @@ template <typename T, int kDqk, int kDv>
 void launch_typed(const PrefillParams& p, cudaStream_t stream) {
   constexpr int kSmem = smem_bytes(kDqk, kDv);
   auto kernel = prefill_kernel<T, kDqk, kDv>;
-  if (cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmem) != cudaSuccess) check_launch("prefill smem");
+  // Once per kernel, at its first (untimed) launch: the attribute call is not part of a timed run.
+  static const int allowed = [&] {
+    int device = 0, optin = 0;
+    cuda_check(cudaGetDevice(&device), "cudaGetDevice");
+    cuda_check(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device), "shared memory per block");
+    if (kSmem <= optin) cuda_check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmem), "prefill smem");
+    return optin;
+  }();
+  if (kSmem > allowed) {
+    throw Error("prefill attention: head dims " + std::to_string(kDqk) + "/" + std::to_string(kDv) + " need " +
+                    std::to_string(kSmem) + " bytes of shared memory per CTA; this GPU allows " + std::to_string(allowed),
+                ExitCode::cannot_run);
+  }
   const PrefillPlan plan = plan_prefill(p);
   dim3 grid(static_cast<unsigned>(plan.query_tiles), static_cast<unsigned>(plan.heads), static_cast<unsigned>(plan.sequences));
   kernel<<<grid, kThreads, kSmem, stream>>>(p);
@@ -346,9 +347,9 @@ void launch_latent_cache_write(const LatentCacheParams& p, void* stream) {
   dim3 grid(static_cast<unsigned>((p.max_seq_len + kLatentWarps - 1) / kLatentWarps), static_cast<unsigned>(p.batch));
   auto cuda_stream = static_cast<cudaStream_t>(stream);
   if (query_type(p.kv_type) == KvType::fp16) {
-    latent_cache_kernel<__half><<<grid, 32 * kLatentWarps, 0, cuda_stream>>>(p);
+    latent_cache_kernel<__half><<<grid, 32 * kLatentWarps, 0, cuda_stream>>>(p, latent_row_bytes(p));
   } else {
-    latent_cache_kernel<__nv_bfloat16><<<grid, 32 * kLatentWarps, 0, cuda_stream>>>(p);
+    latent_cache_kernel<__nv_bfloat16><<<grid, 32 * kLatentWarps, 0, cuda_stream>>>(p, latent_row_bytes(p));
   }
   check_launch("latent_cache_kernel");
 }

@@ -30,7 +30,7 @@ class DevicePrefill {
         latent_(bytes(rows() * static_cast<std::size_t>(shape.latent_width))),
         k_cache_(shape.write_cache ? cache_bytes() : 0),
         v_cache_(shape.write_cache ? cache_bytes() : 0),
-        latent_cache_(shape.latent_width > 0 ? cache_bytes() : 0),
+        latent_cache_(shape.latent_width > 0 ? latent_cache_bytes() : 0),
         table_(layout_.block_table.size() * sizeof(std::int32_t)),
         starts_((shape.seq_lens.size() + 1) * sizeof(std::int32_t)) {
     starts_host_.assign(1, 0);
@@ -81,7 +81,6 @@ class DevicePrefill {
       latent_params_.page_size = layout_.page_size;
       latent_params_.max_pages_per_seq = layout_.max_pages_per_seq;
       latent_params_.kv_type = shape.kv_type;
-      latent_params_.scale = fp8_scale;
     }
     cuda_check(cudaDeviceSynchronize(), "filling the inputs");
   }
@@ -134,6 +133,13 @@ class DevicePrefill {
   std::size_t rows() const { return static_cast<std::size_t>(shape_.tokens()) + 1; }
   static std::size_t bytes(std::size_t elements) { return 2 * elements; }
   std::size_t cache_bytes() const { return layout_.cache_elements() * static_cast<std::size_t>(element_bytes(shape_.kv_type)); }
+  // Rows of latent_width values, each latent_row_bytes() long (656 for an fp8_ds_mla cache).
+  std::size_t latent_cache_bytes() const {
+    LatentCacheParams row;
+    row.width = shape_.latent_width;
+    row.kv_type = shape_.kv_type;
+    return layout_.cache_elements() / static_cast<std::size_t>(shape_.latent_width) * static_cast<std::size_t>(latent_row_bytes(row));
+  }
   PrefillParams with_host_table(PrefillParams p) const {
     p.block_table = layout_.block_table.empty() ? nullptr : layout_.block_table.data();
     return p;

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/device.h"  // kLog2e
 #include "kernels/kernels.h"
 #include "kernels/numeric.h"
 #include "kernels/prefill_tensors.h"
@@ -20,7 +21,6 @@ namespace {
 
 using namespace prefill;
 
-constexpr float kLog2e = 1.4426950408889634f;
 constexpr int kLanes = 32;
 constexpr int kBlocksN = kBlockN / kMmaN;
 

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "kernels/kernels.h"
+#include "kernels/mla_tiling.h"
 #include "kernels/prefill_tiling.h"
 
 namespace kvplan::kernels {
@@ -93,8 +94,12 @@ void check_latent_cache_params(const LatentCacheParams& p) {
   require(p.max_seq_len >= 1, family, "max_seq_len must be at least 1");
   require(p.latent && p.seq_starts && p.cache, family, "latent, seq_starts and cache must be set");
   check_cache_layout(family, p.block_table, p.max_seq_len, p.page_size, p.num_pages, p.max_pages_per_seq, p.batch);
-  require(p.kv_type == KvType::fp8_e4m3 || p.scale == 1, family, "scale applies to fp8 caches only");
-  require(p.scale > 0, family, "scale must be positive");
+  require(p.kv_type != KvType::fp8_e4m3 || p.width == mla::kRowDim, family,
+          "an fp8 cache is fp8_ds_mla: width must be 576 (512 latent + 64 RoPE), got " + std::to_string(p.width));
+}
+
+int latent_row_bytes(const LatentCacheParams& p) {
+  return p.kv_type == KvType::fp8_e4m3 ? mla::kFp8RowBytes : 2 * p.width;
 }
 
 }  // namespace kvplan::kernels

@@ -9,11 +9,7 @@
 // query head of each KV group also copies the K/V rows of its own query range into the paged cache.
 #pragma once
 
-#if defined(__CUDACC__)
-#define KVPLAN_PREFILL_HD __host__ __device__
-#else
-#define KVPLAN_PREFILL_HD
-#endif
+#include "kernels/device.h"  // KVPLAN_HOST_DEVICE
 
 namespace kvplan::kernels::prefill {
 
@@ -32,28 +28,28 @@ static_assert(kBlockM % kBlockN == 0, "a query tile's own keys fill whole key ti
 
 // Key tiles [0, end) hold every key some row of query tile `q_tile` may see (keys <= its last row,
 // below the sequence length). Tiles [first_masked, end) cross the diagonal or the sequence end.
-KVPLAN_PREFILL_HD constexpr int key_tiles_end(int q_tile, int seq_len) {
+KVPLAN_HOST_DEVICE constexpr int key_tiles_end(int q_tile, int seq_len) {
   const int last_row = (q_tile + 1) * kBlockM < seq_len ? (q_tile + 1) * kBlockM : seq_len;
   return (last_row + kBlockN - 1) / kBlockN;
 }
-KVPLAN_PREFILL_HD constexpr int first_masked_tile(int q_tile) { return q_tile * kBlockM / kBlockN; }
-KVPLAN_PREFILL_HD constexpr int query_tiles(int seq_len) { return (seq_len + kBlockM - 1) / kBlockM; }
+KVPLAN_HOST_DEVICE constexpr int first_masked_tile(int q_tile) { return q_tile * kBlockM / kBlockN; }
+KVPLAN_HOST_DEVICE constexpr int query_tiles(int seq_len) { return (seq_len + kBlockM - 1) / kBlockM; }
 
 // The causal mask: key `key` is hidden from query row `row` (both positions in the sequence).
 // Keys at or past the sequence end are hidden from every stored row by the same test.
-KVPLAN_PREFILL_HD constexpr bool masked(int row, int key) { return key > row; }
+KVPLAN_HOST_DEVICE constexpr bool masked(int row, int key) { return key > row; }
 
 // The key tiles whose K/V rows this query tile copies into the cache: those of its own rows.
-KVPLAN_PREFILL_HD constexpr bool writes_tile(int q_tile, int key_tile) { return key_tile >= first_masked_tile(q_tile); }
+KVPLAN_HOST_DEVICE constexpr bool writes_tile(int q_tile, int key_tile) { return key_tile >= first_masked_tile(q_tile); }
 
 // mma.sync m16n8k16 accumulator fragment (PTX ISA, "Matrix Fragments for mma.m16n8k16"): lane
 // `lane` holds registers c0..c3 of each n8 block at row lane/4 (c0, c1) or lane/4 + 8 (c2, c3) and
 // column 2 * (lane % 4) + (c % 2). The mask and the row statistics use these two functions.
-KVPLAN_PREFILL_HD constexpr int acc_row(int lane, int reg) { return lane / 4 + 8 * (reg / 2); }
-KVPLAN_PREFILL_HD constexpr int acc_col(int lane, int reg) { return 2 * (lane % 4) + reg % 2; }
+KVPLAN_HOST_DEVICE constexpr int acc_row(int lane, int reg) { return lane / 4 + 8 * (reg / 2); }
+KVPLAN_HOST_DEVICE constexpr int acc_col(int lane, int reg) { return 2 * (lane % 4) + reg % 2; }
 
 // Shared-memory footprint of a CTA for head dims (d_qk, d_v): Q once, K and V in two stages.
-KVPLAN_PREFILL_HD constexpr int smem_bytes(int d_qk, int d_v) {
+KVPLAN_HOST_DEVICE constexpr int smem_bytes(int d_qk, int d_v) {
   return 2 * (kBlockM * (d_qk + kSmemPad) + 2 * kBlockN * (d_qk + kSmemPad) + 2 * kBlockN * (d_v + kSmemPad));
 }
 

@@ -2,6 +2,8 @@
 // softmax, so that they share no rounding and no indexing shortcut with the kernels they check.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "kernels/host_tensors.h"
@@ -99,19 +101,34 @@ std::vector<double> prefill_reference(const PrefillParams& p, const std::vector<
   return out;
 }
 
+void encode_latent_row(const LatentCacheParams& p, const std::uint16_t* input, std::uint8_t* row) {
+  if (p.kv_type != KvType::fp8_e4m3) {
+    std::memcpy(row, input, static_cast<std::size_t>(latent_row_bytes(p)));
+    return;
+  }
+  for (int tile = 0; tile < mla::kLatentDim / mla::kFp8ScaleTile; ++tile) {
+    const int first = tile * mla::kFp8ScaleTile;
+    float amax = 0;
+    for (int c = first; c < first + mla::kFp8ScaleTile; ++c) amax = std::max(amax, std::fabs(bf16_to_float(input[c])));
+    const float scale = mla::fp8_ds_mla_tile_scale(amax);
+    for (int c = first; c < first + mla::kFp8ScaleTile; ++c) row[c] = float_to_e4m3(bf16_to_float(input[c]) / scale);
+    std::memcpy(row + mla::kFp8ScaleOffset + 4 * tile, &scale, 4);
+  }
+  std::memcpy(row + mla::kFp8RopeOffset, input + mla::kLatentDim, 2 * mla::kRopeDim);
+}
+
 void latent_cache_reference(const LatentCacheParams& p) {
   check_latent_cache_params(p);
-  const DecodeParams view = cache_view(p);
-  const KvType type = query_type(p.kv_type);
+  const DecodeParams view = cache_view(p);  // one "head" `width` wide: row (page * page_size + slot) * width
+  const auto row_bytes = static_cast<std::size_t>(latent_row_bytes(p));
+  std::vector<std::uint16_t> input(static_cast<std::size_t>(p.width));
   for (int b = 0; b < p.batch; ++b) {
     const int len = prefill_seq_len(p.seq_starts, p.max_seq_len, b);
     for (int t = 0; t < len; ++t) {
       const std::size_t from = token_offset(p.seq_starts, b, t, 0, p.token_stride, 0);
-      const std::size_t to = kv_row_offset(view, b, t, 0);
-      for (int i = 0; i < p.width; ++i) {
-        store_cache_element(p.cache, to + static_cast<std::size_t>(i), p.kv_type,
-                            load_element(p.latent, from + static_cast<std::size_t>(i), type), 1.0f / p.scale);
-      }
+      std::memcpy(input.data(), static_cast<const std::uint16_t*>(p.latent) + from, 2 * input.size());
+      const std::size_t row = kv_row_offset(view, b, t, 0) / static_cast<std::size_t>(p.width);
+      encode_latent_row(p, input.data(), static_cast<std::uint8_t*>(p.cache) + row * row_bytes);
     }
   }
 }

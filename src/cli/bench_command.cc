@@ -129,6 +129,9 @@ report::BenchMeasurement measurement_of(const Result& result) {
   m.rel_l2_error = result.rel_l2_error;
   m.threshold = result.threshold;
   m.checked_rows = result.checked_rows;
+  m.checked_elements = result.elements.elements;
+  m.element_mismatches = result.elements.mismatches;
+  m.first_mismatches = result.elements.first_mismatches;
   m.splits = result.plan.splits;
   if (result.correct) m.median_s = result.median_s;
   return m;
@@ -196,6 +199,7 @@ void run_bench(Context& context, const BenchOptions& o) {
     report.ceilings.source = "measured in this run";
     report.ceilings.bandwidth_bytes_per_s = ceilings.copy_bytes_per_s;
     report.ceilings.peak_flops_per_s = ceilings.gemm_bf16_flops_per_s;
+    report.ceilings.fma_flops_per_s = ceilings.fma_fp32_flops_per_s;
     report.ceilings.empty_launch_s = ceilings.empty_launch_s;
   }
   if (preset) {
@@ -205,9 +209,15 @@ void run_bench(Context& context, const BenchOptions& o) {
       report.ceilings.source = preset->info.name + " preset (datasheet)";
       report.ceilings.bandwidth_bytes_per_s = spec.hbm_bandwidth_bytes_per_s;
       report.ceilings.peak_flops_per_s = spec.bf16_dense_flops_per_s;
+      if (!spec.fp32_flops_per_s) {
+        throw Error("--gpu " + o.gpu + ": the preset has no fp32_tflops, the FP32 FMA ceiling of the decode kernels; "
+                    "a dry run needs it");
+      }
+      report.ceilings.fma_flops_per_s = *spec.fp32_flops_per_s;
     } else {
       report.ceilings.datasheet_bandwidth_bytes_per_s = spec.hbm_bandwidth_bytes_per_s;
       report.ceilings.datasheet_peak_flops_per_s = spec.bf16_dense_flops_per_s;
+      report.ceilings.datasheet_fma_flops_per_s = spec.fp32_flops_per_s;
     }
     report.ceilings.datasheet_fp8_flops_per_s = spec.fp8_dense_flops_per_s;
   }
@@ -221,7 +231,7 @@ void run_bench(Context& context, const BenchOptions& o) {
     row.phase = "decode";
     row.shape = {v.variant, shape.num_attention_heads, batch, ctx, decode_rows_dtype, o.page_size};
     row.cost = decode_attention_cost(row.shape);
-    row.floor = roofline_floor(row.cost, report.ceilings.bandwidth_bytes_per_s, report.ceilings.peak_flops_per_s);
+    row.floor = roofline_floor(row.cost, report.ceilings.bandwidth_bytes_per_s, report.ceilings.peaks());
     report.rows.push_back(row);
   }
   if (!o.dry_run) {
@@ -239,7 +249,7 @@ void run_bench(Context& context, const BenchOptions& o) {
   if (!o.dry_run) check_fits(prefill_rows, gpu.memory_bytes, gpu.name);
   for (std::size_t i = 0; i < prefill_rows.size(); ++i) {
     report::KernelRow row = prefill_rows[i].row;
-    row.floor = roofline_floor(row.cost, report.ceilings.bandwidth_bytes_per_s, report.ceilings.peak_flops_per_s);
+    row.floor = roofline_floor(row.cost, report.ceilings.bandwidth_bytes_per_s, report.ceilings.peaks());
     if (!o.dry_run) {
       const std::string name = row.phase + " " + row.shape.variant.name();
       auto progress = [&](const std::string& line) {
@@ -260,8 +270,14 @@ void run_bench(Context& context, const BenchOptions& o) {
   }
   for (const report::KernelRow& row : report.rows) {
     if (row.measured && !row.measured->correct) {
+      const report::BenchMeasurement& m = *row.measured;
+      std::string elements;
+      if (m.element_mismatches > 0) {
+        elements = "; " + std::to_string(m.element_mismatches) + " of " + std::to_string(m.checked_elements) +
+                   " elements outside their tolerance, first: " + m.first_mismatches.front();
+      }
       throw Error("the " + row_name(row) + " kernel failed its check against the CPU reference "
-                  "(relative L2 error " + std::to_string(row.measured->rel_l2_error) + "), so it was not timed",
+                  "(relative L2 error " + std::to_string(m.rel_l2_error) + elements + "), so it was not timed",
                   ExitCode::internal);
     }
   }

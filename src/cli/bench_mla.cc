@@ -53,7 +53,7 @@ std::vector<report::KernelRow> mla_rows(const Variant& variant, const ModelShape
     row.qk_head_dim = naive ? row.shape.qk_nope_head_dim + variant.qk_rope_head_dim : variant.kv_lora_rank + variant.qk_rope_head_dim;
     row.v_head_dim = naive ? row.shape.v_head_dim : variant.kv_lora_rank;
     row.cost = mla_decode_cost(row.shape, path);
-    row.floor = roofline_floor(row.cost, ceilings.bandwidth_bytes_per_s, ceilings.peak_flops_per_s);
+    row.floor = roofline_floor(row.cost, ceilings.bandwidth_bytes_per_s, ceilings.peaks());
     rows.push_back(row);
   }
   return rows;

@@ -32,6 +32,7 @@ AttentionCost decode_attention_cost(const DecodeAttentionShape& shape) {
   cost.total = Bytes{cost.kv.value + cost.scales.value + cost.q.value + cost.out.value + cost.indices.value};
   cost.flops = 2.0 * static_cast<double>(shape.batch) * shape.n_q_heads * static_cast<double>(shape.ctx.value) *
                (2.0 * shape.variant.head_dim);
+  cost.fma_flops = cost.flops;  // the decode kernels' dot products are FFMA on the CUDA cores
   cost.launch_bound = cost.kv.value < kBandwidthTargetMinKvBytes;
   return cost;
 }
@@ -68,8 +69,10 @@ AttentionCost mla_decode_cost(const DecodeAttentionShape& shape, MlaDecodePath p
     const std::uint64_t gathered = checked_mul(tokens, 2 * (d_c + d_r), "gathered latent bytes");
     const std::uint64_t up = checked_mul(tokens, 2 * heads * (nope + v), "up-projected K/V bytes");
     cost.intermediate = Bytes{checked_mul(2, gathered + up, "naive intermediate bytes")};
-    cost.flops = 2.0 * static_cast<double>(tokens) * static_cast<double>(d_c) * h * static_cast<double>(nope + v) +
-                 2.0 * b * h * ctx * static_cast<double>(nope + d_r + v);
+    // The up-projection is a cuBLAS GEMM (tensor cores); the attention over it is decode attention
+    // on the CUDA cores.
+    cost.fma_flops = 2.0 * b * h * ctx * static_cast<double>(nope + d_r + v);
+    cost.flops = 2.0 * static_cast<double>(tokens) * static_cast<double>(d_c) * h * static_cast<double>(nope + v) + cost.fma_flops;
   }
   cost.total = Bytes{cost.kv.value + cost.q.value + cost.out.value + cost.operands.value + cost.indices.value +
                      cost.intermediate.value};
@@ -97,11 +100,15 @@ AttentionCost prefill_attention_cost(const PrefillAttentionShape& shape) {
   const bool mla = shape.variant.kind == VariantKind::mla;
   const std::uint64_t tokens = checked_mul(shape.ctx.value, shape.batch, "batch x ctx");
   const std::uint64_t kv_heads = mla ? shape.n_q_heads : shape.variant.kv_heads;  // MLA: K/V per head
-  const std::uint64_t per_token = bytes_per_token_per_layer(shape.variant, shape.dtype, KvScales::per_tensor).total();
+  // MLA's fp8 cache is fp8_ds_mla (the latent cache write stores what MLA decode reads): its scales
+  // are in the rows, per 128 values, not two per-tensor ones.
+  const bool ds_mla = mla && shape.dtype == KvDtype::fp8_e4m3;
+  const KvDtype written = ds_mla ? KvDtype::fp8_ds_mla : shape.dtype;
+  const std::uint64_t per_token = bytes_per_token_per_layer(shape.variant, written, KvScales::per_tensor).total();
 
   AttentionCost cost;
   cost.kv = Bytes{checked_mul(per_token, tokens, "cache bytes")};
-  cost.scales = Bytes{shape.dtype == KvDtype::fp8_e4m3 ? 2 * kScaleBytes : 0};
+  cost.scales = Bytes{shape.dtype == KvDtype::fp8_e4m3 && !ds_mla ? 2 * kScaleBytes : 0};
   cost.q = Bytes{checked_mul(2ull * shape.n_q_heads * shape.qk_head_dim, tokens, "q bytes")};
   cost.out = Bytes{checked_mul(2ull * shape.n_q_heads * shape.v_head_dim, tokens, "out bytes")};
   const std::uint64_t kv_row = kv_heads * (shape.qk_head_dim + shape.v_head_dim) + (mla ? latent_width(shape.variant) : 0);
@@ -146,13 +153,20 @@ AttentionCost layer_cost(const LayerShape& shape) {
   return cost;
 }
 
-RooflineFloor roofline_floor(const AttentionCost& cost, double bandwidth_bytes_per_s, double peak_flops_per_s) {
+RooflineFloor roofline_floor(const AttentionCost& cost, double bandwidth_bytes_per_s, ComputePeaks peaks) {
   RooflineFloor floor;
   floor.memory_s = static_cast<double>(cost.total.value) / bandwidth_bytes_per_s;
-  floor.compute_s = cost.flops / peak_flops_per_s;
+  const double tensor_flops = cost.flops - cost.fma_flops;
+  floor.compute_s = (tensor_flops > 0 ? tensor_flops / peaks.tensor_flops_per_s : 0.0) +
+                    (cost.fma_flops > 0 ? cost.fma_flops / peaks.fma_flops_per_s : 0.0);
   floor.floor_s = std::max(floor.memory_s, floor.compute_s);
   floor.memory_bound = floor.memory_s >= floor.compute_s;
   return floor;
+}
+
+std::string_view compute_units(const AttentionCost& cost) {
+  if (cost.fma_flops <= 0) return "tensor";
+  return cost.fma_flops < cost.flops ? "tensor+FMA" : "FMA";
 }
 
 }  // namespace kvplan

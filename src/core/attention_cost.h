@@ -1,6 +1,7 @@
-// What an attention kernel must cost at least, from its shape alone (DESIGN §6, nvbench's and
+// What an attention kernel must cost at least, from its shape alone (docs/kernels.md; nvbench's and
 // FlashMLA's conventions): the bytes it must move (every input read once, the output written
-// once), the FLOPs it must do, and the roofline floor max(bytes / bandwidth, FLOPs / peak).
+// once), the FLOPs it must do, and the roofline floor max(bytes / bandwidth, FLOPs / peak of the
+// units that do them).
 #pragma once
 
 #include <cstdint>
@@ -45,6 +46,8 @@ struct AttentionCost {
   Bytes total;         // the sum: the fewest bytes a kernel (MLA decode: the path's launches) can move
   double flops = 0;    // 2 * batch * n_q_heads * s_q * s_k * (d_qk + d_v), s_q = 1, s_k = ctx (causal: half;
                        // MLA decode: + projections)
+  double fma_flops = 0;  // the part of `flops` done by FP32 FMA on the CUDA cores (decode attention,
+                         // the naive MLA path's attention); the rest runs on the tensor cores
   bool launch_bound = false;  // kv (MLA decode: total) < kBandwidthTargetMinKvBytes
 };
 
@@ -92,13 +95,24 @@ std::uint64_t layer_weight_elements(const LayerShape& shape);
 // out, the weights (bf16), and the cache written, each once. RoPE and the copies are not counted.
 AttentionCost layer_cost(const LayerShape& shape);
 
+// The two compute ceilings a kernel's FLOPs are held to, each for the units that do them.
+struct ComputePeaks {
+  double tensor_flops_per_s = 0;  // bf16 dense on the tensor cores (mma.sync, cuBLAS)
+  double fma_flops_per_s = 0;     // FP32 FMA on the CUDA cores
+};
+
 struct RooflineFloor {
   double memory_s = 0;    // total bytes / bandwidth
-  double compute_s = 0;   // flops / peak
+  double compute_s = 0;   // (flops - fma_flops) / tensor peak + fma_flops / FMA peak
   double floor_s = 0;     // the larger: no kernel runs much faster
   bool memory_bound = true;
 };
 
-RooflineFloor roofline_floor(const AttentionCost& cost, double bandwidth_bytes_per_s, double peak_flops_per_s);
+// The tensor-core and CUDA-core parts are added, not overlapped: in the one kernel that has both
+// (naive MLA) they are separate launches, one after the other.
+RooflineFloor roofline_floor(const AttentionCost& cost, double bandwidth_bytes_per_s, ComputePeaks peaks);
+
+// Which units a cost's FLOPs run on: "FMA" (CUDA cores), "tensor", or "tensor+FMA".
+std::string_view compute_units(const AttentionCost& cost);
 
 }  // namespace kvplan

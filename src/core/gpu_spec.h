@@ -22,6 +22,8 @@ struct GpuSpec {
   double hbm_bandwidth_bytes_per_s = 0;     // datasheet peak
   double bf16_dense_flops_per_s = 0;        // dense tensor-core peak, datasheet
   std::optional<double> fp8_dense_flops_per_s;  // none on GPUs without fp8 tensor cores
+  std::optional<double> fp32_flops_per_s;       // FP32 FMA on the CUDA cores, datasheet; the decode
+                                                // kernels' compute ceiling (none: not given)
 };
 
 }  // namespace kvplan

@@ -103,7 +103,7 @@ GpuPreset parse_gpu_preset(const ConfigNode& root, const std::string& file) {
   preset.display = fields.optional_string("display").value_or(preset.info.name);
   preset.spec.device_name = preset.display;
   warn_unknown_keys(root, {"name", "display", "architecture", "aliases", "source", "memory",
-                           "hbm_bandwidth_bytes_per_s", "bf16_dense_tflops", "fp8_dense_tflops", "notes"},
+                           "hbm_bandwidth_bytes_per_s", "bf16_dense_tflops", "fp8_dense_tflops", "fp32_tflops", "notes"},
                     preset.info);
   std::string architecture = fields.optional_string("architecture").value_or("other");
   static constexpr std::pair<std::string_view, GpuArchitecture> architectures[] = {
@@ -138,6 +138,9 @@ GpuPreset parse_gpu_preset(const ConfigNode& root, const std::string& file) {
   preset.spec.bf16_dense_flops_per_s = required_number("bf16_dense_tflops") * 1e12;
   if (std::optional<double> fp8 = fields.optional_positive_number("fp8_dense_tflops")) {
     preset.spec.fp8_dense_flops_per_s = *fp8 * 1e12;
+  }
+  if (std::optional<double> fp32 = fields.optional_positive_number("fp32_tflops")) {
+    preset.spec.fp32_flops_per_s = *fp32 * 1e12;
   }
   return preset;
 }

@@ -49,7 +49,8 @@ Document bench_document(const BenchReport& report, UnitSystem units) {
       {"dry_run", "dry run", Cell::of(report.dry_run ? "yes" : "no", report.dry_run)},
       {"ceilings_source", "ceilings", Cell::of(c.source)},
       {"bandwidth_bytes_per_s", "bandwidth", Cell::of(fmt::format("{:.0f} GB/s", c.bandwidth_bytes_per_s / 1e9), c.bandwidth_bytes_per_s)},
-      {"peak_bf16_flops_per_s", "bf16 peak", Cell::of(fmt::format("{:.1f} TFLOP/s", c.peak_flops_per_s / 1e12), c.peak_flops_per_s)},
+      {"peak_bf16_flops_per_s", "bf16 peak (tensor cores)", Cell::of(fmt::format("{:.1f} TFLOP/s", c.peak_flops_per_s / 1e12), c.peak_flops_per_s)},
+      {"peak_fp32_fma_flops_per_s", "FP32 FMA peak (CUDA cores)", Cell::of(fmt::format("{:.1f} TFLOP/s", c.fma_flops_per_s / 1e12), c.fma_flops_per_s)},
   };
   if (!report.driver.empty()) document.facts.push_back({"driver", "CUDA driver", Cell::of(report.driver)});
   if (c.empty_launch_s) {
@@ -60,6 +61,10 @@ Document bench_document(const BenchReport& report, UnitSystem units) {
                               Cell::of(fmt::format("{:.0f} GB/s", *c.datasheet_bandwidth_bytes_per_s / 1e9), *c.datasheet_bandwidth_bytes_per_s)});
     document.facts.push_back({"datasheet_bf16_flops_per_s", "datasheet bf16",
                               Cell::of(fmt::format("{:.1f} TFLOP/s", *c.datasheet_peak_flops_per_s / 1e12), *c.datasheet_peak_flops_per_s)});
+  }
+  if (c.datasheet_fma_flops_per_s) {
+    document.facts.push_back({"datasheet_fp32_fma_flops_per_s", "datasheet FP32",
+                              Cell::of(fmt::format("{:.1f} TFLOP/s", *c.datasheet_fma_flops_per_s / 1e12), *c.datasheet_fma_flops_per_s)});
   }
   if (c.datasheet_fp8_flops_per_s) {
     document.facts.push_back({"datasheet_fp8_flops_per_s", "datasheet fp8",
@@ -84,6 +89,7 @@ Document bench_document(const BenchReport& report, UnitSystem units) {
       {"kv_bytes", "KV (planner)"},
       {"bytes", "bytes moved"},
       {"flops", "GFLOP"},
+      {"compute_units", "units", Align::left},
       {"floor_s", "floor us"},
       {"bound", "bound", Align::left},
       {"splits", "splits", Align::right, true},
@@ -95,7 +101,8 @@ Document bench_document(const BenchReport& report, UnitSystem units) {
       {"roofline_pct", "% floor"},
       {"empty_launches", "x empty launch"},
   };
-  // Prefill and layer rows are compute-bound: their rate against the measured GEMM peak is the figure.
+  // Prefill and layer rows are compute-bound: their compute floor (each unit at its peak) over the
+  // time is the figure.
   if (!decode_only) document.columns.push_back({"peak_pct", "% peak"});
   for (const KernelRow& row : report.rows) {
     const DecodeAttentionShape& s = row.shape;
@@ -119,6 +126,7 @@ Document bench_document(const BenchReport& report, UnitSystem units) {
         Cell::of(format_bytes(row.cost.kv, units), row.cost.kv.value),
         Cell::of(format_bytes(row.cost.total, units), row.cost.total.value),
         Cell::of(fmt::format("{:.3f}", row.cost.flops / 1e9), row.cost.flops),
+        Cell::of(std::string(compute_units(row.cost))),
         micros(row.floor.floor_s),
         Cell::of(bound),
         m && decode ? Cell::of(std::uint64_t(m->splits)) : null_cell(),
@@ -131,7 +139,7 @@ Document bench_document(const BenchReport& report, UnitSystem units) {
         timed && c.empty_launch_s ? number(*m->median_s / *c.empty_launch_s, "{:.1f}") : null_cell(),
     };
     if (!decode_only) {
-      cells.push_back(timed ? number(100.0 * row.cost.flops / *m->median_s / c.peak_flops_per_s, "{:.1f}") : null_cell());
+      cells.push_back(timed ? number(100.0 * row.floor.compute_s / *m->median_s, "{:.1f}") : null_cell());
     }
     document.rows.push_back(std::move(cells));
   }
@@ -151,9 +159,12 @@ Document bench_document(const BenchReport& report, UnitSystem units) {
         "weights, the cache written; RoPE and copies not counted");
     document.notes.push_back(
         "MLA prefill and layer: attention on decompressed heads (d_qk 192 = 128 nope + 64 rope, d_v 128); its cache is the 576-wide latent "
-        "in blocks of 64 tokens; % peak = TFLOP/s / bf16 peak");
+        "in blocks of 64 tokens; % peak = compute floor / median time");
   }
-  document.notes.push_back("floor = max(bytes / bandwidth, FLOPs / bf16 peak); % floor = floor / median time");
+  document.notes.push_back(
+      "floor = max(bytes / bandwidth, compute), compute = tensor-core FLOPs / bf16 peak + CUDA-core FLOPs / FP32 FMA peak "
+      "(units: FMA = decode attention's FFMAs on the CUDA cores; tensor = mma.sync and cuBLAS; tensor+FMA = naive MLA's "
+      "cuBLAS up-projection, then its attention on the CUDA cores); % floor = floor / median time");
   bool any_mla = false;
   for (const KernelRow& row : report.rows) any_mla |= row.mla_path.has_value();
   if (any_mla) {

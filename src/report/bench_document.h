@@ -22,6 +22,9 @@ struct BenchMeasurement {
   int checked_rows = 0;          // (sequence, query head) rows compared
   int splits = 0;                // context splits the launcher chose
   std::optional<double> median_s;
+  std::int64_t checked_elements = 0;          // decode and MLA decode: each against its own tolerance
+  std::int64_t element_mismatches = 0;
+  std::vector<std::string> first_mismatches;  // described, at most 5
 };
 
 struct KernelRow {
@@ -39,11 +42,15 @@ struct KernelRow {
 struct BenchCeilings {
   std::string source;            // "measured in this run" or "h100-sxm preset (datasheet)"
   double bandwidth_bytes_per_s = 0;
-  double peak_flops_per_s = 0;   // bf16 dense
+  double peak_flops_per_s = 0;   // bf16 dense on the tensor cores (measured: cuBLAS GEMM)
+  double fma_flops_per_s = 0;    // FP32 FMA on the CUDA cores (measured: the FMA microkernel)
   std::optional<double> empty_launch_s;       // measured runs only
   std::optional<double> datasheet_bandwidth_bytes_per_s;
   std::optional<double> datasheet_peak_flops_per_s;
+  std::optional<double> datasheet_fma_flops_per_s;
   std::optional<double> datasheet_fp8_flops_per_s;
+
+  ComputePeaks peaks() const { return {peak_flops_per_s, fma_flops_per_s}; }
 };
 
 struct BenchReport {

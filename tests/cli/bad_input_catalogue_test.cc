@@ -90,6 +90,8 @@ const std::vector<BadInput> kCatalogue = {
     {"unknown engine", {"sweep", "--engine", "tgi"}, "unknown engine 'tgi'"},
     {"malformed fleet", {"sweep", "--gpus", "h100-sxm:8:tp3"}, "not a multiple of TP x PP"},
     {"malformed bench results", {"report", "--bench", "{dir}/bench.json"}, "floor_s must be a positive finite number"},
+    {"a bench dry run on a preset without the FP32 ceiling",
+     {"bench", "--model", "llama-3-8b", "--dry-run", "--gpu", "mi300x"}, "--gpu mi300x: the preset has no fp32_tflops"},
     {"an output folder that cannot be written", {"report", "--out", "{dir}/no/such/folder"}, "does not exist"},
     {"an engine release kvplan does not know", {"fit", "--model", "llama-3-8b", "--gpu", "h100-sxm", "--engine", "vllm@0.7"},
      "--engine vllm@0.7: kvplan knows the rules of vLLM 0.33 (default), 0.19, 0.10, 0.6"},

@@ -26,9 +26,13 @@ TEST_CASE("decode cost: Llama-3-8B GQA-8, batch 1, 128k, bf16, pages of 16") {
   CHECK(cost.flops == 2.0 * 32 * 131072 * (128 + 128));     // 2.147 GFLOP
   CHECK_FALSE(cost.launch_bound);
 
-  RooflineFloor floor = roofline_floor(cost, 3.35e12, 989.4e12);
+  // The decode kernel's dot products are FP32 FMAs on the CUDA cores: every FLOP counts against
+  // the FMA peak (66.9 TFLOP/s on the H100 SXM), none against the tensor cores' 989.4.
+  CHECK(cost.fma_flops == cost.flops);
+  CHECK(compute_units(cost) == "FMA");
+  RooflineFloor floor = roofline_floor(cost, 3.35e12, {989.4e12, 66.9e12});
   CHECK(floor.memory_s == doctest::Approx(536920068.0 / 3.35e12));
-  CHECK(floor.compute_s == doctest::Approx(2147483648.0 / 989.4e12));
+  CHECK(floor.compute_s == doctest::Approx(2147483648.0 / 66.9e12));
   CHECK(floor.floor_s == floor.memory_s);
   CHECK(floor.memory_bound);
 }
@@ -41,13 +45,17 @@ TEST_CASE("decode cost: fp8 halves the cache and adds two fp32 scales; contiguou
   CHECK(cost.launch_bound);                                 // 8 MB of K/V is far below 256 MiB
 }
 
-TEST_CASE("decode cost: compute-bound once FLOPs / peak passes bytes / bandwidth") {
+TEST_CASE("decode cost: compute-bound once FLOPs / FMA peak passes bytes / bandwidth") {
   // MQA with 128 query heads in fp8: 2 * 128 * 256 FLOPs per 256 B of K/V per token, 256 FLOP/B.
   DecodeAttentionShape shape{Variant{VariantKind::mqa, 1, 128, 0, 0}, 128, 64, Tokens{65536}, KvDtype::fp8_e4m3, 16};
   AttentionCost cost = decode_attention_cost(shape);
-  RooflineFloor floor = roofline_floor(cost, 3.35e12, 200e12);  // a ridge at 60 FLOP/B
+  // H100 SXM datasheet: the FMA ridge is 66.9e12 / 3.35e12 = 20 FLOP/B, so 256 FLOP/B is compute-bound
+  // by 12.8x; held to the tensor cores' 989.4 (a ridge at 295 FLOP/B) it would look memory-bound.
+  RooflineFloor floor = roofline_floor(cost, 3.35e12, {989.4e12, 66.9e12});
   CHECK_FALSE(floor.memory_bound);
   CHECK(floor.floor_s == floor.compute_s);
+  CHECK(floor.compute_s == doctest::Approx(2.0 * 64 * 128 * 65536 * 256 / 66.9e12));
+  CHECK(roofline_floor(cost, 3.35e12, {989.4e12, 989.4e12}).memory_bound);
 }
 
 TEST_CASE("decode cost refuses MLA and caches the kernels do not read") {
@@ -80,7 +88,8 @@ TEST_CASE("MLA cost, absorbed: DeepSeek-V3 at batch 32 x 32k in bf16") {
   CHECK(cost.flops == 2.0 * 32 * 128 * 65536 + 2.0 * 32 * 128 * 32768 * 1088 + 2.0 * 32 * 128 * 65536);
   CHECK_FALSE(cost.launch_bound);
   // Memory-bound on the H100 SXM datasheet, but near the ridge: 376.4 us of bytes, 296.3 us of FLOPs.
-  RooflineFloor floor = roofline_floor(cost, 3.35e12, 989.4e12);
+  CHECK(compute_units(cost) == "tensor");  // cuBLAS and mma.sync
+  RooflineFloor floor = roofline_floor(cost, 3.35e12, {989.4e12, 66.9e12});
   CHECK(floor.memory_bound);
   CHECK(floor.memory_s == doctest::Approx(1260978304.0 / 3.35e12));
   CHECK(floor.compute_s == doctest::Approx(293131517952.0 / 989.4e12));
@@ -96,6 +105,12 @@ TEST_CASE("MLA cost: fp8_ds_mla is 656 B per token; naive moves the up-projected
   // Gathered rows 32768 x 576 x 2 B and K/V 32768 x 128 x 256 x 2 B, each written and read once.
   CHECK(naive.intermediate.value == 2 * (32768ull * 1152 + 32768ull * 128 * 256 * 2));
   CHECK(naive.flops == 2.0 * 32768 * 512 * 128 * 256 + 2.0 * 128 * 32768 * 320);
+  // The up-projection on the tensor cores (cuBLAS), the attention over it on the CUDA cores: each
+  // part against its own peak, one launch after the other.
+  CHECK(naive.fma_flops == 2.0 * 128 * 32768 * 320);
+  CHECK(compute_units(naive) == "tensor+FMA");
+  CHECK(roofline_floor(naive, 3.35e12, {989.4e12, 66.9e12}).compute_s ==
+        doctest::Approx(2.0 * 32768 * 512 * 128 * 256 / 989.4e12 + 2.0 * 128 * 32768 * 320 / 66.9e12));
   CHECK_FALSE(naive.launch_bound);                       // its 4 GiB of K and V are no launch-bound shape
   AttentionCost absorbed = mla_decode_cost(deepseek_mla(1, 32768, KvDtype::bf16), MlaDecodePath::absorbed);
   // The naive floor is at least 50x the absorbed one at this shape, by bytes alone.

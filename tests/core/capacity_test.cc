@@ -249,10 +249,29 @@ TEST_CASE("the decode roofline and its price") {
 TEST_CASE("the smallest fleet for a target concurrency") {
   FitRequest request = request_for(model("llama-3-8b"), 32768);
   request.options.reserve = Bytes{4 * GiB};
-  FleetSearch search = smallest_fleet(model("llama-3-8b"), gpu("h100-sxm"), request, 100);
-  REQUIRE(search.best.has_value());
-  // Check the choice against every option tried: none uses fewer GPUs.
-  for (const FleetOption& option : search.options) CHECK(option.parallel.gpus() >= search.best->parallel.gpus());
-  CHECK(search.best->holds >= 100);
-  CHECK(search.best->holds - search.best->requests_per_replica < 100);  // one replica fewer would not do
+  // 10 requests fit one GPU at TP 1; 100 need 8 GPUs, as TP 1 x 8 replicas or one TP 8 replica.
+  for (std::uint64_t target : {10u, 100u}) {
+    CAPTURE(target);
+    FleetSearch search = smallest_fleet(model("llama-3-8b"), gpu("h100-sxm"), request, target);
+    REQUIRE(search.best.has_value());
+    // The fewest GPUs found here without trusting the options the search reports: every TP x PP it
+    // may try (TP up to 8, PP 1 to 8), each replica's requests from fit(), replicas for the target.
+    std::uint64_t fewest = 0;
+    for (std::uint32_t tp : {1u, 2u, 4u, 8u}) {
+      for (std::uint32_t pp : {1u, 2u, 4u, 8u}) {
+        FitRequest attempt = request;
+        attempt.parallel = Parallelism{tp, pp, 1};
+        try {
+          const std::uint64_t per_replica = fit(model("llama-3-8b"), gpu("h100-sxm"), attempt).requests_per_replica;
+          const std::uint64_t gpus = tp * pp * ((target + per_replica - 1) / per_replica);
+          if (fewest == 0 || gpus < fewest) fewest = gpus;
+        } catch (const Error&) {
+        }
+      }
+    }
+    REQUIRE(fewest > 0);
+    CHECK(search.best->parallel.gpus() == fewest);
+    CHECK(search.best->holds >= target);
+    CHECK(search.best->holds - search.best->requests_per_replica < target);  // one replica fewer would not do
+  }
 }

@@ -29,7 +29,8 @@ TEST_CASE("prefill cost: Llama-3-8B GQA-8, one prompt of 4096 tokens, bf16") {
   CHECK(cost.flops == 137438953472.0);                      // 2 * 32 * 4096^2 * 256 / 2
   CHECK_FALSE(cost.launch_bound);
   // 137.4 GFLOP / 989.4 TFLOP/s = 138.9 us, far above 83.9 MB / 3.35 TB/s = 25 us: compute-bound.
-  RooflineFloor floor = roofline_floor(cost, 3.35e12, 989.4e12);
+  CHECK(cost.fma_flops == 0);  // mma.sync on the tensor cores
+  RooflineFloor floor = roofline_floor(cost, 3.35e12, {989.4e12, 66.9e12});
   CHECK_FALSE(floor.memory_bound);
   CHECK(floor.floor_s == doctest::Approx(137438953472.0 / 989.4e12));
 }
@@ -53,6 +54,14 @@ TEST_CASE("prefill cost: fp8 halves the cache written, adds two scales; a tenth 
   CHECK(fp8.flops == doctest::Approx(100 * prefill_attention_cost(llama_3_8b_gqa8(4096)).flops));
   shape.dtype = KvDtype::nvfp4;
   CHECK_THROWS_AS(prefill_attention_cost(shape), Error);
+}
+
+TEST_CASE("prefill cost: MLA's fp8 cache is written as fp8_ds_mla, 656 B per token with its scales inside") {
+  PrefillAttentionShape shape = deepseek_v2_mla(4096);
+  shape.dtype = KvDtype::fp8_e4m3;
+  AttentionCost fp8 = prefill_attention_cost(shape);
+  CHECK(fp8.kv.value == (512ull + 4 * 4 + 64 * 2) * 4096);  // 512 e4m3 codes, 4 fp32 scales, 64 bf16 RoPE dims
+  CHECK(fp8.scales.value == 0);
 }
 
 TEST_CASE("layer cost: projections counted once per token, plus the causal attention") {

@@ -7,7 +7,9 @@
 #include <cmath>
 #include <random>
 
+#include "core/error.h"
 #include "kernels/decode_problem.h"
+#include "kernels/paged_cache.h"
 #include "kernels/decode_tiling.h"
 #include "kernels/kernels.h"
 #include "kernels/numeric.h"
@@ -105,11 +107,17 @@ TEST_CASE("the model reads no token a sequence does not own") {
 
 TEST_CASE("split plan: batch 1 at 128k fills all SMs; big batches need no split") {
   using namespace kvplan::kernels::decode;
-  const Tiling bf16_128 = tiling(2, 128);
+  const Tiling bf16_128 = tiling(2, 128, 4);
   CHECK(bf16_128.lanes_per_token == 16);  // 128 elements / 8 per 16-byte vector
   CHECK(bf16_128.token_groups == 8);
-  CHECK(bf16_128.heads_per_cta == 8);
-  const Tiling fp8_128 = tiling(1, 128);
+  CHECK(bf16_128.heads_per_cta == 4);     // the group of 4 query heads
+  // Heads per CTA: the group size rounded up to a power of two, at most 64 accumulators / 8 = 8
+  // (bf16) or / 16 = 4 (fp8). MHA holds one head's q and o, not eight.
+  CHECK(tiling(2, 128, 1).heads_per_cta == 1);
+  CHECK(tiling(2, 128, 3).heads_per_cta == 4);
+  CHECK(tiling(2, 128, 7).heads_per_cta == 8);
+  CHECK(tiling(2, 128, 32).heads_per_cta == 8);
+  const Tiling fp8_128 = tiling(1, 128, 32);
   CHECK(fp8_128.lanes_per_token == 8);    // 16 fp8 per vector
   CHECK(fp8_128.heads_per_cta == 4);
   // Llama-3-8B shape, batch 1, 128k: 8 KV heads x 1 chunk = 8 CTAs before splitting.
@@ -122,5 +130,13 @@ TEST_CASE("split plan: batch 1 at 128k fills all SMs; big batches need no split"
   CHECK(split_for(64, 8, 4, 4096, bf16_128, 132).splits == 3);
   CHECK(split_for(256, 8, 4, 4096, bf16_128, 132).splits == 1);
   // MQA with 32 query heads in bf16: 4 chunks of 8 heads share the KV head.
-  CHECK(split_for(1, 1, 32, 8192, bf16_128, 132).head_chunks == 4);
+  CHECK(split_for(1, 1, 32, 8192, tiling(2, 128, 32), 132).head_chunks == 4);
+}
+
+TEST_CASE("paged layouts count pages in 64 bits and refuse more than 32-bit page ids") {
+  // 3000 sequences of 2^30 tokens in pages of 16: 3000 x 2^26 = 201326592000 pages, past 2^31
+  // where an int sum would wrap (to a small or negative count and a too-small block table).
+  const std::vector<int> lens(3000, 1 << 30);
+  CHECK_THROWS_WITH_AS(kvplan::kernels::make_paged_layout(lens, 16, 1, 0),
+                       doctest::Contains("needs 201326592000 pages of 16 tokens"), kvplan::Error);
 }

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <random>
 
+#include "core/error.h"
 #include "kernels/kernels.h"
 #include "kernels/mla_problem.h"
 #include "kernels/mla_tensors.h"
@@ -187,24 +188,38 @@ TEST_CASE("the models read no row a sequence does not own and check their argume
 
 TEST_CASE("absorbed split plan: fills the SMs with whole tiles and few waves") {
   using namespace kvplan::kernels::mla;
-  CHECK(heads_per_cta_for(16) == 16);
-  CHECK(heads_per_cta_for(48) == 16);
-  CHECK(heads_per_cta_for(96) == 32);
-  CHECK(heads_per_cta_for(128) == 64);
+  constexpr int kH100 = 232448, kA100 = 166912, kRtx = 101376;  // opt-in shared memory per block
+  CHECK(heads_per_cta_for(16, false, kH100) == 16);
+  CHECK(heads_per_cta_for(48, false, kH100) == 16);
+  CHECK(heads_per_cta_for(96, false, kH100) == 32);
+  CHECK(heads_per_cta_for(128, false, kH100) == 64);
+  // Smaller shared memory, fewer heads per CTA: on an A100 fp8 at 32 heads (157440 B) fits and bf16
+  // does not even at 16 (168576 B: Q 18432 + two latent tiles 147456 + P 2048 + 512 + 128).
+  CHECK(heads_per_cta_for(128, true, kA100) == 32);
+  CHECK(absorbed_smem(16, false).total == 18432 + 147456 + 2048 + 512 + 128);
+  CHECK(heads_per_cta_for(128, false, kA100) == 0);
+  CHECK(heads_per_cta_for(128, true, kRtx) == 0);
+  // Where nothing fits the absorbed plan says so (exit 3) and the naive path still plans.
+  HostMlaProblem problem(make_mla_layout({1, 128, MlaCache::bf16, 64, {64}}, 1));
+  MlaParams p = problem.params();
+  p.max_smem_per_cta = kA100;
+  CHECK_THROWS_WITH_AS(plan_mla(p, MlaPath::absorbed, 108), doctest::Contains("needs 168576 bytes of shared memory"),
+                       kvplan::Error);
+  CHECK(plan_mla(p, MlaPath::naive, 108).heads_per_cta == 1);
   // DeepSeek-V3, batch 32 at 4k: 2 head blocks x 32 = 64 CTAs of 64 tiles; 2 splits of 32 tiles
   // make 128 CTAs, one wave on 132 SMs (cost 33, against 65 unsplit and 34 for 4 splits).
-  AbsorbedSplit s = absorbed_split(32, 128, 4096, 132);
+  AbsorbedSplit s = absorbed_split(32, 128, 64, 4096, 132);
   CHECK(s.head_blocks == 2);
   CHECK(s.splits == 2);
   CHECK(s.tokens_per_split == 2048);
   // Batch 1 at 32k: 512 tiles; 64 splits (the most) of 8 tiles, 128 CTAs.
-  s = absorbed_split(1, 128, 32768, 132);
+  s = absorbed_split(1, 128, 64, 32768, 132);
   CHECK(s.splits == 64);
   CHECK(s.tokens_per_split == 512);
   // Batch 128: 256 CTAs already fill two waves; splitting only adds waves.
-  CHECK(absorbed_split(128, 128, 4096, 132).splits == 1);
+  CHECK(absorbed_split(128, 128, 64, 4096, 132).splits == 1);
   // A split never starts past the longest sequence.
-  s = absorbed_split(1, 16, 65, 132);
+  s = absorbed_split(1, 16, 16, 65, 132);
   CHECK(s.splits == 2);
   CHECK(s.tokens_per_split == 64);
 }

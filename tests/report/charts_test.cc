@@ -49,7 +49,12 @@ TEST_CASE("the cache chart is well-formed SVG with a legend, axis labels and esc
   CHECK(contains(svg, ">128k</text>"));
   CHECK(contains(svg, "context length (tokens, log scale)"));
   CHECK(contains(svg, "prefers-color-scheme:dark"));
-  CHECK(svg == cache_vs_context("demo", two_lines(), UnitSystem::iec));  // deterministic
+  // Points where the log axes put them: x over [2^10, 2^17] on pixels 86..590 (72 px per doubling);
+  // y over [2^26, 2^36] (the data's 2^27 .. 2^36 widened to powers of 4) on 372..52 (32 px per
+  // doubling). MHA starts at 1k tokens x 16 KiB x 32 = 2^29 B: y = 372 - 3 x 32 = 276; GQA-8 at
+  // 2^27 B: 340; each doubling of context moves 72 px right and 32 px up.
+  CHECK(contains(svg, "points=\"86,276 158,244 230,212 "));
+  CHECK(contains(svg, "points=\"86,340 158,308 230,276 "));
 }
 
 TEST_CASE("grouped bars: log axis, crosses for combinations that do not fit") {
