@@ -1,5 +1,5 @@
 // How many tokens and requests fit on one model replica, computed the way the serving engines
-// compute it at start-up (DESIGN §4): the per-GPU memory budget, weights per rank, the KV cache
+// compute it at start-up (docs/engines.md): the per-GPU memory budget, weights per rank, the KV cache
 // per rank with TP replication and PP stages, block rounding, sliding-window groups, and the
 // engine's "maximum concurrency" for requests of max_model_len tokens.
 #pragma once

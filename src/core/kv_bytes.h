@@ -1,4 +1,4 @@
-// The unified per-token, per-layer cache formula (DESIGN §2):
+// The unified per-token, per-layer cache formula (docs/model.md):
 //   MHA 2·n_h·d_h   MQA 2·d_h   GQA 2·G·d_h   MLA d_c + d_R   scalars,
 // then bytes for the cache dtype, plus per-token-head scales when asked.
 #pragma once

@@ -1,6 +1,6 @@
 // How a model is split over GPUs: tensor parallelism (TP) shards heads and weights, pipeline
 // parallelism (PP) gives each stage a contiguous run of layers, data parallelism (DP) makes
-// independent replicas. The rules are vLLM's (DESIGN §4).
+// independent replicas. The rules are vLLM's (docs/engines.md).
 #pragma once
 
 #include <cstdint>

@@ -109,7 +109,7 @@ TEST_CASE("golden numbers: DeepSeek-V2 at 128k") {
   CHECK(contains(golden_text("size_deepseek-v2_128k.json"), "\"bytes_per_sequence\": 515396075520"));
 }
 
-TEST_CASE("golden numbers: text 000's Llama-3-70B walkthrough") {
+TEST_CASE("golden numbers: the Llama-3-70B walkthrough") {
   std::string text = golden_text("size_llama-3-70b_128k_explain.txt");
   // 32 KiB, 0.5 KiB, 4 KiB, 1.125 KiB per token per layer; 320, 5, 40, 11.25 GiB per sequence.
   CHECK(contains(text, "2 * n_h * d_h = 2 * 64 * 128 = 16384"));

@@ -1,4 +1,4 @@
-// The engines' accounting rules (DESIGN §4), each pinned by arithmetic written out here, and
+// The engines' accounting rules (docs/engines.md), each pinned by arithmetic written out here, and
 // start-up log lines of real vLLM runs reproduced from their "Available KV cache memory".
 #include "core/capacity.h"
 

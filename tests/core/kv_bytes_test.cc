@@ -1,5 +1,5 @@
 // The unified per-token, per-layer formula and every cache dtype. Expected values are written
-// out as arithmetic from the definitions in DESIGN.md §2.
+// out as arithmetic from the definitions in docs/model.md.
 #include "core/kv_bytes.h"
 
 #include <doctest/doctest.h>
@@ -25,7 +25,7 @@ TEST_CASE("scalars per token per layer: 2*n_h*d_h, 2*d_h, 2*G*d_h, d_c+d_R") {
   CHECK(scalars_per_token_per_layer(mla(512, 64)) == 512 + 64);
 }
 
-TEST_CASE("text 000's worked example: Llama-3-70B shape in bf16, per token per layer") {
+TEST_CASE("a worked example: Llama-3-70B's shape in bf16, per token per layer") {
   // 32 KiB / 0.5 KiB / 4 KiB / 1.125 KiB.
   CHECK(bytes(mha(64, 128), KvDtype::bf16) == 32 * 1024);
   CHECK(bytes(mqa(128), KvDtype::bf16) == 512);

@@ -25,7 +25,7 @@ SizeReport sizes(const ModelShape& shape, std::string_view variants, std::uint64
 
 }  // namespace
 
-TEST_CASE("text 000's worked example: Llama-3-70B shape at 128k in bf16") {
+TEST_CASE("a worked example: Llama-3-70B's shape at 128k in bf16") {
   // L=80, n_h=64, d_h=128, G=8, d_c=512, d_R=64, N=131072.
   ModelShape shape = dense_shape(80, 64, 8, 128);
   SizeReport report = sizes(shape, "mha,mqa,gqa:8,mla:512:64", 131072);
@@ -38,7 +38,7 @@ TEST_CASE("text 000's worked example: Llama-3-70B shape at 128k in bf16") {
   CHECK(report.variants[1].groups[0].per_layer_per_sequence.value == 64ull << 20);
   CHECK(report.variants[2].groups[0].per_layer_per_sequence.value == 512ull << 20);
   CHECK(report.variants[3].groups[0].per_layer_per_sequence.value == 144ull << 20);
-  // Whole model: 320 / 5 / 40 / 11.25 GiB (text 000 calls these GB; they are GiB).
+  // Whole model: 320 / 5 / 40 / 11.25 GiB (GiB, not GB: 2^30 bytes each).
   CHECK(report.variants[0].per_sequence.value == 32 * 1024 * N * L);
   CHECK(report.variants[0].per_sequence.value == 320 * GiB);
   CHECK(report.variants[1].per_sequence.value == 5 * GiB);

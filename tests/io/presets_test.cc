@@ -113,7 +113,7 @@ TEST_CASE("every preset is clean data with a source, named after its file") {
 TEST_CASE("traps in real configs are kept as the configs state them") {
   // Gemma-2 ships float32 weights; the KV dtype still defaults to bf16 elsewhere.
   CHECK(registry().model("gemma-2-27b").shape.torch_dtype == "float32");
-  // Gemma-2-27B: 16 KV heads of 128 = 8 KiB per token per layer in bf16, not text 000's 1 KB.
+  // Gemma-2-27B: 16 KV heads of 128 = 8 KiB per token per layer in bf16, not the 1 KB some tables give.
   Variant gemma = native_variant(registry().model("gemma-2-27b").shape);
   CHECK(bytes_per_token_per_layer(gemma, KvDtype::bf16, KvScales::per_tensor).total() == 2 * 16 * 128 * 2);
   // DeepSeek-V3 has FP8 block-quantised weights; Kimi-K2 has 64 heads and no MTP layer.
