@@ -18,6 +18,37 @@ const io::PresetRegistry& Context::registry() {
   return *registry_;
 }
 
+std::ostream& Context::stream_out() {
+  stdout_ << buffer_.str();
+  buffer_.str("");
+  return stdout_;
+}
+
+void Context::finish() {
+  stdout_ << buffer_.str() << std::flush;
+  buffer_.str("");
+  if (!stdout_) throw Error("cannot write standard output (a full disk, or a closed pipe?); the results are incomplete");
+}
+
+std::string printable_line(std::string_view text) {
+  std::string line;
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '\n' || c == '\r') {
+      line += ' ';
+    } else if (byte < 0x20 || byte == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      line += "\\x";
+      line += kHex[byte >> 4];
+      line += kHex[byte & 0xf];
+    } else {
+      line += c;
+    }
+  }
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  return line;
+}
+
 void add_output_options(CLI::App& command, OutputOptions& options) {
   command.add_option("--format", options.format, "Output format: table, csv, md or json")
       ->capture_default_str();
@@ -63,7 +94,7 @@ SelectedModel select_model(Context& context, const ModelOption& option) {
                 "give --config path/to/config.json");
   }
   const io::ModelPreset& preset = context.registry().model(option.name);
-  for (const std::string& warning : preset.info.warnings) context.err << "kvplan: warning: " << warning << '\n';
+  for (const std::string& warning : preset.info.warnings) context.err << "kvplan: warning: " << printable_line(warning) << '\n';
   return {{preset.info.name, preset.hf_id, preset.info.source}, preset.shape};
 }
 

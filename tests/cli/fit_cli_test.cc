@@ -90,11 +90,13 @@ TEST_CASE("SGLang log, PR 18263: Qwen3-30B-A3B's K and V buffers for 1,669,816 t
   // V size: 76.44 GB". cell_size = 4 KV heads x 128 x 2 (K and V) x 2 B x 48 layers = 98304 B;
   // give a pool of exactly 1669816 tokens; each of the K and V buffers holds (1669816 + 1 page)
   // slots x 4 x 128 x 2 B x 48 layers = 82074845184 B = 76.44 x 2^30.
+  // The pool is 152.88 GiB: beside it, bf16 weights (30.5B x 2 B = 56.87 GiB) would overflow the
+  // MI300X's 191.98 GiB, which kvplan refuses, so the weights here are fp8 (28.4 GiB).
   const std::uint64_t memory = 1669816ull * 98304;
   CHECK(1669817ull * 4 * 128 * 2 * 48 == 82074845184ull);
   CliResult result = run_cli({"fit", "--config", std::string(KVPLAN_SOURCE_DIR) + "/tests/data/configs/qwen3-30b-a3b/config.json",
                               "--gpu", "mi300x", "--engine", "sglang", "--ctx", "32k", "--kv-cache-memory",
-                              std::to_string(memory)});
+                              std::to_string(memory), "--weights-dtype", "fp8"});
   CHECK(result.exit_code == 0);
   CHECK(contains(result.out, "\"KV Cache is allocated. #tokens: 1669816, K size: 76.44 GB, V size: 76.44 GB\""));
 }
