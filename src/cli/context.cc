@@ -1,5 +1,6 @@
 #include "cli/context.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <ostream>
 
@@ -7,6 +8,7 @@
 #include "core/hf_config.h"
 #include "core/params.h"
 #include "io/json_reader.h"
+#include "report/format.h"
 
 namespace kvplan::cli {
 
@@ -31,20 +33,8 @@ void Context::finish() {
 }
 
 std::string printable_line(std::string_view text) {
-  std::string line;
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '\n' || c == '\r') {
-      line += ' ';
-    } else if (byte < 0x20 || byte == 0x7f) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      line += "\\x";
-      line += kHex[byte >> 4];
-      line += kHex[byte & 0xf];
-    } else {
-      line += c;
-    }
-  }
+  std::string line = report::escape_controls(text);
+  std::replace(line.begin(), line.end(), '\n', ' ');
   while (!line.empty() && line.back() == ' ') line.pop_back();
   return line;
 }

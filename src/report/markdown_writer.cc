@@ -3,13 +3,14 @@
 #include <ostream>
 
 #include "report/document.h"
+#include "report/format.h"
 
 namespace kvplan::report {
 namespace {
 
 std::string escaped(const std::string& text) {
   std::string result;
-  for (char c : text) {
+  for (char c : escape_controls(text)) {
     if (c == '|') result += '\\';
     result += c;
   }
@@ -20,7 +21,7 @@ class MarkdownWriter : public RowWriter {
  public:
   MarkdownWriter(const Document& head, std::ostream& out) : head_(head), out_(out) {
     if (!head.title.empty()) out_ << "### " << escaped(head.title) << "\n\n";
-    for (const Fact& fact : head.facts) out_ << "- " << fact.label << ": " << fact.value.text << '\n';
+    for (const Fact& fact : head.facts) out_ << "- " << fact.label << ": " << escaped(fact.value.text) << '\n';
     if (!head.facts.empty()) out_ << '\n';
     for (std::size_t c = 0; c < head.columns.size(); ++c) {
       if (!head.columns[c].machine_only) shown_.push_back(c);

@@ -1,8 +1,10 @@
-// Plain-text output for terminals: title, facts, an aligned table, notes.
+// Plain-text output for terminals: title, facts, an aligned table, notes; control characters in
+// any text are escaped (a table goes to a terminal).
 #include <algorithm>
 #include <ostream>
 
 #include "report/document.h"
+#include "report/format.h"
 
 namespace kvplan::report {
 namespace {
@@ -28,13 +30,13 @@ constexpr std::size_t kPageRows = 1000;
 class TableWriter : public RowWriter {
  public:
   TableWriter(const Document& head, std::ostream& out) : head_(head), out_(out), width_(head.columns.size(), 0) {
-    if (!head.title.empty()) out_ << head.title << '\n';
+    if (!head.title.empty()) out_ << escape_controls(head.title) << '\n';
     std::size_t label_width = 0;
     for (const Fact& fact : head.facts) label_width = std::max(label_width, display_width(fact.label));
     for (const Fact& fact : head.facts) {
       out_ << "  ";
       pad(out_, fact.label + ":", label_width + 1, Align::left);
-      out_ << ' ' << fact.value.text << '\n';
+      out_ << ' ' << escape_controls(fact.value.text) << '\n';
     }
     if (!head.title.empty() || !head.facts.empty()) out_ << '\n';
     for (std::size_t c = 0; c < head.columns.size(); ++c) {
@@ -44,7 +46,7 @@ class TableWriter : public RowWriter {
   }
   void row(const std::vector<Cell>& cells) override {
     std::vector<std::string> texts(cells.size());
-    for (std::size_t c : shown_) texts[c] = cells[c].text;
+    for (std::size_t c : shown_) texts[c] = escape_controls(cells[c].text);
     page_.push_back(std::move(texts));
     if (page_.size() == kPageRows) write_page();
   }
@@ -53,7 +55,7 @@ class TableWriter : public RowWriter {
     if (!header_written_) write_row([&](std::size_t c) { return head_.columns[c].header; });
     if (!head_.notes.empty()) {
       out_ << "\nnotes:\n";
-      for (const std::string& note : head_.notes) out_ << "  - " << note << '\n';
+      for (const std::string& note : head_.notes) out_ << "  - " << escape_controls(note) << '\n';
     }
   }
 

@@ -134,6 +134,8 @@ const std::vector<BadInput> kCatalogue = {
      "num_hidden_layers must be a whole number >= 0; got 18446744073709551615"},
     {"dimensions within limits whose product is not", {"size", "--config", "{dir}/product.json"},
      "the parameter count estimated from config.json does not fit in 64 bits"},
+    {"a GPU price of 10^308", {"fit", "--model", "llama-3-8b", "--gpu", "h100-sxm", "--gpu-price", "1e308"},
+     "--gpu-price 1e308: at most 1000000 USD per GPU-hour"},
     {"bench --heads 2^32 - 1", {"bench", "--heads", "4294967295", "--head-dim", "128", "--dry-run", "--gpu", "h100-sxm"},
      "--heads 4294967295 is more than the kernels take (at most 1024)"},
     {"bench tokens beyond the kernels' int",
@@ -241,4 +243,19 @@ TEST_CASE("a standard output that cannot be written: exit 2, one line naming it"
   CHECK(WEXITSTATUS(status) == 2);
   CHECK(line_count(read_file(errors)) == 1);
   CHECK(read_file(errors).find("cannot write standard output") != std::string::npos);
+}
+
+TEST_CASE("control characters in a name reach table and Markdown output escaped") {
+  TempDir dir;
+  // The model is named after its folder, as Hugging Face checkouts are laid out.
+  const auto config = dir.write("evil\x1b[31m/config.json",
+                                "{\"model_type\": \"llama\", \"num_hidden_layers\": 2, \"num_attention_heads\": 8, "
+                                "\"hidden_size\": 1024, \"intermediate_size\": 100, \"vocab_size\": 100}");
+  for (const char* format : {"table", "md"}) {
+    CAPTURE(format);
+    CliResult result = run_cli({"size", "--config", config.string(), "--ctx", "4k", "--format", format});
+    CHECK(result.exit_code == 0);
+    CHECK(result.out.find('\x1b') == std::string::npos);
+    CHECK(result.out.find("evil\\x1b[31m") != std::string::npos);
+  }
 }

@@ -100,3 +100,12 @@ TEST_CASE("SGLang log, PR 18263: Qwen3-30B-A3B's K and V buffers for 1,669,816 t
   CHECK(result.exit_code == 0);
   CHECK(contains(result.out, "\"KV Cache is allocated. #tokens: 1669816, K size: 76.44 GB, V size: 76.44 GB\""));
 }
+
+TEST_CASE("fit --concurrency beyond any fleet: the note says why, not that one request does not fit") {
+  // Llama-3-8B at 8k holds requests on one H100; 2^64 - 1 of them need more than 100000 replicas.
+  CliResult result = run_cli({"fit", "--model", "llama-3-8b", "--gpu", "h100-sxm", "--ctx", "8k", "--concurrency",
+                              "18446744073709551615"});
+  CHECK(result.exit_code == 0);
+  CHECK(contains(result.out, "no fleet of h100-sxm with TP <= 8, PP <= 8 and at most 100000 replicas holds "
+                             "18446744073709551615 requests of 8192 tokens"));
+}
