@@ -169,6 +169,15 @@ const std::vector<BadInput> kCatalogue = {
 
     // Unbounded work.
     {"a sweep over the row cap", {"sweep", "--max-rows", "10"}, "combinations are more than --max-rows 10"},
+    {"a report over its combination cap",
+     {"report", "--ctx", "1k,2k,3k,4k,5k,6k,7k,8k,9k,10k,11k,12k,13k,14k,15k,16k,17k,18k,19k,20k,21k,22k,23k,24k,25k,26k,"
+                         "27k,28k,29k,30k,31k,32k,33k,34k,35k,36k,37k,38k,39k,40k,41k,42k,43k,44k,45k,46k,47k,48k,49k,50k,"
+                         "51k,52k,53k,54k,55k,56k,57k,58k,59k,60k,61k,62k,63k,64k,65k,66k,67k,68k,69k,70k,71k,72k,73k,74k,"
+                         "75k,76k,77k,78k,79k,80k,81k,82k,83k,84k,85k,86k,87k,88k,89k,90k,91k,92k,93k,94k,95k,96k,97k,98k,"
+                         "99k,100k,101k,102k,103k,104k,105k,106k,107k,108k,109k,110k,111k,112k,113k,114k,115k,116k,117k,118k,"
+                         "119k,120k,121k,122k,123k,124k,125k,126k,127k,128k,129k,130k,131k,132k,133k,134k,135k,136k,137k",
+      "--gpus", "h100-sxm:8,h200:8,b200:8,mi300x:8,a100-80gb:8,l40s:8,h100-pcie:8,a100-40gb:8,rtx-4090:8"},
+     "combinations of --models, --variants, --kv-dtypes, --ctx and --gpus are more than a report shows (20000)"},
 
     // Writes that fail, and what is echoed.
     {"a results file on a full disk",
