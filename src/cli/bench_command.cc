@@ -2,7 +2,8 @@
 // CPU reference and timed on the GPU: decode (MHA, GQA, MQA, and MLA's naive and absorbed paths,
 // cli/bench_mla.cc), prefill and a whole attention layer (MHA, GQA, MQA, MLA); `--dry-run --gpu G`
 // prints the expected cost from the GPU preset instead, with no GPU and no CUDA needed.
-#include <fstream>
+#include <climits>
+#include <sstream>
 #include <ostream>
 
 #include "cli/context.h"
@@ -12,6 +13,7 @@
 #include "core/variant.h"
 #include "cli/bench_mla.h"
 #include "cli/bench_prefill.h"
+#include "io/output_dir.h"
 #include "kernels/gpu.h"
 #include "report/bench_document.h"
 
@@ -36,6 +38,11 @@ struct BenchOptions {
 };
 
 constexpr int kMinIters = 20;  // medians of fewer runs move too much between runs
+// Heads and head dims of a custom shape: the kernels' ints multiply them by tokens, and no model
+// has more than a few hundred heads.
+constexpr std::uint32_t kMaxBenchDim = 1024;
+constexpr int kMaxIters = 100000;               // a median of more runs changes nothing
+constexpr std::uint32_t kMaxPageSize = 1u << 16;  // pages are 16 to 128 tokens in the engines
 
 // The model's shape, or a what-if shape from --heads/--kv-heads/--head-dim.
 std::pair<std::string, ModelShape> bench_shape(Context& context, const BenchOptions& o) {
@@ -48,6 +55,12 @@ std::pair<std::string, ModelShape> bench_shape(Context& context, const BenchOpti
     return {model.label.name, model.shape};
   }
   if (!o.heads || !o.head_dim) throw Error("bench: --heads and --head-dim are both required with a custom shape");
+  for (auto [flag, value] : {std::pair{"--heads", o.heads}, {"--kv-heads", o.kv_heads}, {"--head-dim", o.head_dim}}) {
+    if (value > kMaxBenchDim) {
+      throw Error(std::string(flag) + " " + std::to_string(value) + " is more than the kernels take (at most " +
+                  std::to_string(kMaxBenchDim) + ")");
+    }
+  }
   const std::uint32_t kv_heads = o.kv_heads ? o.kv_heads : o.heads;
   if (o.heads % kv_heads != 0) {
     std::string valid;
@@ -166,7 +179,16 @@ void run_bench(Context& context, const BenchOptions& o) {
   if (batch > 65535 || ctx.value > (1u << 30)) {
     throw Error("bench: --batch is at most 65535 and --ctx at most 1G tokens (the kernels index with 32-bit ints)");
   }
+  if (batch * ctx.value > INT32_MAX) {
+    throw Error("bench: --batch " + std::to_string(batch) + " x --ctx " + std::to_string(ctx.value) + " = " +
+                std::to_string(batch * ctx.value) + " tokens; the kernels count tokens in 32-bit ints (at most " +
+                std::to_string(INT32_MAX) + ")");
+  }
   if (o.iters < kMinIters) throw Error("--iters " + std::to_string(o.iters) + ": at least 20 runs make a median");
+  if (o.iters > kMaxIters) throw Error("--iters " + std::to_string(o.iters) + ": at most " + std::to_string(kMaxIters));
+  if (o.page_size > kMaxPageSize) {
+    throw Error("--page-size " + std::to_string(o.page_size) + ": at most " + std::to_string(kMaxPageSize) + " tokens per page");
+  }
   if (o.dry_run && o.gpu.empty()) throw Error("--dry-run needs --gpu G, whose preset gives the bandwidth and peak");
   std::vector<PrefillRowPlan> prefill_rows;
   for (const char* phase : {"prefill", "layer"}) {
@@ -264,9 +286,9 @@ void run_bench(Context& context, const BenchOptions& o) {
   document.notes.insert(document.notes.end(), skipped.begin(), skipped.end());
   report::write_document(document, format, context.out);
   if (!o.out.empty()) {
-    std::ofstream file(o.out, std::ios::binary);
-    if (!file) throw Error("--out " + o.out + ": cannot write the file");
-    report::write_document(document, report::Format::json, file);
+    std::ostringstream json;
+    report::write_document(document, report::Format::json, json);
+    io::write_file(o.out, json.str(), "--out");
   }
   for (const report::KernelRow& row : report.rows) {
     if (row.measured && !row.measured->correct) {

@@ -1,5 +1,6 @@
 #include "cli/context.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <ostream>
 
@@ -7,6 +8,7 @@
 #include "core/hf_config.h"
 #include "core/params.h"
 #include "io/json_reader.h"
+#include "report/format.h"
 
 namespace kvplan::cli {
 
@@ -16,6 +18,25 @@ const io::PresetRegistry& Context::registry() {
     if (!presets_dir.empty()) registry_->add_directory(presets_dir);
   }
   return *registry_;
+}
+
+std::ostream& Context::stream_out() {
+  stdout_ << buffer_.str();
+  buffer_.str("");
+  return stdout_;
+}
+
+void Context::finish() {
+  stdout_ << buffer_.str() << std::flush;
+  buffer_.str("");
+  if (!stdout_) throw Error("cannot write standard output (a full disk, or a closed pipe?); the results are incomplete");
+}
+
+std::string printable_line(std::string_view text) {
+  std::string line = report::escape_controls(text);
+  std::replace(line.begin(), line.end(), '\n', ' ');
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  return line;
 }
 
 void add_output_options(CLI::App& command, OutputOptions& options) {
@@ -41,14 +62,14 @@ SelectedModel import_config(const std::string& path) {
   ModelShape shape = shape_from_hf_config(io::read_json(io::read_text_file(path, "--config"), path));
   // Only `fit` needs the parameters: without an estimate the cache is still sized, and fit says
   // what is missing.
-  try {
+  if (std::optional<std::string> gap = params_estimate_gap(shape)) {
+    shape.assumptions.push_back(*gap + "; the weights are not sized");
+  } else {
     ParamEstimate params = estimate_params(shape, shape.tie_word_embeddings);
     shape.params_total = params.total;
     shape.params_active = params.active;
     shape.assumptions.push_back("parameter count estimated from config.json shapes: " + std::to_string(params.total) +
                                 " total, " + std::to_string(params.active) + " active per token");
-  } catch (const Error& unknown) {
-    shape.assumptions.push_back(std::string(unknown.what()) + "; the weights are not sized");
   }
   // Name the model after its folder, as Hugging Face checkouts are laid out (org/model/config.json).
   std::filesystem::path file(path);
@@ -69,7 +90,7 @@ SelectedModel select_model(Context& context, const ModelOption& option) {
                 "give --config path/to/config.json");
   }
   const io::ModelPreset& preset = context.registry().model(option.name);
-  for (const std::string& warning : preset.info.warnings) context.err << "kvplan: warning: " << warning << '\n';
+  for (const std::string& warning : preset.info.warnings) context.err << "kvplan: warning: " << printable_line(warning) << '\n';
   return {{preset.info.name, preset.hf_id, preset.info.source}, preset.shape};
 }
 

@@ -7,6 +7,7 @@
 #include <functional>
 #include <iosfwd>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -21,8 +22,10 @@ namespace kvplan::cli {
 
 class Context {
  public:
-  Context(std::ostream& out_stream, std::ostream& err_stream) : out(out_stream), err(err_stream) {}
+  Context(std::ostream& out_stream, std::ostream& err_stream) : out(buffer_), err(err_stream), stdout_(out_stream) {}
 
+  // A command's results: held until it succeeds, so a command that fails prints nothing on
+  // stdout (a half table followed by an error would read as a result).
   std::ostream& out;
   std::ostream& err;
   std::string presets_dir;  // --presets
@@ -30,9 +33,23 @@ class Context {
   // Embedded presets plus --presets DIR, built on first use.
   const io::PresetRegistry& registry();
 
+  // For a command whose output is too large to hold (sweep): what `out` holds so far, then the
+  // real stdout. Call it only once every input has been checked, since what is written there
+  // stays written.
+  std::ostream& stream_out();
+  // Writes what `out` holds to stdout and flushes it; throws kvplan::Error (exit 2) when stdout
+  // cannot be written (a full disk, /dev/full).
+  void finish();
+
  private:
+  std::ostringstream buffer_;
+  std::ostream& stdout_;
   std::unique_ptr<io::PresetRegistry> registry_;
 };
+
+// `text` on one line for the terminal: newlines become spaces and other control characters
+// \xNN, so a name echoed from the command line or a file cannot move the cursor or recolour it.
+std::string printable_line(std::string_view text);
 
 // A subcommand's work, run after the whole command line parsed cleanly.
 using Action = std::function<void()>;
@@ -66,7 +83,8 @@ SelectedModel select_model(Context& context, const ModelOption& option);
 // "a,b,c" -> {"a", "b", "c"}; an empty item is an error naming `flag`.
 std::vector<std::string> split_list(const std::string& text, std::string_view flag);
 // "h100-sxm" (1 GPU), "h100-sxm:8" (8 GPUs, TP 8), "h100-sxm:8:tp4" (TP 4 x DP 2),
-// "h100-sxm:16:tp8:pp2".
+// "h100-sxm:16:tp8:pp2". The GPU count, tp and pp are each at most kMaxFleetGpus and given once.
+inline constexpr std::uint64_t kMaxFleetGpus = 4096;
 SweepFleet parse_fleet(const std::string& text, Context& context);
 
 void add_size_command(CLI::App& app, Context& context, std::vector<Command>& commands);

@@ -150,6 +150,7 @@ void run_fit(Context& context, const FitOptions& options) {
   }
   std::optional<double> price;
   if (!options.gpu_price.empty()) price = parse_positive_number(options.gpu_price, "--gpu-price");
+  if (price && *price > 1e6) throw Error("--gpu-price " + options.gpu_price + ": at most 1000000 USD per GPU-hour");
   std::uint64_t concurrency = options.concurrency.empty() ? 0 : parse_count(options.concurrency, "--concurrency");
   if (!options.emit.empty() && options.emit != to_string(release.engine)) {
     throw Error("--emit " + options.emit + " needs --engine " + options.emit +

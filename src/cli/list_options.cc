@@ -1,4 +1,6 @@
 // Comma-separated list options and fleet specs, shared by sweep and report.
+#include <optional>
+
 #include "cli/context.h"
 #include "core/error.h"
 
@@ -27,24 +29,36 @@ SweepFleet parse_fleet(const std::string& text, Context& context) {
     if (end == std::string::npos) break;
     start = end + 1;
   }
+  const std::string flag = "--gpus '" + text + "'";
+  // Each count is bounded as fit's --gpus/--tp/--pp are, so TP x PP x DP cannot wrap.
+  auto count = [&](const std::string& digits, const std::string& field) {
+    std::uint64_t value = parse_count(digits, flag + " " + field);
+    if (value > kMaxFleetGpus) {
+      throw Error(flag + ": " + field + " " + digits + " is more than kvplan plans for (" + std::to_string(kMaxFleetGpus) + ")");
+    }
+    return value;
+  };
   SweepFleet fleet;
   fleet.label = text;
   const io::GpuPreset& gpu = context.registry().gpu(parts[0]);
   fleet.gpu_name = gpu.info.name;
   fleet.gpu = &gpu.spec;
-  std::uint64_t gpus = parts.size() > 1 ? parse_count(parts[1], "--gpus " + text) : 1;
-  std::uint64_t tp = 0, pp = 1;
+  std::uint64_t gpus = parts.size() > 1 ? count(parts[1], "GPU count") : 1;
+  std::optional<std::uint64_t> tp, pp;
   for (std::size_t i = 2; i < parts.size(); ++i) {
-    if (parts[i].rfind("tp", 0) == 0) tp = parse_count(parts[i].substr(2), "--gpus " + text + " tp");
-    else if (parts[i].rfind("pp", 0) == 0) pp = parse_count(parts[i].substr(2), "--gpus " + text + " pp");
-    else throw Error("--gpus: '" + text + "': expected GPU[:N[:tpT][:ppP]], e.g. h100-sxm:8 or h100-sxm:16:tp8:pp2");
+    const std::string field = parts[i].substr(0, 2);
+    std::optional<std::uint64_t>* slot = field == "tp" ? &tp : field == "pp" ? &pp : nullptr;
+    if (slot == nullptr) throw Error("--gpus: '" + text + "': expected GPU[:N[:tpT][:ppP]], e.g. h100-sxm:8 or h100-sxm:16:tp8:pp2");
+    if (*slot) throw Error(flag + ": " + field + " is given twice; give each of tp and pp once");
+    *slot = count(parts[i].substr(2), field);
   }
-  if (tp == 0) tp = gpus / pp;
-  if (tp == 0 || gpus > 4096 || gpus % (tp * pp) != 0) {
+  const std::uint64_t stages = pp.value_or(1);
+  const std::uint64_t ranks = tp.value_or(gpus / stages);
+  if (ranks == 0 || gpus % (ranks * stages) != 0) {
     throw Error("--gpus: '" + text + "': " + std::to_string(gpus) + " GPUs are not a multiple of TP x PP");
   }
-  fleet.parallel = Parallelism{static_cast<std::uint32_t>(tp), static_cast<std::uint32_t>(pp),
-                               static_cast<std::uint32_t>(gpus / (tp * pp))};
+  fleet.parallel = Parallelism{static_cast<std::uint32_t>(ranks), static_cast<std::uint32_t>(stages),
+                               static_cast<std::uint32_t>(gpus / (ranks * stages))};
   return fleet;
 }
 

@@ -3,6 +3,7 @@
 #include <ostream>
 
 #include "cli/context.h"
+#include "core/checked.h"
 #include "core/error.h"
 #include "io/bench_results.h"
 #include "io/output_dir.h"
@@ -10,6 +11,8 @@
 
 namespace kvplan::cli {
 namespace {
+
+constexpr std::uint64_t kMaxReportCombinations = 20000;
 
 struct ReportOptions {
   std::string models = "llama-3-70b,qwen3-32b,gemma-2-27b,deepseek-v3";
@@ -46,6 +49,16 @@ void run_report(Context& context, const ReportOptions& options) {
   for (const std::string& name : split_list(options.models, "--models")) {
     const io::ModelPreset& preset = context.registry().model(name);
     request.models.push_back({{preset.info.name, preset.hf_id, preset.info.source}, &preset.shape});
+  }
+  // A report holds its rows in memory and draws them; larger maps are what `kvplan sweep` streams.
+  const std::string what = "the number of report combinations";
+  const std::uint64_t combinations =
+      checked_mul(checked_mul(checked_mul(request.models.size(), request.variants.size(), what), request.kv_dtypes.size(), what),
+                  checked_mul(request.contexts.size(), request.fleets.size(), what), what);
+  if (combinations > kMaxReportCombinations) {
+    throw Error("report: " + std::to_string(combinations) + " combinations of --models, --variants, --kv-dtypes, --ctx and "
+                "--gpus are more than a report shows (" + std::to_string(kMaxReportCombinations) +
+                "); narrow the lists, or use 'kvplan sweep', which streams its rows");
   }
   if (!options.bench.empty()) request.bench = io::read_bench_results(options.bench);
   const std::string wanted = options.format == "md" || options.format == "markdown" ? "report.md"

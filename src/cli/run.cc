@@ -29,12 +29,17 @@ constexpr const char* kFooter =
     "\nSizes: 128k = 131072 tokens, 1M = 1048576; memory 80GB = 80*10^9 B, 80GiB = 80*2^30 B.\n"
     "Exit codes: 0 ok, 1 internal error, 2 bad input, 3 cannot run here (no GPU).";
 
-// CLI11's messages, made one line that names the command to ask for help.
-std::string one_line(const std::string& message) {
-  std::string line;
-  for (char c : message) line += (c == '\n' ? ' ' : c);
-  while (!line.empty() && line.back() == ' ') line.pop_back();
-  return line;
+// An empty value (--ctx "") would read as "not given" and quietly take the default.
+void refuse_empty_values(const CLI::App& command) {
+  for (const CLI::Option* option : command.get_options()) {
+    if (option->get_type_size_min() == 0 || option->count() == 0) continue;  // a flag, or not given
+    for (const std::string& value : option->results()) {
+      if (value.empty()) {
+        throw Error(option->get_name() + ": empty value; give a value, or leave the option out for its default");
+      }
+    }
+  }
+  for (const CLI::App* subcommand : command.get_subcommands()) refuse_empty_values(*subcommand);
 }
 
 }  // namespace
@@ -62,7 +67,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
       std::optional<std::string> nearest = nearest_name(argv[1], names);
       std::string list;
       for (const std::string& name : names) list += (list.empty() ? "" : ", ") + name;
-      err << "kvplan: error: unknown command '" << argv[1] << "'"
+      err << "kvplan: error: unknown command '" << printable_line(argv[1]) << "'"
           << (nearest ? "; did you mean '" + *nearest + "'?" : "") << " (commands: " << list << ")\n";
       return static_cast<int>(ExitCode::bad_input);
     }
@@ -85,20 +90,22 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
     for (const Command& known : commands) {
       if (known.app->parsed()) command += " " + known.app->get_name();
     }
-    err << "kvplan: error: " << one_line(e.what()) << " (see '" << command << " --help')\n";
+    err << "kvplan: error: " << printable_line(e.what()) << " (see '" << command << " --help')\n";
     return static_cast<int>(ExitCode::bad_input);
   }
 
   try {
+    refuse_empty_values(app);
     for (const Command& command : commands) {
       if (command.app->parsed()) command.action();
     }
+    context.finish();
     return static_cast<int>(ExitCode::ok);
   } catch (const Error& e) {
-    err << "kvplan: error: " << one_line(e.what()) << '\n';
+    err << "kvplan: error: " << printable_line(e.what()) << '\n';
     return static_cast<int>(e.code());
   } catch (const std::exception& e) {
-    err << "kvplan: internal error: " << one_line(e.what()) << " (please report it)\n";
+    err << "kvplan: internal error: " << printable_line(e.what()) << " (please report it)\n";
     return static_cast<int>(ExitCode::internal);
   }
 }

@@ -1,5 +1,6 @@
 // `kvplan sweep`: one row per combination of models, variants, cache dtypes, contexts and fleets.
 #include <ostream>
+#include <sstream>
 
 #include "cli/context.h"
 #include "core/error.h"
@@ -17,6 +18,7 @@ struct SweepOptions {
   std::string gpus = "h100-sxm:8";
   std::string engine = "vllm";
   std::string weights_dtype = "auto";
+  std::string max_rows = "100000";
   OutputOptions output;
 };
 
@@ -42,7 +44,29 @@ void run_sweep_command(Context& context, const SweepOptions& options) {
       request.models.push_back({preset.info.name, &preset.shape});
     }
   }
-  report::write_document(report::sweep_document(run_sweep(request), request.engine.engine, units), format, context.out);
+  // Every input is checked before the first row is written: from here on only stdout can fail.
+  const std::uint64_t max_rows = parse_count(options.max_rows, "--max-rows");
+  const std::uint64_t rows = sweep_row_count(request);
+  if (rows > max_rows) {
+    throw Error("sweep: " + std::to_string(rows) + " combinations are more than --max-rows " + std::to_string(max_rows) +
+                "; narrow --models, --variants, --kv-dtypes, --ctx or --gpus, or raise --max-rows");
+  }
+  const report::Document head = report::sweep_head(rows, request.engine.engine);
+  std::ostream& out = context.stream_out();
+  // Rows gather in a chunk of about 64 KiB before they go out: one write per chunk, not per cell.
+  std::ostringstream chunk;
+  auto flush = [&] {
+    out << chunk.str();
+    chunk.str("");
+    if (!out) throw Error("cannot write standard output (a full disk, or a closed pipe?); the sweep stopped");
+  };
+  std::unique_ptr<report::RowWriter> writer = report::row_writer(head, format, chunk);
+  for_each_sweep_row(request, [&](const SweepRow& row) {
+    writer->row(report::sweep_cells(row, units));
+    if (chunk.tellp() > (1 << 16)) flush();
+  });
+  writer->finish();
+  flush();
 }
 
 }  // namespace
@@ -64,6 +88,9 @@ void add_sweep_command(CLI::App& app, Context& context, std::vector<Command>& co
   command->add_option("--gpus", options->gpus, "Comma-separated fleets GPU[:N[:tpT][:ppP]]")->capture_default_str();
   command->add_option("--engine", options->engine, "Accounting rules: vllm, sglang or trtllm")->capture_default_str();
   command->add_option("--weights-dtype", options->weights_dtype, "As for 'kvplan fit'")->capture_default_str();
+  command->add_option("--max-rows", options->max_rows,
+                      "Refuse sweeps of more combinations than this (rows are streamed; raise it for larger ones)")
+      ->capture_default_str();
   add_output_options(*command, options->output);
   commands.push_back({command, [&context, options] { run_sweep_command(context, *options); }});
 }

@@ -6,6 +6,7 @@
 
 #include "core/checked.h"
 #include "core/error.h"
+#include "core/fit_checks.h"
 #include "core/fit_internal.h"
 #include "core/vllm_rules.h"
 
@@ -56,6 +57,7 @@ Bytes weights_per_rank(const ModelShape& shape, double bytes_per_param, const Pa
   // Every weight is sharded over TP (vocab-parallel embeddings, column/row-parallel linears, MoE
   // experts) and split over PP stages; norms and biases are too small to matter.
   double bytes = static_cast<double>(*shape.params_total) * bytes_per_param / (parallel.tp * parallel.pp);
+  if (!(bytes < 0x1p64)) throw Error("the weights per GPU (params.total x --weights-dtype bytes) do not fit in 64 bits");
   return Bytes{static_cast<std::uint64_t>(std::ceil(bytes))};
 }
 
@@ -116,7 +118,8 @@ Bytes activation_estimate(const ModelShape& shape, std::uint64_t tokens, std::ui
   std::uint64_t mlp = shape.intermediate_size;
   if (shape.moe) mlp = std::uint64_t{shape.moe->num_experts_per_tok} * shape.moe->moe_intermediate_size;
   std::uint64_t sharded = (qkv + 2 * mlp) / tp;
-  std::uint64_t layer = checked_mul(tokens, (sharded + 2 * shape.hidden_size) * 2, "activation estimate");
+  std::uint64_t layer = checked_mul(tokens, (sharded + 2 * shape.hidden_size) * 2,
+                                    "the activation estimate for --max-num-batched-tokens " + std::to_string(tokens));
   std::uint64_t sampler = checked_mul(3 * seqs * 4, shape.vocab_size, "activation estimate");
   if (rule != nullptr) {
     *rule = std::to_string(tokens) + " tokens x (" + std::to_string(qkv) + " + 2 x " + std::to_string(mlp) + ") / TP " +
@@ -255,6 +258,7 @@ FitResult fit(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& req
     throw Error("--engine " + std::string(to_string(request.options.engine)) +
                 ": kvplan plans chunked local attention (Llama-4) with vLLM's rules only; use --engine vllm");
   }
+  detail::check_memory_options(shape, gpu, request);
   switch (request.options.engine) {
     case Engine::vllm: return detail::fit_vllm(shape, gpu, request);
     case Engine::sglang: return detail::fit_sglang(shape, gpu, request);

@@ -48,14 +48,24 @@ std::uint64_t ConfigFields::required_positive(std::string_view key) const {
   return *value;
 }
 
-std::optional<std::uint32_t> ConfigFields::optional_dim(std::string_view key) const {
-  std::optional<std::uint64_t> value = optional_positive(key);
-  if (!value) return std::nullopt;
-  if (*value > (1u << 24)) {
-    fail(get(key), std::string(key) + " = " + std::to_string(*value) +
-                       " is not a plausible model dimension (limit 16777216)");
+std::optional<std::uint64_t> ConfigFields::optional_bounded(std::string_view key, std::uint64_t limit,
+                                                            bool positive) const {
+  std::optional<std::uint64_t> value = positive ? optional_positive(key) : optional_non_negative(key);
+  if (value && *value > limit) {
+    fail(get(key), std::string(key) + " = " + get(key)->describe() + " is more than kvplan plans for (limit " +
+                       std::to_string(limit) + ")");
   }
+  return value;
+}
+
+std::optional<std::uint32_t> ConfigFields::optional_dim(std::string_view key) const {
+  std::optional<std::uint64_t> value = optional_bounded(key, kMaxDim, true);
+  if (!value) return std::nullopt;
   return static_cast<std::uint32_t>(*value);
+}
+
+std::uint32_t ConfigFields::dim_or_zero(std::string_view key) const {
+  return static_cast<std::uint32_t>(optional_bounded(key, kMaxDim, false).value_or(0));
 }
 
 std::uint32_t ConfigFields::required_dim(std::string_view key) const {

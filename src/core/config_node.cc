@@ -5,6 +5,7 @@
 namespace kvplan {
 
 std::string ConfigNode::describe() const {
+  if (!written.empty()) return written;
   struct Describe {
     std::string operator()(const Null&) const { return "null"; }
     std::string operator()(bool b) const { return b ? "true" : "false"; }

@@ -27,6 +27,8 @@ struct ConfigNode {
 
   std::variant<Null, bool, std::int64_t, double, std::string, List, Map> value;
   std::string where;
+  // A number as the file wrote it: messages quote 18446744073709551615, not the double it became.
+  std::string written;
 
   // Defined below the class: ConfigNode must be complete before its variant is inspected.
   bool is_null() const;

@@ -6,6 +6,7 @@
 
 #include "core/config_fields.h"
 #include "core/error.h"
+#include "core/units.h"
 
 namespace kvplan {
 namespace {
@@ -136,7 +137,7 @@ void resolve_chunked_attention(const ConfigFields& fields, ModelShape& shape) {
     shape.sliding_rule = "attention_chunk_size is null: every layer caches the whole context";
     return;
   }
-  shape.attention_chunk_size = fields.optional_positive("attention_chunk_size");
+  shape.attention_chunk_size = fields.optional_bounded("attention_chunk_size", kMaxTokens, true);
   if (!shape.attention_chunk_size) {
     shape.attention_chunk_size = 8192;
     shape.assumptions.push_back("attention_chunk_size is absent: transformers' Llama-4 default 8192");
@@ -159,7 +160,7 @@ void resolve_chunked_attention(const ConfigFields& fields, ModelShape& shape) {
                          "the NoPE layers globally";
     return;
   }
-  const std::uint64_t interval = fields.optional_positive("no_rope_layer_interval").value_or(4);
+  const std::uint64_t interval = fields.optional_bounded("no_rope_layer_interval", kMaxTokens, true).value_or(4);
   for (std::uint32_t layer = 0; layer < shape.num_hidden_layers; ++layer) {
     if ((layer + 1) % interval != 0) shape.layer_attention[layer] = LayerAttention::chunked;
   }
@@ -171,7 +172,7 @@ void resolve_chunked_attention(const ConfigFields& fields, ModelShape& shape) {
 // these are the rules transformers and vLLM apply.
 void resolve_sliding_window(const ConfigFields& fields, ModelShape& shape) {
   shape.layer_attention.assign(shape.num_hidden_layers, LayerAttention::full);
-  shape.sliding_window = fields.optional_positive("sliding_window");
+  shape.sliding_window = fields.optional_bounded("sliding_window", kMaxTokens, true);
   if (is_one_of(shape.model_type, {"llama4", "llama4_text"})) {
     resolve_chunked_attention(fields, shape);
     if (!fields.get("layer_types")) return;
@@ -196,7 +197,7 @@ void resolve_sliding_window(const ConfigFields& fields, ModelShape& shape) {
     mark_layers(shape, "gemma2: layers 0, 2, 4, ... use the sliding window, odd layers are global",
                 [](std::uint32_t layer) { return layer % 2 == 0; });
   } else if (type == "gemma3" || type == "gemma3_text") {
-    std::uint64_t pattern = fields.optional_positive("sliding_window_pattern").value_or(6);
+    std::uint64_t pattern = fields.optional_bounded("sliding_window_pattern", kMaxDim, true).value_or(6);
     mark_layers(shape,
                 type + ": every " + std::to_string(pattern) +
                     "th layer is global, the others use the sliding window",
@@ -221,13 +222,10 @@ void resolve_moe(const ConfigFields& fields, ModelShape& shape) {
   MoeDims moe;
   moe.num_experts = *experts;
   moe.num_experts_per_tok = fields.optional_dim("num_experts_per_tok").value_or(0);
-  moe.num_shared_experts =
-      static_cast<std::uint32_t>(fields.optional_non_negative("n_shared_experts").value_or(0));
-  moe.moe_intermediate_size = fields.optional_positive("moe_intermediate_size").value_or(shape.intermediate_size);
-  moe.shared_expert_intermediate_size =
-      fields.optional_non_negative("shared_expert_intermediate_size").value_or(0);
-  moe.first_dense_layers =
-      static_cast<std::uint32_t>(fields.optional_non_negative("first_k_dense_replace").value_or(0));
+  moe.num_shared_experts = fields.dim_or_zero("n_shared_experts");
+  moe.moe_intermediate_size = fields.optional_dim("moe_intermediate_size").value_or(shape.intermediate_size);
+  moe.shared_expert_intermediate_size = fields.dim_or_zero("shared_expert_intermediate_size");
+  moe.first_dense_layers = fields.dim_or_zero("first_k_dense_replace");
   if (moe.first_dense_layers > shape.num_hidden_layers) {
     fields.fail(fields.get("first_k_dense_replace"), "first_k_dense_replace exceeds num_hidden_layers");
   }
@@ -255,12 +253,11 @@ ModelShape shape_from_fields(const ConfigFields& fields, const ConfigFields& out
                     "); describe the model in a YAML preset with a known model_type");
   }
   shape.num_hidden_layers = fields.required_dim("num_hidden_layers");
-  shape.hidden_size = fields.optional_positive("hidden_size").value_or(0);
-  shape.intermediate_size = fields.optional_positive("intermediate_size").value_or(0);
-  shape.vocab_size = fields.optional_positive("vocab_size").value_or(0);
-  shape.max_position_embeddings = fields.optional_positive("max_position_embeddings").value_or(0);
-  shape.num_nextn_predict_layers =
-      static_cast<std::uint32_t>(fields.optional_non_negative("num_nextn_predict_layers").value_or(0));
+  shape.hidden_size = fields.optional_dim("hidden_size").value_or(0);
+  shape.intermediate_size = fields.optional_dim("intermediate_size").value_or(0);
+  shape.vocab_size = fields.optional_dim("vocab_size").value_or(0);
+  shape.max_position_embeddings = fields.optional_bounded("max_position_embeddings", kMaxTokens, true).value_or(0);
+  shape.num_nextn_predict_layers = fields.dim_or_zero("num_nextn_predict_layers");
   resolve_heads(fields, shape);
   resolve_mla(fields, shape);
   resolve_head_dim(fields, shape);
@@ -314,7 +311,7 @@ ConfigNode with_class_defaults(const ConfigNode& nested, std::vector<std::string
   for (const ClassDefault& entry : kClassDefaults) {
     if (entry.model_type != *type->as_string() || nested.find(entry.field) != nullptr) continue;
     map.push_back(ConfigEntry{std::string(entry.field),
-                              ConfigNode{entry.value, nested.where + " (" + std::string(entry.field) + ": transformers default)"}});
+                              ConfigNode{entry.value, nested.where + " (" + std::string(entry.field) + ": transformers default)", ""}});
     assumptions.push_back("text_config omits " + std::string(entry.field) + ": transformers' " +
                           std::string(entry.model_type) + " default " + std::to_string(entry.value));
   }

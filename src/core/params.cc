@@ -1,9 +1,19 @@
 #include "core/params.h"
 
+#include <string>
+
+#include "core/checked.h"
+#include "core/config_fields.h"
 #include "core/error.h"
 
 namespace kvplan {
 namespace {
+
+// Every dimension is bounded when read (kMaxDim), but their products are not: a config with
+// several at the limit would wrap, so every product and sum here is checked.
+constexpr std::string_view kWhat = "the parameter count estimated from config.json";
+std::uint64_t mul(std::uint64_t a, std::uint64_t b) { return checked_mul(a, b, kWhat); }
+std::uint64_t add(std::uint64_t a, std::uint64_t b) { return checked_add(a, b, kWhat); }
 
 std::uint64_t attention_params(const ModelShape& shape) {
   const std::uint64_t hidden = shape.hidden_size;
@@ -12,59 +22,69 @@ std::uint64_t attention_params(const ModelShape& shape) {
     // DeepSeek-V2 §2.1: queries through an optional low-rank q_a/q_b pair; keys and values through
     // kv_a (to the latent plus the RoPE key) and kv_b (latent -> per-head nope key and value).
     const std::uint64_t q_head = std::uint64_t{mla->qk_nope_head_dim} + mla->qk_rope_head_dim;
-    std::uint64_t q = mla->q_lora_rank
-                          ? hidden * *mla->q_lora_rank + *mla->q_lora_rank + *mla->q_lora_rank * heads * q_head
-                          : hidden * heads * q_head;
-    std::uint64_t kv_a = hidden * (std::uint64_t{mla->kv_lora_rank} + mla->qk_rope_head_dim) + mla->kv_lora_rank;
-    std::uint64_t kv_b = std::uint64_t{mla->kv_lora_rank} * heads * (std::uint64_t{mla->qk_nope_head_dim} + mla->v_head_dim);
-    std::uint64_t o = heads * mla->v_head_dim * hidden;
-    return q + kv_a + kv_b + o;
+    const std::uint64_t q = mla->q_lora_rank
+                                ? add(add(mul(hidden, *mla->q_lora_rank), *mla->q_lora_rank),
+                                      mul(mul(*mla->q_lora_rank, heads), q_head))
+                                : mul(mul(hidden, heads), q_head);
+    const std::uint64_t kv_a = add(mul(hidden, std::uint64_t{mla->kv_lora_rank} + mla->qk_rope_head_dim), mla->kv_lora_rank);
+    const std::uint64_t kv_b = mul(mul(mla->kv_lora_rank, heads), std::uint64_t{mla->qk_nope_head_dim} + mla->v_head_dim);
+    const std::uint64_t o = mul(mul(heads, mla->v_head_dim), hidden);
+    return add(add(q, kv_a), add(kv_b, o));
   }
-  const std::uint64_t q_width = heads * shape.head_dim;
-  const std::uint64_t kv_width = std::uint64_t{shape.num_key_value_heads} * shape.head_dim;
-  return hidden * q_width + 2 * hidden * kv_width + q_width * hidden;
+  const std::uint64_t q_width = mul(heads, shape.head_dim);
+  const std::uint64_t kv_width = mul(shape.num_key_value_heads, shape.head_dim);
+  return add(mul(mul(2, hidden), q_width), mul(mul(2, hidden), kv_width));
 }
 
 // A gated MLP (gate, up, down projections).
-std::uint64_t mlp_params(std::uint64_t hidden, std::uint64_t intermediate) { return 3 * hidden * intermediate; }
+std::uint64_t mlp_params(std::uint64_t hidden, std::uint64_t intermediate) { return mul(mul(3, hidden), intermediate); }
 
 }  // namespace
 
-ParamEstimate estimate_params(const ModelShape& shape, bool tie_word_embeddings) {
+std::optional<std::string> params_estimate_gap(const ModelShape& shape) {
   if (shape.model_type == "llama4" || shape.model_type == "llama4_text") {
     // Interleaved MoE layers with a shared expert and a second MLP width (intermediate_size_mlp):
     // a gated-MLP count would be far off.
-    throw Error("cannot estimate the parameter count of a " + shape.model_type +
-                " model from config.json (interleaved MoE layers with a shared expert)");
+    return "cannot estimate the parameter count of a " + shape.model_type +
+           " model from config.json (interleaved MoE layers with a shared expert)";
   }
   if (shape.hidden_size == 0 || shape.intermediate_size == 0 || shape.vocab_size == 0) {
-    throw Error("cannot estimate the parameter count: config.json needs hidden_size, intermediate_size and "
-                "vocab_size");
+    return "cannot estimate the parameter count: config.json needs hidden_size, intermediate_size and vocab_size";
   }
+  return std::nullopt;
+}
+
+ParamEstimate estimate_params(const ModelShape& shape, bool tie_word_embeddings) {
+  if (std::optional<std::string> gap = params_estimate_gap(shape)) throw Error(*gap);
   const std::uint64_t hidden = shape.hidden_size;
-  const std::uint64_t embeddings = shape.vocab_size * hidden * (tie_word_embeddings ? 1 : 2);
-  const std::uint64_t norms_per_layer = 2 * hidden;
+  const std::uint64_t embeddings = mul(mul(shape.vocab_size, hidden), tie_word_embeddings ? 1 : 2);
+  const std::uint64_t norms_per_layer = mul(2, hidden);
   const std::uint64_t layers = shape.num_hidden_layers;
   const std::uint64_t attention = attention_params(shape);
 
   ParamEstimate estimate;
-  estimate.total = embeddings + hidden + layers * (attention + norms_per_layer);
+  estimate.total = add(add(embeddings, hidden), mul(layers, add(attention, norms_per_layer)));
   estimate.active = estimate.total;
   if (!shape.moe) {
-    std::uint64_t mlp = layers * mlp_params(hidden, shape.intermediate_size);
-    estimate.total += mlp;
-    estimate.active += mlp;
-    return estimate;
+    const std::uint64_t mlp = mul(layers, mlp_params(hidden, shape.intermediate_size));
+    estimate.total = add(estimate.total, mlp);
+    estimate.active = estimate.total;
+  } else {
+    const MoeDims& moe = *shape.moe;
+    const std::uint64_t dense_layers = moe.first_dense_layers;
+    const std::uint64_t moe_layers = layers - dense_layers;
+    const std::uint64_t expert = mlp_params(hidden, moe.moe_intermediate_size);
+    const std::uint64_t shared = add(mul(moe.num_shared_experts, expert), mlp_params(hidden, moe.shared_expert_intermediate_size));
+    const std::uint64_t router = mul(hidden, moe.num_experts);
+    const std::uint64_t dense = mul(dense_layers, mlp_params(hidden, shape.intermediate_size));
+    estimate.total = add(estimate.total, add(dense, mul(moe_layers, add(add(mul(moe.num_experts, expert), shared), router))));
+    estimate.active =
+        add(estimate.active, add(dense, mul(moe_layers, add(add(mul(moe.num_experts_per_tok, expert), shared), router))));
   }
-  const MoeDims& moe = *shape.moe;
-  const std::uint64_t dense_layers = moe.first_dense_layers;
-  const std::uint64_t moe_layers = layers - dense_layers;
-  const std::uint64_t expert = mlp_params(hidden, moe.moe_intermediate_size);
-  const std::uint64_t shared = moe.num_shared_experts * expert + mlp_params(hidden, moe.shared_expert_intermediate_size);
-  const std::uint64_t router = hidden * moe.num_experts;
-  const std::uint64_t dense = dense_layers * mlp_params(hidden, shape.intermediate_size);
-  estimate.total += dense + moe_layers * (moe.num_experts * expert + shared + router);
-  estimate.active += dense + moe_layers * (moe.num_experts_per_tok * expert + shared + router);
+  if (estimate.total > kMaxParams) {
+    throw Error("config.json describes " + std::to_string(estimate.total) +
+                " parameters, more than kvplan plans for (limit " + std::to_string(kMaxParams) + ")");
+  }
   return estimate;
 }
 

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 
 #include "core/model_shape.h"
 
@@ -14,8 +16,12 @@ struct ParamEstimate {
   std::uint64_t active = 0;  // weights one token passes through (routed experts per token)
 };
 
+// Why the shapes cannot give a parameter count (a field missing, a layout the count does not
+// model), or nullopt when estimate_params can count them.
+std::optional<std::string> params_estimate_gap(const ModelShape& shape);
+
 // Needs hidden_size, intermediate_size and vocab_size. `tie_word_embeddings` shares the input
-// embedding with the output head.
+// embedding with the output head. Throws kvplan::Error for a gap above, or a count past 64 bits.
 ParamEstimate estimate_params(const ModelShape& shape, bool tie_word_embeddings);
 
 }  // namespace kvplan

@@ -1,12 +1,25 @@
 #include "core/sweep.h"
 
+#include "core/checked.h"
 #include "core/error.h"
 #include "core/weights.h"
 
 namespace kvplan {
 
-std::vector<SweepRow> run_sweep(const SweepRequest& request) {
-  std::vector<SweepRow> rows;
+std::uint64_t sweep_row_count(const SweepRequest& request) {
+  const std::string what = "the number of sweep combinations";
+  const std::uint64_t per_variant =
+      checked_mul(checked_mul(request.kv_dtypes.size(), request.contexts.size(), what), request.fleets.size(), what);
+  std::uint64_t rows = 0;
+  for (const SweepModel& model : request.models) {
+    std::vector<std::string> refused;
+    const std::uint64_t variants = resolve_variants_skipping(request.variants, *model.shape, refused).size();
+    rows = checked_add(rows, checked_add(checked_mul(variants, per_variant, what), refused.size(), what), what);
+  }
+  return rows;
+}
+
+void for_each_sweep_row(const SweepRequest& request, const std::function<void(const SweepRow&)>& emit) {
   for (const SweepModel& model : request.models) {
     const ModelShape& shape = *model.shape;
     // Variants that make no sense for this model (gqa:G with G not dividing its heads) are
@@ -38,7 +51,7 @@ std::vector<SweepRow> run_sweep(const SweepRequest& request) {
             row.parallel = fleet.parallel;
             if (!size) {
               row.status = size_error;
-              rows.push_back(std::move(row));
+              emit(row);
               continue;
             }
             row.bytes_per_token_per_layer = size->variants[0].token_layer.total();
@@ -57,7 +70,7 @@ std::vector<SweepRow> run_sweep(const SweepRequest& request) {
             } catch (const Error& e) {
               row.status = e.what();
             }
-            rows.push_back(std::move(row));
+            emit(row);
           }
         }
       }
@@ -66,9 +79,14 @@ std::vector<SweepRow> run_sweep(const SweepRequest& request) {
       SweepRow row;
       row.model = model.name;
       row.status = reason;
-      rows.push_back(std::move(row));
+      emit(row);
     }
   }
+}
+
+std::vector<SweepRow> run_sweep(const SweepRequest& request) {
+  std::vector<SweepRow> rows;
+  for_each_sweep_row(request, [&rows](const SweepRow& row) { rows.push_back(row); });
   return rows;
 }
 

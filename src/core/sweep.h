@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,6 +49,15 @@ struct SweepRow {
   std::optional<FitResult> fit;                 // empty when it does not fit
   std::string status;                           // "ok" or why not
 };
+
+// The rows run_sweep gives, counted without computing them: models x their usable variants x
+// dtypes x contexts x fleets, plus one row per refused variant. Checked: a product of long lists
+// that wraps would pass any cap.
+std::uint64_t sweep_row_count(const SweepRequest& request);
+
+// Computes the rows one at a time, in run_sweep's order, and hands each to `emit`: memory stays
+// bounded however many combinations there are.
+void for_each_sweep_row(const SweepRequest& request, const std::function<void(const SweepRow&)>& emit);
 
 std::vector<SweepRow> run_sweep(const SweepRequest& request);
 

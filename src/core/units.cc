@@ -50,7 +50,12 @@ Tokens parse_tokens(std::string_view text, std::string_view what) {
                 quoted(text) + " (suffixes: k = 1024, M = 1048576)");
   }
   if (value == 0) throw Error(std::string(what) + ": must be at least 1 token, got " + quoted(text));
-  return Tokens{checked_mul(value, multiplier, std::string(what) + " " + quoted(text))};
+  const std::uint64_t tokens = checked_mul(value, multiplier, std::string(what) + " " + quoted(text));
+  if (tokens > kMaxTokens) {
+    throw Error(std::string(what) + ": " + quoted(text) + " is " + std::to_string(tokens) +
+                " tokens, more than kvplan plans for (at most " + std::to_string(kMaxTokens) + ")");
+  }
+  return Tokens{tokens};
 }
 
 std::uint64_t parse_count(std::string_view text, std::string_view what) {
@@ -107,8 +112,15 @@ Bytes parse_bytes(std::string_view text, std::string_view what) {
     return Bytes{checked_mul(whole, multiplier, std::string(what) + " " + quoted(text))};
   }
   // A decimal such as 79.19GiB: exact to the byte is not possible, so round to the nearest byte.
-  double value = std::stod(std::string(number)) * found->multiplier;
-  if (!(value < 0x1p64)) throw Error(std::string(what) + ": " + quoted(text) + " is too large");
+  double decimal = 0;
+  auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), decimal);
+  const double value = decimal * found->multiplier;
+  if (ec == std::errc::result_out_of_range || !(value < 0x1p64)) {
+    throw Error(std::string(what) + ": " + quoted(text) + " is too large");
+  }
+  if (ec != std::errc() || end != number.data() + number.size()) {
+    throw Error(std::string(what) + ": expected " + std::string(example) + ", got " + quoted(text));
+  }
   return Bytes{static_cast<std::uint64_t>(std::round(value))};
 }
 

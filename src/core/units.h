@@ -29,7 +29,12 @@ inline constexpr std::uint64_t kMiB = 1ull << 20;
 inline constexpr std::uint64_t kGiB = 1ull << 30;
 inline constexpr std::uint64_t kTiB = 1ull << 40;
 
-// "4096", "32k", "32K" (x1024), "1M" (x2^20). Whole numbers only, > 0.
+// The most tokens any token flag or field may name (context, scheduler step, sliding window):
+// 2^32, far beyond any model's context, and small enough that sums and products of token counts
+// with per-token sizes stay inside 64 bits before the checked arithmetic has to refuse them.
+inline constexpr std::uint64_t kMaxTokens = 1ull << 32;
+
+// "4096", "32k", "32K" (x1024), "1M" (x2^20). Whole numbers only, > 0, at most kMaxTokens.
 // `what` names the flag or field for the error message.
 Tokens parse_tokens(std::string_view text, std::string_view what);
 

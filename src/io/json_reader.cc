@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <sstream>
 
 #include "core/error.h"
 
@@ -23,15 +22,15 @@ class TreeBuilder : public nlohmann::json_sax<nlohmann::json> {
   bool boolean(bool value) override { return add(value); }
   bool number_integer(number_integer_t value) override { return add(static_cast<std::int64_t>(value)); }
   bool number_unsigned(number_unsigned_t value) override {
-    if (value > static_cast<number_unsigned_t>(INT64_MAX)) return add(static_cast<double>(value));
+    if (value > static_cast<number_unsigned_t>(INT64_MAX)) return add(static_cast<double>(value), std::to_string(value));
     return add(static_cast<std::int64_t>(value));
   }
-  bool number_float(number_float_t value, const string_t&) override { return add(value); }
+  bool number_float(number_float_t value, const string_t& text) override { return add(value, text); }
   bool string(string_t& value) override { return add(value); }
   bool binary(binary_t&) override { return add(ConfigNode::Null{}); }
 
   bool start_object(std::size_t) override {
-    open(ConfigNode{ConfigNode::Map{}, where()});
+    open(ConfigNode{ConfigNode::Map{}, where(), ""});
     keys_.emplace_back();
     return true;
   }
@@ -49,7 +48,7 @@ class TreeBuilder : public nlohmann::json_sax<nlohmann::json> {
     return true;
   }
   bool start_array(std::size_t) override {
-    open(ConfigNode{ConfigNode::List{}, where()});
+    open(ConfigNode{ConfigNode::List{}, where(), ""});
     return true;
   }
   bool end_array() override {
@@ -97,8 +96,10 @@ class TreeBuilder : public nlohmann::json_sax<nlohmann::json> {
   }
   // A node's `where` names the map or list holding it: messages name the field itself.
   template <typename Value>
-  bool add(Value value) {
-    attach(ConfigNode{std::move(value), where()});
+  bool add(Value value, std::string written = "") {
+    ConfigNode node{std::move(value), where(), ""};
+    node.written = std::move(written);
+    attach(std::move(node));
     return true;
   }
   void open(ConfigNode node) {
@@ -125,6 +126,10 @@ class TreeBuilder : public nlohmann::json_sax<nlohmann::json> {
 }  // namespace
 
 ConfigNode read_json(std::string_view text, const std::string& file) {
+  // The JSON parser stops at a NUL as if the text ended there; what follows would go unread.
+  if (std::size_t nul = text.find('\0'); nul != std::string_view::npos) {
+    throw Error(file + ": malformed JSON: a NUL byte at offset " + std::to_string(nul) + "; a JSON file is text");
+  }
   TreeBuilder builder(file);
   bool ok = nlohmann::json::sax_parse(text, &builder);
   if (!ok) throw Error(file + ": malformed JSON");
@@ -132,16 +137,29 @@ ConfigNode read_json(std::string_view text, const std::string& file) {
 }
 
 std::string read_text_file(const std::string& path, std::string_view what) {
+  namespace fs = std::filesystem;
   std::error_code error;
-  if (std::filesystem::is_directory(path, error)) {
+  const fs::file_status status = fs::status(path, error);
+  if (fs::is_directory(status)) {
     throw Error(std::string(what) + ": '" + path + "' is a directory; give the file itself");
+  }
+  // Opening a FIFO would block until a writer comes, and /dev/zero never ends: only regular files.
+  if (fs::exists(status) && !fs::is_regular_file(status)) {
+    throw Error(std::string(what) + ": '" + path + "' is not a regular file (a pipe, device or socket); give a file");
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(std::string(what) + ": cannot open '" + path + "'");
-  std::ostringstream text;
-  text << in.rdbuf();
+  std::string text;
+  char chunk[1 << 16];
+  while (text.size() <= kMaxInputFileBytes && in.read(chunk, sizeof chunk).gcount() > 0) {
+    text.append(chunk, static_cast<std::size_t>(in.gcount()));
+  }
   if (in.bad()) throw Error(std::string(what) + ": cannot read '" + path + "'");
-  return text.str();
+  if (text.size() > kMaxInputFileBytes) {
+    throw Error(std::string(what) + ": '" + path + "' is larger than " + std::to_string(kMaxInputFileBytes >> 20) +
+                " MiB, the most kvplan reads; configs and presets are a few KiB");
+  }
+  return text;
 }
 
 }  // namespace kvplan::io

@@ -13,7 +13,12 @@ namespace kvplan::io {
 // duplicate keys, which JSON parsers otherwise resolve silently.
 ConfigNode read_json(std::string_view text, const std::string& file);
 
-// Reads a whole file; errors name the path (missing, a directory, unreadable).
+// Input files are configs, presets and bench results of a few KiB; the cap keeps a wrong path
+// (a disk image, a log) from filling memory.
+inline constexpr std::size_t kMaxInputFileBytes = 16u << 20;
+
+// Reads a whole regular file of at most kMaxInputFileBytes; errors name `what` (the flag) and the
+// path (missing, a directory, a pipe or device, too large, unreadable).
 std::string read_text_file(const std::string& path, std::string_view what);
 
 }  // namespace kvplan::io

@@ -1,13 +1,12 @@
 #include "io/preset_registry.h"
 
 #include <algorithm>
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include "core/error.h"
 #include "core/suggest.h"
 #include "io/embedded_presets.h"
+#include "io/json_reader.h"
 #include "io/yaml_reader.h"
 
 namespace kvplan::io {
@@ -62,11 +61,8 @@ void PresetRegistry::add_directory(const std::filesystem::path& dir) {
   if (error) throw Error("--presets: cannot read '" + dir.string() + "': " + error.message());
   std::sort(files.begin(), files.end());
   for (const std::filesystem::path& path : files) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (!in) throw Error(path.string() + ": cannot read file");
-    entries_.push_back({path.string(), text.str(), path.stem().string(), std::nullopt, true, nullptr});
+    entries_.push_back({path.string(), read_text_file(path.string(), "--presets"), path.stem().string(), std::nullopt, true,
+                        nullptr});
   }
 }
 
@@ -83,6 +79,28 @@ const std::variant<ModelPreset, GpuPreset>& PresetRegistry::parse(const Entry& e
   return *entry.parsed;
 }
 
+void PresetRegistry::parse_user_presets() const {
+  if (user_presets_checked_) return;
+  std::map<std::pair<bool, std::string>, std::string> files_by_name;  // (is model, lower-case name) -> file
+  for (const Entry& entry : entries_) {
+    if (!entry.user) continue;
+    const auto& parsed = parse(entry);
+    const bool is_model = std::holds_alternative<ModelPreset>(parsed);
+    const PresetInfo& info = is_model ? std::get<ModelPreset>(parsed).info : std::get<GpuPreset>(parsed).info;
+    std::vector<std::string> names = info.aliases;
+    names.insert(names.begin(), info.name);
+    for (std::string name : names) {
+      std::transform(name.begin(), name.end(), name.begin(), [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
+      auto [at, inserted] = files_by_name.emplace(std::pair{is_model, name}, entry.file);
+      if (!inserted && at->second != entry.file) {
+        throw Error("--presets: two " + std::string(is_model ? "model" : "GPU") + " presets answer to '" + name + "': " +
+                    at->second + " and " + entry.file + "; rename one");
+      }
+    }
+  }
+  user_presets_checked_ = true;
+}
+
 template <typename Preset>
 const Preset* PresetRegistry::find(std::string_view name) const {
   auto wrong_kind = [](const Entry& entry) {
@@ -93,11 +111,8 @@ const Preset* PresetRegistry::find(std::string_view name) const {
     const auto* preset = std::get_if<Preset>(&parse(entry));
     return preset != nullptr && answers_to(*preset, name) ? preset : nullptr;
   };
-  // User presets win, whatever their file is called. There are few, so all are read, and a
-  // broken one is reported whichever preset was asked for.
-  for (const Entry& entry : entries_) {
-    if (entry.user) parse(entry);
-  }
+  // User presets win, whatever their file is called.
+  parse_user_presets();
   for (auto it = entries_.rbegin(); it != entries_.rend() && it->user; ++it) {
     if (const Preset* preset = match(*it)) return preset;
   }
@@ -135,6 +150,7 @@ const Preset* PresetRegistry::find(std::string_view name) const {
 
 template <typename Preset>
 std::vector<const Preset*> PresetRegistry::all() const {
+  parse_user_presets();
   std::map<std::string, const Preset*> by_name;  // later entries replace earlier ones
   for (const Entry& entry : entries_) {
     if (entry.kind && (*entry.kind == PresetKind::model) != std::is_same_v<Preset, ModelPreset>) continue;

@@ -42,12 +42,17 @@ class PresetRegistry {
   };
 
   const std::variant<ModelPreset, GpuPreset>& parse(const Entry& entry) const;
+  // Parses every user preset (there are few, and a broken one is reported whichever preset was
+  // asked for) and refuses two of one kind that answer to the same name or alias: which one
+  // would win would depend on file names.
+  void parse_user_presets() const;
   template <typename Preset>
   const Preset* find(std::string_view name) const;
   template <typename Preset>
   std::vector<const Preset*> all() const;
 
-  std::vector<Entry> entries_;  // embedded first, then user files; later entries win
+  std::vector<Entry> entries_;  // embedded first, then user files; user files win
+  mutable bool user_presets_checked_ = false;
 };
 
 }  // namespace kvplan::io

@@ -80,8 +80,8 @@ ModelPreset parse_model_preset(const ConfigNode& root, const std::string& file) 
   preset.shape = shape_from_hf_config(*config);
   if (const ConfigNode* params = fields.get("params")) {
     ConfigFields param_fields(*params, "params");
-    preset.shape.params_total = param_fields.optional_positive("total");
-    preset.shape.params_active = param_fields.optional_positive("active");
+    preset.shape.params_total = param_fields.optional_bounded("total", kMaxParams, true);
+    preset.shape.params_active = param_fields.optional_bounded("active", kMaxParams, true);
     preset.params_source = param_fields.optional_string("source").value_or("");
     if (preset.shape.params_total && preset.shape.params_active &&
         *preset.shape.params_active > *preset.shape.params_total) {
@@ -126,6 +126,7 @@ GpuPreset parse_gpu_preset(const ConfigNode& root, const std::string& file) {
   ConfigFields memory_fields(*memory, "memory");
   preset.marketing_memory = memory_fields.optional_string("marketing").value_or("");
   preset.spec.memory_total.value = memory_fields.required_positive("cuda_total_bytes");
+  memory_fields.optional_bounded("cuda_total_bytes", kMaxGpuMemory, true);
   preset.memory_source = memory_fields.optional_string("cuda_total_source").value_or("");
   preset.spec.nvidia_smi_total_mib = memory_fields.optional_positive("nvidia_smi_total_mib");
   preset.nvidia_smi_source = memory_fields.optional_string("nvidia_smi_total_source").value_or("");

@@ -53,7 +53,7 @@ std::optional<double> parse_real(const std::string& text) {
 // Plain (unquoted) scalars are typed as the YAML 1.2 core schema says.
 ConfigNode typed_scalar(const YAML::Node& node, std::string where) {
   const std::string& text = node.Scalar();
-  ConfigNode result{std::string(text), std::move(where)};
+  ConfigNode result{std::string(text), std::move(where), ""};
   if (node.Tag() == "!") return result;  // quoted: always a string
   if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL") {
     result.value = kNull;
@@ -65,24 +65,33 @@ ConfigNode typed_scalar(const YAML::Node& node, std::string where) {
     result.value = *integer;
   } else if (auto real = parse_real(text)) {
     result.value = *real;
+    result.written = text;
   }
   return result;
 }
 
-ConfigNode convert(const YAML::Node& node, const std::string& file, std::size_t depth) {
+// An alias (*name) re-uses its anchor's node, so a few lines of anchors that alias each other
+// expand to billions of values; the count of values after expansion is capped.
+constexpr std::size_t kMaxYamlValues = 100000;
+
+ConfigNode convert(const YAML::Node& node, const std::string& file, std::size_t depth, std::size_t& values) {
   std::string where = location(file, node.Mark());
+  if (++values > kMaxYamlValues) {
+    throw Error(file + ": more than " + std::to_string(kMaxYamlValues) +
+                " values once aliases (*name) are expanded; a preset has a few dozen");
+  }
   if (depth > kMaxConfigDepth) {
     throw Error(where + ": nested more than " + std::to_string(kMaxConfigDepth) + " levels deep; a preset is a few "
                 "levels deep");
   }
   switch (node.Type()) {
     case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined: return ConfigNode{kNull, where};
+    case YAML::NodeType::Undefined: return ConfigNode{kNull, where, ""};
     case YAML::NodeType::Scalar: return typed_scalar(node, where);
     case YAML::NodeType::Sequence: {
       ConfigNode::List list;
-      for (const YAML::Node& item : node) list.push_back(convert(item, file, depth + 1));
-      return ConfigNode{std::move(list), where};
+      for (const YAML::Node& item : node) list.push_back(convert(item, file, depth + 1, values));
+      return ConfigNode{std::move(list), where, ""};
     }
     case YAML::NodeType::Map: {
       ConfigNode::Map map;
@@ -96,12 +105,12 @@ ConfigNode convert(const YAML::Node& node, const std::string& file, std::size_t 
           throw Error(location(file, entry.first.Mark()) + ": duplicate key '" + key +
                       "'; each field may appear once");
         }
-        map.push_back(ConfigEntry{key, convert(entry.second, file, depth + 1)});
+        map.push_back(ConfigEntry{key, convert(entry.second, file, depth + 1, values)});
       }
-      return ConfigNode{std::move(map), where};
+      return ConfigNode{std::move(map), where, ""};
     }
   }
-  return ConfigNode{kNull, where};
+  return ConfigNode{kNull, where, ""};
 }
 
 // The byte offset of the first byte that is not valid UTF-8, or npos. Presets are text; a stray
@@ -136,7 +145,8 @@ ConfigNode read_yaml(std::string_view text, const std::string& file) {
                 ": YAML syntax error: " + e.msg);
   }
   if (!root.IsDefined() || root.IsNull()) throw Error(file + ": empty YAML document");
-  return convert(root, file, 0);
+  std::size_t values = 0;
+  return convert(root, file, 0, values);
 }
 
 }  // namespace kvplan::io

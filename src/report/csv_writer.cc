@@ -30,17 +30,26 @@ std::string quoted(const std::string& field) {
   return result + "\"";
 }
 
+class CsvWriter : public RowWriter {
+ public:
+  explicit CsvWriter(const Document& head, std::ostream& out) : out_(out) {
+    for (std::size_t c = 0; c < head.columns.size(); ++c) out_ << (c ? "," : "") << quoted(head.columns[c].key);
+    out_ << "\r\n";
+  }
+  void row(const std::vector<Cell>& cells) override {
+    for (std::size_t c = 0; c < cells.size(); ++c) out_ << (c ? "," : "") << quoted(raw_text(cells[c].raw));
+    out_ << "\r\n";
+  }
+  void finish() override {}
+
+ private:
+  std::ostream& out_;
+};
+
 }  // namespace
 
-void write_csv(const Document& document, std::ostream& out) {
-  for (std::size_t c = 0; c < document.columns.size(); ++c) {
-    out << (c ? "," : "") << quoted(document.columns[c].key);
-  }
-  out << "\r\n";
-  for (const auto& row : document.rows) {
-    for (std::size_t c = 0; c < row.size(); ++c) out << (c ? "," : "") << quoted(raw_text(row[c].raw));
-    out << "\r\n";
-  }
+std::unique_ptr<RowWriter> csv_row_writer(const Document& head, std::ostream& out) {
+  return std::make_unique<CsvWriter>(head, out);
 }
 
 }  // namespace kvplan::report

@@ -12,13 +12,22 @@ Format parse_format(const std::string& text) {
   throw Error("--format: expected table, csv, md or json, got '" + text + "'");
 }
 
-void write_document(const Document& document, Format format, std::ostream& out) {
+std::unique_ptr<RowWriter> row_writer(const Document& head, Format format, std::ostream& out) {
   switch (format) {
-    case Format::table: write_table(document, out); break;
-    case Format::csv: write_csv(document, out); break;
-    case Format::md: write_markdown(document, out); break;
-    case Format::json: write_json(document, out); break;
+    case Format::table: return table_row_writer(head, out);
+    case Format::csv: return csv_row_writer(head, out);
+    case Format::md: return markdown_row_writer(head, out);
+    case Format::json: return json_row_writer(head, out);
   }
+  throw Error("unhandled format", ExitCode::internal);
 }
+
+void write_document(const Document& document, Format format, std::ostream& out) {
+  std::unique_ptr<RowWriter> writer = row_writer(document, format, out);
+  for (const std::vector<Cell>& row : document.rows) writer->row(row);
+  writer->finish();
+}
+
+void write_csv(const Document& document, std::ostream& out) { write_document(document, Format::csv, out); }
 
 }  // namespace kvplan::report

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <memory>
 #include <string>
 #include <variant>
 #include <vector>
@@ -49,12 +50,25 @@ enum class Format { table, csv, md, json };
 
 Format parse_format(const std::string& text);
 
-// One writer per format, each in its own file.
-void write_table(const Document& document, std::ostream& out);
-void write_csv(const Document& document, std::ostream& out);
-void write_markdown(const Document& document, std::ostream& out);
-void write_json(const Document& document, std::ostream& out);
+// Writes a document whose rows arrive one at a time, so that a sweep of a million rows needs
+// the memory of one: the title, facts and header when made, each row as it comes, the notes at
+// finish(). `head`'s rows are not written; it must outlive the writer.
+class RowWriter {
+ public:
+  virtual ~RowWriter() = default;
+  virtual void row(const std::vector<Cell>& cells) = 0;
+  virtual void finish() = 0;
+};
+std::unique_ptr<RowWriter> row_writer(const Document& head, Format format, std::ostream& out);
 
+// One writer per format, each in its own file.
+std::unique_ptr<RowWriter> table_row_writer(const Document& head, std::ostream& out);
+std::unique_ptr<RowWriter> csv_row_writer(const Document& head, std::ostream& out);
+std::unique_ptr<RowWriter> markdown_row_writer(const Document& head, std::ostream& out);
+std::unique_ptr<RowWriter> json_row_writer(const Document& head, std::ostream& out);
+
+// A whole document: its rows through row_writer.
 void write_document(const Document& document, Format format, std::ostream& out);
+void write_csv(const Document& document, std::ostream& out);
 
 }  // namespace kvplan::report

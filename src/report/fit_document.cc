@@ -254,8 +254,9 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
           target_concurrency, best.parallel.gpus(), context.gpu_name, best.parallel.dp, best.parallel.dp == 1 ? "" : "s",
           best.parallel.tp, best.parallel.pp, best.requests_per_replica, best.holds));
     } else {
-      document.notes.push_back(fmt::format("no fleet of {} with TP <= 8 and PP <= 8 holds a request of {} tokens",
-                                           context.gpu_name, request.max_model_len.value));
+      document.notes.push_back(fmt::format("no fleet of {} with TP <= 8, PP <= 8 and at most 100000 replicas holds {} "
+                                           "requests of {} tokens",
+                                           context.gpu_name, target_concurrency, request.max_model_len.value));
     }
   }
   if (shape.max_position_embeddings > 0 && request.max_model_len.value > shape.max_position_embeddings) {

@@ -45,4 +45,20 @@ std::string describe_units(UnitSystem units) {
                                   : "SI: kB = 10^3 B, MB = 10^6 B, GB = 10^9 B (as datasheets print)";
 }
 
+std::string escape_controls(std::string_view text) {
+  std::string escaped;
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if ((byte < 0x20 && c != '\n') || byte == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      escaped += "\\x";
+      escaped += kHex[byte >> 4];
+      escaped += kHex[byte & 0xf];
+    } else {
+      escaped += c;
+    }
+  }
+  return escaped;
+}
+
 }  // namespace kvplan::report

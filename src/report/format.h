@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "core/units.h"
 
@@ -22,6 +23,10 @@ std::string format_count(std::uint64_t count);
 
 // "1,234,567", as vLLM writes token counts in its log lines.
 std::string format_thousands(std::uint64_t count);
+
+// `text` with control characters other than a newline written as \xNN, so that a name from a
+// file or the command line cannot move the terminal's cursor or recolour it.
+std::string escape_controls(std::string_view text);
 
 // One line naming the unit system: "IEC: KiB = 2^10 B, MiB = 2^20 B, GiB = 2^30 B".
 std::string describe_units(UnitSystem units);

@@ -6,10 +6,10 @@
 
 namespace kvplan::report {
 
-Document sweep_document(const std::vector<SweepRow>& rows, Engine engine, UnitSystem units) {
+Document sweep_head(std::uint64_t row_count, Engine engine) {
   Document document;
   document.command = "sweep";
-  document.title = fmt::format("Sweep: {} combinations, {} accounting", rows.size(), to_string(engine));
+  document.title = fmt::format("Sweep: {} combinations, {} accounting", row_count, to_string(engine));
   document.columns = {
       {"model", "model", Align::left},
       {"variant", "variant", Align::left},
@@ -28,37 +28,44 @@ Document sweep_document(const std::vector<SweepRow>& rows, Engine engine, UnitSy
       {"fleet_requests", "requests"},
       {"status", "status", Align::left},
   };
-  auto bytes = [&](std::uint64_t value) { return Cell::of(format_bytes(Bytes{value}, units), value); };
-  auto none = [] { return Cell::of("-", Cell::Raw{}); };
-  for (const SweepRow& row : rows) {
-    std::vector<Cell> cells = {
-        Cell::of(row.model),
-        Cell::of(row.variant + (row.native ? "*" : ""), row.variant),
-        Cell::of(row.native ? "yes" : "no", row.native),
-        Cell::of(std::string(to_string(row.kv_dtype))),
-        Cell::of(row.ctx.value),
-        Cell::of(row.fleet),
-        Cell::of(std::uint64_t{row.parallel.tp}),
-        Cell::of(std::uint64_t{row.parallel.pp}),
-        Cell::of(std::uint64_t{row.parallel.dp}),
-        row.bytes_per_token_per_layer ? Cell::of(std::to_string(row.bytes_per_token_per_layer) + " B", row.bytes_per_token_per_layer)
-                                      : none(),
-        row.bytes_per_sequence ? bytes(row.bytes_per_sequence) : none(),
-    };
-    if (row.fit) {
-      cells.push_back(bytes(row.fit->kv_budget.value));
-      cells.push_back(Cell::of(row.fit->kv_tokens));
-      cells.push_back(Cell::of(fmt::format("{:.2f}x", row.fit->max_concurrency), std::round(row.fit->max_concurrency * 1e4) / 1e4));
-      cells.push_back(Cell::of(row.fit->fleet_requests));
-    } else {
-      for (int i = 0; i < 4; ++i) cells.push_back(none());
-    }
-    cells.push_back(Cell::of(row.status));
-    document.rows.push_back(std::move(cells));
-  }
   document.notes.push_back("* marks the model's native attention; per-sequence sizes are the whole model's cache for one "
                            "request; KV per GPU, tokens and concurrency are per replica as the engine computes them; "
                            "requests count all replicas of the fleet");
+  return document;
+}
+
+std::vector<Cell> sweep_cells(const SweepRow& row, UnitSystem units) {
+  auto bytes = [&](std::uint64_t value) { return Cell::of(format_bytes(Bytes{value}, units), value); };
+  auto none = [] { return Cell::of("-", Cell::Raw{}); };
+  std::vector<Cell> cells = {
+      Cell::of(row.model),
+      Cell::of(row.variant + (row.native ? "*" : ""), row.variant),
+      Cell::of(row.native ? "yes" : "no", row.native),
+      Cell::of(std::string(to_string(row.kv_dtype))),
+      Cell::of(row.ctx.value),
+      Cell::of(row.fleet),
+      Cell::of(std::uint64_t{row.parallel.tp}),
+      Cell::of(std::uint64_t{row.parallel.pp}),
+      Cell::of(std::uint64_t{row.parallel.dp}),
+      row.bytes_per_token_per_layer ? Cell::of(std::to_string(row.bytes_per_token_per_layer) + " B", row.bytes_per_token_per_layer)
+                                    : none(),
+      row.bytes_per_sequence ? bytes(row.bytes_per_sequence) : none(),
+  };
+  if (row.fit) {
+    cells.push_back(bytes(row.fit->kv_budget.value));
+    cells.push_back(Cell::of(row.fit->kv_tokens));
+    cells.push_back(Cell::of(fmt::format("{:.2f}x", row.fit->max_concurrency), std::round(row.fit->max_concurrency * 1e4) / 1e4));
+    cells.push_back(Cell::of(row.fit->fleet_requests));
+  } else {
+    for (int i = 0; i < 4; ++i) cells.push_back(none());
+  }
+  cells.push_back(Cell::of(row.status));
+  return cells;
+}
+
+Document sweep_document(const std::vector<SweepRow>& rows, Engine engine, UnitSystem units) {
+  Document document = sweep_head(rows.size(), engine);
+  for (const SweepRow& row : rows) document.rows.push_back(sweep_cells(row, units));
   return document;
 }
 

@@ -11,4 +11,9 @@ namespace kvplan::report {
 
 Document sweep_document(const std::vector<SweepRow>& rows, Engine engine, UnitSystem units);
 
+// The same Document in parts, for a sweep written row by row (report/row_stream.h): its title,
+// columns and notes without rows, and the cells of one row.
+Document sweep_head(std::uint64_t row_count, Engine engine);
+std::vector<Cell> sweep_cells(const SweepRow& row, UnitSystem units);
+
 }  // namespace kvplan::report

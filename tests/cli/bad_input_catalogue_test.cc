@@ -1,11 +1,20 @@
-// The catalogue of bad input (issue 8): every class, across the commands, must give exit code 2
-// and exactly one line on stderr naming the flag, file or field, and nothing on stdout.
+// The catalogue of bad input (issues 8 and 13): every class, across the commands, must give exit
+// code 2, exactly one line on stderr naming the flag, file or field, nothing on stdout, and no
+// file left behind.
 #include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "cli/cli_runner.h"
+#include "cli/run.h"
 #include "temp_dir.h"
 
 using namespace kvplan::testing;
@@ -39,6 +48,26 @@ const std::vector<std::pair<std::string, std::string>> kFiles = {
     {"smi/p.yaml", "name: smi-gpu\nsource: x\nmemory:\n  cuda_total_bytes: 1000\n  nvidia_smi_total_mib: lots\n"
                    "hbm_bandwidth_bytes_per_s: 1\nbf16_dense_tflops: 1\n"},
     {"bench.json", "{\"rows\": [{\"variant\": \"mha\", \"floor_s\": \"soon\"}]}"},
+    {"wide.json", "{\"model_type\": \"llama\", \"num_hidden_layers\": 2, \"num_attention_heads\": 8, "
+                  "\"hidden_size\": 1099511627776, \"intermediate_size\": 100, \"vocab_size\": 100}"},
+    {"vocab.json", "{\"model_type\": \"llama\", \"num_hidden_layers\": 2, \"num_attention_heads\": 8, "
+                   "\"hidden_size\": 1024, \"intermediate_size\": 100, \"vocab_size\": 4611686018427387904}"},
+    {"mtp.json", "{\"model_type\": \"deepseek_v3\", \"num_hidden_layers\": 2, \"num_attention_heads\": 8, "
+                 "\"hidden_size\": 1024, \"num_nextn_predict_layers\": 4294967297}"},
+    {"u64.json", "{\"model_type\": \"llama\", \"num_hidden_layers\": 18446744073709551615}"},
+    // Every dimension at its limit: each is accepted, their product (the parameter count) is not.
+    {"product.json", "{\"model_type\": \"llama\", \"num_hidden_layers\": 16777216, \"num_attention_heads\": 1, "
+                     "\"head_dim\": 16777216, \"hidden_size\": 16777216, \"intermediate_size\": 16777216, "
+                     "\"vocab_size\": 16777216}"},
+    {"nul.json", std::string("{\"model_type\": \"llama\", \"num_hidden_layers\": 2, \"num_attention_heads\": 8, "
+                             "\"hidden_size\": 1024}\0garbage", 102)},
+    {"bomb/p.yaml", "name: bomb\nsource: x\na: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                    "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+                    "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"},
+    {"twins/a.yaml", "name: twin\nsource: x\nconfig:\n  model_type: llama\n  num_hidden_layers: 2\n"
+                     "  num_attention_heads: 4\n  hidden_size: 256\n"},
+    {"twins/b.yaml", "name: twin\nsource: y\nconfig:\n  model_type: llama\n  num_hidden_layers: 4\n"
+                     "  num_attention_heads: 4\n  hidden_size: 256\n"},
 };
 
 const std::vector<BadInput> kCatalogue = {
@@ -112,7 +141,94 @@ const std::vector<BadInput> kCatalogue = {
     {"a vLLM option with another engine",
      {"fit", "--model", "llama-3-8b", "--gpu", "h100-sxm", "--engine", "sglang", "--no-async-scheduling"},
      "are vLLM's options; add --engine vllm"},
+
+    // 64-bit wrap-around: every user quantity has a limit that names the flag or field.
+    {"--kv-cache-memory of 2^64 - 1",
+     {"fit", "--model", "llama-3-8b", "--gpu", "h100-sxm", "--kv-cache-memory", "18446744073709551615"},
+     "--kv-cache-memory 17179869184.00 GiB (18446744073709551615 B) is more than the"},
+    {"--reserve of 2^64 - 1", {"fit", "--model", "llama-3-8b", "--gpu", "h100-sxm", "--reserve", "18446744073709551615"},
+     "--reserve 17179869184.00 GiB (18446744073709551615 B) leaves nothing of the"},
+    {"--max-num-batched-tokens of 2^64 - 1",
+     {"fit", "--model", "gemma-2-27b", "--gpu", "h100-sxm", "--max-num-batched-tokens", "18446744073709551615"},
+     "--max-num-batched-tokens: '18446744073709551615' is 18446744073709551615 tokens, more than kvplan plans for (at most "
+     "4294967296)"},
+    {"a context beyond 2^32 tokens", {"size", "--model", "llama-3-8b", "--ctx", "8388608k"},
+     "--ctx: '8388608k' is 8589934592 tokens, more than kvplan plans for"},
+    {"fleet TP and PP of 2^32", {"sweep", "--gpus", "h100-sxm:8:tp4294967296:pp4294967296"},
+     "--gpus 'h100-sxm:8:tp4294967296:pp4294967296': tp 4294967296 is more than kvplan plans for (4096)"},
+    {"fleet TP of 2^63 + 4", {"sweep", "--gpus", "h100-sxm:8:tp9223372036854775812"}, "tp 9223372036854775812 is more than"},
+    {"fleet GPU count beyond 4096", {"report", "--gpus", "h100-sxm:8192"}, "GPU count 8192 is more than kvplan plans for"},
+    {"hidden_size 2^40", {"size", "--config", "{dir}/wide.json", "--explain"},
+     "hidden_size = 1099511627776 is more than kvplan plans for (limit 16777216)"},
+    {"vocab_size 2^62", {"fit", "--config", "{dir}/vocab.json", "--gpu", "h100-sxm"},
+     "vocab_size = 4611686018427387904 is more than kvplan plans for"},
+    {"num_nextn_predict_layers 2^32 + 1", {"size", "--config", "{dir}/mtp.json", "--mtp"},
+     "num_nextn_predict_layers = 4294967297 is more than kvplan plans for"},
+    {"a JSON count beyond int64, quoted as written", {"size", "--config", "{dir}/u64.json"},
+     "num_hidden_layers must be a whole number >= 0; got 18446744073709551615"},
+    {"dimensions within limits whose product is not", {"size", "--config", "{dir}/product.json"},
+     "the parameter count estimated from config.json does not fit in 64 bits"},
+    {"a GPU price of 10^308", {"fit", "--model", "llama-3-8b", "--gpu", "h100-sxm", "--gpu-price", "1e308"},
+     "--gpu-price 1e308: at most 1000000 USD per GPU-hour"},
+    {"bench --heads 2^32 - 1", {"bench", "--heads", "4294967295", "--head-dim", "128", "--dry-run", "--gpu", "h100-sxm"},
+     "--heads 4294967295 is more than the kernels take (at most 1024)"},
+    {"bench tokens beyond the kernels' int",
+     {"bench", "--model", "llama-3-8b", "--phase", "prefill", "--batch", "4096", "--ctx", "1M", "--dry-run", "--gpu", "h100-sxm"},
+     "--batch 4096 x --ctx 1048576 = 4294967296 tokens; the kernels count tokens in 32-bit ints"},
+
+    // Inputs that are not regular files, or too large.
+    {"a device as --config", {"size", "--config", "/dev/zero"}, "--config: '/dev/zero' is not a regular file"},
+    {"a FIFO as --config", {"size", "--config", "{dir}/fifo.json"}, "fifo.json' is not a regular file"},
+    {"a file over the size cap", {"size", "--config", "{dir}/big.json"}, "big.json' is larger than 16 MiB"},
+    {"a YAML alias bomb", {"models", "--presets", "{dir}/bomb"}, "more than 100000 values once aliases"},
+
+    // Checks that held on one path only.
+    {"weights beside --kv-cache-memory, SGLang",
+     {"fit", "--model", "llama-3.1-405b", "--gpu", "rtx-4090", "--engine", "sglang", "--kv-cache-memory", "4GiB"},
+     "--kv-cache-memory 4.00 GiB plus"},
+    {"weights beside --kv-cache-memory, TensorRT-LLM",
+     {"fit", "--model", "llama-3.1-405b", "--gpu", "rtx-4090", "--engine", "trtllm", "--kv-cache-memory", "4GiB"},
+     "of weights per GPU exceed the"},
+    {"--kv-cache-memory larger than the GPU",
+     {"fit", "--model", "llama-3-8b", "--gpu", "h100-sxm", "--engine", "trtllm", "--kv-cache-memory", "10000GiB"},
+     "--kv-cache-memory 10000.00 GiB (10737418240000 B) is more than the"},
+    {"--reserve with --kv-cache-memory",
+     {"fit", "--model", "llama-3-8b", "--gpu", "h100-sxm", "--kv-cache-memory", "20GiB", "--reserve", "4GiB"},
+     "--reserve and --kv-cache-memory exclude each other"},
+    {"a fleet field given twice", {"sweep", "--gpus", "h100-sxm:8:tp8:tp2"}, "--gpus 'h100-sxm:8:tp8:tp2': tp is given twice"},
+    {"an empty value", {"fit", "--model", "llama-3-8b", "--gpu", "h100-sxm", "--ctx", ""}, "--ctx: empty value"},
+    {"JSON followed by a NUL and garbage", {"size", "--config", "{dir}/nul.json"}, "nul.json: malformed JSON: a NUL byte at offset 94"},
+    {"two user presets with one name", {"size", "--presets", "{dir}/twins", "--model", "twin"},
+     "two model presets answer to 'twin'"},
+
+    // Unbounded work.
+    {"a sweep over the row cap", {"sweep", "--max-rows", "10"}, "combinations are more than --max-rows 10"},
+    {"a report over its combination cap",
+     {"report", "--ctx", "1k,2k,3k,4k,5k,6k,7k,8k,9k,10k,11k,12k,13k,14k,15k,16k,17k,18k,19k,20k,21k,22k,23k,24k,25k,26k,"
+                         "27k,28k,29k,30k,31k,32k,33k,34k,35k,36k,37k,38k,39k,40k,41k,42k,43k,44k,45k,46k,47k,48k,49k,50k,"
+                         "51k,52k,53k,54k,55k,56k,57k,58k,59k,60k,61k,62k,63k,64k,65k,66k,67k,68k,69k,70k,71k,72k,73k,74k,"
+                         "75k,76k,77k,78k,79k,80k,81k,82k,83k,84k,85k,86k,87k,88k,89k,90k,91k,92k,93k,94k,95k,96k,97k,98k,"
+                         "99k,100k,101k,102k,103k,104k,105k,106k,107k,108k,109k,110k,111k,112k,113k,114k,115k,116k,117k,118k,"
+                         "119k,120k,121k,122k,123k,124k,125k,126k,127k,128k,129k,130k,131k,132k,133k,134k,135k,136k,137k",
+      "--gpus", "h100-sxm:8,h200:8,b200:8,mi300x:8,a100-80gb:8,l40s:8,h100-pcie:8,a100-40gb:8,rtx-4090:8"},
+     "combinations of --models, --variants, --kv-dtypes, --ctx and --gpus are more than a report shows (20000)"},
+
+    // Writes that fail, and what is echoed.
+    {"a results file on a full disk",
+     {"bench", "--model", "llama-3-8b", "--ctx", "4k", "--dry-run", "--gpu", "h100-sxm", "--out", "/dev/full"},
+     "--out: cannot write '/dev/full' (No space left on device)"},
+    {"bad input after --out: no file", {"bench", "--model", "llama-3-8b", "--batch", "0", "--out", "{dir}/r.json"}, "--batch"},
+    {"bad input after --out: no folder", {"report", "--ctx", "0", "--out", "{dir}/report"}, "--ctx"},
+    {"control characters in an echoed name", {"size", "--model", "\x1b[31mllama\x07"}, "unknown model '\\x1b[31mllama\\x07'"},
 };
+
+// Every path under `dir`, so a case can show it left nothing behind.
+std::vector<std::string> listing(const std::filesystem::path& dir) {
+  std::vector<std::string> paths;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) paths.push_back(entry.path().string());
+  std::sort(paths.begin(), paths.end());
+  return paths;
+}
 
 std::string substituted(const std::string& arg, const std::string& dir) {
   std::string result = arg;
@@ -126,8 +242,12 @@ TEST_CASE("the bad-input catalogue: exit 2, one line naming what is wrong, nothi
   CHECK(kCatalogue.size() >= 15);
   TempDir dir;
   for (const auto& [name, contents] : kFiles) dir.write(name, contents);
+  REQUIRE(mkfifo((dir.path() / "fifo.json").c_str(), 0600) == 0);
+  std::ofstream(dir.path() / "big.json", std::ios::binary) << std::string((16u << 20) + 1, ' ');
+  const std::vector<std::string> files = listing(dir.path());
   for (const BadInput& bad : kCatalogue) {
-    CAPTURE(bad.what);
+    const std::string what = bad.what;  // a string, so that a failure prints the class, not a pointer
+    CAPTURE(what);
     std::vector<std::string> args;
     for (const std::string& arg : bad.args) args.push_back(substituted(arg, dir.path().string()));
     CliResult result = run_cli(args);
@@ -135,6 +255,8 @@ TEST_CASE("the bad-input catalogue: exit 2, one line naming what is wrong, nothi
     CHECK(result.out.empty());
     CHECK(line_count(result.err) == 1);
     CHECK(result.err.find(bad.expected) != std::string::npos);
+    CHECK(result.err.find('\x1b') == std::string::npos);
+    CHECK(listing(dir.path()) == files);
   }
 }
 
@@ -147,4 +269,37 @@ TEST_CASE("unknown preset fields: a warning, not a failure") {
   CHECK(line_count(result.err) == 1);
   CHECK(result.err.find("kvplan: warning: ") == 0);
   CHECK(result.err.find("tiny.yaml:3: unknown field 'colour' ignored") != std::string::npos);
+}
+
+TEST_CASE("a standard output that cannot be written: exit 2, one line naming it") {
+  std::ostream broken(nullptr);  // every write fails, as on a full disk
+  std::ostringstream err;
+  const char* argv[] = {"kvplan", "size", "--model", "llama-3-8b"};
+  CHECK(kvplan::cli::run(4, argv, broken, err) == 2);
+  CHECK(line_count(err.str()) == 1);
+  CHECK(err.str().find("cannot write standard output") != std::string::npos);
+
+  TempDir dir;
+  const std::string errors = (dir.path() / "err").string();
+  const std::string command = "'" KVPLAN_BINARY "' size --model llama-3-8b >/dev/full 2>'" + errors + "'";
+  const int status = std::system(command.c_str());
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 2);
+  CHECK(line_count(read_file(errors)) == 1);
+  CHECK(read_file(errors).find("cannot write standard output") != std::string::npos);
+}
+
+TEST_CASE("control characters in a name reach table and Markdown output escaped") {
+  TempDir dir;
+  // The model is named after its folder, as Hugging Face checkouts are laid out.
+  const auto config = dir.write("evil\x1b[31m/config.json",
+                                "{\"model_type\": \"llama\", \"num_hidden_layers\": 2, \"num_attention_heads\": 8, "
+                                "\"hidden_size\": 1024, \"intermediate_size\": 100, \"vocab_size\": 100}");
+  for (const char* format : {"table", "md"}) {
+    CAPTURE(format);
+    CliResult result = run_cli({"size", "--config", config.string(), "--ctx", "4k", "--format", format});
+    CHECK(result.exit_code == 0);
+    CHECK(result.out.find('\x1b') == std::string::npos);
+    CHECK(result.out.find("evil\\x1b[31m") != std::string::npos);
+  }
 }

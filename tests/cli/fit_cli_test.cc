@@ -98,11 +98,13 @@ TEST_CASE("SGLang log, PR 18263: Qwen3-30B-A3B's K and V buffers for 1,669,816 t
   // V size: 76.44 GB". cell_size = 4 KV heads x 128 x 2 (K and V) x 2 B x 48 layers = 98304 B;
   // give a pool of exactly 1669816 tokens; each of the K and V buffers holds (1669816 + 1 page)
   // slots x 4 x 128 x 2 B x 48 layers = 82074845184 B = 76.44 x 2^30.
+  // The pool is 152.88 GiB: beside it, bf16 weights (30.5B x 2 B = 56.87 GiB) would overflow the
+  // MI300X's 191.98 GiB, which kvplan refuses, so the weights here are fp8 (28.4 GiB).
   const std::uint64_t memory = 1669816ull * 98304;
   CHECK(1669817ull * 4 * 128 * 2 * 48 == 82074845184ull);
   CliResult result = run_cli({"fit", "--config", std::string(KVPLAN_SOURCE_DIR) + "/tests/data/configs/qwen3-30b-a3b/config.json",
                               "--gpu", "mi300x", "--engine", "sglang", "--ctx", "32k", "--kv-cache-memory",
-                              std::to_string(memory)});
+                              std::to_string(memory), "--weights-dtype", "fp8"});
   CHECK(result.exit_code == 0);
   CHECK(contains(result.out,
                  "\"KV Cache is allocated. dtype: torch.bfloat16, #tokens: 1669816, K size: 76.44 GB, V size: 76.44 GB\""));
@@ -154,14 +156,15 @@ TEST_CASE("fit --engine sglang: gpt-oss's hybrid SWA pool logs a Full and an SWA
       "\"sliding_window\": 128, \"tie_word_embeddings\": false, \"torch_dtype\": \"bfloat16\", "
       "\"quantization_config\": {\"quant_method\": \"mxfp4\"}, \"layer_types\": [" + layer_types + "]}").string();
   // The weights as stored: MXFP4 experts (36 x 128 x 3 x 2880 x 2880 parameters), the rest bf16.
-  CliResult automatic = run_cli({"fit", "--config", config, "--gpu", "h100-sxm", "--engine", "sglang", "--ctx", "4k",
+  CliResult automatic = run_cli({"fit", "--config", config, "--gpu", "h200", "--engine", "sglang", "--ctx", "4k",
                                  "--kv-cache-memory", "40GiB"});
   CHECK(automatic.exit_code == 0);
   CHECK(contains(automatic.out, "114661785600 expert parameters at 4.25 bits"));
   // 40 GiB // (2048 B x 18 full layers + 0.8 x 2048 B x 18 sliding layers = 66355.2 B) = 647269 full
   // tokens, int(647269 x 0.8) = 517815 SWA tokens (tests/core/sglang_test.cc has the arithmetic).
-  CliResult result = run_cli({"fit", "--config", config, "--gpu", "h100-sxm", "--engine", "sglang", "--ctx", "128k",
-                              "--kv-cache-memory", "40GiB", "--weights-dtype", "int4"});
+  // An H200 (fa3, pages of 1, as on an H100) holds the weights beside 40 GiB of KV.
+  CliResult result = run_cli({"fit", "--config", config, "--gpu", "h200", "--engine", "sglang", "--ctx", "128k",
+                              "--kv-cache-memory", "40GiB"});
   CHECK(result.exit_code == 0);
   CHECK(contains(result.out, "\"Full KV Cache is allocated. dtype: torch.bfloat16, #tokens: 647269, K size: 11.11 GB"));
   CHECK(contains(result.out, "\"SWA KV Cache is allocated. dtype: torch.bfloat16, #tokens: 517815, K size: 8.89 GB"));
@@ -193,4 +196,13 @@ TEST_CASE("fit --attention-backend picks vLLM's backend and its block size") {
                               "--attention-backend", "CUTLASS_MLA", "--explain"});
   CHECK(result.exit_code == 0);
   CHECK(contains(result.out, "128 tokens x 1152 B; block size of the CUTLASS_MLA backend (--attention-backend CUTLASS_MLA)"));
+}
+
+TEST_CASE("fit --concurrency beyond any fleet: the note says why, not that one request does not fit") {
+  // Llama-3-8B at 8k holds requests on one H100; 2^64 - 1 of them need more than 100000 replicas.
+  CliResult result = run_cli({"fit", "--model", "llama-3-8b", "--gpu", "h100-sxm", "--ctx", "8k", "--concurrency",
+                              "18446744073709551615"});
+  CHECK(result.exit_code == 0);
+  CHECK(contains(result.out, "no fleet of h100-sxm with TP <= 8, PP <= 8 and at most 100000 replicas holds "
+                             "18446744073709551615 requests of 8192 tokens"));
 }

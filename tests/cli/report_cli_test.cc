@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 
 #include "cli/cli_runner.h"
@@ -128,4 +129,56 @@ TEST_CASE("report: bad input is one line, exit 2, and nothing half-written") {
   CHECK(contains(empty.err, "empty item"));
   CHECK_FALSE(fs::exists(out));
   CHECK(contains(bad({"--format", "table"}), "md, csv or json"));
+}
+
+TEST_CASE("report --out: a trailing slash names the same folder") {
+  TempDir dir;
+  CliResult result = run_cli(with(kSmall, {"--out", (dir.path() / "r").string() + "/"}));
+  CHECK(result.exit_code == 0);
+  CHECK(names_in(dir.path()) == std::vector<std::string>{"r"});
+  CHECK(fs::exists(dir.path() / "r" / "report.md"));
+}
+
+// What a run killed (kill -9) at each step leaves, and what the next run must make of it: the
+// steps are write the staging folder, move the old report aside, move the staging folder in,
+// remove the old report.
+TEST_CASE("report --out recovers from the debris of a run killed at any step") {
+  TempDir fresh;
+  REQUIRE(run_cli(with(kSmall, {"--out", (fresh.path() / "r").string()})).exit_code == 0);
+  const std::vector<std::string> files = names_in(fresh.path() / "r");
+  struct Step {
+    const char* name;
+    bool target, staging, old;  // what exists when the run dies
+  };
+  for (const Step& step : {Step{"during the writes", true, true, false}, Step{"between the two renames", false, true, true},
+                           Step{"before removing the old report", true, false, true},
+                           Step{"during the writes of a first report", false, true, false}}) {
+    CAPTURE(step.name);
+    TempDir dir;
+    if (step.target) fs::copy(fresh.path() / "r", dir.path() / "r", fs::copy_options::recursive);
+    if (step.staging) dir.write(".r.tmp-AbC123/report.md", "half a rep");
+    if (step.old) fs::copy(fresh.path() / "r", dir.path() / ".r.old-XyZ789", fs::copy_options::recursive);
+    CliResult result = run_cli(with(kSmall, {"--out", (dir.path() / "r").string()}));
+    CHECK(result.exit_code == 0);
+    CHECK(names_in(dir.path()) == std::vector<std::string>{"r"});
+    CHECK(names_in(dir.path() / "r") == files);
+    CHECK(read_file((dir.path() / "r" / "report.md").string()) == read_file((fresh.path() / "r" / "report.md").string()));
+  }
+}
+
+TEST_CASE("report --out: two runs racing for one folder both finish, and leave no debris") {
+  TempDir dir;
+  const std::string out = (dir.path() / "r").string();
+  std::string command = "'" KVPLAN_BINARY "'";
+  for (const std::string& arg : with(kSmall, {"--out", out})) command += " '" + arg + "'";
+  const std::string status = (dir.path() / "status").string();
+  for (int round = 0; round < 3; ++round) {
+    const std::string race = "(" + command + " >/dev/null; echo $? >" + status + "-a) & (" + command +
+                             " >/dev/null; echo $? >" + status + "-b) & wait";
+    REQUIRE(std::system(race.c_str()) == 0);
+    CHECK(read_file(status + "-a") == "0\n");
+    CHECK(read_file(status + "-b") == "0\n");
+    CHECK(names_in(dir.path()) == std::vector<std::string>{"r", "status-a", "status-b"});
+    CHECK(fs::exists(dir.path() / "r" / "report.md"));
+  }
 }

@@ -48,8 +48,12 @@ ModelShape gpt_oss_shape() {
   shape.model_type = "gpt_oss";
   shape.sliding_window = 128;
   for (std::uint32_t layer = 0; layer < 36; layer += 2) shape.layer_attention[layer] = LayerAttention::sliding;
+  shape.params_total = 116830000000;  // the model card's count; with mxfp4 experts, 60.77 GiB of weights
   return shape;
 }
+
+// gpt-oss-120b's weights as stored: 65.25e9 B over 116.83e9 parameters (tests/io/presets_test.cc).
+constexpr double kGptOssBytesPerParam = (114661785600.0 * 0.53125 + (116830000000.0 - 114661785600.0) * 2) / 116830000000.0;
 
 }  // namespace
 
@@ -168,6 +172,7 @@ TEST_CASE("SGLang --dp-attention: each rank its own pool, a larger reserve") {
   // Non-MLA models take DP attention too; attention TP is then 1, so each rank caches all 4 K/V
   // heads of Qwen3-30B-A3B-like GQA: 4 x 128 x 2 x 2 B x 48 layers = 98304 B per token.
   ModelShape gqa = testing::dense_shape(48, 32, 4, 128);
+  gqa.params_total = 30532122624;  // Qwen3-30B-A3B's count, for the weights check beside the KV memory
   FitRequest moe = sglang_request(gqa, 32768, {4, 1, 1});
   moe.options.kv_cache_memory = Bytes{40 * GiB};
   moe.options.dp_attention = true;
@@ -179,8 +184,9 @@ TEST_CASE("SGLang --dp-attention: each rank its own pool, a larger reserve") {
 TEST_CASE("SGLang hybrid SWA pool (gpt-oss): full layers and 0.8 x as many sliding tokens") {
   ModelShape shape = gpt_oss_shape();
   FitRequest request = sglang_request(shape, 131072);
+  request.weight_bytes_per_param = kGptOssBytesPerParam;
   request.options.kv_cache_memory = Bytes{40 * GiB};
-  FitResult result = fit(shape, gpu("h100-sxm"), request);
+  FitResult result = fit(shape, gpu("h200"), request);  // 60.77 GiB of weights and 40 GiB of KV
   // Per layer and token: 8 x 64 x 2 x 2 B = 2048 B. cell = 2048 x 18 full layers + 0.8 x 2048 x 18
   // sliding layers = 66355.2 B; full tokens = 40 GiB // 66355.2 = 647269; SWA tokens =
   // int(647269 x 0.8) = 517815 [oracle].
@@ -211,6 +217,7 @@ TEST_CASE("SGLang hybrid SWA pool (gpt-oss): full layers and 0.8 x as many slidi
 TEST_CASE("SGLang refuses to start when the SWA pool cannot hold one window") {
   ModelShape shape = gpt_oss_shape();
   FitRequest request = sglang_request(shape, 4096);
+  request.weight_bytes_per_param = kGptOssBytesPerParam;
   // 1 MiB // 66355.2 B = 15 full tokens, int(15 x 0.8) = 12 SWA tokens <= window 128 + page 1.
   request.options.kv_cache_memory = Bytes{1 << 20};
   CHECK_THROWS_WITH_AS(fit(shape, gpu("h100-sxm"), request), doctest::Contains("cannot hold even one request"), Error);

@@ -129,7 +129,7 @@ TEST_CASE("vLLM 0.33 with PP: groups over the whole model, a budget per stage, t
 
   // Llama-3.1-8B on 2 stages of 16 layers with 20 and 18 GiB: blocks of 16 x 65536 B = 1 MiB;
   // 20480 and 18432 blocks, stage 1 binds; 18432 / 8192 = 2.25x at 128k.
-  FitRequest llama = request_for("llama-3.1-8b", 131072, 0);
+  FitRequest llama = request_for("llama-3.1-8b", 131072, 20 * GiB);
   llama.parallel = {1, 2, 1};
   llama.options.kv_cache_memory_per_stage = {Bytes{20 * GiB}, Bytes{18 * GiB}};
   FitResult per_stage = fit(model("llama-3.1-8b"), gpu("h100-sxm"), llama);

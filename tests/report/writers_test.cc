@@ -1,7 +1,10 @@
 // The writers on a small hand-made document: what each format does with text and raw values.
 #include <doctest/doctest.h>
 
+#include <memory>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "report/document.h"
 #include "report/format.h"
@@ -59,4 +62,38 @@ TEST_CASE("json: facts as fields, rows with raw values") {
         "{\n  \"command\": \"demo\",\n  \"ctx_tokens\": 4096,\n  \"rows\": [\n    {\n      \"name\": \"a, \\\"b\\\"\",\n"
         "      \"bytes\": 1024,\n      \"hidden\": \"x\"\n    },\n    {\n      \"name\": \"c|d\",\n      \"bytes\": 2048,\n"
         "      \"hidden\": \"y\"\n    }\n  ],\n  \"notes\": [\n    \"a note\"\n  ]\n}\n");
+}
+
+TEST_CASE("json: no rows and no notes are empty arrays, as a dump of the whole would write them") {
+  Document document = sample();
+  document.rows.clear();
+  document.notes.clear();
+  std::ostringstream out;
+  write_document(document, Format::json, out);
+  CHECK(out.str() == "{\n  \"command\": \"demo\",\n  \"ctx_tokens\": 4096,\n  \"rows\": [],\n  \"notes\": []\n}\n");
+}
+
+TEST_CASE("table: rows streamed one at a time align by pages of 1000, widths only growing") {
+  Document head = sample();
+  head.rows.clear();
+  head.notes.clear();
+  head.title.clear();
+  head.facts.clear();
+  std::ostringstream out;
+  std::unique_ptr<RowWriter> writer = row_writer(head, Format::table, out);
+  for (int i = 0; i < 1000; ++i) writer->row({Cell::of("a"), Cell::of("1 B", std::uint64_t{1}), Cell::of("x")});
+  writer->row({Cell::of("a wider name"), Cell::of("1 B", std::uint64_t{1}), Cell::of("x")});
+  writer->row({Cell::of("a"), Cell::of("1 B", std::uint64_t{1}), Cell::of("x")});
+  writer->finish();
+  std::istringstream lines(out.str());
+  std::string line;
+  std::vector<std::string> all;
+  while (std::getline(lines, line)) all.push_back(line);
+  REQUIRE(all.size() == 1 + 1002);
+  // The first page: "name" is the widest text in the name column (4), "size" in the size column.
+  CHECK(all[0] == "name  size");
+  CHECK(all[1] == "a      1 B");
+  // The second page widens the name column to "a wider name" (12) and keeps that width.
+  CHECK(all[1001] == "a wider name   1 B");
+  CHECK(all[1002] == "a              1 B");
 }

@@ -1,0 +1,43 @@
+#include "core/fit_checks.h"
+
+#include <string>
+
+#include "core/checked.h"
+#include "core/error.h"
+
+namespace kvplan::detail {
+
+void check_memory_options(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request) {
+  const EngineOptions& options = request.options;
+  const Bytes total = gpu.memory_total;
+  // Built only for a message: a sweep runs these checks a million times.
+  auto gpu_text = [&] { return "the " + gpu.device_name + "'s " + gib_text(total) + " (" + std::to_string(total.value) + " B)"; };
+  if (options.max_num_batched_tokens && (*options.max_num_batched_tokens == 0 || *options.max_num_batched_tokens > kMaxTokens)) {
+    throw Error("--max-num-batched-tokens " + std::to_string(*options.max_num_batched_tokens) + " is outside 1 to " +
+                std::to_string(kMaxTokens) + " tokens");
+  }
+  if (options.reserve && options.kv_cache_memory) {
+    // vLLM's kv_cache_memory_bytes skips the profile run, so there is no budget to reserve from;
+    // accepting both would show a --reserve that changes nothing.
+    throw Error("--reserve and --kv-cache-memory exclude each other: --kv-cache-memory sets the KV memory directly, "
+                "so --reserve would change nothing; give one of them");
+  }
+  if (options.reserve && options.reserve->value >= total.value) {
+    throw Error("--reserve " + gib_text(*options.reserve) + " (" + std::to_string(options.reserve->value) +
+                " B) leaves nothing of " + gpu_text());
+  }
+  if (!options.kv_cache_memory) return;
+  const Bytes kv = *options.kv_cache_memory;
+  if (kv.value == 0) throw Error("--kv-cache-memory must be more than 0 bytes");
+  if (kv.value > total.value) {
+    throw Error("--kv-cache-memory " + gib_text(kv) + " (" + std::to_string(kv.value) + " B) is more than " + gpu_text());
+  }
+  // Every engine loads the weights beside the cache, whichever way the cache was sized.
+  const Bytes weights = weights_per_rank(shape, request.weight_bytes_per_param, request.parallel);
+  if (weights.value > total.value - kv.value) {
+    throw Error("--kv-cache-memory " + gib_text(kv) + " plus " + gib_text(weights) + " of weights per GPU exceed " +
+                gpu_text() + "; lower --kv-cache-memory, use more GPUs (--tp/--pp) or a smaller --weights-dtype");
+  }
+}
+
+}  // namespace kvplan::detail
