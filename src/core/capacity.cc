@@ -93,8 +93,6 @@ std::vector<StageLayers> split_stages(const ModelShape& shape, std::uint32_t pp,
 bool high_memory_tier(const GpuSpec& gpu) {
   return gpu.memory_total.value >= 70 * kGiB && gpu.device_name.find("A100") == std::string::npos;
 }
-std::uint64_t default_max_num_batched_tokens(const GpuSpec& gpu) { return high_memory_tier(gpu) ? 8192 : 2048; }
-std::uint64_t default_max_num_seqs(const GpuSpec& gpu) { return high_memory_tier(gpu) ? 1024 : 256; }
 
 // The profile run pushes `tokens` tokens through one layer at a time, so the peak is one layer's
 // widest intermediates, not a sum over layers:

@@ -118,7 +118,7 @@ struct FitResult {
   std::vector<std::uint32_t> stage_layers; // cached layers per PP stage (incl. MTP on the last)
   std::uint32_t binding_stage = 0;         // the stage with the fewest blocks
   Bytes page_bytes;                        // one block of one layer
-  std::vector<KvGroup> groups;             // of the binding stage
+  std::vector<KvGroup> groups;             // vLLM: the whole model's groups (group sizes before PP)
   std::uint32_t group_size = 0;
   std::uint64_t num_blocks = 0;            // per rank, min over stages
   std::uint64_t blocks_per_request = 0;    // sum over groups

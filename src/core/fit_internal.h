@@ -22,8 +22,6 @@ std::vector<StageLayers> split_stages(const ModelShape& shape, std::uint32_t pp,
 // The engine's defaults on this GPU (vLLM's _set_default_args: the high tier is >= 70 GiB and
 // not an A100).
 bool high_memory_tier(const GpuSpec& gpu);
-std::uint64_t default_max_num_batched_tokens(const GpuSpec& gpu);
-std::uint64_t default_max_num_seqs(const GpuSpec& gpu);
 
 // Peak activation memory of the engine's profile run over `tokens` tokens, per rank. An
 // estimate (documented in capacity.cc); --reserve replaces it.
