@@ -60,7 +60,7 @@ void resolve_mla(const ConfigFields& fields, ModelShape& shape) {
 // (128 != 4608 / 32) and Qwen3-32B (128 != 5120 / 64) would be wrong otherwise.
 void resolve_head_dim(const ConfigFields& fields, ModelShape& shape) {
   if (shape.mla) {
-    // DESIGN §2: the MHA/GQA/MQA counterfactuals of an MLA model use d_h = v_head_dim, the
+    // docs/model.md: the MHA/GQA/MQA counterfactuals of an MLA model use d_h = v_head_dim, the
     // comparison the DeepSeek-V2 paper makes (hidden_size / heads = 5120 / 128 = 40 means nothing).
     shape.head_dim = shape.mla->v_head_dim;
     shape.assumptions.push_back("MLA model: MHA/GQA/MQA counterfactuals use d_h = v_head_dim = " +

@@ -12,29 +12,14 @@
 #include "core/params.h"
 #include "io/json_reader.h"
 #include "io/preset_registry.h"
+#include "presets_fixture.h"
 
 using namespace kvplan;
+using namespace kvplan::testing;
 
 namespace {
 
-constexpr std::uint64_t GiB = 1ull << 30;
 
-const io::PresetRegistry& registry() {
-  static const io::PresetRegistry instance;
-  return instance;
-}
-const ModelShape& model(const char* name) { return registry().model(name).shape; }
-const GpuSpec& gpu(const char* name) { return registry().gpu(name).spec; }
-
-FitRequest request_for(const ModelShape& shape, std::uint64_t ctx, Parallelism parallel = {}) {
-  FitRequest request;
-  request.variant = native_variant(shape);
-  request.max_model_len = Tokens{ctx};
-  request.parallel = parallel;
-  request.weights_dtype = "bf16";
-  request.weight_bytes_per_param = 2;
-  return request;
-}
 
 }  // namespace
 

@@ -15,30 +15,17 @@
 #include "core/sglang_args.h"
 #include "io/preset_registry.h"
 #include "report/fit_document.h"
+#include "presets_fixture.h"
 #include "shapes.h"
 
 using namespace kvplan;
+using namespace kvplan::testing;
 
 namespace {
 
-constexpr std::uint64_t GiB = 1ull << 30;
-
-const io::PresetRegistry& registry() {
-  static const io::PresetRegistry instance;
-  return instance;
-}
-const ModelShape& model(const char* name) { return registry().model(name).shape; }
-const GpuSpec& gpu(const char* name) { return registry().gpu(name).spec; }
 
 FitRequest sglang_request(const ModelShape& shape, std::uint64_t ctx, Parallelism parallel = {}) {
-  FitRequest request;
-  request.variant = native_variant(shape);
-  request.max_model_len = Tokens{ctx};
-  request.parallel = parallel;
-  request.weights_dtype = "bf16";
-  request.weight_bytes_per_param = 2;
-  request.options.engine = Engine::sglang;
-  return request;
+  return request_for(shape, ctx, parallel, Engine::sglang);
 }
 
 // gpt-oss-120b's attention as its config.json states it: 36 layers alternating sliding (even) and

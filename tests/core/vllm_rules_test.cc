@@ -11,27 +11,18 @@
 #include "core/vllm_backend.h"
 #include "core/vllm_rules.h"
 #include "io/preset_registry.h"
+#include "presets_fixture.h"
 
 using namespace kvplan;
+using namespace kvplan::testing;
 
 namespace {
 
-constexpr std::uint64_t GiB = 1ull << 30;
 constexpr std::uint64_t MiB = 1ull << 20;
 
-const io::PresetRegistry& registry() {
-  static const io::PresetRegistry instance;
-  return instance;
-}
-const ModelShape& model(const char* name) { return registry().model(name).shape; }
-const GpuSpec& gpu(const char* name) { return registry().gpu(name).spec; }
-
+// A preset's request with the KV memory given, as vLLM's kv_cache_memory_bytes, on `version`'s rules.
 FitRequest request_for(const char* name, std::uint64_t ctx, std::uint64_t kv_cache_memory, std::string version = "") {
-  FitRequest request;
-  request.variant = native_variant(model(name));
-  request.max_model_len = Tokens{ctx};
-  request.weights_dtype = "bf16";
-  request.weight_bytes_per_param = 2;
+  FitRequest request = testing::request_for(model(name), ctx);
   request.options.kv_cache_memory = Bytes{kv_cache_memory};
   request.options.engine_version = std::move(version);
   return request;
