@@ -19,7 +19,7 @@ struct StageLayers {
 };
 std::vector<StageLayers> split_stages(const ModelShape& shape, std::uint32_t pp, bool include_mtp);
 
-// The engine's defaults on this GPU (vLLM's _set_default_args: the high tier is >= 70 GiB and
+// The engines' middle tier of defaults (vLLM's EngineArgs.get_batch_defaults: >= 70 GiB and
 // not an A100).
 bool high_memory_tier(const GpuSpec& gpu);
 

@@ -76,6 +76,11 @@ CachedLayers cached_layers(const ModelShape& shape, std::uint32_t pp, bool inclu
   return layers;
 }
 
+// What vLLM may use of a GPU: total x gpu_memory_utilization, rounded up as its worker does.
+Bytes requested_memory(const GpuSpec& gpu, double mem_util) {
+  return Bytes{static_cast<std::uint64_t>(std::ceil(static_cast<double>(gpu.memory_total.value) * mem_util))};
+}
+
 // KV memory of each stage: given (--kv-cache-memory, one value or one per stage), or each
 // stage's requested memory less its own weights, activations and non-torch memory.
 void stage_budgets(const VllmRules& rules, const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request, const CachedLayers& layers,
@@ -86,7 +91,7 @@ void stage_budgets(const VllmRules& rules, const ModelShape& shape, const GpuSpe
     throw Error("--kv-cache-memory: " + std::to_string(options.kv_cache_memory_per_stage.size()) +
                 " values for " + std::to_string(pp) + " PP stages; give one value, or one per stage");
   }
-  const Bytes requested{static_cast<std::uint64_t>(std::ceil(static_cast<double>(gpu.memory_total.value) * result.mem_util))};
+  const Bytes requested = requested_memory(gpu, result.mem_util);
   for (std::uint32_t stage = 0; stage < pp; ++stage) {
     StageBudget budget;
     budget.layers = layers.per_stage[stage];
@@ -131,7 +136,7 @@ void budget_lines(const VllmRules& rules, const ModelShape& shape, const GpuSpec
                              "--kv-cache-memory (vLLM's kv_cache_memory_bytes): gpu_memory_utilization is ignored", ' '});
     return;
   }
-  const Bytes requested{static_cast<std::uint64_t>(std::ceil(static_cast<double>(gpu.memory_total.value) * result.mem_util))};
+  const Bytes requested = requested_memory(gpu, result.mem_util);
   result.budget.push_back({"x gpu_memory_utilization", requested,
                            "ceil(" + gib_text(gpu.memory_total) + " x " + fmt_double(result.mem_util, 2) + ")" +
                                (request.options.mem_util ? "" : "; vLLM " + result.engine_version + "'s default"),
