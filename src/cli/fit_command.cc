@@ -5,6 +5,7 @@
 
 #include "cli/context.h"
 #include "core/capacity.h"
+#include "core/state_bytes.h"
 #include "core/error.h"
 #include "core/fleet.h"
 #include "core/vllm_backend.h"
@@ -35,6 +36,8 @@ struct FitOptions {
   std::string attention_backend;
   std::string entrypoint = "serve";
   bool no_async_scheduling = false;
+  bool no_prefix_caching = false;
+  std::string mamba_ssm_cache_dtype;
   std::string concurrency;
   std::string gpu_price;
   std::string emit;
@@ -99,8 +102,10 @@ void run_fit(Context& context, const FitOptions& options) {
   request.options.engine = release.engine;
   request.options.engine_version = release.version;
   if (release.engine != Engine::vllm && (!options.attention_backend.empty() || options.no_async_scheduling ||
-                                         options.entrypoint != "serve")) {
-    throw Error("--attention-backend, --entrypoint and --no-async-scheduling are vLLM's options; add --engine vllm");
+                                         options.entrypoint != "serve" || options.no_prefix_caching ||
+                                         !options.mamba_ssm_cache_dtype.empty())) {
+    throw Error("--attention-backend, --entrypoint, --no-async-scheduling, --no-enable-prefix-caching and "
+                "--mamba-ssm-cache-dtype are vLLM's options; add --engine vllm");
   }
   if (!options.attention_backend.empty()) request.options.attention_backend = options.attention_backend;
   if (options.entrypoint != "serve" && options.entrypoint != "offline") {
@@ -108,6 +113,8 @@ void run_fit(Context& context, const FitOptions& options) {
   }
   request.options.offline = options.entrypoint == "offline";
   request.options.async_scheduling = !options.no_async_scheduling;
+  request.options.prefix_caching = !options.no_prefix_caching;
+  request.options.mamba_ssm_cache_dtype = parse_mamba_ssm_cache_dtype(options.mamba_ssm_cache_dtype);
   request.options.dp_attention = options.dp_attention;
   request.kv_dtype = parse_kv_dtype(options.kv_dtype);
   request.kv_scales = parse_kv_scales(options.kv_scales);
@@ -242,6 +249,12 @@ void add_fit_command(CLI::App& app, Context& context, std::vector<Command>& comm
       ->capture_default_str();
   command->add_flag("--no-async-scheduling", options->no_async_scheduling,
                     "vLLM: async scheduling off (one batch in flight per PP stage instead of one more)");
+  command->add_flag("--no-enable-prefix-caching", options->no_prefix_caching,
+                    "vLLM: prefix caching off; for state layers (Mamba, Gated DeltaNet) mamba_cache_mode none, one "
+                    "state block per request instead of 3");
+  command->add_option("--mamba-ssm-cache-dtype", options->mamba_ssm_cache_dtype,
+                      "vLLM: dtype of the state layers' recurrent state: float32, bfloat16 or float16 (default: the "
+                      "config's mamba_ssm_cache_dtype, float32 for Nemotron-H, else the model's dtype)");
   command->add_option("--variant", options->variant, "native, or one counterfactual: mha, mqa, gqa[:G], mla[:d_c[:d_R]]")
       ->capture_default_str();
   command->add_option("--weights-dtype", options->weights_dtype,

@@ -2,6 +2,7 @@
 #include <ostream>
 
 #include "cli/context.h"
+#include "core/state_bytes.h"
 #include "core/dtype.h"
 #include "core/error.h"
 #include "core/kv_size.h"
@@ -19,6 +20,7 @@ struct SizeOptions {
   std::string kv_dtype = "bf16";
   std::string kv_scales = "per-tensor";
   bool mtp = false;
+  std::string mamba_ssm_cache_dtype;
   bool explain = false;
   OutputOptions output;
 };
@@ -31,6 +33,7 @@ void run_size(Context& context, const SizeOptions& options) {
   request.dtype = parse_kv_dtype(options.kv_dtype);
   request.scales = parse_kv_scales(options.kv_scales);
   request.include_mtp = options.mtp;
+  request.mamba_ssm_cache_dtype = parse_mamba_ssm_cache_dtype(options.mamba_ssm_cache_dtype);
   std::vector<VariantRequest> variant_requests = parse_variants(options.variant);
   if (!options.ctx.empty()) request.ctx = parse_tokens(options.ctx, "--ctx");
 
@@ -93,6 +96,9 @@ void add_size_command(CLI::App& app, Context& context, std::vector<Command>& com
                       "per-tensor (not counted) or per-token-head (+4 B fp32 per cached K/V vector)")
       ->capture_default_str();
   command->add_flag("--mtp", options->mtp, "Also count the model's MTP layers (num_nextn_predict_layers)");
+  command->add_option("--mamba-ssm-cache-dtype", options->mamba_ssm_cache_dtype,
+                      "State layers: dtype of the recurrent state, float32, bfloat16 or float16 (default: the "
+                      "config's mamba_ssm_cache_dtype, float32 for Nemotron-H, else the model's dtype)");
   command->add_flag("--explain", options->explain, "Print the derivation of every number");
   add_output_options(*command, options->output);
   commands.push_back({command, [&context, options] { run_size(context, *options); }});

@@ -82,8 +82,11 @@ std::vector<StageLayers> split_stages(const ModelShape& shape, std::uint32_t pp,
   std::uint32_t layer = 0;
   for (std::uint32_t stage = 0; stage < pp; ++stage) {
     for (std::uint32_t i = 0; i < counts[stage]; ++i, ++layer) {
-      if (shape.layer_attention[layer] == LayerAttention::sliding) ++stages[stage].sliding;
-      else ++stages[stage].full;
+      switch (shape.layer_attention[layer]) {
+        case LayerAttention::sliding: ++stages[stage].sliding; break;
+        case LayerAttention::none: break;  // an MLP-only layer caches nothing
+        default: ++stages[stage].full;
+      }
     }
   }
   if (include_mtp) stages.back().mtp = shape.num_nextn_predict_layers;
@@ -255,6 +258,10 @@ FitResult fit(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& req
   if (request.options.engine != Engine::vllm && shape.layer_count(LayerAttention::chunked) > 0) {
     throw Error("--engine " + std::string(to_string(request.options.engine)) +
                 ": kvplan plans chunked local attention (Llama-4) with vLLM's rules only; use --engine vllm");
+  }
+  if (request.options.engine != Engine::vllm && shape.layer_count(LayerAttention::state) > 0) {
+    throw Error("--engine " + std::string(to_string(request.options.engine)) +
+                ": kvplan plans state layers (Mamba-2, Gated DeltaNet) with vLLM's hybrid allocator only; use --engine vllm");
   }
   detail::check_memory_options(shape, gpu, request);
   switch (request.options.engine) {

@@ -47,6 +47,8 @@ struct EngineOptions {
   bool offline = false;                  // vLLM's offline LLM class instead of `vllm serve` (batch defaults)
   bool async_scheduling = true;          // vLLM: --no-async-scheduling turns it off
   bool dp_attention = false;             // SGLang --attn-dp-size TP: attention data-parallel across the TP ranks
+  bool prefix_caching = true;            // vLLM: --no-enable-prefix-caching turns it off (state layers: mamba_cache_mode none)
+  std::string mamba_ssm_cache_dtype;     // vLLM --mamba-ssm-cache-dtype; "" = the config's or the model's dtype
 };
 
 struct FitRequest {
@@ -129,6 +131,10 @@ struct FitResult {
   double max_concurrency = 0;              // "Maximum concurrency for L tokens per request: X.XXx"
   std::uint64_t requests_per_replica = 0;  // floor(max_concurrency), x DP ranks with --dp-attention
   std::uint64_t fleet_requests = 0;        // requests_per_replica x replicas
+
+  // vLLM with state layers: one sequence's state per rank before padding, and how the block was aligned.
+  Bytes state_bytes_per_rank;
+  std::string state_rule;
 
   std::vector<TokenPool> token_pools;      // SGLang's pools, as it logs them
   std::vector<std::string> notes;          // rules applied that a reader should know

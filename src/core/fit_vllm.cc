@@ -11,6 +11,8 @@
 #include "core/vllm_backend.h"
 #include "core/vllm_groups.h"
 #include "core/vllm_rules.h"
+#include "core/vllm_state.h"
+#include "core/state_bytes.h"
 
 namespace kvplan::detail {
 namespace {
@@ -55,6 +57,8 @@ std::uint32_t concurrent_batches(const VllmRules& rules, const EngineOptions& op
 }
 
 // The model's cached layers in order (MTP layers after the hidden ones) and the stage of each.
+// Layers that cache nothing (Nemotron-H's MLP and MoE layers) have no KV cache spec in vLLM, but
+// they still count when PP splits the hidden layers.
 struct CachedLayers {
   std::vector<LayerAttention> kinds;
   std::vector<std::uint32_t> stage_of_layer;
@@ -62,10 +66,16 @@ struct CachedLayers {
 };
 CachedLayers cached_layers(const ModelShape& shape, std::uint32_t pp, bool include_mtp) {
   CachedLayers layers;
-  layers.kinds = shape.layer_attention;
-  layers.per_stage = pp_stage_layers(shape.num_hidden_layers, pp);
+  const std::vector<std::uint32_t> hidden_per_stage = pp_stage_layers(shape.num_hidden_layers, pp);
+  layers.per_stage.assign(pp, 0);
+  std::uint32_t layer = 0;
   for (std::uint32_t stage = 0; stage < pp; ++stage) {
-    layers.stage_of_layer.insert(layers.stage_of_layer.end(), layers.per_stage[stage], stage);
+    for (std::uint32_t i = 0; i < hidden_per_stage[stage]; ++i, ++layer) {
+      if (shape.layer_attention[layer] == LayerAttention::none) continue;
+      layers.kinds.push_back(shape.layer_attention[layer]);
+      layers.stage_of_layer.push_back(stage);
+      ++layers.per_stage[stage];
+    }
   }
   if (include_mtp) {
     // MTP layers run after the last hidden layer, so they sit on the last stage.
@@ -205,6 +215,45 @@ void check_one_request_fits(const VllmRules& rules, const std::vector<VllmGroup>
   }
 }
 
+// State layers share the pool: the attention block grows until its page covers one sequence's
+// state, which is padded to it (vllm_state.h). Sets the block size and returns the blocks each
+// state group charges a request.
+std::uint64_t align_state_layers(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request,
+                                 const VllmRules& rules, const VllmBackend& backend, FitResult& result) {
+  if (!rules.state_layers) {
+    throw Error("vLLM " + result.engine_version + ": kvplan models the hybrid allocator for state layers (Mamba-2, "
+                "Gated DeltaNet) in vLLM 0.33 only; use --engine vllm");
+  }
+  const StateBytes state = state_bytes_per_rank(*shape.state, shape.torch_dtype, request.parallel.tp,
+                                                request.options.mamba_ssm_cache_dtype);
+  VllmStateQuery query;
+  query.state = &*shape.state;
+  query.state_bytes = state.total();
+  query.attention_token_bytes = result.token_layer_per_rank.total();
+  query.block_size = result.block_size;
+  query.kernel_block = backend.kernel_block;
+  query.architecture = gpu.architecture;
+  query.prefix_caching = request.options.prefix_caching;
+  const VllmStatePlan plan = plan_vllm_state(query);
+  result.block_size = plan.block_size;
+  result.state_bytes_per_rank = Bytes{state.total()};
+  result.state_rule = "state per sequence per rank: " + state_formula(*shape.state, state) + " = " +
+                      std::to_string(state.total()) + " B; " + plan.why;
+  const std::string mixer = shape.state->mixer == StateMixer::mamba2 ? "Mamba-2" : "Gated DeltaNet";
+  result.notes.push_back(
+      mixer + " state layers: vLLM raises the attention block to " + std::to_string(plan.block_size) +
+      " tokens so that one attention page holds one sequence's state (" + std::to_string(state.total()) +
+      " B per rank, padded to " + std::to_string(plan.page_bytes) + " B); mamba_cache_mode " +
+      (plan.align_mode ? "align (prefix caching is on by default): each state group charges a request " +
+                             std::to_string(plan.blocks_per_request) + " blocks"
+                       : "none (--no-enable-prefix-caching): each state group charges a request 1 block") +
+      (plan.gdn_prefill.empty() ? "" : "; GDN prefill kernel " + plan.gdn_prefill +
+                                           (gpu.architecture == GpuArchitecture::blackwell && plan.gdn_prefill == "FlashInfer"
+                                                ? " (vLLM picks it on Blackwell with CUDA 13; with CUDA 12 it is Triton)"
+                                                : "")));
+  return plan.blocks_per_request;
+}
+
 }  // namespace
 
 FitResult fit_vllm(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request) {
@@ -231,6 +280,10 @@ FitResult fit_vllm(const ModelShape& shape, const GpuSpec& gpu, const FitRequest
   const CachedLayers layers = cached_layers(shape, parallel.pp, request.include_mtp);
   stage_budgets(rules, shape, gpu, request, layers, result);
   set_per_rank_cache(cached, result);
+  std::uint64_t state_blocks = 0;
+  if (shape.layer_count(LayerAttention::state) > 0) {
+    state_blocks = align_state_layers(shape, gpu, request, rules, backend, result);
+  }
   result.page_bytes = Bytes{checked_mul(result.block_size, result.token_layer_per_rank.total(), "page size")};
 
   // Groups are formed over the whole model; each stage's block spans the layers it holds of the
@@ -241,7 +294,8 @@ FitResult fit_vllm(const ModelShape& shape, const GpuSpec& gpu, const FitRequest
                 "kvplan does not model; plan it with --pp 1, or with --engine vllm@0.19 or newer");
   }
   const BlockDemand demand{result.block_size, shape.sliding_window, shape.attention_chunk_size,
-                           rules.sliding_in_flight ? result.max_in_flight_tokens : result.max_num_batched_tokens};
+                           rules.sliding_in_flight ? result.max_in_flight_tokens : result.max_num_batched_tokens,
+                           state_blocks};
   for (const VllmGroup& group : groups) {
     result.groups.push_back({group.attention, static_cast<std::uint32_t>(group.layers.size()),
                              blocks_per_request(group.attention, max_model_len, demand)});

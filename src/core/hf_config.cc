@@ -14,12 +14,14 @@ namespace {
 // glm4_moe and minimax_m2 have GQA on every layer, no window (vLLM 0.33's Glm4MoeAttention and
 // MiniMaxM2Attention build a plain Attention without a per-layer sliding window). llama4 layers
 // attend in chunks or globally (resolve_chunked_attention).
-constexpr std::array<std::string_view, 25> kKnownModelTypes = {
+// qwen3_next and nemotron_h mix attention layers with state layers (resolve_state_layers).
+constexpr std::array<std::string_view, 27> kKnownModelTypes = {
     "llama",    "mistral",     "mixtral",     "qwen2",       "qwen2_moe",
     "qwen3",    "qwen3_moe",   "gemma",       "gemma2",      "gemma3",
     "gemma3_text", "deepseek_v2", "deepseek_v3", "kimi_k2",  "phi3",
     "granite",  "olmo2",       "starcoder2",  "cohere",      "internlm2",
     "glm4_moe", "minimax_m2",  "llama4",      "llama4_text", "gpt_oss",
+    "qwen3_next", "nemotron_h",
 };
 
 bool is_one_of(std::string_view value, std::initializer_list<std::string_view> options) {
@@ -112,6 +114,10 @@ void resolve_layer_types(const ConfigFields& fields, const ConfigNode& layer_typ
       shape.layer_attention[layer] = LayerAttention::chunked;
       continue;
     }
+    if (type != nullptr && *type == "linear_attention" && shape.state) {
+      shape.layer_attention[layer] = LayerAttention::state;
+      continue;
+    }
     if (type != nullptr && *type == "sliding_attention") {
       if (!shape.sliding_window) {
         fields.fail(&layer_types, "layer_types has sliding_attention layers but sliding_window "
@@ -123,7 +129,7 @@ void resolve_layer_types(const ConfigFields& fields, const ConfigNode& layer_typ
     fields.fail(&(*list)[layer], "layer_types[" + std::to_string(layer) + "] = " +
                                      (*list)[layer].describe() +
                                      " is not supported; kvplan knows full_attention, "
-                                     "sliding_attention and chunked_attention");
+                                     "sliding_attention, chunked_attention and (qwen3_next) linear_attention");
   }
   shape.sliding_rule = "layer_types lists each layer's attention";
 }
@@ -214,6 +220,80 @@ void resolve_sliding_window(const ConfigFields& fields, ModelShape& shape) {
   }
 }
 
+// The state layers' mixer dims (vLLM's get_mamba_state_shape_from_config of each model class):
+// Qwen3-Next's Gated DeltaNet (qwen3_next.py) and Nemotron-H's Mamba-2 (nemotron_h.py).
+void resolve_state_dims(const ConfigFields& fields, ModelShape& shape) {
+  StateDims state;
+  if (shape.model_type == "qwen3_next") {
+    state.mixer = StateMixer::gated_deltanet;
+    state.num_heads = fields.required_dim("linear_num_value_heads");
+    state.head_dim = fields.required_dim("linear_value_head_dim");
+    state.n_groups = fields.required_dim("linear_num_key_heads");
+    state.state_size = fields.required_dim("linear_key_head_dim");
+    state.conv_kernel = fields.required_dim("linear_conv_kernel_dim");
+  } else if (shape.model_type == "nemotron_h") {
+    state.mixer = StateMixer::mamba2;
+    state.num_heads = fields.required_dim("mamba_num_heads");
+    state.head_dim = fields.required_dim("mamba_head_dim");
+    state.n_groups = fields.required_dim("n_groups");
+    state.state_size = fields.required_dim("ssm_state_size");
+    state.conv_kernel = fields.required_dim("conv_kernel");
+    // NemotronHForCausalLMConfig.update_mamba_ssm_cache_dtype: the config's value, else float32.
+    if (std::optional<std::string> dtype = fields.optional_string("mamba_ssm_cache_dtype")) {
+      state.ssm_cache_dtype = *dtype;
+    } else {
+      state.ssm_cache_dtype = "float32";
+      shape.assumptions.push_back("mamba_ssm_cache_dtype is absent: vLLM keeps Nemotron-H's SSM state in float32");
+    }
+  } else {
+    return;
+  }
+  if (!state.ssm_cache_dtype.empty() && !is_one_of(state.ssm_cache_dtype, {"float32", "bfloat16", "float16"})) {
+    fields.fail(fields.get("mamba_ssm_cache_dtype"), "mamba_ssm_cache_dtype must be float32, bfloat16 or float16; got '" +
+                                                         state.ssm_cache_dtype + "'");
+  }
+  if (state.conv_kernel < 2) {
+    fields.fail(nullptr, "the convolution kernel of the state layers must be at least 2 (it keeps kernel - 1 inputs)");
+  }
+  shape.state = state;
+}
+
+// Which layers are state layers, when layer_types did not say. Qwen3-Next (transformers'
+// Qwen3NextConfig): every full_attention_interval-th layer is full attention, the others Gated
+// DeltaNet. Nemotron-H: hybrid_override_pattern has one character per layer, M a Mamba-2 layer,
+// * attention, - an MLP and E an MoE layer (the last two cache nothing).
+void resolve_state_layers(const ConfigFields& fields, ModelShape& shape) {
+  if (!shape.state || fields.has("layer_types")) return;
+  if (shape.model_type == "qwen3_next") {
+    const std::uint64_t interval = fields.optional_bounded("full_attention_interval", kMaxDim, true).value_or(4);
+    for (std::uint32_t layer = 0; layer < shape.num_hidden_layers; ++layer) {
+      if ((layer + 1) % interval != 0) shape.layer_attention[layer] = LayerAttention::state;
+    }
+    shape.sliding_rule = "qwen3_next: every " + std::to_string(interval) +
+                         "th layer is full attention (full_attention_interval), the others Gated DeltaNet state layers";
+    return;
+  }
+  const ConfigNode* pattern_node = fields.get("hybrid_override_pattern");
+  const std::string* pattern = pattern_node != nullptr ? pattern_node->as_string() : nullptr;
+  if (pattern == nullptr || pattern->size() != shape.num_hidden_layers) {
+    fields.fail(pattern_node, "hybrid_override_pattern must be a string with one character per layer (num_hidden_layers = " +
+                                  std::to_string(shape.num_hidden_layers) + ")");
+  }
+  for (std::uint32_t layer = 0; layer < shape.num_hidden_layers; ++layer) {
+    switch ((*pattern)[layer]) {
+      case 'M': shape.layer_attention[layer] = LayerAttention::state; break;
+      case '*': shape.layer_attention[layer] = LayerAttention::full; break;
+      case '-':
+      case 'E': shape.layer_attention[layer] = LayerAttention::none; break;
+      default:
+        fields.fail(pattern_node, "hybrid_override_pattern[" + std::to_string(layer) + "] is '" +
+                                      std::string(1, (*pattern)[layer]) +
+                                      "'; kvplan knows M (Mamba-2), * (attention), - (MLP) and E (MoE)");
+    }
+  }
+  shape.sliding_rule = "nemotron_h: hybrid_override_pattern names each layer (M Mamba-2 state, * attention, - and E no cache)";
+}
+
 void resolve_moe(const ConfigFields& fields, ModelShape& shape) {
   std::optional<std::uint32_t> experts = fields.optional_dim("num_local_experts");
   if (!experts) experts = fields.optional_dim("n_routed_experts");
@@ -261,7 +341,9 @@ ModelShape shape_from_fields(const ConfigFields& fields, const ConfigFields& out
   resolve_heads(fields, shape);
   resolve_mla(fields, shape);
   resolve_head_dim(fields, shape);
+  resolve_state_dims(fields, shape);
   resolve_sliding_window(fields, shape);
+  resolve_state_layers(fields, shape);
   resolve_moe(fields, shape);
   // transformers' default is true for Gemma (shared embedding), false for the other families.
   bool tie_default = shape.model_type.rfind("gemma", 0) == 0;

@@ -3,14 +3,16 @@
 #include <algorithm>
 
 #include "core/checked.h"
+#include "core/state_bytes.h"
 
 namespace kvplan {
 
-std::vector<LayerGroup> layer_groups(const ModelShape& shape, Tokens ctx, bool include_mtp) {
+std::vector<LayerGroup> layer_groups(const ModelShape& shape, Tokens ctx, bool include_mtp,
+                                     const std::string& ssm_cache_dtype) {
   std::vector<LayerGroup> groups;
   const std::uint32_t sliding = shape.layer_count(LayerAttention::sliding);
   const std::uint32_t chunked = shape.layer_count(LayerAttention::chunked);
-  const std::uint32_t full = shape.num_hidden_layers - sliding - chunked;
+  const std::uint32_t full = shape.attention_layer_count() - sliding - chunked;
   if (full > 0) groups.push_back({LayerAttention::full, false, full, ctx, {}});
   if (sliding > 0) {
     Tokens held{std::min(ctx.value, *shape.sliding_window)};
@@ -20,6 +22,11 @@ std::vector<LayerGroup> layer_groups(const ModelShape& shape, Tokens ctx, bool i
     // A chunked layer attends within the current chunk, so it holds at most one chunk.
     Tokens held{std::min(ctx.value, *shape.attention_chunk_size)};
     groups.push_back({LayerAttention::chunked, false, chunked, held, {}});
+  }
+  if (const std::uint32_t state = shape.layer_count(LayerAttention::state); state > 0) {
+    // A state layer keeps one state per sequence whatever the context length.
+    Bytes per_sequence{state_bytes_per_rank(*shape.state, shape.torch_dtype, 1, ssm_cache_dtype).total()};
+    groups.push_back({LayerAttention::state, false, state, Tokens{0}, per_sequence});
   }
   if (include_mtp && shape.num_nextn_predict_layers > 0) {
     // An MTP module is one more decoder layer with the model's own attention over the context.
@@ -39,9 +46,12 @@ VariantSize size_variant(const ResolvedVariant& resolved, const std::vector<Laye
   size.groups = groups;
   std::uint64_t per_sequence = 0;
   for (LayerGroup& group : size.groups) {
-    size.cached_layers += group.layers;
-    group.per_layer_per_sequence.value =
-        checked_mul(size.token_layer.total(), group.tokens_held.value, "bytes per layer per sequence");
+    if (group.attention != LayerAttention::state) {
+      // The variants change the attention layers; a state layer's bytes stay as layer_groups set them.
+      size.cached_layers += group.layers;
+      group.per_layer_per_sequence.value =
+          checked_mul(size.token_layer.total(), group.tokens_held.value, "bytes per layer per sequence");
+    }
     per_sequence = checked_add(
         per_sequence, checked_mul(group.per_layer_per_sequence.value, group.layers, "bytes per sequence"),
         "bytes per sequence");
@@ -58,7 +68,8 @@ SizeReport compute_kv_size(const ModelShape& shape, const std::vector<ResolvedVa
                            const SizeRequest& request) {
   SizeReport report;
   report.request = request;
-  const std::vector<LayerGroup> groups = layer_groups(shape, request.ctx, request.include_mtp);
+  const std::vector<LayerGroup> groups =
+      layer_groups(shape, request.ctx, request.include_mtp, request.mamba_ssm_cache_dtype);
 
   report.mha_dtype = request.dtype == KvDtype::fp8_ds_mla ? KvDtype::fp8_e4m3 : request.dtype;
   KvScales mha_scales = request.dtype == KvDtype::fp8_ds_mla ? KvScales::per_tensor : request.scales;

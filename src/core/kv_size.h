@@ -21,22 +21,23 @@ struct SizeRequest {
   KvDtype dtype = KvDtype::bf16;
   KvScales scales = KvScales::per_tensor;
   bool include_mtp = false;
+  std::string mamba_ssm_cache_dtype;  // --mamba-ssm-cache-dtype; "" = the config's or the model's
 };
 
-// Layers that hold the same number of tokens of one sequence.
+// Layers that hold the same number of tokens of one sequence, or (state layers) the same state.
 struct LayerGroup {
   LayerAttention attention = LayerAttention::full;
   bool mtp = false;                 // multi-token-prediction layers (num_nextn_predict_layers)
   std::uint32_t layers = 0;
-  Tokens tokens_held;               // ctx, or min(ctx, sliding_window)
-  Bytes per_layer_per_sequence;     // bytes_per_token_per_layer × tokens_held
+  Tokens tokens_held;               // ctx, or min(ctx, sliding_window); 0 for state layers
+  Bytes per_layer_per_sequence;     // bytes_per_token_per_layer × tokens_held, or the state's bytes
 };
 
 struct VariantSize {
   ResolvedVariant variant;
   KvDtype dtype = KvDtype::bf16;    // the request's, or fp8 for non-MLA rows of an fp8_ds_mla request
   TokenLayerBytes token_layer;      // bytes per token per layer
-  std::uint32_t cached_layers = 0;  // hidden layers (+ MTP layers with --mtp)
+  std::uint32_t cached_layers = 0;  // layers with a per-token cache (+ MTP layers with --mtp)
   Bytes per_token;                  // a token held by every cached layer
   std::vector<LayerGroup> groups;
   Bytes per_sequence;               // sum over groups of layers × per_layer_per_sequence
@@ -56,7 +57,9 @@ struct SizeReport {
 SizeReport compute_kv_size(const ModelShape& shape, const std::vector<ResolvedVariant>& variants,
                            const SizeRequest& request);
 
-// The groups of layers for a model and context (shared with `fit`).
-std::vector<LayerGroup> layer_groups(const ModelShape& shape, Tokens ctx, bool include_mtp);
+// The groups of layers for a model and context. A state group's bytes are one sequence's state
+// on one rank (TP 1), with `ssm_cache_dtype` overriding the recurrent state's dtype when set.
+std::vector<LayerGroup> layer_groups(const ModelShape& shape, Tokens ctx, bool include_mtp,
+                                     const std::string& ssm_cache_dtype = "");
 
 }  // namespace kvplan

@@ -9,9 +9,29 @@
 
 namespace kvplan {
 
-// What one layer caches: every token (full), the last sliding_window tokens (sliding), or the
-// tokens of the current attention_chunk_size chunk (chunked local attention, Llama-4).
-enum class LayerAttention { full, sliding, chunked };
+// What one layer caches: every token (full), the last sliding_window tokens (sliding), the
+// tokens of the current attention_chunk_size chunk (chunked local attention, Llama-4), a
+// per-sequence state of constant size (state: Mamba-2 or Gated DeltaNet mixers), or nothing
+// (none: Nemotron-H's MLP- and MoE-only layers).
+enum class LayerAttention { full, sliding, chunked, state, none };
+
+// The recurrent mixer of a state layer. Both keep, per sequence, a convolution window over the
+// last conv_kernel - 1 inputs and a recurrent state; the shapes are vLLM's
+// MambaStateShapeCalculator (docs/model.md, "State layers").
+enum class StateMixer { mamba2, gated_deltanet };
+
+struct StateDims {
+  StateMixer mixer = StateMixer::mamba2;
+  // Mamba-2 field / Gated DeltaNet field.
+  std::uint32_t num_heads = 0;    // mamba_num_heads / linear_num_value_heads
+  std::uint32_t head_dim = 0;     // mamba_head_dim / linear_value_head_dim
+  std::uint32_t n_groups = 0;     // n_groups (B and C groups) / linear_num_key_heads
+  std::uint32_t state_size = 0;   // ssm_state_size / linear_key_head_dim
+  std::uint32_t conv_kernel = 0;  // conv_kernel / linear_conv_kernel_dim
+  // The config's mamba_ssm_cache_dtype (Nemotron-H: float32); empty when the config does not
+  // set it, so the recurrent state takes the conv state's dtype.
+  std::string ssm_cache_dtype;
+};
 
 // Multi-head latent attention (DeepSeek-V2 §2.1). Per token per layer the cache holds the
 // compressed latent c_KV (kv_lora_rank) and the decoupled RoPE key k_R (qk_rope_head_dim), both
@@ -42,6 +62,7 @@ struct ModelShape {
   // True when config.json has an explicit head_dim; otherwise head_dim = hidden_size / heads.
   bool head_dim_explicit = false;
   std::optional<MlaDims> mla;
+  std::optional<StateDims> state;  // the mixer of the LayerAttention::state layers
 
   std::optional<std::uint64_t> sliding_window;
   std::optional<std::uint64_t> attention_chunk_size;  // chunked layers attend within chunks of this many tokens
@@ -73,6 +94,10 @@ struct ModelShape {
     return count;
   }
   std::uint32_t sliding_layer_count() const { return layer_count(LayerAttention::sliding); }
+  // Layers with a per-token K/V cache (full, sliding, chunked).
+  std::uint32_t attention_layer_count() const {
+    return num_hidden_layers - layer_count(LayerAttention::state) - layer_count(LayerAttention::none);
+  }
 };
 
 }  // namespace kvplan

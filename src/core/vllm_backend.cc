@@ -153,7 +153,7 @@ VllmBackend choose_vllm_backend(const VllmRules& rules, const VllmBackendQuery& 
                   std::string(device_text(device)) + " with cache dtype " + std::string(to_string(query.kv_dtype)) +
                   ": " + why_not + " (" + release + " refuses it at start-up)");
     }
-    return {std::string(row->name), preferred_block_size(*row, query.user_block_size),
+    return {std::string(row->name), preferred_block_size(*row, query.user_block_size), row->kernel_block,
             "--attention-backend " + std::string(row->name)};
   }
   std::string skipped;
@@ -165,7 +165,7 @@ VllmBackend choose_vllm_backend(const VllmRules& rules, const VllmBackendQuery& 
                         (family == BackendFamily::standard ? std::string("attention") : std::string("MLA")) + " on " +
                         std::string(device_text(device)) + ", cache dtype " + std::string(to_string(query.kv_dtype));
       if (!skipped.empty()) why += "; skipped " + skipped;
-      return {std::string(row.name), preferred_block_size(row, query.user_block_size), why};
+      return {std::string(row.name), preferred_block_size(row, query.user_block_size), row.kernel_block, why};
     }
     skipped += (skipped.empty() ? "" : "; ") + std::string(name) + ": " + why_not;
   }

@@ -27,6 +27,7 @@ struct VllmBackendQuery {
 struct VllmBackend {
   std::string name;            // vLLM's AttentionBackendEnum name
   std::uint32_t block_size = 0;
+  std::uint32_t kernel_block = 16;  // the smallest block its kernels take
   std::string why;             // how it was chosen, for --explain
 };
 

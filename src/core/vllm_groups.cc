@@ -59,6 +59,7 @@ std::uint32_t widest_group_on_stage(const std::vector<VllmGroup>& groups, const 
 }
 
 std::uint64_t blocks_per_request(LayerAttention attention, std::uint64_t max_model_len, const BlockDemand& demand) {
+  if (attention == LayerAttention::state) return demand.state_blocks;
   if (attention == LayerAttention::chunked && demand.attention_chunk_size) {
     // ChunkedLocalAttentionSpec.max_admission_blocks_per_request: one chunk and the tokens in flight.
     const std::uint64_t held = checked_add(*demand.attention_chunk_size, demand.tokens_in_flight, "chunked tokens");

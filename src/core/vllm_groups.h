@@ -40,6 +40,7 @@ struct BlockDemand {
   std::optional<std::uint64_t> sliding_window;
   std::optional<std::uint64_t> attention_chunk_size;
   std::uint64_t tokens_in_flight = 0;  // added to W - 1 for sliding layers, to the chunk for chunked ones
+  std::uint64_t state_blocks = 0;      // what a state group charges every request (VllmStatePlan)
 };
 std::uint64_t blocks_per_request(LayerAttention attention, std::uint64_t max_model_len, const BlockDemand& demand);
 

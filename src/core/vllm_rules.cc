@@ -22,6 +22,7 @@ constexpr std::array<VllmRules, 4> kReleases{{
      .fit_check = VllmFitCheck::group_blocks_null,
      .mla_blocks = VllmMlaBlockRule::backend_priorities,
      .mla_as_mha_head_size = 0,
+     .state_layers = true,
      .batch = {.large_tier_min_gib = 160, .large = 16384, .serve_high = 8192, .offline_high = 16384,
                .serve_low = 2048, .offline_low = 8192}},
     {.version = "0.19",
@@ -35,6 +36,7 @@ constexpr std::array<VllmRules, 4> kReleases{{
      .fit_check = VllmFitCheck::group_blocks,
      .mla_blocks = VllmMlaBlockRule::backend_priorities,
      .mla_as_mha_head_size = 0,
+     .state_layers = false,
      .batch = {.serve_high = 8192, .offline_high = 16384, .serve_low = 2048, .offline_low = 8192}},
     {.version = "0.10",
      .gpu_memory_utilization = 0.9,
@@ -47,6 +49,7 @@ constexpr std::array<VllmRules, 4> kReleases{{
      .fit_check = VllmFitCheck::layer_sum,
      .mla_blocks = VllmMlaBlockRule::flashmla_or_cutlass,
      .mla_as_mha_head_size = 0,
+     .state_layers = false,
      .batch = {.serve_high = 8192, .offline_high = 16384, .serve_low = 2048, .offline_low = 8192}},
     {.version = "0.6",
      .gpu_memory_utilization = 0.9,
@@ -59,6 +62,7 @@ constexpr std::array<VllmRules, 4> kReleases{{
      .fit_check = VllmFitCheck::gpu_blocks,
      .mla_blocks = VllmMlaBlockRule::flashmla_or_cutlass,
      .mla_as_mha_head_size = 256,
+     .state_layers = false,
      .batch = {.seqs_high = 256, .v0_chunked_prefill = true}},
 }};
 

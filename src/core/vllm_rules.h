@@ -65,6 +65,7 @@ struct VllmRules {
   VllmFitCheck fit_check;
   VllmMlaBlockRule mla_blocks;
   std::uint32_t mla_as_mha_head_size;  // 0; V0 had no MLA cache: K and V per head, padded to this size
+  bool state_layers;          // kvplan models this release's hybrid allocator for Mamba / Gated DeltaNet layers
   VllmBatchDefaults batch;
 };
 

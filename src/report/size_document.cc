@@ -1,5 +1,7 @@
 #include "report/size_document.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 
 #include "report/format.h"
@@ -44,6 +46,7 @@ Document size_document(const ModelLabel& model, const ModelShape& shape, const S
   };
   const bool has_sliding = shape.sliding_layer_count() > 0;
   const bool has_chunked = shape.layer_count(LayerAttention::chunked) > 0;
+  const bool has_state = shape.layer_count(LayerAttention::state) > 0;
   std::uint32_t layers = report.variants.empty() ? 0 : report.variants.front().cached_layers;
   document.columns = {
       {"model", "model", Align::left, true},
@@ -63,6 +66,9 @@ Document size_document(const ModelLabel& model, const ModelShape& shape, const S
   if (has_chunked) {
     document.columns.push_back({"bytes_per_chunked_layer_per_sequence", "per chunked layer (1 seq)"});
   }
+  if (has_state) {
+    document.columns.push_back({"bytes_per_state_layer_per_sequence", "per state layer (1 seq)"});
+  }
   document.columns.push_back({"bytes_per_sequence", "per sequence"});
   document.columns.push_back({"bytes_per_batch", "per batch (" + std::to_string(request.batch) + ")"});
   document.columns.push_back({"mha_ratio", "MHA / this"});
@@ -73,6 +79,7 @@ Document size_document(const ModelLabel& model, const ModelShape& shape, const S
     const LayerGroup* full = find_group(size, LayerAttention::full);
     const LayerGroup* sliding = find_group(size, LayerAttention::sliding);
     const LayerGroup* chunked = find_group(size, LayerAttention::chunked);
+    const LayerGroup* state = find_group(size, LayerAttention::state);
     std::vector<Cell> row = {
         Cell::of(model.name),
         Cell::of(request.ctx.value),
@@ -87,6 +94,7 @@ Document size_document(const ModelLabel& model, const ModelShape& shape, const S
     };
     if (has_sliding) row.push_back(bytes_cell(sliding->per_layer_per_sequence));
     if (has_chunked) row.push_back(bytes_cell(chunked->per_layer_per_sequence));
+    if (has_state) row.push_back(bytes_cell(state->per_layer_per_sequence));
     row.push_back(bytes_cell(size.per_sequence));
     row.push_back(bytes_cell(size.per_batch));
     row.push_back(Cell::of(format_ratio(size.mha_ratio), rounded_ratio(size.mha_ratio)));
@@ -101,6 +109,17 @@ Document size_document(const ModelLabel& model, const ModelShape& shape, const S
   if (has_chunked) {
     document.notes.push_back("chunked layers hold min(ctx, " + std::to_string(*shape.attention_chunk_size) +
                              ") tokens: one chunk of local attention (" + shape.sliding_rule + ")");
+  }
+  if (has_state) {
+    const LayerGroup* state = report.variants.empty() ? nullptr : find_group(report.variants.front(), LayerAttention::state);
+    const std::uint32_t count = shape.layer_count(LayerAttention::state);
+    document.notes.push_back(
+        fmt::format("{} state layers ({}) keep one state per sequence, {} each, {} in all whatever the context; "
+                    "the variants change the {} attention layers only ({})",
+                    count, shape.state->mixer == StateMixer::mamba2 ? "Mamba-2" : "Gated DeltaNet",
+                    state ? format_bytes(state->per_layer_per_sequence, units) : "?",
+                    state ? format_bytes(Bytes{state->per_layer_per_sequence.value * count}, units) : "?",
+                    shape.attention_layer_count(), shape.sliding_rule));
   }
   if (report.mha_dtype != request.dtype) {
     document.notes.push_back("MHA / this compares with MHA in " + std::string(to_string(report.mha_dtype)) +

@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include "core/checked.h"
+#include "core/state_bytes.h"
 #include "report/format.h"
 #include "report/size_document.h"
 
@@ -33,6 +34,15 @@ void explain_model(const ModelLabel& model, const ModelShape& shape, std::ostrea
   field("head dim of K/V heads", "d_h", fmt::format("{}  ({})", shape.head_dim, head_dim_origin));
   if (shape.sliding_window) field("sliding_window", "W", *shape.sliding_window);
   if (shape.num_nextn_predict_layers > 0) field("num_nextn_predict_layers", "", shape.num_nextn_predict_layers);
+  if (shape.state) {
+    const StateDims& state = *shape.state;
+    const bool mamba = state.mixer == StateMixer::mamba2;
+    field(mamba ? "mamba_num_heads" : "linear_num_value_heads", "", state.num_heads);
+    field(mamba ? "mamba_head_dim" : "linear_value_head_dim", "", state.head_dim);
+    field(mamba ? "n_groups" : "linear_num_key_heads", "", state.n_groups);
+    field(mamba ? "ssm_state_size" : "linear_key_head_dim", "", state.state_size);
+    field(mamba ? "conv_kernel" : "linear_conv_kernel_dim", "", state.conv_kernel);
+  }
   out << "  layers: " << shape.sliding_rule << '\n';
   for (const std::string& assumption : shape.assumptions) out << "  assumed: " << assumption << '\n';
 }
@@ -69,7 +79,20 @@ std::string value_bytes_formula(const Variant& variant, const TokenLayerBytes& b
   }
 }
 
-void explain_variant(const VariantSize& size, const SizeReport& report, UnitSystem units, std::ostream& out) {
+// A state layer's bytes, the same for every variant (vLLM's MambaStateShapeCalculator at TP 1).
+std::string state_layer_formula(const ModelShape& shape, const SizeRequest& request) {
+  const StateDims& state = *shape.state;
+  const StateBytes bytes = state_bytes_per_rank(state, shape.torch_dtype, 1, request.mamba_ssm_cache_dtype);
+  const bool mamba = state.mixer == StateMixer::mamba2;
+  return fmt::format("conv (heads * head_dim + 2 * {} * state) * (kernel - 1) = ({} * {} + 2 * {} * {}) * {} * {} B "
+                     "+ {} heads * head_dim * state = {} * {} * {} * {} B = {} B",
+                     mamba ? "groups" : "key_heads", state.num_heads, state.head_dim, state.n_groups,
+                     state.state_size, bytes.conv_window, bytes.conv_dtype_bytes, mamba ? "SSM" : "recurrent",
+                     state.num_heads, state.head_dim, state.state_size, bytes.recurrent_dtype_bytes, bytes.total());
+}
+
+void explain_variant(const VariantSize& size, const SizeReport& report, const ModelShape& shape, UnitSystem units,
+                     std::ostream& out) {
   const Variant& variant = size.variant.variant;
   const TokenLayerBytes& bytes = size.token_layer;
   const SizeRequest& request = report.request;
@@ -92,6 +115,12 @@ void explain_variant(const VariantSize& size, const SizeReport& report, UnitSyst
                    with_units(size.per_token.value)));
   std::string sum, terms;
   for (const LayerGroup& group : size.groups) {
+    if (group.attention == LayerAttention::state) {
+      line("per state layer, one sequence", state_layer_formula(shape, request) + " (constant in ctx)");
+      sum += fmt::format("{}{} B * {} state layer{}", sum.empty() ? "" : " + ", group.per_layer_per_sequence.value,
+                         group.layers, group.layers == 1 ? "" : "s");
+      continue;
+    }
     const bool local = group.attention != LayerAttention::full;
     std::string kind = group.mtp                                        ? "MTP layer"
                        : group.attention == LayerAttention::sliding ? "sliding layer"
@@ -128,7 +157,7 @@ void write_size_explanation(const ModelLabel& model, const ModelShape& shape, co
                      to_string(request.scales),
                      request.scales == KvScales::per_tensor ? " (a few floats per layer: not counted)" : "");
   out << "Units: " << describe_units(units) << '\n';
-  for (const VariantSize& size : report.variants) explain_variant(size, report, units, out);
+  for (const VariantSize& size : report.variants) explain_variant(size, report, shape, units, out);
 }
 
 }  // namespace kvplan::report

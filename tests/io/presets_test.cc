@@ -59,6 +59,8 @@ constexpr Expected kModels[] = {
     {"llama-4-maverick", 48, 40, 8, 128, 0, 0, 0, 0, 1048576},
     {"gpt-oss-20b", 24, 64, 8, 64, 0, 128, 12, 0, 131072},
     {"gpt-oss-120b", 36, 64, 8, 64, 0, 128, 18, 0, 131072},
+    {"qwen3-next-80b-a3b", 48, 16, 2, 256, 0, 0, 0, 0, 262144},
+    {"nemotron-3-nano-30b-a3b", 52, 32, 2, 128, 0, 0, 0, 0, 262144},
 };
 
 const io::PresetRegistry& registry() {
@@ -89,6 +91,22 @@ TEST_CASE("every embedded model has the shape its config.json states") {
     CHECK(shape.max_position_embeddings == expected.max_position_embeddings);
   }
   CHECK(registry().models().size() == std::size(kModels));
+}
+
+TEST_CASE("hybrid presets: which layers keep a state and which cache nothing, as their configs say") {
+  // Qwen3-Next: full_attention_interval 4 makes layers 3, 7, ..., 47 attention, the other 36 Gated DeltaNet.
+  const ModelShape& qwen = registry().model("qwen3-next-80b-a3b").shape;
+  CHECK(qwen.layer_count(LayerAttention::state) == 36);
+  CHECK(qwen.layer_attention[3] == LayerAttention::full);
+  CHECK(qwen.layer_attention[4] == LayerAttention::state);
+  CHECK(qwen.state->mixer == StateMixer::gated_deltanet);
+  // Nemotron-3-Nano: hybrid_override_pattern has 23 M, 6 * and 23 E characters.
+  const ModelShape& nemotron = registry().model("nemotron-3-nano-30b-a3b").shape;
+  CHECK(nemotron.layer_count(LayerAttention::state) == 23);
+  CHECK(nemotron.layer_count(LayerAttention::full) == 6);
+  CHECK(nemotron.layer_count(LayerAttention::none) == 23);
+  CHECK(nemotron.layer_attention[5] == LayerAttention::full);  // "MEMEM*": the sixth character
+  CHECK(nemotron.state->ssm_cache_dtype == "float32");
 }
 
 TEST_CASE("every preset is clean data with a source, named after its file") {

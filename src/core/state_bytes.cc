@@ -1,0 +1,73 @@
+#include "core/state_bytes.h"
+
+#include "core/checked.h"
+#include "core/error.h"
+
+namespace kvplan {
+namespace {
+
+struct NamedDtype {
+  std::string name;
+  std::uint32_t bytes;
+};
+
+NamedDtype state_dtype(const std::string& name, const char* what) {
+  if (name == "float32") return {name, 4};
+  if (name == "bfloat16" || name == "float16") return {name, 2};
+  throw Error(std::string(what) + " must be float32, bfloat16 or float16; got '" + name + "'");
+}
+
+}  // namespace
+
+StateBytes state_bytes_per_rank(const StateDims& state, const std::string& model_dtype, std::uint32_t tp,
+                                const std::string& ssm_override) {
+  const char* mixer = state.mixer == StateMixer::mamba2 ? "Mamba-2" : "Gated DeltaNet";
+  // MambaMixer2 asserts num_heads % tp == 0 and (n_groups % tp == 0 or n_groups == 1); the Gated
+  // DeltaNet layer splits its key and value heads over the ranks.
+  const bool groups_split = state.n_groups % tp == 0 || (state.mixer == StateMixer::mamba2 && state.n_groups == 1);
+  if (state.num_heads % tp != 0 || !groups_split) {
+    throw Error(std::string(mixer) + " state layers need their " + std::to_string(state.num_heads) + " heads and " +
+                std::to_string(state.n_groups) + " groups to divide over TP " + std::to_string(tp) +
+                ", as vLLM's mixer requires; pick a --tp that divides both");
+  }
+  // mamba2_state_shape: a single B/C group is replicated on every rank (extra_groups_for_head_shards).
+  const std::uint64_t groups = state.n_groups % tp == 0 ? state.n_groups : tp;
+  const std::uint64_t conv_dim = checked_add(checked_mul(state.num_heads, state.head_dim, "state conv width"),
+                                             checked_mul(2 * groups, state.state_size, "state conv width"),
+                                             "state conv width");
+  StateBytes bytes;
+  bytes.conv_channels = conv_dim / tp;
+  bytes.conv_window = state.conv_kernel - 1;
+  bytes.recurrent_elements = checked_mul(checked_mul(state.num_heads / tp, state.head_dim, "recurrent state"),
+                                         state.state_size, "recurrent state");
+  // MambaStateDtypeCalculator: the conv state in the model's dtype ("auto"); the recurrent state in
+  // mamba_ssm_cache_dtype, which defaults to the conv state's.
+  const NamedDtype conv = state_dtype(model_dtype.empty() || model_dtype == "float32" ? "bfloat16" : model_dtype,
+                                      "the model's torch_dtype");
+  const std::string& ssm_name = !ssm_override.empty() ? ssm_override : state.ssm_cache_dtype;
+  const NamedDtype recurrent = ssm_name.empty() ? conv : state_dtype(ssm_name, "--mamba-ssm-cache-dtype");
+  bytes.conv_dtype = conv.name;
+  bytes.conv_dtype_bytes = conv.bytes;
+  bytes.recurrent_dtype = recurrent.name;
+  bytes.recurrent_dtype_bytes = recurrent.bytes;
+  // Checked once here so that the accessors' products cannot wrap.
+  checked_add(checked_mul(checked_mul(bytes.conv_channels, bytes.conv_window, "conv state"), conv.bytes, "conv state"),
+              checked_mul(bytes.recurrent_elements, recurrent.bytes, "recurrent state"), "state bytes per sequence");
+  return bytes;
+}
+
+std::string parse_mamba_ssm_cache_dtype(const std::string& text) {
+  if (text.empty() || text == "auto") return "";
+  state_dtype(text, "--mamba-ssm-cache-dtype");
+  return text;
+}
+
+std::string state_formula(const StateDims& state, const StateBytes& bytes) {
+  const bool mamba = state.mixer == StateMixer::mamba2;
+  return "conv " + std::to_string(bytes.conv_channels) + " x " + std::to_string(bytes.conv_window) + " x " +
+         std::to_string(bytes.conv_dtype_bytes) + " B (" + bytes.conv_dtype + ") + " + (mamba ? "SSM " : "recurrent ") +
+         std::to_string(bytes.recurrent_elements) + " x " + std::to_string(bytes.recurrent_dtype_bytes) + " B (" +
+         bytes.recurrent_dtype + ")";
+}
+
+}  // namespace kvplan
