@@ -259,6 +259,10 @@ FitResult fit(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& req
     throw Error("--engine " + std::string(to_string(request.options.engine)) +
                 ": kvplan plans chunked local attention (Llama-4) with vLLM's rules only; use --engine vllm");
   }
+  if (request.options.engine != Engine::vllm && shape.indexer) {
+    throw Error("--engine " + std::string(to_string(request.options.engine)) +
+                ": kvplan plans sparse MLA (DeepSeek-V3.2's indexer cache) with vLLM's rules only; use --engine vllm");
+  }
   if (request.options.engine != Engine::vllm && shape.layer_count(LayerAttention::state) > 0) {
     throw Error("--engine " + std::string(to_string(request.options.engine)) +
                 ": kvplan plans state layers (Mamba-2, Gated DeltaNet) with vLLM's hybrid allocator only; use --engine vllm");

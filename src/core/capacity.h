@@ -132,6 +132,8 @@ struct FitResult {
   std::uint64_t requests_per_replica = 0;  // floor(max_concurrency), x DP ranks with --dp-attention
   std::uint64_t fleet_requests = 0;        // requests_per_replica x replicas
 
+  KvDtype kv_cache_dtype = KvDtype::bf16;  // what the cache stores (vLLM's FLASHMLA_SPARSE turns fp8 into fp8_ds_mla)
+
   // vLLM with state layers: one sequence's state per rank before padding, and how the block was aligned.
   Bytes state_bytes_per_rank;
   std::string state_rule;

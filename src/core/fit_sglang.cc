@@ -131,6 +131,7 @@ FitResult fit_sglang(const ModelShape& shape, const GpuSpec& gpu, const FitReque
   }
   const SglangArgs args = resolve_sglang_args(shape, gpu, request);
   FitResult result;
+  result.kv_cache_dtype = request.kv_dtype;
   result.engine = Engine::sglang;
   result.mem_util = args.mem_fraction_static;
   result.block_size = args.page_size;

@@ -13,6 +13,7 @@ FitResult fit_trtllm(const ModelShape& shape, const GpuSpec& gpu, const FitReque
   const EngineOptions& options = request.options;
   const Parallelism& parallel = request.parallel;
   FitResult result;
+  result.kv_cache_dtype = request.kv_dtype;
   result.engine = Engine::trtllm;
   result.mem_util = options.mem_util.value_or(0.9);
   result.block_size = options.block_size.value_or(32);

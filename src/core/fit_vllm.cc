@@ -215,6 +215,23 @@ void check_one_request_fits(const VllmRules& rules, const std::vector<VllmGroup>
   }
 }
 
+// A sparse MLA model (DeepSeek-V3.2) is served by the sparse backends only, and only as itself.
+bool sparse_mla(const ModelShape& shape, const VllmRules& rules, const FitRequest& request, FitResult& result) {
+  if (!shape.indexer) return false;
+  if (!rules.sparse_mla) {
+    throw Error("vLLM " + result.engine_version + ": kvplan models sparse MLA (DeepSeek-V3.2's indexer cache and "
+                "sparse backends) in vLLM 0.33 only; use --engine vllm");
+  }
+  if (request.variant.kind != VariantKind::mla) {
+    throw Error("--variant " + request.variant.name() + ": vLLM serves DeepSeek-V3.2's sparse attention with its sparse "
+                "MLA backends only, so fit plans the native variant; 'kvplan size' compares the variants");
+  }
+  result.notes.push_back("sparse MLA: each layer caches the MLA latent and the indexer's key (" +
+                         std::to_string(shape.indexer->bytes_per_token()) +
+                         " B per token in any cache dtype) in blocks of 64 tokens, the indexer kernel's size");
+  return true;
+}
+
 // State layers share the pool: the attention block grows until its page covers one sequence's
 // state, which is padded to it (vllm_state.h). Sets the block size and returns the blocks each
 // state group charges a request.
@@ -265,10 +282,13 @@ FitResult fit_vllm(const ModelShape& shape, const GpuSpec& gpu, const FitRequest
   result.engine = Engine::vllm;
   result.engine_version = std::string(rules.version);
   result.mem_util = options.mem_util.value_or(rules.gpu_memory_utilization);
-  const FitRequest cached = as_cached(shape, rules, request, result);
+  FitRequest cached = as_cached(shape, rules, request, result);
+  const bool sparse = sparse_mla(shape, rules, cached, result);
   const VllmBackend backend = choose_vllm_backend(
-      rules, {gpu.architecture, cached.variant.kind == VariantKind::mla, false, request.kv_dtype,
-              options.attention_backend, options.block_size});
+      rules, {gpu.architecture, cached.variant.kind == VariantKind::mla, sparse, request.kv_dtype,
+              options.attention_backend, options.block_size, shape.num_attention_heads / parallel.tp});
+  cached.kv_dtype = backend.cache_dtype;
+  result.kv_cache_dtype = backend.cache_dtype;
   result.attention_backend = backend.name;
   result.attention_backend_why = backend.why;
   result.block_size = backend.block_size;
@@ -280,6 +300,9 @@ FitResult fit_vllm(const ModelShape& shape, const GpuSpec& gpu, const FitRequest
   const CachedLayers layers = cached_layers(shape, parallel.pp, request.include_mtp);
   stage_budgets(rules, shape, gpu, request, layers, result);
   set_per_rank_cache(cached, result);
+  // The indexer's keys sit beside the latent in every layer's block, replicated on every rank like
+  // it (max_tp_shards 1); one group of per-layer pages (UniformTypeKVCacheSpecs) of the same block.
+  if (sparse) result.token_layer_per_rank.indexer_bytes = shape.indexer->bytes_per_token();
   std::uint64_t state_blocks = 0;
   if (shape.layer_count(LayerAttention::state) > 0) {
     state_blocks = align_state_layers(shape, gpu, request, rules, backend, result);

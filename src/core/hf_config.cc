@@ -14,14 +14,15 @@ namespace {
 // glm4_moe and minimax_m2 have GQA on every layer, no window (vLLM 0.33's Glm4MoeAttention and
 // MiniMaxM2Attention build a plain Attention without a per-layer sliding window). llama4 layers
 // attend in chunks or globally (resolve_chunked_attention).
-// qwen3_next and nemotron_h mix attention layers with state layers (resolve_state_layers).
-constexpr std::array<std::string_view, 27> kKnownModelTypes = {
+// qwen3_next and nemotron_h mix attention layers with state layers (resolve_state_layers);
+// deepseek_v32 adds an indexer cache to MLA (resolve_indexer).
+constexpr std::array<std::string_view, 28> kKnownModelTypes = {
     "llama",    "mistral",     "mixtral",     "qwen2",       "qwen2_moe",
     "qwen3",    "qwen3_moe",   "gemma",       "gemma2",      "gemma3",
     "gemma3_text", "deepseek_v2", "deepseek_v3", "kimi_k2",  "phi3",
     "granite",  "olmo2",       "starcoder2",  "cohere",      "internlm2",
     "glm4_moe", "minimax_m2",  "llama4",      "llama4_text", "gpt_oss",
-    "qwen3_next", "nemotron_h",
+    "qwen3_next", "nemotron_h", "deepseek_v32",
 };
 
 bool is_one_of(std::string_view value, std::initializer_list<std::string_view> options) {
@@ -56,6 +57,26 @@ void resolve_mla(const ConfigFields& fields, ModelShape& shape) {
   mla.v_head_dim = fields.required_dim("v_head_dim");
   mla.q_lora_rank = fields.optional_dim("q_lora_rank");
   shape.mla = mla;
+}
+
+// DeepSeek-V3.2's indexer: vLLM's DeepseekV32Attention gives every layer an indexer unless
+// index_topk_freq / index_topk_pattern skip some (GLM-5's configs do), which kvplan does not model.
+void resolve_indexer(const ConfigFields& fields, ModelShape& shape) {
+  if (shape.model_type != "deepseek_v32") return;
+  if (!shape.mla) fields.fail(nullptr, "deepseek_v32 is sparse MLA: the config needs kv_lora_rank and qk_rope_head_dim");
+  for (std::string_view skip : {"index_topk_freq", "index_topk_pattern"}) {
+    if (const ConfigNode* node = fields.get(skip); node != nullptr) {
+      const std::int64_t* every = std::get_if<std::int64_t>(&node->value);
+      if (skip == "index_topk_freq" && every != nullptr && *every == 1) continue;
+      fields.fail(node, std::string(skip) + " skips the indexer on some layers, which kvplan does not model; "
+                        "remove it to plan every layer with an indexer");
+    }
+  }
+  IndexerDims indexer;
+  indexer.index_head_dim = fields.required_dim("index_head_dim");
+  indexer.index_n_heads = fields.required_dim("index_n_heads");
+  indexer.index_topk = fields.required_dim("index_topk");
+  shape.indexer = indexer;
 }
 
 // The per-head dim d_h of the cached K/V heads. An explicit head_dim wins: Gemma-2-27B
@@ -340,6 +361,7 @@ ModelShape shape_from_fields(const ConfigFields& fields, const ConfigFields& out
   shape.num_nextn_predict_layers = fields.dim_or_zero("num_nextn_predict_layers");
   resolve_heads(fields, shape);
   resolve_mla(fields, shape);
+  resolve_indexer(fields, shape);
   resolve_head_dim(fields, shape);
   resolve_state_dims(fields, shape);
   resolve_sliding_window(fields, shape);

@@ -15,7 +15,8 @@ struct TokenLayerBytes {
   std::uint64_t vectors = 0;       // cached vectors: 2·H_kv (a K and a V per head) or 1 (MLA latent)
   std::uint64_t value_bytes = 0;   // the scalars in the cache dtype, incl. in-layout scales
   std::uint64_t scale_bytes = 0;   // --kv-scales per-token-head: one fp32 per cached vector
-  std::uint64_t total() const { return value_bytes + scale_bytes; }
+  std::uint64_t indexer_bytes = 0; // sparse MLA: the indexer's key (fp8 values + fp32 scales), any cache dtype
+  std::uint64_t total() const { return value_bytes + scale_bytes + indexer_bytes; }
 };
 
 std::uint64_t scalars_per_token_per_layer(const Variant& variant);

@@ -38,11 +38,12 @@ std::vector<LayerGroup> layer_groups(const ModelShape& shape, Tokens ctx, bool i
 namespace {
 
 VariantSize size_variant(const ResolvedVariant& resolved, const std::vector<LayerGroup>& groups,
-                         const SizeRequest& request, KvDtype dtype, KvScales scales) {
+                         const SizeRequest& request, KvDtype dtype, KvScales scales, std::uint64_t indexer_bytes) {
   VariantSize size;
   size.variant = resolved;
   size.dtype = dtype;
   size.token_layer = bytes_per_token_per_layer(resolved.variant, dtype, scales);
+  size.token_layer.indexer_bytes = indexer_bytes;
   size.groups = groups;
   std::uint64_t per_sequence = 0;
   for (LayerGroup& group : size.groups) {
@@ -75,7 +76,10 @@ SizeReport compute_kv_size(const ModelShape& shape, const std::vector<ResolvedVa
   KvScales mha_scales = request.dtype == KvDtype::fp8_ds_mla ? KvScales::per_tensor : request.scales;
   ResolvedVariant mha{Variant{VariantKind::mha, shape.num_attention_heads, shape.head_dim, 0, 0},
                       false, ""};
-  report.mha_per_sequence = size_variant(mha, groups, request, report.mha_dtype, mha_scales).per_sequence;
+  // A sparse model's indexer keys are priced for every variant: the variants change how attention
+  // caches K and V, not how it picks the tokens it reads.
+  const std::uint64_t indexer = shape.indexer ? shape.indexer->bytes_per_token() : 0;
+  report.mha_per_sequence = size_variant(mha, groups, request, report.mha_dtype, mha_scales, indexer).per_sequence;
 
   std::string priced_in_fp8;
   for (const ResolvedVariant& resolved : variants) {
@@ -86,7 +90,7 @@ SizeReport compute_kv_size(const ModelShape& shape, const std::vector<ResolvedVa
       priced_in_fp8 += (priced_in_fp8.empty() ? "" : ", ") + resolved.variant.name();
     }
     VariantSize size = size_variant(resolved, groups, request, fp8_instead && variants.size() > 1 ? report.mha_dtype : request.dtype,
-                                    fp8_instead && variants.size() > 1 ? mha_scales : request.scales);
+                                    fp8_instead && variants.size() > 1 ? mha_scales : request.scales, indexer);
     size.mha_ratio = static_cast<double>(report.mha_per_sequence.value) /
                      static_cast<double>(size.per_sequence.value);
     report.variants.push_back(std::move(size));
@@ -95,6 +99,12 @@ SizeReport compute_kv_size(const ModelShape& shape, const std::vector<ResolvedVa
   if (!priced_in_fp8.empty()) {
     report.notes.push_back("fp8_ds_mla is the layout of an MLA latent: " + priced_in_fp8 +
                            " are priced in fp8 (e4m3, per-tensor scales), as is the MHA baseline");
+  }
+  if (shape.indexer) {
+    report.notes.push_back("sparse MLA: every layer also caches the lightning indexer's key, " +
+                           std::to_string(shape.indexer->index_head_dim) + " fp8 values + " +
+                           std::to_string(shape.indexer->index_head_dim / 128) + " fp32 scale(s) = " +
+                           std::to_string(indexer) + " B per token per layer in any --kv-dtype, included in every row");
   }
   if (shape.max_position_embeddings > 0 && request.ctx.value > shape.max_position_embeddings) {
     report.notes.push_back("ctx " + std::to_string(request.ctx.value) +

@@ -44,6 +44,16 @@ struct MlaDims {
   std::optional<std::uint32_t> q_lora_rank;  // null in DeepSeek-V2-Lite (no query compression)
 };
 
+// DeepSeek-V3.2's lightning indexer (DeepSeek Sparse Attention): beside the MLA latent, every
+// layer caches one key per token for choosing the top-k tokens, index_head_dim fp8 values and one
+// fp32 scale per 128 of them, whatever the KV cache dtype (vLLM's DeepseekV32IndexerCache).
+struct IndexerDims {
+  std::uint32_t index_head_dim = 0;
+  std::uint32_t index_n_heads = 0;
+  std::uint32_t index_topk = 0;
+  std::uint64_t bytes_per_token() const { return index_head_dim + index_head_dim / 128 * 4; }
+};
+
 struct MoeDims {
   std::uint32_t num_experts = 0;          // routed experts: num_local_experts / n_routed_experts
   std::uint32_t num_experts_per_tok = 0;  // routed experts active per token
@@ -62,6 +72,7 @@ struct ModelShape {
   // True when config.json has an explicit head_dim; otherwise head_dim = hidden_size / heads.
   bool head_dim_explicit = false;
   std::optional<MlaDims> mla;
+  std::optional<IndexerDims> indexer;  // sparse MLA (deepseek_v32): the indexer's key cache per layer
   std::optional<StateDims> state;  // the mixer of the LayerAttention::state layers
 
   std::optional<std::uint64_t> sliding_window;

@@ -1,6 +1,7 @@
 #include "core/vllm_backend.h"
 
 #include <array>
+#include <numeric>
 #include <vector>
 
 #include "core/error.h"
@@ -24,7 +25,7 @@ struct BackendRow {
 };
 
 // Each backend class's validate_configuration inputs in vLLM 0.33 (v1/attention/backends/...).
-constexpr std::array<BackendRow, 11> kBackends{{
+constexpr std::array<BackendRow, 14> kBackends{{
     {"FLASH_ATTN", BackendFamily::standard, kAnyCuda, kSm90 | kSm100, false, false, 16},
     {"FLASHINFER", BackendFamily::standard, kAnyCuda, kAnyCuda, false, true, 16},
     {"TRITON_ATTN", BackendFamily::standard, kAnyCuda | kRocm, kAnyCuda | kRocm, false, false, 16},
@@ -34,9 +35,16 @@ constexpr std::array<BackendRow, 11> kBackends{{
     {"FLASHINFER_MLA", BackendFamily::mla, kSm100, kSm100, false, false, 32},
     {"CUTLASS_MLA", BackendFamily::mla, kSm100, kSm100, false, false, 128},
     {"TRITON_MLA", BackendFamily::mla, kAnyCuda | kRocm, kAnyCuda | kRocm, false, false, 16},
+    {"FLASH_ATTN_MLA_SPARSE", BackendFamily::sparse_mla, kSm90, 0, false, false, 64},
     {"FLASHMLA_SPARSE", BackendFamily::sparse_mla, kSm90 | kSm100, kSm90 | kSm100, true, false, 64},
-    {"FLASHINFER_MLA_SPARSE", BackendFamily::sparse_mla, kSm100, kSm100, true, false, 32},
+    {"FLASHINFER_MLA_SPARSE", BackendFamily::sparse_mla, kSm100, kSm100, false, false, 32},
+    {"FLASH_ATTN_MLA_SPARSE_FA4", BackendFamily::sparse_mla, kSm100, 0, false, false, 64},
+    {"FLASHINFER_MLA_SPARSE_SM90", BackendFamily::sparse_mla, kSm90, kSm90, false, false, 64},
 }};
+
+// DeepSeek-V3.2's indexer backend (DeepseekV32IndexerBackend) takes blocks of exactly 64 tokens on
+// CUDA, so a sparse model's block is the least common multiple of 64 and the MLA backend's block.
+constexpr std::uint32_t kIndexerBlock = 64;
 
 const BackendRow* find_backend(std::string_view name) {
   for (const BackendRow& row : kBackends) {
@@ -74,10 +82,16 @@ BackendFamily family_of(const VllmBackendQuery& query) {
 
 // The release's priority list for this device and attention kind (platforms/cuda.py
 // _get_backend_priorities, platforms/rocm.py with AITER off, its default).
-std::vector<std::string_view> priorities(const VllmRules& rules, unsigned device, BackendFamily family) {
+std::vector<std::string_view> priorities(const VllmRules& rules, unsigned device, BackendFamily family,
+                                         const VllmBackendQuery& query) {
   if (family == BackendFamily::sparse_mla) {
-    return device == kSm100 ? std::vector<std::string_view>{"FLASHMLA_SPARSE", "FLASHINFER_MLA_SPARSE"}
-                            : std::vector<std::string_view>{"FLASHMLA_SPARSE"};
+    // The dense backends ahead of these refuse sparse models ("sparse not supported").
+    if (device != kSm100) {
+      return {"FLASH_ATTN_MLA_SPARSE", "FLASHMLA_SPARSE", "FLASHINFER_MLA_SPARSE_SM90"};
+    }
+    if (is_quantized(query.kv_dtype)) return {"FLASHINFER_MLA_SPARSE", "FLASHMLA_SPARSE"};
+    if (query.heads_per_rank <= 16) return {"FLASH_ATTN_MLA_SPARSE_FA4", "FLASHINFER_MLA_SPARSE", "FLASHMLA_SPARSE"};
+    return {"FLASHMLA_SPARSE", "FLASHINFER_MLA_SPARSE"};
   }
   if (device == kRocm) {
     return family == BackendFamily::mla ? std::vector<std::string_view>{"TRITON_MLA"}
@@ -119,16 +133,29 @@ std::string rejection(const BackendRow& row, unsigned device, BackendFamily fami
 }
 
 std::uint32_t preferred_block_size(const BackendRow& row, std::optional<std::uint32_t> user_block_size) {
-  // get_preferred_block_size: the default 16 when the kernels take it, else their smallest size.
+  // get_preferred_block_size: the default 16 when the kernels take it, else their smallest size;
+  // with a sparse model's indexer beside it, the least common multiple of both backends' sizes.
   // A user's --block-size is kept when it is a multiple of a kernel size (hybrid blocks).
+  const std::uint32_t kernel = row.family == BackendFamily::sparse_mla ? std::lcm(row.kernel_block, kIndexerBlock)
+                                                                        : row.kernel_block;
   if (user_block_size) {
-    if (*user_block_size % row.kernel_block != 0) {
+    if (*user_block_size % kernel != 0) {
       throw Error("--block-size " + std::to_string(*user_block_size) + ": vLLM's " + std::string(row.name) +
-                  " backend needs a multiple of " + std::to_string(row.kernel_block) + " tokens");
+                  " backend" + (row.family == BackendFamily::sparse_mla ? " and the sparse indexer need" : " needs") +
+                  " a multiple of " + std::to_string(kernel) + " tokens");
     }
     return *user_block_size;
   }
-  return 16 % row.kernel_block == 0 ? 16 : row.kernel_block;
+  return 16 % kernel == 0 ? 16 : kernel;
+}
+
+// FLASHMLA_SPARSE stores any fp8 request in its own fp8_ds_mla layout
+// (_canonicalize_sparse_mla_kv_cache_dtype); the other backends store what was asked.
+KvDtype stored_dtype(const BackendRow& row, KvDtype requested) {
+  if (row.family == BackendFamily::sparse_mla && row.takes_fp8_ds_mla && requested == KvDtype::fp8_e4m3) {
+    return KvDtype::fp8_ds_mla;
+  }
+  return requested;
 }
 
 }  // namespace
@@ -154,18 +181,23 @@ VllmBackend choose_vllm_backend(const VllmRules& rules, const VllmBackendQuery& 
                   ": " + why_not + " (" + release + " refuses it at start-up)");
     }
     return {std::string(row->name), preferred_block_size(*row, query.user_block_size), row->kernel_block,
-            "--attention-backend " + std::string(row->name)};
+            stored_dtype(*row, dtype), "--attention-backend " + std::string(row->name)};
   }
   std::string skipped;
-  for (std::string_view name : priorities(rules, device, family)) {
+  for (std::string_view name : priorities(rules, device, family, query)) {
     const BackendRow& row = *find_backend(name);
     std::string why_not = rejection(row, device, family, dtype);
     if (why_not.empty()) {
       std::string why = "first valid backend in " + release + "'s priorities for " +
-                        (family == BackendFamily::standard ? std::string("attention") : std::string("MLA")) + " on " +
+                        (family == BackendFamily::standard ? std::string("attention")
+                         : family == BackendFamily::mla    ? std::string("MLA")
+                                                           : std::string("sparse MLA")) +
+                        " on " +
                         std::string(device_text(device)) + ", cache dtype " + std::string(to_string(query.kv_dtype));
       if (!skipped.empty()) why += "; skipped " + skipped;
-      return {std::string(row.name), preferred_block_size(row, query.user_block_size), row.kernel_block, why};
+      if (stored_dtype(row, dtype) != dtype) why += "; it stores fp8 as fp8_ds_mla (656 B per token)";
+      return {std::string(row.name), preferred_block_size(row, query.user_block_size), row.kernel_block,
+              stored_dtype(row, dtype), why};
     }
     skipped += (skipped.empty() ? "" : "; ") + std::string(name) + ": " + why_not;
   }

@@ -22,12 +22,14 @@ struct VllmBackendQuery {
   KvDtype kv_dtype = KvDtype::bf16;
   std::optional<std::string> requested;         // --attention-backend, vLLM's name
   std::optional<std::uint32_t> user_block_size;  // --block-size: vLLM keeps it if the backend accepts it
+  std::uint32_t heads_per_rank = 0;  // query heads per TP rank: Blackwell's sparse MLA priorities depend on it
 };
 
 struct VllmBackend {
   std::string name;            // vLLM's AttentionBackendEnum name
   std::uint32_t block_size = 0;
   std::uint32_t kernel_block = 16;  // the smallest block its kernels take
+  KvDtype cache_dtype = KvDtype::bf16;  // what it stores: FLASHMLA_SPARSE turns fp8 into fp8_ds_mla
   std::string why;             // how it was chosen, for --explain
 };
 

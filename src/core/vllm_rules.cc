@@ -23,6 +23,7 @@ constexpr std::array<VllmRules, 4> kReleases{{
      .mla_blocks = VllmMlaBlockRule::backend_priorities,
      .mla_as_mha_head_size = 0,
      .state_layers = true,
+     .sparse_mla = true,
      .batch = {.large_tier_min_gib = 160, .large = 16384, .serve_high = 8192, .offline_high = 16384,
                .serve_low = 2048, .offline_low = 8192}},
     {.version = "0.19",
@@ -37,6 +38,7 @@ constexpr std::array<VllmRules, 4> kReleases{{
      .mla_blocks = VllmMlaBlockRule::backend_priorities,
      .mla_as_mha_head_size = 0,
      .state_layers = false,
+     .sparse_mla = false,
      .batch = {.serve_high = 8192, .offline_high = 16384, .serve_low = 2048, .offline_low = 8192}},
     {.version = "0.10",
      .gpu_memory_utilization = 0.9,
@@ -50,6 +52,7 @@ constexpr std::array<VllmRules, 4> kReleases{{
      .mla_blocks = VllmMlaBlockRule::flashmla_or_cutlass,
      .mla_as_mha_head_size = 0,
      .state_layers = false,
+     .sparse_mla = false,
      .batch = {.serve_high = 8192, .offline_high = 16384, .serve_low = 2048, .offline_low = 8192}},
     {.version = "0.6",
      .gpu_memory_utilization = 0.9,
@@ -63,6 +66,7 @@ constexpr std::array<VllmRules, 4> kReleases{{
      .mla_blocks = VllmMlaBlockRule::flashmla_or_cutlass,
      .mla_as_mha_head_size = 256,
      .state_layers = false,
+     .sparse_mla = false,
      .batch = {.seqs_high = 256, .v0_chunked_prefill = true}},
 }};
 

@@ -66,6 +66,7 @@ struct VllmRules {
   VllmMlaBlockRule mla_blocks;
   std::uint32_t mla_as_mha_head_size;  // 0; V0 had no MLA cache: K and V per head, padded to this size
   bool state_layers;          // kvplan models this release's hybrid allocator for Mamba / Gated DeltaNet layers
+  bool sparse_mla;            // kvplan models this release's sparse MLA backends and indexer cache (DeepSeek-V3.2)
   VllmBatchDefaults batch;
 };
 

@@ -126,7 +126,12 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
       {"weights_dtype", "weights", Cell::of(fmt::format("{} ({:.4g} B per parameter)", request.weights_dtype,
                                                         request.weight_bytes_per_param),
                                             request.weights_dtype)},
-      {"kv_dtype", "kv dtype", Cell::of(std::string(to_string(request.kv_dtype)))},
+      {"kv_dtype", "kv dtype",
+       Cell::of(std::string(to_string(request.kv_dtype)) +
+                    (result.kv_cache_dtype != request.kv_dtype
+                         ? ", stored as " + std::string(to_string(result.kv_cache_dtype)) + " by " + result.attention_backend
+                         : ""),
+                std::string(to_string(result.kv_cache_dtype)))},
       {"max_model_len", "context", Cell::of(format_count(request.max_model_len.value) + " tokens per request",
                                             request.max_model_len.value)},
   };
@@ -150,8 +155,17 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
              mla ? "MLA: one latent per token on every rank (vLLM counts it as 1 head)"
                  : fmt::format("max(1, {} / TP {}){}", request.variant.kv_heads, parallel.tp,
                                result.kv_replicated ? ": fewer heads than ranks, so heads are replicated" : ""));
-  rows.bytes("bytes_per_token_per_layer_per_rank", ' ', "KV per token per layer", Bytes{result.token_layer_per_rank.total()},
-             fmt::format("{} in {}", request.variant.name(), to_string(request.kv_dtype)));
+  const TokenLayerBytes& token_layer = result.token_layer_per_rank;
+  rows.bytes("bytes_per_token_per_layer_per_rank", ' ', "KV per token per layer", Bytes{token_layer.total()},
+             token_layer.indexer_bytes > 0
+                 ? fmt::format("{} B {} in {} + {} B indexer key (fp8 values + fp32 scales)",
+                               token_layer.total() - token_layer.indexer_bytes, request.variant.name(),
+                               to_string(result.kv_cache_dtype), token_layer.indexer_bytes)
+                 : fmt::format("{} in {}", request.variant.name(), to_string(result.kv_cache_dtype)));
+  if (result.state_bytes_per_rank.value > 0) {
+    rows.bytes("state_bytes_per_sequence_per_rank", ' ', "state per sequence per layer", result.state_bytes_per_rank,
+               result.state_rule);
+  }
   std::string stages;
   for (std::uint32_t layers : result.stage_layers) stages += (stages.empty() ? "" : ", ") + std::to_string(layers);
   rows.count("layers_per_rank", "layers on the fullest stage", result.stage_layers[result.binding_stage],
@@ -220,6 +234,17 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
                          : fmt::format("; ceil(min(chunk {} + {}, {}) / {}) = {} per chunked group",
                                        shape.attention_chunk_size.value_or(0), flight, request.max_model_len.value,
                                        result.block_size, group->blocks_per_request);
+    }
+    const auto state_groups = std::count_if(result.groups.begin(), result.groups.end(),
+                                            [](const KvGroup& g) { return g.attention == LayerAttention::state; });
+    if (state_groups > 0) {
+      const KvGroup& state = *std::find_if(result.groups.begin(), result.groups.end(),
+                                           [](const KvGroup& g) { return g.attention == LayerAttention::state; });
+      per_request += fmt::format("; {} per state group ({}) x {} state groups", state.blocks_per_request,
+                                 state.blocks_per_request == 1 ? "mamba_cache_mode none: the running state"
+                                 : state.blocks_per_request == 2 ? "mamba_cache_mode align: the running and the last block's state"
+                                                                 : "mamba_cache_mode align: running, last block's and prefill checkpoint states",
+                                 state_groups);
     }
     if (result.groups.size() > 1) per_request = fmt::format("{} groups: {}", result.groups.size(), per_request);
   }

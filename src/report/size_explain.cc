@@ -107,7 +107,11 @@ void explain_variant(const VariantSize& size, const SizeReport& report, const Mo
   std::string per_token_layer = value_bytes_formula(variant, bytes, size.dtype);
   if (bytes.scale_bytes > 0) {
     per_token_layer += fmt::format(", + {} vectors * 4 B fp32 scales = {} B + {} B = {} B", bytes.vectors,
-                                   bytes.value_bytes, bytes.scale_bytes, bytes.total());
+                                   bytes.value_bytes, bytes.scale_bytes, bytes.value_bytes + bytes.scale_bytes);
+  }
+  if (bytes.indexer_bytes > 0) {
+    per_token_layer += fmt::format(", + indexer key (index_head_dim * 1 B + index_head_dim / 128 * 4 B) {} B = {} B",
+                                   bytes.indexer_bytes, bytes.total());
   }
   line("bytes per token per layer", per_token_layer);
   line("bytes per token (all layers)",
