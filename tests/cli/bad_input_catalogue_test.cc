@@ -64,6 +64,15 @@ const std::vector<std::pair<std::string, std::string>> kFiles = {
     {"bomb/p.yaml", "name: bomb\nsource: x\na: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
                     "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
                     "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"},
+    {"pattern.json", "{\"model_type\": \"nemotron_h\", \"num_hidden_layers\": 3, \"num_attention_heads\": 8, "
+                     "\"num_key_value_heads\": 2, \"head_dim\": 64, \"mamba_num_heads\": 8, \"mamba_head_dim\": 64, "
+                     "\"n_groups\": 1, \"ssm_state_size\": 16, \"conv_kernel\": 4, \"hybrid_override_pattern\": \"M*X\"}"},
+    {"pattern_length.json", "{\"model_type\": \"nemotron_h\", \"num_hidden_layers\": 3, \"num_attention_heads\": 8, "
+                            "\"num_key_value_heads\": 2, \"head_dim\": 64, \"mamba_num_heads\": 8, \"mamba_head_dim\": 64, "
+                            "\"n_groups\": 1, \"ssm_state_size\": 16, \"conv_kernel\": 4, \"hybrid_override_pattern\": \"M*\"}"},
+    {"topk_freq.json", "{\"model_type\": \"deepseek_v32\", \"num_hidden_layers\": 2, \"num_attention_heads\": 8, "
+                       "\"kv_lora_rank\": 512, \"qk_rope_head_dim\": 64, \"qk_nope_head_dim\": 128, \"v_head_dim\": 128, "
+                       "\"index_head_dim\": 128, \"index_n_heads\": 64, \"index_topk\": 2048, \"index_topk_freq\": 4}"},
     {"twins/a.yaml", "name: twin\nsource: x\nconfig:\n  model_type: llama\n  num_hidden_layers: 2\n"
                      "  num_attention_heads: 4\n  hidden_size: 256\n"},
     {"twins/b.yaml", "name: twin\nsource: y\nconfig:\n  model_type: llama\n  num_hidden_layers: 4\n"
@@ -220,6 +229,21 @@ const std::vector<BadInput> kCatalogue = {
     {"bad input after --out: no file", {"bench", "--model", "llama-3-8b", "--batch", "0", "--out", "{dir}/r.json"}, "--batch"},
     {"bad input after --out: no folder", {"report", "--ctx", "0", "--out", "{dir}/report"}, "--ctx"},
     {"control characters in an echoed name", {"size", "--model", "\x1b[31mllama\x07"}, "unknown model '\\x1b[31mllama\\x07'"},
+    {"a layer kind kvplan does not know in hybrid_override_pattern", {"size", "--config", "{dir}/pattern.json"},
+     "hybrid_override_pattern[2] is 'X'"},
+    {"hybrid_override_pattern of the wrong length", {"size", "--config", "{dir}/pattern_length.json"},
+     "hybrid_override_pattern must be a string with one character per layer"},
+    {"an indexer that skips layers", {"size", "--config", "{dir}/topk_freq.json"}, "index_topk_freq skips the indexer"},
+    {"an unknown state dtype", {"size", "--model", "nemotron-3-nano-30b-a3b", "--mamba-ssm-cache-dtype", "fp8"},
+     "--mamba-ssm-cache-dtype must be float32, bfloat16 or float16; got 'fp8'"},
+    {"state layers that do not divide over TP", {"fit", "--model", "nemotron-3-nano-30b-a3b", "--gpu", "h100-sxm", "--tp", "16"},
+     "8 groups to divide over TP 16"},
+    {"sparse MLA on an engine kvplan does not model it for",
+     {"fit", "--model", "deepseek-v3.2-exp", "--gpu", "h200", "--tp", "8", "--engine", "sglang"},
+     "--engine sglang: kvplan plans sparse MLA"},
+    {"a sparse model's counterfactual in fit",
+     {"fit", "--model", "deepseek-v3.2-exp", "--gpu", "h200", "--tp", "8", "--variant", "mha"},
+     "--variant mha: vLLM serves DeepSeek-V3.2's sparse attention"},
 };
 
 // Every path under `dir`, so a case can show it left nothing behind.
