@@ -17,6 +17,17 @@ std::string describe_shape(const ModelShape& shape) {
     text += fmt::format(", sliding window {} on {} of {} layers", *shape.sliding_window, sliding,
                         shape.num_hidden_layers);
   }
+  if (std::uint32_t chunked = shape.layer_count(LayerAttention::chunked)) {
+    text += fmt::format(", chunks of {} on {} of {} layers", *shape.attention_chunk_size, chunked, shape.num_hidden_layers);
+  }
+  if (std::uint32_t state = shape.layer_count(LayerAttention::state)) {
+    text += fmt::format(", {} {} state layers", state,
+                        shape.state->mixer == StateMixer::mamba2 ? "Mamba-2" : "Gated DeltaNet");
+  }
+  if (std::uint32_t uncached = shape.layer_count(LayerAttention::none)) {
+    text += fmt::format(", {} layers without a cache", uncached);
+  }
+  if (shape.indexer) text += fmt::format(", sparse (indexer keys of {})", shape.indexer->index_head_dim);
   if (shape.num_nextn_predict_layers > 0) {
     text += fmt::format(", {} MTP layer{}", shape.num_nextn_predict_layers,
                         shape.num_nextn_predict_layers == 1 ? "" : "s");
