@@ -83,7 +83,14 @@ CachedLayers cached_layers(const ModelShape& shape, std::uint32_t pp, bool inclu
 Bytes stage_reserve(const VllmRules& rules, const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request,
                     std::uint64_t batched_tokens, std::uint32_t stage, FitResult* lines) {
   const bool last = stage + 1 == request.parallel.pp;
-  if (request.options.reserve || rules.profile == VllmProfileModel::rough) {
+  if (lines != nullptr && rules.cuda_graph_memory_subtracted) {
+    lines->notes.push_back("vLLM " + lines->engine_version + " also subtracts its CUDA-graph memory estimate "
+                           "(0.5-1.8 GiB per GPU in vLLM 0.19's logs of it), which kvplan does not model yet: the KV "
+                           "memory is over-estimated by that much");
+  }
+  // The profile model follows the CUDA sampler; ROCm samples with aiter and is left to the rough estimate.
+  if (request.options.reserve || rules.profile == VllmProfileModel::rough ||
+      gpu.architecture == GpuArchitecture::cdna3) {
     const std::uint64_t seqs = last ? default_seqs(rules, gpu) : 0;
     if (lines != nullptr) return add_reserve_lines(shape, request, batched_tokens, seqs, *lines);
     return reserve_estimate(shape, request, batched_tokens, seqs);

@@ -26,6 +26,7 @@ constexpr std::array<VllmRules, 4> kReleases{{
      .batch = {.large_tier_min_gib = 160, .large = 16384, .serve_high = 8192, .offline_high = 16384,
                .serve_low = 2048, .offline_low = 8192},
      .profile = VllmProfileModel::rough,
+     .cuda_graph_memory_subtracted = true,
      .non_torch = {}},
     {.version = "0.19",
      .gpu_memory_utilization = 0.9,

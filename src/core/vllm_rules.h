@@ -85,6 +85,8 @@ struct VllmRules {
   std::uint32_t mla_as_mha_head_size;  // 0; V0 had no MLA cache: K and V per head, padded to this size
   VllmBatchDefaults batch;
   VllmProfileModel profile = VllmProfileModel::rough;
+  bool cuda_graph_memory_subtracted = false;  // the worker also subtracts its CUDA-graph estimate
+                                              // (VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS on)
   VllmNonTorch non_torch;  // used with VllmProfileModel::sampler_profile
 };
 
