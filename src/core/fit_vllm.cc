@@ -10,6 +10,7 @@
 #include "core/fit_internal.h"
 #include "core/vllm_backend.h"
 #include "core/vllm_groups.h"
+#include "core/vllm_profile.h"
 #include "core/vllm_rules.h"
 #include "core/vllm_state.h"
 #include "core/state_bytes.h"
@@ -86,6 +87,34 @@ CachedLayers cached_layers(const ModelShape& shape, std::uint32_t pp, bool inclu
   return layers;
 }
 
+// What one PP stage subtracts besides its weights, with its budget lines when `lines` is given:
+// --reserve, or the release's activation peak and non-torch memory (vllm_profile.h; the rough
+// estimate for releases whose logs kvplan has not checked). The sampler runs on the last stage.
+Bytes stage_reserve(const VllmRules& rules, const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request,
+                    std::uint64_t batched_tokens, std::uint32_t stage, FitResult* lines) {
+  const bool last = stage + 1 == request.parallel.pp;
+  if (lines != nullptr && rules.cuda_graph_memory_subtracted) {
+    lines->notes.push_back("vLLM " + lines->engine_version + " also subtracts its CUDA-graph memory estimate "
+                           "(0.5-1.8 GiB per GPU in vLLM 0.19's logs of it), which kvplan does not model yet: the KV "
+                           "memory is over-estimated by that much");
+  }
+  // The profile model follows the CUDA sampler; ROCm samples with aiter and is left to the rough estimate.
+  if (request.options.reserve || rules.profile == VllmProfileModel::rough ||
+      gpu.architecture == GpuArchitecture::cdna3) {
+    const std::uint64_t seqs = last ? default_seqs(rules, gpu) : 0;
+    if (lines != nullptr) return add_reserve_lines(shape, request, batched_tokens, seqs, *lines);
+    return reserve_estimate(shape, request, batched_tokens, seqs);
+  }
+  const ProfileTerm activation =
+      vllm_activation_peak(shape, gpu, request, batched_tokens, default_seqs(rules, gpu), {stage == 0, last});
+  const ProfileTerm non_torch = vllm_non_torch(rules, request.parallel);
+  if (lines != nullptr) {
+    lines->budget.push_back({"activation peak", activation.bytes, activation.rule, '-'});
+    lines->budget.push_back({"non-torch memory", non_torch.bytes, non_torch.rule, '-'});
+  }
+  return Bytes{checked_add(activation.bytes.value, non_torch.bytes.value, "activations + non-torch memory")};
+}
+
 // What vLLM may use of a GPU: total x gpu_memory_utilization, rounded up as its worker does.
 Bytes requested_memory(const GpuSpec& gpu, double mem_util) {
   return Bytes{static_cast<std::uint64_t>(std::ceil(static_cast<double>(gpu.memory_total.value) * mem_util))};
@@ -116,9 +145,7 @@ void stage_budgets(const VllmRules& rules, const ModelShape& shape, const GpuSpe
       }
     } else {
       check_weights_fit(requested, budget.weights, "that vLLM may use (total x gpu_memory_utilization)");
-      // The sampler's logits live on the last stage only.
-      budget.reserve = reserve_estimate(shape, request, result.max_num_batched_tokens,
-                                        stage + 1 == pp ? default_seqs(rules, gpu) : 0);
+      budget.reserve = stage_reserve(rules, shape, gpu, request, result.max_num_batched_tokens, stage, nullptr);
       const std::uint64_t used = budget.weights.value + budget.reserve.value;
       if (used >= requested.value) {
         throw Error("no memory left for the KV cache" + (pp > 1 ? " on PP stage " + std::to_string(stage) : "") +
@@ -152,8 +179,7 @@ void budget_lines(const VllmRules& rules, const ModelShape& shape, const GpuSpec
                                (request.options.mem_util ? "" : "; vLLM " + result.engine_version + "'s default"),
                            '='});
   result.budget.push_back({"weights", stage.weights, weights_line, '-'});
-  add_reserve_lines(shape, request, result.max_num_batched_tokens,
-                    result.binding_stage + 1 == request.parallel.pp ? default_seqs(rules, gpu) : 0, result);
+  stage_reserve(rules, shape, gpu, request, result.max_num_batched_tokens, result.binding_stage, &result);
   result.budget.push_back({"KV cache memory", stage.kv_budget, "vLLM logs it as 'Available KV cache memory'" + where, '='});
 }
 

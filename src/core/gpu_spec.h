@@ -19,6 +19,9 @@ struct GpuSpec {
   // its defaults from this figure; unknown for some presets (docs/engines-sglang.md says what
   // kvplan uses then).
   std::optional<std::uint64_t> nvidia_smi_total_mib;
+  // Streaming multiprocessors; vLLM's Triton top-k/top-p sampler sizes a buffer by them (none:
+  // not given in the preset).
+  std::optional<std::uint32_t> multiprocessors;
   double hbm_bandwidth_bytes_per_s = 0;     // datasheet peak
   double bf16_dense_flops_per_s = 0;        // dense tensor-core peak, datasheet
   std::optional<double> fp8_dense_flops_per_s;  // none on GPUs without fp8 tensor cores

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "core/error.h"
+#include "core/units.h"
 
 namespace kvplan {
 namespace {
@@ -25,7 +26,10 @@ constexpr std::array<VllmRules, 4> kReleases{{
      .state_layers = true,
      .sparse_mla = true,
      .batch = {.large_tier_min_gib = 160, .large = 16384, .serve_high = 8192, .offline_high = 16384,
-               .serve_low = 2048, .offline_low = 8192}},
+               .serve_low = 2048, .offline_low = 8192},
+     .profile = VllmProfileModel::rough,
+     .cuda_graph_memory_subtracted = true,
+     .non_torch = {}},
     {.version = "0.19",
      .gpu_memory_utilization = 0.9,
      .log_format = VllmLogFormat::two_lines,
@@ -39,7 +43,11 @@ constexpr std::array<VllmRules, 4> kReleases{{
      .mla_as_mha_head_size = 0,
      .state_layers = false,
      .sparse_mla = false,
-     .batch = {.serve_high = 8192, .offline_high = 16384, .serve_low = 2048, .offline_low = 8192}},
+     .batch = {.serve_high = 8192, .offline_high = 16384, .serve_low = 2048, .offline_low = 8192},
+     .profile = VllmProfileModel::sampler_profile,
+     .non_torch = {.single_gpu = kGiB / 4, .tensor_parallel = 21 * kGiB / 10, .pipeline_only = 7 * kGiB / 100,
+                   .source = "vLLM 0.19.0 start-up logs on H100 (llm-d-planner accuracy runs: 0.24-0.27 GiB on one "
+                             "GPU, 2.06-2.21 GiB at TP 2 and 4, 0.07 GiB at PP 2 and 4)"}},
     {.version = "0.10",
      .gpu_memory_utilization = 0.9,
      .log_format = VllmLogFormat::two_lines,
@@ -53,7 +61,9 @@ constexpr std::array<VllmRules, 4> kReleases{{
      .mla_as_mha_head_size = 0,
      .state_layers = false,
      .sparse_mla = false,
-     .batch = {.serve_high = 8192, .offline_high = 16384, .serve_low = 2048, .offline_low = 8192}},
+     .batch = {.serve_high = 8192, .offline_high = 16384, .serve_low = 2048, .offline_low = 8192},
+     .profile = VllmProfileModel::rough,
+     .non_torch = {}},
     {.version = "0.6",
      .gpu_memory_utilization = 0.9,
      .log_format = VllmLogFormat::gpu_blocks,
@@ -67,7 +77,9 @@ constexpr std::array<VllmRules, 4> kReleases{{
      .mla_as_mha_head_size = 256,
      .state_layers = false,
      .sparse_mla = false,
-     .batch = {.seqs_high = 256, .v0_chunked_prefill = true}},
+     .batch = {.seqs_high = 256, .v0_chunked_prefill = true},
+     .profile = VllmProfileModel::rough,
+     .non_torch = {}},
 }};
 
 }  // namespace

@@ -52,6 +52,24 @@ struct VllmBatchDefaults {
                                     // sliding window), else max(max_model_len, 2048)
 };
 
+// How kvplan models what the profile run subtracts besides the weights (vllm_profile.h).
+enum class VllmProfileModel {
+  rough,            // one formula for the activations, 0.5 / 1 GiB of non-torch memory (not checked
+                    // against this release's logs)
+  sampler_profile,  // the profile run's forward pass and sampler, as the release's code allocates
+                    // them, and the non-torch memory its logs show per communication pattern
+};
+
+// Non-torch memory the profile run adds (non_torch_increase in utils/mem_utils.memory_profiling):
+// sized by NCCL and the kernels' libraries, not by the model, so it is taken from the release's
+// own start-up logs, by how the ranks communicate.
+struct VllmNonTorch {
+  std::uint64_t single_gpu = 0;       // TP 1, PP 1
+  std::uint64_t tensor_parallel = 0;  // TP > 1
+  std::uint64_t pipeline_only = 0;    // PP > 1 with TP 1
+  std::string_view source;            // the logs the figures come from
+};
+
 struct VllmRules {
   std::string_view version;       // "0.33"
   double gpu_memory_utilization;  // the default fraction of total memory vLLM may use
@@ -68,6 +86,10 @@ struct VllmRules {
   bool state_layers;          // kvplan models this release's hybrid allocator for Mamba / Gated DeltaNet layers
   bool sparse_mla;            // kvplan models this release's sparse MLA backends and indexer cache (DeepSeek-V3.2)
   VllmBatchDefaults batch;
+  VllmProfileModel profile = VllmProfileModel::rough;
+  bool cuda_graph_memory_subtracted = false;  // the worker also subtracts its CUDA-graph estimate
+                                              // (VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS on)
+  VllmNonTorch non_torch;  // used with VllmProfileModel::sampler_profile
 };
 
 // The rules of one release: "" or "0.33" for the newest, or an older one kvplan knows. Throws

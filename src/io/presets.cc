@@ -103,7 +103,7 @@ GpuPreset parse_gpu_preset(const ConfigNode& root, const std::string& file) {
   preset.display = fields.optional_string("display").value_or(preset.info.name);
   preset.spec.device_name = preset.display;
   warn_unknown_keys(root, {"name", "display", "architecture", "aliases", "source", "memory",
-                           "hbm_bandwidth_bytes_per_s", "bf16_dense_tflops", "fp8_dense_tflops", "fp32_tflops", "notes"},
+                           "hbm_bandwidth_bytes_per_s", "bf16_dense_tflops", "fp8_dense_tflops", "fp32_tflops", "multiprocessors", "notes"},
                     preset.info);
   std::string architecture = fields.optional_string("architecture").value_or("other");
   static constexpr std::pair<std::string_view, GpuArchitecture> architectures[] = {
@@ -142,6 +142,9 @@ GpuPreset parse_gpu_preset(const ConfigNode& root, const std::string& file) {
   }
   if (std::optional<double> fp32 = fields.optional_positive_number("fp32_tflops")) {
     preset.spec.fp32_flops_per_s = *fp32 * 1e12;
+  }
+  if (std::optional<std::uint64_t> sms = fields.optional_bounded("multiprocessors", 4096, true)) {
+    preset.spec.multiprocessors = static_cast<std::uint32_t>(*sms);
   }
   return preset;
 }

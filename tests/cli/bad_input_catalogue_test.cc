@@ -47,6 +47,8 @@ const std::vector<std::pair<std::string, std::string>> kFiles = {
                    "\"quantization_config\": {\"quant_method\": \"awq\"}}"},
     {"smi/p.yaml", "name: smi-gpu\nsource: x\nmemory:\n  cuda_total_bytes: 1000\n  nvidia_smi_total_mib: lots\n"
                    "hbm_bandwidth_bytes_per_s: 1\nbf16_dense_tflops: 1\n"},
+    {"sms/p.yaml", "name: sms-gpu\nsource: x\nmemory:\n  cuda_total_bytes: 85028896768\n"
+                   "hbm_bandwidth_bytes_per_s: 1\nbf16_dense_tflops: 1\nmultiprocessors: 100000\n"},
     {"bench.json", "{\"rows\": [{\"variant\": \"mha\", \"floor_s\": \"soon\"}]}"},
     {"wide.json", "{\"model_type\": \"llama\", \"num_hidden_layers\": 2, \"num_attention_heads\": 8, "
                   "\"hidden_size\": 1099511627776, \"intermediate_size\": 100, \"vocab_size\": 100}"},
@@ -123,6 +125,8 @@ const std::vector<BadInput> kCatalogue = {
                                     "--kv-cache-memory", "1000"}, "Not enough memory"},
     {"a nvidia-smi total that is not a number", {"fit", "--presets", "{dir}/smi", "--model", "llama-3-8b", "--gpu",
                                                  "smi-gpu"}, "nvidia_smi_total_mib"},
+    {"an SM count beyond any GPU", {"fit", "--presets", "{dir}/sms", "--model", "llama-3-8b", "--gpu", "sms-gpu"},
+     "p.yaml:7: multiprocessors = 100000 is more than kvplan plans for (limit 4096)"},
     {"quantized weights kvplan cannot size", {"fit", "--config", "{dir}/awq.json", "--gpu", "h100-sxm", "--ctx", "4k"},
      "quantized with awq"},
     {"unknown engine", {"sweep", "--engine", "tgi"}, "unknown engine 'tgi'"},
