@@ -14,15 +14,15 @@ namespace {
 // glm4_moe and minimax_m2 have GQA on every layer, no window (vLLM 0.33's Glm4MoeAttention and
 // MiniMaxM2Attention build a plain Attention without a per-layer sliding window). llama4 layers
 // attend in chunks or globally (resolve_chunked_attention).
-// qwen3_next and nemotron_h mix attention layers with state layers (resolve_state_layers);
-// deepseek_v32 adds an indexer cache to MLA (resolve_indexer).
-constexpr std::array<std::string_view, 28> kKnownModelTypes = {
+// qwen3_next, qwen3_5 and nemotron_h mix attention layers with state layers
+// (resolve_state_layers); deepseek_v32 adds an indexer cache to MLA (resolve_indexer).
+constexpr std::array<std::string_view, 30> kKnownModelTypes = {
     "llama",    "mistral",     "mixtral",     "qwen2",       "qwen2_moe",
     "qwen3",    "qwen3_moe",   "gemma",       "gemma2",      "gemma3",
     "gemma3_text", "deepseek_v2", "deepseek_v3", "kimi_k2",  "phi3",
     "granite",  "olmo2",       "starcoder2",  "cohere",      "internlm2",
     "glm4_moe", "minimax_m2",  "llama4",      "llama4_text", "gpt_oss",
-    "qwen3_next", "nemotron_h", "deepseek_v32",
+    "qwen3_next", "qwen3_5_text", "qwen3_5_moe_text", "nemotron_h", "deepseek_v32",
 };
 
 bool is_one_of(std::string_view value, std::initializer_list<std::string_view> options) {
@@ -136,6 +136,7 @@ void resolve_layer_types(const ConfigFields& fields, const ConfigNode& layer_typ
       continue;
     }
     if (type != nullptr && *type == "linear_attention" && shape.state) {
+      // Gated DeltaNet (Qwen3-Next, Qwen3.5).
       shape.layer_attention[layer] = LayerAttention::state;
       continue;
     }
@@ -150,7 +151,7 @@ void resolve_layer_types(const ConfigFields& fields, const ConfigNode& layer_typ
     fields.fail(&(*list)[layer], "layer_types[" + std::to_string(layer) + "] = " +
                                      (*list)[layer].describe() +
                                      " is not supported; kvplan knows full_attention, "
-                                     "sliding_attention, chunked_attention and (qwen3_next) linear_attention");
+                                     "sliding_attention, chunked_attention and (Qwen3-Next, Qwen3.5) linear_attention");
   }
   shape.sliding_rule = "layer_types lists each layer's attention";
 }
@@ -241,17 +242,26 @@ void resolve_sliding_window(const ConfigFields& fields, ModelShape& shape) {
   }
 }
 
+// The Gated DeltaNet families: Qwen3-Next and Qwen3.5 (whose multimodal config nests the text
+// model as qwen3_5_text / qwen3_5_moe_text).
+bool gated_deltanet_family(const std::string& type) {
+  return is_one_of(type, {"qwen3_next", "qwen3_5_text", "qwen3_5_moe_text"});
+}
+
 // The state layers' mixer dims (vLLM's get_mamba_state_shape_from_config of each model class):
-// Qwen3-Next's Gated DeltaNet (qwen3_next.py) and Nemotron-H's Mamba-2 (nemotron_h.py).
+// Gated DeltaNet (qwen3_next.py, qwen3_5.py) and Nemotron-H's Mamba-2 (nemotron_h.py).
 void resolve_state_dims(const ConfigFields& fields, ModelShape& shape) {
   StateDims state;
-  if (shape.model_type == "qwen3_next") {
+  if (gated_deltanet_family(shape.model_type)) {
     state.mixer = StateMixer::gated_deltanet;
     state.num_heads = fields.required_dim("linear_num_value_heads");
     state.head_dim = fields.required_dim("linear_value_head_dim");
     state.n_groups = fields.required_dim("linear_num_key_heads");
     state.state_size = fields.required_dim("linear_key_head_dim");
     state.conv_kernel = fields.required_dim("linear_conv_kernel_dim");
+    // Qwen3_5ForConditionalGenerationConfig: the config's mamba_ssm_dtype sets the recurrent state's
+    // dtype (float32 in Qwen3.5's configs); Qwen3-Next has no such field.
+    if (std::optional<std::string> dtype = fields.optional_string("mamba_ssm_dtype")) state.ssm_cache_dtype = *dtype;
   } else if (shape.model_type == "nemotron_h") {
     state.mixer = StateMixer::mamba2;
     state.num_heads = fields.required_dim("mamba_num_heads");
@@ -270,8 +280,9 @@ void resolve_state_dims(const ConfigFields& fields, ModelShape& shape) {
     return;
   }
   if (!state.ssm_cache_dtype.empty() && !is_one_of(state.ssm_cache_dtype, {"float32", "bfloat16", "float16"})) {
-    fields.fail(fields.get("mamba_ssm_cache_dtype"), "mamba_ssm_cache_dtype must be float32, bfloat16 or float16; got '" +
-                                                         state.ssm_cache_dtype + "'");
+    const char* field = fields.has("mamba_ssm_dtype") ? "mamba_ssm_dtype" : "mamba_ssm_cache_dtype";
+    fields.fail(fields.get(field), std::string(field) + " must be float32, bfloat16 or float16; got '" +
+                                       state.ssm_cache_dtype + "'");
   }
   if (state.conv_kernel < 2) {
     fields.fail(nullptr, "the convolution kernel of the state layers must be at least 2 (it keeps kernel - 1 inputs)");
@@ -285,12 +296,12 @@ void resolve_state_dims(const ConfigFields& fields, ModelShape& shape) {
 // * attention, - an MLP and E an MoE layer (the last two cache nothing).
 void resolve_state_layers(const ConfigFields& fields, ModelShape& shape) {
   if (!shape.state || fields.has("layer_types")) return;
-  if (shape.model_type == "qwen3_next") {
+  if (gated_deltanet_family(shape.model_type)) {
     const std::uint64_t interval = fields.optional_bounded("full_attention_interval", kMaxDim, true).value_or(4);
     for (std::uint32_t layer = 0; layer < shape.num_hidden_layers; ++layer) {
       if ((layer + 1) % interval != 0) shape.layer_attention[layer] = LayerAttention::state;
     }
-    shape.sliding_rule = "qwen3_next: every " + std::to_string(interval) +
+    shape.sliding_rule = shape.model_type + ": every " + std::to_string(interval) +
                          "th layer is full attention (full_attention_interval), the others Gated DeltaNet state layers";
     return;
   }

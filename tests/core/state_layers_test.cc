@@ -11,6 +11,8 @@
 #include "core/kv_size.h"
 #include "core/state_bytes.h"
 #include "core/vllm_state.h"
+#include "core/hf_config.h"
+#include "io/yaml_reader.h"
 #include "presets_fixture.h"
 
 using namespace kvplan;
@@ -145,6 +147,49 @@ TEST_CASE("vLLM 0.33, Nemotron-3-Nano on 2 H100s: Mamba layers in groups of 6, o
   FitResult none = fit(model("nemotron-3-nano-30b-a3b"), gpu("h100-sxm"), no_prefix);
   CHECK(none.blocks_per_request == 130);
   CHECK(none.max_concurrency == doctest::Approx(6670.0 / 130));
+}
+
+TEST_CASE("A Qwen3.5 config (qwen3_5 with a qwen3_5_text text_config) plans without code of its own") {
+  // The shape of Qwen3.5-27B's text_config as third-party copies give it (not a preset: no copy
+  // with a citable origin was found); layer_types is left out, so full_attention_interval decides.
+  const ModelShape shape = shape_from_hf_config(io::read_yaml(R"(
+model_type: qwen3_5
+architectures: [Qwen3_5ForConditionalGeneration]
+text_config:
+  model_type: qwen3_5_text
+  num_hidden_layers: 64
+  full_attention_interval: 4
+  hidden_size: 5120
+  intermediate_size: 17408
+  num_attention_heads: 24
+  num_key_value_heads: 4
+  head_dim: 256
+  linear_conv_kernel_dim: 4
+  linear_key_head_dim: 128
+  linear_num_key_heads: 16
+  linear_num_value_heads: 48
+  linear_value_head_dim: 128
+  mamba_ssm_dtype: float32
+  vocab_size: 248320
+  max_position_embeddings: 262144
+)", "qwen3_5.yaml"));
+  CHECK(shape.layer_count(LayerAttention::state) == 48);
+  // conv (2 x 16 x 128 + 48 x 128) x 3 x 2 B = 61440 B; recurrent 48 x 128 x 128 x 4 B (mamba_ssm_dtype) = 3145728 B.
+  CHECK(state_bytes_per_rank(*shape.state, "bfloat16", 1).total() == 61440 + 3145728);
+  // vLLM 0.33 on an H100, 40 GiB: P = 2 x 4 x 256 x 2 B = 4096 B per token; block = 64 x cdiv(3207168, 64 x 4096)
+  // = 64 x 13 = 832; page 832 x 4096 = 3407872 B; groups of 16 layers: 40 GiB / (16 x 3407872) = 787 blocks.
+  // Per request: cdiv(262144, 832) = 316 + 3 GDN groups x 3 = 325.
+  FitRequest request = request_for(shape, 262144);
+  request.options.kv_cache_memory = Bytes{40 * GiB};
+  // The oracle ran the KV accounting alone; a parameter count small enough for the weights check
+  // beside 40 GiB lets fit reach it (the 27B's 50 GiB of bf16 weights would not fit).
+  ModelShape with_params = shape;
+  with_params.params_total = 10'000'000'000;
+  FitResult result = fit(with_params, gpu("h100-sxm"), request);
+  CHECK(result.block_size == 832);
+  CHECK(result.num_blocks == 787);
+  CHECK(result.blocks_per_request == 325);
+  CHECK(result.kv_tokens == 634791);  // int(787 / 325 x 262144) = int(634791.6); "2.42x"
 }
 
 TEST_CASE("State layers: other engines and older vLLM releases refuse instead of planning them as attention") {
