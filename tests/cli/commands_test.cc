@@ -22,7 +22,7 @@ TEST_CASE("models and gpus list every preset with its source") {
   CHECK(contains(models.out, "glm-4.6,zai-org/GLM-4.6,gqa:8,92,96,8,128,4096,202752,"));
   CliResult gpus = run_cli({"gpus", "--format", "csv"});
   CHECK(gpus.exit_code == 0);
-  CHECK(line_count(gpus.out) == 1 + 19);
+  CHECK(line_count(gpus.out) == 1 + 20);
   CHECK(contains(gpus.out, "h100-sxm,"));
   // deviceQuery's 33660534784 bytes; 28 Gbps x 512 bit = 1792 GB/s; 209.5 / 419 dense TFLOP/s.
   CHECK(contains(gpus.out, "rtx-5090,NVIDIA GeForce RTX 5090,33660534784,1792000000000,209.5,419,"));
