@@ -63,6 +63,9 @@ struct ModelShape {
   // Parameter counts come from the model card or safetensors metadata, not config.json.
   std::optional<std::uint64_t> params_total;
   std::optional<std::uint64_t> params_active;
+  // A multimodal checkpoint's vision tower and projector (Gemma-3's SigLIP), read from
+  // vision_config: no cache, but weights vLLM loads. A preset's params_total already includes them.
+  std::uint64_t vision_params = 0;
 
   // Conventions kvplan applied where the config left something implicit; --explain prints them.
   std::vector<std::string> assumptions;

@@ -104,6 +104,31 @@ TEST_CASE("vLLM 0.33, Gemma-2-9B at 8k: two groups of 21 and a one-line log") {
   CHECK(result.kv_tokens == 31169);  // int(3900 / 1025 x 8192) = int(31169.56); "3.80x"
 }
 
+TEST_CASE("vLLM 0.33, Gemma-3-27B at 32k: 6 sliding groups with 8 padding layers and 1 global group") {
+  // 62 layers, every 6th global: 10 global, 52 sliding (W 1024). Groups of min(10, 52) = 10
+  // layers (52 >= 1.5 x 10): ceil(52 / 10) = 6 sliding groups (60 slots, 8 padding) + 1 global.
+  // Page 16 x 16 heads x 128 x 2 x 2 B = 131072 B; a block spans 10 layers: 1310720 B.
+  // 20 GiB / 1310720 = 16384 blocks. Per request: global 32768 / 16 = 2048; each sliding group
+  // ceil(min(1023 + 2 x 8192, 32768) / 16) + 1 = 1088 + 1 = 1089; 2048 + 6 x 1089 = 8582.
+  // vLLM 0.33.0's own planning (get_global_kv_cache_groups .. get_kv_cache_capacity, run on these
+  // specs without a GPU) logs "Add 8 padding layers" and "GPU KV cache size: 62,557 tokens,
+  // Maximum concurrency for 32,768 tokens per request: 1.91x".
+  FitResult result = fit(model("gemma-3-27b"), gpu("h100-sxm"), request_for("gemma-3-27b", 32768, 20 * GiB));
+  CHECK(result.groups.size() == 7);
+  CHECK(result.page_bytes.value == 131072);
+  CHECK(result.num_blocks == 16384);
+  CHECK(result.blocks_per_request == 8582);
+  CHECK(result.kv_tokens == 62557);  // int(16384 / 8582 x 32768) = int(62557.8)
+  CHECK(result.max_concurrency == doctest::Approx(16384.0 / 8582));  // 1.909 -> "1.91x"
+  // Gemma-3-12B: 48 layers, 8 global and 40 sliding: 5 + 1 groups of 8, no padding. Page 16 x 8 x
+  // 256 x 2 x 2 B = 131072 B, a block of 8 layers 1 MiB: 20480 blocks; 2048 + 5 x 1089 = 7493.
+  FitResult twelve = fit(model("gemma-3-12b"), gpu("h100-sxm"), request_for("gemma-3-12b", 32768, 20 * GiB));
+  CHECK(twelve.groups.size() == 6);
+  CHECK(twelve.num_blocks == 20480);
+  CHECK(twelve.blocks_per_request == 7493);
+  CHECK(twelve.kv_tokens == 89562);  // int(20480 / 7493 x 32768) = int(89562.08); vLLM logs 89,562 and 2.73x
+}
+
 TEST_CASE("vLLM 0.33 with PP: groups over the whole model, a budget per stage, the fewest blocks bind") {
   // Gemma-2-9B on 2 stages of 21 layers (0-20: 11 sliding + 10 full; 21-41: 10 sliding + 11 full).
   // The groups (21 sliding, 21 full) are the whole model's; each stage's block spans its layers

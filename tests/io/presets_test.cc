@@ -59,6 +59,10 @@ constexpr Expected kModels[] = {
     {"llama-4-maverick", 48, 40, 8, 128, 0, 0, 0, 0, 1048576},
     {"gpt-oss-20b", 24, 64, 8, 64, 0, 128, 12, 0, 131072},
     {"gpt-oss-120b", 36, 64, 8, 64, 0, 128, 18, 0, 131072},
+    // Gemma-3: text_config states no max_position_embeddings (Gemma3TextConfig's 131072); the 12B
+    // no head_dim (256). Every 6th layer global: 62 - 10 = 52 and 48 - 8 = 40 sliding.
+    {"gemma-3-12b", 48, 16, 8, 256, 0, 1024, 40, 0, 131072},
+    {"gemma-3-27b", 62, 32, 16, 128, 0, 1024, 52, 0, 131072},
 };
 
 const io::PresetRegistry& registry() {
