@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/units.h"
 #include "core/vision_tower.h"
+#include "core/weight_quantization.h"
 
 namespace kvplan {
 namespace {
@@ -281,6 +282,7 @@ ModelShape shape_from_fields(const ConfigFields& fields, const ConfigFields& out
     if (const ConfigNode* quantization = source->get("quantization_config"); quantization && shape.weight_quantization.empty()) {
       ConfigFields quant(*quantization, "quantization_config");
       shape.weight_quantization = quant.optional_string("quant_method").value_or("");
+      shape.quantization = read_weight_quantization(quant, shape.torch_dtype == "float32" ? 4 : 2);
     }
   }
   return shape;

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "core/weight_quantization.h"
+
 namespace kvplan {
 
 // What one layer caches: every token (full), the last sliding_window tokens (sliding), or the
@@ -59,6 +61,7 @@ struct ModelShape {
 
   std::string torch_dtype;           // the checkpoint's dtype as config.json states it
   std::string weight_quantization;   // quantization_config.quant_method, empty when none
+  WeightQuantization quantization;   // what quantization_config says about each weight's bytes
 
   // Parameter counts come from the model card or safetensors metadata, not config.json.
   std::optional<std::uint64_t> params_total;

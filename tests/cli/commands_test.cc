@@ -13,7 +13,7 @@ bool contains(const std::string& text, const std::string& part) { return text.fi
 TEST_CASE("models and gpus list every preset with its source") {
   CliResult models = run_cli({"models", "--format", "csv"});
   CHECK(models.exit_code == 0);
-  CHECK(line_count(models.out) == 1 + 31);
+  CHECK(line_count(models.out) == 1 + 32);
   CHECK(contains(models.out, "deepseek-v2,deepseek-ai/DeepSeek-V2,mla:512:64,60,128,128,128,1152,163840,"));
   CHECK(contains(models.out, "https://huggingface.co/deepseek-ai/DeepSeek-V2/blob/main/config.json"));
   // Qwen3-8B: 36 layers, 32 heads, 8 KV heads of 128 = 2 x 8 x 128 x 2 B = 4096 B per token per layer.

@@ -44,7 +44,7 @@ TEST_CASE("--presets DIR adds models and GPUs and overrides embedded ones") {
   CHECK(registry.model("me/tiny").info.name == "tiny");
   CHECK(registry.gpu("my-gpu").spec.memory_total.value == 1000000000);
   CHECK(registry.model("llama-3-8b").info.source == "https://example.com/mine");
-  CHECK(registry.models().size() == 32);  // 31 embedded + tiny; the override replaces one
+  CHECK(registry.models().size() == 33);  // 32 embedded + tiny; the override replaces one
 }
 
 TEST_CASE("malformed user presets: file and line in the message") {

@@ -63,6 +63,7 @@ constexpr Expected kModels[] = {
     // no head_dim (256). Every 6th layer global: 62 - 10 = 52 and 48 - 8 = 40 sliding.
     {"gemma-3-12b", 48, 16, 8, 256, 0, 1024, 40, 0, 131072},
     {"gemma-3-27b", 62, 32, 16, 128, 0, 1024, 52, 0, 131072},
+    {"kimi-k2-thinking", 61, 64, 64, 128, 512, 0, 0, 0, 262144},
 };
 
 const io::PresetRegistry& registry() {
