@@ -4,9 +4,12 @@
 #include <array>
 #include <string>
 
+#include "core/checked.h"
 #include "core/config_fields.h"
 #include "core/error.h"
 #include "core/units.h"
+#include "core/vision_tower.h"
+#include "core/weight_quantization.h"
 
 namespace kvplan {
 namespace {
@@ -225,6 +228,9 @@ void resolve_sliding_window(const ConfigFields& fields, ModelShape& shape) {
     mark_layers(shape, "gemma2: layers 0, 2, 4, ... use the sliding window, odd layers are global",
                 [](std::uint32_t layer) { return layer % 2 == 0; });
   } else if (type == "gemma3" || type == "gemma3_text") {
+    // Configs saved before layer_types existed (google/gemma-3-*-it) name at most the pattern:
+    // transformers' Gemma3TextConfig.__post_init__ makes layer i sliding when (i + 1) % pattern
+    // != 0 (pattern 6 by default), and vLLM 0.33's Gemma3Attention.__init__ reads that layer_types.
     std::uint64_t pattern = fields.optional_bounded("sliding_window_pattern", kMaxDim, true).value_or(6);
     mark_layers(shape,
                 type + ": every " + std::to_string(pattern) +
@@ -391,6 +397,7 @@ ModelShape shape_from_fields(const ConfigFields& fields, const ConfigFields& out
     if (const ConfigNode* quantization = source->get("quantization_config"); quantization && shape.weight_quantization.empty()) {
       ConfigFields quant(*quantization, "quantization_config");
       shape.weight_quantization = quant.optional_string("quant_method").value_or("");
+      shape.quantization = read_weight_quantization(quant, shape.torch_dtype == "float32" ? 4 : 2);
     }
   }
   return shape;
@@ -415,6 +422,13 @@ constexpr ClassDefault kClassDefaults[] = {
     {"qwen2", "intermediate_size", 22016},    {"qwen2", "num_hidden_layers", 32},
     {"qwen2", "num_attention_heads", 32},     {"qwen2", "num_key_value_heads", 32},
     {"qwen2", "max_position_embeddings", 32768},
+    // Gemma3TextConfig: google/gemma-3-12b-it's text_config states no head_dim, so it is 256 (not
+    // 3840 / 16 = 240), and no vocab_size (262208: 262144 + the image and special tokens).
+    {"gemma3_text", "vocab_size", 262208},    {"gemma3_text", "hidden_size", 2304},
+    {"gemma3_text", "intermediate_size", 9216}, {"gemma3_text", "num_hidden_layers", 26},
+    {"gemma3_text", "num_attention_heads", 8}, {"gemma3_text", "num_key_value_heads", 4},
+    {"gemma3_text", "head_dim", 256},         {"gemma3_text", "max_position_embeddings", 131072},
+    {"gemma3_text", "sliding_window", 4096},
 };
 
 // A copy of a nested config with the class defaults it omits filled in, each one stated.
@@ -433,6 +447,18 @@ ConfigNode with_class_defaults(const ConfigNode& nested, std::vector<std::string
   return filled;
 }
 
+// Gemma3ForConditionalGeneration: vLLM 0.33 builds the SigLIP tower and the projector beside
+// the language model (gemma3_mm.py), so their weights take memory though they cache nothing.
+void add_gemma3_vision(const ConfigFields& outer, ModelShape& shape) {
+  const ConfigNode* vision = outer.get("vision_config");
+  if (vision == nullptr) return;
+  VisionTowerParams params = gemma3_vision_params(ConfigFields(*vision, "vision_config"), shape.hidden_size);
+  shape.vision_params = checked_add(params.tower, params.projector, "the vision tower's parameter count");
+  shape.assumptions.push_back("vision_config: a SigLIP tower of " + std::to_string(params.tower) +
+                              " parameters and a projector of " + std::to_string(params.projector) +
+                              ", which vLLM loads beside the language model: counted in the weights, not the cache");
+}
+
 }  // namespace
 
 ModelShape shape_from_hf_config(const ConfigNode& config) {
@@ -444,6 +470,7 @@ ModelShape shape_from_hf_config(const ConfigNode& config) {
   ConfigNode filled = with_class_defaults(*text_config, defaults_used);
   ModelShape shape = shape_from_fields(ConfigFields(filled, "text_config"), outer);
   shape.assumptions.insert(shape.assumptions.begin(), defaults_used.begin(), defaults_used.end());
+  if (outer.optional_string("model_type") == "gemma3") add_gemma3_vision(outer, shape);
   shape.assumptions.insert(shape.assumptions.begin(),
                            "multimodal config (model_type " + outer.optional_string("model_type").value_or("?") +
                                "): the KV cache is the language model's, read from text_config");

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "core/weight_quantization.h"
+
 namespace kvplan {
 
 // What one layer caches: every token (full), the last sliding_window tokens (sliding), the
@@ -91,10 +93,14 @@ struct ModelShape {
 
   std::string torch_dtype;           // the checkpoint's dtype as config.json states it
   std::string weight_quantization;   // quantization_config.quant_method, empty when none
+  WeightQuantization quantization;   // what quantization_config says about each weight's bytes
 
   // Parameter counts come from the model card or safetensors metadata, not config.json.
   std::optional<std::uint64_t> params_total;
   std::optional<std::uint64_t> params_active;
+  // A multimodal checkpoint's vision tower and projector (Gemma-3's SigLIP), read from
+  // vision_config: no cache, but weights vLLM loads. A preset's params_total already includes them.
+  std::uint64_t vision_params = 0;
 
   // Conventions kvplan applied where the config left something implicit; --explain prints them.
   std::vector<std::string> assumptions;

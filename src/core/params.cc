@@ -81,6 +81,8 @@ ParamEstimate estimate_params(const ModelShape& shape, bool tie_word_embeddings)
     estimate.active =
         add(estimate.active, add(dense, mul(moe_layers, add(add(mul(moe.num_experts_per_tok, expert), shared), router))));
   }
+  // A vision tower is loaded but no text token passes through it: total only.
+  estimate.total = add(estimate.total, shape.vision_params);
   if (estimate.total > kMaxParams) {
     throw Error("config.json describes " + std::to_string(estimate.total) +
                 " parameters, more than kvplan plans for (limit " + std::to_string(kMaxParams) + ")");

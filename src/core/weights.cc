@@ -34,11 +34,31 @@ WeightsDtype mxfp4_weights(const ModelShape& shape) {
   return {"mxfp4+bf16", bytes / total, why};
 }
 
+// A checkpoint_weight_parts total as an average per parameter, and the parts for --explain.
+WeightsDtype quantized_checkpoint(const ModelShape& shape) {
+  std::vector<WeightPart> parts = checkpoint_weight_parts(shape);
+  double bytes = 0;
+  std::string why = "the checkpoint's quantization_config (" + shape.quantization.method + "; " +
+                    shape.quantization.scale_why + ")";
+  for (const WeightPart& part : parts) {
+    bytes += part.bytes;
+    char line[240];
+    std::snprintf(line, sizeof line, "; %s: %llu params as %s, %.0f B", part.what.c_str(),
+                  static_cast<unsigned long long>(part.params), part.format.c_str(), part.bytes);
+    why += line;
+  }
+  const double total = static_cast<double>(*shape.params_total);
+  const std::string name = shape.quantization.method == "fp8" ? "fp8" : shape.quantization.method + "+bf16";
+  return {name, bytes / total, why, std::move(parts)};
+}
+
 }  // namespace
 
 WeightsDtype resolve_weights_dtype(std::string_view text, const ModelShape& shape) {
   if (text == "auto") {
-    if (shape.weight_quantization == "fp8") return {"fp8", 1, "the checkpoint's quantization_config (fp8)"};
+    if (shape.weight_quantization == "fp8" || shape.weight_quantization == "compressed-tensors") {
+      return quantized_checkpoint(shape);
+    }
     if (shape.weight_quantization == "mxfp4") return mxfp4_weights(shape);
     // Other schemes (mxfp4, awq, gptq, ...) quantize only some weights, at sizes kvplan does not
     // know per parameter: refuse rather than size them as the unquantized dtype.

@@ -45,6 +45,20 @@ const std::vector<std::pair<std::string, std::string>> kFiles = {
     {"awq.json", "{\"model_type\": \"llama\", \"num_hidden_layers\": 2, \"num_attention_heads\": 4, "
                    "\"hidden_size\": 256, \"intermediate_size\": 512, \"vocab_size\": 1000, "
                    "\"quantization_config\": {\"quant_method\": \"awq\"}}"},
+    {"block.json", "{\"model_type\": \"llama\", \"num_hidden_layers\": 2, \"num_attention_heads\": 4, "
+                   "\"hidden_size\": 256, \"intermediate_size\": 512, \"vocab_size\": 1000, "
+                   "\"quantization_config\": {\"quant_method\": \"fp8\", \"weight_block_size\": [128]}}"},
+    {"regex.json", "{\"model_type\": \"llama\", \"num_hidden_layers\": 2, \"num_attention_heads\": 4, "
+                   "\"hidden_size\": 256, \"intermediate_size\": 512, \"vocab_size\": 1000, "
+                   "\"quantization_config\": {\"quant_method\": \"compressed-tensors\", \"ignore\": [\"re:(\"], "
+                   "\"config_groups\": {\"g\": {\"targets\": [\"Linear\"], \"weights\": {\"num_bits\": 4, "
+                   "\"type\": \"int\", \"strategy\": \"group\", \"group_size\": 32}}}}}"},
+    {"nobits.json", "{\"model_type\": \"llama\", \"num_hidden_layers\": 2, \"num_attention_heads\": 4, "
+                    "\"hidden_size\": 256, \"quantization_config\": {\"quant_method\": \"compressed-tensors\", "
+                    "\"config_groups\": {\"g\": {\"targets\": [\"Linear\"], \"weights\": {\"type\": \"int\"}}}}}"},
+    {"patch.json", "{\"model_type\": \"gemma3\", \"text_config\": {\"model_type\": \"gemma3_text\", "
+                   "\"num_hidden_layers\": 6, \"num_attention_heads\": 4, \"num_key_value_heads\": 1}, "
+                   "\"vision_config\": {\"image_size\": 896, \"patch_size\": 15}}"},
     {"smi/p.yaml", "name: smi-gpu\nsource: x\nmemory:\n  cuda_total_bytes: 1000\n  nvidia_smi_total_mib: lots\n"
                    "hbm_bandwidth_bytes_per_s: 1\nbf16_dense_tflops: 1\n"},
     {"sms/p.yaml", "name: sms-gpu\nsource: x\nmemory:\n  cuda_total_bytes: 85028896768\n"
@@ -129,6 +143,13 @@ const std::vector<BadInput> kCatalogue = {
      "p.yaml:7: multiprocessors = 100000 is more than kvplan plans for (limit 4096)"},
     {"quantized weights kvplan cannot size", {"fit", "--config", "{dir}/awq.json", "--gpu", "h100-sxm", "--ctx", "4k"},
      "quantized with awq"},
+    {"a weight block that is not [rows, cols]", {"size", "--config", "{dir}/block.json"},
+     "weight_block_size must be [rows, cols]"},
+    {"an ignore pattern that is not a regular expression",
+     {"fit", "--config", "{dir}/regex.json", "--gpu", "h100-sxm", "--ctx", "4k"}, "quantization_config.ignore: 're:('"},
+    {"a quantization scheme without num_bits", {"size", "--config", "{dir}/nobits.json"}, "weights needs num_bits"},
+    {"a vision patch that does not divide the image", {"size", "--config", "{dir}/patch.json"},
+     "patch_size must divide image_size (896)"},
     {"unknown engine", {"sweep", "--engine", "tgi"}, "unknown engine 'tgi'"},
     {"malformed fleet", {"sweep", "--gpus", "h100-sxm:8:tp3"}, "not a multiple of TP x PP"},
     {"malformed bench results", {"report", "--bench", "{dir}/bench.json"}, "floor_s must be a positive finite number"},

@@ -23,7 +23,7 @@ std::size_t embedded_count(std::string_view kind) {
 TEST_CASE("models and gpus list every preset with its source") {
   CliResult models = run_cli({"models", "--format", "csv"});
   CHECK(models.exit_code == 0);
-  CHECK(embedded_count("models") >= 31);
+  CHECK(embedded_count("models") >= 36);
   CHECK(line_count(models.out) == 1 + embedded_count("models"));
   CHECK(contains(models.out, "deepseek-v2,deepseek-ai/DeepSeek-V2,mla:512:64,60,128,128,128,1152,163840,"));
   CHECK(contains(models.out, "https://huggingface.co/deepseek-ai/DeepSeek-V2/blob/main/config.json"));
@@ -33,7 +33,7 @@ TEST_CASE("models and gpus list every preset with its source") {
   CHECK(contains(models.out, "glm-4.6,zai-org/GLM-4.6,gqa:8,92,96,8,128,4096,202752,"));
   CliResult gpus = run_cli({"gpus", "--format", "csv"});
   CHECK(gpus.exit_code == 0);
-  CHECK(embedded_count("gpus") >= 19);
+  CHECK(embedded_count("gpus") >= 20);
   CHECK(line_count(gpus.out) == 1 + embedded_count("gpus"));
   CHECK(contains(gpus.out, "h100-sxm,"));
   // deviceQuery's 33660534784 bytes; 28 Gbps x 512 bit = 1792 GB/s; 209.5 / 419 dense TFLOP/s.

@@ -186,3 +186,49 @@ TEST_CASE("layer_types may list chunked_attention layers") {
   CHECK(shape.layer_count(LayerAttention::chunked) == 3);
   CHECK(shape.layer_attention[3] == LayerAttention::full);
 }
+
+namespace {
+// google/gemma-3-12b-it's config.json as published: text_config states neither head_dim,
+// vocab_size, layer_types nor sliding_window_pattern.
+const std::string kGemma3_12b =
+    "model_type: gemma3\ntext_config:\n  model_type: gemma3_text\n  hidden_size: 3840\n"
+    "  intermediate_size: 15360\n  num_attention_heads: 16\n  num_hidden_layers: 48\n"
+    "  num_key_value_heads: 8\n  sliding_window: 1024\n"
+    "vision_config:\n  model_type: siglip_vision_model\n  hidden_size: 1152\n  image_size: 896\n"
+    "  intermediate_size: 4304\n  num_attention_heads: 16\n  num_hidden_layers: 27\n  patch_size: 14\n";
+}  // namespace
+
+TEST_CASE("Gemma-3 without layer_types: Gemma3TextConfig's defaults and every 6th layer global") {
+  ModelShape shape = shape_of(kGemma3_12b);
+  CHECK(shape.head_dim == 256);  // the class default, not 3840 / 16 = 240
+  CHECK(shape.vocab_size == 262208);
+  CHECK(shape.max_position_embeddings == 131072);
+  CHECK(shape.tie_word_embeddings);
+  REQUIRE(shape.sliding_window);
+  CHECK(*shape.sliding_window == 1024);
+  // (i + 1) % 6 == 0 is global: layers 5, 11, ..., 47, i.e. 48 / 6 = 8 global and 40 sliding.
+  CHECK(shape.layer_count(LayerAttention::full) == 8);
+  CHECK(shape.sliding_layer_count() == 40);
+  CHECK(shape.layer_attention[4] == LayerAttention::sliding);
+  CHECK(shape.layer_attention[5] == LayerAttention::full);
+  CHECK(shape.layer_attention[47] == LayerAttention::full);
+  // The SigLIP tower (416866032) and the projector 1152 x 3840 + 1152.
+  CHECK(shape.vision_params == 416866032ull + 1152ull * 3840 + 1152);
+  // An explicit sliding_window_pattern (an older transformers' config) is honoured: 2 = alternate.
+  ModelShape pattern = shape_of("model_type: gemma3_text\nnum_hidden_layers: 6\nnum_attention_heads: 4\n"
+                                "num_key_value_heads: 1\nhead_dim: 256\nsliding_window: 512\nsliding_window_pattern: 2\n");
+  CHECK(pattern.layer_count(LayerAttention::full) == 3);
+  CHECK(pattern.layer_attention[1] == LayerAttention::full);
+}
+
+TEST_CASE("Gemma-3 with layer_types: the list decides, whatever the pattern would say") {
+  // transformers >= 4.53 saves layer_types (gemma-3-270m's config.json lists them); here a list
+  // that the pattern 6 would not give, so the test fails if the pattern overrode it.
+  ModelShape shape = shape_of(
+      "model_type: gemma3_text\nnum_hidden_layers: 4\nnum_attention_heads: 4\nnum_key_value_heads: 1\n"
+      "head_dim: 256\nsliding_window: 512\nsliding_window_pattern: 6\n"
+      "layer_types: [sliding_attention, full_attention, sliding_attention, full_attention]\n");
+  CHECK(shape.layer_count(LayerAttention::full) == 2);
+  CHECK(shape.layer_attention[1] == LayerAttention::full);
+  CHECK(shape.sliding_rule == "layer_types lists each layer's attention");
+}

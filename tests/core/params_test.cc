@@ -44,3 +44,25 @@ TEST_CASE("published totals are matched within 1%") {
     CHECK(static_cast<double>(e.active) == doctest::Approx(p.active).epsilon(0.03));
   }
 }
+
+TEST_CASE("Gemma-3-27B: the SigLIP tower and projector count beside the language model") {
+  // SigLIP (vision_config): patch conv 3 x 14 x 14 x 1152 + 1152; one position per patch,
+  // (896 / 14)^2 = 4096, x 1152; per layer q/k/v/out 4 x (1152^2 + 1152), fc1 1152 x 4304 + 4304,
+  // fc2 4304 x 1152 + 1152, two LayerNorms 2 x 2 x 1152; 27 layers; a final LayerNorm 2 x 1152.
+  const std::uint64_t siglip_layer = 4 * (1152ull * 1152 + 1152) + (1152ull * 4304 + 4304) + (4304ull * 1152 + 1152) +
+                                     2 * 2 * 1152;
+  const std::uint64_t tower = (3ull * 14 * 14 * 1152 + 1152) + 4096ull * 1152 + 27 * siglip_layer + 2 * 1152;
+  const std::uint64_t projector = 1152ull * 5376 + 1152;  // mm_input_projection_weight, mm_soft_emb_norm
+  CHECK(tower == 416'866'032ull);
+  const ModelShape& shape = registry().model("gemma-3-27b").shape;
+  CHECK(shape.vision_params == tower + projector);
+  // The text estimate: tied embedding 262208 x 5376 + a final norm 5376; per layer q and o
+  // 2 x 5376 x 4096, k and v 2 x 5376 x 2048, MLP 3 x 5376 x 21504, two norms 2 x 5376.
+  const std::uint64_t layer = 2 * 5376ull * 4096 + 2 * 5376ull * 2048 + 3 * 5376ull * 21504 + 2 * 5376;
+  const std::uint64_t text = 262208ull * 5376 + 5376 + 62 * layer;
+  CHECK(estimate("gemma-3-27b").total == text + tower + projector);
+  CHECK(estimate("gemma-3-27b").active == text);
+  // The safetensors count is 62 x (2 x 5376 + 2 x 128) more: Gemma's post-attention and
+  // post-MLP norms and its q/k norms, which the estimate leaves out.
+  CHECK(*shape.params_total == text + tower + projector + 62 * (2 * 5376 + 2 * 128));
+}

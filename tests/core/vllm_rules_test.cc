@@ -104,6 +104,31 @@ TEST_CASE("vLLM 0.33, Gemma-2-9B at 8k: two groups of 21 and a one-line log") {
   CHECK(result.kv_tokens == 31169);  // int(3900 / 1025 x 8192) = int(31169.56); "3.80x"
 }
 
+TEST_CASE("vLLM 0.33, Gemma-3-27B at 32k: 6 sliding groups with 8 padding layers and 1 global group") {
+  // 62 layers, every 6th global: 10 global, 52 sliding (W 1024). Groups of min(10, 52) = 10
+  // layers (52 >= 1.5 x 10): ceil(52 / 10) = 6 sliding groups (60 slots, 8 padding) + 1 global.
+  // Page 16 x 16 heads x 128 x 2 x 2 B = 131072 B; a block spans 10 layers: 1310720 B.
+  // 20 GiB / 1310720 = 16384 blocks. Per request: global 32768 / 16 = 2048; each sliding group
+  // ceil(min(1023 + 2 x 8192, 32768) / 16) + 1 = 1088 + 1 = 1089; 2048 + 6 x 1089 = 8582.
+  // vLLM 0.33.0's own planning (get_global_kv_cache_groups .. get_kv_cache_capacity, run on these
+  // specs without a GPU) logs "Add 8 padding layers" and "GPU KV cache size: 62,557 tokens,
+  // Maximum concurrency for 32,768 tokens per request: 1.91x".
+  FitResult result = fit(model("gemma-3-27b"), gpu("h100-sxm"), request_for("gemma-3-27b", 32768, 20 * GiB));
+  CHECK(result.groups.size() == 7);
+  CHECK(result.page_bytes.value == 131072);
+  CHECK(result.num_blocks == 16384);
+  CHECK(result.blocks_per_request == 8582);
+  CHECK(result.kv_tokens == 62557);  // int(16384 / 8582 x 32768) = int(62557.8)
+  CHECK(result.max_concurrency == doctest::Approx(16384.0 / 8582));  // 1.909 -> "1.91x"
+  // Gemma-3-12B: 48 layers, 8 global and 40 sliding: 5 + 1 groups of 8, no padding. Page 16 x 8 x
+  // 256 x 2 x 2 B = 131072 B, a block of 8 layers 1 MiB: 20480 blocks; 2048 + 5 x 1089 = 7493.
+  FitResult twelve = fit(model("gemma-3-12b"), gpu("h100-sxm"), request_for("gemma-3-12b", 32768, 20 * GiB));
+  CHECK(twelve.groups.size() == 6);
+  CHECK(twelve.num_blocks == 20480);
+  CHECK(twelve.blocks_per_request == 7493);
+  CHECK(twelve.kv_tokens == 89562);  // int(20480 / 7493 x 32768) = int(89562.08); vLLM logs 89,562 and 2.73x
+}
+
 TEST_CASE("vLLM 0.33 with PP: groups over the whole model, a budget per stage, the fewest blocks bind") {
   // Gemma-2-9B on 2 stages of 21 layers (0-20: 11 sliding + 10 full; 21-41: 10 sliding + 11 full).
   // The groups (21 sliding, 21 full) are the whole model's; each stage's block spans its layers
@@ -181,6 +206,58 @@ TEST_CASE("vLLM 0.19.1 log: Qwen3-8B on an A100-SXM4-40GB with vllm serve's defa
   CHECK(result.num_blocks == 8810);
   CHECK(result.kv_tokens == 140960);                                  // 8810 / 1 group x 16
   CHECK(result.max_concurrency == doctest::Approx(8810.0 / 2560));   // 3.44x
+}
+
+// https://github.com/llm-d-incubation/llm-d-planner/tree/d3121e059da88662db39a926a3ead964be97359b/accuracy/results/v0.19.0/logs
+// (file named in each test): vllm serve 0.19.0 on an H100 80GB (total_memory=79.19GiB),
+// bf16 weights, kv_cache_dtype auto, --max-model-len 8192, prefix caching off. Each log prints
+// "Available KV cache memory", "GPU KV cache size", "Maximum concurrency" and (DEBUG)
+// "num_gpu_blocks is". vLLM 0.19 logs the tokens as num_blocks // groups x 16.
+TEST_CASE("vLLM 0.19.0 log: Gemma-3-27B-it on an H100 at 8192 tokens, 6 sliding groups padded") {
+  // google-gemma-3-27b-it--h100-80gb--tp1pp1dp1--8192.log: "Add 8 padding layers", "Available KV
+  // cache memory: 19.53 GiB", "GPU KV cache size: 36,560 tokens", "Maximum concurrency for 8,192
+  // tokens per request: 4.46x", "num_gpu_blocks is: 15997". 7 groups of 10 layers; a block is
+  // 10 x 16 x 16 heads x 128 x 2 x 2 B = 1310720 B; 15997 blocks = 19.528 GiB ("19.53"): the budget
+  // lies in [15997, 15998) blocks, take the middle. Per request: global 8192 / 16 = 512; sliding
+  // ceil(min(1023 + 8192, 8192) / 16) + 1 = 513 (0.19 counts one batch in flight); 512 + 6 x 513 = 3590.
+  FitResult result = fit(model("gemma-3-27b"), gpu("h100-sxm"),
+                         request_for("gemma-3-27b", 8192, 15997ull * 1310720 + 655360, "0.19"));
+  CHECK(result.groups.size() == 7);
+  CHECK(result.num_blocks == 15997);
+  CHECK(result.blocks_per_request == 3590);
+  CHECK(result.kv_tokens == 36560);                                  // 15997 // 7 = 2285 x 16
+  CHECK(result.max_concurrency == doctest::Approx(15997.0 / 3590));  // 4.456 -> "4.46x"
+}
+
+TEST_CASE("vLLM 0.19.0 log: Gemma-3-12B-it on an H100 at 8192 tokens, 5 + 1 groups of 8") {
+  // google-gemma-3-12b-it--h100-80gb--tp1pp1dp1--8192.log: "Available KV cache memory: 47.72 GiB",
+  // "GPU KV cache size: 130,304 tokens", "Maximum concurrency for 8,192 tokens per request:
+  // 15.88x", "num_gpu_blocks is: 48867". A block is 8 x 16 x 8 heads x 256 x 2 x 2 B = 1 MiB; 48867
+  // MiB = 47.722 GiB ("47.72"). Per request 512 + 5 x 513 = 3077.
+  FitResult result = fit(model("gemma-3-12b"), gpu("h100-sxm"),
+                         request_for("gemma-3-12b", 8192, 48867 * MiB + MiB / 2, "0.19"));
+  CHECK(result.groups.size() == 6);
+  CHECK(result.num_blocks == 48867);
+  CHECK(result.blocks_per_request == 3077);
+  CHECK(result.kv_tokens == 130304);                                 // 48867 // 6 = 8144 x 16
+  CHECK(result.max_concurrency == doctest::Approx(48867.0 / 3077));  // 15.881 -> "15.88x"
+}
+
+TEST_CASE("vLLM 0.19.0 log: gpt-oss-20b at TP 2 on H100s at 8192 tokens") {
+  // openai-gpt-oss-20b--h100-80gb--tp2pp1dp1--8192.log (gpu_memory_utilization 0.9): "Available KV
+  // cache memory: 59.32 GiB", "GPU KV cache size: 2,591,776 tokens", "Maximum concurrency for 8,192
+  // tokens per request: 316.07x", "num_gpu_blocks is: 323972". Per rank 4 of the 8 KV heads of 64:
+  // 4 x 64 x 2 x 2 B = 1024 B per token per layer; 12 sliding (W 128) + 12 full layers, 2 groups
+  // of 12: a block is 12 x 16 x 1024 B = 196608 B; 323972 blocks = 59.320 GiB ("59.32").
+  // Per request: 512 + ceil(min(127 + 8192, 8192) / 16) + 1 = 512 + 513 = 1025.
+  FitRequest request = request_for("gpt-oss-20b", 8192, 323972ull * 196608 + 98304, "0.19");
+  request.parallel = {2, 1, 1};
+  FitResult result = fit(model("gpt-oss-20b"), gpu("h100-sxm"), request);
+  CHECK(result.groups.size() == 2);
+  CHECK(result.num_blocks == 323972);
+  CHECK(result.blocks_per_request == 1025);
+  CHECK(result.kv_tokens == 2591776);                                 // 323972 // 2 = 161986 x 16
+  CHECK(result.max_concurrency == doctest::Approx(323972.0 / 1025));  // 316.07x
 }
 
 TEST_CASE("vLLM 0.6.5 (V0) log: Llama-3.1-8B in fp16 at TP 2, 40000 tokens") {

@@ -30,11 +30,11 @@ TEST_CASE("GPU presets: memory as CUDA reports it") {
   CHECK_FALSE(registry().gpu("a100-80gb").spec.fp8_dense_flops_per_s.has_value());
   for (const char* name : {"a100-40gb", "a100-80gb", "h100-sxm", "h100-pcie", "h100-nvl", "h20", "h800", "h200", "b200",
                            "gb200", "b300", "l40s", "l4", "mi300x", "mi325x", "mi355x", "rtx-4090", "rtx-5090",
-                           "rtx-pro-6000"}) {
+                           "rtx-pro-6000", "a10g"}) {
     CAPTURE(name);
     CHECK(registry().gpu(name).info.name == name);
   }
-  CHECK(registry().gpus().size() == 19);
+  CHECK(registry().gpus().size() == 20);
 }
 
 TEST_CASE("new GPU presets: totals from real printouts, derived from a sibling where none was found") {
@@ -49,6 +49,8 @@ TEST_CASE("new GPU presets: totals from real printouts, derived from a sibling w
   // torch prints whole MiB: H20 total_memory=97285MB; the RTX PRO 6000 log line says vram=97250MB.
   CHECK(total("h20") == 97285 * MiB);
   CHECK(total("rtx-pro-6000") == 97250 * MiB);
+  // A10G: torch's total_memory=22587MB (whole MiB, so the bytes lie in [22587, 22588) MiB).
+  CHECK(total("a10g") == 22587 * MiB);
   // No printout found. H800: the H100 SXM board (same nvidia-smi total, 81559 MiB), so its CUDA
   // total. GB200: nvidia-smi's 189471 MiB less the 728 MiB CUDA reports below nvidia-smi on a B200.
   // MI325X / MI355X: 256 / 288 GiB less 16 MiB, as ROCm reports MI300X's 192 GiB less 16 MiB.

@@ -63,6 +63,11 @@ constexpr Expected kModels[] = {
     {"nemotron-3-nano-30b-a3b", 52, 32, 2, 128, 0, 0, 0, 0, 262144},
     {"deepseek-v3.2-exp", 61, 128, 128, 128, 512, 0, 0, 1, 163840},
     {"deepseek-v3.2", 61, 128, 128, 128, 512, 0, 0, 1, 163840},
+    // Gemma-3: text_config states no max_position_embeddings (Gemma3TextConfig's 131072); the 12B
+    // no head_dim (256). Every 6th layer global: 62 - 10 = 52 and 48 - 8 = 40 sliding.
+    {"gemma-3-12b", 48, 16, 8, 256, 0, 1024, 40, 0, 131072},
+    {"gemma-3-27b", 62, 32, 16, 128, 0, 1024, 52, 0, 131072},
+    {"kimi-k2-thinking", 61, 64, 64, 128, 512, 0, 0, 0, 262144},
 };
 
 const io::PresetRegistry& registry() {

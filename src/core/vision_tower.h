@@ -1,0 +1,21 @@
+// The vision tower a multimodal checkpoint loads beside its language model. It holds no KV cache,
+// but its weights take GPU memory: vLLM builds it whenever the model accepts images.
+#pragma once
+
+#include <cstdint>
+
+#include "core/config_fields.h"
+
+namespace kvplan {
+
+struct VisionTowerParams {
+  std::uint64_t tower = 0;      // SigLIP encoder: patch and position embeddings, layers, final norm
+  std::uint64_t projector = 0;  // the map from the tower's width into the language model's
+};
+
+// Gemma-3's SigLIP tower and projector from `vision_config` (docs/model.md, "Vision towers"),
+// with SiglipVisionConfig's defaults for the fields the config omits. `text_hidden` is the
+// language model's hidden_size (the projector's output width).
+VisionTowerParams gemma3_vision_params(const ConfigFields& vision_config, std::uint64_t text_hidden);
+
+}  // namespace kvplan
