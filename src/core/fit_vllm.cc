@@ -350,7 +350,8 @@ FitResult fit_vllm(const ModelShape& shape, const GpuSpec& gpu, const FitRequest
                              blocks_per_request(group.attention, max_model_len, demand)});
     result.blocks_per_request += result.groups.back().blocks_per_request;
   }
-  result.group_size = result.groups.front().layers;
+  // The largest group is the size every group is padded to (a block holds a page of each of its layers).
+  for (const KvGroup& group : result.groups) result.group_size = std::max(result.group_size, group.layers);
   result.num_blocks = ~0ull;
   for (std::uint32_t stage = 0; stage < parallel.pp; ++stage) {
     StageBudget& budget = result.stages[stage];
@@ -386,9 +387,17 @@ FitResult fit_vllm(const ModelShape& shape, const GpuSpec& gpu, const FitRequest
   result.requests_per_replica = static_cast<std::uint64_t>(std::floor(result.max_concurrency));
   result.fleet_requests = checked_mul(result.requests_per_replica, parallel.dp, "requests on the fleet");
   if (result.groups.size() > 1) {
+    // _get_kv_cache_groups_uniform_page_size logs the padding of each kind's layers.
+    std::string padding;
+    for (LayerAttention kind : {LayerAttention::full, LayerAttention::sliding, LayerAttention::chunked, LayerAttention::state}) {
+      std::uint64_t pad = 0;
+      for (const KvGroup& group : result.groups) pad += group.attention == kind ? result.group_size - group.layers : 0;
+      if (pad > 0) padding += (padding.empty() ? "" : ", ") + std::string("'Add ") + std::to_string(pad) + " padding layers'";
+    }
     result.notes.push_back("hybrid model: " + std::to_string(result.groups.size()) + " KV cache groups of " +
                            std::to_string(result.group_size) +
-                           " layers share the block pool, as vLLM's hybrid allocator groups them");
+                           " layers share the block pool, as vLLM's hybrid allocator groups them" +
+                           (padding.empty() ? "" : " (vLLM logs " + padding + ")"));
   }
   return result;
 }
