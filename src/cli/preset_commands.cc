@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include "cli/context.h"
+#include "core/state_bytes.h"
 #include "core/error.h"
 #include "core/kv_bytes.h"
 #include "core/variant.h"
@@ -30,7 +31,8 @@ Cell optional_count(const std::optional<std::uint64_t>& value) {
 Document models_document(const io::PresetRegistry& registry) {
   Document document;
   document.command = "models";
-  document.title = "Model presets (KV bytes are the native attention in bf16; 'kvplan show --model NAME' for details)";
+  document.title = "Model presets (KV bytes are the native attention in bf16, a sparse model's indexer key included; "
+                   "state layers keep a per-sequence state instead: 'kvplan show --model NAME' for details)";
   document.columns = {
       {"name", "name", Align::left},
       {"hf_id", "Hugging Face id", Align::left},
@@ -47,7 +49,8 @@ Document models_document(const io::PresetRegistry& registry) {
   for (const io::ModelPreset* preset : registry.models()) {
     const ModelShape& shape = preset->shape;
     Variant native = native_variant(shape);
-    std::uint64_t bytes = bytes_per_token_per_layer(native, KvDtype::bf16, KvScales::per_tensor).total();
+    std::uint64_t bytes = bytes_per_token_per_layer(native, KvDtype::bf16, KvScales::per_tensor).total() +
+                          (shape.indexer ? shape.indexer->bytes_per_token() : 0);
     document.rows.push_back({
         Cell::of(preset->info.name),
         Cell::of(preset->hf_id),
@@ -129,8 +132,27 @@ Document show_model_document(const io::ModelPreset& preset) {
     row("q_lora_rank", shape.mla->q_lora_rank ? count(*shape.mla->q_lora_rank) : Cell::of("null", Cell::Raw{}),
         "query compression rank");
   }
+  if (shape.indexer) {
+    row("index_head_dim", count(shape.indexer->index_head_dim),
+        "sparse MLA: the indexer caches one key of this many fp8 values + fp32 scales per token per layer (" +
+            std::to_string(shape.indexer->bytes_per_token()) + " B)");
+    row("index_topk", count(shape.indexer->index_topk), "tokens each query attends to");
+  }
   row("sliding_window", shape.sliding_window ? count(*shape.sliding_window) : Cell::of("none", Cell::Raw{}),
       shape.sliding_rule);
+  if (shape.state) {
+    const StateDims& state = *shape.state;
+    const bool mamba = state.mixer == StateMixer::mamba2;
+    row("state layers", count(shape.layer_count(LayerAttention::state)),
+        std::string(mamba ? "Mamba-2" : "Gated DeltaNet") + " layers: a per-sequence state, no per-token cache");
+    row(mamba ? "mamba_num_heads" : "linear_num_value_heads", count(state.num_heads), "state heads");
+    row(mamba ? "mamba_head_dim" : "linear_value_head_dim", count(state.head_dim), "");
+    row(mamba ? "n_groups" : "linear_num_key_heads", count(state.n_groups), "");
+    row(mamba ? "ssm_state_size" : "linear_key_head_dim", count(state.state_size), "");
+    row(mamba ? "conv_kernel" : "linear_conv_kernel_dim", count(state.conv_kernel), "the conv state keeps kernel - 1 inputs");
+    row("state bytes per sequence", count(state_bytes_per_rank(state, shape.torch_dtype, 1).total()),
+        "per state layer at TP 1: " + state_formula(state, state_bytes_per_rank(state, shape.torch_dtype, 1)));
+  }
   row("num_nextn_predict_layers", count(shape.num_nextn_predict_layers), "MTP layers (counted with --mtp)");
   row("max_position_embeddings", count(shape.max_position_embeddings), "longest context the model supports");
   row("hidden_size", count(shape.hidden_size), "");
