@@ -174,8 +174,14 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
                              : "all cached layers");
   if (result.engine == Engine::vllm) {
     rows.bytes("page_bytes", ' ', "page (one block, one layer)", result.page_bytes,
-               fmt::format("{} tokens x {} B; block size of the {} backend ({})", result.block_size,
-                           result.token_layer_per_rank.total(), result.attention_backend, result.attention_backend_why));
+               result.state_bytes_per_rank.value > 0
+                   ? fmt::format("{} tokens x {} B; the {} backend's block, raised so that a page holds one sequence's "
+                                 "state (the line above; {})",
+                                 result.block_size, result.token_layer_per_rank.total(), result.attention_backend,
+                                 result.attention_backend_why)
+                   : fmt::format("{} tokens x {} B; block size of the {} backend ({})", result.block_size,
+                                 result.token_layer_per_rank.total(), result.attention_backend,
+                                 result.attention_backend_why));
     for (std::uint32_t stage = 0; stage < result.stages.size() && result.stages.size() > 1; ++stage) {
       const StageBudget& budget = result.stages[stage];
       rows.bytes(fmt::format("stage_{}_kv_cache_memory_bytes", stage), ' ', fmt::format("PP stage {} KV cache memory", stage),

@@ -26,6 +26,7 @@ void explain_model(const ModelLabel& model, const ModelShape& shape, std::ostrea
     field("qk_nope_head_dim", "", shape.mla->qk_nope_head_dim);
     field("v_head_dim", "", shape.mla->v_head_dim);
   }
+  if (shape.indexer) field("index_head_dim", "", shape.indexer->index_head_dim);
   std::string head_dim_origin = shape.mla ? "MLA model: v_head_dim"
                                 : shape.head_dim_explicit
                                     ? "config head_dim"
