@@ -37,8 +37,10 @@ struct ScheduleView {
   KVPLAN_HOST_DEVICE int pieces() const { return words[3]; }
   KVPLAN_HOST_DEVICE int first_piece(int part) const { return words[kHeader + part]; }
   KVPLAN_HOST_DEVICE int first_partial(int seq) const { return words[kHeader + parts() + 1 + seq]; }
+  // Where piece i's 4 words start.
+  KVPLAN_HOST_DEVICE int piece_word(int i) const { return kHeader + parts() + 1 + batch() + 1 + 4 * i; }
   KVPLAN_HOST_DEVICE WorkPiece piece(int i) const {
-    const std::int32_t* w = words + kHeader + parts() + 1 + batch() + 1 + 4 * i;
+    const std::int32_t* w = words + piece_word(i);
     return {w[0], w[1], w[2], w[3]};
   }
 };
