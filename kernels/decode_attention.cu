@@ -70,9 +70,16 @@ __device__ __forceinline__ size_t kv_row(const DecodeParams& p, int b, int t, in
 // and the repeat reads hit L2), y = part of the schedule; the CTA runs its part's pieces in order.
 // The explicit minimum of 1 CTA per SM leaves ptxas every register it wants: with the bare thread
 // count it aimed for some occupancy of its own on sm_80 and spilled 4 bytes in the fp16 2-head
-// instances at 72 registers (85 without spill this way; reports/kernels/sm_80.md).
+// instances at 72 registers (85 without spill this way; reports/kernels/sm_80.md). The 1-head
+// instances ask for the occupancy they had before the schedule's piece loop: 8 CTAs per SM (64
+// registers) for 16-bit caches, 6 (80) for fp8, which sm_100 and sm_120 gave up at 80 and 72.
+template <KvType kType>
+constexpr int decode_min_ctas(int heads_per_cta) {
+  return heads_per_cta > 1 ? 1 : kType == KvType::fp8_e4m3 ? 6 : 8;
+}
 template <KvType kType, int kHeadDim, int kHeadsPerCta>
-__global__ void __launch_bounds__(kThreads, 1) decode_split_kernel(const DecodeParams p, const int head_chunks) {
+__global__ void __launch_bounds__(kThreads, decode_min_ctas<kType>(kHeadsPerCta))
+    decode_split_kernel(const DecodeParams p, const int head_chunks) {
   using Query = typename Storage<kType>::Query;
   constexpr Tiling kT = tiling(kType == KvType::fp8_e4m3 ? 1 : 2, kHeadDim, kHeadsPerCta);
   static_assert(kT.heads_per_cta == kHeadsPerCta, "an instance per head count the tiling can choose");
