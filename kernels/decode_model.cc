@@ -1,7 +1,8 @@
 // The decode kernel's algorithm on the CPU, step for step: the same CTAs, token groups, lanes,
 // 16-byte vectors, float accumulation order (fma per element, then the xor-butterfly across the
-// lanes of a token group), per-group online softmax in base 2, CTA merge in group order, split
-// combine in split order and fp8 scales folded into the score and the output. Tested against the
+// lanes of a token group), per-group online softmax in base 2, CTA merge in group order, the
+// schedule's pieces (kernels/split_schedule.h) one after the other in each CTA, the per-sequence
+// combine in piece order and fp8 scales folded into the score and the output. Tested against the
 // double reference, it catches wrong indexing and rescaling before a GPU ever runs the kernel.
 #include <cmath>
 #include <vector>
@@ -21,15 +22,16 @@ struct GroupState {
   std::vector<float> m, l, o;
 };
 
+// One piece of one CTA: its heads, and the tokens [begin, end) of sequence b.
 struct Cta {
-  int b, kv_head, first_head, n_heads, split;
+  int b, kv_head, first_head, n_heads;
+  WorkPiece piece;
 };
 
-void run_token_group(const DecodeParams& p, const decode::Tiling& t, const DecodePlan& plan, const Cta& cta,
-                     int group, const std::vector<float>& q, float score_scale, GroupState& state) {
+void run_token_group(const DecodeParams& p, const decode::Tiling& t, const Cta& cta, int group, const std::vector<float>& q,
+                     float score_scale, GroupState& state) {
   const int d = p.head_dim, lanes = t.lanes_per_token, elems = t.elems_per_lane;
-  const int start = cta.split * plan.tokens_per_split;
-  const int end = std::min(start + plan.tokens_per_split, p.seq_lens[cta.b]);
+  const int start = cta.piece.begin, end = cta.piece.end;
   constexpr int steps = decode::kTokensPerStep;
   for (int base = start; base < end; base += t.tokens_per_iter) {
     const int first = base + group * steps;
@@ -73,10 +75,11 @@ void run_token_group(const DecodeParams& p, const decode::Tiling& t, const Decod
   }
 }
 
-// The CTA: every token group, then the merge of their states in group order. Writes the final
-// output (one split) or this split's normalised partial o and its base-2 log-sum-exp.
-void run_cta(const DecodeParams& p, const decode::Tiling& t, const DecodePlan& plan, const Cta& cta,
-             std::vector<float>& partial_o, std::vector<float>& partial_lse) {
+// One piece of a CTA: every token group, then the merge of their states in group order. Writes the
+// final output (a sequence of one piece) or this piece's normalised partial o and its base-2
+// log-sum-exp.
+void run_cta(const DecodeParams& p, const decode::Tiling& t, const Cta& cta, std::vector<float>& partial_o,
+             std::vector<float>& partial_lse) {
   const int d = p.head_dim;
   const KvType q_type = query_type(p.kv_type);
   const bool fp8 = p.kv_type == KvType::fp8_e4m3;
@@ -93,13 +96,13 @@ void run_cta(const DecodeParams& p, const decode::Tiling& t, const DecodePlan& p
     state.m.assign(static_cast<std::size_t>(cta.n_heads), -INFINITY);
     state.l.assign(static_cast<std::size_t>(cta.n_heads), 0.0f);
     state.o.assign(static_cast<std::size_t>(cta.n_heads * d), 0.0f);
-    run_token_group(p, t, plan, cta, group, q, score_scale, state);
+    run_token_group(p, t, cta, group, q, score_scale, state);
   }
   for (int g = 0; g < cta.n_heads; ++g) {
     float m_max = -INFINITY;
     for (const GroupState& state : groups) m_max = std::max(m_max, state.m[static_cast<std::size_t>(g)]);
     const int h = cta.first_head + g;
-    const std::size_t row = static_cast<std::size_t>(cta.b * p.n_q_heads + h) * plan.splits + cta.split;
+    const std::size_t row = static_cast<std::size_t>(cta.piece.partial) * p.n_q_heads + h;
     for (int i = 0; i < d; ++i) {
       float l = 0, o = 0;
       for (const GroupState& state : groups) {
@@ -108,7 +111,7 @@ void run_cta(const DecodeParams& p, const decode::Tiling& t, const DecodePlan& p
         l = std::fma(state.l[static_cast<std::size_t>(g)], w, l);
         o = std::fma(state.o[static_cast<std::size_t>(g * d + i)], w, o);
       }
-      if (plan.splits == 1) {
+      if (cta.piece.partial < 0) {
         store_element(p.out, q_row_offset(p, cta.b, h) + i, q_type, o / l * out_scale);
       } else {
         partial_o[row * d + i] = m_max == -INFINITY ? 0.0f : o / l * out_scale;
@@ -123,26 +126,27 @@ void run_cta(const DecodeParams& p, const decode::Tiling& t, const DecodePlan& p
 void decode_host_model(const DecodeParams& p, int num_sms) {
   check_decode_params(p);
   const decode::Tiling t = decode::tiling(element_bytes(p.kv_type), p.head_dim, p.group_size());
-  const DecodePlan plan = plan_decode(p, num_sms);
-  const std::size_t rows = static_cast<std::size_t>(p.batch) * p.n_q_heads * plan.splits;
-  std::vector<float> partial_o(plan.splits > 1 ? rows * p.head_dim : 0), partial_lse(plan.splits > 1 ? rows : 0);
-  for (int split = 0; split < plan.splits; ++split) {
-    for (int b = 0; b < p.batch; ++b) {
-      for (int kv_head = 0; kv_head < p.n_kv_heads; ++kv_head) {
-        for (int chunk = 0; chunk < plan.head_chunks; ++chunk) {
-          const int first = chunk * t.heads_per_cta;
-          const Cta cta{b, kv_head, kv_head * p.group_size() + first, std::min(t.heads_per_cta, p.group_size() - first),
-                        split};
-          run_cta(p, t, plan, cta, partial_o, partial_lse);
+  const DecodePlan plan = plan_decode(p, p.seq_lens, num_sms);
+  const ScheduleView schedule = plan.schedule.view();
+  const std::size_t rows = static_cast<std::size_t>(schedule.partial_groups()) * p.n_q_heads;
+  std::vector<float> partial_o(rows * p.head_dim), partial_lse(rows);
+  // The grid: x = KV head x head chunk, y = part; each CTA runs its part's pieces in order.
+  for (int part = 0; part < schedule.parts(); ++part) {
+    for (int kv_head = 0; kv_head < p.n_kv_heads; ++kv_head) {
+      for (int chunk = 0; chunk < plan.head_chunks; ++chunk) {
+        const int first = chunk * t.heads_per_cta;
+        for (int i = schedule.first_piece(part); i < schedule.first_piece(part + 1); ++i) {
+          const WorkPiece piece = schedule.piece(i);
+          const Cta cta{piece.seq, kv_head, kv_head * p.group_size() + first,
+                        std::min(t.heads_per_cta, p.group_size() - first), piece};
+          run_cta(p, t, cta, partial_o, partial_lse);
         }
       }
     }
   }
-  if (plan.splits > 1) {
-    const KvType q_type = query_type(p.kv_type);
-    combine_splits(static_cast<std::size_t>(p.batch) * p.n_q_heads, plan.splits, p.head_dim, partial_o, partial_lse,
-                   [&](std::size_t row, int i, float value) { store_element(p.out, row * p.head_dim + i, q_type, value); });
-  }
+  const KvType q_type = query_type(p.kv_type);
+  combine_pieces(schedule, p.n_q_heads, p.head_dim, partial_o, partial_lse,
+                 [&](std::size_t row, int i, float value) { store_element(p.out, row * p.head_dim + i, q_type, value); });
 }
 
 }  // namespace kvplan::kernels

@@ -1,4 +1,4 @@
-// Argument checks and the split plan of the decode family, shared by the launcher, the host model
+// Argument checks and the schedule of the decode family, shared by the launcher, the host model
 // and the reference so that all three accept exactly the same problems.
 #include <algorithm>
 #include <string>
@@ -46,16 +46,26 @@ void check_decode_params(const DecodeParams& p) {
           "k_scale and v_scale apply to fp8 caches only");
 }
 
-DecodePlan plan_decode(const DecodeParams& p, int num_sms) {
-  decode::Tiling t = decode::tiling(element_bytes(p.kv_type), p.head_dim, p.group_size());
-  decode::Split s = decode::split_for(p.batch, p.n_kv_heads, p.group_size(), p.max_seq_len, t, num_sms);
-  return {t.heads_per_cta, s.head_chunks, s.splits, s.tokens_per_split};
+DecodePlan plan_decode(const DecodeParams& p, const std::int32_t* host_seq_lens, int num_sms) {
+  const decode::Tiling t = decode::tiling(element_bytes(p.kv_type), p.head_dim, p.group_size());
+  DecodePlan plan;
+  plan.heads_per_cta = t.heads_per_cta;
+  plan.head_chunks = (p.group_size() + t.heads_per_cta - 1) / t.heads_per_cta;
+  long long tokens = 0, blocks = 0;
+  for (int b = 0; b < p.batch; ++b) {
+    require(host_seq_lens[b] >= 1 && host_seq_lens[b] <= p.max_seq_len,
+            "seq_lens[" + std::to_string(b) + "] = " + std::to_string(host_seq_lens[b]) + " is outside [1, max_seq_len " +
+                std::to_string(p.max_seq_len) + "]");
+    tokens += host_seq_lens[b];
+    blocks += (host_seq_lens[b] + t.tokens_per_iter - 1) / t.tokens_per_iter;
+  }
+  const int parts = decode::parts_for(p.batch, tokens, blocks, p.n_kv_heads * plan.head_chunks, num_sms);
+  plan.schedule = make_split_schedule(host_seq_lens, p.batch, t.tokens_per_iter, parts);
+  return plan;
 }
 
-std::size_t decode_workspace_bytes(const DecodeParams& p, int num_sms) {
-  DecodePlan plan = plan_decode(p, num_sms);
-  if (plan.splits == 1) return 0;  // one split writes the output directly
-  std::size_t rows = static_cast<std::size_t>(p.batch) * p.n_q_heads * plan.splits;
+std::size_t decode_workspace_bytes(const DecodeParams& p, const DecodePlan& plan) {
+  const std::size_t rows = static_cast<std::size_t>(plan.schedule.view().partial_groups()) * p.n_q_heads;
   return rows * (static_cast<std::size_t>(p.head_dim) + 1) * sizeof(float);
 }
 

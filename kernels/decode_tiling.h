@@ -2,13 +2,15 @@
 // nvcc (kernels/decode_attention.cu) and g++ (kernels/decode_model.cc, the host model), so the
 // CUDA kernel and the model that is tested without a GPU cannot drift apart.
 //
-// One CTA owns one sequence, one KV head, up to `heads_per_cta` query heads of that KV head's
-// group, and one split of the context. Its threads form token groups of `lanes_per_token` lanes;
-// each lane loads one 16-byte vector of a K row and of a V row (elems_per_lane elements), so a
-// token group covers one head_dim row. Each token group walks the split in steps of
-// kTokensPerStep consecutive tokens, interleaved with the other groups, and keeps its own
-// online-softmax state; the CTA merges its groups' states at the end (group order 0, 1, ...), and a
-// second kernel merges the splits with a log-sum-exp combine (split order 0, 1, ...).
+// One CTA owns one KV head, up to `heads_per_cta` query heads of that KV head's group, and one
+// range of the batch's work from the schedule (kernels/split_schedule.h): one or more pieces, each
+// a run of tokens of one sequence, done one after the other. Its threads form token groups of
+// `lanes_per_token` lanes; each lane loads one 16-byte vector of a K row and of a V row
+// (elems_per_lane elements), so a token group covers one head_dim row. Per piece, each token group
+// walks the tokens in steps of kTokensPerStep consecutive tokens, interleaved with the other groups,
+// and keeps its own online-softmax state; the CTA merges its groups' states at the piece's end
+// (group order 0, 1, ...) and writes the output, or a partial output when the sequence has more
+// pieces; a second kernel merges those per sequence with a log-sum-exp combine (piece order).
 #pragma once
 
 #include <algorithm>
@@ -27,7 +29,6 @@ inline constexpr int kTokensPerStep = 2;       // tokens a group loads before it
 // CTAs fit an SM.
 inline constexpr int kAccumulatorsPerLane = 64;
 inline constexpr int kMinTokensPerSplit = 256;  // a split shorter than this costs more to combine
-inline constexpr int kMaxSplits = 128;
 // About 210 registers x 128 threads let 2 CTAs share an SM; asking for 8 per SM (4 waves) keeps
 // the idle tail of the last wave near 1/8 of the run.
 inline constexpr int kCtasPerSm = 8;
@@ -51,26 +52,17 @@ KVPLAN_HOST_DEVICE constexpr Tiling tiling(int kv_elem_bytes, int head_dim, int 
   return {elems, lanes, groups, heads, groups * kTokensPerStep};
 }
 
-struct Split {
-  int head_chunks;       // ceil(group_size / heads_per_cta): CTAs that share one KV head's tokens
-  int splits;            // pieces of the context, each its own CTA, merged by the combine kernel
-  int tokens_per_split;  // a multiple of tokens_per_iter; split s covers [s*tps, (s+1)*tps)
-};
-
-// Enough CTAs to give every SM kCtasPerSm of them, as long as each split keeps at least
-// kMinTokensPerSplit tokens: batch 1 at 128k context then still fills all SMs.
-inline Split split_for(int batch, int n_kv_heads, int group_size, int max_seq_len, const Tiling& t,
-                       int num_sms) {
-  Split s{};
-  s.head_chunks = (group_size + t.heads_per_cta - 1) / t.heads_per_cta;
-  long long ctas = static_cast<long long>(batch) * n_kv_heads * s.head_chunks;
-  long long wanted = (static_cast<long long>(num_sms) * kCtasPerSm + ctas - 1) / ctas;
-  long long most = std::max(1, max_seq_len / kMinTokensPerSplit);
-  int splits = static_cast<int>(std::clamp<long long>(wanted, 1, std::min<long long>(most, kMaxSplits)));
-  int per_split = (max_seq_len + splits - 1) / splits;
-  s.tokens_per_split = (per_split + t.tokens_per_iter - 1) / t.tokens_per_iter * t.tokens_per_iter;
-  s.splits = (max_seq_len + s.tokens_per_split - 1) / s.tokens_per_split;
-  return s;
+// The schedule of the decode kernel and of MLA's naive attention (kernels/split_schedule.h): how
+// many ranges of the batch's blocks (tokens_per_iter tokens each) the CTAs of one head unit split it
+// into. Enough CTAs to give every SM kCtasPerSm of them, rounded up to a multiple of the batch
+// (uniform lengths then cut every sequence into the same number of pieces, and a batch larger than
+// that gets one range per sequence's worth of blocks), as long as a range keeps kMinTokensPerSplit
+// tokens on average.
+inline int parts_for(int batch, long long total_tokens, long long total_blocks, int head_units, int num_sms) {
+  const long long wanted = (static_cast<long long>(num_sms) * kCtasPerSm + head_units - 1) / head_units;
+  const long long rounded = (wanted + batch - 1) / batch * batch;
+  const long long most = std::max<long long>(1, std::min(total_blocks, total_tokens / kMinTokensPerSplit));
+  return static_cast<int>(std::clamp<long long>(rounded, 1, most));
 }
 
 }  // namespace kvplan::kernels::decode

@@ -10,6 +10,8 @@ ElementTolerance decode_element_tolerance(KvType type) {
   return {0x1p-7, 0x1p-7};  // bf16 output: bf16 and fp8 caches
 }
 
+ElementTolerance prefill_element_tolerance(KvType cache_type) { return decode_element_tolerance(cache_type); }
+
 ElementTolerance mla_element_tolerance() { return {0x1p-5, 0x1p-5}; }
 
 void check_elements(const std::vector<double>& got, const std::vector<double>& want, int row_length,

@@ -30,6 +30,13 @@ ElementTolerance decode_element_tolerance(KvType type);
 // in tests/kernels/element_check_test.cc with 2^-7), so 2^-5 leaves ~3x for cuBLAS's summation order.
 ElementTolerance mla_element_tolerance();
 
+// Prefill outputs the query type (bf16, or fp16 with an fp16 cache) and rounds P to it before
+// P V on the tensor cores: two roundings of the 16-bit type where decode has one, each within the
+// decode tolerance's budget of four half-units, so the decode tolerance applies. Its host model,
+// which rounds as the kernel does, stays inside it on random shapes
+// (tests/kernels/element_check_test.cc).
+ElementTolerance prefill_element_tolerance(KvType cache_type);
+
 struct ElementCheck {
   std::int64_t elements = 0;
   std::int64_t mismatches = 0;                 // NaN is always a mismatch

@@ -103,9 +103,10 @@ struct PhaseBenchResult {
   int checked_rows = 0;          // output rows compared with the CPU reference
   double rel_l2_error = 0;       // worst stage's error; NaN if any checked output was NaN
   double threshold = 0;
+  ElementCheck elements;         // prefill: every checked element against prefill_element_tolerance()
   std::int64_t cache_checked = 0;      // cache elements (latent cache: bytes) compared with their inputs
   std::int64_t cache_mismatches = 0;
-  bool correct = false;          // error under threshold and no cache mismatch; only then timed
+  bool correct = false;          // error under threshold, no element or cache mismatch; only then timed
   std::vector<double> times_s;   // one per timed run, L2 flushed before each
   double median_s = 0;
 };
@@ -113,7 +114,8 @@ struct PhaseBenchResult {
 // Prefill on the device: random q/k/v (kernels/random_values.h) in place, one checked run (output
 // and cache poisoned first; sampled rows of the first and last sequence and head against
 // prefill_reference, their cache rows against the inputs bit for bit), then `iters` timed runs of
-// the attention kernel (MLA: and the latent cache write). Throws kvplan::Error (bad input) when
+// the attention kernel (MLA: and the latent cache write). Every checked output element must lie
+// within prefill_element_tolerance() as well. Throws kvplan::Error (bad input) when
 // the shape does not fit in device memory.
 PhaseBenchResult bench_prefill(const GpuInfo& gpu, const PrefillShape& shape, int iters, std::uint64_t seed,
                                const Progress& progress);

@@ -31,55 +31,61 @@ std::vector<std::pair<int, int>> checked_slices(const DecodeShape& shape) {
   return slices;
 }
 
-std::size_t device_bytes_needed(const DecodeLayout& layout, const DecodeParams& params, const GpuInfo& gpu) {
+std::size_t device_bytes_needed(const DecodeLayout& layout, const DecodeParams& params, const DecodePlan& plan,
+                                const GpuInfo& gpu) {
   const std::size_t cache = layout.cache_elements() * static_cast<std::size_t>(element_bytes(layout.shape.kv_type));
-  return 2 * cache + 4 * layout.q_elements() + decode_workspace_bytes(params, gpu.sms) + 4 * layout.block_table.size() +
-         2 * gpu.l2_bytes;
+  return 2 * cache + 4 * layout.q_elements() + decode_workspace_bytes(params, plan) + 4 * layout.block_table.size() +
+         plan.schedule.bytes() + 2 * gpu.l2_bytes;
 }
 
 }  // namespace
 
 struct DeviceDecodeProblem::Impl {
-  Impl(const GpuInfo& gpu_info, DecodeLayout decode_layout)
+  Impl(const GpuInfo& gpu_info, DecodeLayout decode_layout, DecodePlan decode_plan)
       : gpu(gpu_info),
         layout(std::move(decode_layout)),
         params(decode_params_for(layout)),
+        plan(std::move(decode_plan)),
         cache_bytes(layout.cache_elements() * static_cast<std::size_t>(element_bytes(layout.shape.kv_type))),
         q(layout.q_elements() * 2),
         k(cache_bytes),
         v(cache_bytes),
         out(layout.q_elements() * 2),
-        workspace(decode_workspace_bytes(params, gpu.sms)),
+        workspace(decode_workspace_bytes(params, plan)),
         table(layout.block_table.size() * sizeof(std::int32_t)),
         lens(layout.shape.seq_lens.size() * sizeof(std::int32_t)),
+        schedule(plan.schedule.bytes()),
         timer(gpu.l2_bytes) {}
 
   GpuInfo gpu;
   DecodeLayout layout;
   DecodeParams params;
-  std::size_t cache_bytes;
-  DeviceBuffer q, k, v, out, workspace, table, lens;
-  EventTimer timer;
   DecodePlan plan;
+  std::size_t cache_bytes;
+  DeviceBuffer q, k, v, out, workspace, table, lens, schedule;
+  EventTimer timer;
 };
 
 DeviceDecodeProblem::DeviceDecodeProblem(const GpuInfo& gpu, const DecodeShape& shape, std::uint64_t seed) {
   DecodeLayout layout = make_decode_layout(shape, seed);
   std::size_t free_bytes = 0, total_bytes = 0;
   cuda_check(cudaMemGetInfo(&free_bytes, &total_bytes), "cudaMemGetInfo");
-  const std::size_t need = device_bytes_needed(layout, decode_params_for(layout), gpu);
+  const DecodeParams sizes = decode_params_for(layout);
+  DecodePlan plan = plan_decode(sizes, shape.seq_lens.data(), gpu.sms);
+  const std::size_t need = device_bytes_needed(layout, sizes, plan, gpu);
   if (need > free_bytes) {
     throw Error("this shape needs " + std::to_string(need >> 20) + " MiB on the device and " +
                     std::to_string(free_bytes >> 20) + " MiB are free; lower --batch or --ctx",
                 ExitCode::cannot_run);
   }
-  impl_ = std::make_unique<Impl>(gpu, std::move(layout));
+  impl_ = std::make_unique<Impl>(gpu, std::move(layout), std::move(plan));
   Impl& m = *impl_;
   fill_random_device(m.q.get(), m.layout.q_elements(), query_type(shape.kv_type), m.layout.q_seed());
   fill_random_device(m.k.get(), m.layout.cache_elements(), shape.kv_type, m.layout.k_seed());
   fill_random_device(m.v.get(), m.layout.cache_elements(), shape.kv_type, m.layout.v_seed());
   cuda_check(cudaMemcpy(m.table.get(), m.layout.block_table.data(), m.table.bytes(), cudaMemcpyHostToDevice), "block table");
   cuda_check(cudaMemcpy(m.lens.get(), shape.seq_lens.data(), m.lens.bytes(), cudaMemcpyHostToDevice), "seq_lens");
+  cuda_check(cudaMemcpy(m.schedule.get(), m.plan.schedule.words.data(), m.schedule.bytes(), cudaMemcpyHostToDevice), "schedule");
   m.params.q = m.q.get();
   m.params.k_cache = m.k.get();
   m.params.v_cache = m.v.get();
@@ -87,7 +93,7 @@ DeviceDecodeProblem::DeviceDecodeProblem(const GpuInfo& gpu, const DecodeShape& 
   m.params.seq_lens = m.lens.as<std::int32_t>();
   m.params.out = m.out.get();
   m.params.workspace = m.workspace.as<float>();
-  m.plan = plan_decode(m.params, gpu.sms);
+  m.params.schedule = m.schedule.as<std::int32_t>();
   cuda_check(cudaDeviceSynchronize(), "filling the cache");
 }
 
@@ -101,7 +107,7 @@ DeviceDecodeProblem::Check DeviceDecodeProblem::check() {
   Impl& m = *impl_;
   const DecodeShape& shape = m.layout.shape;
   cuda_check(cudaMemset(m.out.get(), 0xff, m.out.bytes()), "poison output");  // 0xffff: NaN in bf16 and fp16
-  launch_decode(m.params, m.gpu.sms, nullptr);
+  launch_decode(m.params, m.plan, nullptr);
   cuda_check(cudaDeviceSynchronize(), "decode kernel");
   std::vector<std::uint16_t> got(m.layout.q_elements());
   cuda_check(cudaMemcpy(got.data(), m.out.get(), m.out.bytes(), cudaMemcpyDeviceToHost), "output");
@@ -128,7 +134,7 @@ DeviceDecodeProblem::Check DeviceDecodeProblem::check() {
 
 double DeviceDecodeProblem::time_once() {
   Impl& m = *impl_;
-  return m.timer.seconds([&] { launch_decode(m.params, m.gpu.sms, nullptr); });
+  return m.timer.seconds([&] { launch_decode(m.params, m.plan, nullptr); });
 }
 
 DecodeBenchResult bench_decode(const GpuInfo& gpu, const DecodeShape& shape, int iters, std::uint64_t seed,

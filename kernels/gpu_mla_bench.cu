@@ -58,14 +58,15 @@ struct DeviceMlaProblem::Impl {
         layout(std::move(mla_layout)),
         path(mla_path),
         params(params_for(gpu_info, layout, naive_chunk)),
-        plan(plan_mla(params, path, gpu.sms)),
+        plan(plan_mla(params, layout.shape.seq_lens.data(), path, gpu.sms)),
         q(layout.q_elements() * 2),
         w(layout.w_elements() * 2),
         cache(layout.cache_bytes()),
         out(layout.out_elements() * 2),
-        workspace(mla_workspace_bytes(params, path, gpu.sms)),
+        workspace(mla_workspace_bytes(params, path, plan)),
         table(layout.block_table.size() * sizeof(std::int32_t)),
         lens(layout.shape.seq_lens.size() * sizeof(std::int32_t)),
+        schedule(plan.packed_schedules().size() * sizeof(std::int32_t)),
         timer(gpu.l2_bytes) {}
 
   static MlaParams params_for(const GpuInfo& gpu, const MlaLayout& layout, int naive_chunk) {
@@ -80,7 +81,7 @@ struct DeviceMlaProblem::Impl {
   MlaPath path;
   MlaParams params;
   MlaPlan plan;
-  DeviceBuffer q, w, cache, out, workspace, table, lens;
+  DeviceBuffer q, w, cache, out, workspace, table, lens, schedule;
   EventTimer timer;
 };
 
@@ -92,7 +93,10 @@ DeviceMlaProblem::DeviceMlaProblem(const GpuInfo& gpu, const MlaShape& shape, Ml
   params.max_smem_per_cta = gpu.smem_per_block_optin;
   const std::size_t inputs = layout.cache_bytes() + 2 * (layout.q_elements() + layout.w_elements() + layout.out_elements()) +
                              4 * (layout.block_table.size() + shape.seq_lens.size()) + 2 * gpu.l2_bytes;
-  auto need = [&] { return inputs + mla_workspace_bytes(params, path, gpu.sms); };
+  auto need = [&] {
+    const MlaPlan plan = plan_mla(params, shape.seq_lens.data(), path, gpu.sms);
+    return inputs + mla_workspace_bytes(params, path, plan) + plan.packed_schedules().size() * sizeof(std::int32_t);
+  };
   if (path == MlaPath::naive) {
     // As many sequences per up-projection pass as leave a tenth of the free memory unused.
     params.naive_chunk = shape.batch;
@@ -117,6 +121,7 @@ DeviceMlaProblem::DeviceMlaProblem(const GpuInfo& gpu, const MlaShape& shape, Ml
   }
   cuda_check(cudaMemcpy(m.table.get(), m.layout.block_table.data(), m.table.bytes(), cudaMemcpyHostToDevice), "block table");
   cuda_check(cudaMemcpy(m.lens.get(), shape.seq_lens.data(), m.lens.bytes(), cudaMemcpyHostToDevice), "seq_lens");
+  cuda_check(cudaMemcpy(m.schedule.get(), m.plan.packed_schedules().data(), m.schedule.bytes(), cudaMemcpyHostToDevice), "schedules");
   m.params.q = m.q.get();
   m.params.w_kv_b = m.w.get();
   m.params.kv_cache = m.cache.get();
@@ -124,6 +129,7 @@ DeviceMlaProblem::DeviceMlaProblem(const GpuInfo& gpu, const MlaShape& shape, Ml
   m.params.seq_lens = m.lens.as<std::int32_t>();
   m.params.out = m.out.get();
   m.params.workspace = m.workspace.get();
+  m.params.schedule = m.schedule.as<std::int32_t>();
   cuda_check(cudaDeviceSynchronize(), "filling the MLA problem");
 }
 
@@ -135,7 +141,7 @@ KernelCheck DeviceMlaProblem::check() {
   Impl& m = *impl_;
   const MlaShape& shape = m.layout.shape;
   cuda_check(cudaMemset(m.out.get(), 0xff, m.out.bytes()), "poison output");  // 0xffff: NaN in bf16
-  launch_mla(m.params, m.path, m.gpu.sms, nullptr);
+  launch_mla(m.params, m.path, m.plan, nullptr);
   cuda_check(cudaDeviceSynchronize(), "MLA decode");
   std::vector<std::uint16_t> got(m.layout.out_elements());
   cuda_check(cudaMemcpy(got.data(), m.out.get(), m.out.bytes(), cudaMemcpyDeviceToHost), "output");
@@ -168,7 +174,7 @@ KernelCheck DeviceMlaProblem::check() {
 
 double DeviceMlaProblem::time_once() {
   Impl& m = *impl_;
-  return m.timer.seconds([&] { launch_mla(m.params, m.path, m.gpu.sms, nullptr); });
+  return m.timer.seconds([&] { launch_mla(m.params, m.path, m.plan, nullptr); });
 }
 
 MlaBenchResult bench_mla(const GpuInfo& gpu, const MlaShape& shape, MlaPath path, int iters, std::uint64_t seed,

@@ -1,7 +1,8 @@
 // `kvplan bench --phase prefill` on the device: fill q/k/v (and MLA's latent) in place, run the
 // kernels once with the output and the caches poisoned, check sampled rows against the CPU
-// reference and the cache rows of the first and last sequence and KV head against the inputs bit
-// for bit, and time the kernels only if everything is right.
+// reference (pooled, and per element: kernels/element_check.h) and the cache rows of the first and
+// last sequence and KV head against the inputs bit for bit, and time the kernels only if
+// everything is right.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -108,6 +109,7 @@ PhaseBenchResult bench_prefill(const GpuInfo& gpu, const PrefillShape& shape, in
   problem.run(nullptr);
   cuda_check(cudaDeviceSynchronize(), "prefill kernels");
   std::vector<double> got, want;
+  std::vector<std::string> row_names;
   const std::vector<std::int32_t>& starts = problem.seq_starts();
   const int group = shape.n_q_heads / shape.n_kv_heads;
   CacheChecker k_cache{cache_view(problem.host_cache_params()), p.k_cache, shape.kv_type, 1.0f / p.k_scale, {}};
@@ -138,6 +140,7 @@ PhaseBenchResult bench_prefill(const GpuInfo& gpu, const PrefillShape& shape, in
       want.insert(want.end(), expected.begin(), expected.end());
       std::vector<std::uint16_t> row(static_cast<std::size_t>(shape.head_dim_v));
       for (int t : tokens) {
+        row_names.push_back("sequence " + std::to_string(b) + " head " + std::to_string(h) + " token " + std::to_string(t));
         const std::size_t at = (static_cast<std::size_t>(start + t) * shape.n_q_heads + h) * shape.head_dim_v;
         cuda_check(cudaMemcpy(row.data(), static_cast<const std::uint16_t*>(p.out) + at, row.size() * 2, cudaMemcpyDeviceToHost),
                    "output row");
@@ -157,7 +160,9 @@ PhaseBenchResult bench_prefill(const GpuInfo& gpu, const PrefillShape& shape, in
     }
   }
   result.rel_l2_error = relative_l2_error(got, want);
-  result.correct = result.rel_l2_error < result.threshold && result.cache_mismatches == 0;  // false for NaN too
+  check_elements(got, want, shape.head_dim_v, row_names, prefill_element_tolerance(shape.kv_type), result.elements);
+  result.correct = result.rel_l2_error < result.threshold && result.elements.mismatches == 0 &&
+                   result.cache_mismatches == 0;  // false for NaN too
   if (!result.correct) return result;
 
   progress("timing " + std::to_string(iters) + " runs");

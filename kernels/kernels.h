@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "kernels/split_schedule.h"
+
 namespace kvplan::kernels {
 
 // Element types of the cache. Queries and outputs are bf16, except with an fp16 cache (fp16).
@@ -32,7 +34,9 @@ struct DecodeParams {
   const std::int32_t* block_table = nullptr;  // [batch, max_pages_per_seq] page ids; null: contiguous
   const std::int32_t* seq_lens = nullptr;     // [batch] cached tokens, each in [1, max_seq_len]
   void* out = nullptr;                  // [batch, n_q_heads, head_dim] query_type(kv_type)
-  float* workspace = nullptr;           // decode_workspace_bytes(): partial o and lse per split
+  float* workspace = nullptr;           // decode_workspace_bytes(): partial o and lse per piece
+  const std::int32_t* schedule = nullptr;  // the plan's schedule.words where the kernel reads them
+                                        // (device memory); the host model uses its own plan's
 
   int batch = 0;
   int n_q_heads = 0;
@@ -54,15 +58,17 @@ struct DecodeParams {
 // host model and the reference all call it.
 void check_decode_params(const DecodeParams& params);
 
-// How the launcher splits a problem on a GPU with `num_sms` multiprocessors.
+// How the launcher splits a problem on a GPU with `num_sms` multiprocessors: the kernel instance,
+// and the schedule of the batch's work, computed from each sequence's real length.
 struct DecodePlan {
   int heads_per_cta = 0;  // query heads one CTA holds in registers (the kernel instance): 1, 2, 4 or 8
-  int head_chunks = 0;
-  int splits = 0;
-  int tokens_per_split = 0;
+  int head_chunks = 0;    // CTAs per KV head that share its tokens
+  SplitSchedule schedule; // parts x (n_kv_heads x head_chunks) CTAs; blocks of tokens_per_iter tokens
 };
-DecodePlan plan_decode(const DecodeParams& params, int num_sms);
-std::size_t decode_workspace_bytes(const DecodeParams& params, int num_sms);
+// host_seq_lens: the batch's lengths in host memory (params.seq_lens may be device memory).
+DecodePlan plan_decode(const DecodeParams& params, const std::int32_t* host_seq_lens, int num_sms);
+// The partial outputs and log-sum-exps of the plan's split sequences (0 when none is split).
+std::size_t decode_workspace_bytes(const DecodeParams& params, const DecodePlan& plan);
 
 // CPU oracle: attention in double for the (sequence, query head) pairs in `rows` (all when empty),
 // from host copies of the inputs. Returns [rows, head_dim] outputs.
@@ -72,14 +78,16 @@ struct DecodeRow {
 };
 std::vector<double> decode_reference(const DecodeParams& params, const std::vector<DecodeRow>& rows);
 
-// The kernel's algorithm run on the CPU in float: same tiling, split points, accumulation order,
-// per-group online softmax, CTA merge, split combine and fp8 scaling as the CUDA kernel. Reads
-// host copies of the inputs and writes params.out (query_type) on the host.
+// The kernel's algorithm run on the CPU in float: same tiling, schedule (plan_decode from
+// params.seq_lens), accumulation order, per-group online softmax, CTA merge, per-sequence combine
+// and fp8 scaling as the CUDA kernel. Reads host copies of the inputs and writes params.out
+// (query_type) on the host.
 void decode_host_model(const DecodeParams& params, int num_sms);
 
 // The CUDA kernel (kernels/decode_attention.cu): device pointers, asynchronous on `stream` (a
-// cudaStream_t). Checks its arguments first. Only in builds with CUDA.
-void launch_decode(const DecodeParams& params, int num_sms, void* stream);
+// cudaStream_t), params.schedule a device copy of plan.schedule.words. Checks its arguments first.
+// Only in builds with CUDA.
+void launch_decode(const DecodeParams& params, const DecodePlan& plan, void* stream);
 
 // One instantiation per (cache type, head dim); kernels/decode_attention.cu instantiates
 // kDecodeHeadDims for each KvType.

@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "kernels/split_schedule.h"
+
 namespace kvplan::kernels {
 
 enum class MlaCache { bf16, fp8_ds_mla };
@@ -37,6 +39,8 @@ struct MlaParams {
   const std::int32_t* seq_lens = nullptr;     // [batch] cached tokens, each in [1, max_seq_len]
   void* out = nullptr;                   // [batch, n_heads, 128] bf16
   void* workspace = nullptr;             // mla_workspace_bytes(): intermediates and split partials
+  const std::int32_t* schedule = nullptr;  // plan_mla()'s packed_schedules() where the kernels read
+                                         // them (device memory); the host models use their own plan's
 
   int batch = 0;
   int n_heads = 0;                       // query heads: a multiple of 16 in [16, 128]
@@ -58,17 +62,25 @@ struct MlaParams {
 void check_mla_params(const MlaParams& params);
 bool mla_heads_supported(int n_heads);
 
-// How a path splits the problem on a GPU with `num_sms` multiprocessors.
+// How a path splits the problem on a GPU with `num_sms` multiprocessors. Both paths take their
+// splits from schedules (kernels/split_schedule.h) built from each sequence's real length: the
+// absorbed path one for the batch in tiles of 64 tokens; the naive path one per chunk of sequences
+// (its up-projection pass) in its attention kernel's 16-token iterations.
 struct MlaPlan {
+  int num_sms = 0;           // the GPU planned for
   int heads_per_cta = 0;     // absorbed: 16, 32 or 64 heads in the MMA M dimension; naive: 1
-  int head_blocks = 0;       // CTAs per sequence and split: n_heads / heads_per_cta
-  int splits = 0;            // of the context, merged by the log-sum-exp combine
-  int tokens_per_split = 0;
+  int head_blocks = 0;       // CTAs per range of work: n_heads / heads_per_cta
   int chunk_sequences = 0;   // naive: sequences per up-projection pass; absorbed: batch
+  std::vector<SplitSchedule> schedules;  // one per chunk (absorbed: one chunk, the batch)
+
+  // Every schedule's words one after the other: what params.schedule points to on the device.
+  std::vector<std::int32_t> packed_schedules() const;
+  // Where chunk c's words start in packed_schedules().
+  std::size_t schedule_offset(int chunk) const;
 };
-// For the naive path, the plan of a full chunk (the last, shorter chunk may split differently).
-MlaPlan plan_mla(const MlaParams& params, MlaPath path, int num_sms);
-std::size_t mla_workspace_bytes(const MlaParams& params, MlaPath path, int num_sms);
+// host_seq_lens: the batch's lengths in host memory (params.seq_lens may be device memory).
+MlaPlan plan_mla(const MlaParams& params, const std::int32_t* host_seq_lens, MlaPath path, int num_sms);
+std::size_t mla_workspace_bytes(const MlaParams& params, MlaPath path, const MlaPlan& plan);
 
 // CPU oracle in double for the (sequence, head) rows asked for (all when empty): softmax over the
 // sequence's tokens of (q_nope . W_UK c + q_rope . k_R) * scale, then W_UV times the weighted sum of
@@ -82,15 +94,16 @@ std::vector<double> mla_reference(const MlaParams& params, const std::vector<Mla
 // The kernels' algorithm on the CPU in float, writing params.out on the host. Absorbed: q W_UK
 // rounded to bf16, each tile dequantised to bf16, S and O accumulated one m16n8k16 step at a time
 // in the kernel's order, the row max reduced across score slices, per-lane row sums, P rounded to
-// bf16, the split combine, W_UV on the bf16 latent output. Naive: the gather, the up-projection
-// rounded to bf16, the attention kernel's token groups (as the decode model), the combine, in
-// chunks of naive_chunk sequences. `fault` plants one known bug, so that tests show they catch it;
-// kernels never take it.
+// bf16, the schedule's pieces and their per-sequence combine, W_UV on the bf16 latent output.
+// Naive: the gather, the up-projection rounded to bf16, the attention kernel's token groups (as the
+// decode model) over each chunk's schedule, the combine, in chunks of naive_chunk sequences.
+// `fault` plants one known bug, so that tests show they catch it; kernels never take it.
 enum class MlaFault { none, no_rescale, no_rope, skip_last_tile };
 void mla_host_model(const MlaParams& params, MlaPath path, int num_sms, MlaFault fault = MlaFault::none);
 
 // The CUDA kernels and cuBLAS calls of a path (device pointers, asynchronous on `stream`, a
-// cudaStream_t). Checks its arguments first. Only in builds with CUDA.
-void launch_mla(const MlaParams& params, MlaPath path, int num_sms, void* stream);
+// cudaStream_t; params.schedule a device copy of plan.packed_schedules()). Checks its arguments
+// first. Only in builds with CUDA.
+void launch_mla(const MlaParams& params, MlaPath path, const MlaPlan& plan, void* stream);
 
 }  // namespace kvplan::kernels

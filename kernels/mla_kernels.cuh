@@ -19,8 +19,7 @@ namespace kvplan::kernels {
 // q W_UK (cuBLAS), the attention kernel, the split combine, W_UV o (cuBLAS).
 void run_mla_absorbed(const MlaParams& params, const MlaPlan& plan, const MlaWorkspace& workspace, cudaStream_t stream);
 // Per chunk of sequences: the gather, the up-projection (cuBLAS), the attention kernel, the combine.
-void run_mla_naive(const MlaParams& params, int num_sms, const MlaPlan& plan, const MlaWorkspace& workspace,
-                   cudaStream_t stream);
+void run_mla_naive(const MlaParams& params, const MlaPlan& plan, const MlaWorkspace& workspace, cudaStream_t stream);
 
 // `batch` cuBLAS bf16 GEMMs (one per head) with fp32 accumulation, column-major as cuBLAS sees them:
 // C_i = op(A_i) B_i, each operand `stride` elements after the previous one (kernels/mla_launch.cu).

@@ -22,22 +22,27 @@ void gemm_bf16_batched(bool transpose_a, int m, int n, int k, GemmOperand a, Gem
                "cublasGemmStridedBatchedEx");
 }
 
-void launch_mla(const MlaParams& p, MlaPath path, int num_sms, void* stream) {
+void launch_mla(const MlaParams& p, MlaPath path, const MlaPlan& plan, void* stream) {
   check_mla_params(p);
   for (const void* tensor : {p.q, p.kv_cache, p.w_kv_b, static_cast<const void*>(p.workspace)}) {
     if (reinterpret_cast<std::uintptr_t>(tensor) % 16 != 0) {
       throw Error("MLA decode: q, kv_cache, w_kv_b and workspace must be 16-byte aligned (the kernels load 16-byte vectors)");
     }
   }
-  const MlaPlan plan = plan_mla(p, path, num_sms);
-  const MlaWorkspace workspace = mla_workspace(p, path, num_sms);
+  int planned = 0;  // sequences the plan's schedules cover
+  for (const SplitSchedule& schedule : plan.schedules) planned += schedule.view().batch();
+  if (p.schedule == nullptr || planned != p.batch) {
+    throw Error("MLA decode: params.schedule must hold plan_mla()'s packed_schedules() for this batch (" +
+                std::to_string(p.batch) + " sequences)");
+  }
+  const MlaWorkspace workspace = mla_workspace(p, path, plan);
   if (p.workspace == nullptr) {
     throw Error("MLA decode: the " + std::string(to_string(path)) + " path needs mla_workspace_bytes() = " +
                 std::to_string(workspace.total) + " bytes of workspace");
   }
   auto cuda_stream = static_cast<cudaStream_t>(stream);
   if (path == MlaPath::absorbed) run_mla_absorbed(p, plan, workspace, cuda_stream);
-  else run_mla_naive(p, num_sms, plan, workspace, cuda_stream);
+  else run_mla_naive(p, plan, workspace, cuda_stream);
 }
 
 }  // namespace kvplan::kernels

@@ -1,11 +1,11 @@
 // The absorbed MLA kernel's algorithm on the CPU, step for step (kernels/mla_tiling.h): the CTAs of
-// the grid, the tiles of 64 latent rows (fp8 dequantised into bf16 as the kernel does), S and O
-// accumulated one m16n8k16 step at a time in the kernel's k order, each warp's score slice, the
-// row max taken across slices, p = exp2(s - m) in fp32 with each lane's partial row sums (the
-// columns acc_col() gives it), P rounded to bf16 before P V, the quad and slice reductions of the
-// sums at the end, the split combine, and the cuBLAS steps (q W_UK, W_UV o) as float sums rounded
-// to bf16. Tested against the double reference, it catches wrong indexing and rescaling before a
-// GPU ever runs the kernel.
+// the grid and their schedule's pieces (kernels/split_schedule.h), the tiles of 64 latent rows (fp8
+// dequantised into bf16 as the kernel does), S and O accumulated one m16n8k16 step at a time in the
+// kernel's k order, each warp's score slice, the row max taken across slices, p = exp2(s - m) in
+// fp32 with each lane's partial row sums (the columns acc_col() gives it), P rounded to bf16 before
+// P V, the quad and slice reductions of the sums at the end, the per-sequence combine, and the
+// cuBLAS steps (q W_UK, W_UV o) as float sums rounded to bf16. Tested against the double reference,
+// it catches wrong indexing and rescaling before a GPU ever runs the kernel.
 #include <cmath>
 #include <vector>
 
@@ -44,22 +44,11 @@ struct Absorbed {
   std::vector<float> o_latent;           // [batch, n_heads, 512], bf16 values
   std::vector<float> partial_o, partial_lse;
 
-  // The CTA (head block hb, sequence b, split).
-  void run_cta(int hb, int b, int split) {
-    const int hpc = t.heads_per_cta, first_head = hb * hpc;
-    const int len = p.seq_lens[b];
-    const int start = split * plan.tokens_per_split;
-    const int end = std::min(start + plan.tokens_per_split, len);
-    auto partial_row = [&](int r) {
-      return (static_cast<std::size_t>(b) * p.n_heads + first_head + r) * plan.splits + split;
-    };
-    if (start >= end) {  // a split past this sequence's end: nothing to add
-      for (int r = 0; r < hpc; ++r) {
-        for (int c = 0; c < kLatentDim; ++c) partial_o[partial_row(r) * kLatentDim + c] = 0.0f;
-        partial_lse[partial_row(r)] = -INFINITY;
-      }
-      return;
-    }
+  // One piece of the CTA of head block hb: tokens [piece.begin, piece.end) of sequence piece.seq.
+  void run_piece(int hb, const WorkPiece& piece) {
+    const int hpc = t.heads_per_cta, first_head = hb * hpc, b = piece.seq;
+    const int start = piece.begin, end = piece.end;
+    auto partial_row = [&](int r) { return static_cast<std::size_t>(piece.partial) * p.n_heads + first_head + r; };
     // Q: the bf16 q W_UK, then q_rope.
     std::vector<float> q(static_cast<std::size_t>(hpc) * kRowDim);
     for (int r = 0; r < hpc; ++r) {
@@ -150,13 +139,13 @@ struct Absorbed {
       const int h = first_head + r;
       for (int c = 0; c < kLatentDim; ++c) {
         const float value = o[static_cast<std::size_t>(r) * kLatentDim + c] / l;
-        if (plan.splits == 1) {
+        if (piece.partial < 0) {
           o_latent[(static_cast<std::size_t>(b) * p.n_heads + h) * kLatentDim + c] = round_bf16(value);
         } else {
           partial_o[partial_row(r) * kLatentDim + c] = value;
         }
       }
-      if (plan.splits > 1) partial_lse[partial_row(r)] = m[static_cast<std::size_t>(r)] + std::log2(l);
+      if (piece.partial >= 0) partial_lse[partial_row(r)] = m[static_cast<std::size_t>(r)] + std::log2(l);
     }
   }
 };
@@ -173,7 +162,7 @@ float cublas_dot_bf16(const float* a, const float* b, int n) {
 }
 
 void mla_absorbed_model(const MlaParams& p, int num_sms, MlaFault fault) {
-  Absorbed model{p, plan_mla(p, MlaPath::absorbed, num_sms), {}, fault, {}, {}, {}, {}};
+  Absorbed model{p, plan_mla(p, p.seq_lens, MlaPath::absorbed, num_sms), {}, fault, {}, {}, {}, {}};
   model.t = absorbed_tiling(model.plan.heads_per_cta);
   const std::size_t rows = static_cast<std::size_t>(p.batch) * p.n_heads;
   // q W_UK: per head a [batch, 128] x [128, 512] GEMM (cuBLAS, strided over heads).
@@ -192,19 +181,18 @@ void mla_absorbed_model(const MlaParams& p, int num_sms, MlaFault fault) {
     }
   }
   model.o_latent.resize(rows * kLatentDim);
-  if (model.plan.splits > 1) {
-    model.partial_o.resize(rows * model.plan.splits * kLatentDim);
-    model.partial_lse.resize(rows * model.plan.splits);
-  }
-  for (int split = 0; split < model.plan.splits; ++split) {
-    for (int b = 0; b < p.batch; ++b) {
-      for (int hb = 0; hb < model.plan.head_blocks; ++hb) model.run_cta(hb, b, split);
+  const ScheduleView schedule = model.plan.schedules.front().view();
+  const std::size_t partial_rows = static_cast<std::size_t>(schedule.partial_groups()) * p.n_heads;
+  model.partial_o.resize(partial_rows * kLatentDim);
+  model.partial_lse.resize(partial_rows);
+  // The grid: x = head block, y = part; each CTA runs its part's pieces in order.
+  for (int part = 0; part < schedule.parts(); ++part) {
+    for (int hb = 0; hb < model.plan.head_blocks; ++hb) {
+      for (int i = schedule.first_piece(part); i < schedule.first_piece(part + 1); ++i) model.run_piece(hb, schedule.piece(i));
     }
   }
-  if (model.plan.splits > 1) {
-    combine_splits(rows, model.plan.splits, kLatentDim, model.partial_o, model.partial_lse,
-                   [&](std::size_t row, int c, float value) { model.o_latent[row * kLatentDim + c] = round_bf16(value); });
-  }
+  combine_pieces(schedule, p.n_heads, kLatentDim, model.partial_o, model.partial_lse,
+                 [&](std::size_t row, int c, float value) { model.o_latent[row * kLatentDim + c] = round_bf16(value); });
   // W_UV o: per head a [batch, 512] x [512, 128] GEMM.
   for (int h = 0; h < p.n_heads; ++h) {
     for (int v = 0; v < kVDim; ++v) {

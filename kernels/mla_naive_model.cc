@@ -2,8 +2,8 @@
 // rows into bf16 (fp8 dequantised), the up-projection to per-head K nope and V rounded to bf16
 // (cuBLAS in the kernel), and the attention kernel's token groups as kernels/decode_model.cc runs
 // them for the decode kernel: 16 lanes per K row (8 nope dims, then 4 RoPE dims each, one fma
-// chain), the xor butterfly, per-group online softmax in base 2, the CTA merge in group order and
-// the split combine.
+// chain), the xor butterfly, per-group online softmax in base 2, the CTA merge in group order, the
+// chunk's schedule of pieces (kernels/split_schedule.h) and the per-sequence combine.
 #include <cmath>
 #include <vector>
 
@@ -27,7 +27,7 @@ struct Chunk {
   MlaFault fault;
   int first;                          // first sequence of the chunk
   int sequences;
-  decode::Split split;
+  ScheduleView schedule;              // the chunk's, sequences numbered from 0 in the chunk
   std::vector<float> gathered;        // [sequences * max_seq_len, 576] bf16 values
   std::vector<float> kv_up;           // [sequences * max_seq_len, n_heads, 256] bf16 values
 
@@ -64,9 +64,8 @@ struct Chunk {
     std::vector<float> o = std::vector<float>(kVDim, 0.0f);
   };
 
-  void run_group(int b, int h, int split_index, int group, const std::vector<float>& q, GroupState& state) const {
-    const int start = split_index * split.tokens_per_split;
-    const int end = std::min(start + split.tokens_per_split, p.seq_lens[first + b]);
+  void run_group(const WorkPiece& piece, int h, int group, const std::vector<float>& q, GroupState& state) const {
+    const int b = piece.seq, start = piece.begin, end = piece.end;
     const float score_scale = p.softmax_scale * kLog2e;
     for (int base = start; base < end; base += kNaiveTiling.tokens_per_iter) {
       const int t0 = base + group * kSteps;
@@ -107,15 +106,16 @@ struct Chunk {
     }
   }
 
-  // CTA (b, h, split): every token group, then the merge in group order.
-  void run_cta(int b, int h, int split_index, std::vector<float>& partial_o, std::vector<float>& partial_lse) const {
+  // One piece of the CTA of head h: every token group, then the merge in group order.
+  void run_cta(const WorkPiece& piece, int h, std::vector<float>& partial_o, std::vector<float>& partial_lse) const {
+    const int b = piece.seq;
     std::vector<float> q(kQDim);
     for (int i = 0; i < kQDim; ++i) q[static_cast<std::size_t>(i)] = mla_q(p, first + b, h, i);
     std::vector<GroupState> groups(static_cast<std::size_t>(kNaiveTiling.token_groups));
-    for (int g = 0; g < kNaiveTiling.token_groups; ++g) run_group(b, h, split_index, g, q, groups[static_cast<std::size_t>(g)]);
+    for (int g = 0; g < kNaiveTiling.token_groups; ++g) run_group(piece, h, g, q, groups[static_cast<std::size_t>(g)]);
     float m_max = -INFINITY;
     for (const GroupState& state : groups) m_max = std::max(m_max, state.m);
-    const std::size_t row = (static_cast<std::size_t>(b) * p.n_heads + h) * split.splits + split_index;
+    const std::size_t row = static_cast<std::size_t>(piece.partial) * p.n_heads + h;
     for (int i = 0; i < kVDim; ++i) {
       float l = 0, o = 0;
       for (const GroupState& state : groups) {
@@ -124,7 +124,7 @@ struct Chunk {
         l = std::fma(state.l, w, l);
         o = std::fma(state.o[static_cast<std::size_t>(i)], w, o);
       }
-      if (split.splits == 1) {
+      if (piece.partial < 0) {
         store_bf16(p.out, (static_cast<std::size_t>(first + b) * p.n_heads + h) * kVDim + i, o / l);
       } else {
         partial_o[row * kVDim + i] = m_max == -INFINITY ? 0.0f : o / l;
@@ -135,32 +135,31 @@ struct Chunk {
 
   void run() {
     gather_and_project();
-    const std::size_t rows = static_cast<std::size_t>(sequences) * p.n_heads;
-    std::vector<float> partial_o(split.splits > 1 ? rows * split.splits * kVDim : 0);
-    std::vector<float> partial_lse(split.splits > 1 ? rows * split.splits : 0);
-    for (int s = 0; s < split.splits; ++s) {
-      for (int b = 0; b < sequences; ++b) {
-        for (int h = 0; h < p.n_heads; ++h) run_cta(b, h, s, partial_o, partial_lse);
+    const std::size_t rows = static_cast<std::size_t>(schedule.partial_groups()) * p.n_heads;
+    std::vector<float> partial_o(rows * kVDim), partial_lse(rows);
+    // The grid: x = head, y = part; each CTA runs its part's pieces in order.
+    for (int part = 0; part < schedule.parts(); ++part) {
+      for (int h = 0; h < p.n_heads; ++h) {
+        for (int i = schedule.first_piece(part); i < schedule.first_piece(part + 1); ++i) {
+          run_cta(schedule.piece(i), h, partial_o, partial_lse);
+        }
       }
     }
-    if (split.splits > 1) {
-      const std::size_t out_first = static_cast<std::size_t>(first) * p.n_heads;
-      combine_splits(rows, split.splits, kVDim, partial_o, partial_lse, [&](std::size_t row, int i, float value) {
-        store_bf16(p.out, (out_first + row) * kVDim + i, value);
-      });
-    }
+    const std::size_t out_first = static_cast<std::size_t>(first) * p.n_heads;
+    combine_pieces(schedule, p.n_heads, kVDim, partial_o, partial_lse,
+                   [&](std::size_t row, int i, float value) { store_bf16(p.out, (out_first + row) * kVDim + i, value); });
   }
 };
 
 }  // namespace
 
 void mla_naive_model(const MlaParams& p, int num_sms, MlaFault fault) {
-  const int chunk = plan_mla(p, MlaPath::naive, num_sms).chunk_sequences;
-  for (int first = 0; first < p.batch; first += chunk) {
-    const int sequences = std::min(chunk, p.batch - first);
-    Chunk c{p, fault, first, sequences,
-            decode::split_for(sequences, p.n_heads, 1, p.max_seq_len, kNaiveTiling, num_sms), {}, {}};
-    c.run();
+  const MlaPlan plan = plan_mla(p, p.seq_lens, MlaPath::naive, num_sms);
+  for (int c = 0; c * plan.chunk_sequences < p.batch; ++c) {
+    const int first = c * plan.chunk_sequences;
+    Chunk chunk{p, fault, first, std::min(plan.chunk_sequences, p.batch - first), plan.schedules[static_cast<std::size_t>(c)].view(),
+                {}, {}};
+    chunk.run();
   }
 }
 

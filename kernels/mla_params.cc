@@ -1,4 +1,4 @@
-// Argument checks, split plans and workspace sizes of the MLA decode family, shared by the
+// Argument checks, split plans (absorbed: its schedule) and workspace sizes of the MLA decode family, shared by the
 // launchers, the host models and the reference so that all accept exactly the same problems.
 #include <algorithm>
 #include <string>
@@ -40,8 +40,59 @@ void check_mla_params(const MlaParams& p) {
   require(p.max_smem_per_cta > 0, "max_smem_per_cta must be positive");
 }
 
-MlaPlan plan_mla(const MlaParams& p, MlaPath path, int num_sms) {
+namespace mla {
+
+int absorbed_parts(const std::int32_t* seq_lens, int batch, int head_blocks, int num_sms) {
+  std::int64_t tiles = 0;
+  for (int b = 0; b < batch; ++b) tiles += (seq_lens[b] + kTileTokens - 1) / kTileTokens;
+  const std::int64_t slots = static_cast<std::int64_t>(num_sms) * kCtasPerSm;
+  const std::int64_t one_wave = std::max<std::int64_t>(1, slots / head_blocks);
+  const int most = static_cast<int>(std::min(tiles, 2 * one_wave));
+  std::int64_t best_cost = -1;
+  int best = 1;
+  for (int parts = 1; parts <= most; ++parts) {
+    const SplitSchedule schedule = make_split_schedule(seq_lens, batch, kTileTokens, parts);
+    const ScheduleView v = schedule.view();
+    std::int64_t heaviest = 0;
+    for (int part = 0; part < v.parts(); ++part) {
+      std::int64_t cost = 0;
+      for (int i = v.first_piece(part); i < v.first_piece(part + 1); ++i) {
+        const WorkPiece piece = v.piece(i);
+        cost += (piece.end - piece.begin + kTileTokens - 1) / kTileTokens + kSplitOverheadTiles;
+      }
+      heaviest = std::max(heaviest, cost);
+    }
+    const std::int64_t waves = (static_cast<std::int64_t>(parts) * head_blocks + slots - 1) / slots;
+    if (best_cost < 0 || waves * heaviest < best_cost) {
+      best_cost = waves * heaviest;
+      best = parts;
+    }
+  }
+  return best;
+}
+
+}  // namespace mla
+
+std::vector<std::int32_t> MlaPlan::packed_schedules() const {
+  std::vector<std::int32_t> words;
+  for (const SplitSchedule& schedule : schedules) words.insert(words.end(), schedule.words.begin(), schedule.words.end());
+  return words;
+}
+
+std::size_t MlaPlan::schedule_offset(int chunk) const {
+  std::size_t offset = 0;
+  for (int c = 0; c < chunk; ++c) offset += schedules[static_cast<std::size_t>(c)].words.size();
+  return offset;
+}
+
+MlaPlan plan_mla(const MlaParams& p, const std::int32_t* host_seq_lens, MlaPath path, int num_sms) {
   MlaPlan plan;
+  plan.num_sms = num_sms;
+  for (int b = 0; b < p.batch; ++b) {
+    require(host_seq_lens[b] >= 1 && host_seq_lens[b] <= p.max_seq_len,
+            "seq_lens[" + std::to_string(b) + "] = " + std::to_string(host_seq_lens[b]) + " is outside [1, max_seq_len " +
+                std::to_string(p.max_seq_len) + "]");
+  }
   if (path == MlaPath::absorbed) {
     const bool fp8 = p.cache == MlaCache::fp8_ds_mla;
     plan.heads_per_cta = mla::heads_per_cta_for(p.n_heads, fp8, p.max_smem_per_cta);
@@ -51,24 +102,30 @@ MlaPlan plan_mla(const MlaParams& p, MlaPath path, int num_sms) {
                       std::to_string(p.max_smem_per_cta) + ": the naive path runs here",
                   ExitCode::cannot_run);
     }
-    const mla::AbsorbedSplit s = mla::absorbed_split(p.batch, p.n_heads, plan.heads_per_cta, p.max_seq_len, num_sms);
-    plan.head_blocks = s.head_blocks;
-    plan.splits = s.splits;
-    plan.tokens_per_split = s.tokens_per_split;
+    plan.head_blocks = p.n_heads / plan.heads_per_cta;
     plan.chunk_sequences = p.batch;
+    const int parts = mla::absorbed_parts(host_seq_lens, p.batch, plan.head_blocks, num_sms);
+    plan.schedules.push_back(make_split_schedule(host_seq_lens, p.batch, mla::kTileTokens, parts));
     return plan;
   }
-  plan.chunk_sequences = p.naive_chunk > 0 ? std::min(p.naive_chunk, p.batch) : p.batch;
-  const decode::Split s = decode::split_for(plan.chunk_sequences, p.n_heads, 1, p.max_seq_len, mla::kNaiveTiling, num_sms);
   plan.heads_per_cta = 1;
   plan.head_blocks = p.n_heads;
-  plan.splits = s.splits;
-  plan.tokens_per_split = s.tokens_per_split;
+  plan.chunk_sequences = p.naive_chunk > 0 ? std::min(p.naive_chunk, p.batch) : p.batch;
+  const int block = mla::kNaiveTiling.tokens_per_iter;
+  for (int first = 0; first < p.batch; first += plan.chunk_sequences) {
+    const int sequences = std::min(plan.chunk_sequences, p.batch - first);
+    long long tokens = 0, blocks = 0;
+    for (int b = first; b < first + sequences; ++b) {
+      tokens += host_seq_lens[b];
+      blocks += (host_seq_lens[b] + block - 1) / block;
+    }
+    const int parts = decode::parts_for(sequences, tokens, blocks, p.n_heads, num_sms);
+    plan.schedules.push_back(make_split_schedule(host_seq_lens + first, sequences, block, parts));
+  }
   return plan;
 }
 
-MlaWorkspace mla_workspace(const MlaParams& p, MlaPath path, int num_sms) {
-  const MlaPlan plan = plan_mla(p, path, num_sms);
+MlaWorkspace mla_workspace(const MlaParams& p, MlaPath path, const MlaPlan& plan) {
   MlaWorkspace w;
   const std::size_t heads = static_cast<std::size_t>(p.n_heads);
   const std::size_t sequences = static_cast<std::size_t>(plan.chunk_sequences);
@@ -85,13 +142,10 @@ MlaWorkspace mla_workspace(const MlaParams& p, MlaPath path, int num_sms) {
     w.kv_up = next;
     next += tokens * heads * mla::kUpRows * 2;
   }
-  // Split partials for the chunk that needs most: a last, shorter naive chunk may split more ways.
-  auto partial_rows = [&](std::size_t chunk, int splits) { return splits > 1 ? chunk * heads * static_cast<std::size_t>(splits) : 0; };
-  std::size_t rows = partial_rows(sequences, plan.splits);
-  const int last = p.batch % plan.chunk_sequences;
-  if (path == MlaPath::naive && last != 0) {
-    const decode::Split s = decode::split_for(last, p.n_heads, 1, p.max_seq_len, mla::kNaiveTiling, num_sms);
-    rows = std::max(rows, partial_rows(static_cast<std::size_t>(last), s.splits));
+  // Split partials for the chunk whose schedule has the most partial groups.
+  std::size_t rows = 0;
+  for (const SplitSchedule& schedule : plan.schedules) {
+    rows = std::max(rows, static_cast<std::size_t>(schedule.view().partial_groups()) * heads);
   }
   const std::size_t dim = path == MlaPath::absorbed ? mla::kLatentDim : mla::kVDim;
   w.partial_o = next;
@@ -102,8 +156,8 @@ MlaWorkspace mla_workspace(const MlaParams& p, MlaPath path, int num_sms) {
   return w;
 }
 
-std::size_t mla_workspace_bytes(const MlaParams& p, MlaPath path, int num_sms) {
-  return mla_workspace(p, path, num_sms).total;
+std::size_t mla_workspace_bytes(const MlaParams& p, MlaPath path, const MlaPlan& plan) {
+  return mla_workspace(p, path, plan).total;
 }
 
 }  // namespace kvplan::kernels

@@ -3,8 +3,8 @@
 // kernels/mla_naive.cu) and g++ (kernels/mla_model.cc, the host model), so the CUDA kernels and the
 // model tested without a GPU cannot drift apart.
 //
-// Absorbed kernel: one CTA owns one sequence, `heads_per_cta` query heads (16, 32 or 64: the M
-// dimension of the tensor-core MMAs) and one split of the context, and walks the split in tiles of
+// Absorbed kernel: one CTA owns `heads_per_cta` query heads (16, 32 or 64: the M dimension of the
+// tensor-core MMAs) and one range of the batch's work, and walks each piece of it in tiles of
 // kTileTokens latent rows (one FlashMLA page). Per tile its 8 warps
 //   1. compute S = Q K^T (heads x tokens, K = 576) with mma.sync m16n8k16: warp w owns head tile
 //      w / score_slices (16 heads) and tokens [score_tokens * (w % score_slices), + score_tokens);
@@ -13,12 +13,15 @@
 //      as bf16 in shared memory;
 //   3. compute O += P V (heads x 512, K = tokens, V = the first 512 latent dims): warp w owns latent
 //      columns [64 w, 64 w + 64) of every head of the CTA, rescaled by exp2(m_old - m_new) first.
-// A second kernel merges the splits with a log-sum-exp combine (split order 0, 1, ...).
+// The CTA takes its work from a schedule (kernels/split_schedule.h): one or more pieces, each a run
+// of one sequence's tiles, done one after the other; a second kernel merges the pieces of a
+// sequence cut in several with a log-sum-exp combine (piece order 0, 1, ...).
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 
-#include "kernels/decode_tiling.h"  // decode::split_for, KVPLAN_HOST_DEVICE
+#include "kernels/decode_tiling.h"  // decode::Tiling, KVPLAN_HOST_DEVICE
 
 namespace kvplan::kernels::mla {
 
@@ -56,7 +59,6 @@ inline constexpr int kWarps = kThreads / 32;
 inline constexpr int kTileTokens = 64;
 inline constexpr int kMmaM = 16, kMmaN = 8, kMmaK = 16;
 inline constexpr int kOutCols = kLatentDim / kWarps;  // 64 latent columns of O per warp
-inline constexpr int kMaxSplits = 64;
 // A split costs about one tile more than its tiles (Q load, epilogue, its share of the combine).
 inline constexpr int kSplitOverheadTiles = 1;
 // ~230 KB of shared memory per CTA: one CTA per SM, so a wave is num_sms CTAs.
@@ -75,6 +77,19 @@ KVPLAN_HOST_DEVICE constexpr AbsorbedTiling absorbed_tiling(int heads_per_cta) {
   const int slices = kWarps / head_tiles;
   return {heads_per_cta, head_tiles, slices, kTileTokens / slices};
 }
+
+// Which thread copies what of a tile: the kThreads threads form kTileTokens teams of
+// kLoadLanesPerRow adjacent lanes (one warp: 8 rows), team n copying row n. The team's first lane
+// reads the row's page from the block table and passes it to the others by a shuffle, so a tile
+// costs one block-table read per row (64) instead of one per 16-byte chunk (64 x 72 bf16, 64 x 41
+// fp8); lane j of the team copies chunks j, j + 4, ..., so each load instruction reads 64
+// contiguous bytes of each of the warp's 8 rows.
+inline constexpr int kLoadLanesPerRow = 4;
+KVPLAN_HOST_DEVICE constexpr int load_row(int thread) { return thread / kLoadLanesPerRow; }
+KVPLAN_HOST_DEVICE constexpr int load_first_chunk(int thread) { return thread % kLoadLanesPerRow; }
+KVPLAN_HOST_DEVICE constexpr bool reads_block_table(int thread) { return thread % kLoadLanesPerRow == 0; }
+static_assert(kThreads / kLoadLanesPerRow == kTileTokens, "one team of lanes per tile row");
+static_assert(32 % kLoadLanesPerRow == 0, "a team's shuffle stays inside one warp");
 
 // Shared memory of the absorbed kernel, in bytes from the start of the dynamic buffer: Q, the
 // latent tile(s) in bf16 (two stages for a bf16 cache; one for fp8, which stages the raw 656-byte
@@ -131,34 +146,11 @@ KVPLAN_HOST_DEVICE constexpr int ldsm_bt_col(int lane) { return lane / 8 % 2 * 8
 KVPLAN_HOST_DEVICE constexpr int ldsm_v_row(int lane) { return lane % 8 + lane / 8 % 2 * 8; }  // token (k)
 KVPLAN_HOST_DEVICE constexpr int ldsm_v_col(int lane) { return lane / 16 * 8; }               // column (n)
 
-struct AbsorbedSplit {
-  int head_blocks;       // n_heads / heads_per_cta: CTAs that share one sequence's latent tiles
-  int splits;            // pieces of the context, merged by the combine kernel
-  int tokens_per_split;  // a multiple of kTileTokens; split s covers [s * tps, (s + 1) * tps)
-};
-
-// The split count that minimises waves x (tiles per split + overhead): batch 1 at 32k fills every
-// SM, and batch x head_blocks close to a multiple of the SM count needs no split.
-inline AbsorbedSplit absorbed_split(int batch, int n_heads, int heads_per_cta, int max_seq_len, int num_sms) {
-  AbsorbedSplit s{};
-  s.head_blocks = n_heads / heads_per_cta;
-  const long long tiles = (max_seq_len + kTileTokens - 1) / kTileTokens;
-  const long long ctas_per_split = static_cast<long long>(batch) * s.head_blocks;
-  const long long slots = static_cast<long long>(num_sms) * kCtasPerSm;
-  long long best_cost = -1, best_tiles = tiles;
-  for (long long splits = 1; splits <= std::min<long long>(tiles, kMaxSplits); ++splits) {
-    const long long tiles_per_split = (tiles + splits - 1) / splits;
-    const long long waves = (ctas_per_split * splits + slots - 1) / slots;
-    const long long cost = waves * (tiles_per_split + kSplitOverheadTiles);
-    if (best_cost < 0 || cost < best_cost) {
-      best_cost = cost;
-      best_tiles = tiles_per_split;
-    }
-  }
-  s.tokens_per_split = static_cast<int>(best_tiles) * kTileTokens;
-  s.splits = (max_seq_len + s.tokens_per_split - 1) / s.tokens_per_split;
-  return s;
-}
+// The absorbed kernel's schedule (kernels/split_schedule.h, blocks of kTileTokens): the number of
+// ranges `parts` that minimises waves x (the heaviest range's tiles + kSplitOverheadTiles per piece
+// it holds), over 1 .. 2 x the ranges of one wave (more only add waves), the fewest on a tie.
+// Waves: parts x head_blocks CTAs over num_sms x kCtasPerSm slots. Defined in kernels/mla_params.cc.
+int absorbed_parts(const std::int32_t* seq_lens, int batch, int head_blocks, int num_sms);
 
 // ---- the naive path's attention kernel ------------------------------------------------------
 // After the up-projection every head has its own K (128 nope dims + the shared 64 RoPE dims) and

@@ -15,11 +15,12 @@ struct MlaWorkspace {
   // [chunk * max_seq_len, n_heads, 256] bf16 up-projected K nope and V.
   std::size_t gathered = 0, kv_up = 0;
   // split partials: [rows, dim] fp32 outputs (dim 512 absorbed, 128 naive) then [rows] fp32
-  // base-2 log-sum-exps, rows = sequences x heads x splits.
+  // base-2 log-sum-exps; rows: partial groups x heads (group-major), for the chunk whose schedule
+  // has the most.
   std::size_t partial_o = 0, partial_lse = 0;
   std::size_t total = 0;
 };
 
-MlaWorkspace mla_workspace(const MlaParams& params, MlaPath path, int num_sms);
+MlaWorkspace mla_workspace(const MlaParams& params, MlaPath path, const MlaPlan& plan);
 
 }  // namespace kvplan::kernels

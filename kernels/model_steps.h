@@ -1,12 +1,14 @@
 // Steps the host models of the decode and MLA families share, done as the kernels do them: the xor
-// butterfly that finishes a dot product across the lanes of a row, and the split combine
-// (kernels/lse_combine.cuh on the GPU).
+// butterfly that finishes a dot product across the lanes of a row, and the split combine of a
+// schedule's pieces (kernels/lse_combine.cuh on the GPU).
 #pragma once
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <vector>
+
+#include "kernels/split_schedule.h"
 
 namespace kvplan::kernels {
 
@@ -21,25 +23,29 @@ inline float butterfly_sum(std::vector<float> partial) {
   return partial[0];
 }
 
-// Each output row is the log-sum-exp weighted sum of its splits' partial outputs, in split order.
-// partial_o: [rows * splits, dim] normalised partial outputs; partial_lse: [rows * splits] base-2
-// log-sum-exps (-inf for a split that saw no token). store(row, i, value) writes the result.
+// The combine of a schedule's split sequences: output row (b, h) is the log-sum-exp weighted sum of
+// its pieces' partial outputs, in piece order; a sequence of one piece was written directly and is
+// skipped. partial_o: [partial groups * heads, dim], group-major; partial_lse: [partial groups * heads].
+// store(row, i, value) writes row b * heads + h.
 template <typename Store>
-void combine_splits(std::size_t rows, int splits, int dim, const std::vector<float>& partial_o,
+void combine_pieces(const ScheduleView& schedule, int heads, int dim, const std::vector<float>& partial_o,
                     const std::vector<float>& partial_lse, Store&& store) {
-  for (std::size_t row = 0; row < rows; ++row) {
-    const std::size_t first = row * static_cast<std::size_t>(splits);
-    float lse_max = -INFINITY;
-    for (int s = 0; s < splits; ++s) lse_max = std::max(lse_max, partial_lse[first + s]);
-    for (int i = 0; i < dim; ++i) {
-      float l = 0, o = 0;
-      for (int s = 0; s < splits; ++s) {
-        if (partial_lse[first + s] == -INFINITY) continue;
-        const float w = std::exp2(partial_lse[first + s] - lse_max);
-        l += w;
-        o = std::fma(partial_o[(first + s) * static_cast<std::size_t>(dim) + i], w, o);
+  for (int b = 0; b < schedule.batch(); ++b) {
+    const int first = schedule.first_partial(b), count = schedule.first_partial(b + 1) - first;
+    for (int h = 0; h < heads && count > 0; ++h) {
+      auto at = [&](int s) { return static_cast<std::size_t>(first + s) * heads + h; };
+      float lse_max = -INFINITY;
+      for (int s = 0; s < count; ++s) lse_max = std::max(lse_max, partial_lse[at(s)]);
+      for (int i = 0; i < dim; ++i) {
+        float l = 0, o = 0;
+        for (int s = 0; s < count; ++s) {
+          if (partial_lse[at(s)] == -INFINITY) continue;
+          const float w = std::exp2(partial_lse[at(s)] - lse_max);
+          l += w;
+          o = std::fma(partial_o[at(s) * static_cast<std::size_t>(dim) + i], w, o);
+        }
+        store(static_cast<std::size_t>(b) * heads + h, i, o / l);
       }
-      store(row, i, o / l);
     }
   }
 }

@@ -76,13 +76,13 @@ for source in "${sources[@]}"; do
 done
 sort -u -o "$work/sass.tsv" "$work/sass.tsv"
 
-# Friendly kernel names: decode_split_kernel<bf16, 128>, lse_combine_kernel<bf16>, mla_absorbed_kernel<64 heads, bf16>.
+# Friendly kernel names: decode_split_kernel<bf16, 128>, lse_combine_pieces_kernel<bf16>, mla_absorbed_kernel<64 heads, bf16>.
 friendly() {
   c++filt | sed -e 's/(kvplan::kernels::LatentCacheParams, int)//' -e 's/.*kernels::\(\(([^)]*)::\)\?[a-z_]*kernel\)/\1/' -e 's/(kvplan::kernels::KvType)0/bf16/' \
     -e 's/(kvplan::kernels::KvType)1/fp16/' -e 's/(kvplan::kernels::KvType)2/fp8/' -e 's/__nv_bfloat16/bf16/' \
-    -e 's/__half/fp16/' -e 's/(kvplan::kernels::DecodeParams, kvplan::kernels::DecodePlan)//' \
+    -e 's/__half/fp16/' -e 's/(kvplan::kernels::DecodeParams, int)//' \
     -e 's/(kvplan::kernels::\(Prefill\|LatentCache\)Params)//' \
-    -e 's/(kvplan::kernels::(anonymous namespace)::[A-Za-z]*Args[^)]*)//' -e 's/(float const\*, float const\*, int, int, [a-z0-9_]*\*)//' \
+    -e 's/(kvplan::kernels::(anonymous namespace)::[A-Za-z]*Args[^)]*)//' -e 's/(float const\*, float const\*, [^)]*)//' \
     -e 's/mla_absorbed_kernel<\([0-9]*\), false>/mla_absorbed_kernel<\1 heads, bf16>/' \
     -e 's/decode_split_kernel<\([a-z0-9]*\), \([0-9]*\), \([0-9]*\)>/decode_split_kernel<\1, d \2, \3 heads>/' \
     -e 's/mla_absorbed_kernel<\([0-9]*\), true>/mla_absorbed_kernel<\1 heads, fp8_ds_mla>/' -e 's/^.*::\([a-z_]*kernel\)/\1/'

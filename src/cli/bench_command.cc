@@ -2,6 +2,7 @@
 // CPU reference and timed on the GPU: decode (MHA, GQA, MQA, and MLA's naive and absorbed paths,
 // cli/bench_mla.cc), prefill and a whole attention layer (MHA, GQA, MQA, MLA); `--dry-run --gpu G`
 // prints the expected cost from the GPU preset instead, with no GPU and no CUDA needed.
+#include <algorithm>
 #include <climits>
 #include <sstream>
 #include <ostream>
@@ -12,6 +13,7 @@
 #include "core/error.h"
 #include "core/variant.h"
 #include "cli/bench_mla.h"
+#include "cli/bench_plan.h"
 #include "cli/bench_prefill.h"
 #include "io/output_dir.h"
 #include "kernels/gpu.h"
@@ -29,6 +31,8 @@ struct BenchOptions {
   std::string ctx = "32k";
   std::string kv_dtype = "bf16";
   std::uint32_t page_size = 16;
+  std::string lengths = "uniform";
+  std::uint32_t sms = 0;
   int iters = 20;
   std::uint64_t seed = 1;
   bool dry_run = false;
@@ -43,6 +47,7 @@ constexpr int kMinIters = 20;  // medians of fewer runs move too much between ru
 constexpr std::uint32_t kMaxBenchDim = 1024;
 constexpr int kMaxIters = 100000;               // a median of more runs changes nothing
 constexpr std::uint32_t kMaxPageSize = 1u << 16;  // pages are 16 to 128 tokens in the engines
+constexpr std::uint32_t kMaxSms = 1024;           // the largest GPUs have under 200
 
 // The model's shape, or a what-if shape from --heads/--kv-heads/--head-dim.
 std::pair<std::string, ModelShape> bench_shape(Context& context, const BenchOptions& o) {
@@ -134,6 +139,14 @@ std::string row_name(const report::KernelRow& row) {
   return row.shape.variant.name() + " " + (row.mla_path ? std::string(to_string(*row.mla_path)) : row.phase);
 }
 
+// The most pieces the plan cut one sequence's context into: the report's splits column.
+int most_splits(const kernels::DecodePlan& plan) { return kernels::schedule_balance(plan.schedule).max_pieces_per_sequence; }
+int most_splits(const kernels::MlaPlan& plan) {
+  int most = 0;
+  for (const kernels::SplitSchedule& s : plan.schedules) most = std::max(most, kernels::schedule_balance(s).max_pieces_per_sequence);
+  return most;
+}
+
 // What a bench result (kernels::DecodeBenchResult or MlaBenchResult) puts in the report.
 template <typename Result>
 report::BenchMeasurement measurement_of(const Result& result) {
@@ -145,7 +158,7 @@ report::BenchMeasurement measurement_of(const Result& result) {
   m.checked_elements = result.elements.elements;
   m.element_mismatches = result.elements.mismatches;
   m.first_mismatches = result.elements.first_mismatches;
-  m.splits = result.plan.splits;
+  m.splits = most_splits(result.plan);
   if (result.correct) m.median_s = result.median_s;
   return m;
 }
@@ -159,7 +172,7 @@ kernels::DecodeBenchResult run_decode(const kernels::GpuInfo& gpu, const DecodeA
   shape.head_dim = static_cast<int>(s.variant.head_dim);
   shape.kv_type = kernel_type(s.dtype);
   shape.page_size = static_cast<int>(s.page_size);
-  shape.seq_lens.assign(s.batch, static_cast<int>(s.ctx.value));
+  shape.seq_lens = row_lengths(s);
   return kernels::bench_decode(gpu, shape, o.iters, o.seed, progress);
 }
 
@@ -190,6 +203,18 @@ void run_bench(Context& context, const BenchOptions& o) {
     throw Error("--page-size " + std::to_string(o.page_size) + ": at most " + std::to_string(kMaxPageSize) + " tokens per page");
   }
   if (o.dry_run && o.gpu.empty()) throw Error("--dry-run needs --gpu G, whose preset gives the bandwidth and peak");
+  const kernels::BenchLengths lengths_kind = parse_bench_lengths(o.lengths);
+  if (lengths_kind == kernels::BenchLengths::ragged && o.phase != "decode") {
+    throw Error("--lengths ragged: decode rows only (--phase decode); prefill and layer rows take --ctx tokens per prompt");
+  }
+  if (o.sms > kMaxSms) throw Error("--sms " + std::to_string(o.sms) + ": at most " + std::to_string(kMaxSms));
+  if (o.sms > 0 && !o.dry_run) throw Error("--sms: a dry run's SM count; a run on a GPU plans for the device's own");
+  std::vector<std::uint64_t> seq_lens;  // empty: uniform
+  if (lengths_kind == kernels::BenchLengths::ragged) {
+    for (std::int32_t len : kernels::bench_lengths(lengths_kind, static_cast<int>(batch), static_cast<int>(ctx.value), o.seed)) {
+      seq_lens.push_back(static_cast<std::uint64_t>(len));
+    }
+  }
   std::vector<PrefillRowPlan> prefill_rows;
   for (const char* phase : {"prefill", "layer"}) {
     if (o.phase != phase && o.phase != "all") continue;
@@ -246,12 +271,15 @@ void run_bench(Context& context, const BenchOptions& o) {
 
   for (const ResolvedVariant& v : variants) {
     if (v.variant.kind == VariantKind::mla) {
-      for (report::KernelRow& row : mla_rows(v.variant, shape, batch, ctx, dtype, report.ceilings)) report.rows.push_back(std::move(row));
+      for (report::KernelRow& row : mla_rows(v.variant, shape, batch, ctx, seq_lens, dtype, report.ceilings)) {
+        report.rows.push_back(std::move(row));
+      }
       continue;
     }
     report::KernelRow row;
     row.phase = "decode";
     row.shape = {v.variant, shape.num_attention_heads, batch, ctx, decode_rows_dtype, o.page_size};
+    row.shape.seq_lens = seq_lens;
     row.cost = decode_attention_cost(row.shape);
     row.floor = roofline_floor(row.cost, report.ceilings.bandwidth_bytes_per_s, report.ceilings.peaks());
     report.rows.push_back(row);
@@ -284,6 +312,11 @@ void run_bench(Context& context, const BenchOptions& o) {
 
   report::Document document = report::bench_document(report, units);
   document.notes.insert(document.notes.end(), skipped.begin(), skipped.end());
+  if (!seq_lens.empty()) document.notes.push_back(lengths_note(seq_lens, o.seed));
+  const int plan_sms = o.dry_run ? static_cast<int>(o.sms) : gpu.sms;
+  if (plan_sms > 0) {
+    for (std::string& note : plan_notes(report.rows, plan_sms)) document.notes.push_back(std::move(note));
+  }
   report::write_document(document, format, context.out);
   if (!o.out.empty()) {
     std::ostringstream json;
@@ -325,6 +358,7 @@ void add_bench_command(CLI::App& app, Context& context, std::vector<Command>& co
       "  kvplan bench --model llama-3-8b --batch 1 --ctx 128k\n"
       "  kvplan bench --heads 32 --kv-heads 8 --head-dim 128 --batch 64 --ctx 4k --kv-dtype fp8\n"
       "  kvplan bench --model llama-3-70b --ctx 32k --dry-run --gpu h100-sxm\n"
+      "  kvplan bench --model deepseek-v3 --variant mla --batch 64 --ctx 32k --lengths ragged --dry-run --gpu h200 --sms 132\n"
       "  kvplan bench --phase prefill --variant all --model deepseek-v2-lite --ctx 16k\n"
       "  kvplan bench --model deepseek-v3 --variant mla --batch 32 --ctx 32k --kv-dtype fp8_ds_mla");
   command->add_option("--variant", options->variant,
@@ -343,6 +377,12 @@ void add_bench_command(CLI::App& app, Context& context, std::vector<Command>& co
       ->capture_default_str();
   command->add_option("--page-size", options->page_size, "Tokens per page of the block table (vLLM: 16); 0 = contiguous; MLA rows use FlashMLA's 64")
       ->capture_default_str();
+  command->add_option("--lengths", options->lengths,
+                      "Decode sequence lengths: uniform (all --ctx) or ragged (each 1 + mix64(seed, b) mod --ctx, "
+                      "uniform on [1, --ctx])")
+      ->capture_default_str();
+  command->add_option("--sms", options->sms,
+                      "Dry run: the GPU's SM count, to print each decode row's split plan and its balance");
   command->add_option("--iters", options->iters, "Timed runs per kernel (median; at least 20)")->capture_default_str();
   command->add_option("--seed", options->seed, "Seed of the random inputs")->capture_default_str();
   command->add_flag("--dry-run", options->dry_run, "Print the expected cost from --gpu's preset; run nothing");

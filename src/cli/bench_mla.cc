@@ -3,6 +3,7 @@
 #include <tuple>
 #include <utility>
 
+#include "cli/bench_plan.h"
 #include "kernels/mla_tiling.h"
 
 namespace kvplan::cli {
@@ -40,13 +41,15 @@ std::string mla_unsupported(const Variant& variant, const ModelShape& shape, con
 }
 
 std::vector<report::KernelRow> mla_rows(const Variant& variant, const ModelShape& shape, std::uint64_t batch, Tokens ctx,
-                                        KvDtype dtype, const report::BenchCeilings& ceilings) {
+                                        const std::vector<std::uint64_t>& seq_lens, KvDtype dtype,
+                                        const report::BenchCeilings& ceilings) {
   std::vector<report::KernelRow> rows;
   for (MlaDecodePath path : {MlaDecodePath::naive, MlaDecodePath::absorbed}) {
     report::KernelRow row;
     row.phase = "decode";
     row.mla_path = path;
     row.shape = {variant, shape.num_attention_heads, batch, ctx, dtype, kMlaPageSize};
+    row.shape.seq_lens = seq_lens;
     std::tie(row.shape.qk_nope_head_dim, row.shape.v_head_dim) = up_dims(shape);
     // The head dims each path attends with: 192/128 up-projected, 576/512 over the latent rows.
     const bool naive = path == MlaDecodePath::naive;
@@ -67,7 +70,7 @@ kernels::MlaBenchResult run_mla(const kernels::GpuInfo& gpu, const report::Kerne
   shape.n_heads = static_cast<int>(s.n_q_heads);
   shape.cache = s.dtype == KvDtype::fp8_ds_mla ? kernels::MlaCache::fp8_ds_mla : kernels::MlaCache::bf16;
   shape.page_size = static_cast<int>(s.page_size);
-  shape.seq_lens.assign(s.batch, static_cast<int>(s.ctx.value));
+  shape.seq_lens = row_lengths(s);
   const kernels::MlaPath path = *row.mla_path == MlaDecodePath::naive ? kernels::MlaPath::naive : kernels::MlaPath::absorbed;
   return kernels::bench_mla(gpu, shape, path, iters, seed, progress);
 }

@@ -19,8 +19,10 @@ inline constexpr std::uint32_t kMlaPageSize = 64;  // FlashMLA's block
 std::string mla_unsupported(const Variant& variant, const ModelShape& shape, const std::string& model_name, KvDtype dtype);
 
 // The naive and absorbed decode rows of an MLA variant, with their costs and floors.
+// seq_lens: each sequence's length (--lengths ragged), or empty: every sequence holds ctx.
 std::vector<report::KernelRow> mla_rows(const Variant& variant, const ModelShape& shape, std::uint64_t batch, Tokens ctx,
-                                        KvDtype dtype, const report::BenchCeilings& ceilings);
+                                        const std::vector<std::uint64_t>& seq_lens, KvDtype dtype,
+                                        const report::BenchCeilings& ceilings);
 
 // Checks and times the row's path on the GPU (kernels::bench_mla).
 kernels::MlaBenchResult run_mla(const kernels::GpuInfo& gpu, const report::KernelRow& row, int iters, std::uint64_t seed,

@@ -104,6 +104,9 @@ report::BenchMeasurement measure_prefill_row(const kernels::GpuInfo& gpu, const 
   m.rel_l2_error = result.rel_l2_error;
   m.threshold = result.threshold;
   m.checked_rows = result.checked_rows;
+  m.checked_elements = result.elements.elements;
+  m.element_mismatches = result.elements.mismatches;
+  m.first_mismatches = result.elements.first_mismatches;
   if (result.correct) m.median_s = result.median_s;
   return m;
 }

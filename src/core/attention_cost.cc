@@ -10,6 +10,29 @@
 
 namespace kvplan {
 
+namespace {
+
+// A decode batch's cached tokens and block-table pages: batch x ctx, or each sequence's own.
+struct BatchTokens {
+  std::uint64_t tokens = 0, pages = 0;
+};
+BatchTokens batch_tokens(const DecodeAttentionShape& shape) {
+  auto pages_of = [&](std::uint64_t len) { return shape.page_size == 0 ? 0 : ceil_div(len, shape.page_size); };
+  if (shape.seq_lens.empty()) {
+    return {checked_mul(shape.ctx.value, shape.batch, "batch x ctx"), checked_mul(pages_of(shape.ctx.value), shape.batch, "pages")};
+  }
+  if (shape.seq_lens.size() != shape.batch) throw Error("decode cost: seq_lens must hold batch lengths");
+  BatchTokens sum;
+  for (std::uint64_t len : shape.seq_lens) {
+    if (len < 1 || len > shape.ctx.value) throw Error("decode cost: a sequence length is outside [1, ctx]");
+    sum.tokens = checked_add(sum.tokens, len, "the batch's tokens");
+    sum.pages = checked_add(sum.pages, pages_of(len), "pages");
+  }
+  return sum;
+}
+
+}  // namespace
+
 AttentionCost decode_attention_cost(const DecodeAttentionShape& shape) {
   if (shape.variant.kind == VariantKind::mla) {
     throw Error("decode cost: " + shape.variant.name() + " is MLA; this cost model covers MHA, GQA and MQA");
@@ -18,7 +41,8 @@ AttentionCost decode_attention_cost(const DecodeAttentionShape& shape) {
     throw Error("decode cost: --kv-dtype " + std::string(to_string(shape.dtype)) +
                 " is not a cache the decode kernels read (bf16, fp16, fp8)");
   }
-  const std::uint64_t tokens = checked_mul(shape.ctx.value, shape.batch, "batch x ctx");
+  const BatchTokens batch = batch_tokens(shape);
+  const std::uint64_t tokens = batch.tokens;
   const std::uint64_t per_token = bytes_per_token_per_layer(shape.variant, shape.dtype, KvScales::per_tensor).total();
   const std::uint64_t q_elements = shape.batch * shape.n_q_heads * shape.variant.head_dim;
 
@@ -27,11 +51,9 @@ AttentionCost decode_attention_cost(const DecodeAttentionShape& shape) {
   cost.scales = Bytes{shape.dtype == KvDtype::fp8_e4m3 ? 2 * kScaleBytes : 0};
   cost.q = Bytes{2 * q_elements};  // queries stay 16-bit with every cache dtype
   cost.out = cost.q;
-  const std::uint64_t pages = shape.page_size == 0 ? 0 : ceil_div(shape.ctx.value, shape.page_size);
-  cost.indices = Bytes{4 * shape.batch * (pages + 1)};
+  cost.indices = Bytes{4 * (batch.pages + shape.batch)};
   cost.total = Bytes{cost.kv.value + cost.scales.value + cost.q.value + cost.out.value + cost.indices.value};
-  cost.flops = 2.0 * static_cast<double>(shape.batch) * shape.n_q_heads * static_cast<double>(shape.ctx.value) *
-               (2.0 * shape.variant.head_dim);
+  cost.flops = 2.0 * static_cast<double>(tokens) * shape.n_q_heads * (2.0 * shape.variant.head_dim);
   cost.fma_flops = cost.flops;  // the decode kernels' dot products are FFMA on the CUDA cores
   cost.launch_bound = cost.kv.value < kBandwidthTargetMinKvBytes;
   return cost;
@@ -47,7 +69,8 @@ AttentionCost mla_decode_cost(const DecodeAttentionShape& shape, MlaDecodePath p
     throw Error("MLA cost: --kv-dtype " + std::string(to_string(shape.dtype)) +
                 " is not a cache the MLA kernels read (bf16, fp8_ds_mla)");
   }
-  const std::uint64_t tokens = checked_mul(shape.ctx.value, shape.batch, "batch x ctx");
+  const BatchTokens batch = batch_tokens(shape);
+  const std::uint64_t tokens = batch.tokens;
   const std::uint64_t d_c = shape.variant.kv_lora_rank, d_r = shape.variant.qk_rope_head_dim;
   const std::uint64_t nope = shape.qk_nope_head_dim, v = shape.v_head_dim, heads = shape.n_q_heads;
   const std::uint64_t per_token = bytes_per_token_per_layer(shape.variant, shape.dtype, KvScales::per_tensor).total();
@@ -56,13 +79,13 @@ AttentionCost mla_decode_cost(const DecodeAttentionShape& shape, MlaDecodePath p
   cost.q = Bytes{2 * shape.batch * heads * (nope + d_r)};
   cost.out = Bytes{2 * shape.batch * heads * v};
   cost.operands = Bytes{2 * heads * (nope + v) * d_c};  // kv_b_proj: W_UK and W_UV
-  const std::uint64_t pages = shape.page_size == 0 ? 0 : ceil_div(shape.ctx.value, shape.page_size);
-  cost.indices = Bytes{4 * shape.batch * (pages + 1)};
-  const double b = static_cast<double>(shape.batch), h = static_cast<double>(heads), ctx = static_cast<double>(shape.ctx.value);
+  cost.indices = Bytes{4 * (batch.pages + shape.batch)};
+  // b x ctx: the batch's tokens (each sequence's own length with seq_lens).
+  const double b = static_cast<double>(shape.batch), h = static_cast<double>(heads), b_ctx = static_cast<double>(tokens);
   if (path == MlaDecodePath::absorbed) {
     // q W_UK and the latent output, each [batch, heads, d_c] bf16, written once and read once.
     cost.intermediate = Bytes{2 * 2 * 2 * shape.batch * heads * d_c};
-    cost.flops = 2.0 * b * h * static_cast<double>(nope * d_c) + 2.0 * b * h * ctx * static_cast<double>(d_c + d_r + d_c) +
+    cost.flops = 2.0 * b * h * static_cast<double>(nope * d_c) + 2.0 * h * b_ctx * static_cast<double>(d_c + d_r + d_c) +
                  2.0 * b * h * static_cast<double>(d_c * v);
   } else {
     // The gathered rows [tokens, d_c + d_R] and the up-projection [tokens, heads, nope + v], bf16.
@@ -71,7 +94,7 @@ AttentionCost mla_decode_cost(const DecodeAttentionShape& shape, MlaDecodePath p
     cost.intermediate = Bytes{checked_mul(2, gathered + up, "naive intermediate bytes")};
     // The up-projection is a cuBLAS GEMM (tensor cores); the attention over it is decode attention
     // on the CUDA cores.
-    cost.fma_flops = 2.0 * b * h * ctx * static_cast<double>(nope + d_r + v);
+    cost.fma_flops = 2.0 * h * b_ctx * static_cast<double>(nope + d_r + v);
     cost.flops = 2.0 * static_cast<double>(tokens) * static_cast<double>(d_c) * h * static_cast<double>(nope + v) + cost.fma_flops;
   }
   cost.total = Bytes{cost.kv.value + cost.q.value + cost.out.value + cost.operands.value + cost.indices.value +

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "core/dtype.h"
 #include "core/units.h"
@@ -22,12 +23,14 @@ struct DecodeAttentionShape {
   Variant variant;                 // MHA, GQA or MQA: kv_heads and head_dim; MLA: kv_lora_rank, rope dim
   std::uint32_t n_q_heads = 0;     // query heads
   std::uint64_t batch = 1;         // sequences, one new token each
-  Tokens ctx;                      // cached tokens per sequence
+  Tokens ctx;                      // cached tokens per sequence (with seq_lens: the longest allowed)
   KvDtype dtype = KvDtype::bf16;   // bf16, fp16 or fp8_e4m3 (per-tensor K and V scales); MLA: bf16 or fp8_ds_mla
   std::uint32_t page_size = 16;    // tokens per page of the block table; 0 = contiguous cache
   // MLA only: the per-head dims the latent is up-projected to (DeepSeek-V2/V3, Kimi-K2: 128, 128).
   std::uint32_t qk_nope_head_dim = 0;
   std::uint32_t v_head_dim = 0;
+  // Each sequence's cached tokens (`bench --lengths ragged`), each in [1, ctx]; empty: all hold ctx.
+  std::vector<std::uint64_t> seq_lens = {};
 };
 
 // The two MLA decode pipelines (kernels/mla.h), which compute the same function.
@@ -35,7 +38,7 @@ enum class MlaDecodePath { naive, absorbed };
 std::string_view to_string(MlaDecodePath path);
 
 struct AttentionCost {
-  Bytes kv;            // the planner's cache bytes: bytes_per_token_per_layer x ctx x batch
+  Bytes kv;            // the planner's cache bytes: bytes_per_token_per_layer x the batch's tokens
   Bytes scales;        // fp8: one fp32 K scale and one V scale (per tensor)
   Bytes q;             // [batch, n_q_heads, head_dim] in bf16 (fp16 with an fp16 cache)
   Bytes out;           // same shape and type as q
@@ -45,7 +48,7 @@ struct AttentionCost {
   Bytes intermediate;  // MLA decode: what a path's launches write and read back (naive: the up-projected K/V)
   Bytes total;         // the sum: the fewest bytes a kernel (MLA decode: the path's launches) can move
   double flops = 0;    // 2 * batch * n_q_heads * s_q * s_k * (d_qk + d_v), s_q = 1, s_k = ctx (causal: half;
-                       // MLA decode: + projections)
+                       // MLA decode: + projections); decode: batch * ctx is the batch's tokens
   double fma_flops = 0;  // the part of `flops` done by FP32 FMA on the CUDA cores (decode attention,
                          // the naive MLA path's attention); the rest runs on the tensor cores
   bool launch_bound = false;  // kv (MLA decode: total) < kBandwidthTargetMinKvBytes

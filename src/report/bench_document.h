@@ -20,9 +20,9 @@ struct BenchMeasurement {
   double rel_l2_error = 0;
   double threshold = 0;
   int checked_rows = 0;          // (sequence, query head) rows compared
-  int splits = 0;                // context splits the launcher chose
+  int splits = 0;                // the most pieces the launcher's plan cut one sequence's context into
   std::optional<double> median_s;
-  std::int64_t checked_elements = 0;          // decode and MLA decode: each against its own tolerance
+  std::int64_t checked_elements = 0;          // decode, MLA decode and prefill: each against its own tolerance
   std::int64_t element_mismatches = 0;
   std::vector<std::string> first_mismatches;  // described, at most 5
 };

@@ -209,6 +209,14 @@ const std::vector<BadInput> kCatalogue = {
     {"bench tokens beyond the kernels' int",
      {"bench", "--model", "llama-3-8b", "--phase", "prefill", "--batch", "4096", "--ctx", "1M", "--dry-run", "--gpu", "h100-sxm"},
      "--batch 4096 x --ctx 1048576 = 4294967296 tokens; the kernels count tokens in 32-bit ints"},
+    {"bench --lengths neither uniform nor ragged",
+     {"bench", "--model", "llama-3-8b", "--lengths", "zipf", "--dry-run", "--gpu", "h100-sxm"}, "--lengths zipf: uniform"},
+    {"bench ragged lengths for prefill",
+     {"bench", "--model", "llama-3-8b", "--phase", "prefill", "--lengths", "ragged", "--dry-run", "--gpu", "h100-sxm"},
+     "--lengths ragged: decode rows only"},
+    {"bench --sms beyond any GPU", {"bench", "--model", "llama-3-8b", "--sms", "5000", "--dry-run", "--gpu", "h100-sxm"},
+     "--sms 5000: at most 1024"},
+    {"bench --sms without a dry run", {"bench", "--model", "llama-3-8b", "--sms", "132"}, "--sms: a dry run's SM count"},
 
     // Inputs that are not regular files, or too large.
     {"a device as --config", {"size", "--config", "/dev/zero"}, "--config: '/dev/zero' is not a regular file"},

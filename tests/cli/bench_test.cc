@@ -9,6 +9,7 @@
 #include "temp_dir.h"
 #include "core/error.h"
 #include "kernels/gpu.h"
+#include "kernels/random_values.h"
 
 using namespace kvplan::testing;
 
@@ -263,4 +264,38 @@ TEST_CASE("bench --help names the phases and the dry run") {
   CHECK(contains(result.out, "prefill"));
   CHECK(contains(result.out, "layer"));
   CHECK(contains(result.out, "--dry-run"));
+}
+
+TEST_CASE("bench --lengths ragged: each sequence's own bytes, and the plan's balance on --sms") {
+  // GQA-4 (32 query heads, 8 KV heads, d 128, bf16): 2 x 8 x 128 x 2 = 4096 bytes of K/V per token.
+  // Sequence b holds 1 + mix64(7, b) mod 4096 tokens.
+  std::uint64_t tokens = 0, blocks = 0;
+  for (std::uint64_t b = 0; b < 4; ++b) {
+    const std::uint64_t len = 1 + kvplan::kernels::mix64(7, b) % 4096;
+    tokens += len;
+    blocks += (len + 15) / 16;  // blocks of the kernel's 16-token iteration (8 token groups x 2)
+  }
+  const std::vector<std::string> args = {"bench", "--heads", "32", "--kv-heads", "8", "--head-dim", "128", "--batch", "4",
+                                         "--ctx", "4k", "--lengths", "ragged", "--seed", "7", "--dry-run", "--gpu", "h100-sxm",
+                                         "--sms", "132", "--variant", "gqa"};
+  std::vector<std::string> csv = args;
+  csv.insert(csv.end(), {"--format", "csv"});
+  CliResult result = run_cli(csv);
+  REQUIRE(result.exit_code == 0);
+  CHECK(contains(result.out, ",gqa:8,4,4096,32,8,128,bf16,16," + std::to_string(4096 * tokens) + ","));
+  result = run_cli(args);  // the notes: table format
+  REQUIRE(result.exit_code == 0);
+  CHECK(contains(result.out, std::to_string(tokens) + " in all"));
+  // 8 KV heads x 1 head chunk = 8 CTAs per part; 132 x 8 / 8 = 132 parts wanted (a multiple of the
+  // batch already), at most one per 256 tokens.
+  const std::uint64_t parts = std::min<std::uint64_t>(132, tokens / 256);
+  CHECK(contains(result.out, "plan on 132 SMs, gqa:8 decode: " + std::to_string(parts) + " parts x 8 CTAs (" +
+                                 std::to_string(parts * 8) + "); " + std::to_string(blocks) + " blocks of 16 tokens, " +
+                                 std::to_string(blocks / parts) + " to " + std::to_string((blocks + parts - 1) / parts) +
+                                 " per CTA"));
+  // Without --sms a dry run plans nothing, and uniform lengths add no note: the golden files hold.
+  result = run_cli({"bench", "--heads", "32", "--kv-heads", "8", "--head-dim", "128", "--dry-run", "--gpu", "h100-sxm"});
+  REQUIRE(result.exit_code == 0);
+  CHECK_FALSE(contains(result.out, "plan on"));
+  CHECK_FALSE(contains(result.out, "lengths ragged"));
 }

@@ -48,7 +48,10 @@ std::vector<double> run_on_gpu(HostMlaProblem& problem, MlaPath path, int num_sm
   host.max_smem_per_cta = device_smem();
   Buffer q(host.q, layout.q_elements() * 2), w(host.w_kv_b, layout.w_elements() * 2), cache(host.kv_cache, layout.cache_bytes()),
       out(nullptr, layout.out_elements() * 2), table(layout.block_table.data(), layout.block_table.size() * 4),
-      lens(host.seq_lens, layout.shape.seq_lens.size() * 4), workspace(nullptr, mla_workspace_bytes(host, path, num_sms));
+      lens(host.seq_lens, layout.shape.seq_lens.size() * 4);
+  const MlaPlan plan = plan_mla(host, host.seq_lens, path, num_sms);
+  const std::vector<std::int32_t> schedules = plan.packed_schedules();
+  Buffer workspace(nullptr, mla_workspace_bytes(host, path, plan)), schedule(schedules.data(), schedules.size() * 4);
   check_cuda(cudaMemset(out.ptr, 0xff, layout.out_elements() * 2));  // NaN
   MlaParams device = host;
   device.q = q.ptr;
@@ -58,7 +61,8 @@ std::vector<double> run_on_gpu(HostMlaProblem& problem, MlaPath path, int num_sm
   device.seq_lens = static_cast<const std::int32_t*>(lens.ptr);
   device.out = out.ptr;
   device.workspace = workspace.ptr;
-  launch_mla(device, path, num_sms, nullptr);
+  device.schedule = static_cast<const std::int32_t*>(schedule.ptr);
+  launch_mla(device, path, plan, nullptr);
   check_cuda(cudaDeviceSynchronize());
   check_cuda(cudaMemcpy(host.out, out.ptr, layout.out_elements() * 2, cudaMemcpyDeviceToHost));
   return problem.output();

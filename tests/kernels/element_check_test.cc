@@ -1,6 +1,6 @@
 // Per-element validation (kernels/element_check.h): one wrong element among many right ones fails
 // although the pooled relative L2 error passes; NaN fails; the host models, which round as the
-// kernels do, pass every element on random shapes; planted bugs fail.
+// kernels do, pass every element on random shapes (decode, MLA, prefill); planted bugs fail.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -12,6 +12,7 @@
 #include "kernels/element_check.h"
 #include "kernels/kernels.h"
 #include "kernels/mla_problem.h"
+#include "kernels/prefill_problem.h"
 #include "kernels/random_shapes.h"
 
 using namespace kvplan::kernels;
@@ -99,6 +100,42 @@ TEST_CASE("MLA host models pass the per-element check; a planted bug does not") 
     mla_host_model(params, path, 8, MlaFault::no_rope);
     ElementCheck planted;
     check_elements(problem.output(), want, 128, names, mla_element_tolerance(), planted);
+    CHECK(planted.mismatches > 0);
+  }
+}
+
+TEST_CASE("prefill host model passes the per-element check; a planted bug does not") {
+  std::mt19937 rng(20261132);
+  const KvType types[] = {KvType::bf16, KvType::fp16, KvType::fp8_e4m3};
+  for (int round = 0; round < 12; ++round) {
+    const auto [d_qk, d_v] = kPrefillHeadDims[static_cast<std::size_t>(round % 3)];
+    const bool mla = d_qk != d_v;
+    PrefillShape shape;
+    shape.seq_lens = {1 + static_cast<int>(rng() % 300), 1 + static_cast<int>(rng() % 150)};
+    shape.head_dim_qk = d_qk;
+    shape.head_dim_v = d_v;
+    shape.n_kv_heads = mla ? 2 : 1 + static_cast<int>(rng() % 2);
+    shape.n_q_heads = mla ? 2 : shape.n_kv_heads * (1 + static_cast<int>(rng() % 4));
+    shape.kv_type = types[round / 3 % (mla ? 2 : 3)];
+    shape.write_cache = !mla;
+    CAPTURE(round);
+    CAPTURE(d_qk);
+    CAPTURE(to_string(shape.kv_type));
+    HostPrefillProblem problem(shape, rng());
+    PrefillParams params = problem.params();
+    const std::vector<double> want = prefill_reference(params, {});
+    const std::vector<std::string> names = row_names(want.size() / static_cast<std::size_t>(d_v));
+    const ElementTolerance tolerance = prefill_element_tolerance(shape.kv_type);
+    prefill_host_model(params);
+    ElementCheck check;
+    check_elements(problem.output(), want, d_v, names, tolerance, check);
+    CHECK(check.elements == static_cast<std::int64_t>(want.size()));
+    CHECK(check.mismatches == 0);
+    if (check.mismatches > 0) MESSAGE(check.first_mismatches[0]);
+    params = problem.params();
+    prefill_host_model(params, PrefillFault::mask_off_by_one);
+    ElementCheck planted;
+    check_elements(problem.output(), want, d_v, names, tolerance, planted);
     CHECK(planted.mismatches > 0);
   }
 }

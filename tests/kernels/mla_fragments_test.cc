@@ -5,6 +5,7 @@
 // ldmatrix must be free of bank conflicts, and a wrong address map must be caught.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstring>
@@ -200,4 +201,26 @@ TEST_CASE("accumulator map: every element of a 16x8 tile once, where mma puts it
     }
   }
   CHECK(seen.size() == 16 * 8);
+}
+
+TEST_CASE("absorbed tile load: every chunk of every row copied once, one block-table read per row") {
+  for (const int row_bytes : {kBf16RowBytes, kFp8RowBytes}) {
+    const int chunks = row_bytes / 16;  // 72 (bf16), 41 (fp8_ds_mla)
+    std::vector<int> copies(static_cast<std::size_t>(kTileTokens) * chunks, 0);
+    int table_reads = 0;
+    for (int thread = 0; thread < kThreads; ++thread) {
+      // The team's first lane reads the page, and a team never straddles a warp (its shuffle source).
+      const int source = thread / 32 * 32 + thread % 32 / kLoadLanesPerRow * kLoadLanesPerRow;
+      CHECK(load_row(source) == load_row(thread));
+      CHECK(reads_block_table(source));
+      table_reads += reads_block_table(thread);
+      for (int chunk = load_first_chunk(thread); chunk < chunks; chunk += kLoadLanesPerRow) {
+        ++copies[static_cast<std::size_t>(load_row(thread)) * chunks + chunk];
+      }
+    }
+    CHECK(std::count(copies.begin(), copies.end(), 1) == kTileTokens * chunks);
+    // One read per row: 64 per tile, where a read per chunk made 64 x 72 = 4608 (bf16), 72x more.
+    CHECK(table_reads == kTileTokens);
+    CHECK(kTileTokens * chunks / table_reads == (row_bytes == kBf16RowBytes ? 72 : 41));
+  }
 }

@@ -1,13 +1,15 @@
 // The MLA decode kernels' algorithms (host models, kernels/mla_model.cc and mla_naive_model.cc)
 // against the double reference on random shapes: ragged lengths, every head count step, paged
 // (FlashMLA's 64 and odd pages) and contiguous caches with poisoned spare rows, bf16 and
-// fp8_ds_mla, SM counts that force one or many splits, naive chunks. Planted bugs must fail.
+// fp8_ds_mla, SM counts that force one or many splits, naive chunks, ragged batches checked element
+// by element. Planted bugs must fail.
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <random>
 
 #include "core/error.h"
+#include "kernels/element_check.h"
 #include "kernels/kernels.h"
 #include "kernels/mla_problem.h"
 #include "kernels/mla_tensors.h"
@@ -31,7 +33,7 @@ Outcome model_vs_reference(const MlaShape& shape, std::uint64_t seed, MlaPath pa
   params.naive_chunk = naive_chunk;
   const std::vector<double> want = mla_reference(params, {});
   mla_host_model(params, path, num_sms, fault);
-  return {relative_l2_error(problem.output(), want), plan_mla(params, path, num_sms)};
+  return {relative_l2_error(problem.output(), want), plan_mla(params, params.seq_lens, path, num_sms)};
 }
 
 // The up-projected formula written out: K nope = W_UK c, V = W_UV c per head and token.
@@ -114,7 +116,7 @@ TEST_CASE("absorbed host model matches the reference on random shapes") {
     CAPTURE(num_sms);
     Outcome outcome = model_vs_reference(shape, rng(), MlaPath::absorbed, num_sms);
     CHECK(outcome.error < mla_error_threshold(shape.cache));
-    multi_split += outcome.plan.splits > 1;
+    multi_split += schedule_balance(outcome.plan.schedules.front()).split_sequences > 0;
     multi_block += outcome.plan.head_blocks > 1;
     small_cta += outcome.plan.heads_per_cta < 64;
   }
@@ -146,12 +148,14 @@ TEST_CASE("naive host model matches the reference, in chunks of sequences too") 
 TEST_CASE("a long single sequence splits across the context and both paths still match") {
   const MlaShape shape{1, 128, MlaCache::bf16, 64, {1000}};
   Outcome absorbed = model_vs_reference(shape, 11, MlaPath::absorbed, 132);
-  CHECK(absorbed.plan.splits == 16);  // 16 tiles of 64, one per split: 2 head blocks x 16 = 32 CTAs
+  // 16 tiles of 64, one per part: 2 head blocks x 16 = 32 CTAs, one wave (cost 1 tile + 1).
+  CHECK(absorbed.plan.schedules.front().view().parts() == 16);
+  CHECK(schedule_balance(absorbed.plan.schedules.front()).max_pieces_per_sequence == 16);
   CHECK(absorbed.plan.head_blocks == 2);
   CHECK(absorbed.error < 1e-2);
   const MlaShape narrow{1, 16, MlaCache::fp8_ds_mla, 64, {700}};
   Outcome naive = model_vs_reference(narrow, 12, MlaPath::naive, 132);
-  CHECK(naive.plan.splits > 1);
+  CHECK(schedule_balance(naive.plan.schedules.front()).max_pieces_per_sequence > 1);
   CHECK(naive.error < 1e-2);
 }
 
@@ -186,7 +190,7 @@ TEST_CASE("the models read no row a sequence does not own and check their argume
   CHECK_THROWS(mla_reference(params, {}));
 }
 
-TEST_CASE("absorbed split plan: fills the SMs with whole tiles and few waves") {
+TEST_CASE("absorbed plan: fills the SMs with whole tiles and few waves, by real lengths") {
   using namespace kvplan::kernels::mla;
   constexpr int kH100 = 232448, kA100 = 166912, kRtx = 101376;  // opt-in shared memory per block
   CHECK(heads_per_cta_for(16, false, kH100) == 16);
@@ -203,48 +207,60 @@ TEST_CASE("absorbed split plan: fills the SMs with whole tiles and few waves") {
   HostMlaProblem problem(make_mla_layout({1, 128, MlaCache::bf16, 64, {64}}, 1));
   MlaParams p = problem.params();
   p.max_smem_per_cta = kA100;
-  CHECK_THROWS_WITH_AS(plan_mla(p, MlaPath::absorbed, 108), doctest::Contains("needs 168576 bytes of shared memory"),
+  CHECK_THROWS_WITH_AS(plan_mla(p, p.seq_lens, MlaPath::absorbed, 108), doctest::Contains("needs 168576 bytes of shared memory"),
                        kvplan::Error);
-  CHECK(plan_mla(p, MlaPath::naive, 108).heads_per_cta == 1);
-  // DeepSeek-V3, batch 32 at 4k: 2 head blocks x 32 = 64 CTAs of 64 tiles; 2 splits of 32 tiles
-  // make 128 CTAs, one wave on 132 SMs (cost 33, against 65 unsplit and 34 for 4 splits).
-  AbsorbedSplit s = absorbed_split(32, 128, 64, 4096, 132);
-  CHECK(s.head_blocks == 2);
-  CHECK(s.splits == 2);
-  CHECK(s.tokens_per_split == 2048);
-  // Batch 1 at 32k: 512 tiles; 64 splits (the most) of 8 tiles, 128 CTAs.
-  s = absorbed_split(1, 128, 64, 32768, 132);
-  CHECK(s.splits == 64);
-  CHECK(s.tokens_per_split == 512);
-  // Batch 128: 256 CTAs already fill two waves; splitting only adds waves.
-  CHECK(absorbed_split(128, 128, 64, 4096, 132).splits == 1);
-  // A split never starts past the longest sequence.
-  s = absorbed_split(1, 16, 16, 65, 132);
-  CHECK(s.splits == 2);
-  CHECK(s.tokens_per_split == 64);
+  CHECK(plan_mla(p, p.seq_lens, MlaPath::naive, 108).heads_per_cta == 1);
+  // DeepSeek-V3 (2 head blocks of 64 heads), batch 32 at 4k: 2048 tiles. 64 parts of 32 tiles, each
+  // half a sequence (one piece): 128 CTAs, one wave on 132 SMs, cost 32 + 1 = 33; 66 parts (132
+  // CTAs) hold 31 or 32 tiles but some of them two pieces: 32 + 2 = 34; 32 parts: 64 + 1 = 65.
+  const std::vector<std::int32_t> uniform_4k(32, 4096);
+  CHECK(absorbed_parts(uniform_4k.data(), 32, 2, 132) == 64);
+  // Batch 1 at 32k: 512 tiles; 64 parts of 8 tiles are the fewest that cost 8 + 1 in one wave.
+  const std::int32_t long_one = 32768;
+  CHECK(absorbed_parts(&long_one, 1, 2, 132) == 64);
+  // 65 tokens, one head block: 2 tiles in 2 parts (1 + 1) beat 1 part (2 + 1).
+  const std::int32_t two_tiles = 65;
+  CHECK(absorbed_parts(&two_tiles, 1, 1, 132) == 2);
+  // Ragged: one sequence of 32k among 31 of 64 tokens, 543 tiles. The plan by the longest length cut
+  // every sequence into the same 64 splits (2 x 64 x 32 = 4096 CTAs, most of them empty); by real
+  // lengths every CTA holds at most one tile more than any other.
+  std::vector<std::int32_t> ragged(32, 64);
+  ragged[5] = 32768;
+  const int parts = absorbed_parts(ragged.data(), 32, 2, 132);
+  CHECK(parts <= 132);
+  const ScheduleBalance balance = schedule_balance(make_split_schedule(ragged.data(), 32, kTileTokens, parts));
+  CHECK(balance.blocks == 512 + 31);
+  CHECK(balance.max_part_blocks - balance.min_part_blocks <= 1);
 }
 
-TEST_CASE("naive workspace holds the split partials of a last, shorter chunk") {
-  // 3 sequences in chunks of 2 on 132 SMs: 2 x 16 CTAs want 33 splits, the last chunk's 16 want 66;
-  // 4096 tokens cap both at 16 (4096 / 256), so the partials need max(2, 1) x 16 heads x 16 rows.
-  HostMlaProblem problem(make_mla_layout({3, 16, MlaCache::bf16, 64, {4096, 10, 4096}}, 1));
+TEST_CASE("naive path: one schedule per chunk; the workspace holds the partials of the chunk that has most") {
+  // 3 sequences in chunks of 2, 16 heads on 132 SMs (66 parts wanted per head: 132 x 8 / 16), a
+  // part keeping 256 tokens on average. Chunk 0, {1024, 10}: 65 blocks of 16 tokens in 1034 / 256 =
+  // 4 parts, cut at 0, 16, 32, 48, 65: sequence 0 in 4 pieces, sequence 1 whole in the last part.
+  // Chunk 1, {4096}: 16 parts, 16 pieces. The partials: max(4, 16) groups x 16 heads x 128 floats.
+  HostMlaProblem problem(make_mla_layout({3, 16, MlaCache::bf16, 64, {1024, 10, 4096}}, 1));
   MlaParams p = problem.params();
   p.naive_chunk = 2;
-  const MlaWorkspace w = mla_workspace(p, MlaPath::naive, 132);
-  CHECK(w.partial_lse - w.partial_o == 2ull * 16 * 16 * 128 * 4);
-  // With 1024 tokens the cap is 4: the full chunk (2 x 16 x 4 rows) and the last (16 x 4) both fit.
-  HostMlaProblem shorter(make_mla_layout({3, 16, MlaCache::bf16, 64, {1024, 10, 1024}}, 1));
-  p = shorter.params();
-  p.naive_chunk = 2;
-  CHECK(mla_workspace(p, MlaPath::naive, 132).total - mla_workspace(p, MlaPath::naive, 132).partial_lse == 2ull * 16 * 4 * 4);
-  // 16 heads on 4 SMs (32 CTAs wanted): a chunk of 2 (32 CTAs) needs no split, but the last
-  // sequence alone (16 CTAs) splits in 2, so its 16 x 2 rows of partials must fit all the same.
+  const MlaPlan plan = plan_mla(p, p.seq_lens, MlaPath::naive, 132);
+  REQUIRE(plan.schedules.size() == 2);
+  CHECK(plan.schedules[0].view().parts() == 4);
+  CHECK(plan.schedules[0].view().partial_groups() == 4);
+  CHECK(plan.schedules[0].view().batch() == 2);
+  CHECK(plan.schedules[1].view().parts() == 16);
+  CHECK(plan.schedules[1].view().partial_groups() == 16);
+  CHECK(plan.schedule_offset(1) == plan.schedules[0].words.size());
+  CHECK(plan.packed_schedules().size() == plan.schedules[0].words.size() + plan.schedules[1].words.size());
+  const MlaWorkspace w = mla_workspace(p, MlaPath::naive, plan);
+  CHECK(w.partial_lse - w.partial_o == 16ull * 16 * 128 * 4);
+  CHECK(w.total - w.partial_lse == 16ull * 16 * 4);
+  // 16 heads on 4 SMs (2 parts wanted): chunk 0, {512, 10}, is 33 blocks in 2 parts, cut at 16:
+  // sequence 0 in 2 pieces, sequence 1 whole; chunk 1, {512}, 2 pieces. The model still matches.
   HostMlaProblem odd(make_mla_layout({3, 16, MlaCache::bf16, 64, {512, 10, 512}}, 1));
   p = odd.params();
   p.naive_chunk = 2;
-  CHECK(plan_mla(p, MlaPath::naive, 4).splits == 1);
-  const MlaWorkspace w4 = mla_workspace(p, MlaPath::naive, 4);
-  CHECK(w4.partial_lse - w4.partial_o == 16ull * 2 * 128 * 4);
+  const MlaPlan plan4 = plan_mla(p, p.seq_lens, MlaPath::naive, 4);
+  CHECK(schedule_balance(plan4.schedules[0]).split_sequences == 1);
+  CHECK(schedule_balance(plan4.schedules[1]).max_pieces_per_sequence == 2);
   mla_host_model(p, MlaPath::naive, 4);
   CHECK(relative_l2_error(odd.output(), mla_reference(p, {})) < 1e-2);
 }
@@ -257,5 +273,35 @@ TEST_CASE("absorbed shared memory fits one H100 CTA (227 KiB opt-in)") {
   CHECK(absorbed_smem(64, true).total == 73728 + 73728 + 41984 + 8192 + 512 + 512);
   for (int heads : {16, 32, 64}) {
     for (bool fp8 : {false, true}) CHECK(absorbed_smem(heads, fp8).total <= 227 * 1024);
+  }
+}
+
+TEST_CASE("ragged batches: both paths' schedules cut sequences across CTAs and every element still matches") {
+  std::mt19937 rng(20261203);
+  for (int round = 0; round < 6; ++round) {
+    const MlaCache cache = round % 2 ? MlaCache::fp8_ds_mla : MlaCache::bf16;
+    const MlaPath path = round < 3 ? MlaPath::absorbed : MlaPath::naive;
+    // 16 or 32 heads, 7 to 9 sequences of 1 to 400 tokens (every third of one token).
+    MlaShape shape{7 + static_cast<int>(rng() % 3), round % 3 == 2 ? 32 : 16, cache, round % 2 ? 64 : 16, {}};
+    for (int b = 0; b < shape.batch; ++b) shape.seq_lens.push_back(b % 3 == 2 ? 1 : 1 + static_cast<int>(rng() % 400));
+    const int num_sms = round % 3 == 0 ? 2 : 8;
+    CAPTURE(round);
+    CAPTURE(to_string(path));
+    HostMlaProblem problem(make_mla_layout(shape, rng(), 1));
+    MlaParams params = problem.params();
+    const MlaPlan plan = plan_mla(params, params.seq_lens, path, num_sms);
+    const ScheduleView view = plan.schedules.front().view();
+    int shared = 0;  // CTAs that run pieces of more than one sequence
+    for (int part = 0; part < view.parts(); ++part) shared += view.first_piece(part + 1) - view.first_piece(part) > 1;
+    CHECK(shared > 0);
+    const ScheduleBalance balance = schedule_balance(plan.schedules.front());
+    CHECK(balance.max_part_blocks - balance.min_part_blocks <= 1);
+    const std::vector<double> want = mla_reference(params, {});
+    mla_host_model(params, path, num_sms);
+    ElementCheck check;
+    const std::vector<std::string> names(want.size() / 128, "row");
+    check_elements(problem.output(), want, 128, names, mla_element_tolerance(), check);
+    CHECK(check.mismatches == 0);
+    if (check.mismatches > 0) MESSAGE(check.first_mismatches[0]);
   }
 }
