@@ -3,11 +3,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace kvplan {
+
+struct Checkpoint;
 
 // What one layer caches: every token (full), the last sliding_window tokens (sliding), or the
 // tokens of the current attention_chunk_size chunk (chunked local attention, Llama-4).
@@ -63,6 +66,10 @@ struct ModelShape {
   // Parameter counts come from the model card or safetensors metadata, not config.json.
   std::optional<std::uint64_t> params_total;
   std::optional<std::uint64_t> params_active;
+
+  // The checkpoint's tensors when the model was read from one (--model a folder or a Hugging Face
+  // id): the weights are then its bytes, sharded per rank, instead of params x bytes per param.
+  std::shared_ptr<const Checkpoint> checkpoint;
 
   // Conventions kvplan applied where the config left something implicit; --explain prints them.
   std::vector<std::string> assumptions;

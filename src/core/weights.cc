@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "core/checkpoint_shards.h"
 #include "core/error.h"
 
 namespace kvplan {
@@ -38,6 +39,7 @@ WeightsDtype mxfp4_weights(const ModelShape& shape) {
 
 WeightsDtype resolve_weights_dtype(std::string_view text, const ModelShape& shape) {
   if (text == "auto") {
+    if (shape.checkpoint) return checkpoint_weights_dtype(*shape.checkpoint);
     if (shape.weight_quantization == "fp8") return {"fp8", 1, "the checkpoint's quantization_config (fp8)"};
     if (shape.weight_quantization == "mxfp4") return mxfp4_weights(shape);
     // Other schemes (mxfp4, awq, gptq, ...) quantize only some weights, at sizes kvplan does not
