@@ -4,6 +4,7 @@
 set -euo pipefail
 packages=(g++ cmake ninja-build
           libcli11-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev doctest-dev libbenchmark-dev
+          libcurl4-openssl-dev  # --model org/name: config.json and safetensors headers from the hub
           librsvg2-bin)  # rsvg-convert: the tests render the report's SVG charts
 if [ "${1:-}" = "--fuzz" ]; then packages+=(clang libclang-rt-14-dev); fi
 sudo=""

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <ostream>
 
+#include "cli/checkpoint_model.h"
 #include "cli/context.h"
 #include "core/capacity.h"
 #include "core/error.h"
@@ -162,6 +163,7 @@ void run_fit(Context& context, const FitOptions& options) {
   }
 
   SelectedModel model = select_model(context, options.model);
+  drop_checkpoint_unless_auto(model.shape, options.weights_dtype);
   const io::GpuPreset& gpu = context.registry().gpu(options.gpu);
   request.max_model_len = options.ctx.empty() ? Tokens{model.shape.max_position_embeddings}
                                               : parse_tokens(options.ctx, "--ctx");
