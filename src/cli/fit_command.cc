@@ -22,6 +22,7 @@ struct FitOptions {
   std::string gpu;
   std::string gpus, tp, pp, dp;
   bool dp_attention = false;
+  bool expert_parallel = false;
   std::string engine = "vllm";
   std::string variant = "native";
   std::string weights_dtype = "auto";
@@ -164,6 +165,11 @@ void run_fit(Context& context, const FitOptions& options) {
 
   SelectedModel model = select_model(context, options.model);
   drop_checkpoint_unless_auto(model.shape, options.weights_dtype);
+  if (options.expert_parallel && !model.shape.checkpoint) {
+    throw Error("--enable-expert-parallel: kvplan places experts per rank from a checkpoint's tensors only; give "
+                "--model a Hugging Face id or a checkpoint folder (and --weights-dtype auto)");
+  }
+  request.parallel.expert_parallel = options.expert_parallel;
   const io::GpuPreset& gpu = context.registry().gpu(options.gpu);
   request.max_model_len = options.ctx.empty() ? Tokens{model.shape.max_position_embeddings}
                                               : parse_tokens(options.ctx, "--ctx");
@@ -231,6 +237,9 @@ void add_fit_command(CLI::App& app, Context& context, std::vector<Command>& comm
   command->add_option("--tp", options->tp, "Tensor-parallel size (default: --gpus / --pp, else 1)");
   command->add_option("--pp", options->pp, "Pipeline-parallel size (default 1)");
   command->add_option("--dp", options->dp, "Data-parallel replicas (default: --gpus / (TP x PP))");
+  command->add_flag("--enable-expert-parallel", options->expert_parallel,
+                    "vLLM: MoE experts whole over the TP x DP ranks instead of each expert over TP (weights from a "
+                    "checkpoint only)");
   command->add_flag("--dp-attention", options->dp_attention, "SGLang: attention data-parallel over the TP ranks (--attn-dp-size TP), each rank its own KV pool");
   command->add_option("--engine", options->engine,
                       "Accounting rules: vllm, sglang or trtllm; vllm@X follows vLLM release X (" +

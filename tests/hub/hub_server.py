@@ -6,7 +6,8 @@
 As the hub does, every answer carries X-Repo-Commit (the repository's .commit file), Range
 requests are answered 206 with Content-Range, and a repository with a .token file is gated: 401
 without "Authorization: Bearer <that token>". A repository with a .ignore-range file answers
-ranges with the whole file (200), as some mirrors do. Each request is logged to stderr.
+ranges with the whole file (200), as some mirrors do; one with a .status file answers every
+request with that HTTP status. Each request is logged to stderr.
 """
 import http.server
 import os
@@ -25,6 +26,10 @@ class HubHandler(http.server.BaseHTTPRequestHandler):
         repo = os.path.join(self.root, org, name)
         if not os.path.isdir(repo):
             return self.answer(404, b"Repository not found")
+        status_file = os.path.join(repo, ".status")
+        if os.path.exists(status_file):
+            with open(status_file) as status:
+                return self.answer(int(status.read().strip()), b"", repo)
         token_file = os.path.join(repo, ".token")
         if os.path.exists(token_file):
             with open(token_file) as token:
