@@ -153,7 +153,10 @@ CheckpointSource fetch_checkpoint(const HubSettings& settings, const std::string
   // Everything is fetched and valid: store it, the ref last, so that an interrupted run leaves a
   // snapshot that checkpoint_folder_complete refuses rather than a ref to a partial one.
   const fs::path snapshot = snapshot_folder(settings, repo_id, commit);
-  for (const Fetched& file : files) write_atomically(snapshot / file.name, file.bytes);
+  for (const Fetched& file : files) {
+    // A file huggingface_hub downloaded (a link to its blob) stays as it is: same commit, same bytes.
+    if (!fs::exists(snapshot / file.name)) write_atomically(snapshot / file.name, file.bytes);
+  }
   for (const Fetched& header : headers) write_atomically(snapshot / kHeadersFolder / header.name, header.bytes);
   if (revision != commit) write_atomically(repo_folder(settings, repo_id) / "refs" / revision, commit);
   return read_checkpoint_folder(snapshot, "hub " + settings.endpoint + "/" + repo_id + " at " + commit.substr(0, 12) +

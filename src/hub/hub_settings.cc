@@ -1,6 +1,7 @@
 #include "hub/hub_settings.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 
@@ -28,17 +29,22 @@ HubSettings hub_settings_from_environment() {
   }
   settings.token = environment("HF_TOKEN");
   if (settings.token.empty()) settings.token = environment("HUGGING_FACE_HUB_TOKEN");
+  const std::string home = environment("HF_HOME");
+  const std::filesystem::path hf_home = !home.empty() ? std::filesystem::path(home)
+                                        : !environment("XDG_CACHE_HOME").empty()
+                                            ? std::filesystem::path(environment("XDG_CACHE_HOME")) / "huggingface"
+                                            : std::filesystem::path(environment("HOME")) / ".cache" / "huggingface";
+  if (settings.token.empty()) {
+    // `hf auth login` (huggingface-cli login) saves the token in HF_TOKEN_PATH, else HF_HOME/token.
+    const std::string token_path = environment("HF_TOKEN_PATH");
+    std::ifstream saved(!token_path.empty() ? std::filesystem::path(token_path) : hf_home / "token");
+    if (saved) std::getline(saved, settings.token);
+    while (!settings.token.empty() && std::isspace(static_cast<unsigned char>(settings.token.back()))) settings.token.pop_back();
+  }
   // huggingface_hub's order: HF_HUB_CACHE, then HF_HOME/hub, then XDG_CACHE_HOME/huggingface/hub,
   // then ~/.cache/huggingface/hub.
-  if (std::string cache = environment("HF_HUB_CACHE"); !cache.empty()) {
-    settings.cache = cache;
-  } else if (std::string home = environment("HF_HOME"); !home.empty()) {
-    settings.cache = std::filesystem::path(home) / "hub";
-  } else if (std::string xdg = environment("XDG_CACHE_HOME"); !xdg.empty()) {
-    settings.cache = std::filesystem::path(xdg) / "huggingface" / "hub";
-  } else {
-    settings.cache = std::filesystem::path(environment("HOME")) / ".cache" / "huggingface" / "hub";
-  }
+  const std::string cache = environment("HF_HUB_CACHE");
+  settings.cache = !cache.empty() ? std::filesystem::path(cache) : hf_home / "hub";
   // huggingface_hub takes 1, ON, YES and TRUE in any case as true.
   std::string offline = environment("HF_HUB_OFFLINE");
   std::transform(offline.begin(), offline.end(), offline.begin(), [](unsigned char c) { return std::toupper(c); });

@@ -346,7 +346,7 @@ TEST_CASE("the bad-input catalogue, checkpoints: exit 2, one line, nothing on st
   kvplan::testing::HubServer server(server_root);
   const auto cache = dir.path() / "cache";
   kvplan::testing::ScopedEnv env{{"HF_HUB_CACHE", cache.string()}, {"HF_ENDPOINT", server.endpoint()},
-                                 {"HF_HUB_OFFLINE", std::nullopt}, {"HF_TOKEN", std::nullopt}};
+                                 {"HF_HUB_OFFLINE", std::nullopt}, {"HF_TOKEN", std::nullopt}, {"HF_TOKEN_PATH", "/nonexistent/kvplan-test-token"}};
   const std::string ckpt = (dir.path() / "ckpt").string();
   const std::vector<BadInput> cases = {
       {"a safetensors file shorter than its length field", {"size", "--model", ckpt + "/stub"},
@@ -412,7 +412,7 @@ TEST_CASE("checkpoints the machine cannot reach: exit 3, one line, nothing in th
     const std::string what = unreachable.what;
     CAPTURE(what);
     kvplan::testing::ScopedEnv env{{"HF_HUB_CACHE", cache.string()}, {"HF_ENDPOINT", unreachable.endpoint},
-                                   {"HF_HUB_OFFLINE", unreachable.offline}};
+                                   {"HF_HUB_OFFLINE", unreachable.offline}, {"HF_TOKEN_PATH", "/nonexistent/kvplan-test-token"}};
     CliResult result = run_cli({"size", "--model", "org/down"});
     CHECK(result.exit_code == 3);
     CHECK(result.out.empty());

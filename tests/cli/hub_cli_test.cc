@@ -117,7 +117,7 @@ TEST_CASE("the hub: config.json, the index and only the safetensors headers, sto
   const fs::path cache = dir.path() / "cache";
   {
     ScopedEnv env{{"HF_HUB_CACHE", cache.string()}, {"HF_ENDPOINT", server.endpoint()}, {"HF_HUB_OFFLINE", std::nullopt},
-                  {"HF_TOKEN", std::nullopt}};
+                  {"HF_TOKEN", std::nullopt}, {"HF_TOKEN_PATH", "/nonexistent/kvplan-test-token"}};
     CliResult result = run_cli({"fit", "--model", "test-org/tiny", "--gpu", "h100-sxm", "--format", "json"});
     REQUIRE(result.exit_code == 0);
     CHECK(result.out.find(std::to_string(kTinyBytes + 2 * 24 * 256 * 2)) != std::string::npos);  // vocabulary padded to 1024
@@ -147,7 +147,7 @@ TEST_CASE("the hub: a server that ignores Range, a revision, a gated repository 
   HubServer server(root);
   const fs::path cache = dir.path() / "cache";
   ScopedEnv env{{"HF_HUB_CACHE", cache.string()}, {"HF_ENDPOINT", server.endpoint()}, {"HF_HUB_OFFLINE", std::nullopt},
-                {"HF_TOKEN", std::nullopt}};
+                {"HF_TOKEN", std::nullopt}, {"HF_TOKEN_PATH", "/nonexistent/kvplan-test-token"}};
 
   CliResult whole = run_cli({"size", "--model", "test-org/whole", "--revision", "v1.0", "--ctx", "1k"});
   CHECK(whole.exit_code == 0);
@@ -163,8 +163,26 @@ TEST_CASE("the hub: a server that ignores Range, a revision, a gated repository 
   CHECK(refused.err.find("set HF_TOKEN") != std::string::npos);
   CHECK_FALSE(fs::exists(cache / "models--test-org--gated"));
 
+  // The token `hf auth login` saved, then HF_TOKEN, each opens the gate.
+  write_text(dir.path() / "token", "hf_secret\n");
+  {
+    ScopedEnv saved{{"HF_TOKEN_PATH", (dir.path() / "token").string()}};
+    CHECK(run_cli({"size", "--model", "test-org/gated", "--ctx", "1k"}).exit_code == 0);
+  }
+  fs::remove_all(cache);
   ScopedEnv token{{"HF_TOKEN", "hf_secret"}};
   CHECK(run_cli({"size", "--model", "test-org/gated", "--ctx", "1k"}).exit_code == 0);
+}
+
+TEST_CASE("sweep --models takes checkpoints beside presets") {
+  TempDir dir;
+  write_checkpoint(dir.path() / "Llama-3.1-8B-Instruct", llama_3_1_8b_config(), llama_3_1_8b_shards());
+  ScopedEnv env{{"HF_HUB_OFFLINE", "1"}};
+  CliResult result = run_cli({"sweep", "--models", (dir.path() / "Llama-3.1-8B-Instruct").string() + ",llama-3.1-8b",
+                              "--gpus", "h100-sxm:1", "--ctx", "4k", "--format", "csv"});
+  REQUIRE(result.exit_code == 0);
+  CHECK(result.out.find("Llama-3.1-8B-Instruct,") != std::string::npos);
+  CHECK(result.out.find("llama-3.1-8b,") != std::string::npos);
 }
 
 TEST_CASE("no network: exit 3 and one line; presets and their Hugging Face ids never need one") {
