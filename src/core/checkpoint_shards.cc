@@ -52,19 +52,27 @@ bool transposed_packing(const std::string& quant_method, std::string_view param)
   return (quant_method == "awq" || quant_method == "gptq") && (param == "qweight" || param == "qzeros" || param == "scales");
 }
 
-// Bytes of one rank's slice when dimension `dim` is split into `parts` (each rank takes
-// ceil(size / parts) of it). Tensors without that dimension (biases of row-parallel layers,
+// Bytes of one rank's slice when dimension `dim` (padded to `padded` rows, if given) is split into
+// `parts`. A weight must split evenly, as vLLM's divide() asserts; scales with one row per block
+// keep ceil(size / parts) rows. Tensors without that dimension (biases of row-parallel layers,
 // per-tensor scales) are whole on every rank.
-std::uint64_t split_bytes(const CheckpointTensor& tensor, std::size_t dim, std::uint64_t parts, std::uint64_t padded = 0) {
+std::uint64_t split_bytes(const CheckpointTensor& tensor, std::size_t dim, std::uint64_t parts, bool weight,
+                          std::uint64_t padded = 0) {
   if (dim >= tensor.shape.size() || tensor.shape[dim] == 0) return tensor.bytes;
   const std::uint64_t size = tensor.shape[dim];
-  const std::uint64_t kept = ceil_div(padded != 0 ? padded : size, parts);
-  return ceil_div(checked_mul(tensor.bytes, kept, "the bytes of tensor " + tensor.name), size);
+  const std::uint64_t split = padded != 0 ? padded : size;
+  if (weight && split % parts != 0) {
+    throw Error("vLLM splits " + tensor.name + " (" + std::to_string(split) + (padded != 0 ? " padded" : "") +
+                " rows or columns) evenly over " + std::to_string(parts) + " TP ranks, and " + std::to_string(split) +
+                " is not a multiple of " + std::to_string(parts) + "; choose another --tp");
+  }
+  return ceil_div(checked_mul(tensor.bytes, ceil_div(split, parts), "the bytes of tensor " + tensor.name), size);
 }
 
 std::uint64_t rank_bytes(const CheckpointTensor& tensor, const TensorPlacement& place, const ModelShape& shape,
                          const Parallelism& parallel, const std::string& quant_method) {
   const std::string_view param = split_dots(tensor.name).back();
+  const bool weight = param == "weight";
   const bool transposed = transposed_packing(quant_method, param);
   const std::size_t out_dim = transposed ? 1 : 0;
   const std::size_t in_dim = transposed ? 0 : 1;
@@ -72,14 +80,15 @@ std::uint64_t rank_bytes(const CheckpointTensor& tensor, const TensorPlacement& 
     case TensorRole::embedding:
     case TensorRole::lm_head:
       if (tensor.shape.empty()) return tensor.bytes;
-      return split_bytes(tensor, 0, parallel.tp, ceil_div(tensor.shape[0], kVocabPadding) * kVocabPadding);
-    case TensorRole::column: return split_bytes(tensor, out_dim, parallel.tp);
+      return split_bytes(tensor, 0, parallel.tp, weight, ceil_div(tensor.shape[0], kVocabPadding) * kVocabPadding);
+    case TensorRole::column: return split_bytes(tensor, out_dim, parallel.tp, weight);
     case TensorRole::kv_column: {
       // QKVParallelLinear: with fewer K/V heads than ranks each rank holds one whole head.
       std::uint64_t kv_heads = shape.num_key_value_heads;
-      return split_bytes(tensor, out_dim, kv_heads != 0 ? std::min<std::uint64_t>(parallel.tp, kv_heads) : parallel.tp);
+      return split_bytes(tensor, out_dim, kv_heads != 0 ? std::min<std::uint64_t>(parallel.tp, kv_heads) : parallel.tp,
+                         weight);
     }
-    case TensorRole::row: return split_bytes(tensor, in_dim, parallel.tp);
+    case TensorRole::row: return split_bytes(tensor, in_dim, parallel.tp, weight);
     case TensorRole::expert: {
       const std::uint64_t ranks = parallel.expert_parallel ? std::uint64_t{parallel.tp} * parallel.dp : parallel.tp;
       return ceil_div(tensor.bytes, ranks);

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "core/checkpoint_shards.h"
+#include "core/error.h"
 #include "hub/hub_fixtures.h"
 
 using namespace kvplan;
@@ -166,4 +167,70 @@ TEST_CASE("the checkpoint's dtypes by bytes, and its mean bytes per stored value
   const WeightsDtype dtype = checkpoint_weights_dtype(*model.checkpoint);
   CHECK(dtype.name == "fp8_e4m3+bf16+fp32");
   CHECK(dtype.bytes_per_param == doctest::Approx((1000.0 + 4 + 200) / (1000 + 1 + 100)));
+}
+
+namespace {
+
+// Bytes on rank 0 of the tensors whose names contain any of `parts`.
+std::uint64_t bytes_of(const ModelShape& shape, std::uint32_t tp, std::initializer_list<const char*> parts) {
+  ModelShape subset = shape;
+  auto checkpoint = std::make_shared<Checkpoint>(*shape.checkpoint);
+  std::erase_if(checkpoint->tensors, [&](const CheckpointTensor& tensor) {
+    for (const char* part : parts) {
+      if (tensor.name.find(part) != std::string::npos) return false;
+    }
+    return true;
+  });
+  subset.checkpoint = std::move(checkpoint);
+  return checkpoint_stage_weights(subset, {tp, 1, 1}, 0).bytes;
+}
+
+}  // namespace
+
+// The expected values are vLLM 0.33's own layer classes at that TP size, rank 0:
+//   python scripts/vllm_shard_oracle.py TP HIDDEN HEADS KV_HEADS HEAD_DIM INTERMEDIATE VOCAB
+TEST_CASE("per-rank bytes equal vLLM's own layers: Llama-3.1-8B at TP 2 and 16") {
+  ModelShape shape = llama_3_1_8b();
+  // scripts/vllm_shard_oracle.py 2 4096 32 8 128 14336 128256
+  CHECK(bytes_of(shape, 2, {"embed_tokens"}) == 525336576);
+  CHECK(bytes_of(shape, 2, {"lm_head"}) == 525336576);
+  CHECK(bytes_of(shape, 2, {"layers.0.self_attn.q_proj", "layers.0.self_attn.k_proj", "layers.0.self_attn.v_proj"}) ==
+        25165824);
+  CHECK(bytes_of(shape, 2, {"layers.0.self_attn.o_proj"}) == 16777216);
+  CHECK(bytes_of(shape, 2, {"layers.0.mlp.gate_proj", "layers.0.mlp.up_proj"}) == 117440512);
+  CHECK(bytes_of(shape, 2, {"layers.0.mlp.down_proj"}) == 58720256);
+  // scripts/vllm_shard_oracle.py 16 4096 32 8 128 14336 128256: K/V kept whole per head.
+  CHECK(bytes_of(shape, 16, {"embed_tokens"}) == 65667072);
+  CHECK(bytes_of(shape, 16, {"layers.0.self_attn.q_proj", "layers.0.self_attn.k_proj", "layers.0.self_attn.v_proj"}) ==
+        4194304);
+  CHECK(bytes_of(shape, 16, {"layers.0.self_attn.o_proj"}) == 2097152);
+  CHECK(bytes_of(shape, 16, {"layers.0.mlp.gate_proj", "layers.0.mlp.up_proj"}) == 14680064);
+  CHECK(bytes_of(shape, 16, {"layers.0.mlp.down_proj"}) == 7340032);
+}
+
+TEST_CASE("per-rank bytes equal vLLM's own layers: a padded vocabulary and 2 K/V heads at TP 4") {
+  ModelShape shape;
+  shape.num_hidden_layers = 1;
+  shape.num_key_value_heads = 2;
+  const ModelShape model = with_checkpoint(shape, {{"model.embed_tokens.weight", "BF16", {1000, 256}},
+                                                   {"lm_head.weight", "BF16", {1000, 256}},
+                                                   {"model.layers.0.self_attn.q_proj.weight", "BF16", {256, 256}},
+                                                   {"model.layers.0.self_attn.k_proj.weight", "BF16", {128, 256}},
+                                                   {"model.layers.0.self_attn.v_proj.weight", "BF16", {128, 256}},
+                                                   {"model.layers.0.self_attn.o_proj.weight", "BF16", {256, 256}},
+                                                   {"model.layers.0.mlp.gate_proj.weight", "BF16", {512, 256}},
+                                                   {"model.layers.0.mlp.up_proj.weight", "BF16", {512, 256}},
+                                                   {"model.layers.0.mlp.down_proj.weight", "BF16", {256, 512}}});
+  // scripts/vllm_shard_oracle.py 4 256 4 2 64 512 1000
+  CHECK(bytes_of(model, 4, {"embed_tokens"}) == 131072);
+  CHECK(bytes_of(model, 4, {"lm_head"}) == 131072);
+  CHECK(bytes_of(model, 4, {"q_proj", "k_proj", "v_proj"}) == 98304);
+  CHECK(bytes_of(model, 4, {"o_proj"}) == 32768);
+  CHECK(bytes_of(model, 4, {"gate_proj", "up_proj"}) == 131072);
+  CHECK(bytes_of(model, 4, {"down_proj"}) == 65536);
+  // vLLM refuses TP 3 here (divide(1024, 3) asserts): so does kvplan, rather than round.
+  CHECK_THROWS_WITH_AS(bytes_of(model, 3, {"embed_tokens"}),
+                       "vLLM splits model.embed_tokens.weight (1024 padded rows or columns) evenly over 3 TP ranks, and "
+                       "1024 is not a multiple of 3; choose another --tp",
+                       Error);
 }
