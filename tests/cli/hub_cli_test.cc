@@ -174,6 +174,26 @@ TEST_CASE("the hub: a server that ignores Range, a revision, a gated repository 
   CHECK(run_cli({"size", "--model", "test-org/gated", "--ctx", "1k"}).exit_code == 0);
 }
 
+TEST_CASE("the hub: a header longer than the first Range request is completed by a second one") {
+  TempDir dir;
+  // 30000 small tensors: a header of about 2 MB, past the first MiB kvplan asks for.
+  std::vector<TestTensor> tensors;
+  for (int i = 0; i < 30000; ++i) tensors.push_back({"model.layers.0.extra_" + std::to_string(i) + ".weight", "BF16", {2}});
+  const fs::path root = dir.path() / "server";
+  hub_repo(root, "test-org/long", tiny_config(), {tensors});
+  const std::string header = safetensors_header(tensors);
+  REQUIRE(header.size() > (1u << 20));
+  HubServer server(root);
+  const fs::path cache = dir.path() / "cache";
+  ScopedEnv env{{"HF_HUB_CACHE", cache.string()}, {"HF_ENDPOINT", server.endpoint()}, {"HF_HUB_OFFLINE", std::nullopt},
+                {"HF_TOKEN", std::nullopt}, {"HF_TOKEN_PATH", "/nonexistent/kvplan-test-token"}};
+  CliResult result = run_cli({"fit", "--model", "test-org/long", "--gpu", "h100-sxm", "--format", "json"});
+  CHECK(result.exit_code == 0);
+  CHECK(result.out.find("as vLLM shards them, TP 1: " + std::to_string(30000 * 2 * 2) + " B bf16") != std::string::npos);
+  CHECK(read_file((cache / "models--test-org--long" / "snapshots" / kCommit / ".kvplan-headers" / "model.safetensors").string()) ==
+        header);
+}
+
 TEST_CASE("sweep --models takes checkpoints beside presets") {
   TempDir dir;
   write_checkpoint(dir.path() / "Llama-3.1-8B-Instruct", llama_3_1_8b_config(), llama_3_1_8b_shards());
