@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdio>
 
 #include "core/checked.h"
 #include "core/error.h"
@@ -120,12 +119,6 @@ bool on_stage(const TensorPlacement& place, const ModelShape& shape, const std::
   return place.last_stage ? stage == last : stage == 0;
 }
 
-std::string gib(std::uint64_t bytes) {
-  char text[48];
-  std::snprintf(text, sizeof text, "%.2f GiB", static_cast<double>(bytes) / static_cast<double>(kGiB));
-  return text;
-}
-
 }  // namespace
 
 std::string_view to_string(TensorRole role) {
@@ -234,7 +227,7 @@ std::string checkpoint_weights_rule(const ModelShape& shape, const Parallelism& 
   rule += "; by role:";
   separator = " ";
   for (const auto& [role, bytes] : weights.by_role) {
-    rule += separator + role + " " + gib(bytes);
+    rule += separator + role + " " + std::to_string(bytes) + " B";
     separator = ", ";
   }
   if (weights.not_loaded_tensors > 0) {

@@ -7,7 +7,8 @@ As the hub does, every answer carries X-Repo-Commit (the repository's .commit fi
 requests are answered 206 with Content-Range, and a repository with a .token file is gated: 401
 without "Authorization: Bearer <that token>". A repository with a .ignore-range file answers
 ranges with the whole file (200), as some mirrors do; one with a .status file answers every
-request with that HTTP status. Each request is logged to stderr.
+request with that HTTP status; one with a .redirect file sends its safetensors files elsewhere
+(302 to /cdn/..., as the hub sends large files to its CDN). Each request is logged to stderr.
 """
 import http.server
 import os
@@ -19,6 +20,9 @@ class HubHandler(http.server.BaseHTTPRequestHandler):
     root = "."
 
     def do_GET(self):
+        cdn = re.fullmatch(r"/cdn/([\w.-]+)/([\w.-]+)/([\w./-]+)", self.path)
+        if cdn and ".." not in self.path:
+            return self.send_file(os.path.join(self.root, *cdn.groups()), None)
         match = re.fullmatch(r"/([\w.-]+)/([\w.-]+)/resolve/([\w.%-]+)/([\w./-]+)", self.path)
         if not match or ".." in self.path:
             return self.answer(404, b"Entry not found")
@@ -38,9 +42,16 @@ class HubHandler(http.server.BaseHTTPRequestHandler):
         path = os.path.join(repo, file)
         if not os.path.isfile(path):
             return self.answer(404, b"Entry not found", repo)
+        if file.endswith(".safetensors") and os.path.exists(os.path.join(repo, ".redirect")):
+            return self.answer(302, b"", repo, {"Location": "/cdn/%s/%s/%s" % (org, name, file)})
+        return self.send_file(path, repo)
+
+    def send_file(self, path, repo):
+        if not os.path.isfile(path):
+            return self.answer(404, b"Entry not found")
         size = os.path.getsize(path)
         byte_range = re.fullmatch(r"bytes=(\d+)-(\d+)", self.headers.get("Range", ""))
-        if byte_range and not os.path.exists(os.path.join(repo, ".ignore-range")):
+        if byte_range and not (repo and os.path.exists(os.path.join(repo, ".ignore-range"))):
             first, last = int(byte_range.group(1)), min(int(byte_range.group(2)), size - 1)
             if first >= size:
                 return self.answer(416, b"", repo, {"Content-Range": "bytes */%d" % size})
