@@ -234,3 +234,25 @@ TEST_CASE("per-rank bytes equal vLLM's own layers: a padded vocabulary and 2 K/V
                        "1024 is not a multiple of 3; choose another --tp",
                        Error);
 }
+
+TEST_CASE("an FP8 checkpoint: fp8 projections with their fp32 scales, bf16 embedding and LM head") {
+  // As FP8-dynamic checkpoints store them: per-output-channel weight_scale [out, 1], which splits
+  // with a column-parallel weight and stays whole beside a row-parallel one (its outputs are not
+  // split), and per-tensor scalars.
+  ModelShape shape;
+  shape.num_hidden_layers = 1;
+  shape.num_key_value_heads = 2;
+  const ModelShape model = with_checkpoint(shape, {{"model.embed_tokens.weight", "BF16", {1024, 64}},
+                                                   {"model.layers.0.self_attn.q_proj.weight", "F8_E4M3", {128, 64}},
+                                                   {"model.layers.0.self_attn.q_proj.weight_scale", "F32", {128, 1}},
+                                                   {"model.layers.0.self_attn.o_proj.weight", "F8_E4M3", {64, 128}},
+                                                   {"model.layers.0.self_attn.o_proj.weight_scale", "F32", {64, 1}},
+                                                   {"model.layers.0.self_attn.o_proj.input_scale", "F32", {}},
+                                                   {"lm_head.weight", "BF16", {1024, 64}}},
+                                           "compressed-tensors");
+  const RankWeights weights = checkpoint_stage_weights(model, {2, 1, 1}, 0);
+  CHECK(weights.by_dtype.at("bf16") == 2 * (1024 / 2) * 64 * 2);
+  CHECK(weights.by_dtype.at("fp8_e4m3") == (128 / 2) * 64 + 64 * (128 / 2));
+  CHECK(weights.by_dtype.at("fp32") == (128 / 2) * 4 + 64 * 4 + 4);
+  CHECK(weights.bytes == 2 * (1024 / 2) * 64 * 2 + (128 / 2) * 64 + 64 * (128 / 2) + (128 / 2) * 4 + 64 * 4 + 4);
+}
