@@ -197,7 +197,7 @@ TEST_CASE("the hub: a header longer than the first Range request is completed by
         header);
 }
 
-TEST_CASE("sweep --models takes checkpoints beside presets") {
+TEST_CASE("sweep and report --models take checkpoints beside presets") {
   TempDir dir;
   write_checkpoint(dir.path() / "Llama-3.1-8B-Instruct", llama_3_1_8b_config(), llama_3_1_8b_shards());
   ScopedEnv env{{"HF_HUB_OFFLINE", "1"}};
@@ -206,6 +206,11 @@ TEST_CASE("sweep --models takes checkpoints beside presets") {
   REQUIRE(result.exit_code == 0);
   CHECK(result.out.find("Llama-3.1-8B-Instruct,") != std::string::npos);
   CHECK(result.out.find("llama-3.1-8b,") != std::string::npos);
+
+  CliResult report = run_cli({"report", "--models", (dir.path() / "Llama-3.1-8B-Instruct").string(), "--gpus",
+                              "h100-sxm:1", "--ctx", "4k", "--format", "csv"});
+  REQUIRE(report.exit_code == 0);
+  CHECK(report.out.find("Llama-3.1-8B-Instruct") != std::string::npos);
 }
 
 TEST_CASE("no network: exit 3 and one line; presets and their Hugging Face ids never need one") {
