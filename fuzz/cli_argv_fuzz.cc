@@ -21,6 +21,13 @@ std::size_t lines(const std::string& text) {
 
 }  // namespace
 
+// --model org/name would reach for the Hugging Face hub: the fuzzer stays offline, with an empty cache.
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  setenv("HF_HUB_OFFLINE", "1", 1);
+  setenv("HF_HUB_CACHE", "/nonexistent/kvplan-fuzz-cache", 1);
+  return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
   std::vector<std::string> args = {"kvplan"};

@@ -10,7 +10,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${KVPLAN_FUZZ_BUILD:-$root/build-fuzz}
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DKVPLAN_FUZZ=ON -DKVPLAN_BENCH=OFF >/dev/null
-targets="preset_yaml_fuzz config_json_fuzz fleet_spec_fuzz units_fuzz cli_argv_fuzz"
+targets="preset_yaml_fuzz config_json_fuzz safetensors_header_fuzz fleet_spec_fuzz units_fuzz cli_argv_fuzz"
 # shellcheck disable=SC2086
 cmake --build "$build" --target $targets
 
@@ -30,6 +30,15 @@ text_seeds "$work/seeds/argv" 'size\0--model\0deepseek-v2\0--ctx\0128k' \
   'fit\0--model\0qwen2.5-72b\0--gpu\0h100-sxm\0--tp\0004\0--ctx\00032k\0--concurrency\00064\0--engine\0sglang' \
   'sweep\0--models\0llama-3-8b\0--ctx\0004k,32k\0--gpus\0h100-sxm:8:tp4\0--format\0csv' \
   'report\0--models\0llama-3-8b\0--gpus\0h100-sxm:8\0--format\0json' 'models' 'show\0--gpu\0h200'
+# safetensors seeds: the 8-byte little-endian length, the JSON header, then the data.
+safetensors_seed() {
+  local json=$1 data=$2
+  printf "\\x$(printf %02x ${#json})\\0\\0\\0\\0\\0\\0\\0%s%s" "$json" "$data"
+}
+mkdir -p "$work/seeds/safetensors"
+safetensors_seed '{"a":{"dtype":"BF16","shape":[2,3],"data_offsets":[0,12]}}' 'xxxxxxxxxxxx' >"$work/seeds/safetensors/seed-0"
+safetensors_seed '{"__metadata__":{"format":"pt"},"w":{"dtype":"F8_E4M3","shape":[4],"data_offsets":[0,4]},"s":{"dtype":"F32","shape":[],"data_offsets":[4,8]}}' \
+  'xxxxxxxx' >"$work/seeds/safetensors/seed-1"
 
 run_target() {
   local target=$1; shift
@@ -41,6 +50,7 @@ run_target() {
 }
 run_target preset_yaml_fuzz "$root"/presets/models/*.yaml "$root"/presets/gpus/*.yaml
 run_target config_json_fuzz $(find "$root/tests/data/configs" -name '*.json')
+run_target safetensors_header_fuzz "$work"/seeds/safetensors/*
 run_target fleet_spec_fuzz "$work"/seeds/fleet/*
 run_target units_fuzz "$work"/seeds/units/*
 run_target cli_argv_fuzz "$work"/seeds/argv/*

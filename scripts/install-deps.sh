@@ -4,7 +4,9 @@
 set -euo pipefail
 packages=(g++ cmake ninja-build
           libcli11-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev doctest-dev libbenchmark-dev
-          librsvg2-bin)  # rsvg-convert: the tests render the report's SVG charts
+          libcurl4-openssl-dev  # --model org/name: config.json and safetensors headers from the hub
+          librsvg2-bin   # rsvg-convert: the tests render the report's SVG charts
+          python3)       # tests/hub/hub_server.py: the stand-in Hugging Face hub the tests start
 if [ "${1:-}" = "--fuzz" ]; then packages+=(clang libclang-rt-14-dev); fi
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi

@@ -1,5 +1,7 @@
 #include "cli/context.h"
 
+#include "cli/checkpoint_model.h"
+
 #include <algorithm>
 #include <filesystem>
 #include <ostream>
@@ -50,7 +52,11 @@ void add_output_options(CLI::App& command, OutputOptions& options) {
 
 void add_model_option(CLI::App& command, ModelOption& option) {
   command.add_option("-m,--model", option.name,
-                     "Model preset ('kvplan models' lists them) or its Hugging Face id");
+                     "Model preset ('kvplan models' lists them), a Hugging Face id (org/name: read from the local "
+                     "Hugging Face cache, else config.json and the safetensors headers from the hub) or a checkpoint "
+                     "folder; a checkpoint's weights are its tensors' bytes");
+  command.add_option("--revision", option.revision,
+                     "Branch, tag or commit of a Hugging Face --model (default: main)");
   command.add_option("--config", option.config,
                      "A Hugging Face config.json to use instead of a preset (parameter count estimated "
                      "from its shapes)");
@@ -84,11 +90,15 @@ SelectedModel select_model(Context& context, const ModelOption& option) {
   if (!option.name.empty() && !option.config.empty()) {
     throw Error("give either --model NAME or --config path/to/config.json, not both");
   }
-  if (!option.config.empty()) return import_config(option.config);
+  if (!option.config.empty()) {
+    if (!option.revision.empty()) throw Error("--revision applies to a Hugging Face --model, not to --config");
+    return import_config(option.config);
+  }
   if (option.name.empty()) {
     throw Error("--model is required: name a preset such as llama-3-8b ('kvplan models' lists them), or "
                 "give --config path/to/config.json");
   }
+  if (std::optional<SelectedModel> model = checkpoint_model(context, option)) return std::move(*model);
   const io::ModelPreset& preset = context.registry().model(option.name);
   for (const std::string& warning : preset.info.warnings) context.err << "kvplan: warning: " << printable_line(warning) << '\n';
   return {{preset.info.name, preset.hf_id, preset.info.source}, preset.shape};

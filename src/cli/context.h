@@ -67,10 +67,12 @@ struct OutputOptions {
 };
 void add_output_options(CLI::App& command, OutputOptions& options);
 
-// --model NAME (a preset name or Hugging Face id), or --config path/to/config.json.
+// --model NAME (a preset, a Hugging Face id or a checkpoint folder), --revision, or --config
+// path/to/config.json.
 struct ModelOption {
   std::string name;
   std::string config;
+  std::string revision;  // a branch, tag or commit of the Hugging Face repository
 };
 void add_model_option(CLI::App& command, ModelOption& option);
 

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <ostream>
 
+#include "cli/checkpoint_model.h"
 #include "cli/context.h"
 #include "core/capacity.h"
 #include "core/state_bytes.h"
@@ -22,6 +23,7 @@ struct FitOptions {
   std::string gpu;
   std::string gpus, tp, pp, dp;
   bool dp_attention = false;
+  bool expert_parallel = false;
   std::string engine = "vllm";
   std::string variant = "native";
   std::string weights_dtype = "auto";
@@ -169,6 +171,13 @@ void run_fit(Context& context, const FitOptions& options) {
   }
 
   SelectedModel model = select_model(context, options.model);
+  drop_checkpoint_unless_auto(model.shape, options.weights_dtype);
+  if (options.expert_parallel && !model.shape.checkpoint) {
+    throw Error("--enable-expert-parallel: kvplan places experts per rank from a checkpoint's tensors only; give "
+                "--model a checkpoint folder or a Hugging Face id (with --revision main where the id is also a "
+                "preset's), and --weights-dtype auto");
+  }
+  request.parallel.expert_parallel = options.expert_parallel;
   const io::GpuPreset& gpu = context.registry().gpu(options.gpu);
   request.max_model_len = options.ctx.empty() ? Tokens{model.shape.max_position_embeddings}
                                               : parse_tokens(options.ctx, "--ctx");
@@ -222,20 +231,26 @@ void add_fit_command(CLI::App& app, Context& context, std::vector<Command>& comm
       "its latent on every TP rank. The attention backend vLLM picks sets the block size; blocks, groups,\n"
       "sliding windows (with the tokens in flight) and the 'GPU KV cache size' line follow vLLM's code for\n"
       "the release given by --engine vllm@X (default: the newest kvplan knows). With PP every stage has its\n"
-      "own budget and the smallest block count binds. docs/engines.md cites every rule.\n"
+      "own budget and the smallest block count binds. docs/engines.md cites every rule. With --model org/name\n"
+      "or a checkpoint folder the weights are its tensors' bytes per GPU, from the safetensors headers\n"
+      "(docs/checkpoints.md).\n"
       "\nExamples:\n"
       "  kvplan fit --model llama-3-70b --gpu h100-sxm --gpus 8 --tp 8 --kv-dtype fp8 --ctx 32k\n"
       "  kvplan fit --model deepseek-v3 --gpu h200 --gpus 8 --ctx 128k --kv-dtype fp8 --explain\n"
       "  kvplan fit --model mistral-7b-v0.1 --gpu h100-sxm --ctx 32k --kv-cache-memory 10GiB --engine vllm@0.19\n"
       "  kvplan fit --model llama-3.1-70b --gpu h100-sxm --tp 2 --pp 2 --kv-cache-memory 30GiB,28.5GiB\n"
       "  kvplan fit --model qwen2.5-72b --gpu h100-sxm --tp 4 --ctx 32k --concurrency 64 --gpu-price 2.5\n"
-      "  kvplan fit --model llama-3.1-8b --gpu h100-sxm --ctx 128k --emit vllm");
+      "  kvplan fit --model llama-3.1-8b --gpu h100-sxm --ctx 128k --emit vllm\n"
+      "  kvplan fit --model Qwen/Qwen3-30B-A3B --revision main --gpu h100-sxm --gpus 2 --enable-expert-parallel");
   add_model_option(*command, options->model);
   command->add_option("--gpu", options->gpu, "GPU preset ('kvplan gpus' lists them)");
   command->add_option("--gpus", options->gpus, "GPUs in the fleet (= TP x PP x DP; default TP x PP x DP)");
   command->add_option("--tp", options->tp, "Tensor-parallel size (default: --gpus / --pp, else 1)");
   command->add_option("--pp", options->pp, "Pipeline-parallel size (default 1)");
   command->add_option("--dp", options->dp, "Data-parallel replicas (default: --gpus / (TP x PP))");
+  command->add_flag("--enable-expert-parallel", options->expert_parallel,
+                    "vLLM: MoE experts whole over the TP x DP ranks instead of each expert over TP (weights from a "
+                    "checkpoint only)");
   command->add_flag("--dp-attention", options->dp_attention, "SGLang: attention data-parallel over the TP ranks (--attn-dp-size TP), each rank its own KV pool");
   command->add_option("--engine", options->engine,
                       "Accounting rules: vllm, sglang or trtllm; vllm@X follows vLLM release X (" +

@@ -1,7 +1,9 @@
 // `kvplan report`: a capacity report folder (Markdown + SVG charts + CSV + JSON) for people and
 // CI jobs, or one of its files on stdout.
+#include <deque>
 #include <ostream>
 
+#include "cli/checkpoint_model.h"
 #include "cli/context.h"
 #include "core/checked.h"
 #include "core/error.h"
@@ -46,7 +48,13 @@ void run_report(Context& context, const ReportOptions& options) {
   for (const std::string& dtype : split_list(options.kv_dtypes, "--kv-dtypes")) request.kv_dtypes.push_back(parse_kv_dtype(dtype));
   for (const std::string& ctx : split_list(options.ctx, "--ctx")) request.contexts.push_back(parse_tokens(ctx, "--ctx"));
   for (const std::string& fleet : split_list(options.gpus, "--gpus")) request.fleets.push_back(parse_fleet(fleet, context));
+  std::deque<SelectedModel> checkpoints;  // the models read from checkpoints, which the rows point into
   for (const std::string& name : split_list(options.models, "--models")) {
+    if (std::optional<SelectedModel> model = checkpoint_model(context, ModelOption{name, "", ""})) {
+      const SelectedModel& kept = checkpoints.emplace_back(std::move(*model));
+      request.models.push_back({kept.label, &kept.shape});
+      continue;
+    }
     const io::ModelPreset& preset = context.registry().model(name);
     request.models.push_back({{preset.info.name, preset.hf_id, preset.info.source}, &preset.shape});
   }

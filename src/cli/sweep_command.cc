@@ -1,7 +1,9 @@
 // `kvplan sweep`: one row per combination of models, variants, cache dtypes, contexts and fleets.
+#include <deque>
 #include <ostream>
 #include <sstream>
 
+#include "cli/checkpoint_model.h"
 #include "cli/context.h"
 #include "core/error.h"
 #include "core/sweep.h"
@@ -26,6 +28,7 @@ void run_sweep_command(Context& context, const SweepOptions& options) {
   report::Format format = options.output.parsed_format();
   UnitSystem units = options.output.parsed_units();
   SweepRequest request;
+  std::deque<SelectedModel> selected;  // checkpoints the rows point into (presets live in the registry)
   const EngineRelease release = parse_engine_release(options.engine);
   request.engine.engine = release.engine;
   request.engine.engine_version = release.version;
@@ -40,6 +43,12 @@ void run_sweep_command(Context& context, const SweepOptions& options) {
     }
   } else {
     for (const std::string& name : split_list(options.models, "--models")) {
+      if (std::optional<SelectedModel> model = checkpoint_model(context, ModelOption{name, "", ""})) {
+        SelectedModel& kept = selected.emplace_back(std::move(*model));
+        drop_checkpoint_unless_auto(kept.shape, options.weights_dtype);
+        request.models.push_back({kept.label.name, &kept.shape});
+        continue;
+      }
       const io::ModelPreset& preset = context.registry().model(name);
       request.models.push_back({preset.info.name, &preset.shape});
     }

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "core/checked.h"
+#include "core/checkpoint_shards.h"
 #include "core/error.h"
 #include "core/fit_checks.h"
 #include "core/fit_internal.h"
@@ -50,6 +51,7 @@ std::string_view to_string(Engine engine) {
 }
 
 Bytes weights_per_rank(const ModelShape& shape, double bytes_per_param, const Parallelism& parallel) {
+  if (shape.checkpoint) return checkpoint_weights_per_rank(shape, parallel);
   if (!shape.params_total) {
     throw Error("the model has no parameter count, so its weights cannot be sized: give params.total in a YAML "
                 "preset (presets/README.md) describing the model");
@@ -169,6 +171,7 @@ double stage_params(const ModelShape& shape, const Parallelism& parallel, std::u
 }  // namespace
 
 Bytes weights_per_stage(const ModelShape& shape, const FitRequest& request, std::uint32_t stage) {
+  if (shape.checkpoint) return Bytes{checkpoint_stage_weights(shape, request.parallel, stage).bytes};
   if (request.parallel.pp == 1) return weights_per_rank(shape, request.weight_bytes_per_param, request.parallel);
   if (!shape.params_total) {
     throw Error("the model has no parameter count, so its weights cannot be sized: give params.total in a YAML "
@@ -180,6 +183,7 @@ Bytes weights_per_stage(const ModelShape& shape, const FitRequest& request, std:
 
 std::string weights_rule_for_stage(const ModelShape& shape, const FitRequest& request, std::uint32_t stage) {
   const Parallelism& parallel = request.parallel;
+  if (shape.checkpoint) return checkpoint_weights_rule(shape, parallel, stage);
   if (parallel.pp == 1) return weights_rule(shape, request);
   return fmt_double(stage_params(shape, parallel, stage), 0) + " params on stage " + std::to_string(stage) +
          " (its layers' share" + (stage == 0 ? ", the embedding" : "") +
@@ -199,6 +203,7 @@ Bytes non_torch_estimate(const Parallelism& parallel, std::string* rule) {
 }
 
 std::string weights_rule(const ModelShape& shape, const FitRequest& request) {
+  if (shape.checkpoint) return checkpoint_weights_rule(shape, request.parallel, checkpoint_widest_stage(shape, request.parallel));
   return std::to_string(shape.params_total.value_or(0)) + " params x " + fmt_trimmed(request.weight_bytes_per_param) +
          " B (" + request.weights_dtype + ") / (TP " + std::to_string(request.parallel.tp) + " x PP " +
          std::to_string(request.parallel.pp) + ")";

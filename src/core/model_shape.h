@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,6 +11,8 @@
 #include "core/weight_quantization.h"
 
 namespace kvplan {
+
+struct Checkpoint;
 
 // What one layer caches: every token (full), the last sliding_window tokens (sliding), the
 // tokens of the current attention_chunk_size chunk (chunked local attention, Llama-4), a
@@ -101,6 +104,10 @@ struct ModelShape {
   // A multimodal checkpoint's vision tower and projector (Gemma-3's SigLIP), read from
   // vision_config: no cache, but weights vLLM loads. A preset's params_total already includes them.
   std::uint64_t vision_params = 0;
+
+  // The checkpoint's tensors when the model was read from one (--model a folder or a Hugging Face
+  // id): the weights are then its bytes, sharded per rank, instead of params x bytes per param.
+  std::shared_ptr<const Checkpoint> checkpoint;
 
   // Conventions kvplan applied where the config left something implicit; --explain prints them.
   std::vector<std::string> assumptions;

@@ -14,6 +14,9 @@ struct Parallelism {
   std::uint32_t tp = 1;
   std::uint32_t pp = 1;
   std::uint32_t dp = 1;
+  // vLLM's --enable-expert-parallel: MoE experts are split whole over the TP x DP ranks instead of
+  // each expert over TP (it changes the weights per GPU, not the cache).
+  bool expert_parallel = false;
   std::uint32_t gpus() const { return tp * pp * dp; }
 };
 

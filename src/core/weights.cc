@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "core/checkpoint_shards.h"
 #include "core/error.h"
 
 namespace kvplan {
@@ -56,6 +57,7 @@ WeightsDtype quantized_checkpoint(const ModelShape& shape) {
 
 WeightsDtype resolve_weights_dtype(std::string_view text, const ModelShape& shape) {
   if (text == "auto") {
+    if (shape.checkpoint) return checkpoint_weights_dtype(*shape.checkpoint);
     if (shape.weight_quantization == "fp8" || shape.weight_quantization == "compressed-tensors") {
       return quantized_checkpoint(shape);
     }

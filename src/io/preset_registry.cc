@@ -102,7 +102,7 @@ void PresetRegistry::parse_user_presets() const {
 }
 
 template <typename Preset>
-const Preset* PresetRegistry::find(std::string_view name) const {
+const Preset* PresetRegistry::lookup(std::string_view name) const {
   auto wrong_kind = [](const Entry& entry) {
     return entry.kind && (*entry.kind == PresetKind::model) != std::is_same_v<Preset, ModelPreset>;
   };
@@ -127,6 +127,12 @@ const Preset* PresetRegistry::find(std::string_view name) const {
       if (const Preset* preset = match(entry)) return preset;
     }
   }
+  return nullptr;
+}
+
+template <typename Preset>
+const Preset* PresetRegistry::find(std::string_view name) const {
+  if (const Preset* preset = lookup<Preset>(name)) return preset;
   // Suggest by name or alias, but always name the preset.
   std::vector<std::string> candidates;
   std::vector<std::string> owners;
@@ -163,6 +169,7 @@ std::vector<const Preset*> PresetRegistry::all() const {
 
 const ModelPreset& PresetRegistry::model(std::string_view name) const { return *find<ModelPreset>(name); }
 const GpuPreset& PresetRegistry::gpu(std::string_view name) const { return *find<GpuPreset>(name); }
+const ModelPreset* PresetRegistry::find_model(std::string_view name) const { return lookup<ModelPreset>(name); }
 std::vector<const ModelPreset*> PresetRegistry::models() const { return all<ModelPreset>(); }
 std::vector<const GpuPreset*> PresetRegistry::gpus() const { return all<GpuPreset>(); }
 

@@ -26,6 +26,8 @@ class PresetRegistry {
   // Throws kvplan::Error (exit 2) for an unknown name, with the nearest known name.
   const ModelPreset& model(std::string_view name) const;
   const GpuPreset& gpu(std::string_view name) const;
+  // The model preset answering to `name`, or nullptr when none does.
+  const ModelPreset* find_model(std::string_view name) const;
 
   std::vector<const ModelPreset*> models() const;  // sorted by name
   std::vector<const GpuPreset*> gpus() const;      // sorted by name
@@ -47,7 +49,9 @@ class PresetRegistry {
   // would win would depend on file names.
   void parse_user_presets() const;
   template <typename Preset>
-  const Preset* find(std::string_view name) const;
+  const Preset* lookup(std::string_view name) const;  // nullptr when unknown
+  template <typename Preset>
+  const Preset* find(std::string_view name) const;    // throws, naming the nearest name
   template <typename Preset>
   std::vector<const Preset*> all() const;
 
