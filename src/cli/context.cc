@@ -15,6 +15,7 @@
 namespace kvplan::cli {
 
 const io::PresetRegistry& Context::registry() {
+  if (embedded_ != nullptr && presets_dir.empty()) return *embedded_;
   if (!registry_) {
     registry_ = std::make_unique<io::PresetRegistry>();
     if (!presets_dir.empty()) registry_->add_directory(presets_dir);

@@ -22,7 +22,10 @@ namespace kvplan::cli {
 
 class Context {
  public:
-  Context(std::ostream& out_stream, std::ostream& err_stream) : out(buffer_), err(err_stream), stdout_(out_stream) {}
+  // `embedded`, when given, is a registry of the embedded presets to use instead of building one:
+  // a process that runs many commands (the argv fuzz target) then parses each preset once.
+  Context(std::ostream& out_stream, std::ostream& err_stream, const io::PresetRegistry* embedded = nullptr)
+      : out(buffer_), err(err_stream), stdout_(out_stream), embedded_(embedded) {}
 
   // A command's results: held until it succeeds, so a command that fails prints nothing on
   // stdout (a half table followed by an error would read as a result).
@@ -30,7 +33,8 @@ class Context {
   std::ostream& err;
   std::string presets_dir;  // --presets
 
-  // Embedded presets plus --presets DIR, built on first use.
+  // Embedded presets plus --presets DIR, built on first use (the shared embedded registry when
+  // there is no --presets DIR).
   const io::PresetRegistry& registry();
 
   // For a command whose output is too large to hold (sweep): what `out` holds so far, then the
@@ -44,6 +48,7 @@ class Context {
  private:
   std::ostringstream buffer_;
   std::ostream& stdout_;
+  const io::PresetRegistry* embedded_;
   std::unique_ptr<io::PresetRegistry> registry_;
 };
 

@@ -44,8 +44,9 @@ void refuse_empty_values(const CLI::App& command) {
 
 }  // namespace
 
-int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
-  Context context(out, err);
+int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
+        const io::PresetRegistry* embedded_presets) {
+  Context context(out, err, embedded_presets);
   CLI::App app(kDescription, "kvplan");
   app.footer(kFooter);
   app.require_subcommand(1);

@@ -71,7 +71,7 @@ void run_sweep_command(Context& context, const SweepOptions& options) {
   };
   std::unique_ptr<report::RowWriter> writer = report::row_writer(head, format, chunk);
   for_each_sweep_row(request, [&](const SweepRow& row) {
-    writer->row(report::sweep_cells(row, units));
+    writer->row(report::sweep_cells(row, units, writer->reads_text()));
     if (chunk.tellp() > (1 << 16)) flush();
   });
   writer->finish();

@@ -243,9 +243,9 @@ void check_weights_fit(Bytes usable, Bytes weights, const std::string& usable_na
   }
 }
 
-}  // namespace detail
-
-FitResult fit(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request) {
+// fit's checks of the request itself, before any engine's rules. They read max_model_len only
+// to refuse 0.
+void check_fit_request(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request) {
   const Parallelism& parallel = request.parallel;
   check_tensor_parallel(shape, parallel.tp);
   const Variant& variant = request.variant;
@@ -272,7 +272,13 @@ FitResult fit(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& req
     throw Error("--engine " + std::string(to_string(request.options.engine)) +
                 ": kvplan plans state layers (Mamba-2, Gated DeltaNet) with vLLM's hybrid allocator only; use --engine vllm");
   }
-  detail::check_memory_options(shape, gpu, request);
+  check_memory_options(shape, gpu, request);
+}
+
+}  // namespace detail
+
+FitResult fit(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request) {
+  detail::check_fit_request(shape, gpu, request);
   switch (request.options.engine) {
     case Engine::vllm: return detail::fit_vllm(shape, gpu, request);
     case Engine::sglang: return detail::fit_sglang(shape, gpu, request);

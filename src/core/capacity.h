@@ -61,6 +61,9 @@ struct FitRequest {
   Parallelism parallel;
   EngineOptions options;
   bool include_mtp = false;
+  // The budget lines and notes that say how the numbers came about. A sweep prints only the
+  // numbers, and building these texts for every row cost more than the arithmetic.
+  bool explanations = true;
 };
 
 // One line of the per-GPU budget: what it is, its size, and the rule with values substituted.

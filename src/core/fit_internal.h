@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -65,7 +66,22 @@ void check_weights_fit(Bytes usable, Bytes weights, const std::string& usable_na
 std::string fmt_double(double value, int decimals);
 std::string fmt_trimmed(double value);  // 2, 0.5, 0.5625: no trailing zeros
 
+// kvplan::fit's checks of the request, before any engine's rules (capacity.cc).
+void check_fit_request(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request);
+
 FitResult fit_vllm(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request);
+
+// fit_vllm in two steps (fit_start.h): start_vllm does what does not depend on max_model_len (the
+// release's rules, backend and block size, each stage's budget, the per-rank cache, the groups),
+// except where start_vllm_reads_max_model_len (V0's default batch size reads it). finish_vllm
+// does the rest for requests of `max_model_len` tokens; `request` is the one the start was made
+// from.
+struct VllmStart;
+bool start_vllm_reads_max_model_len(const FitRequest& request);
+std::shared_ptr<const VllmStart> start_vllm(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request);
+FitResult finish_vllm(const VllmStart& start, const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request,
+                      std::uint64_t max_model_len);
+
 FitResult fit_sglang(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request);
 FitResult fit_trtllm(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request);
 

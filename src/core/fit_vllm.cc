@@ -299,12 +299,32 @@ std::uint64_t align_state_layers(const ModelShape& shape, const GpuSpec& gpu, co
 
 }  // namespace
 
+// What start_vllm computes for finish_vllm: the result so far and what the rest reads.
+struct VllmStart {
+  const VllmRules* rules = nullptr;
+  FitResult result;
+  CachedLayers layers;
+  std::vector<VllmGroup> groups;
+  BlockDemand demand;
+};
+
+bool start_vllm_reads_max_model_len(const FitRequest& request) {
+  // V0's default batch size depends on the context; V1's on the GPU only.
+  return vllm_rules(request.options.engine_version).batch.v0_chunked_prefill && !request.options.max_num_batched_tokens;
+}
+
 FitResult fit_vllm(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request) {
+  return finish_vllm(*start_vllm(shape, gpu, request), shape, gpu, request, request.max_model_len.value);
+}
+
+std::shared_ptr<const VllmStart> start_vllm(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request) {
   const EngineOptions& options = request.options;
   const Parallelism& parallel = request.parallel;
+  auto start = std::make_shared<VllmStart>();
   const VllmRules& rules = vllm_rules(options.engine_version);
+  start->rules = &rules;
   const std::uint64_t max_model_len = request.max_model_len.value;
-  FitResult result;
+  FitResult& result = start->result;
   result.engine = Engine::vllm;
   result.engine_version = std::string(rules.version);
   result.mem_util = options.mem_util.value_or(rules.gpu_memory_utilization);
@@ -323,7 +343,8 @@ FitResult fit_vllm(const ModelShape& shape, const GpuSpec& gpu, const FitRequest
   result.concurrent_batches = concurrent_batches(rules, options, parallel.pp);
   result.max_in_flight_tokens = checked_mul(result.concurrent_batches, result.max_num_batched_tokens, "tokens in flight");
 
-  const CachedLayers layers = cached_layers(shape, parallel.pp, request.include_mtp);
+  start->layers = cached_layers(shape, parallel.pp, request.include_mtp);
+  const CachedLayers& layers = start->layers;
   stage_budgets(rules, shape, gpu, request, layers, result);
   set_per_rank_cache(cached, result);
   // The indexer's keys sit beside the latent in every layer's block, replicated on every rank like
@@ -337,14 +358,26 @@ FitResult fit_vllm(const ModelShape& shape, const GpuSpec& gpu, const FitRequest
 
   // Groups are formed over the whole model; each stage's block spans the layers it holds of the
   // widest group, and every stage keeps the smallest block count.
-  const std::vector<VllmGroup> groups = vllm_kv_groups(layers.kinds, rules.grouping, !rules.chunked_hybrid);
+  start->groups = vllm_kv_groups(layers.kinds, rules.grouping, !rules.chunked_hybrid);
+  const std::vector<VllmGroup>& groups = start->groups;
   if (groups.size() > 1 && parallel.pp > 1 && rules.grouping == VllmGrouping::fewest_in_runs) {
     throw Error("vLLM " + result.engine_version + " groups a hybrid model's layers on each PP worker separately, which "
                 "kvplan does not model; plan it with --pp 1, or with --engine vllm@0.19 or newer");
   }
-  const BlockDemand demand{result.block_size, shape.sliding_window, shape.attention_chunk_size,
-                           rules.sliding_in_flight ? result.max_in_flight_tokens : result.max_num_batched_tokens,
-                           state_blocks};
+  start->demand = BlockDemand{result.block_size, shape.sliding_window, shape.attention_chunk_size,
+                              rules.sliding_in_flight ? result.max_in_flight_tokens : result.max_num_batched_tokens,
+                              state_blocks};
+  return start;
+}
+
+FitResult finish_vllm(const VllmStart& start, const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request,
+                      std::uint64_t max_model_len) {
+  const Parallelism& parallel = request.parallel;
+  const VllmRules& rules = *start.rules;
+  const CachedLayers& layers = start.layers;
+  const std::vector<VllmGroup>& groups = start.groups;
+  const BlockDemand& demand = start.demand;
+  FitResult result = start.result;
   for (const VllmGroup& group : groups) {
     result.groups.push_back({group.attention, static_cast<std::uint32_t>(group.layers.size()),
                              blocks_per_request(group.attention, max_model_len, demand)});
@@ -365,7 +398,7 @@ FitResult fit_vllm(const ModelShape& shape, const GpuSpec& gpu, const FitRequest
     }
   }
   result.kv_budget = result.stages[result.binding_stage].kv_budget;
-  budget_lines(rules, shape, gpu, request, result);
+  if (request.explanations) budget_lines(rules, shape, gpu, request, result);
   check_one_request_fits(rules, groups, layers, demand, max_model_len, result);
 
   result.max_concurrency = static_cast<double>(result.num_blocks) / static_cast<double>(result.blocks_per_request);
@@ -386,7 +419,7 @@ FitResult fit_vllm(const ModelShape& shape, const GpuSpec& gpu, const FitRequest
   }
   result.requests_per_replica = static_cast<std::uint64_t>(std::floor(result.max_concurrency));
   result.fleet_requests = checked_mul(result.requests_per_replica, parallel.dp, "requests on the fleet");
-  if (result.groups.size() > 1) {
+  if (result.groups.size() > 1 && request.explanations) {
     // _get_kv_cache_groups_uniform_page_size logs the padding of each kind's layers.
     std::string padding;
     for (LayerAttention kind : {LayerAttention::full, LayerAttention::sliding, LayerAttention::chunked, LayerAttention::state}) {

@@ -2,6 +2,7 @@
 
 #include "core/checked.h"
 #include "core/error.h"
+#include "core/fit_start.h"
 #include "core/weights.h"
 
 namespace kvplan {
@@ -19,6 +20,28 @@ std::uint64_t sweep_row_count(const SweepRequest& request) {
   return rows;
 }
 
+namespace {
+
+// Each fleet's fit up to what the context changes, made once for all the contexts of a sweep.
+std::vector<FitStart> fleet_starts(const SweepRequest& request, const ModelShape& shape, const Variant& variant,
+                                   KvDtype dtype, const WeightsDtype& weights) {
+  std::vector<FitStart> starts;
+  for (const SweepFleet& fleet : request.fleets) {
+    FitRequest fit_request;
+    fit_request.variant = variant;
+    fit_request.kv_dtype = dtype;
+    fit_request.parallel = fleet.parallel;
+    fit_request.options = request.engine;
+    fit_request.weights_dtype = weights.name;
+    fit_request.weight_bytes_per_param = weights.bytes_per_param;
+    fit_request.explanations = false;  // a row shows the numbers only
+    starts.push_back(start_fit(shape, *fleet.gpu, fit_request));
+  }
+  return starts;
+}
+
+}  // namespace
+
 void for_each_sweep_row(const SweepRequest& request, const std::function<void(const SweepRow&)>& emit) {
   for (const SweepModel& model : request.models) {
     const ModelShape& shape = *model.shape;
@@ -28,7 +51,9 @@ void for_each_sweep_row(const SweepRequest& request, const std::function<void(co
     const std::vector<ResolvedVariant> variants = resolve_variants_skipping(request.variants, shape, refused);
     const WeightsDtype weights = resolve_weights_dtype(request.weights_dtype, shape);
     for (const ResolvedVariant& variant : variants) {
+      const std::string variant_name = variant.variant.name();
       for (KvDtype dtype : request.kv_dtypes) {
+        const std::vector<FitStart> starts = fleet_starts(request, shape, variant.variant, dtype, weights);
         for (Tokens ctx : request.contexts) {
           SizeRequest size_request;
           size_request.ctx = ctx;
@@ -40,10 +65,11 @@ void for_each_sweep_row(const SweepRequest& request, const std::function<void(co
           } catch (const Error& e) {
             size_error = e.what();
           }
-          for (const SweepFleet& fleet : request.fleets) {
+          for (std::size_t f = 0; f < request.fleets.size(); ++f) {
+            const SweepFleet& fleet = request.fleets[f];
             SweepRow row;
             row.model = model.name;
-            row.variant = variant.variant.name();
+            row.variant = variant_name;
             row.native = variant.native;
             row.kv_dtype = dtype;
             row.ctx = ctx;
@@ -56,20 +82,9 @@ void for_each_sweep_row(const SweepRequest& request, const std::function<void(co
             }
             row.bytes_per_token_per_layer = size->variants[0].token_layer.total();
             row.bytes_per_sequence = size->variants[0].per_sequence.value;
-            FitRequest fit_request;
-            fit_request.variant = variant.variant;
-            fit_request.kv_dtype = dtype;
-            fit_request.max_model_len = ctx;
-            fit_request.parallel = fleet.parallel;
-            fit_request.options = request.engine;
-            fit_request.weights_dtype = weights.name;
-            fit_request.weight_bytes_per_param = weights.bytes_per_param;
-            try {
-              row.fit = fit(shape, *fleet.gpu, fit_request);
-              row.status = "ok";
-            } catch (const Error& e) {
-              row.status = e.what();
-            }
+            FitOutcome outcome = fit_at(starts[f], ctx);
+            row.fit = std::move(outcome.result);
+            row.status = row.fit ? "ok" : std::move(outcome.refusal);
             emit(row);
           }
         }

@@ -2,6 +2,7 @@
 // byte counts), so spreadsheets and scripts need no unit parsing.
 #include <fmt/format.h>
 
+#include <iterator>
 #include <ostream>
 
 #include "report/document.h"
@@ -9,41 +10,61 @@
 namespace kvplan::report {
 namespace {
 
-std::string raw_text(const Cell::Raw& raw) {
-  struct Text {
-    std::string operator()(std::monostate) const { return ""; }
-    std::string operator()(const std::string& s) const { return s; }
-    std::string operator()(std::uint64_t v) const { return std::to_string(v); }
-    std::string operator()(double v) const { return fmt::format("{}", v); }
-    std::string operator()(bool v) const { return v ? "true" : "false"; }
+// Appends the raw value as CSV text: strings quoted when they hold a separator, a quote or a line
+// break (RFC 4180), integers in decimal, doubles as fmt's "{}" writes them. Appended to one line
+// buffer, not returned: a sweep writes a million rows of 16 cells.
+void append_field(std::string& line, const Cell::Raw& raw) {
+  struct Append {
+    std::string& line;
+    void operator()(std::monostate) const {}
+    void operator()(const std::string& s) const {
+      if (s.find_first_of(",\"\r\n") == std::string::npos) {
+        line += s;
+        return;
+      }
+      line += '"';
+      for (char c : s) {
+        if (c == '"') line += '"';
+        line += c;
+      }
+      line += '"';
+    }
+    void operator()(std::uint64_t v) const { fmt::format_to(std::back_inserter(line), "{}", v); }
+    void operator()(double v) const { fmt::format_to(std::back_inserter(line), "{}", v); }
+    void operator()(bool v) const { line += v ? "true" : "false"; }
   };
-  return std::visit(Text{}, raw);
-}
-
-std::string quoted(const std::string& field) {
-  if (field.find_first_of(",\"\r\n") == std::string::npos) return field;
-  std::string result = "\"";
-  for (char c : field) {
-    if (c == '"') result += '"';
-    result += c;
-  }
-  return result + "\"";
+  std::visit(Append{line}, raw);
 }
 
 class CsvWriter : public RowWriter {
  public:
   explicit CsvWriter(const Document& head, std::ostream& out) : out_(out) {
-    for (std::size_t c = 0; c < head.columns.size(); ++c) out_ << (c ? "," : "") << quoted(head.columns[c].key);
-    out_ << "\r\n";
+    line_.clear();
+    for (std::size_t c = 0; c < head.columns.size(); ++c) {
+      if (c) line_ += ',';
+      append_field(line_, Cell::Raw{head.columns[c].key});
+    }
+    write_line();
   }
   void row(const std::vector<Cell>& cells) override {
-    for (std::size_t c = 0; c < cells.size(); ++c) out_ << (c ? "," : "") << quoted(raw_text(cells[c].raw));
-    out_ << "\r\n";
+    line_.clear();
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      if (c) line_ += ',';
+      append_field(line_, cells[c].raw);
+    }
+    write_line();
   }
   void finish() override {}
+  bool reads_text() const override { return false; }
 
  private:
+  void write_line() {
+    line_ += "\r\n";
+    out_.write(line_.data(), static_cast<std::streamsize>(line_.size()));
+  }
+
   std::ostream& out_;
+  std::string line_;  // one line, kept to reuse its memory
 };
 
 }  // namespace

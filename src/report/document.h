@@ -58,6 +58,9 @@ class RowWriter {
   virtual ~RowWriter() = default;
   virtual void row(const std::vector<Cell>& cells) = 0;
   virtual void finish() = 0;
+  // Whether the writer shows Cell::text (table, Markdown) or only Cell::raw (CSV, JSON): a caller
+  // writing many rows can skip formatting texts nobody reads.
+  virtual bool reads_text() const { return true; }
 };
 std::unique_ptr<RowWriter> row_writer(const Document& head, Format format, std::ostream& out);
 

@@ -50,6 +50,7 @@ class JsonWriter : public RowWriter {
     for (std::size_t c = 0; c < cells.size(); ++c) object[head_.columns[c].key] = raw_json(cells[c].raw);
     out_ << (rows_++ ? ",\n    " : "\n    ") << indented(object, 4);
   }
+  bool reads_text() const override { return false; }
   void finish() override {
     out_ << (rows_ ? "\n  ]," : "],") << "\n  \"notes\": " << indented(nlohmann::ordered_json(head_.notes), 2) << "\n}\n";
   }

@@ -34,32 +34,39 @@ Document sweep_head(std::uint64_t row_count, Engine engine) {
   return document;
 }
 
-std::vector<Cell> sweep_cells(const SweepRow& row, UnitSystem units) {
-  auto bytes = [&](std::uint64_t value) { return Cell::of(format_bytes(Bytes{value}, units), value); };
-  auto none = [] { return Cell::of("-", Cell::Raw{}); };
-  std::vector<Cell> cells = {
-      Cell::of(row.model),
-      Cell::of(row.variant + (row.native ? "*" : ""), row.variant),
-      Cell::of(row.native ? "yes" : "no", row.native),
-      Cell::of(std::string(to_string(row.kv_dtype))),
-      Cell::of(row.ctx.value),
-      Cell::of(row.fleet),
-      Cell::of(std::uint64_t{row.parallel.tp}),
-      Cell::of(std::uint64_t{row.parallel.pp}),
-      Cell::of(std::uint64_t{row.parallel.dp}),
-      row.bytes_per_token_per_layer ? Cell::of(std::to_string(row.bytes_per_token_per_layer) + " B", row.bytes_per_token_per_layer)
-                                    : none(),
-      row.bytes_per_sequence ? bytes(row.bytes_per_sequence) : none(),
+std::vector<Cell> sweep_cells(const SweepRow& row, UnitSystem units, bool with_text) {
+  // A text is made only when it will be shown: formatting three sizes and a ratio for every row
+  // of a million-row CSV cost more than the row's arithmetic.
+  auto cell = [&](auto text, Cell::Raw raw) {
+    return Cell{with_text ? std::string(text()) : std::string(), std::move(raw)};
   };
+  auto count = [&](std::uint64_t value) { return cell([&] { return std::to_string(value); }, value); };
+  auto bytes = [&](std::uint64_t value) { return cell([&] { return format_bytes(Bytes{value}, units); }, value); };
+  auto none = [&] { return cell([] { return "-"; }, Cell::Raw{}); };
+  std::vector<Cell> cells;
+  cells.reserve(16);
+  cells.push_back(cell([&] { return row.model; }, row.model));
+  cells.push_back(cell([&] { return row.variant + (row.native ? "*" : ""); }, row.variant));
+  cells.push_back(cell([&] { return row.native ? "yes" : "no"; }, row.native));
+  cells.push_back(cell([&] { return to_string(row.kv_dtype); }, std::string(to_string(row.kv_dtype))));
+  cells.push_back(count(row.ctx.value));
+  cells.push_back(cell([&] { return row.fleet; }, row.fleet));
+  cells.push_back(count(row.parallel.tp));
+  cells.push_back(count(row.parallel.pp));
+  cells.push_back(count(row.parallel.dp));
+  const std::uint64_t per_token_layer = row.bytes_per_token_per_layer;
+  cells.push_back(per_token_layer ? cell([&] { return std::to_string(per_token_layer) + " B"; }, per_token_layer) : none());
+  cells.push_back(row.bytes_per_sequence ? bytes(row.bytes_per_sequence) : none());
   if (row.fit) {
     cells.push_back(bytes(row.fit->kv_budget.value));
-    cells.push_back(Cell::of(row.fit->kv_tokens));
-    cells.push_back(Cell::of(fmt::format("{:.2f}x", row.fit->max_concurrency), std::round(row.fit->max_concurrency * 1e4) / 1e4));
-    cells.push_back(Cell::of(row.fit->fleet_requests));
+    cells.push_back(count(row.fit->kv_tokens));
+    cells.push_back(cell([&] { return fmt::format("{:.2f}x", row.fit->max_concurrency); },
+                         std::round(row.fit->max_concurrency * 1e4) / 1e4));
+    cells.push_back(count(row.fit->fleet_requests));
   } else {
     for (int i = 0; i < 4; ++i) cells.push_back(none());
   }
-  cells.push_back(Cell::of(row.status));
+  cells.push_back(cell([&] { return row.status; }, row.status));
   return cells;
 }
 

@@ -14,6 +14,7 @@ Document sweep_document(const std::vector<SweepRow>& rows, Engine engine, UnitSy
 // The same Document in parts, for a sweep written row by row (report/row_stream.h): its title,
 // columns and notes without rows, and the cells of one row.
 Document sweep_head(std::uint64_t row_count, Engine engine);
-std::vector<Cell> sweep_cells(const SweepRow& row, UnitSystem units);
+// `with_text` false leaves every Cell::text empty, for writers that read the raw values only.
+std::vector<Cell> sweep_cells(const SweepRow& row, UnitSystem units, bool with_text = true);
 
 }  // namespace kvplan::report
