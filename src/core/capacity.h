@@ -62,7 +62,8 @@ struct FitRequest {
   EngineOptions options;
   bool include_mtp = false;
   // The budget lines and notes that say how the numbers came about. A sweep prints only the
-  // numbers, and building these texts for every row cost more than the arithmetic.
+  // numbers, and building these texts for every row cost more than the arithmetic. vLLM's rules
+  // skip them when false; the other engines build them regardless.
   bool explanations = true;
 };
 
