@@ -150,8 +150,8 @@ Document show_model_document(const io::ModelPreset& preset) {
     row(mamba ? "n_groups" : "linear_num_key_heads", count(state.n_groups), "");
     row(mamba ? "ssm_state_size" : "linear_key_head_dim", count(state.state_size), "");
     row(mamba ? "conv_kernel" : "linear_conv_kernel_dim", count(state.conv_kernel), "the conv state keeps kernel - 1 inputs");
-    row("state bytes per sequence", count(state_bytes_per_rank(state, shape.torch_dtype, 1).total()),
-        "per state layer at TP 1: " + state_formula(state, state_bytes_per_rank(state, shape.torch_dtype, 1)));
+    const StateBytes bytes = state_bytes_per_rank(state, shape.torch_dtype, 1);
+    row("state bytes per sequence", count(bytes.total()), "per state layer at TP 1: " + state_formula(state, bytes));
   }
   row("num_nextn_predict_layers", count(shape.num_nextn_predict_layers), "MTP layers (counted with --mtp)");
   row("max_position_embeddings", count(shape.max_position_embeddings), "longest context the model supports");
