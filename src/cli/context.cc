@@ -42,6 +42,12 @@ std::string printable_line(std::string_view text) {
   return line;
 }
 
+void add_mamba_ssm_cache_dtype_option(CLI::App& command, std::string& dtype) {
+  command.add_option("--mamba-ssm-cache-dtype", dtype,
+                     "State layers (vLLM's option): dtype of the recurrent state, float32, bfloat16 or float16 "
+                     "(default: the config's mamba_ssm_cache_dtype, float32 for Nemotron-H, else the model's dtype)");
+}
+
 void add_output_options(CLI::App& command, OutputOptions& options) {
   command.add_option("--format", options.format, "Output format: table, csv, md or json")
       ->capture_default_str();

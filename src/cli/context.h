@@ -72,6 +72,9 @@ struct OutputOptions {
 };
 void add_output_options(CLI::App& command, OutputOptions& options);
 
+// --mamba-ssm-cache-dtype, which size and fit take for state layers.
+void add_mamba_ssm_cache_dtype_option(CLI::App& command, std::string& dtype);
+
 // --model NAME (a preset, a Hugging Face id or a checkpoint folder), --revision, or --config
 // path/to/config.json.
 struct ModelOption {

@@ -267,9 +267,7 @@ void add_fit_command(CLI::App& app, Context& context, std::vector<Command>& comm
   command->add_flag("--no-enable-prefix-caching", options->no_prefix_caching,
                     "vLLM: prefix caching off; for state layers (Mamba, Gated DeltaNet) mamba_cache_mode none, one "
                     "state block per request instead of 3");
-  command->add_option("--mamba-ssm-cache-dtype", options->mamba_ssm_cache_dtype,
-                      "vLLM: dtype of the state layers' recurrent state: float32, bfloat16 or float16 (default: the "
-                      "config's mamba_ssm_cache_dtype, float32 for Nemotron-H, else the model's dtype)");
+  add_mamba_ssm_cache_dtype_option(*command, options->mamba_ssm_cache_dtype);
   command->add_option("--variant", options->variant, "native, or one counterfactual: mha, mqa, gqa[:G], mla[:d_c[:d_R]]")
       ->capture_default_str();
   command->add_option("--weights-dtype", options->weights_dtype,

@@ -96,9 +96,7 @@ void add_size_command(CLI::App& app, Context& context, std::vector<Command>& com
                       "per-tensor (not counted) or per-token-head (+4 B fp32 per cached K/V vector)")
       ->capture_default_str();
   command->add_flag("--mtp", options->mtp, "Also count the model's MTP layers (num_nextn_predict_layers)");
-  command->add_option("--mamba-ssm-cache-dtype", options->mamba_ssm_cache_dtype,
-                      "State layers: dtype of the recurrent state, float32, bfloat16 or float16 (default: the "
-                      "config's mamba_ssm_cache_dtype, float32 for Nemotron-H, else the model's dtype)");
+  add_mamba_ssm_cache_dtype_option(*command, options->mamba_ssm_cache_dtype);
   command->add_flag("--explain", options->explain, "Print the derivation of every number");
   add_output_options(*command, options->output);
   commands.push_back({command, [&context, options] { run_size(context, *options); }});

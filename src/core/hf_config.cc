@@ -7,12 +7,15 @@
 #include "core/checked.h"
 #include "core/config_fields.h"
 #include "core/error.h"
+#include "core/hf_config_hybrid.h"
 #include "core/units.h"
 #include "core/vision_tower.h"
 #include "core/weight_quantization.h"
 
 namespace kvplan {
 namespace {
+
+using detail::is_one_of;
 
 // glm4_moe and minimax_m2 have GQA on every layer, no window (vLLM 0.33's Glm4MoeAttention and
 // MiniMaxM2Attention build a plain Attention without a per-layer sliding window). llama4 layers
@@ -27,10 +30,6 @@ constexpr std::array<std::string_view, 30> kKnownModelTypes = {
     "glm4_moe", "minimax_m2",  "llama4",      "llama4_text", "gpt_oss",
     "qwen3_next", "qwen3_5_text", "qwen3_5_moe_text", "nemotron_h", "deepseek_v32",
 };
-
-bool is_one_of(std::string_view value, std::initializer_list<std::string_view> options) {
-  return std::find(options.begin(), options.end(), value) != options.end();
-}
 
 void resolve_heads(const ConfigFields& fields, ModelShape& shape) {
   shape.num_attention_heads = fields.required_dim("num_attention_heads");
@@ -60,26 +59,6 @@ void resolve_mla(const ConfigFields& fields, ModelShape& shape) {
   mla.v_head_dim = fields.required_dim("v_head_dim");
   mla.q_lora_rank = fields.optional_dim("q_lora_rank");
   shape.mla = mla;
-}
-
-// DeepSeek-V3.2's indexer: vLLM's DeepseekV32Attention gives every layer an indexer unless
-// index_topk_freq / index_topk_pattern skip some (GLM-5's configs do), which kvplan does not model.
-void resolve_indexer(const ConfigFields& fields, ModelShape& shape) {
-  if (shape.model_type != "deepseek_v32") return;
-  if (!shape.mla) fields.fail(nullptr, "deepseek_v32 is sparse MLA: the config needs kv_lora_rank and qk_rope_head_dim");
-  for (std::string_view skip : {"index_topk_freq", "index_topk_pattern"}) {
-    if (const ConfigNode* node = fields.get(skip); node != nullptr) {
-      const std::int64_t* every = std::get_if<std::int64_t>(&node->value);
-      if (skip == "index_topk_freq" && every != nullptr && *every == 1) continue;
-      fields.fail(node, std::string(skip) + " skips the indexer on some layers, which kvplan does not model; "
-                        "remove it to plan every layer with an indexer");
-    }
-  }
-  IndexerDims indexer;
-  indexer.index_head_dim = fields.required_dim("index_head_dim");
-  indexer.index_n_heads = fields.required_dim("index_n_heads");
-  indexer.index_topk = fields.required_dim("index_topk");
-  shape.indexer = indexer;
 }
 
 // The per-head dim d_h of the cached K/V heads. An explicit head_dim wins: Gemma-2-27B
@@ -248,90 +227,6 @@ void resolve_sliding_window(const ConfigFields& fields, ModelShape& shape) {
   }
 }
 
-// The Gated DeltaNet families: Qwen3-Next and Qwen3.5 (whose multimodal config nests the text
-// model as qwen3_5_text / qwen3_5_moe_text).
-bool gated_deltanet_family(const std::string& type) {
-  return is_one_of(type, {"qwen3_next", "qwen3_5_text", "qwen3_5_moe_text"});
-}
-
-// The state layers' mixer dims (vLLM's get_mamba_state_shape_from_config of each model class):
-// Gated DeltaNet (qwen3_next.py, qwen3_5.py) and Nemotron-H's Mamba-2 (nemotron_h.py).
-void resolve_state_dims(const ConfigFields& fields, ModelShape& shape) {
-  StateDims state;
-  if (gated_deltanet_family(shape.model_type)) {
-    state.mixer = StateMixer::gated_deltanet;
-    state.num_heads = fields.required_dim("linear_num_value_heads");
-    state.head_dim = fields.required_dim("linear_value_head_dim");
-    state.n_groups = fields.required_dim("linear_num_key_heads");
-    state.state_size = fields.required_dim("linear_key_head_dim");
-    state.conv_kernel = fields.required_dim("linear_conv_kernel_dim");
-    // Qwen3_5ForConditionalGenerationConfig: the config's mamba_ssm_dtype sets the recurrent state's
-    // dtype (float32 in Qwen3.5's configs); Qwen3-Next has no such field.
-    if (std::optional<std::string> dtype = fields.optional_string("mamba_ssm_dtype")) state.ssm_cache_dtype = *dtype;
-  } else if (shape.model_type == "nemotron_h") {
-    state.mixer = StateMixer::mamba2;
-    state.num_heads = fields.required_dim("mamba_num_heads");
-    state.head_dim = fields.required_dim("mamba_head_dim");
-    state.n_groups = fields.required_dim("n_groups");
-    state.state_size = fields.required_dim("ssm_state_size");
-    state.conv_kernel = fields.required_dim("conv_kernel");
-    // NemotronHForCausalLMConfig.update_mamba_ssm_cache_dtype: the config's value, else float32.
-    if (std::optional<std::string> dtype = fields.optional_string("mamba_ssm_cache_dtype")) {
-      state.ssm_cache_dtype = *dtype;
-    } else {
-      state.ssm_cache_dtype = "float32";
-      shape.assumptions.push_back("mamba_ssm_cache_dtype is absent: vLLM keeps Nemotron-H's SSM state in float32");
-    }
-  } else {
-    return;
-  }
-  if (!state.ssm_cache_dtype.empty() && !is_one_of(state.ssm_cache_dtype, {"float32", "bfloat16", "float16"})) {
-    const char* field = fields.has("mamba_ssm_dtype") ? "mamba_ssm_dtype" : "mamba_ssm_cache_dtype";
-    fields.fail(fields.get(field), std::string(field) + " must be float32, bfloat16 or float16; got '" +
-                                       state.ssm_cache_dtype + "'");
-  }
-  if (state.conv_kernel < 2) {
-    fields.fail(nullptr, "the convolution kernel of the state layers must be at least 2 (it keeps kernel - 1 inputs)");
-  }
-  shape.state = state;
-}
-
-// Which layers are state layers, when layer_types did not say. Qwen3-Next (transformers'
-// Qwen3NextConfig): every full_attention_interval-th layer is full attention, the others Gated
-// DeltaNet. Nemotron-H: hybrid_override_pattern has one character per layer, M a Mamba-2 layer,
-// * attention, - an MLP and E an MoE layer (the last two cache nothing).
-void resolve_state_layers(const ConfigFields& fields, ModelShape& shape) {
-  if (!shape.state || fields.has("layer_types")) return;
-  if (gated_deltanet_family(shape.model_type)) {
-    const std::uint64_t interval = fields.optional_bounded("full_attention_interval", kMaxDim, true).value_or(4);
-    for (std::uint32_t layer = 0; layer < shape.num_hidden_layers; ++layer) {
-      if ((layer + 1) % interval != 0) shape.layer_attention[layer] = LayerAttention::state;
-    }
-    shape.sliding_rule = shape.model_type + ": every " + std::to_string(interval) +
-                         "th layer is full attention (full_attention_interval), the others Gated DeltaNet state layers";
-    return;
-  }
-  const ConfigNode* pattern_node = fields.get("hybrid_override_pattern");
-  const std::string* pattern = pattern_node != nullptr ? pattern_node->as_string() : nullptr;
-  if (pattern == nullptr || pattern->size() != shape.num_hidden_layers) {
-    fields.fail(pattern_node, "hybrid_override_pattern must be a string with one character per layer (num_hidden_layers = " +
-                                  std::to_string(shape.num_hidden_layers) + ")");
-  }
-  for (std::uint32_t layer = 0; layer < shape.num_hidden_layers; ++layer) {
-    switch ((*pattern)[layer]) {
-      case 'M': shape.layer_attention[layer] = LayerAttention::state; break;
-      case '*': shape.layer_attention[layer] = LayerAttention::full; break;
-      case '-':
-      case 'E': shape.layer_attention[layer] = LayerAttention::none; break;
-      default:
-        fields.fail(pattern_node, "hybrid_override_pattern[" + std::to_string(layer) + "] is '" +
-                                      std::string(1, (*pattern)[layer]) +
-                                      "'; kvplan knows M (Mamba-2), * (attention), - (MLP) and E (MoE)");
-    }
-  }
-  shape.sliding_rule = "nemotron_h: hybrid_override_pattern names each layer (M Mamba-2 state, * attention, - and E no cache)";
-}
-
 void resolve_moe(const ConfigFields& fields, ModelShape& shape) {
   std::optional<std::uint32_t> experts = fields.optional_dim("num_local_experts");
   if (!experts) experts = fields.optional_dim("n_routed_experts");
@@ -378,11 +273,11 @@ ModelShape shape_from_fields(const ConfigFields& fields, const ConfigFields& out
   shape.num_nextn_predict_layers = fields.dim_or_zero("num_nextn_predict_layers");
   resolve_heads(fields, shape);
   resolve_mla(fields, shape);
-  resolve_indexer(fields, shape);
+  detail::resolve_indexer(fields, shape);
   resolve_head_dim(fields, shape);
-  resolve_state_dims(fields, shape);
+  detail::resolve_state_dims(fields, shape);
   resolve_sliding_window(fields, shape);
-  resolve_state_layers(fields, shape);
+  detail::resolve_state_layers(fields, shape);
   resolve_moe(fields, shape);
   // transformers' default is true for Gemma (shared embedding), false for the other families.
   bool tie_default = shape.model_type.rfind("gemma", 0) == 0;

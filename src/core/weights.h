@@ -6,7 +6,7 @@
 
 #include <vector>
 
-#include "core/checkpoint_weights.h"
+#include "core/quantized_weights.h"
 #include "core/model_shape.h"
 
 namespace kvplan {

@@ -1,4 +1,4 @@
-#include "core/checkpoint_weights.h"
+#include "core/quantized_weights.h"
 
 #include <map>
 #include <optional>

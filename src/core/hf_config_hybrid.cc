@@ -1,0 +1,117 @@
+// config.json -> the indexer of sparse MLA and the state layers of the hybrid families, each as
+// vLLM 0.33's model class reads it (docs/model.md).
+#include "core/hf_config_hybrid.h"
+
+#include <optional>
+#include <string>
+
+namespace kvplan::detail {
+namespace {
+
+// The Gated DeltaNet families: Qwen3-Next and Qwen3.5 (whose multimodal config nests the text
+// model as qwen3_5_text / qwen3_5_moe_text).
+bool gated_deltanet_family(const std::string& type) {
+  return is_one_of(type, {"qwen3_next", "qwen3_5_text", "qwen3_5_moe_text"});
+}
+
+}  // namespace
+
+// DeepSeek-V3.2's indexer: vLLM's DeepseekV32Attention gives every layer an indexer unless
+// index_topk_freq / index_topk_pattern skip some (GLM-5's configs do), which kvplan does not model.
+void resolve_indexer(const ConfigFields& fields, ModelShape& shape) {
+  if (shape.model_type != "deepseek_v32") return;
+  if (!shape.mla) fields.fail(nullptr, "deepseek_v32 is sparse MLA: the config needs kv_lora_rank and qk_rope_head_dim");
+  for (std::string_view skip : {"index_topk_freq", "index_topk_pattern"}) {
+    if (const ConfigNode* node = fields.get(skip); node != nullptr) {
+      const std::int64_t* every = std::get_if<std::int64_t>(&node->value);
+      if (skip == "index_topk_freq" && every != nullptr && *every == 1) continue;
+      fields.fail(node, std::string(skip) + " skips the indexer on some layers, which kvplan does not model; "
+                        "remove it to plan every layer with an indexer");
+    }
+  }
+  IndexerDims indexer;
+  indexer.index_head_dim = fields.required_dim("index_head_dim");
+  indexer.index_n_heads = fields.required_dim("index_n_heads");
+  indexer.index_topk = fields.required_dim("index_topk");
+  shape.indexer = indexer;
+}
+
+// The state layers' mixer dims (vLLM's get_mamba_state_shape_from_config of each model class):
+// Gated DeltaNet (qwen3_next.py, qwen3_5.py) and Nemotron-H's Mamba-2 (nemotron_h.py).
+void resolve_state_dims(const ConfigFields& fields, ModelShape& shape) {
+  StateDims state;
+  if (gated_deltanet_family(shape.model_type)) {
+    state.mixer = StateMixer::gated_deltanet;
+    state.num_heads = fields.required_dim("linear_num_value_heads");
+    state.head_dim = fields.required_dim("linear_value_head_dim");
+    state.n_groups = fields.required_dim("linear_num_key_heads");
+    state.state_size = fields.required_dim("linear_key_head_dim");
+    state.conv_kernel = fields.required_dim("linear_conv_kernel_dim");
+    // Qwen3_5ForConditionalGenerationConfig: the config's mamba_ssm_dtype sets the recurrent state's
+    // dtype (float32 in Qwen3.5's configs); Qwen3-Next has no such field.
+    if (std::optional<std::string> dtype = fields.optional_string("mamba_ssm_dtype")) state.ssm_cache_dtype = *dtype;
+  } else if (shape.model_type == "nemotron_h") {
+    state.mixer = StateMixer::mamba2;
+    state.num_heads = fields.required_dim("mamba_num_heads");
+    state.head_dim = fields.required_dim("mamba_head_dim");
+    state.n_groups = fields.required_dim("n_groups");
+    state.state_size = fields.required_dim("ssm_state_size");
+    state.conv_kernel = fields.required_dim("conv_kernel");
+    // NemotronHForCausalLMConfig.update_mamba_ssm_cache_dtype: the config's value, else float32.
+    if (std::optional<std::string> dtype = fields.optional_string("mamba_ssm_cache_dtype")) {
+      state.ssm_cache_dtype = *dtype;
+    } else {
+      state.ssm_cache_dtype = "float32";
+      shape.assumptions.push_back("mamba_ssm_cache_dtype is absent: vLLM keeps Nemotron-H's SSM state in float32");
+    }
+  } else {
+    return;
+  }
+  if (!state.ssm_cache_dtype.empty() && !is_one_of(state.ssm_cache_dtype, {"float32", "bfloat16", "float16"})) {
+    const char* field = fields.has("mamba_ssm_dtype") ? "mamba_ssm_dtype" : "mamba_ssm_cache_dtype";
+    fields.fail(fields.get(field), std::string(field) + " must be float32, bfloat16 or float16; got '" +
+                                       state.ssm_cache_dtype + "'");
+  }
+  if (state.conv_kernel < 2) {
+    fields.fail(nullptr, "the convolution kernel of the state layers must be at least 2 (it keeps kernel - 1 inputs)");
+  }
+  shape.state = state;
+}
+
+// Which layers are state layers, when layer_types did not say. Qwen3-Next (transformers'
+// Qwen3NextConfig): every full_attention_interval-th layer is full attention, the others Gated
+// DeltaNet. Nemotron-H: hybrid_override_pattern has one character per layer, M a Mamba-2 layer,
+// * attention, - an MLP and E an MoE layer (the last two cache nothing).
+void resolve_state_layers(const ConfigFields& fields, ModelShape& shape) {
+  if (!shape.state || fields.has("layer_types")) return;
+  if (gated_deltanet_family(shape.model_type)) {
+    const std::uint64_t interval = fields.optional_bounded("full_attention_interval", kMaxDim, true).value_or(4);
+    for (std::uint32_t layer = 0; layer < shape.num_hidden_layers; ++layer) {
+      if ((layer + 1) % interval != 0) shape.layer_attention[layer] = LayerAttention::state;
+    }
+    shape.sliding_rule = shape.model_type + ": every " + std::to_string(interval) +
+                         "th layer is full attention (full_attention_interval), the others Gated DeltaNet state layers";
+    return;
+  }
+  const ConfigNode* pattern_node = fields.get("hybrid_override_pattern");
+  const std::string* pattern = pattern_node != nullptr ? pattern_node->as_string() : nullptr;
+  if (pattern == nullptr || pattern->size() != shape.num_hidden_layers) {
+    fields.fail(pattern_node, "hybrid_override_pattern must be a string with one character per layer (num_hidden_layers = " +
+                                  std::to_string(shape.num_hidden_layers) + ")");
+  }
+  for (std::uint32_t layer = 0; layer < shape.num_hidden_layers; ++layer) {
+    switch ((*pattern)[layer]) {
+      case 'M': shape.layer_attention[layer] = LayerAttention::state; break;
+      case '*': shape.layer_attention[layer] = LayerAttention::full; break;
+      case '-':
+      case 'E': shape.layer_attention[layer] = LayerAttention::none; break;
+      default:
+        fields.fail(pattern_node, "hybrid_override_pattern[" + std::to_string(layer) + "] is '" +
+                                      std::string(1, (*pattern)[layer]) +
+                                      "'; kvplan knows M (Mamba-2), * (attention), - (MLP) and E (MoE)");
+    }
+  }
+  shape.sliding_rule = "nemotron_h: hybrid_override_pattern names each layer (M Mamba-2 state, * attention, - and E no cache)";
+}
+
+}  // namespace kvplan::detail

@@ -1,0 +1,26 @@
+// config.json resolvers for the layer kinds beside plain attention: sparse MLA's indexer
+// (DeepSeek-V3.2) and state layers (Qwen3-Next, Qwen3.5, Nemotron-H). Used by hf_config.cc.
+#pragma once
+
+#include <algorithm>
+#include <initializer_list>
+#include <string_view>
+
+#include "core/config_fields.h"
+#include "core/model_shape.h"
+
+namespace kvplan::detail {
+
+inline bool is_one_of(std::string_view value, std::initializer_list<std::string_view> options) {
+  return std::find(options.begin(), options.end(), value) != options.end();
+}
+
+// Sets shape.indexer for deepseek_v32 (needs shape.mla resolved).
+void resolve_indexer(const ConfigFields& fields, ModelShape& shape);
+// Sets shape.state, the mixer of the state layers, for the hybrid families.
+void resolve_state_dims(const ConfigFields& fields, ModelShape& shape);
+// Marks the state layers in shape.layer_attention when layer_types did not (needs
+// resolve_state_dims and the layer list).
+void resolve_state_layers(const ConfigFields& fields, ModelShape& shape);
+
+}  // namespace kvplan::detail
