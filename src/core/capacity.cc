@@ -272,6 +272,10 @@ void check_fit_request(const ModelShape& shape, const GpuSpec& gpu, const FitReq
     throw Error("--engine " + std::string(to_string(request.options.engine)) +
                 ": kvplan plans state layers (Mamba-2, Gated DeltaNet) with vLLM's hybrid allocator only; use --engine vllm");
   }
+  if (request.options.engine != Engine::vllm && shape.full_layer_kv) {
+    throw Error("--engine " + std::string(to_string(request.options.engine)) +
+                ": kvplan plans full layers with their own K/V heads (Gemma-4) with vLLM's rules only; use --engine vllm");
+  }
   check_memory_options(shape, gpu, request);
 }
 

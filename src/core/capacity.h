@@ -121,6 +121,12 @@ struct FitResult {
   std::uint32_t kv_heads_per_rank = 0;     // 1 for MLA
   bool kv_replicated = false;              // H_kv < TP (or MLA with TP > 1): every rank holds copies
   TokenLayerBytes token_layer_per_rank;    // bytes per token per layer on one rank
+  // vLLM, Gemma-4: the full layers' own K/V heads per rank, their bytes per token per layer and
+  // their block after page unification (block_size is then the sliding layers').
+  std::optional<TokenLayerBytes> full_token_layer_per_rank;
+  std::uint32_t full_kv_heads_per_rank = 0;
+  std::uint32_t full_block_size = 0;
+  std::string page_rule;                   // how the kinds' pages were unified, for --explain
   std::vector<std::uint32_t> stage_layers; // cached layers per PP stage (incl. MTP on the last)
   std::uint32_t binding_stage = 0;         // the stage with the fewest blocks
   Bytes page_bytes;                        // one block of one layer

@@ -273,9 +273,11 @@ std::shared_ptr<const VllmStart> start_vllm(const ModelShape& shape, const GpuSp
   result.mem_util = options.mem_util.value_or(rules.gpu_memory_utilization);
   FitRequest cached = as_cached(shape, rules, request, result);
   const bool sparse = sparse_mla(shape, rules, cached, result);
-  const VllmBackend backend = choose_vllm_backend(
-      rules, {gpu.architecture, cached.variant.kind == VariantKind::mla, sparse, request.kv_dtype,
-              options.attention_backend, options.block_size, shape.num_attention_heads / parallel.tp});
+  if (shape.full_layer_kv) check_kind_kv_heads(shape, rules, cached, result);
+  const VllmBackendQuery query{gpu.architecture, cached.variant.kind == VariantKind::mla, sparse, request.kv_dtype,
+                               options.attention_backend, options.block_size, shape.num_attention_heads / parallel.tp};
+  const VllmBackend backend =
+      shape.bidirectional_vision ? choose_vllm_mm_prefix_backend(rules, query) : choose_vllm_backend(rules, query);
   cached.kv_dtype = backend.cache_dtype;
   result.kv_cache_dtype = backend.cache_dtype;
   result.attention_backend = backend.name;
@@ -297,7 +299,12 @@ std::shared_ptr<const VllmStart> start_vllm(const ModelShape& shape, const GpuSp
   if (shape.layer_count(LayerAttention::state) > 0) {
     state_blocks = align_state_layers(shape, gpu, request, rules, backend, result);
   }
-  result.page_bytes = Bytes{checked_mul(result.block_size, result.token_layer_per_rank.total(), "page size")};
+  KindBlocks kind_blocks;
+  if (shape.full_layer_kv) {
+    kind_blocks = unify_kind_pages(shape, gpu, cached, result);
+  } else {
+    result.page_bytes = Bytes{checked_mul(result.block_size, result.token_layer_per_rank.total(), "page size")};
+  }
 
   // Groups are formed over the whole model; each stage's block spans the layers it holds of the
   // widest group, and every stage keeps the smallest block count.
@@ -309,7 +316,7 @@ std::shared_ptr<const VllmStart> start_vllm(const ModelShape& shape, const GpuSp
   }
   start->demand = BlockDemand{result.block_size, shape.sliding_window, shape.attention_chunk_size,
                               rules.sliding_in_flight ? result.max_in_flight_tokens : result.max_num_batched_tokens,
-                              state_blocks};
+                              state_blocks, kind_blocks.full, kind_blocks.sliding};
   return start;
 }
 

@@ -1,7 +1,12 @@
 // Sparse MLA and state layers in vLLM 0.33's start-up accounting (fit_vllm_hybrid.h).
 #include "core/fit_vllm_hybrid.h"
 
+#include <algorithm>
 #include <string>
+
+#include "core/checked.h"
+#include "core/kv_bytes.h"
+#include "core/variant.h"
 
 #include "core/error.h"
 #include "core/state_bytes.h"
@@ -63,6 +68,81 @@ std::uint64_t align_state_layers(const ModelShape& shape, const GpuSpec& gpu, co
                                                 ? " (vLLM picks it on Blackwell with CUDA 13; with CUDA 12 it is Triton)"
                                                 : "")));
   return plan.blocks_per_request;
+}
+
+void check_kind_kv_heads(const ModelShape& shape, const VllmRules& rules, const FitRequest& cached,
+                         const FitResult& result) {
+  if (!rules.kind_kv_heads) {
+    throw Error("vLLM " + result.engine_version + ": kvplan models full layers with their own K/V heads (Gemma-4) "
+                "in vLLM 0.33 only; use --engine vllm");
+  }
+  if (cached.variant.name() != native_variant(shape).name()) {
+    throw Error("--variant " + cached.variant.name() + ": fit plans Gemma-4's own attention (sliding and full layers "
+                "with different K/V heads); 'kvplan size' compares the variants");
+  }
+  if (!shape.bidirectional_vision) {
+    throw Error("kvplan plans Gemma-4 in vLLM as its released configs are served (use_bidirectional_attention: "
+                "vision, the image-mask composite backends); this config does not say so, and vLLM's backend and "
+                "block size would differ");
+  }
+}
+
+KindBlocks unify_kind_pages(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& cached, FitResult& result) {
+  const std::uint32_t tp = cached.parallel.tp;
+  const KvGeometry& full = *shape.full_layer_kv;
+  if (full.num_key_value_heads % tp != 0 && tp % full.num_key_value_heads != 0) {
+    throw Error("--tp " + std::to_string(tp) + " and the " + std::to_string(full.num_key_value_heads) +
+                " K/V heads of the full layers (num_global_key_value_heads) do not divide one another");
+  }
+  // Gemma4Attention: max(1, heads // TP) per rank, so fewer heads than ranks are replicated.
+  Variant rank = full_layer_variant(cached.variant, true, shape);
+  rank.kv_heads = std::max<std::uint32_t>(1, rank.kv_heads / tp);
+  result.full_kv_heads_per_rank = rank.kv_heads;
+  result.full_token_layer_per_rank = bytes_per_token_per_layer(rank, cached.kv_dtype, cached.kv_scales);
+
+  const std::uint32_t block = result.block_size;
+  const std::uint64_t sliding_page = checked_mul(block, result.token_layer_per_rank.total(), "page size");
+  const std::uint64_t full_page = checked_mul(block, result.full_token_layer_per_rank->total(), "page size");
+  const std::uint64_t page = std::max(sliding_page, full_page);
+  KindBlocks blocks{block, block};
+  auto grow = [&](std::uint32_t& kind_block, std::uint64_t kind_page, const char* kind) {
+    if (kind_page == page) return std::string();
+    if (page % kind_page != 0) {
+      // Non-MLA attention pages that do not divide the larger one are padded to it.
+      return std::string("; the ") + kind + " page " + std::to_string(kind_page) + " B is padded to " +
+             std::to_string(page) + " B";
+    }
+    const std::uint64_t grown = checked_mul(kind_block, page / kind_page, "block size");
+    if (grown > 0xffffffffull) throw Error("the unified block size does not fit in 32 bits");
+    kind_block = static_cast<std::uint32_t>(grown);
+    return std::string("; the ") + kind + " layers' block grows " + std::to_string(page / kind_page) + "x to " +
+           std::to_string(kind_block) + " tokens";
+  };
+  std::string rule = "pages at block " + std::to_string(block) + ": sliding " + std::to_string(block) + " x " +
+                     std::to_string(result.token_layer_per_rank.total()) + " B = " + std::to_string(sliding_page) +
+                     " B, full " + std::to_string(block) + " x " + std::to_string(result.full_token_layer_per_rank->total()) +
+                     " B = " + std::to_string(full_page) + " B";
+  rule += grow(blocks.full, full_page, "full");
+  rule += grow(blocks.sliding, sliding_page, "sliding");
+  result.page_rule = rule + " (vLLM 0.33 kv_cache_planning.py::unify_kv_cache_spec_page_size)";
+  result.page_bytes = Bytes{page};
+  result.block_size = blocks.sliding;
+  result.full_block_size = blocks.full;
+  // On Hopper an fp8 cache sends the 512-wide full layers to FA4, whose fp8 kernels take blocks of
+  // exactly 64 tokens (FlashAttentionBackend._get_sm90_fa4_fp8_kv_block_size); a full block that
+  // is not a multiple of 64 makes the worker fail (select_common_block_size).
+  if (gpu.architecture == GpuArchitecture::hopper && cached.kv_dtype == KvDtype::fp8_e4m3 && blocks.full % 64 != 0) {
+    throw Error("--kv-dtype fp8 on Hopper: vLLM 0.33's FA4 fp8 kernels for the full layers take blocks of 64 tokens, "
+                "but page unification makes the full layers' block " + std::to_string(blocks.full) +
+                " (the worker fails with 'No common block size'); add --block-size 64");
+  }
+  result.notes.push_back(
+      "full layers with their own K/V heads: " + std::to_string(result.full_kv_heads_per_rank) + " x " +
+      std::to_string(full.head_dim) + " per rank beside the sliding layers' " + std::to_string(result.kv_heads_per_rank) +
+      " x " + std::to_string(shape.head_dim) + "; vLLM unifies their pages to " + std::to_string(page) +
+      " B: blocks of " + std::to_string(blocks.sliding) + " (sliding) and " + std::to_string(blocks.full) +
+      " (full) tokens");
+  return blocks;
 }
 
 }  // namespace kvplan::detail

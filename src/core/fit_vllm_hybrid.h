@@ -5,6 +5,8 @@
 
 #include <cstdint>
 
+#include "core/gpu_spec.h"
+
 #include "core/capacity.h"
 #include "core/vllm_backend.h"
 #include "core/vllm_rules.h"
@@ -20,5 +22,20 @@ bool sparse_mla(const ModelShape& shape, const VllmRules& rules, const FitReques
 // state group charges a request.
 std::uint64_t align_state_layers(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request,
                                  const VllmRules& rules, const VllmBackend& backend, FitResult& result);
+
+// Gemma-4's full layers cache other K/V heads than its sliding layers, so their pages differ.
+// vLLM 0.33 unifies them (kv_cache_planning.py::unify_kv_cache_spec_page_size): the larger page
+// stays, the other kind's block grows by the ratio when its page divides the larger one, else its
+// page is padded. Sets result's full-layer fields, page_bytes and page_rule; returns the blocks
+// of the two kinds in a BlockDemand's full_block_size / sliding_block_size.
+// Gemma-4 as vLLM 0.33 serves it: the native variant only, with its images attending both ways
+// (the composite backends); throws kvplan::Error (exit 2) otherwise.
+void check_kind_kv_heads(const ModelShape& shape, const VllmRules& rules, const FitRequest& cached, const FitResult& result);
+
+struct KindBlocks {
+  std::uint32_t full = 0;
+  std::uint32_t sliding = 0;
+};
+KindBlocks unify_kind_pages(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& cached, FitResult& result);
 
 }  // namespace kvplan::detail

@@ -21,14 +21,16 @@ using detail::is_one_of;
 // MiniMaxM2Attention build a plain Attention without a per-layer sliding window). llama4 layers
 // attend in chunks or globally (resolve_chunked_attention).
 // qwen3_next, qwen3_5 and nemotron_h mix attention layers with state layers
-// (resolve_state_layers); deepseek_v32 adds an indexer cache to MLA (resolve_indexer).
-constexpr std::array<std::string_view, 30> kKnownModelTypes = {
+// (resolve_state_layers); deepseek_v32 adds an indexer cache to MLA (resolve_indexer); gemma4_text
+// gives its full layers their own K/V heads (resolve_gemma4).
+constexpr std::array<std::string_view, 31> kKnownModelTypes = {
     "llama",    "mistral",     "mixtral",     "qwen2",       "qwen2_moe",
     "qwen3",    "qwen3_moe",   "gemma",       "gemma2",      "gemma3",
     "gemma3_text", "deepseek_v2", "deepseek_v3", "kimi_k2",  "phi3",
     "granite",  "olmo2",       "starcoder2",  "cohere",      "internlm2",
     "glm4_moe", "minimax_m2",  "llama4",      "llama4_text", "gpt_oss",
     "qwen3_next", "qwen3_5_text", "qwen3_5_moe_text", "nemotron_h", "deepseek_v32",
+    "gemma4_text",
 };
 
 void resolve_heads(const ConfigFields& fields, ModelShape& shape) {
@@ -215,6 +217,10 @@ void resolve_sliding_window(const ConfigFields& fields, ModelShape& shape) {
                 type + ": every " + std::to_string(pattern) +
                     "th layer is global, the others use the sliding window",
                 [pattern](std::uint32_t layer) { return (layer + 1) % pattern != 0; });
+  } else if (type == "gemma4_text") {
+    // Gemma4TextConfig.__post_init__ without layer_types: 5 sliding layers to 1 full.
+    mark_layers(shape, "gemma4_text: every 6th layer is full attention, the others use the sliding window",
+                [](std::uint32_t layer) { return (layer + 1) % 6 != 0; });
   } else if (is_one_of(type, {"qwen2", "qwen2_moe", "qwen3", "qwen3_moe"})) {
     std::uint64_t first = fields.optional_non_negative("max_window_layers").value_or(0);
     mark_layers(shape,
@@ -278,6 +284,7 @@ ModelShape shape_from_fields(const ConfigFields& fields, const ConfigFields& out
   detail::resolve_state_dims(fields, shape);
   resolve_sliding_window(fields, shape);
   detail::resolve_state_layers(fields, shape);
+  detail::resolve_gemma4(fields, shape);
   resolve_moe(fields, shape);
   // transformers' default is true for Gemma (shared embedding), false for the other families.
   bool tie_default = shape.model_type.rfind("gemma", 0) == 0;

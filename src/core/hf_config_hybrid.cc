@@ -114,4 +114,63 @@ void resolve_state_layers(const ConfigFields& fields, ModelShape& shape) {
   shape.sliding_rule = "nemotron_h: hybrid_override_pattern names each layer (M Mamba-2 state, * attention, - and E no cache)";
 }
 
+// transformers' Gemma4TextConfig.__post_init__ and vLLM 0.33's gemma4.py.
+void resolve_gemma4(const ConfigFields& fields, ModelShape& shape) {
+  if (shape.model_type != "gemma4_text") return;
+  if (const ConfigNode* explicit_layers = fields.get("per_layer_config")) {
+    fields.fail(explicit_layers, "per_layer_config is not read by kvplan; remove it to let global_head_dim, "
+                                 "num_global_key_value_heads and attention_k_eq_v describe the full layers");
+  }
+  if (shape.num_hidden_layers > 0 && shape.layer_attention.back() != LayerAttention::full) {
+    shape.layer_attention.back() = LayerAttention::full;
+    shape.assumptions.push_back("gemma4_text: the last layer is full attention whatever layer_types says "
+                                "(transformers forces it)");
+  }
+  // "all" makes sliding layers bidirectional: transformers halves the window (the kernels' bounds
+  // are exclusive). The released checkpoints say "vision", which leaves it as it is.
+  if (fields.optional_string("use_bidirectional_attention") == "all" && shape.sliding_window) {
+    const std::uint64_t window = *shape.sliding_window / 2 + 1;
+    shape.assumptions.push_back("use_bidirectional_attention is \"all\": transformers sets the window to " +
+                                std::to_string(*shape.sliding_window) + " / 2 + 1 = " + std::to_string(window));
+    shape.sliding_window = window;
+  }
+  shape.bidirectional_vision = fields.optional_string("use_bidirectional_attention") == "vision";
+  KvGeometry full{shape.num_key_value_heads, shape.head_dim};
+  if (std::optional<std::uint32_t> global_head_dim = fields.optional_dim("global_head_dim")) {
+    full.head_dim = *global_head_dim;
+  } else {
+    full.head_dim = 512;
+    shape.assumptions.push_back("global_head_dim is absent: transformers' Gemma-4 default 512 for the full layers");
+  }
+  // The global K/V head count applies only with attention_k_eq_v (the full layers' values are
+  // their keys); without it they keep num_key_value_heads. Either way vLLM caches K and V.
+  if (fields.optional_bool("attention_k_eq_v").value_or(false)) {
+    if (std::optional<std::uint32_t> global_heads = fields.optional_dim("num_global_key_value_heads")) {
+      full.num_key_value_heads = *global_heads;
+    }
+  }
+  if (shape.num_attention_heads % full.num_key_value_heads != 0) {
+    fields.fail(fields.get("num_global_key_value_heads"),
+                "num_global_key_value_heads must divide num_attention_heads (" +
+                    std::to_string(shape.num_attention_heads) + "); got " + std::to_string(full.num_key_value_heads));
+  }
+  if (full.num_key_value_heads != shape.num_key_value_heads || full.head_dim != shape.head_dim) {
+    shape.full_layer_kv = full;
+  }
+  // The last num_kv_shared_layers layers attend over the cache of the last earlier layer of their
+  // kind (kv_sharing_target_layer_name): vLLM gives them no cache of their own.
+  const std::uint32_t shared = fields.dim_or_zero("num_kv_shared_layers");
+  if (shared >= shape.num_hidden_layers) {
+    fields.fail(fields.get("num_kv_shared_layers"), "num_kv_shared_layers must be below num_hidden_layers (" +
+                                                        std::to_string(shape.num_hidden_layers) + ")");
+  }
+  for (std::uint32_t layer = shape.num_hidden_layers - shared; layer < shape.num_hidden_layers; ++layer) {
+    shape.layer_attention[layer] = LayerAttention::none;
+  }
+  if (shared > 0) {
+    shape.sliding_rule += "; the last " + std::to_string(shared) +
+                          " layers read earlier layers' caches (num_kv_shared_layers) and cache nothing";
+  }
+}
+
 }  // namespace kvplan::detail

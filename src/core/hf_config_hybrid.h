@@ -1,5 +1,6 @@
 // config.json resolvers for the layer kinds beside plain attention: sparse MLA's indexer
-// (DeepSeek-V3.2) and state layers (Qwen3-Next, Qwen3.5, Nemotron-H). Used by hf_config.cc.
+// (DeepSeek-V3.2), state layers (Qwen3-Next, Qwen3.5, Nemotron-H) and full-attention layers with
+// their own K/V heads (Gemma-4). Used by hf_config.cc.
 #pragma once
 
 #include <algorithm>
@@ -22,5 +23,10 @@ void resolve_state_dims(const ConfigFields& fields, ModelShape& shape);
 // Marks the state layers in shape.layer_attention when layer_types did not (needs
 // resolve_state_dims and the layer list).
 void resolve_state_layers(const ConfigFields& fields, ModelShape& shape);
+
+// Gemma-4 (gemma4_text): the full layers' K/V heads (shape.full_layer_kv), the last layer forced
+// to full attention, and the layers that share an earlier layer's cache (num_kv_shared_layers)
+// marked as caching nothing. Needs the layer list and head_dim resolved.
+void resolve_gemma4(const ConfigFields& fields, ModelShape& shape);
 
 }  // namespace kvplan::detail

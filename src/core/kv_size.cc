@@ -37,27 +37,36 @@ std::vector<LayerGroup> layer_groups(const ModelShape& shape, Tokens ctx, bool i
 
 namespace {
 
-VariantSize size_variant(const ResolvedVariant& resolved, const std::vector<LayerGroup>& groups,
+VariantSize size_variant(const ResolvedVariant& resolved, const Variant& full_layers, const std::vector<LayerGroup>& groups,
                          const SizeRequest& request, KvDtype dtype, KvScales scales, std::uint64_t indexer_bytes) {
   VariantSize size;
   size.variant = resolved;
   size.dtype = dtype;
   size.token_layer = bytes_per_token_per_layer(resolved.variant, dtype, scales);
   size.token_layer.indexer_bytes = indexer_bytes;
+  if (full_layers.name() != resolved.variant.name() || full_layers.head_dim != resolved.variant.head_dim) {
+    size.full_token_layer = bytes_per_token_per_layer(full_layers, dtype, scales);
+    size.full_token_layer->indexer_bytes = indexer_bytes;
+  }
   size.groups = groups;
   std::uint64_t per_sequence = 0;
+  std::uint64_t per_token = 0;
   for (LayerGroup& group : size.groups) {
     if (group.attention != LayerAttention::state) {
       // The variants change the attention layers; a state layer's bytes stay as layer_groups set them.
+      group.token_layer = group.attention == LayerAttention::full && size.full_token_layer ? *size.full_token_layer
+                                                                                           : size.token_layer;
       size.cached_layers += group.layers;
+      per_token = checked_add(per_token, checked_mul(group.token_layer.total(), group.layers, "bytes per token"),
+                              "bytes per token");
       group.per_layer_per_sequence.value =
-          checked_mul(size.token_layer.total(), group.tokens_held.value, "bytes per layer per sequence");
+          checked_mul(group.token_layer.total(), group.tokens_held.value, "bytes per layer per sequence");
     }
     per_sequence = checked_add(
         per_sequence, checked_mul(group.per_layer_per_sequence.value, group.layers, "bytes per sequence"),
         "bytes per sequence");
   }
-  size.per_token.value = checked_mul(size.token_layer.total(), size.cached_layers, "bytes per token");
+  size.per_token.value = per_token;
   size.per_sequence.value = per_sequence;
   size.per_batch.value = checked_mul(per_sequence, request.batch, "bytes per batch (per sequence x --batch)");
   return size;
@@ -79,7 +88,9 @@ SizeReport compute_kv_size(const ModelShape& shape, const std::vector<ResolvedVa
   // A sparse model's indexer keys are priced for every variant: the variants change how attention
   // caches K and V, not how it picks the tokens it reads.
   const std::uint64_t indexer = shape.indexer ? shape.indexer->bytes_per_token() : 0;
-  report.mha_per_sequence = size_variant(mha, groups, request, report.mha_dtype, mha_scales, indexer).per_sequence;
+  report.mha_per_sequence =
+      size_variant(mha, full_layer_variant(mha.variant, false, shape), groups, request, report.mha_dtype, mha_scales, indexer)
+          .per_sequence;
 
   std::string priced_in_fp8;
   for (const ResolvedVariant& resolved : variants) {
@@ -89,7 +100,7 @@ SizeReport compute_kv_size(const ModelShape& shape, const std::vector<ResolvedVa
     if (fp8_instead && variants.size() > 1) {
       priced_in_fp8 += (priced_in_fp8.empty() ? "" : ", ") + resolved.variant.name();
     }
-    VariantSize size = size_variant(resolved, groups, request, fp8_instead && variants.size() > 1 ? report.mha_dtype : request.dtype,
+    VariantSize size = size_variant(resolved, full_layer_variant(resolved.variant, resolved.native, shape), groups, request, fp8_instead && variants.size() > 1 ? report.mha_dtype : request.dtype,
                                     fp8_instead && variants.size() > 1 ? mha_scales : request.scales, indexer);
     size.mha_ratio = static_cast<double>(report.mha_per_sequence.value) /
                      static_cast<double>(size.per_sequence.value);
@@ -105,6 +116,13 @@ SizeReport compute_kv_size(const ModelShape& shape, const std::vector<ResolvedVa
                            std::to_string(shape.indexer->index_head_dim) + " fp8 values + " +
                            std::to_string(shape.indexer->index_head_dim / 128) + " fp32 scale(s) = " +
                            std::to_string(indexer) + " B per token per layer in any --kv-dtype, included in every row");
+  }
+  if (shape.full_layer_kv) {
+    report.notes.push_back("full-attention layers cache " + std::to_string(shape.full_layer_kv->num_key_value_heads) +
+                           " K/V heads of " + std::to_string(shape.full_layer_kv->head_dim) +
+                           " (num_global_key_value_heads, global_head_dim), the sliding layers " +
+                           std::to_string(shape.num_key_value_heads) + " of " + std::to_string(shape.head_dim) +
+                           ": 'per token per full layer' is theirs");
   }
   if (shape.max_position_embeddings > 0 && request.ctx.value > shape.max_position_embeddings) {
     report.notes.push_back("ctx " + std::to_string(request.ctx.value) +

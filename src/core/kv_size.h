@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,14 +32,17 @@ struct LayerGroup {
   std::uint32_t layers = 0;
   Tokens tokens_held;               // ctx, or min(ctx, sliding_window); 0 for state layers
   Bytes per_layer_per_sequence;     // bytes_per_token_per_layer × tokens_held, or the state's bytes
+  TokenLayerBytes token_layer;      // bytes per token per layer of these layers (none for state layers)
 };
 
 struct VariantSize {
   ResolvedVariant variant;
   KvDtype dtype = KvDtype::bf16;    // the request's, or fp8 for non-MLA rows of an fp8_ds_mla request
   TokenLayerBytes token_layer;      // bytes per token per layer
+  // The full-attention layers' bytes when they cache other K/V heads (Gemma-4); else token_layer.
+  std::optional<TokenLayerBytes> full_token_layer;
   std::uint32_t cached_layers = 0;  // layers with a per-token cache (+ MTP layers with --mtp)
-  Bytes per_token;                  // a token held by every cached layer
+  Bytes per_token;                  // a token held by every cached layer (sum over groups)
   std::vector<LayerGroup> groups;
   Bytes per_sequence;               // sum over groups of layers × per_layer_per_sequence
   Bytes per_batch;                  // per_sequence × batch

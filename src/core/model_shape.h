@@ -17,7 +17,7 @@ struct Checkpoint;
 // What one layer caches: every token (full), the last sliding_window tokens (sliding), the
 // tokens of the current attention_chunk_size chunk (chunked local attention, Llama-4), a
 // per-sequence state of constant size (state: Mamba-2 or Gated DeltaNet mixers), or nothing
-// (none: Nemotron-H's MLP- and MoE-only layers).
+// (none: Nemotron-H's MLP- and MoE-only layers, Gemma-4's layers that read an earlier layer's cache).
 enum class LayerAttention { full, sliding, chunked, state, none };
 
 // The recurrent mixer of a state layer. Both keep, per sequence, a convolution window over the
@@ -59,6 +59,14 @@ struct IndexerDims {
   std::uint64_t bytes_per_token() const { return index_head_dim + index_head_dim / 128 * 4; }
 };
 
+// The K/V heads one layer kind caches. Gemma-4's full-attention layers have their own:
+// global_head_dim, and num_global_key_value_heads when attention_k_eq_v (transformers'
+// Gemma4TextConfig per_layer_config, which vLLM's Gemma4DecoderLayer reads).
+struct KvGeometry {
+  std::uint32_t num_key_value_heads = 0;
+  std::uint32_t head_dim = 0;
+};
+
 struct MoeDims {
   std::uint32_t num_experts = 0;          // routed experts: num_local_experts / n_routed_experts
   std::uint32_t num_experts_per_tok = 0;  // routed experts active per token
@@ -79,6 +87,11 @@ struct ModelShape {
   std::optional<MlaDims> mla;
   std::optional<IndexerDims> indexer;  // sparse MLA (deepseek_v32): the indexer's key cache per layer
   std::optional<StateDims> state;  // the mixer of the LayerAttention::state layers
+  // Full-attention layers whose K/V heads differ from num_key_value_heads x head_dim (Gemma-4).
+  std::optional<KvGeometry> full_layer_kv;
+  // use_bidirectional_attention "vision" (Gemma-4): images attend both ways, so vLLM serves the model
+  // with its image-mask composite backends (is_mm_prefix_lm).
+  bool bidirectional_vision = false;
 
   std::optional<std::uint64_t> sliding_window;
   std::optional<std::uint64_t> attention_chunk_size;  // chunked layers attend within chunks of this many tokens

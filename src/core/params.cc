@@ -48,6 +48,12 @@ std::optional<std::string> params_estimate_gap(const ModelShape& shape) {
     return "cannot estimate the parameter count of a " + shape.model_type +
            " model from config.json (interleaved MoE layers with a shared expert)";
   }
+  if (shape.model_type == "gemma4_text") {
+    // Full layers with their own head dims and shared K/V projections, per-layer input embeddings
+    // (E2B, E4B), an optional MoE block beside the MLP, a vision encoder of its own.
+    return "cannot estimate the parameter count of a gemma4_text model from config.json (per-kind attention "
+           "widths, per-layer embeddings, its vision encoder)";
+  }
   if (shape.hidden_size == 0 || shape.intermediate_size == 0 || shape.vocab_size == 0) {
     return "cannot estimate the parameter count: config.json needs hidden_size, intermediate_size and vocab_size";
   }

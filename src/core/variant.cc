@@ -208,6 +208,19 @@ Variant native_variant(const ModelShape& shape) {
   return Variant{kind, kv_heads, shape.head_dim, 0, 0};
 }
 
+Variant full_layer_variant(const Variant& variant, bool native, const ModelShape& shape) {
+  if (!shape.full_layer_kv || variant.kind == VariantKind::mla) return variant;
+  Variant full = variant;
+  full.head_dim = shape.full_layer_kv->head_dim;
+  if (native) {
+    full.kv_heads = shape.full_layer_kv->num_key_value_heads;
+    full.kind = full.kv_heads == shape.num_attention_heads ? VariantKind::mha
+                : full.kv_heads == 1                       ? VariantKind::mqa
+                                                           : VariantKind::gqa;
+  }
+  return full;
+}
+
 std::vector<ResolvedVariant> resolve_variants(const std::vector<VariantRequest>& requests,
                                               const ModelShape& shape, std::vector<std::string>* skipped) {
   const Variant native = native_variant(shape);

@@ -47,6 +47,12 @@ struct ResolvedVariant {
 // (MHA when every query head has its own K/V, MQA with one).
 Variant native_variant(const ModelShape& shape);
 
+// What a variant caches on the model's full-attention layers: the variant itself, except where
+// those layers have their own K/V heads (Gemma-4's full_layer_kv): there the native variant takes
+// their head count and head dim, and MHA, GQA and MQA keep their head count at their head dim.
+// MLA's latent is the same on every layer.
+Variant full_layer_variant(const Variant& variant, bool native, const ModelShape& shape);
+
 // Applies each request to the model. Errors (exit 2) for G that does not divide n_h, MLA dims
 // that cache more than MHA, and similar shapes that make no sense; members of `all` that cannot
 // apply are skipped instead, with the reason added to `skipped`. Duplicates are dropped.

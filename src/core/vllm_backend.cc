@@ -210,6 +210,40 @@ VllmBackend choose_vllm_backend(const VllmRules& rules, const VllmBackendQuery& 
               " with cache dtype " + std::string(to_string(query.kv_dtype)) + " (" + skipped + ")");
 }
 
+VllmBackend choose_vllm_mm_prefix_backend(const VllmRules& rules, const VllmBackendQuery& query) {
+  const std::string release = "vLLM " + std::string(rules.version);
+  if (query.requested) {
+    throw Error("--attention-backend " + *query.requested + ": kvplan models a model with bidirectional image "
+                "attention (use_bidirectional_attention: vision) with " + release + "'s default composite "
+                "backends only; leave --attention-backend out");
+  }
+  if (query.kv_dtype != KvDtype::bf16 && query.kv_dtype != KvDtype::fp16 && query.kv_dtype != KvDtype::fp8_e4m3) {
+    throw Error("--kv-dtype " + std::string(to_string(query.kv_dtype)) + ": " + release +
+                "'s image-mask composite backends take bf16, fp16 or fp8 caches");
+  }
+  std::string name;
+  std::uint32_t kernel = 16;
+  if (query.architecture == GpuArchitecture::hopper) {
+    name = "TRITON_FLASH_ATTN";
+  } else if (query.architecture == GpuArchitecture::blackwell) {
+    name = "TRITON_FLASHINFER";
+    kernel = 64;
+  } else {
+    throw Error(release + " serves a model with bidirectional image attention (use_bidirectional_attention: vision) "
+                "with composite backends kvplan models on Hopper (TRITON_FLASH_ATTN) and Blackwell sm_100 "
+                "(TRITON_FLASHINFER) only; plan it on an H100/H200/B200-class GPU");
+  }
+  if (query.user_block_size && *query.user_block_size % kernel != 0) {
+    throw Error("--block-size " + std::to_string(*query.user_block_size) + ": vLLM's " + name +
+                " backend needs a multiple of " + std::to_string(kernel) + " tokens");
+  }
+  const std::uint32_t block = query.user_block_size.value_or(kernel);
+  return {name, block, kernel, query.kv_dtype,
+          release + " puts the image-mask composite " + name + " first for a model whose images attend both ways "
+                    "(use_bidirectional_attention: vision); its kernels take blocks of " +
+              (kernel == 16 ? std::string("multiples of 16 tokens") : std::string("64 tokens"))};
+}
+
 std::string known_vllm_backends() {
   std::string text;
   for (const BackendRow& row : kBackends) text += (text.empty() ? "" : ", ") + std::string(row.name);

@@ -38,6 +38,14 @@ struct VllmBackend {
 // --block-size the backend's kernels cannot take.
 VllmBackend choose_vllm_backend(const VllmRules& rules, const VllmBackendQuery& query);
 
+// A model served with images attending both ways (Gemma-4's use_bidirectional_attention "vision",
+// vLLM's is_mm_prefix_lm): platforms/cuda.py puts the image-mask composites first,
+// TRITON_FLASH_ATTN (Triton for image masks, FlashAttention otherwise; kernels take multiples of
+// 16) on Hopper and TRITON_FLASHINFER (kernel_block_sizes 64) on Blackwell (sm_100). Throws
+// kvplan::Error (exit 2) on other GPUs, for --attention-backend (not modelled for these models)
+// and for a --block-size the composite cannot take.
+VllmBackend choose_vllm_mm_prefix_backend(const VllmRules& rules, const VllmBackendQuery& query);
+
 // "FLASH_ATTN, FLASHINFER, ...": the names --attention-backend accepts.
 std::string known_vllm_backends();
 

@@ -65,10 +65,11 @@ std::uint64_t blocks_per_request(LayerAttention attention, std::uint64_t max_mod
     const std::uint64_t held = checked_add(*demand.attention_chunk_size, demand.tokens_in_flight, "chunked tokens");
     return ceil_div(std::min(held, max_model_len), demand.block_size);
   }
-  if (attention != LayerAttention::sliding || !demand.sliding_window) return ceil_div(max_model_len, demand.block_size);
+  const std::uint32_t block = demand.block_for(attention);
+  if (attention != LayerAttention::sliding || !demand.sliding_window) return ceil_div(max_model_len, block);
   // SlidingWindowSpec.max_admission_blocks_per_request.
   const std::uint64_t held = checked_add(*demand.sliding_window - 1, demand.tokens_in_flight, "sliding-window tokens");
-  return ceil_div(std::min(held, max_model_len), demand.block_size) + 1;
+  return ceil_div(std::min(held, max_model_len), block) + 1;
 }
 
 }  // namespace kvplan::detail

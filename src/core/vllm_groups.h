@@ -41,6 +41,14 @@ struct BlockDemand {
   std::optional<std::uint64_t> attention_chunk_size;
   std::uint64_t tokens_in_flight = 0;  // added to W - 1 for sliding layers, to the chunk for chunked ones
   std::uint64_t state_blocks = 0;      // what a state group charges every request (VllmStatePlan)
+  // Gemma-4: a kind's block when page unification raised it (unify_kind_pages); 0 = block_size.
+  std::uint32_t full_block_size = 0;
+  std::uint32_t sliding_block_size = 0;
+  std::uint32_t block_for(LayerAttention attention) const {
+    if (attention == LayerAttention::full && full_block_size != 0) return full_block_size;
+    if (attention == LayerAttention::sliding && sliding_block_size != 0) return sliding_block_size;
+    return block_size;
+  }
 };
 std::uint64_t blocks_per_request(LayerAttention attention, std::uint64_t max_model_len, const BlockDemand& demand);
 

@@ -25,6 +25,7 @@ constexpr std::array<VllmRules, 4> kReleases{{
      .mla_as_mha_head_size = 0,
      .state_layers = true,
      .sparse_mla = true,
+     .kind_kv_heads = true,
      .batch = {.large_tier_min_gib = 160, .large = 16384, .serve_high = 8192, .offline_high = 16384,
                .serve_low = 2048, .offline_low = 8192},
      .profile = VllmProfileModel::rough,

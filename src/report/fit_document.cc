@@ -162,6 +162,13 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
                                token_layer.total() - token_layer.indexer_bytes, request.variant.name(),
                                to_string(result.kv_cache_dtype), token_layer.indexer_bytes)
                  : fmt::format("{} in {}", request.variant.name(), to_string(result.kv_cache_dtype)));
+  if (const std::optional<TokenLayerBytes>& full = result.full_token_layer_per_rank) {
+    rows.count("full_kv_heads_per_rank", "full layers: K/V heads per rank", result.full_kv_heads_per_rank,
+               "the full layers' own heads (num_global_key_value_heads), max(1, heads / TP " +
+                   std::to_string(parallel.tp) + ")");
+    rows.bytes("full_bytes_per_token_per_layer_per_rank", ' ', "full layers: KV per token per layer", Bytes{full->total()},
+               fmt::format("{} scalars (global_head_dim) in {}", full->scalars, to_string(result.kv_cache_dtype)));
+  }
   if (result.state_bytes_per_rank.value > 0) {
     rows.bytes("state_bytes_per_sequence_per_rank", ' ', "state per sequence per layer", result.state_bytes_per_rank,
                result.state_rule);
@@ -174,7 +181,10 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
                              : "all cached layers");
   if (result.engine == Engine::vllm) {
     rows.bytes("page_bytes", ' ', "page (one block, one layer)", result.page_bytes,
-               result.state_bytes_per_rank.value > 0
+               !result.page_rule.empty()
+                   ? fmt::format("{}; the {} backend ({})", result.page_rule, result.attention_backend,
+                                 result.attention_backend_why)
+               : result.state_bytes_per_rank.value > 0
                    ? fmt::format("{} tokens x {} B; the {} backend's block, raised so that a page holds one sequence's "
                                  "state (the line above; {})",
                                  result.block_size, result.token_layer_per_rank.total(), result.attention_backend,
@@ -220,7 +230,7 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
   }
   rows.count("kv_tokens", "KV tokens", result.kv_tokens, tokens_rule);
   std::string per_request = fmt::format("ceil({} / {}) per full-attention group", request.max_model_len.value,
-                                        result.block_size);
+                                        result.full_block_size != 0 ? result.full_block_size : result.block_size);
   if (result.engine == Engine::vllm) {
     // Sliding and chunked groups hold a window or a chunk and the tokens still in flight.
     const VllmRules& rules = vllm_rules(result.engine_version);

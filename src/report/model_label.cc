@@ -12,6 +12,9 @@ std::string describe_shape(const ModelShape& shape) {
   } else {
     text += fmt::format("{} KV head{} of {}", shape.num_key_value_heads,
                         shape.num_key_value_heads == 1 ? "" : "s", shape.head_dim);
+    if (shape.full_layer_kv) {
+      text += fmt::format(" ({} of {} on full layers)", shape.full_layer_kv->num_key_value_heads, shape.full_layer_kv->head_dim);
+    }
   }
   if (std::uint32_t sliding = shape.sliding_layer_count()) {
     text += fmt::format(", sliding window {} on {} of {} layers", *shape.sliding_window, sliding,

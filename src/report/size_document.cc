@@ -47,6 +47,8 @@ Document size_document(const ModelLabel& model, const ModelShape& shape, const S
   const bool has_sliding = shape.sliding_layer_count() > 0;
   const bool has_chunked = shape.layer_count(LayerAttention::chunked) > 0;
   const bool has_state = shape.layer_count(LayerAttention::state) > 0;
+  // Gemma-4: full layers with their own K/V heads get their own per-token column.
+  const bool full_differs = shape.full_layer_kv.has_value();
   std::uint32_t layers = report.variants.empty() ? 0 : report.variants.front().cached_layers;
   document.columns = {
       {"model", "model", Align::left, true},
@@ -56,10 +58,15 @@ Document size_document(const ModelLabel& model, const ModelShape& shape, const S
       {"variant", "variant", Align::left},
       {"native", "native", Align::left, true},
       {"scalars_per_token_per_layer", "scalars/token/layer", Align::right, true},
-      {"bytes_per_token_per_layer", "per token per layer"},
-      {"bytes_per_token", "per token (" + std::to_string(layers) + " layers)"},
-      {"bytes_per_layer_per_sequence", has_sliding || has_chunked ? "per full layer (1 seq)" : "per layer (1 seq)"},
+      {"bytes_per_token_per_layer", full_differs ? "per token per sliding layer" : "per token per layer"},
   };
+  if (full_differs) {
+    document.columns.push_back({"full_layer_scalars_per_token", "scalars/token/full layer", Align::right, true});
+    document.columns.push_back({"bytes_per_token_per_full_layer", "per token per full layer"});
+  }
+  document.columns.push_back({"bytes_per_token", "per token (" + std::to_string(layers) + " layers)"});
+  document.columns.push_back(
+      {"bytes_per_layer_per_sequence", has_sliding || has_chunked ? "per full layer (1 seq)" : "per layer (1 seq)"});
   if (has_sliding) {
     document.columns.push_back({"bytes_per_sliding_layer_per_sequence", "per sliding layer (1 seq)"});
   }
@@ -89,9 +96,14 @@ Document size_document(const ModelLabel& model, const ModelShape& shape, const S
         Cell::of(variant.native ? "yes" : "no", variant.native),
         Cell::of(size.token_layer.scalars),
         Cell::of(std::to_string(size.token_layer.total()) + " B", size.token_layer.total()),
-        bytes_cell(size.per_token),
-        full ? bytes_cell(full->per_layer_per_sequence) : Cell::of("-", Cell::Raw{}),
     };
+    if (full_differs) {
+      const TokenLayerBytes& full_layer = size.full_token_layer.value_or(size.token_layer);
+      row.push_back(Cell::of(full_layer.scalars));
+      row.push_back(Cell::of(std::to_string(full_layer.total()) + " B", full_layer.total()));
+    }
+    row.push_back(bytes_cell(size.per_token));
+    row.push_back(full ? bytes_cell(full->per_layer_per_sequence) : Cell::of("-", Cell::Raw{}));
     if (has_sliding) row.push_back(bytes_cell(sliding->per_layer_per_sequence));
     if (has_chunked) row.push_back(bytes_cell(chunked->per_layer_per_sequence));
     if (has_state) row.push_back(bytes_cell(state->per_layer_per_sequence));

@@ -33,6 +33,10 @@ void explain_model(const ModelLabel& model, const ModelShape& shape, std::ostrea
                                     : fmt::format("hidden_size / num_attention_heads = {} / {}", shape.hidden_size,
                                                   shape.num_attention_heads);
   field("head dim of K/V heads", "d_h", fmt::format("{}  ({})", shape.head_dim, head_dim_origin));
+  if (shape.full_layer_kv) {
+    field("num_global_key_value_heads", "full layers' H_kv", shape.full_layer_kv->num_key_value_heads);
+    field("global_head_dim", "full layers' d_h", shape.full_layer_kv->head_dim);
+  }
   if (shape.sliding_window) field("sliding_window", "W", *shape.sliding_window);
   if (shape.num_nextn_predict_layers > 0) field("num_nextn_predict_layers", "", shape.num_nextn_predict_layers);
   if (shape.state) {
@@ -104,20 +108,35 @@ void explain_variant(const VariantSize& size, const SizeReport& report, const Mo
     return fmt::format("{} B = {}", value, format_bytes_both(Bytes{value}, units));
   };
   out << fmt::format("\n{}{}: {}\n", variant.name(), size.variant.native ? " (native)" : "", size.variant.rule);
-  line("scalars per token per layer", fmt::format("{} = {}", scalar_formula(variant), bytes.scalars));
-  std::string per_token_layer = value_bytes_formula(variant, bytes, size.dtype);
-  if (bytes.scale_bytes > 0) {
-    per_token_layer += fmt::format(", + {} vectors * 4 B fp32 scales = {} B + {} B = {} B", bytes.vectors,
-                                   bytes.value_bytes, bytes.scale_bytes, bytes.value_bytes + bytes.scale_bytes);
+  auto per_token_layer = [&](const Variant& layer_variant, const TokenLayerBytes& layer_bytes) {
+    std::string text = value_bytes_formula(layer_variant, layer_bytes, size.dtype);
+    if (layer_bytes.scale_bytes > 0) {
+      text += fmt::format(", + {} vectors * 4 B fp32 scales = {} B + {} B = {} B", layer_bytes.vectors,
+                          layer_bytes.value_bytes, layer_bytes.scale_bytes, layer_bytes.value_bytes + layer_bytes.scale_bytes);
+    }
+    if (layer_bytes.indexer_bytes > 0) {
+      text += fmt::format(", + indexer key (index_head_dim * 1 B + index_head_dim / 128 * 4 B) {} B = {} B",
+                          layer_bytes.indexer_bytes, layer_bytes.total());
+    }
+    return text;
+  };
+  const std::string layer_kind = size.full_token_layer ? " sliding layer" : " layer";
+  line("scalars per token per" + layer_kind, fmt::format("{} = {}", scalar_formula(variant), bytes.scalars));
+  line("bytes per token per" + layer_kind, per_token_layer(variant, bytes));
+  std::string per_token_sum = fmt::format("{} B * {} layers", bytes.total(), size.cached_layers);
+  if (size.full_token_layer) {
+    // Gemma-4: the full layers' own K/V heads (global_head_dim, num_global_key_value_heads).
+    const Variant full = full_layer_variant(variant, size.variant.native, shape);
+    line("scalars per token per full layer", fmt::format("{} = {}", scalar_formula(full), size.full_token_layer->scalars));
+    line("bytes per token per full layer", per_token_layer(full, *size.full_token_layer));
+    per_token_sum.clear();
+    for (const LayerGroup& group : size.groups) {
+      if (group.attention == LayerAttention::state) continue;
+      per_token_sum += fmt::format("{}{} B * {} layers", per_token_sum.empty() ? "" : " + ", group.token_layer.total(),
+                                   group.layers);
+    }
   }
-  if (bytes.indexer_bytes > 0) {
-    per_token_layer += fmt::format(", + indexer key (index_head_dim * 1 B + index_head_dim / 128 * 4 B) {} B = {} B",
-                                   bytes.indexer_bytes, bytes.total());
-  }
-  line("bytes per token per layer", per_token_layer);
-  line("bytes per token (all layers)",
-       fmt::format("{} B * {} layers = {}", bytes.total(), size.cached_layers,
-                   with_units(size.per_token.value)));
+  line("bytes per token (all layers)", fmt::format("{} = {}", per_token_sum, with_units(size.per_token.value)));
   std::string sum, terms;
   for (const LayerGroup& group : size.groups) {
     if (group.attention == LayerAttention::state) {
@@ -139,7 +158,7 @@ void explain_variant(const VariantSize& size, const SizeReport& report, const Mo
                            group.attention == LayerAttention::sliding ? "window" : "chunk");
     }
     line("per " + kind + ", one sequence",
-         fmt::format("{} B * {} = {}", bytes.total(), tokens, with_units(group.per_layer_per_sequence.value)));
+         fmt::format("{} B * {} = {}", group.token_layer.total(), tokens, with_units(group.per_layer_per_sequence.value)));
     sum += fmt::format("{}{} B * {} {}{}", sum.empty() ? "" : " + ", group.per_layer_per_sequence.value,
                        group.layers, kind, group.layers == 1 ? "" : "s");
   }

@@ -89,6 +89,15 @@ const std::vector<std::pair<std::string, std::string>> kFiles = {
     {"topk_freq.json", "{\"model_type\": \"deepseek_v32\", \"num_hidden_layers\": 2, \"num_attention_heads\": 8, "
                        "\"kv_lora_rank\": 512, \"qk_rope_head_dim\": 64, \"qk_nope_head_dim\": 128, \"v_head_dim\": 128, "
                        "\"index_head_dim\": 128, \"index_n_heads\": 64, \"index_topk\": 2048, \"index_topk_freq\": 4}"},
+    {"g4/p.yaml", "name: g4\nsource: x\nparams: {total: 31000000000, source: x}\nconfig:\n  model_type: gemma4_text\n"
+                  "  num_hidden_layers: 6\n  num_attention_heads: 32\n  num_key_value_heads: 16\n  head_dim: 256\n"
+                  "  global_head_dim: 512\n  num_global_key_value_heads: 4\n  attention_k_eq_v: true\n"
+                  "  sliding_window: 1024\n  use_bidirectional_attention: vision\n  hidden_size: 5376\n"
+                  "  intermediate_size: 21504\n  vocab_size: 262144\n  max_position_embeddings: 262144\n"},
+    {"g4_shared.json", "{\"model_type\": \"gemma4_text\", \"num_hidden_layers\": 6, \"num_attention_heads\": 8, "
+                       "\"num_key_value_heads\": 2, \"head_dim\": 256, \"sliding_window\": 512, \"num_kv_shared_layers\": 6}"},
+    {"g4_per_layer.json", "{\"model_type\": \"gemma4_text\", \"num_hidden_layers\": 6, \"num_attention_heads\": 8, "
+                          "\"num_key_value_heads\": 2, \"head_dim\": 256, \"sliding_window\": 512, \"per_layer_config\": {}}"},
     {"twins/a.yaml", "name: twin\nsource: x\nconfig:\n  model_type: llama\n  num_hidden_layers: 2\n"
                      "  num_attention_heads: 4\n  hidden_size: 256\n"},
     {"twins/b.yaml", "name: twin\nsource: y\nconfig:\n  model_type: llama\n  num_hidden_layers: 4\n"
@@ -277,6 +286,17 @@ const std::vector<BadInput> kCatalogue = {
     {"a sparse model's counterfactual in fit",
      {"fit", "--model", "deepseek-v3.2-exp", "--gpu", "h200", "--tp", "8", "--variant", "mha"},
      "--variant mha: vLLM serves DeepSeek-V3.2's sparse attention"},
+    {"full layers with their own K/V heads on an engine kvplan does not model them for",
+     {"fit", "--presets", "{dir}/g4", "--model", "g4", "--gpu", "h100-sxm", "--engine", "sglang"},
+     "--engine sglang: kvplan plans full layers with their own K/V heads"},
+    {"an fp8 cache whose full-layer block Hopper's FA4 kernels cannot take",
+     {"fit", "--presets", "{dir}/g4", "--model", "g4", "--gpu", "h100-sxm", "--kv-dtype", "fp8"}, "add --block-size 64"},
+    {"a model served with image-mask composite backends on a GPU without them",
+     {"fit", "--presets", "{dir}/g4", "--model", "g4", "--gpu", "a100-80gb"}, "Hopper (TRITON_FLASH_ATTN) and Blackwell"},
+    {"every layer reading another layer's cache", {"size", "--config", "{dir}/g4_shared.json"},
+     "num_kv_shared_layers must be below num_hidden_layers"},
+    {"per-layer overrides kvplan does not read", {"size", "--config", "{dir}/g4_per_layer.json"},
+     "per_layer_config is not read by kvplan"},
 };
 
 // Every path under `dir`, so a case can show it left nothing behind.
