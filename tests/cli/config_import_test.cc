@@ -36,6 +36,21 @@ TEST_CASE("a multimodal config: the language model from text_config, transformer
   CHECK(contains(result.out, std::to_string(16384ull * 32 * 4096) + " B = 2.00 GiB"));
 }
 
+TEST_CASE("a Gemma-4 config: sliding and full layers at their own K/V heads, each shown") {
+  CliResult result = run_cli({"size", "--config", data("gemma-4-31b-it/config.json"), "--ctx", "32k", "--variant",
+                              "native", "--format", "csv"});
+  CHECK(result.exit_code == 0);
+  // Sliding 2 x 16 x 256 x 2 B = 16384 B (8192 scalars), full 2 x 4 x 512 x 2 B = 8192 B (4096 scalars);
+  // per token 50 x 16384 + 10 x 8192 = 901120 B.
+  CHECK(contains(result.out, "gemma-4-31b-it,32768,1,bf16,gqa:16,true,8192,16384,4096,8192,901120,"));
+  // 50 x 1024 x 16384 + 10 x 32768 x 8192 = 3523215360 B per sequence.
+  CHECK(contains(result.out, ",3523215360,"));
+  CliResult explained = run_cli({"size", "--config", data("gemma-4-31b-it/config.json"), "--ctx", "32k", "--variant",
+                                 "native", "--explain"});
+  CHECK(contains(explained.out, "bytes per token per full layer = 4096 scalars * 2 B = 8192 B"));
+  CHECK(contains(explained.out, "8192 B * 10 layers + 16384 B * 50 layers = 901120 B"));
+}
+
 TEST_CASE("bad config.json files: one line, exit 2") {
   TempDir dir;
   CHECK(contains(bad_input({"size", "--config", dir.write("trunc/config.json", "{\"model_type\": \"llama\",").string()}),
