@@ -87,10 +87,9 @@ std::string shared_blocks_rule(const PrefixSharing& s, const ModelShape& shape, 
 
 void add_prefix_sharing_fact(Document& document, const PrefixSharing& sharing) {
   document.facts.push_back({"shared_prefix_tokens", "shared prefix",
-                            Cell::of(fmt::format("{} tokens x {}", format_count(sharing.prefix.tokens),
-                                                 prefixes(sharing.prefix.prefixes, "distinct ")),
-                                     sharing.prefix.tokens)});
-  document.facts.push_back({"shared_prefixes", "prefixes", Cell::of(sharing.prefix.prefixes)});
+                            Cell::of(format_count(sharing.prefix.tokens) + " tokens", sharing.prefix.tokens)});
+  document.facts.push_back({"shared_prefixes", "prefixes",
+                            Cell::of(prefixes(sharing.prefix.prefixes, "distinct "), sharing.prefix.prefixes)});
 }
 
 void add_prefix_sharing_rows(Document& document, const PrefixSharing& sharing, const ModelShape& shape,

@@ -26,7 +26,8 @@ std::vector<std::string> llama_70b(std::vector<std::string> extra) {
 TEST_CASE("fit --shared-prefix prints the shared and unique blocks and both concurrencies") {
   CliResult result = run_cli(llama_70b({}));
   CHECK(result.exit_code == 0);
-  CHECK(contains(result.out, "4096 tokens x 1 distinct prefix"));
+  CHECK(contains(result.out, "shared prefix: 4096 tokens"));
+  CHECK(contains(result.out, "prefixes:      1 distinct prefix"));
   CHECK(contains(result.out, "18.14x (unshared 16.00x)"));
   CHECK(contains(result.out, "unique blocks per request"));
   CHECK(contains(result.out, "1792"));
