@@ -121,12 +121,20 @@ void add_prefix_sharing_rows(Document& document, const PrefixSharing& sharing, c
   document.notes.push_back("shared prefix: every request's prompt continues past its prefix (a prompt that is only "
                            "the prefix hits one token less, which the engine recomputes), and every request is at full "
                            "length, as the unshared concurrency assumes");
-  bool windowed = false;
-  for (const PrefixGroupShare& group : s.groups) windowed |= group.attention != LayerAttention::full;
+  bool windowed = false, state = false;
+  for (const PrefixGroupShare& group : s.groups) {
+    windowed |= group.attention != LayerAttention::full;
+    state |= group.attention == LayerAttention::state;
+  }
   if (windowed && s.caching && result.engine == Engine::vllm) {
     document.notes.push_back("shared prefix: a request that has passed the prefix no longer holds its blocks in sliding, "
                              "chunked or state groups; they stay cached but evictable, and a new request hits the "
                              "prefix only while they are not evicted");
+  }
+  if (state && s.caching && result.engine == Engine::vllm) {
+    document.notes.push_back("shared prefix: with state layers the second request to meet a prefix misses it (no state "
+                             "was cached at its end) and caches that state for the requests after it, so until one of "
+                             "the first two finishes the prefix is held twice");
   }
 }
 

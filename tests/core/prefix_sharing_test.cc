@@ -2,8 +2,9 @@
 // request holds alone, and the concurrency that follows. Each expected number is arithmetic
 // written out here. The "vLLM 0.33's KVCacheManager" cases repeat what
 // tools/vllm-oracle/oracle_prefix.py measured by running vLLM 0.33.0's own KVCacheManager on CPU:
-// one and two requests of L tokens sharing a P-token prefix, prefilled and then given their
-// last token, the blocks held counted from the pool's free blocks.
+// one, two and three requests of L tokens sharing a P-token prefix, prefilled and then given
+// their last token, the blocks held counted from the pool's free blocks (unique = held by three
+// - held by two; shared = held by one - unique).
 #include <doctest/doctest.h>
 
 #include "core/capacity.h"
@@ -104,17 +105,23 @@ TEST_CASE("vLLM 0.33's KVCacheManager: chunked local attention keeps the current
   CHECK(within.unique_blocks_per_request == 250);
 }
 
-TEST_CASE("State groups share nothing: each request runs its own copy of the hit state") {
+TEST_CASE("vLLM 0.33's KVCacheManager: a state group shares nothing, full attention beside it does") {
+  // Mamba-2 in mamba_cache_mode align beside full attention, blocks of 64, L 32768, P 8192. The
+  // oracle: 513 blocks held by one request (512 + its running state), 1026 by two (the second
+  // misses: no state was cached at the prefix's end, so it only pins the junction and ends a
+  // prefill chunk there), 1411 by three (the third hits 8192 tokens): 385 unique = 384 + 1 state
+  // block, 513 - 385 = 128 = floor(8192 / 64) shared, all in the full-attention group.
   PrefixPlanQuery query;
   query.prefix = {8192, 1};
   query.max_model_len = 32768;
-  query.block_size = 1024;
-  query.pool_blocks = 1000;
-  query.groups = {{kFull, 8, 32}, {LayerAttention::state, 8, 3}, {LayerAttention::state, 8, 3}};
+  query.block_size = 64;
+  query.pool_blocks = 20000;
+  query.groups = {{kFull, 1, 512}, {LayerAttention::state, 1, 1}};
   const PrefixSharing plan = plan_prefix_sharing(query);
-  CHECK(plan.shared_blocks == 8);                // floor(8192 / 1024) in the full group only
-  CHECK(plan.unique_blocks_per_request == 30);   // 32 + 3 + 3 - 8
-  CHECK(plan.max_concurrency == doctest::Approx(992.0 / 30));
+  CHECK(plan.groups[1].shared_per_prefix == 0);
+  CHECK(plan.shared_blocks == 128);
+  CHECK(plan.unique_blocks_per_request == 385);
+  CHECK(plan.max_concurrency == doctest::Approx((20000.0 - 128) / 385));
 }
 
 TEST_CASE("llama-3-8b on an H100, 20 GiB of KV, 32k context, an 8k shared prefix") {

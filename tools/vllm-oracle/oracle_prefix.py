@@ -9,7 +9,8 @@ runs remove_skipped_blocks). The blocks held are the pool's blocks less its free
 block aside; cached blocks nobody references count as free, as vLLM counts them).
 
     held(n requests) = unique x n + shared per prefix (one prefix)
-so  shared per prefix = 2 x held(1) - held(2) and unique = held(2) - held(1).
+so  unique = held(3) - held(2) and shared per prefix = held(1) - unique, once the prefix is
+cached in every group (from the second request on; with a state group, from the third).
 
 tests/core/prefix_sharing_test.cc cites the cases below. Nothing is stubbed: no layer, no model,
 no GPU is involved in block accounting.
@@ -30,6 +31,7 @@ from vllm.v1.kv_cache_interface import (
     FullAttentionSpec,
     KVCacheConfig,
     KVCacheGroupSpec,
+    MambaSpec,
     MLAAttentionSpec,
     SlidingWindowSpec,
 )
@@ -49,6 +51,11 @@ def mla(bs):
 def sliding(bs, window):
     return SlidingWindowSpec(block_size=bs, num_kv_heads=8, head_size=128, dtype=BF16,
                              sliding_window=window)
+
+
+def mamba(bs):
+    return MambaSpec(block_size=bs, shapes=((4, 64), (8, 64, 64)), dtypes=(BF16, torch.float32),
+                     mamba_cache_mode="align")
 
 
 def chunked(bs, chunk):
@@ -76,10 +83,21 @@ def request(rid, prefix, length, bs):
 
 
 def admit_and_prefill(kvm, req):
+    """Admits a request with its prefix-cache hit and prefills its prompt; returns the hit."""
     hit_blocks, hit, req.shared_prefix_boundary = kvm.get_computed_blocks(req)
-    new = req.num_tokens - hit
-    assert kvm.allocate_slots(req, new, hit, hit_blocks) is not None, "pool too small"
-    req.num_computed_tokens = req.num_tokens
+    # A group that lags (a state group without a checkpoint at the prefix's end) makes the
+    # hybrid coordinator return the hit all groups agree on and name the junction; the scheduler
+    # (Scheduler._get_local_prefix_cache_hit and its chunk stops) ends a prefill chunk there, so
+    # the state at the junction is cached for the requests after this one.
+    junction = req.shared_prefix_boundary
+    ends = ([junction] if junction > hit else []) + [req.num_tokens]
+    assert kvm.allocate_slots(req, ends[0] - hit, hit, hit_blocks) is not None, "pool too small"
+    req.num_computed_tokens = ends[0]
+    for end in ends[1:]:
+        kvm.new_step_starts()
+        assert kvm.allocate_slots(req, end - req.num_computed_tokens) is not None, "pool too small"
+        req.num_computed_tokens = end
+    kvm.new_step_starts()
     return hit
 
 
@@ -95,17 +113,17 @@ def held(kvm, num_blocks):
 def run(name, specs, bs, P, L, num_blocks=20000, caching=True):
     U.init_none_hash(sha256)
     prefix = list(range(1, P + 1))
-    counts = []
-    for n in (1, 2):
+    held_by, hits = [], []
+    for n in (1, 2, 3):
         kvm = manager(specs, bs, num_blocks, L, caching)
         reqs = [request(f"{name}-{n}-{i}", prefix, L, bs) for i in range(n)]
         hits = [admit_and_prefill(kvm, r) for r in reqs]
         for r in reqs:
             decode_last_token(kvm, r)
-        counts.append((held(kvm, num_blocks), hits))
-    (h1, _), (h2, hits) = counts
-    print(f"{name}: P={P} L={L} block={bs}: held 1 request {h1}, 2 requests {h2}; "
-          f"second request's hit {hits[1]} tokens; shared per prefix {2 * h1 - h2}, unique {h2 - h1}")
+        held_by.append(held(kvm, num_blocks))
+    unique = held_by[2] - held_by[1]
+    print(f"{name}: P={P} L={L} block={bs}: held by 1, 2, 3 requests {held_by}; hits {hits}; "
+          f"unique {unique}, shared per prefix {held_by[0] - unique}")
 
 
 if __name__ == "__main__":
@@ -123,3 +141,5 @@ if __name__ == "__main__":
     # llama-4 shape: chunked local attention, chunk 8192.
     run("llama4-chunk-passed", [full(16), chunked(16, 8192)], 16, 4096, 32768)
     run("llama4-chunk-over-prefix", [full(16), chunked(16, 8192)], 16, 6000, 8000)
+    # A Mamba-2 state group (mamba_cache_mode align) beside full attention, blocks of 64.
+    run("state-align", [full(64), mamba(64)], 64, 8192, 32768)
