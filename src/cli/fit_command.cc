@@ -1,6 +1,7 @@
 // `kvplan fit`: how many requests of a given length a GPU fleet holds, by the serving engine's
 // own start-up accounting.
 #include <cmath>
+#include <optional>
 #include <ostream>
 
 #include "cli/checkpoint_model.h"
@@ -9,6 +10,7 @@
 #include "core/state_bytes.h"
 #include "core/error.h"
 #include "core/fleet.h"
+#include "core/prefix_sharing.h"
 #include "core/vllm_backend.h"
 #include "core/vllm_rules.h"
 #include "core/weights.h"
@@ -41,6 +43,8 @@ struct FitOptions {
   bool no_prefix_caching = false;
   std::string mamba_ssm_cache_dtype;
   std::string concurrency;
+  std::string shared_prefix;
+  std::string prefixes;
   std::string gpu_price;
   std::string emit;
   bool mtp = false;
@@ -66,6 +70,18 @@ std::uint32_t parse_small_count(const std::string& text, std::string_view flag) 
   std::uint64_t value = parse_count(text, flag);
   if (value > 4096) throw Error(std::string(flag) + ": " + text + " is more than kvplan plans for (4096)");
   return static_cast<std::uint32_t>(value);
+}
+
+// --shared-prefix P [--prefixes K]; checked against --ctx once the context is known (share_prefix).
+std::optional<SharedPrefix> parse_shared_prefix(const FitOptions& options) {
+  if (options.shared_prefix.empty()) {
+    if (!options.prefixes.empty()) throw Error("--prefixes counts the prefixes of --shared-prefix; give --shared-prefix too");
+    return std::nullopt;
+  }
+  SharedPrefix prefix;
+  prefix.tokens = parse_tokens(options.shared_prefix, "--shared-prefix").value;
+  if (!options.prefixes.empty()) prefix.prefixes = parse_count(options.prefixes, "--prefixes");
+  return prefix;
 }
 
 Parallelism resolve_parallelism(const FitOptions& options) {
@@ -161,6 +177,11 @@ void run_fit(Context& context, const FitOptions& options) {
   if (!options.gpu_price.empty()) price = parse_positive_number(options.gpu_price, "--gpu-price");
   if (price && *price > 1e6) throw Error("--gpu-price " + options.gpu_price + ": at most 1000000 USD per GPU-hour");
   std::uint64_t concurrency = options.concurrency.empty() ? 0 : parse_count(options.concurrency, "--concurrency");
+  std::optional<SharedPrefix> shared_prefix = parse_shared_prefix(options);
+  if (shared_prefix && concurrency > 0) {
+    throw Error("--concurrency: the fleet search counts requests without prefix sharing; drop --shared-prefix or "
+                "--concurrency");
+  }
   if (!options.emit.empty() && options.emit != to_string(release.engine)) {
     throw Error("--emit " + options.emit + " needs --engine " + options.emit +
                 ", so that the plan follows that engine's rules (--emit takes vllm or sglang)");
@@ -194,6 +215,8 @@ void run_fit(Context& context, const FitOptions& options) {
   request.weight_bytes_per_param = weights.bytes_per_param;
 
   FitResult result = fit(model.shape, gpu.spec, request);
+  std::optional<PrefixSharing> sharing;
+  if (shared_prefix) sharing = share_prefix(*shared_prefix, model.shape, request, result);
   if (!options.emit.empty()) {
     std::string path = model.label.hf_id.empty() ? model.label.source : model.label.hf_id;
     if (!model.label.hf_id.empty() || path.size() < 12 || path.substr(path.size() - 12) != "/config.json") {
@@ -206,7 +229,8 @@ void run_fit(Context& context, const FitOptions& options) {
   DecodeBound decode = decode_bound(model.shape, gpu.spec, request, result, price);
   FleetSearch fleet;
   if (concurrency > 0) fleet = smallest_fleet(model.shape, gpu.spec, request, concurrency);
-  report::FitContext fit_context{model.label, gpu.info.name, variant.native, options.explain, units};
+  report::FitContext fit_context{model.label, gpu.info.name, variant.native, options.explain, units,
+                                 sharing ? &*sharing : nullptr};
   report::Document document = report::fit_document(fit_context, model.shape, gpu.spec, request, result, decode,
                                                    concurrency > 0 ? &fleet : nullptr, concurrency);
   if (options.ctx.empty()) {
@@ -241,6 +265,7 @@ void add_fit_command(CLI::App& app, Context& context, std::vector<Command>& comm
       "  kvplan fit --model llama-3.1-70b --gpu h100-sxm --tp 2 --pp 2 --kv-cache-memory 30GiB,28.5GiB\n"
       "  kvplan fit --model qwen2.5-72b --gpu h100-sxm --tp 4 --ctx 32k --concurrency 64 --gpu-price 2.5\n"
       "  kvplan fit --model llama-3.1-8b --gpu h100-sxm --ctx 128k --emit vllm\n"
+      "  kvplan fit --model llama-3.1-70b --gpu h100-sxm --gpus 4 --ctx 32k --shared-prefix 4k\n"
       "  kvplan fit --model Qwen/Qwen3-30B-A3B --revision main --gpu h100-sxm --gpus 2 --enable-expert-parallel");
   add_model_option(*command, options->model);
   command->add_option("--gpu", options->gpu, "GPU preset ('kvplan gpus' lists them)");
@@ -290,6 +315,10 @@ void add_fit_command(CLI::App& app, Context& context, std::vector<Command>& comm
                       "KV cache memory per GPU, e.g. 51.63GiB (vLLM's kv_cache_memory_bytes: bypasses the budget); "
                       "with PP one per stage: 30GiB,28.5GiB");
   command->add_option("--concurrency", options->concurrency, "Also find the smallest fleet that holds this many requests");
+  command->add_option("--shared-prefix", options->shared_prefix,
+                      "Tokens of a prefix every request starts with (a system prompt), e.g. 4k: prints the blocks it "
+                      "shares and the concurrency with sharing beside the one without (vllm, sglang)");
+  command->add_option("--prefixes", options->prefixes, "Distinct shared prefixes, each held once (default 1)");
   command->add_option("--gpu-price", options->gpu_price, "USD per GPU-hour, for the cost bound");
   command->add_option("--emit", options->emit, "Print the engine's launch command for the plan instead: vllm or sglang");
   command->add_flag("--mtp", options->mtp, "Also cache the model's MTP layers (speculative decoding with MTP)");

@@ -141,6 +141,7 @@ struct FitResult {
   double max_concurrency = 0;              // "Maximum concurrency for L tokens per request: X.XXx"
   std::uint64_t requests_per_replica = 0;  // floor(max_concurrency), x DP ranks with --dp-attention
   std::uint64_t fleet_requests = 0;        // requests_per_replica x replicas
+  std::uint32_t attention_dp = 1;          // SGLang --dp-attention: pools per replica, each with its own requests
 
   KvDtype kv_cache_dtype = KvDtype::bf16;  // what the cache stores (vLLM's FLASHMLA_SPARSE turns fp8 into fp8_ds_mla)
 

@@ -223,6 +223,7 @@ FitResult fit_sglang(const ModelShape& shape, const GpuSpec& gpu, const FitReque
 
   result.max_concurrency = static_cast<double>(tokens) / static_cast<double>(max_model_len);
   // Each attention-DP rank schedules its own requests into its own pool.
+  result.attention_dp = args.attn_dp_size;
   result.requests_per_replica = tokens / max_model_len * args.attn_dp_size;
   result.fleet_requests = result.requests_per_replica * parallel.dp;
   if (args.attn_dp_size > 1) {

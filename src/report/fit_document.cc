@@ -6,6 +6,7 @@
 
 #include "core/vllm_rules.h"
 #include "report/format.h"
+#include "report/prefix_sharing_rows.h"
 
 namespace kvplan::report {
 namespace {
@@ -273,6 +274,10 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
   rows.count("fleet_requests", "requests on the fleet", result.fleet_requests,
              fmt::format("{} x {} replica{}", result.requests_per_replica, parallel.dp, parallel.dp == 1 ? "" : "s"),
              "requests");
+  if (context.prefix_sharing != nullptr) {
+    add_prefix_sharing_fact(document, *context.prefix_sharing);
+    add_prefix_sharing_rows(document, *context.prefix_sharing, shape, request, result);
+  }
   rows.number("decode_tokens_per_s", "decode bound", fmt::format("{:.0f} tokens/s", decode.tokens_per_second),
               decode.tokens_per_second, "tokens/s",
               fmt::format("batch {} x {} replica{} / (({} weights + {} KV) per rank per step / {:.2f} TB/s)", decode.batch,

@@ -7,6 +7,7 @@
 
 #include "core/capacity.h"
 #include "core/fleet.h"
+#include "core/prefix_sharing.h"
 #include "core/units.h"
 #include "report/document.h"
 #include "report/model_label.h"
@@ -19,6 +20,7 @@ struct FitContext {
   bool variant_native = true;
   bool explain = false;  // show the rule column
   UnitSystem units = UnitSystem::iec;
+  const PrefixSharing* prefix_sharing = nullptr;  // --shared-prefix: its rows beside the unshared ones
 };
 
 Document fit_document(const FitContext& context, const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request,

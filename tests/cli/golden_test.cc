@@ -36,6 +36,9 @@ const std::vector<Golden>& goldens() {
       {"fit_llama-3-70b_8xh100_fp8_32k.txt",
        {"fit", "--model", "llama-3-70b", "--gpu", "h100-sxm", "--gpus", "8", "--kv-dtype", "fp8", "--ctx", "32k",
         "--kv-cache-memory", "50GiB", "--gpu-price", "2.5"}},
+      {"fit_llama-3.1-70b_4xh100_32k_prefix4k_explain.txt",
+       {"fit", "--model", "llama-3.1-70b", "--gpu", "h100-sxm", "--gpus", "4", "--ctx", "32k", "--kv-cache-memory",
+        "40GiB", "--shared-prefix", "4k", "--explain"}},
       {"fit_deepseek-v3_8xh200_fp8_explain.md",
        {"fit", "--model", "deepseek-v3", "--gpu", "h200", "--gpus", "8", "--kv-dtype", "fp8", "--ctx", "128k",
         "--explain", "--format", "md"}},
@@ -144,6 +147,15 @@ TEST_CASE("golden numbers: fit of Llama-3-70B on 8 H100s with 50 GiB of fp8 KV c
   CHECK(contains(text, "GPU KV cache size: 2,621,440 tokens"));
   CHECK(contains(text, "Maximum concurrency for 32,768 tokens per request: 80.00x"));  // 163840 / 2048
   CHECK(contains(text, "80 requests"));
+}
+
+TEST_CASE("golden numbers: a 4k prefix shared by 32k requests of Llama-3.1-70B on 4 H100s") {
+  std::string text = golden_text("fit_llama-3.1-70b_4xh100_32k_prefix4k_explain.txt");
+  // 40 GiB / (16 tokens x 2 heads x 128 x 2 x 2 B x 80 layers) = 32768 blocks; 2048 per request.
+  // floor(4096 / 16) = 256 shared; 2048 - 256 = 1792 unique; (32768 - 256) / 1792 = 18.14x.
+  CHECK(contains(text, "(32768 blocks - 256 shared) / 1792 unique per request"));
+  CHECK(contains(text, "18.14x (unshared 16.00x)"));
+  CHECK(contains(text, "18 requests"));
 }
 
 TEST_CASE("golden numbers: DeepSeek-V3's replicated latent on 8 H200s") {
