@@ -33,8 +33,10 @@ std::uint64_t shared_per_prefix(LayerAttention attention, const PrefixPlanQuery&
     // the request's own running-state block and later free the hit block: nothing stays shared.
     return 0;
   }
-  const std::uint64_t prefix_blocks = query.prefix.tokens / query.block_size;
-  const std::uint64_t first_held = skipped_tokens_at_last_step(attention, query) / query.block_size;
+  const std::uint64_t block =
+      attention == LayerAttention::full && query.full_block_size != 0 ? query.full_block_size : query.block_size;
+  const std::uint64_t prefix_blocks = query.prefix.tokens / block;
+  const std::uint64_t first_held = skipped_tokens_at_last_step(attention, query) / block;
   return prefix_blocks > first_held ? prefix_blocks - first_held : 0;
 }
 
@@ -94,6 +96,7 @@ PrefixSharing share_prefix(const SharedPrefix& prefix, const ModelShape& shape, 
                     result.engine_version + "'s; use --engine vllm");
       }
       query.groups = result.groups;
+      query.full_block_size = result.full_block_size;
       query.sliding_window = shape.sliding_window;
       query.attention_chunk_size = shape.attention_chunk_size;
       query.caching = request.options.prefix_caching;

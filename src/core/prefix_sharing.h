@@ -30,6 +30,7 @@ struct PrefixPlanQuery {
   SharedPrefix prefix;
   std::uint64_t max_model_len = 0;   // L
   std::uint32_t block_size = 0;      // tokens per block (vLLM) or page (SGLang)
+  std::uint32_t full_block_size = 0; // vLLM, Gemma-4: the full layers' block after page unification; 0 = block_size
   std::uint64_t pool_blocks = 0;     // blocks (pages) in one pool
   std::vector<KvGroup> groups;       // kind and blocks per request of each group
   std::optional<std::uint64_t> sliding_window;

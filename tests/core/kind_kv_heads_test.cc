@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/hf_config.h"
 #include "core/kv_size.h"
+#include "core/prefix_sharing.h"
 #include "io/json_reader.h"
 #include "presets_fixture.h"
 
@@ -181,4 +182,18 @@ TEST_CASE("Gemma-4: what kvplan does not plan is refused, not planned as plain a
   ModelShape text_only = gemma4();
   text_only.bidirectional_vision = false;
   CHECK_THROWS_AS(fit(text_only, gpu("h100-sxm"), request(32768, 1)), Error);
+}
+
+TEST_CASE("Gemma-4 with a shared prefix: the full group shares whole blocks of its own, larger block") {
+  // H100 TP 1 bf16 128k (16384 blocks, 9541 per request). An 8192-token prefix: the full group
+  // shares 8192 / 32 = 256 blocks; the sliding groups have left it behind at the request's last
+  // token (they keep only the last 1024 tokens), so they share none. Unique per request
+  // 9541 - 256 = 9285; concurrency (16384 - 256) / 9285 = 1.7370.
+  const ModelShape shape = gemma4();
+  const FitRequest fit_request = request(131072, 1);
+  const FitResult result = fit(shape, gpu("h100-sxm"), fit_request);
+  const PrefixSharing sharing = share_prefix(SharedPrefix{8192, 1}, shape, fit_request, result);
+  CHECK(sharing.shared_blocks == 256);
+  CHECK(sharing.unique_blocks_per_request == 9285);
+  CHECK(sharing.max_concurrency == doctest::Approx(16128.0 / 9285));
 }
