@@ -7,6 +7,8 @@
 #include "core/error.h"
 #include "core/kv_size.h"
 #include "core/variant.h"
+#include "core/compressed_mla.h"
+#include "report/compressed_size_document.h"
 #include "report/size_document.h"
 
 namespace kvplan::cli {
@@ -24,6 +26,35 @@ struct SizeOptions {
   bool explain = false;
   OutputOptions output;
 };
+
+// DeepSeek-V4: a table of its caches; the variants do not apply to a shared compressed latent.
+void run_compressed_size(Context& context, const SizeOptions& options, const SelectedModel& model,
+                         const SizeRequest& request) {
+  if (options.variant != "all" && options.variant != "native") {
+    throw Error("--variant " + options.variant + ": " + model.label.name +
+                " caches one compressed latent shared by all heads (DeepSeek-V4), so there are no attention variants "
+                "to compare; leave --variant out");
+  }
+  if (request.scales != KvScales::per_tensor) {
+    throw Error("--kv-scales " + options.kv_scales + ": DeepSeek-V4's latent layouts carry their own scales");
+  }
+  report::CompressedSizeQuery query{request.ctx.value, request.batch, request.dtype,
+                                    request.include_mtp ? model.shape.num_nextn_predict_layers : 0};
+  const CompressedSize size =
+      compressed_size(*model.shape.compressed_mla, query.dtype, query.ctx, query.batch, query.mtp_layers);
+  report::Format format = options.output.parsed_format();
+  UnitSystem units = options.output.parsed_units();
+  report::Document document = report::compressed_size_document(model.label, model.shape, query, size, units);
+  if (options.ctx.empty()) {
+    document.notes.insert(document.notes.begin(), "--ctx not given: using the model's max_position_embeddings (" +
+                                                      std::to_string(query.ctx) + "), as vLLM does for --max-model-len");
+  }
+  report::write_document(document, format, context.out);
+  if (options.explain) {
+    bool machine = format == report::Format::csv || format == report::Format::json;
+    report::write_compressed_size_explanation(model.shape, query, size, units, machine ? context.err : context.out);
+  }
+}
 
 void run_size(Context& context, const SizeOptions& options) {
   report::Format format = options.output.parsed_format();
@@ -46,6 +77,10 @@ void run_size(Context& context, const SizeOptions& options) {
   }
   if (options.mtp && model.shape.num_nextn_predict_layers == 0) {
     throw Error("--mtp: " + model.label.name + " has no MTP layers (num_nextn_predict_layers is 0 or absent)");
+  }
+  if (model.shape.compressed_mla) {
+    run_compressed_size(context, options, model, request);
+    return;
   }
   std::vector<std::string> skipped;
   std::vector<ResolvedVariant> variants = resolve_variants(variant_requests, model.shape, &skipped);

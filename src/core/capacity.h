@@ -153,6 +153,10 @@ struct FitResult {
   std::vector<std::string> notes;          // rules applied that a reader should know
 };
 
+// Throws kvplan::Error (exit 2) for a model whose caches fit does not plan yet (DeepSeek-V4's
+// compressed sparse attention), before anything else is asked of it.
+void check_fit_plans_model(const ModelShape& shape);
+
 // Throws kvplan::Error (exit 2) when the weights do not fit, when not even one request of
 // max_model_len fits (naming how much is missing and the longest context that would), and for
 // inconsistent parallelism.

@@ -23,14 +23,14 @@ using detail::is_one_of;
 // qwen3_next, qwen3_5 and nemotron_h mix attention layers with state layers
 // (resolve_state_layers); deepseek_v32 adds an indexer cache to MLA (resolve_indexer); gemma4_text
 // gives its full layers their own K/V heads (resolve_gemma4).
-constexpr std::array<std::string_view, 31> kKnownModelTypes = {
+constexpr std::array<std::string_view, 32> kKnownModelTypes = {
     "llama",    "mistral",     "mixtral",     "qwen2",       "qwen2_moe",
     "qwen3",    "qwen3_moe",   "gemma",       "gemma2",      "gemma3",
     "gemma3_text", "deepseek_v2", "deepseek_v3", "kimi_k2",  "phi3",
     "granite",  "olmo2",       "starcoder2",  "cohere",      "internlm2",
     "glm4_moe", "minimax_m2",  "llama4",      "llama4_text", "gpt_oss",
     "qwen3_next", "qwen3_5_text", "qwen3_5_moe_text", "nemotron_h", "deepseek_v32",
-    "gemma4_text",
+    "gemma4_text", "deepseek_v4",
 };
 
 void resolve_heads(const ConfigFields& fields, ModelShape& shape) {
@@ -184,6 +184,7 @@ void resolve_chunked_attention(const ConfigFields& fields, ModelShape& shape) {
 // these are the rules transformers and vLLM apply.
 void resolve_sliding_window(const ConfigFields& fields, ModelShape& shape) {
   shape.layer_attention.assign(shape.num_hidden_layers, LayerAttention::full);
+  if (shape.compressed_mla) return;  // resolve_compressed_mla described every layer
   shape.sliding_window = fields.optional_bounded("sliding_window", kMaxTokens, true);
   if (is_one_of(shape.model_type, {"llama4", "llama4_text"})) {
     resolve_chunked_attention(fields, shape);
@@ -281,6 +282,7 @@ ModelShape shape_from_fields(const ConfigFields& fields, const ConfigFields& out
   resolve_mla(fields, shape);
   detail::resolve_indexer(fields, shape);
   resolve_head_dim(fields, shape);
+  detail::resolve_compressed_mla(fields, shape);
   detail::resolve_state_dims(fields, shape);
   resolve_sliding_window(fields, shape);
   detail::resolve_state_layers(fields, shape);

@@ -1,9 +1,11 @@
-// config.json -> the indexer of sparse MLA and the state layers of the hybrid families, each as
-// vLLM 0.33's model class reads it (docs/model.md).
+// config.json -> the layer kinds beside plain attention, each as vLLM 0.33's model class reads it
+// (docs/model.md): sparse MLA's indexer, state layers, Gemma-4's full layers, DeepSeek-V4's compression.
 #include "core/hf_config_hybrid.h"
 
 #include <optional>
 #include <string>
+
+#include "core/units.h"
 
 namespace kvplan::detail {
 namespace {
@@ -171,6 +173,77 @@ void resolve_gemma4(const ConfigFields& fields, ModelShape& shape) {
     shape.sliding_rule += "; the last " + std::to_string(shared) +
                           " layers read earlier layers' caches (num_kv_shared_layers) and cache nothing";
   }
+}
+
+// transformers' DeepseekV4Config.__post_init__ (layer_types from compress_ratios, defaults) and
+// vLLM 0.33's DeepseekV4Attention (compress_ratio = max(1, compress_rates[layer_type])).
+void resolve_compressed_mla(const ConfigFields& fields, ModelShape& shape) {
+  if (shape.model_type != "deepseek_v4") return;
+  CompressedMlaDims dims;
+  dims.head_dim = fields.required_dim("head_dim");
+  dims.rope_head_dim = fields.optional_dim("qk_rope_head_dim").value_or(64);
+  if (!fields.has("qk_rope_head_dim")) shape.assumptions.push_back("qk_rope_head_dim is absent: transformers' default 64");
+  dims.index_head_dim = fields.optional_dim("index_head_dim").value_or(128);
+  if (!fields.has("index_head_dim")) shape.assumptions.push_back("index_head_dim is absent: transformers' default 128");
+  dims.sliding_window = fields.optional_bounded("sliding_window", kMaxTokens, true).value_or(128);
+  if (!fields.has("sliding_window")) shape.assumptions.push_back("sliding_window is absent: transformers' default 128");
+  if (dims.rope_head_dim > dims.head_dim) {
+    fields.fail(fields.get("qk_rope_head_dim"), "qk_rope_head_dim must not exceed head_dim (" +
+                                                    std::to_string(dims.head_dim) + ")");
+  }
+  if (const ConfigNode* rates = fields.get("compress_rates")) {
+    ConfigFields rate_fields(*rates, "compress_rates");
+    for (auto [type, expected] : {std::pair{"compressed_sparse_attention", 4u}, {"heavily_compressed_attention", 128u}}) {
+      if (std::optional<std::uint32_t> rate = rate_fields.optional_dim(type); rate && *rate != expected) {
+        rate_fields.fail(rate_fields.get(type), std::string(type) + " is compressed " + std::to_string(*rate) +
+                                                    "x; kvplan knows vLLM's compressors for 4x (CSA) and 128x (HCA)");
+      }
+    }
+  }
+  const std::uint32_t layers = shape.num_hidden_layers;
+  const ConfigNode* types = fields.get("layer_types");
+  const ConfigNode* ratios = fields.get("compress_ratios");
+  const ConfigNode* given = types != nullptr ? types : ratios;
+  if (given == nullptr) {
+    // V4-Pro's default: two HCA layers, then CSA and HCA alternating.
+    for (std::uint32_t layer = 0; layer < layers; ++layer) {
+      dims.compress_ratio.push_back(layer < 2 || (layer - 2) % 2 == 0 ? 128 : 4);
+    }
+    shape.assumptions.push_back("layer_types and compress_ratios are absent: transformers' default, two HCA layers "
+                                "then CSA and HCA alternating");
+  } else {
+    const ConfigNode::List* list = given->as_list();
+    const char* name = types != nullptr ? "layer_types" : "compress_ratios";
+    // Entries past num_hidden_layers describe the MTP / draft layers: transformers drops them.
+    if (list == nullptr || list->size() < layers) {
+      fields.fail(given, std::string(name) + " must list at least one entry per layer (num_hidden_layers = " +
+                             std::to_string(layers) + ")");
+    }
+    for (std::uint32_t layer = 0; layer < layers; ++layer) {
+      const ConfigNode& entry = (*list)[layer];
+      const std::string* type = entry.as_string();
+      const std::int64_t* ratio = std::get_if<std::int64_t>(&entry.value);
+      if (type != nullptr && *type == "sliding_attention") dims.compress_ratio.push_back(1);
+      else if (type != nullptr && *type == "compressed_sparse_attention") dims.compress_ratio.push_back(4);
+      else if (type != nullptr && *type == "heavily_compressed_attention") dims.compress_ratio.push_back(128);
+      else if (ratio != nullptr && (*ratio == 0 || *ratio == 4 || *ratio == 128)) {
+        dims.compress_ratio.push_back(*ratio == 0 ? 1 : static_cast<std::uint32_t>(*ratio));
+      } else {
+        fields.fail(&entry, std::string(name) + "[" + std::to_string(layer) + "] = " + entry.describe() +
+                                " is not a DeepSeek-V4 layer kind (sliding_attention, compressed_sparse_attention, "
+                                "heavily_compressed_attention, or the ratios 0, 4, 128)");
+      }
+    }
+  }
+  shape.compressed_mla = dims;
+  std::uint32_t csa = 0, hca = 0;
+  for (std::uint32_t ratio : dims.compress_ratio) {
+    csa += ratio == 4;
+    hca += ratio == 128;
+  }
+  shape.sliding_rule = "deepseek_v4: every layer keeps a window of " + std::to_string(dims.sliding_window) +
+                       " latents; " + std::to_string(csa) + " CSA layers (4x) and " + std::to_string(hca) +
+                       " HCA layers (128x) also keep compressed latents";
 }
 
 }  // namespace kvplan::detail

@@ -24,6 +24,10 @@ void resolve_state_dims(const ConfigFields& fields, ModelShape& shape);
 // resolve_state_dims and the layer list).
 void resolve_state_layers(const ConfigFields& fields, ModelShape& shape);
 
+// DeepSeek-V4 (deepseek_v4): shape.compressed_mla from head_dim, qk_rope_head_dim, index_head_dim,
+// sliding_window and each layer's compress ratio (layer_types, or the legacy compress_ratios).
+void resolve_compressed_mla(const ConfigFields& fields, ModelShape& shape);
+
 // Gemma-4 (gemma4_text): the full layers' K/V heads (shape.full_layer_kv), the last layer forced
 // to full attention, and the layers that share an earlier layer's cache (num_kv_shared_layers)
 // marked as caching nothing. Needs the layer list and head_dim resolved.

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/checked.h"
+#include "core/error.h"
 #include "core/state_bytes.h"
 
 namespace kvplan {
@@ -76,6 +77,10 @@ VariantSize size_variant(const ResolvedVariant& resolved, const Variant& full_la
 
 SizeReport compute_kv_size(const ModelShape& shape, const std::vector<ResolvedVariant>& variants,
                            const SizeRequest& request) {
+  if (shape.compressed_mla) {
+    throw Error("DeepSeek-V4's compressed caches are not per-token K/V of one attention variant; 'kvplan size' "
+                "lists them cache by cache");
+  }
   SizeReport report;
   report.request = request;
   const std::vector<LayerGroup> groups =

@@ -67,6 +67,17 @@ struct KvGeometry {
   std::uint32_t head_dim = 0;
 };
 
+// DeepSeek-V4's compressed sparse attention (deepseek_v4; core/compressed_mla.h): one shared K/V
+// latent of head_dim, kept for a sliding window by every layer and, compressed, per group of
+// compress_ratio tokens by the CSA (4) and HCA (128) layers.
+struct CompressedMlaDims {
+  std::uint32_t head_dim = 0;        // head_dim, the latent's width
+  std::uint32_t rope_head_dim = 0;   // qk_rope_head_dim, its RoPE part
+  std::uint32_t index_head_dim = 0;  // the lightning indexer's key width (CSA layers)
+  std::uint64_t sliding_window = 0;  // sliding_window, every layer's window of latents
+  std::vector<std::uint32_t> compress_ratio;  // per hidden layer: 1 (window only), 4 (CSA) or 128 (HCA)
+};
+
 struct MoeDims {
   std::uint32_t num_experts = 0;          // routed experts: num_local_experts / n_routed_experts
   std::uint32_t num_experts_per_tok = 0;  // routed experts active per token
@@ -87,6 +98,7 @@ struct ModelShape {
   std::optional<MlaDims> mla;
   std::optional<IndexerDims> indexer;  // sparse MLA (deepseek_v32): the indexer's key cache per layer
   std::optional<StateDims> state;  // the mixer of the LayerAttention::state layers
+  std::optional<CompressedMlaDims> compressed_mla;  // deepseek_v4: its caches replace per-token K/V
   // Full-attention layers whose K/V heads differ from num_key_value_heads x head_dim (Gemma-4).
   std::optional<KvGeometry> full_layer_kv;
   // use_bidirectional_attention "vision" (Gemma-4): images attend both ways, so vLLM serves the model

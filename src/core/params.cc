@@ -48,6 +48,10 @@ std::optional<std::string> params_estimate_gap(const ModelShape& shape) {
     return "cannot estimate the parameter count of a " + shape.model_type +
            " model from config.json (interleaved MoE layers with a shared expert)";
   }
+  if (shape.model_type == "deepseek_v4") {
+    return "cannot estimate the parameter count of a deepseek_v4 model from config.json (hash-routed and fp4 "
+           "experts, grouped output projections)";
+  }
   if (shape.model_type == "gemma4_text") {
     // Full layers with their own head dims and shared K/V projections, per-layer input embeddings
     // (E2B, E4B), an optional MoE block beside the MLP, a vision encoder of its own.

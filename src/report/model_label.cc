@@ -7,7 +7,16 @@ namespace kvplan::report {
 std::string describe_shape(const ModelShape& shape) {
   std::string text = fmt::format("{} layers, {} query heads, ", shape.num_hidden_layers,
                                  shape.num_attention_heads);
-  if (shape.mla) {
+  if (const auto& compressed = shape.compressed_mla) {
+    std::uint32_t window_only = 0, csa = 0, hca = 0;
+    for (std::uint32_t ratio : compressed->compress_ratio) {
+      window_only += ratio == 1;
+      csa += ratio == 4;
+      hca += ratio == 128;
+    }
+    text += fmt::format("one compressed latent of {}: a window of {} on every layer, {} CSA (4x) and {} HCA (128x) "
+                        "layers, {} window-only", compressed->head_dim, compressed->sliding_window, csa, hca, window_only);
+  } else if (shape.mla) {
     text += fmt::format("MLA d_c={} d_R={}", shape.mla->kv_lora_rank, shape.mla->qk_rope_head_dim);
   } else {
     text += fmt::format("{} KV head{} of {}", shape.num_key_value_heads,

@@ -98,6 +98,12 @@ const std::vector<std::pair<std::string, std::string>> kFiles = {
                        "\"num_key_value_heads\": 2, \"head_dim\": 256, \"sliding_window\": 512, \"num_kv_shared_layers\": 6}"},
     {"g4_per_layer.json", "{\"model_type\": \"gemma4_text\", \"num_hidden_layers\": 6, \"num_attention_heads\": 8, "
                           "\"num_key_value_heads\": 2, \"head_dim\": 256, \"sliding_window\": 512, \"per_layer_config\": {}}"},
+    {"v4_ratio.json", "{\"model_type\": \"deepseek_v4\", \"num_hidden_layers\": 2, \"num_attention_heads\": 8, "
+                      "\"head_dim\": 512, \"compress_ratios\": [4, 16]}"},
+    {"v4.json", "{\"model_type\": \"deepseek_v4\", \"num_hidden_layers\": 2, \"num_attention_heads\": 8, "
+                "\"head_dim\": 512, \"compress_ratios\": [0, 4]}"},
+    {"v4_short.json", "{\"model_type\": \"deepseek_v4\", \"num_hidden_layers\": 3, \"num_attention_heads\": 8, "
+                      "\"head_dim\": 512, \"layer_types\": [\"sliding_attention\"]}"},
     {"twins/a.yaml", "name: twin\nsource: x\nconfig:\n  model_type: llama\n  num_hidden_layers: 2\n"
                      "  num_attention_heads: 4\n  hidden_size: 256\n"},
     {"twins/b.yaml", "name: twin\nsource: y\nconfig:\n  model_type: llama\n  num_hidden_layers: 4\n"
@@ -297,6 +303,16 @@ const std::vector<BadInput> kCatalogue = {
      "num_kv_shared_layers must be below num_hidden_layers"},
     {"per-layer overrides kvplan does not read", {"size", "--config", "{dir}/g4_per_layer.json"},
      "per_layer_config is not read by kvplan"},
+    {"a compress ratio vLLM has no compressor for", {"size", "--config", "{dir}/v4_ratio.json"},
+     "compress_ratios[1] = 16 is not a DeepSeek-V4 layer kind"},
+    {"fewer DeepSeek-V4 layer kinds than layers", {"size", "--config", "{dir}/v4_short.json"},
+     "layer_types must list at least one entry per layer"},
+    {"a variant of a model with one shared compressed latent",
+     {"size", "--config", "{dir}/v4.json", "--ctx", "1k", "--variant", "gqa"}, "caches one compressed latent shared by all heads"},
+    {"a cache dtype vLLM has no DeepSeek-V4 layout for", {"size", "--config", "{dir}/v4.json", "--ctx", "1k", "--kv-dtype", "int8"},
+     "--kv-dtype int8: vLLM 0.33 stores DeepSeek-V4's latents"},
+    {"fit on a model whose caches fit does not plan yet", {"fit", "--config", "{dir}/v4.json", "--gpu", "h200", "--ctx", "1k"},
+     "fit does not plan DeepSeek-V4's compressed sparse attention yet"},
     // Prefix sharing (issue 14).
     {"a shared prefix of 0 tokens", {"fit", "--model", "llama-3-8b", "--gpu", "h100-sxm", "--shared-prefix", "0"},
      "--shared-prefix: must be at least 1 token"},

@@ -51,6 +51,22 @@ TEST_CASE("a Gemma-4 config: sliding and full layers at their own K/V heads, eac
   CHECK(contains(explained.out, "8192 B * 10 layers + 16384 B * 50 layers = 901120 B"));
 }
 
+TEST_CASE("a DeepSeek-V4 config: size lists every cache and the total per sequence") {
+  CliResult result = run_cli({"size", "--config", data("deepseek-v4-flash/config.json"), "--ctx", "128k", "--kv-dtype",
+                              "fp8_ds_mla", "--format", "csv"});
+  CHECK(result.exit_code == 0);
+  // 21 CSA layers x 131072 / 4 compressed latents x 584 B = 401866752 B.
+  CHECK(contains(result.out, "C4 compressed latents,21,584,4,every complete group of 4,32768,19136512,401866752"));
+  // 43 layers x 128 window latents x 584 B; 20 HCA layers x 128 compressor states x 4096 B.
+  CHECK(contains(result.out, "sliding-window latents,43,584,1,last 128 tokens,128,74752,3214336"));
+  CHECK(contains(result.out, "C128 compressor state,20,4096,1,last 128 tokens,128,524288,10485760"));
+  // 90832896 (indexer keys) + 344064 + 3214336 + 401866752 + 1376256 + 11960320 + 10485760.
+  CHECK(contains(result.out, "total per sequence,,,,,,,520080384"));
+  CliResult fit = run_cli({"fit", "--config", data("deepseek-v4-flash/config.json"), "--gpu", "h200", "--tp", "8"});
+  CHECK(fit.exit_code == 2);
+  CHECK(contains(fit.err, "fit does not plan DeepSeek-V4's compressed sparse attention yet"));
+}
+
 TEST_CASE("bad config.json files: one line, exit 2") {
   TempDir dir;
   CHECK(contains(bad_input({"size", "--config", dir.write("trunc/config.json", "{\"model_type\": \"llama\",").string()}),
