@@ -133,10 +133,22 @@ def planning():
         oracle_base.FakeVllmConfig(131072, 16384, tp=8, dcp=8), [specs], [GiB])
 
 
+def sliding():
+    # gpt-oss-style 12 sliding (W 128) + 12 full layers with DCP 2: vLLM asserts in
+    # SlidingWindowSpec.max_memory_usage_bytes ("DCP not support sliding window").
+    specs = {oracle_base.lname(i): (oracle_base.swa(1, 64, 128) if i % 2 == 0
+                                    else oracle_base.full(1, 64))
+             for i in range(24)}
+    oracle_base.run_case(
+        "sliding + full layers, DCP 2 (vLLM refuses)",
+        oracle_base.FakeVllmConfig(32768, 16384, tp=16, dcp=2), [specs], [20 * GiB])
+
+
 def main():
     backend_table()
     checks()
     planning()
+    sliding()
 
 
 if __name__ == "__main__":
