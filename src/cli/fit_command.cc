@@ -183,6 +183,11 @@ void run_fit(Context& context, const FitOptions& options) {
     throw Error("--concurrency: the fleet search counts requests without prefix sharing; drop --shared-prefix or "
                 "--concurrency");
   }
+  if (shared_prefix && request.parallel.dcp > 1) {
+    // Under DCP vLLM hashes and shares blocks of block_size x DCP tokens (resolve_kv_cache_block_sizes),
+    // which kvplan's prefix plan does not follow yet.
+    throw Error("--shared-prefix: kvplan does not plan prefix sharing with --dcp yet; drop one of them");
+  }
   if (!options.emit.empty() && options.emit != to_string(release.engine)) {
     throw Error("--emit " + options.emit + " needs --engine " + options.emit +
                 ", so that the plan follows that engine's rules (--emit takes vllm or sglang)");

@@ -343,6 +343,9 @@ const std::vector<BadInput> kCatalogue = {
      {"fit", "--model", "deepseek-v3", "--gpu", "h200", "--tp", "8", "--dcp", "8", "--engine", "sglang"},
      "--dcp: kvplan plans decode context parallelism with vLLM's rules only"},
     {"a fleet with dcp twice", {"sweep", "--models", "deepseek-v3", "--gpus", "h200:8:dcp8:dcp8"}, "dcp is given twice"},
+    {"a shared prefix with DCP",
+     {"fit", "--model", "deepseek-v3", "--gpu", "h200", "--tp", "8", "--dcp", "8", "--shared-prefix", "4k"},
+     "--shared-prefix: kvplan does not plan prefix sharing with --dcp yet"},
 };
 
 // Every path under `dir`, so a case can show it left nothing behind.
