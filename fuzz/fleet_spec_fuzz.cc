@@ -1,4 +1,4 @@
-// libFuzzer target: any text as a fleet spec (`--gpus h100-sxm:16:tp8:pp2`). kvplan::Error is the
+// libFuzzer target: any text as a fleet spec (`--gpus h100-sxm:16:tp8:pp2`, `h200:8:tp8:dcp8`). kvplan::Error is the
 // expected answer to bad input; an accepted fleet must describe exactly its GPUs, within the
 // limits, or the parser let a wrapped number through.
 #include <cstddef>
@@ -20,6 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     kvplan::SweepFleet fleet = kvplan::cli::parse_fleet(text, context);
     const std::uint64_t tp = fleet.parallel.tp, pp = fleet.parallel.pp, dp = fleet.parallel.dp;
     if (tp == 0 || pp == 0 || dp == 0 || tp * pp * dp > kvplan::cli::kMaxFleetGpus) std::abort();
+    // dcpN groups TP ranks: at least 1 and within the limits (the fit checks it divides TP).
+    if (fleet.parallel.dcp == 0 || fleet.parallel.dcp > kvplan::cli::kMaxFleetGpus) std::abort();
   } catch (const kvplan::Error&) {
   }
   return 0;

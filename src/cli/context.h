@@ -93,7 +93,8 @@ SelectedModel select_model(Context& context, const ModelOption& option);
 // "a,b,c" -> {"a", "b", "c"}; an empty item is an error naming `flag`.
 std::vector<std::string> split_list(const std::string& text, std::string_view flag);
 // "h100-sxm" (1 GPU), "h100-sxm:8" (8 GPUs, TP 8), "h100-sxm:8:tp4" (TP 4 x DP 2),
-// "h100-sxm:16:tp8:pp2". The GPU count, tp and pp are each at most kMaxFleetGpus and given once.
+// "h100-sxm:16:tp8:pp2", "h200:8:tp8:dcp8" (decode context parallel 8 within TP 8). The GPU count,
+// tp, pp and dcp are each at most kMaxFleetGpus and given once.
 inline constexpr std::uint64_t kMaxFleetGpus = 4096;
 SweepFleet parse_fleet(const std::string& text, Context& context);
 

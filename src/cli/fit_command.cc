@@ -23,7 +23,7 @@ namespace {
 struct FitOptions {
   ModelOption model;
   std::string gpu;
-  std::string gpus, tp, pp, dp;
+  std::string gpus, tp, pp, dp, dcp;
   bool dp_attention = false;
   bool expert_parallel = false;
   std::string engine = "vllm";
@@ -89,6 +89,7 @@ Parallelism resolve_parallelism(const FitOptions& options) {
   if (!options.tp.empty()) parallel.tp = parse_small_count(options.tp, "--tp");
   if (!options.pp.empty()) parallel.pp = parse_small_count(options.pp, "--pp");
   if (!options.dp.empty()) parallel.dp = parse_small_count(options.dp, "--dp");
+  if (!options.dcp.empty()) parallel.dcp = parse_small_count(options.dcp, "--dcp");
   if (options.gpus.empty()) return parallel;
   const std::uint32_t gpus = parse_small_count(options.gpus, "--gpus");
   if (options.tp.empty() && options.dp.empty()) {
@@ -182,6 +183,11 @@ void run_fit(Context& context, const FitOptions& options) {
     throw Error("--concurrency: the fleet search counts requests without prefix sharing; drop --shared-prefix or "
                 "--concurrency");
   }
+  if (shared_prefix && request.parallel.dcp > 1) {
+    // Under DCP vLLM hashes and shares blocks of block_size x DCP tokens (resolve_kv_cache_block_sizes),
+    // which kvplan's prefix plan does not follow yet.
+    throw Error("--shared-prefix: kvplan does not plan prefix sharing with --dcp yet; drop one of them");
+  }
   if (!options.emit.empty() && options.emit != to_string(release.engine)) {
     throw Error("--emit " + options.emit + " needs --engine " + options.emit +
                 ", so that the plan follows that engine's rules (--emit takes vllm or sglang)");
@@ -262,6 +268,7 @@ void add_fit_command(CLI::App& app, Context& context, std::vector<Command>& comm
       "\nExamples:\n"
       "  kvplan fit --model llama-3-70b --gpu h100-sxm --gpus 8 --tp 8 --kv-dtype fp8 --ctx 32k\n"
       "  kvplan fit --model deepseek-v3 --gpu h200 --gpus 8 --ctx 128k --kv-dtype fp8 --explain\n"
+      "  kvplan fit --model deepseek-v3 --gpu h200 --gpus 8 --dcp 8 --ctx 32k --explain\n"
       "  kvplan fit --model mistral-7b-v0.1 --gpu h100-sxm --ctx 32k --kv-cache-memory 10GiB --engine vllm@0.19\n"
       "  kvplan fit --model llama-3.1-70b --gpu h100-sxm --tp 2 --pp 2 --kv-cache-memory 30GiB,28.5GiB\n"
       "  kvplan fit --model qwen2.5-72b --gpu h100-sxm --tp 4 --ctx 32k --concurrency 64 --gpu-price 2.5\n"
@@ -274,6 +281,9 @@ void add_fit_command(CLI::App& app, Context& context, std::vector<Command>& comm
   command->add_option("--tp", options->tp, "Tensor-parallel size (default: --gpus / --pp, else 1)");
   command->add_option("--pp", options->pp, "Pipeline-parallel size (default 1)");
   command->add_option("--dp", options->dp, "Data-parallel replicas (default: --gpus / (TP x PP))");
+  command->add_option("--dcp,--decode-context-parallel-size", options->dcp,
+                      "vLLM: decode context parallel size; groups of DCP TP ranks each cache 1/DCP of every "
+                      "request's tokens (divides TP; adds no GPU; default 1)");
   command->add_flag("--enable-expert-parallel", options->expert_parallel,
                     "vLLM: MoE experts whole over the TP x DP ranks instead of each expert over TP (weights from a "
                     "checkpoint only)");

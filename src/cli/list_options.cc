@@ -44,13 +44,16 @@ SweepFleet parse_fleet(const std::string& text, Context& context) {
   fleet.gpu_name = gpu.info.name;
   fleet.gpu = &gpu.spec;
   std::uint64_t gpus = parts.size() > 1 ? count(parts[1], "GPU count") : 1;
-  std::optional<std::uint64_t> tp, pp;
+  std::optional<std::uint64_t> tp, pp, dcp;
   for (std::size_t i = 2; i < parts.size(); ++i) {
-    const std::string field = parts[i].substr(0, 2);
-    std::optional<std::uint64_t>* slot = field == "tp" ? &tp : field == "pp" ? &pp : nullptr;
-    if (slot == nullptr) throw Error("--gpus: '" + text + "': expected GPU[:N[:tpT][:ppP]], e.g. h100-sxm:8 or h100-sxm:16:tp8:pp2");
-    if (*slot) throw Error(flag + ": " + field + " is given twice; give each of tp and pp once");
-    *slot = count(parts[i].substr(2), field);
+    const std::string field = parts[i].rfind("dcp", 0) == 0 ? "dcp" : parts[i].substr(0, 2);
+    std::optional<std::uint64_t>* slot = field == "tp" ? &tp : field == "pp" ? &pp : field == "dcp" ? &dcp : nullptr;
+    if (slot == nullptr) {
+      throw Error("--gpus: '" + text + "': expected GPU[:N[:tpT][:ppP][:dcpD]], e.g. h100-sxm:8, h100-sxm:16:tp8:pp2 "
+                  "or h200:8:tp8:dcp8");
+    }
+    if (*slot) throw Error(flag + ": " + field + " is given twice; give each of tp, pp and dcp once");
+    *slot = count(parts[i].substr(field.size()), field);
   }
   const std::uint64_t stages = pp.value_or(1);
   const std::uint64_t ranks = tp.value_or(gpus / stages);
@@ -59,6 +62,8 @@ SweepFleet parse_fleet(const std::string& text, Context& context) {
   }
   fleet.parallel = Parallelism{static_cast<std::uint32_t>(ranks), static_cast<std::uint32_t>(stages),
                                static_cast<std::uint32_t>(gpus / (ranks * stages))};
+  // DCP groups TP ranks: it adds no GPU, and the fit checks that it divides TP.
+  fleet.parallel.dcp = static_cast<std::uint32_t>(dcp.value_or(1));
   return fleet;
 }
 

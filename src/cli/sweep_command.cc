@@ -84,8 +84,9 @@ void add_sweep_command(CLI::App& app, Context& context, std::vector<Command>& co
   auto options = std::make_shared<SweepOptions>();
   CLI::App* command = app.add_subcommand("sweep", "One row per combination of models, variants, dtypes, contexts and fleets");
   command->footer(
-      "\nFleets are GPU[:N[:tpT][:ppP]]: h100-sxm:8 is 8 GPUs as one TP-8 replica, h100-sxm:8:tp4 two TP-4\n"
-      "replicas. Combinations that do not fit are rows with the reason.\n"
+      "\nFleets are GPU[:N[:tpT][:ppP][:dcpD]]: h100-sxm:8 is 8 GPUs as one TP-8 replica, h100-sxm:8:tp4 two TP-4\n"
+      "replicas, h200:8:tp8:dcp8 one TP-8 replica with vLLM's decode context parallel 8 (no extra GPU).\n"
+      "Combinations that do not fit are rows with the reason.\n"
       "\nExamples:\n"
       "  kvplan sweep --models llama-3-70b,deepseek-v3 --ctx 4k,32k,128k --variants all --kv-dtypes bf16,fp8 "
       "--gpus h100-sxm:8,h200:8\n"
@@ -94,7 +95,7 @@ void add_sweep_command(CLI::App& app, Context& context, std::vector<Command>& co
   command->add_option("--ctx", options->ctx, "Comma-separated contexts (tokens per request)")->capture_default_str();
   command->add_option("--variants", options->variants, "Comma-separated variants, or all")->capture_default_str();
   command->add_option("--kv-dtypes", options->kv_dtypes, "Comma-separated cache dtypes")->capture_default_str();
-  command->add_option("--gpus", options->gpus, "Comma-separated fleets GPU[:N[:tpT][:ppP]]")->capture_default_str();
+  command->add_option("--gpus", options->gpus, "Comma-separated fleets GPU[:N[:tpT][:ppP][:dcpD]]")->capture_default_str();
   command->add_option("--engine", options->engine, "Accounting rules: vllm, sglang or trtllm")->capture_default_str();
   command->add_option("--weights-dtype", options->weights_dtype, "As for 'kvplan fit'")->capture_default_str();
   command->add_option("--max-rows", options->max_rows,

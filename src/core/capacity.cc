@@ -223,14 +223,17 @@ std::uint32_t fullest_stage(const std::vector<StageLayers>& stages, FitResult& r
 
 void set_per_rank_cache(const FitRequest& request, FitResult& result) {
   const std::uint32_t tp = request.parallel.tp;
+  // A group of DCP ranks caches each token of its heads once (DCP 1: every rank is its own group),
+  // so copies exist when there are more groups than heads to shard over them.
+  const std::uint32_t dcp_groups = tp / request.parallel.dcp;
   Variant rank = request.variant;
   if (rank.kind == VariantKind::mla) {
     result.kv_heads_per_rank = 1;
-    result.kv_replicated = tp > 1;
+    result.kv_replicated = dcp_groups > 1;
   } else {
     rank.kv_heads = std::max<std::uint32_t>(1, request.variant.kv_heads / tp);
     result.kv_heads_per_rank = rank.kv_heads;
-    result.kv_replicated = request.variant.kv_heads < tp;
+    result.kv_replicated = request.variant.kv_heads < dcp_groups;
   }
   result.token_layer_per_rank = bytes_per_token_per_layer(rank, request.kv_dtype, request.kv_scales);
 }
@@ -253,6 +256,14 @@ void check_fit_request(const ModelShape& shape, const GpuSpec& gpu, const FitReq
     throw Error("--tp " + std::to_string(parallel.tp) + " and the " + std::to_string(variant.kv_heads) + " K/V heads of " +
                 variant.name() + " do not divide one another");
   }
+  if (parallel.dcp != 1 && request.options.engine != Engine::vllm) {
+    throw Error("--dcp: kvplan plans decode context parallelism with vLLM's rules only (--engine vllm); " +
+                std::string(request.options.engine == Engine::sglang
+                                ? "SGLang 0.5.23's --dcp-size is not modelled yet"
+                                : "TensorRT-LLM's context parallelism is not modelled"));
+  }
+  check_decode_context_parallel(shape.num_attention_heads, variant.kv_heads, variant.kind == VariantKind::mla,
+                                parallel.tp, parallel.dcp);
   if (request.max_model_len.value == 0) throw Error("--ctx must be at least 1 token");
   if (request.options.mem_util && !(*request.options.mem_util > 0 && *request.options.mem_util <= 1)) {
     throw Error("--mem-util must be in (0, 1]; got " + detail::fmt_double(*request.options.mem_util, 3));

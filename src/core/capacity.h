@@ -119,7 +119,7 @@ struct FitResult {
   Bytes kv_budget;                         // KV memory per GPU of the tightest rank
 
   std::uint32_t kv_heads_per_rank = 0;     // 1 for MLA
-  bool kv_replicated = false;              // H_kv < TP (or MLA with TP > 1): every rank holds copies
+  bool kv_replicated = false;              // H_kv < TP / DCP (or MLA with TP / DCP > 1): ranks hold copies
   TokenLayerBytes token_layer_per_rank;    // bytes per token per layer on one rank
   // vLLM, Gemma-4: the full layers' own K/V heads per rank, their bytes per token per layer and
   // their block after page unification (block_size is then the sliding layers').

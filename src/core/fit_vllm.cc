@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/fit_internal.h"
 #include "core/vllm_backend.h"
+#include "core/vllm_dcp.h"
 #include "core/vllm_groups.h"
 #include "core/vllm_profile.h"
 #include "core/vllm_rules.h"
@@ -271,11 +272,13 @@ std::shared_ptr<const VllmStart> start_vllm(const ModelShape& shape, const GpuSp
   result.engine = Engine::vllm;
   result.engine_version = std::string(rules.version);
   result.mem_util = options.mem_util.value_or(rules.gpu_memory_utilization);
+  check_vllm_dcp(rules, shape, request);
   FitRequest cached = as_cached(shape, rules, request, result);
   const bool sparse = sparse_mla(shape, rules, cached, result);
   if (shape.full_layer_kv) check_kind_kv_heads(shape, rules, cached, result);
   const VllmBackendQuery query{gpu.architecture, cached.variant.kind == VariantKind::mla, sparse, request.kv_dtype,
-                               options.attention_backend, options.block_size, shape.num_attention_heads / parallel.tp};
+                               options.attention_backend, options.block_size, shape.num_attention_heads / parallel.tp,
+                               parallel.dcp > 1};
   const VllmBackend backend =
       shape.bidirectional_vision ? choose_vllm_mm_prefix_backend(rules, query) : choose_vllm_backend(rules, query);
   cached.kv_dtype = backend.cache_dtype;
@@ -316,7 +319,7 @@ std::shared_ptr<const VllmStart> start_vllm(const ModelShape& shape, const GpuSp
   }
   start->demand = BlockDemand{result.block_size, shape.sliding_window, shape.attention_chunk_size,
                               rules.sliding_in_flight ? result.max_in_flight_tokens : result.max_num_batched_tokens,
-                              state_blocks, kind_blocks.full, kind_blocks.sliding};
+                              state_blocks, kind_blocks.full, kind_blocks.sliding, parallel.dcp};
   return start;
 }
 
@@ -369,6 +372,7 @@ FitResult finish_vllm(const VllmStart& start, const ModelShape& shape, const Gpu
   }
   result.requests_per_replica = static_cast<std::uint64_t>(std::floor(result.max_concurrency));
   result.fleet_requests = checked_mul(result.requests_per_replica, parallel.dp, "requests on the fleet");
+  if (parallel.dcp > 1 && request.explanations) result.notes.push_back(vllm_dcp_note(request, result));
   if (result.groups.size() > 1 && request.explanations) {
     // _get_kv_cache_groups_uniform_page_size logs the padding of each kind's layers.
     std::string padding;

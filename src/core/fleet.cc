@@ -33,7 +33,10 @@ FleetSearch smallest_fleet(const ModelShape& shape, const GpuSpec& gpu, const Fi
     for (std::uint32_t pp : {1u, 2u, 4u, 8u}) {
       FitRequest attempt = request;
       attempt.parallel = Parallelism{tp, pp, 1};
-      std::string label = "TP " + std::to_string(tp) + " x PP " + std::to_string(pp);
+      // The request's DCP stays: a TP it does not divide is rejected by the fit, with the reason.
+      attempt.parallel.dcp = request.parallel.dcp;
+      std::string label = "TP " + std::to_string(tp) + " x PP " + std::to_string(pp) +
+                          (attempt.parallel.dcp > 1 ? " (DCP " + std::to_string(attempt.parallel.dcp) + ")" : "");
       try {
         FitResult result = fit(shape, gpu, attempt);
         // SGLang starts with a pool shorter than the context; such a replica holds no full request.
@@ -43,6 +46,7 @@ FleetSearch smallest_fleet(const ModelShape& shape, const GpuSpec& gpu, const Fi
         std::uint64_t replicas = ceil_div(concurrency, result.requests_per_replica);
         if (replicas > 100000) throw Error("more than 100000 replicas");
         option.parallel = Parallelism{tp, pp, static_cast<std::uint32_t>(replicas)};
+        option.parallel.dcp = attempt.parallel.dcp;
         option.holds = replicas * result.requests_per_replica;
         search.options.push_back(option);
         const std::uint64_t gpus = option.parallel.gpus();

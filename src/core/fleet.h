@@ -39,7 +39,7 @@ struct FleetSearch {
 };
 
 // Tries TP in {1, 2, 4, 8} (at most `max_tp`, the GPUs of one node) and PP in {1, 2, 4, 8}, as
-// many replicas as needed.
+// many replicas as needed, each with the request's DCP.
 FleetSearch smallest_fleet(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request,
                            std::uint64_t concurrency, std::uint32_t max_tp = 8);
 

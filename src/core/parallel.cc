@@ -20,6 +20,31 @@ void check_tensor_parallel(const ModelShape& shape, std::uint32_t tp) {
   }
 }
 
+void check_decode_context_parallel(std::uint32_t query_heads, std::uint32_t kv_heads, bool mla, std::uint32_t tp,
+                                   std::uint32_t dcp) {
+  const std::string flag = "--dcp " + std::to_string(dcp);
+  if (dcp == 0) throw Error("--dcp must be at least 1");
+  // DCP groups are made of TP ranks (without prefill context parallelism, which kvplan does not plan).
+  if (tp % dcp != 0) {
+    throw Error(flag + " does not divide --tp " + std::to_string(tp) + "; vLLM requires tp_size divisible by dcp_size");
+  }
+  if (dcp == 1 || mla) return;
+  // A GQA rank holds one K/V head when TP exceeds the heads; DCP splits the ranks that replicate a
+  // head, so it needs replicas to split, and whole query heads per K/V head on each of them.
+  if (tp <= kv_heads) {
+    throw Error(flag + ": vLLM needs --tp (" + std::to_string(tp) + ") greater than the " + std::to_string(kv_heads) +
+                " K/V heads for decode context parallelism with GQA/MQA; raise --tp or drop --dcp");
+  }
+  if (dcp > tp / kv_heads) {
+    throw Error(flag + " exceeds vLLM's maximum of TP / K/V heads = " + std::to_string(tp) + " / " +
+                std::to_string(kv_heads) + " = " + std::to_string(tp / kv_heads));
+  }
+  if ((query_heads / kv_heads) % dcp != 0) {
+    throw Error(flag + " does not divide the " + std::to_string(query_heads / kv_heads) +
+                " query heads per K/V head, as vLLM requires for GQA/MQA");
+  }
+}
+
 std::uint32_t kv_heads_per_rank(const ModelShape& shape, bool mla, std::uint32_t tp) {
   if (mla) return 1;
   return std::max<std::uint32_t>(1, shape.num_key_value_heads / tp);

@@ -1,6 +1,7 @@
 // How a model is split over GPUs: tensor parallelism (TP) shards heads and weights, pipeline
 // parallelism (PP) gives each stage a contiguous run of layers, data parallelism (DP) makes
-// independent replicas. The rules are vLLM's (docs/engines.md).
+// independent replicas, decode context parallelism (DCP) spreads every request's cached tokens
+// over groups of TP ranks. The rules are vLLM's (docs/engines.md).
 #pragma once
 
 #include <cstdint>
@@ -17,12 +18,22 @@ struct Parallelism {
   // vLLM's --enable-expert-parallel: MoE experts are split whole over the TP x DP ranks instead of
   // each expert over TP (it changes the weights per GPU, not the cache).
   bool expert_parallel = false;
+  // vLLM's --decode-context-parallel-size: groups of `dcp` TP ranks each cache 1/dcp of every
+  // request's tokens. It reuses the TP ranks, so it adds no GPU.
+  std::uint32_t dcp = 1;
   std::uint32_t gpus() const { return tp * pp * dp; }
 };
 
 // Throws kvplan::Error (exit 2) when TP does not divide the query heads, or when neither the
 // KV heads divide over TP nor TP over the KV heads (vLLM's QKV sharding needs one of the two).
 void check_tensor_parallel(const ModelShape& shape, std::uint32_t tp);
+
+// vLLM 0.33's checks of --decode-context-parallel-size (ParallelConfig's validator and
+// ModelConfig.verify_with_parallel_config): DCP divides TP; for a GQA/MQA cache (not MLA) TP
+// exceeds the K/V heads, DCP is at most TP / K/V heads, and it divides the query heads per K/V
+// head. Throws kvplan::Error (exit 2) naming the rule that fails.
+void check_decode_context_parallel(std::uint32_t query_heads, std::uint32_t kv_heads, bool mla, std::uint32_t tp,
+                                   std::uint32_t dcp);
 
 // K/V heads each TP rank caches: max(1, H_kv / TP). With H_kv < TP heads are replicated, so the
 // cache per rank stops shrinking. MLA caches one latent per token on every rank (vLLM: 1 head).

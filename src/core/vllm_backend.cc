@@ -22,24 +22,25 @@ struct BackendRow {
   bool takes_fp8_ds_mla;  // the sparse MLA backends' 656-byte layout
   bool takes_nvfp4;       // FlashInfer's NVFP4 cache (trtllm-gen on SM 10.x, fa2 elsewhere)
   std::uint32_t kernel_block;  // smallest supported kernel block size; any multiple of it is accepted
+  bool dcp;               // its impl's supports_dcp (AttentionBackend.supports_dcp; the AttentionImpl default is False)
 };
 
 // Each backend class's validate_configuration inputs in vLLM 0.33 (v1/attention/backends/...).
 constexpr std::array<BackendRow, 14> kBackends{{
-    {"FLASH_ATTN", BackendFamily::standard, kAnyCuda, kSm90 | kSm100, false, false, 16},
-    {"FLASHINFER", BackendFamily::standard, kAnyCuda, kAnyCuda, false, true, 16},
-    {"TRITON_ATTN", BackendFamily::standard, kAnyCuda | kRocm, kAnyCuda | kRocm, false, false, 16},
-    {"ROCM_ATTN", BackendFamily::standard, kRocm, kRocm, false, false, 16},
-    {"FLASH_ATTN_MLA", BackendFamily::mla, kSm90, 0, false, false, 16},
-    {"FLASHMLA", BackendFamily::mla, kSm90 | kSm100, kSm90 | kSm100, false, false, 64},
-    {"FLASHINFER_MLA", BackendFamily::mla, kSm100, kSm100, false, false, 32},
-    {"CUTLASS_MLA", BackendFamily::mla, kSm100, kSm100, false, false, 128},
-    {"TRITON_MLA", BackendFamily::mla, kAnyCuda | kRocm, kAnyCuda | kRocm, false, false, 16},
-    {"FLASH_ATTN_MLA_SPARSE", BackendFamily::sparse_mla, kSm90, 0, false, false, 64},
-    {"FLASHMLA_SPARSE", BackendFamily::sparse_mla, kSm90 | kSm100, kSm90 | kSm100, true, false, 64},
-    {"FLASHINFER_MLA_SPARSE", BackendFamily::sparse_mla, kSm100, kSm100, false, false, 32},
-    {"FLASH_ATTN_MLA_SPARSE_FA4", BackendFamily::sparse_mla, kSm100, 0, false, false, 64},
-    {"FLASHINFER_MLA_SPARSE_SM90", BackendFamily::sparse_mla, kSm90, kSm90, false, false, 64},
+    {"FLASH_ATTN", BackendFamily::standard, kAnyCuda, kSm90 | kSm100, false, false, 16, true},
+    {"FLASHINFER", BackendFamily::standard, kAnyCuda, kAnyCuda, false, true, 16, true},
+    {"TRITON_ATTN", BackendFamily::standard, kAnyCuda | kRocm, kAnyCuda | kRocm, false, false, 16, false},
+    {"ROCM_ATTN", BackendFamily::standard, kRocm, kRocm, false, false, 16, false},
+    {"FLASH_ATTN_MLA", BackendFamily::mla, kSm90, 0, false, false, 16, true},
+    {"FLASHMLA", BackendFamily::mla, kSm90 | kSm100, kSm90 | kSm100, false, false, 64, true},
+    {"FLASHINFER_MLA", BackendFamily::mla, kSm100, kSm100, false, false, 32, true},
+    {"CUTLASS_MLA", BackendFamily::mla, kSm100, kSm100, false, false, 128, true},
+    {"TRITON_MLA", BackendFamily::mla, kAnyCuda | kRocm, kAnyCuda | kRocm, false, false, 16, true},
+    {"FLASH_ATTN_MLA_SPARSE", BackendFamily::sparse_mla, kSm90, 0, false, false, 64, false},
+    {"FLASHMLA_SPARSE", BackendFamily::sparse_mla, kSm90 | kSm100, kSm90 | kSm100, true, false, 64, true},
+    {"FLASHINFER_MLA_SPARSE", BackendFamily::sparse_mla, kSm100, kSm100, false, false, 32, true},
+    {"FLASH_ATTN_MLA_SPARSE_FA4", BackendFamily::sparse_mla, kSm100, 0, false, false, 64, true},
+    {"FLASHINFER_MLA_SPARSE_SM90", BackendFamily::sparse_mla, kSm90, kSm90, false, false, 64, false},
 }};
 
 // DeepSeek-V3.2's indexer backend (DeepseekV32IndexerBackend) takes blocks of exactly 64 tokens on
@@ -110,8 +111,8 @@ std::vector<std::string_view> priorities(const VllmRules& rules, unsigned device
              : std::vector<std::string_view>{"FLASH_ATTN_MLA", "FLASHMLA", "FLASHINFER_MLA", "TRITON_MLA"};
 }
 
-// Why `row` cannot serve the query, or "" when it can.
-std::string rejection(const BackendRow& row, unsigned device, BackendFamily family, KvDtype dtype) {
+// Why `row` cannot serve the model's attention on this device with this cache dtype, or "".
+std::string kind_rejection(const BackendRow& row, unsigned device, BackendFamily family, KvDtype dtype) {
   if (row.family != family) {
     switch (row.family) {
       case BackendFamily::standard: return "it is not an MLA backend";
@@ -130,6 +131,13 @@ std::string rejection(const BackendRow& row, unsigned device, BackendFamily fami
     case KvDtype::nvfp4: return row.takes_nvfp4 ? "" : "it takes no nvfp4 cache";
     default: return "vLLM has no '" + std::string(to_string(dtype)) + "' cache for it";
   }
+}
+
+// Why `row` cannot serve the query, or "" when it can.
+std::string rejection(const BackendRow& row, unsigned device, BackendFamily family, KvDtype dtype, bool dcp) {
+  std::string why_not = kind_rejection(row, device, family, dtype);
+  if (why_not.empty() && dcp && !row.dcp) why_not = "DCP not supported";  // validate_configuration's own words
+  return why_not;
 }
 
 std::uint32_t preferred_block_size(const BackendRow& row, std::optional<std::uint32_t> user_block_size) {
@@ -158,6 +166,28 @@ KvDtype stored_dtype(const BackendRow& row, KvDtype requested) {
   return requested;
 }
 
+// Backends that validate_configuration accepts with DCP but whose implementation refuses it when
+// it starts: FlashMLA sparse decodes DCP only from an fp8_ds_mla cache (FlashMLASparseImpl), and
+// FlashInfer's DCP prefill wrapper cannot read NVFP4 scales where NVFP4 runs on fa2 (SM 8.x/9.0).
+void check_dcp_implementation(const BackendRow& row, unsigned device, KvDtype stored, const std::string& release) {
+  if (row.name == "FLASHMLA_SPARSE" && !is_quantized(stored)) {
+    throw Error("--dcp: " + release + "'s FLASHMLA_SPARSE decodes with DCP only from an fp8_ds_mla cache "
+                "('the bf16 sparse path is not supported under DCP'); use --kv-dtype fp8");
+  }
+  if (row.name == "FLASHINFER" && stored == KvDtype::nvfp4 && device != kSm100) {
+    throw Error("--dcp: " + release + "'s FlashInfer DCP prefill cannot read NVFP4 block scales off Blackwell "
+                "(SM 10.x); use another --kv-dtype");
+  }
+}
+
+VllmBackend pick(const BackendRow& row, const VllmBackendQuery& query, unsigned device, const std::string& release,
+                 std::string why) {
+  const KvDtype stored = stored_dtype(row, query.kv_dtype);
+  if (query.dcp) check_dcp_implementation(row, device, stored, release);
+  return {std::string(row.name), preferred_block_size(row, query.user_block_size), row.kernel_block, stored,
+          std::move(why)};
+}
+
 }  // namespace
 
 VllmBackend choose_vllm_backend(const VllmRules& rules, const VllmBackendQuery& query) {
@@ -174,19 +204,18 @@ VllmBackend choose_vllm_backend(const VllmRules& rules, const VllmBackendQuery& 
     if (row == nullptr) {
       throw Error("--attention-backend: unknown backend '" + *query.requested + "'; kvplan knows " + known_vllm_backends());
     }
-    std::string why_not = rejection(*row, device, family, dtype);
+    std::string why_not = rejection(*row, device, family, dtype, query.dcp);
     if (!why_not.empty()) {
       throw Error("--attention-backend " + *query.requested + " cannot serve this model on " +
                   std::string(device_text(device)) + " with cache dtype " + std::string(to_string(query.kv_dtype)) +
                   ": " + why_not + " (" + release + " refuses it at start-up)");
     }
-    return {std::string(row->name), preferred_block_size(*row, query.user_block_size), row->kernel_block,
-            stored_dtype(*row, dtype), "--attention-backend " + std::string(row->name)};
+    return pick(*row, query, device, release, "--attention-backend " + std::string(row->name));
   }
   std::string skipped;
   for (std::string_view name : priorities(rules, device, family, query)) {
     const BackendRow& row = *find_backend(name);
-    std::string why_not = rejection(row, device, family, dtype);
+    std::string why_not = rejection(row, device, family, dtype, query.dcp);
     if (why_not.empty()) {
       std::string why = "first valid backend in " + release + "'s priorities for " +
                         (family == BackendFamily::standard ? std::string("attention")
@@ -196,8 +225,7 @@ VllmBackend choose_vllm_backend(const VllmRules& rules, const VllmBackendQuery& 
                         std::string(device_text(device)) + ", cache dtype " + std::string(to_string(query.kv_dtype));
       if (!skipped.empty()) why += "; skipped " + skipped;
       if (stored_dtype(row, dtype) != dtype) why += "; it stores fp8 as fp8_ds_mla (656 B per token)";
-      return {std::string(row.name), preferred_block_size(row, query.user_block_size), row.kernel_block,
-              stored_dtype(row, dtype), why};
+      return pick(row, query, device, release, why);
     }
     skipped += (skipped.empty() ? "" : "; ") + std::string(name) + ": " + why_not;
   }

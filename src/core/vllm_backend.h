@@ -23,6 +23,7 @@ struct VllmBackendQuery {
   std::optional<std::string> requested;         // --attention-backend, vLLM's name
   std::optional<std::uint32_t> user_block_size;  // --block-size: vLLM keeps it if the backend accepts it
   std::uint32_t heads_per_rank = 0;  // query heads per TP rank: Blackwell's sparse MLA priorities depend on it
+  bool dcp = false;  // --decode-context-parallel-size > 1: only backends whose impl supports_dcp are valid
 };
 
 struct VllmBackend {
@@ -34,8 +35,9 @@ struct VllmBackend {
 };
 
 // Throws kvplan::Error (exit 2) when no backend of that release serves the combination (e.g.
-// fp8_ds_mla for a dense MLA model), for an unknown or unsuitable --attention-backend, and for a
-// --block-size the backend's kernels cannot take.
+// fp8_ds_mla for a dense MLA model), for an unknown or unsuitable --attention-backend, for a
+// --block-size the backend's kernels cannot take, and for a DCP combination the chosen backend's
+// implementation refuses when it starts.
 VllmBackend choose_vllm_backend(const VllmRules& rules, const VllmBackendQuery& query);
 
 // A model served with images attending both ways (Gemma-4's use_bidirectional_attention "vision",

@@ -66,7 +66,12 @@ std::uint64_t blocks_per_request(LayerAttention attention, std::uint64_t max_mod
     return ceil_div(std::min(held, max_model_len), demand.block_size);
   }
   const std::uint32_t block = demand.block_for(attention);
-  if (attention != LayerAttention::sliding || !demand.sliding_window) return ceil_div(max_model_len, block);
+  if (attention != LayerAttention::sliding || !demand.sliding_window) {
+    // FullAttentionSpec.max_memory_usage_bytes: a DCP rank holds cdiv(max_model_len, dcp) of the
+    // tokens, token i on rank i mod dcp (cp_kv_cache_interleave_size 1), so the request takes
+    // cdiv(max_model_len, block x dcp) blocks, max_num_blocks_per_req's width of its block table.
+    return ceil_div(ceil_div(max_model_len, demand.dcp), block);
+  }
   // SlidingWindowSpec.max_admission_blocks_per_request.
   const std::uint64_t held = checked_add(*demand.sliding_window - 1, demand.tokens_in_flight, "sliding-window tokens");
   return ceil_div(std::min(held, max_model_len), block) + 1;

@@ -33,8 +33,8 @@ std::uint32_t widest_group_on_stage(const std::vector<VllmGroup>& groups, const 
                                     std::uint32_t stage);
 
 // Blocks one request of `max_model_len` tokens needs in a group of this kind: all its tokens for
-// full attention; for a sliding window W the window, the tokens still in flight and one block for
-// a window that straddles a block boundary.
+// full attention (its 1/DCP share with decode context parallelism); for a sliding window W the
+// window, the tokens still in flight and one block for a window that straddles a block boundary.
 struct BlockDemand {
   std::uint32_t block_size = 16;
   std::optional<std::uint64_t> sliding_window;
@@ -44,6 +44,7 @@ struct BlockDemand {
   // Gemma-4: a kind's block when page unification raised it (unify_kind_pages); 0 = block_size.
   std::uint32_t full_block_size = 0;
   std::uint32_t sliding_block_size = 0;
+  std::uint32_t dcp = 1;  // ranks each request's tokens are spread over (full-attention groups)
   std::uint32_t block_for(LayerAttention attention) const {
     if (attention == LayerAttention::full && full_block_size != 0) return full_block_size;
     if (attention == LayerAttention::sliding && sliding_block_size != 0) return sliding_block_size;

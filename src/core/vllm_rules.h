@@ -86,6 +86,7 @@ struct VllmRules {
   bool state_layers;          // kvplan models this release's hybrid allocator for Mamba / Gated DeltaNet layers
   bool sparse_mla;            // kvplan models this release's sparse MLA backends and indexer cache (DeepSeek-V3.2)
   bool kind_kv_heads = false; // kvplan models this release's full layers with their own K/V heads (Gemma-4)
+  bool decode_context_parallel = false;  // kvplan models this release's --decode-context-parallel-size
   VllmBatchDefaults batch;
   VllmProfileModel profile = VllmProfileModel::rough;
   bool cuda_graph_memory_subtracted = false;  // the worker also subtracts its CUDA-graph estimate

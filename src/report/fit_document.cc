@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "core/checked.h"
 #include "core/vllm_rules.h"
 #include "report/format.h"
 #include "report/prefix_sharing_rows.h"
@@ -112,8 +113,10 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
   const Parallelism& parallel = request.parallel;
   Document document;
   document.command = "fit";
-  document.title = fmt::format("{} on {} x {} (TP {} x PP {} x DP {}), {} tokens per request", context.model.name,
-                               parallel.gpus(), context.gpu_name, parallel.tp, parallel.pp, parallel.dp,
+  // DCP reuses the TP ranks: it is named beside them, not multiplied in.
+  const std::string dcp = parallel.dcp > 1 ? fmt::format(", DCP {}", parallel.dcp) : "";
+  document.title = fmt::format("{} on {} x {} (TP {} x PP {} x DP {}{}), {} tokens per request", context.model.name,
+                               parallel.gpus(), context.gpu_name, parallel.tp, parallel.pp, parallel.dp, dcp,
                                request.max_model_len.value);
   document.facts = {
       {"model", "model", Cell::of(context.model.name + (context.model.hf_id.empty() ? "" : " (" + context.model.hf_id + ")"),
@@ -121,7 +124,8 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
       {"variant", "attention", Cell::of(request.variant.name() + (context.variant_native ? " (native)" : " (counterfactual)"),
                                         request.variant.name())},
       {"gpu", "GPU", Cell::of(context.gpu_name + " (" + gpu.device_name + ")", context.gpu_name)},
-      {"gpus", "GPUs", Cell::of(fmt::format("{} = TP {} x PP {} x DP {}", parallel.gpus(), parallel.tp, parallel.pp, parallel.dp),
+      {"gpus", "GPUs", Cell::of(fmt::format("{} = TP {} x PP {} x DP {}{}", parallel.gpus(), parallel.tp, parallel.pp,
+                                            parallel.dp, parallel.dcp > 1 ? dcp + " within TP" : ""),
                                 std::uint64_t{parallel.gpus()})},
       {"engine", "engine", Cell::of(engine_settings(result), std::string(to_string(result.engine)))},
       {"weights_dtype", "weights", Cell::of(fmt::format("{} ({:.4g} B per parameter)", request.weights_dtype,
@@ -153,9 +157,17 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
   }
   const bool mla = request.variant.kind == VariantKind::mla;
   rows.count("kv_heads_per_rank", "K/V heads per rank", result.kv_heads_per_rank,
-             mla ? "MLA: one latent per token on every rank (vLLM counts it as 1 head)"
-                 : fmt::format("max(1, {} / TP {}){}", request.variant.kv_heads, parallel.tp,
-                               result.kv_replicated ? ": fewer heads than ranks, so heads are replicated" : ""));
+             parallel.dcp > 1
+                 ? fmt::format("{}; with DCP {} a rank caches {} for 1/{} of the tokens{}",
+                               mla ? "MLA: one latent per token (vLLM counts it as 1 head)"
+                                   : fmt::format("max(1, {} / TP {})", request.variant.kv_heads, parallel.tp),
+                               parallel.dcp, mla ? "it" : "them", parallel.dcp,
+                               result.kv_replicated ? fmt::format(", and each of the {} DCP groups holds a copy",
+                                                                  parallel.tp / parallel.dcp)
+                                                    : ", so nothing is cached twice")
+             : mla ? "MLA: one latent per token on every rank (vLLM counts it as 1 head)"
+                   : fmt::format("max(1, {} / TP {}){}", request.variant.kv_heads, parallel.tp,
+                                 result.kv_replicated ? ": fewer heads than ranks, so heads are replicated" : ""));
   const TokenLayerBytes& token_layer = result.token_layer_per_rank;
   rows.bytes("bytes_per_token_per_layer_per_rank", ' ', "KV per token per layer", Bytes{token_layer.total()},
              token_layer.indexer_bytes > 0
@@ -230,8 +242,11 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
     }
   }
   rows.count("kv_tokens", "KV tokens", result.kv_tokens, tokens_rule);
-  std::string per_request = fmt::format("ceil({} / {}) per full-attention group", request.max_model_len.value,
-                                        result.full_block_size != 0 ? result.full_block_size : result.block_size);
+  const std::uint32_t full_block = result.full_block_size != 0 ? result.full_block_size : result.block_size;
+  std::string per_request =
+      parallel.dcp > 1 ? fmt::format("ceil(ceil({} / DCP {}) / {}) per full-attention group: a rank's share of the tokens",
+                                     request.max_model_len.value, parallel.dcp, full_block)
+                       : fmt::format("ceil({} / {}) per full-attention group", request.max_model_len.value, full_block);
   if (result.engine == Engine::vllm) {
     // Sliding and chunked groups hold a window or a chunk and the tokens still in flight.
     const VllmRules& rules = vllm_rules(result.engine_version);
@@ -266,6 +281,13 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
     if (result.groups.size() > 1) per_request = fmt::format("{} groups: {}", result.groups.size(), per_request);
   }
   rows.count("blocks_per_request", "blocks per request", result.blocks_per_request, per_request);
+  if (parallel.dcp > 1 && result.engine == Engine::vllm) {
+    const StageBudget& binding = result.stages[result.binding_stage];
+    rows.bytes("kv_bytes_per_request_per_rank", ' ', "KV per request per rank", result.bytes_per_request_per_rank,
+               fmt::format("{} blocks x {} B: 1/{} of a request's tokens (without DCP: {} blocks)",
+                           result.blocks_per_request, binding.bytes_per_block.value, parallel.dcp,
+                           ceil_div(request.max_model_len.value, result.block_size)));
+  }
   rows.number("max_concurrency", "max concurrency", fmt::format("{:.2f}x", result.max_concurrency), result.max_concurrency, "x",
               fmt::format("{} / {}", result.engine == Engine::sglang ? result.kv_tokens : result.num_blocks,
                           result.engine == Engine::sglang ? request.max_model_len.value : result.blocks_per_request));
@@ -296,9 +318,9 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
     if (fleet->best) {
       const FleetOption& best = *fleet->best;
       document.notes.push_back(fmt::format(
-          "smallest fleet for {} concurrent requests: {} x {} as {} replica{} of TP {} x PP {} ({} requests each, {} in all)",
+          "smallest fleet for {} concurrent requests: {} x {} as {} replica{} of TP {} x PP {}{} ({} requests each, {} in all)",
           target_concurrency, best.parallel.gpus(), context.gpu_name, best.parallel.dp, best.parallel.dp == 1 ? "" : "s",
-          best.parallel.tp, best.parallel.pp, best.requests_per_replica, best.holds));
+          best.parallel.tp, best.parallel.pp, dcp, best.requests_per_replica, best.holds));
     } else {
       document.notes.push_back(fmt::format("no fleet of {} with TP <= 8, PP <= 8 and at most 100000 replicas holds {} "
                                            "requests of {} tokens",
