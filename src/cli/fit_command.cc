@@ -198,7 +198,6 @@ void run_fit(Context& context, const FitOptions& options) {
   }
 
   SelectedModel model = select_model(context, options.model);
-  check_fit_plans_model(model.shape);
   drop_checkpoint_unless_auto(model.shape, options.weights_dtype);
   if (options.expert_parallel && !model.shape.checkpoint) {
     throw Error("--enable-expert-parallel: kvplan places experts per rank from a checkpoint's tensors only; give "

@@ -283,7 +283,10 @@ void check_fit_request(const ModelShape& shape, const GpuSpec& gpu, const FitReq
     throw Error("--engine " + std::string(to_string(request.options.engine)) +
                 ": kvplan plans state layers (Mamba-2, Gated DeltaNet) with vLLM's hybrid allocator only; use --engine vllm");
   }
-  check_fit_plans_model(shape);
+  if (request.options.engine != Engine::vllm && shape.compressed_mla) {
+    throw Error("--engine " + std::string(to_string(request.options.engine)) +
+                ": kvplan plans DeepSeek-V4's compressed sparse attention with vLLM's rules only; use --engine vllm");
+  }
   if (request.options.engine != Engine::vllm && shape.full_layer_kv) {
     throw Error("--engine " + std::string(to_string(request.options.engine)) +
                 ": kvplan plans full layers with their own K/V heads (Gemma-4) with vLLM's rules only; use --engine vllm");
@@ -292,14 +295,6 @@ void check_fit_request(const ModelShape& shape, const GpuSpec& gpu, const FitReq
 }
 
 }  // namespace detail
-
-void check_fit_plans_model(const ModelShape& shape) {
-  if (shape.compressed_mla) {
-    // The caches and vLLM 0.33's packing are computed (core/compressed_mla.h); fit does not use them yet.
-    throw Error("fit does not plan DeepSeek-V4's compressed sparse attention yet; 'kvplan size' lists its caches "
-                "(docs/engines.md, \"Compressed sparse attention\", has vLLM 0.33's packing and block counts)");
-  }
-}
 
 FitResult fit(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request) {
   detail::check_fit_request(shape, gpu, request);

@@ -127,6 +127,7 @@ struct FitResult {
   std::uint32_t full_kv_heads_per_rank = 0;
   std::uint32_t full_block_size = 0;
   std::string page_rule;                   // how the kinds' pages were unified, for --explain
+  std::string blocks_rule;                 // DeepSeek-V4: each packed group's blocks per request
   std::vector<std::uint32_t> stage_layers; // cached layers per PP stage (incl. MTP on the last)
   std::uint32_t binding_stage = 0;         // the stage with the fewest blocks
   Bytes page_bytes;                        // one block of one layer
@@ -152,10 +153,6 @@ struct FitResult {
   std::vector<TokenPool> token_pools;      // SGLang's pools, as it logs them
   std::vector<std::string> notes;          // rules applied that a reader should know
 };
-
-// Throws kvplan::Error (exit 2) for a model whose caches fit does not plan yet (DeepSeek-V4's
-// compressed sparse attention), before anything else is asked of it.
-void check_fit_plans_model(const ModelShape& shape);
 
 // Throws kvplan::Error (exit 2) when the weights do not fit, when not even one request of
 // max_model_len fits (naming how much is missing and the longest context that would), and for

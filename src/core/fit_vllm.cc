@@ -13,6 +13,7 @@
 #include "core/vllm_groups.h"
 #include "core/vllm_profile.h"
 #include "core/vllm_rules.h"
+#include "core/fit_vllm_compressed.h"
 #include "core/fit_vllm_hybrid.h"
 
 namespace kvplan::detail {
@@ -279,8 +280,9 @@ std::shared_ptr<const VllmStart> start_vllm(const ModelShape& shape, const GpuSp
   const VllmBackendQuery query{gpu.architecture, cached.variant.kind == VariantKind::mla, sparse, request.kv_dtype,
                                options.attention_backend, options.block_size, shape.num_attention_heads / parallel.tp,
                                parallel.dcp > 1};
-  const VllmBackend backend =
-      shape.bidirectional_vision ? choose_vllm_mm_prefix_backend(rules, query) : choose_vllm_backend(rules, query);
+  const VllmBackend backend = shape.compressed_mla ? choose_compressed_backend(rules, gpu, request, result.engine_version)
+                              : shape.bidirectional_vision ? choose_vllm_mm_prefix_backend(rules, query)
+                                                           : choose_vllm_backend(rules, query);
   cached.kv_dtype = backend.cache_dtype;
   result.kv_cache_dtype = backend.cache_dtype;
   result.attention_backend = backend.name;
@@ -294,6 +296,10 @@ std::shared_ptr<const VllmStart> start_vllm(const ModelShape& shape, const GpuSp
   start->layers = cached_layers(shape, parallel.pp, request.include_mtp);
   const CachedLayers& layers = start->layers;
   stage_budgets(rules, shape, gpu, request, layers, result);
+  if (shape.compressed_mla) {
+    set_compressed_cache(shape, cached, result);
+    return start;  // its packed pool is planned per max_model_len (finish_vllm)
+  }
   set_per_rank_cache(cached, result);
   // The indexer's keys sit beside the latent in every layer's block, replicated on every rank like
   // it (max_tp_shards 1); one group of per-layer pages (UniformTypeKVCacheSpecs) of the same block.
@@ -331,28 +337,34 @@ FitResult finish_vllm(const VllmStart& start, const ModelShape& shape, const Gpu
   const std::vector<VllmGroup>& groups = start.groups;
   const BlockDemand& demand = start.demand;
   FitResult result = start.result;
-  for (const VllmGroup& group : groups) {
-    result.groups.push_back({group.attention, static_cast<std::uint32_t>(group.layers.size()),
-                             blocks_per_request(group.attention, max_model_len, demand)});
-    result.blocks_per_request += result.groups.back().blocks_per_request;
-  }
-  // The largest group is the size every group is padded to (a block holds a page of each of its layers).
-  for (const KvGroup& group : result.groups) result.group_size = std::max(result.group_size, group.layers);
-  result.num_blocks = ~0ull;
-  for (std::uint32_t stage = 0; stage < parallel.pp; ++stage) {
-    StageBudget& budget = result.stages[stage];
-    budget.bytes_per_block = Bytes{checked_mul(result.page_bytes.value,
-                                               widest_group_on_stage(groups, layers.stage_of_layer, stage), "block size")};
-    if (budget.bytes_per_block.value == 0) continue;  // a stage without cached layers
-    budget.num_blocks = budget.kv_budget.value / budget.bytes_per_block.value;
-    if (budget.num_blocks < result.num_blocks) {
-      result.num_blocks = budget.num_blocks;
-      result.binding_stage = stage;
+  if (shape.compressed_mla) {
+    plan_compressed_pool(shape, max_model_len, result);  // with vLLM's one-request check
+    result.kv_budget = result.stages.front().kv_budget;
+    if (request.explanations) budget_lines(rules, shape, gpu, request, result);
+  } else {
+    for (const VllmGroup& group : groups) {
+      result.groups.push_back({group.attention, static_cast<std::uint32_t>(group.layers.size()),
+                               blocks_per_request(group.attention, max_model_len, demand)});
+      result.blocks_per_request += result.groups.back().blocks_per_request;
     }
+    // The largest group is the size every group is padded to (a block holds a page of each of its layers).
+    for (const KvGroup& group : result.groups) result.group_size = std::max(result.group_size, group.layers);
+    result.num_blocks = ~0ull;
+    for (std::uint32_t stage = 0; stage < parallel.pp; ++stage) {
+      StageBudget& budget = result.stages[stage];
+      budget.bytes_per_block = Bytes{checked_mul(result.page_bytes.value,
+                                                 widest_group_on_stage(groups, layers.stage_of_layer, stage), "block size")};
+      if (budget.bytes_per_block.value == 0) continue;  // a stage without cached layers
+      budget.num_blocks = budget.kv_budget.value / budget.bytes_per_block.value;
+      if (budget.num_blocks < result.num_blocks) {
+        result.num_blocks = budget.num_blocks;
+        result.binding_stage = stage;
+      }
+    }
+    result.kv_budget = result.stages[result.binding_stage].kv_budget;
+    if (request.explanations) budget_lines(rules, shape, gpu, request, result);
+    check_one_request_fits(rules, groups, layers, demand, max_model_len, result);
   }
-  result.kv_budget = result.stages[result.binding_stage].kv_budget;
-  if (request.explanations) budget_lines(rules, shape, gpu, request, result);
-  check_one_request_fits(rules, groups, layers, demand, max_model_len, result);
 
   result.max_concurrency = static_cast<double>(result.num_blocks) / static_cast<double>(result.blocks_per_request);
   const Bytes bytes_per_block = result.stages[result.binding_stage].bytes_per_block;
@@ -373,7 +385,7 @@ FitResult finish_vllm(const VllmStart& start, const ModelShape& shape, const Gpu
   result.requests_per_replica = static_cast<std::uint64_t>(std::floor(result.max_concurrency));
   result.fleet_requests = checked_mul(result.requests_per_replica, parallel.dp, "requests on the fleet");
   if (parallel.dcp > 1 && request.explanations) result.notes.push_back(vllm_dcp_note(request, result));
-  if (result.groups.size() > 1 && request.explanations) {
+  if (result.groups.size() > 1 && request.explanations && !shape.compressed_mla) {
     // _get_kv_cache_groups_uniform_page_size logs the padding of each kind's layers.
     std::string padding;
     for (LayerAttention kind : {LayerAttention::full, LayerAttention::sliding, LayerAttention::chunked, LayerAttention::state}) {

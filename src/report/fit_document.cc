@@ -121,8 +121,11 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
   document.facts = {
       {"model", "model", Cell::of(context.model.name + (context.model.hf_id.empty() ? "" : " (" + context.model.hf_id + ")"),
                                   context.model.name)},
-      {"variant", "attention", Cell::of(request.variant.name() + (context.variant_native ? " (native)" : " (counterfactual)"),
-                                        request.variant.name())},
+      {"variant", "attention",
+       shape.compressed_mla
+           ? Cell::of("compressed sparse attention (native: one latent shared by all heads)", std::string("compressed"))
+           : Cell::of(request.variant.name() + (context.variant_native ? " (native)" : " (counterfactual)"),
+                      request.variant.name())},
       {"gpu", "GPU", Cell::of(context.gpu_name + " (" + gpu.device_name + ")", context.gpu_name)},
       {"gpus", "GPUs", Cell::of(fmt::format("{} = TP {} x PP {} x DP {}{}", parallel.gpus(), parallel.tp, parallel.pp,
                                             parallel.dp, parallel.dcp > 1 ? dcp + " within TP" : ""),
@@ -174,6 +177,9 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
                  ? fmt::format("{} B {} in {} + {} B indexer key (fp8 values + fp32 scales)",
                                token_layer.total() - token_layer.indexer_bytes, request.variant.name(),
                                to_string(result.kv_cache_dtype), token_layer.indexer_bytes)
+                 : shape.compressed_mla
+                 ? fmt::format("one latent row in {} (a window token's; compressed rows stand for 4 or 128 tokens)",
+                               to_string(result.kv_cache_dtype))
                  : fmt::format("{} in {}", request.variant.name(), to_string(result.kv_cache_dtype)));
   if (const std::optional<TokenLayerBytes>& full = result.full_token_layer_per_rank) {
     rows.count("full_kv_heads_per_rank", "full layers: K/V heads per rank", result.full_kv_heads_per_rank,
@@ -193,7 +199,8 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
                                    (result.engine == Engine::sglang ? "SGLang's" : "vLLM's") + " get_pp_indices)"
                              : "all cached layers");
   if (result.engine == Engine::vllm) {
-    rows.bytes("page_bytes", ' ', "page (one block, one layer)", result.page_bytes,
+    const bool packed = !result.blocks_rule.empty();
+    rows.bytes("page_bytes", ' ', packed ? "block (its group's pages)" : "page (one block, one layer)", result.page_bytes,
                !result.page_rule.empty()
                    ? fmt::format("{}; the {} backend ({})", result.page_rule, result.attention_backend,
                                  result.attention_backend_why)
@@ -216,8 +223,9 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
     }
     const StageBudget& binding = result.stages[result.binding_stage];
     rows.count("num_blocks", "KV blocks", result.num_blocks,
-               fmt::format("floor({} / ({} B page x {} layers of the widest group))", gib_text(binding.kv_budget),
-                           result.page_bytes.value, binding.bytes_per_block.value / result.page_bytes.value));
+               packed ? fmt::format("floor({} / {} B per block)", gib_text(binding.kv_budget), binding.bytes_per_block.value)
+                      : fmt::format("floor({} / ({} B page x {} layers of the widest group))", gib_text(binding.kv_budget),
+                                    result.page_bytes.value, binding.bytes_per_block.value / result.page_bytes.value));
   } else if (result.engine == Engine::trtllm) {
     rows.bytes("page_bytes", ' ', "page (one block, one layer)", result.page_bytes,
                fmt::format("{} tokens x {} B", result.block_size, result.token_layer_per_rank.total()));
@@ -280,6 +288,7 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
     }
     if (result.groups.size() > 1) per_request = fmt::format("{} groups: {}", result.groups.size(), per_request);
   }
+  if (!result.blocks_rule.empty()) per_request = result.blocks_rule;
   rows.count("blocks_per_request", "blocks per request", result.blocks_per_request, per_request);
   if (parallel.dcp > 1 && result.engine == Engine::vllm) {
     const StageBudget& binding = result.stages[result.binding_stage];

@@ -311,8 +311,9 @@ const std::vector<BadInput> kCatalogue = {
      {"size", "--config", "{dir}/v4.json", "--ctx", "1k", "--variant", "gqa"}, "caches one compressed latent shared by all heads"},
     {"a cache dtype vLLM has no DeepSeek-V4 layout for", {"size", "--config", "{dir}/v4.json", "--ctx", "1k", "--kv-dtype", "int8"},
      "--kv-dtype int8: vLLM 0.33 stores DeepSeek-V4's latents"},
-    {"fit on a model whose caches fit does not plan yet", {"fit", "--config", "{dir}/v4.json", "--gpu", "h200", "--ctx", "1k"},
-     "fit does not plan DeepSeek-V4's compressed sparse attention yet"},
+    {"compressed sparse attention on an engine kvplan does not model it for",
+     {"fit", "--config", "{dir}/v4.json", "--gpu", "h200", "--ctx", "1k", "--engine", "sglang"},
+     "--engine sglang: kvplan plans DeepSeek-V4's compressed sparse attention with vLLM's rules only"},
     // Prefix sharing (issue 14).
     {"a shared prefix of 0 tokens", {"fit", "--model", "llama-3-8b", "--gpu", "h100-sxm", "--shared-prefix", "0"},
      "--shared-prefix: must be at least 1 token"},

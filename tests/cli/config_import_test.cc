@@ -62,9 +62,6 @@ TEST_CASE("a DeepSeek-V4 config: size lists every cache and the total per sequen
   CHECK(contains(result.out, "C128 compressor state,20,4096,1,last 128 tokens,128,524288,10485760"));
   // 90832896 (indexer keys) + 344064 + 3214336 + 401866752 + 1376256 + 11960320 + 10485760.
   CHECK(contains(result.out, "total per sequence,,,,,,,520080384"));
-  CliResult fit = run_cli({"fit", "--config", data("deepseek-v4-flash/config.json"), "--gpu", "h200", "--tp", "8"});
-  CHECK(fit.exit_code == 2);
-  CHECK(contains(fit.err, "fit does not plan DeepSeek-V4's compressed sparse attention yet"));
 }
 
 TEST_CASE("bad config.json files: one line, exit 2") {

@@ -11,12 +11,15 @@
 
 #include <algorithm>
 
+#include "core/capacity.h"
 #include "core/compressed_mla.h"
 #include "core/error.h"
 #include "core/hf_config.h"
 #include "io/json_reader.h"
+#include "presets_fixture.h"
 
 using namespace kvplan;
+using namespace kvplan::testing;
 
 namespace {
 
@@ -133,4 +136,65 @@ TEST_CASE("DeepSeek-V4-Pro's layout: 61 layers, 31 repeats per group") {
   CHECK(plan.bytes_per_block == 1'435'968);
   CHECK(kKvMemory / plan.bytes_per_block == 29909);  // vLLM's log: 544,930 tokens, 4.16x
   CHECK(plan.blocks_per_request == 7194);
+}
+
+namespace {
+
+// fit's request as the oracle ran it: 40 GiB of KV memory per GPU, 8192 batched tokens (16384 in
+// flight), and a parameter count that leaves room for it (kvplan does not estimate DeepSeek-V4's).
+FitRequest v4_request(std::uint64_t ctx, std::uint32_t tp, KvDtype dtype = KvDtype::bf16) {
+  ModelShape shape = flash();
+  FitRequest request = request_for(shape, ctx, Parallelism{tp, 1, 1});
+  request.kv_dtype = dtype;
+  request.options.kv_cache_memory = Bytes{kKvMemory};
+  request.options.max_num_batched_tokens = 8192;
+  return request;
+}
+
+ModelShape flash_with_params() {
+  ModelShape shape = flash();
+  shape.params_total = 10'000'000'000;
+  shape.quantization = {};
+  shape.weight_quantization.clear();
+  return shape;
+}
+
+}  // namespace
+
+TEST_CASE("fit plans DeepSeek-V4-Flash as vLLM 0.33 does: its packed pool, whole on every rank") {
+  // H200, TP 8, default (bf16 = vLLM's auto): FlashMLA's DSV4 backend stores fp8_ds_mla. The plan of
+  // the test above: 42853 blocks of 1002240 B, 7194 per request, 780765 tokens, "5.96x".
+  FitResult result = fit(flash_with_params(), gpu("h200"), v4_request(131072, 8));
+  CHECK(result.attention_backend == "FLASHMLA_SPARSE_DSV4");
+  CHECK(result.kv_cache_dtype == KvDtype::fp8_ds_mla);
+  CHECK(result.groups.size() == 5);
+  CHECK(result.num_blocks == 42853);
+  CHECK(result.blocks_per_request == 7194);
+  CHECK(result.kv_tokens == 780765);
+  // TP does not split the cache: TP 4 gives the same pool per GPU.
+  CHECK(fit(flash_with_params(), gpu("h200"), v4_request(131072, 4)).num_blocks == 42853);
+  // B200 with FlashInfer's DSV4 backend, fp8 rows, 32k: 48182 blocks of 891392 B, 6810 per request,
+  // int(48182 / 6810 x 32768) = 231839 tokens.
+  FitRequest flashinfer = v4_request(32768, 8, KvDtype::fp8_e4m3);
+  flashinfer.options.attention_backend = "FLASHINFER_MLA_SPARSE_DSV4";
+  FitResult b200 = fit(flash_with_params(), gpu("b200"), flashinfer);
+  CHECK(b200.kv_cache_dtype == KvDtype::fp8_e4m3);
+  CHECK(b200.num_blocks == 48182);
+  CHECK(b200.kv_tokens == 231839);
+}
+
+TEST_CASE("DeepSeek-V4 in fit: what kvplan does not model is refused") {
+  FitRequest sglang = v4_request(32768, 8);
+  sglang.options.engine = Engine::sglang;
+  CHECK_THROWS_AS(fit(flash_with_params(), gpu("h200"), sglang), Error);
+  FitRequest pp = v4_request(32768, 4);
+  pp.parallel.pp = 2;
+  CHECK_THROWS_AS(fit(flash_with_params(), gpu("h200"), pp), Error);
+  CHECK_THROWS_AS(fit(flash_with_params(), gpu("a100-80gb"), v4_request(32768, 8)), Error);
+  FitRequest flashinfer_on_hopper = v4_request(32768, 8);
+  flashinfer_on_hopper.options.attention_backend = "FLASHINFER_MLA_SPARSE_DSV4";
+  CHECK_THROWS_AS(fit(flash_with_params(), gpu("h200"), flashinfer_on_hopper), Error);
+  FitRequest old = v4_request(32768, 8);
+  old.options.engine_version = "0.19";
+  CHECK_THROWS_AS(fit(flash_with_params(), gpu("h200"), old), Error);
 }
