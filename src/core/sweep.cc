@@ -1,5 +1,7 @@
 #include "core/sweep.h"
 
+#include "core/compressed_mla.h"
+
 #include "core/checked.h"
 #include "core/error.h"
 #include "core/fit_start.h"
@@ -48,20 +50,31 @@ void for_each_sweep_row(const SweepRequest& request, const std::function<void(co
     // Variants that make no sense for this model (gqa:G with G not dividing its heads) are
     // skipped with a row saying why.
     std::vector<std::string> refused;
-    const std::vector<ResolvedVariant> variants = resolve_variants_skipping(request.variants, shape, refused);
+    // One compressed latent shared by all heads (DeepSeek-V4) has no variants: its own attention only.
+    const std::vector<ResolvedVariant> variants =
+        shape.compressed_mla ? std::vector<ResolvedVariant>{{native_variant(shape), true, "the model's own attention"}}
+                             : resolve_variants_skipping(request.variants, shape, refused);
     const WeightsDtype weights = resolve_weights_dtype(request.weights_dtype, shape);
     for (const ResolvedVariant& variant : variants) {
-      const std::string variant_name = variant.variant.name();
+      const std::string variant_name = shape.compressed_mla ? "compressed" : variant.variant.name();
       for (KvDtype dtype : request.kv_dtypes) {
         const std::vector<FitStart> starts = fleet_starts(request, shape, variant.variant, dtype, weights);
         for (Tokens ctx : request.contexts) {
           SizeRequest size_request;
           size_request.ctx = ctx;
           size_request.dtype = dtype;
-          std::optional<SizeReport> size;
+          std::optional<std::uint64_t> per_token_layer, per_sequence;
           std::string size_error;
           try {
-            size = compute_kv_size(shape, {variant}, size_request);
+            if (shape.compressed_mla) {
+              // Its caches are not per token per layer: the column stays empty.
+              per_token_layer = 0;
+              per_sequence = compressed_size(*shape.compressed_mla, dtype, ctx.value, 1, 0).per_sequence;
+            } else {
+              const SizeReport size = compute_kv_size(shape, {variant}, size_request);
+              per_token_layer = size.variants[0].token_layer.total();
+              per_sequence = size.variants[0].per_sequence.value;
+            }
           } catch (const Error& e) {
             size_error = e.what();
           }
@@ -75,13 +88,13 @@ void for_each_sweep_row(const SweepRequest& request, const std::function<void(co
             row.ctx = ctx;
             row.fleet = fleet.label;
             row.parallel = fleet.parallel;
-            if (!size) {
+            if (!per_sequence) {
               row.status = size_error;
               emit(row);
               continue;
             }
-            row.bytes_per_token_per_layer = size->variants[0].token_layer.total();
-            row.bytes_per_sequence = size->variants[0].per_sequence.value;
+            row.bytes_per_token_per_layer = *per_token_layer;
+            row.bytes_per_sequence = *per_sequence;
             FitOutcome outcome = fit_at(starts[f], ctx);
             row.fit = std::move(outcome.result);
             row.status = row.fit ? "ok" : std::move(outcome.refusal);

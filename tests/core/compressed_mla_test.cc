@@ -14,6 +14,7 @@
 #include "core/capacity.h"
 #include "core/compressed_mla.h"
 #include "core/error.h"
+#include "core/sweep.h"
 #include "core/hf_config.h"
 #include "io/json_reader.h"
 #include "presets_fixture.h"
@@ -197,4 +198,25 @@ TEST_CASE("DeepSeek-V4 in fit: what kvplan does not model is refused") {
   FitRequest old = v4_request(32768, 8);
   old.options.engine_version = "0.19";
   CHECK_THROWS_AS(fit(flash_with_params(), gpu("h200"), old), Error);
+}
+
+TEST_CASE("sweep plans DeepSeek-V4 as fit does, one row per fleet, without variants") {
+  const ModelShape shape = flash_with_params();
+  SweepRequest request;
+  request.models = {{"deepseek-v4-flash", &shape}};
+  request.variants = parse_variants("all");
+  request.kv_dtypes = {KvDtype::fp8_ds_mla};
+  request.contexts = {Tokens{131072}};
+  request.fleets = {{"h200:8:tp8", "h200", &gpu("h200"), Parallelism{8, 1, 1}}};
+  request.engine.kv_cache_memory = Bytes{kKvMemory};
+  request.engine.max_num_batched_tokens = 8192;
+  request.weights_dtype = "bf16";
+  const std::vector<SweepRow> rows = run_sweep(request);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].variant == "compressed");
+  CHECK(rows[0].status == "ok");
+  // The size test's 520080384 B per sequence; fit's 780765 tokens.
+  CHECK(rows[0].bytes_per_sequence == 520'080'384);
+  REQUIRE(rows[0].fit.has_value());
+  CHECK(rows[0].fit->kv_tokens == 780765);
 }
