@@ -31,8 +31,9 @@ Cell optional_count(const std::optional<std::uint64_t>& value) {
 Document models_document(const io::PresetRegistry& registry) {
   Document document;
   document.command = "models";
-  document.title = "Model presets (KV bytes are the native attention in bf16, a sparse model's indexer key included; "
-                   "state layers keep a per-sequence state instead: 'kvplan show --model NAME' for details)";
+  document.title = "Model presets (KV bytes are the native attention in bf16, a sparse model's indexer key included, "
+                   "a sliding layer's where full layers differ; state layers keep a per-sequence state instead: "
+                   "'kvplan show --model NAME' for details)";
   document.columns = {
       {"name", "name", Align::left},
       {"hf_id", "Hugging Face id", Align::left},
@@ -51,15 +52,24 @@ Document models_document(const io::PresetRegistry& registry) {
     Variant native = native_variant(shape);
     std::uint64_t bytes = bytes_per_token_per_layer(native, KvDtype::bf16, KvScales::per_tensor).total() +
                           (shape.indexer ? shape.indexer->bytes_per_token() : 0);
+    Cell bytes_cell = Cell::of(std::to_string(bytes) + " B", bytes);
+    if (shape.compressed_mla) {
+      // Its caches are per window, per compressed group and per request, not per token per layer.
+      bytes_cell = Cell::of("-", Cell::Raw{});
+    } else if (shape.full_layer_kv) {
+      const std::uint64_t full =
+          bytes_per_token_per_layer(full_layer_variant(native, true, shape), KvDtype::bf16, KvScales::per_tensor).total();
+      bytes_cell = Cell::of(std::to_string(bytes) + " B (full " + std::to_string(full) + " B)", bytes);
+    }
     document.rows.push_back({
         Cell::of(preset->info.name),
         Cell::of(preset->hf_id),
-        Cell::of(native.name()),
+        Cell::of(shape.compressed_mla ? std::string("compressed") : native.name()),
         Cell::of(std::uint64_t{shape.num_hidden_layers}),
         Cell::of(std::uint64_t{shape.num_attention_heads}),
         Cell::of(std::uint64_t{shape.num_key_value_heads}),
         Cell::of(std::uint64_t{shape.head_dim}),
-        Cell::of(std::to_string(bytes) + " B", bytes),
+        bytes_cell,
         Cell::of(shape.max_position_embeddings),
         optional_count(shape.params_total),
         Cell::of(preset->info.source),
@@ -138,8 +148,26 @@ Document show_model_document(const io::ModelPreset& preset) {
             std::to_string(shape.indexer->bytes_per_token()) + " B)");
     row("index_topk", count(shape.indexer->index_topk), "tokens each query attends to");
   }
-  row("sliding_window", shape.sliding_window ? count(*shape.sliding_window) : Cell::of("none", Cell::Raw{}),
-      shape.sliding_rule);
+  if (shape.full_layer_kv) {
+    row("num_global_key_value_heads", count(shape.full_layer_kv->num_key_value_heads),
+        "the full layers' cached K/V heads (with attention_k_eq_v)");
+    row("global_head_dim", count(shape.full_layer_kv->head_dim), "the full layers' head dim");
+  }
+  if (const auto& compressed = shape.compressed_mla) {
+    std::uint64_t csa = 0, hca = 0;
+    for (std::uint32_t ratio : compressed->compress_ratio) {
+      csa += ratio == 4;
+      hca += ratio == 128;
+    }
+    row("sliding_window", count(compressed->sliding_window), shape.sliding_rule);
+    row("CSA layers", count(csa), "one compressed latent per 4 tokens, an indexer key per latent, compressor states");
+    row("HCA layers", count(hca), "one compressed latent per 128 tokens, a compressor state");
+    row("qk_rope_head_dim", count(compressed->rope_head_dim), "the latent's RoPE part (bf16 in fp8_ds_mla)");
+    row("index_head_dim", count(compressed->index_head_dim), "the indexer key's fp8 values (+ fp32 scales)");
+  } else {
+    row("sliding_window", shape.sliding_window ? count(*shape.sliding_window) : Cell::of("none", Cell::Raw{}),
+        shape.sliding_rule);
+  }
   if (shape.state) {
     const StateDims& state = *shape.state;
     const bool mamba = state.mixer == StateMixer::mamba2;

@@ -64,6 +64,24 @@ TEST_CASE("a DeepSeek-V4 config: size lists every cache and the total per sequen
   CHECK(contains(result.out, "total per sequence,,,,,,,520080384"));
 }
 
+TEST_CASE("models and show describe full layers with their own heads and compressed caches as they are") {
+  TempDir dir;
+  dir.write("p/g4.yaml", "name: g4\nsource: x\nconfig:\n  model_type: gemma4_text\n  num_hidden_layers: 6\n"
+                         "  num_attention_heads: 32\n  num_key_value_heads: 16\n  head_dim: 256\n  global_head_dim: 512\n"
+                         "  num_global_key_value_heads: 4\n  attention_k_eq_v: true\n  sliding_window: 1024\n");
+  dir.write("p/v4.yaml", "name: v4\nsource: x\nconfig:\n  model_type: deepseek_v4\n  num_hidden_layers: 3\n"
+                         "  num_attention_heads: 64\n  num_key_value_heads: 1\n  head_dim: 512\n  compress_ratios: [0, 4, 128]\n");
+  const std::string presets = (dir.path() / "p").string();
+  CliResult models = run_cli({"models", "--presets", presets, "--format", "csv"});
+  CHECK(models.exit_code == 0);
+  // Sliding 2 x 16 x 256 x 2 B = 16384 B, full 2 x 4 x 512 x 2 B = 8192 B; DeepSeek-V4 has no per-token figure.
+  CHECK(contains(models.out, "g4,,gqa:16,6,32,16,256,16384,"));
+  CHECK(contains(models.out, "v4,,compressed,3,64,1,512,,"));
+  CliResult show = run_cli({"show", "--presets", presets, "--model", "v4"});
+  CHECK(contains(show.out, "CSA layers"));
+  CHECK(contains(run_cli({"show", "--presets", presets, "--model", "g4"}).out, "num_global_key_value_heads"));
+}
+
 TEST_CASE("bad config.json files: one line, exit 2") {
   TempDir dir;
   CHECK(contains(bad_input({"size", "--config", dir.write("trunc/config.json", "{\"model_type\": \"llama\",").string()}),
