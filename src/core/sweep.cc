@@ -98,6 +98,11 @@ void for_each_sweep_row(const SweepRequest& request, const std::function<void(co
             FitOutcome outcome = fit_at(starts[f], ctx);
             row.fit = std::move(outcome.result);
             row.status = row.fit ? "ok" : std::move(outcome.refusal);
+            if (row.fit && shape.compressed_mla && row.fit->kv_cache_dtype != dtype) {
+              // The backend stores another layout (FlashMLA: fp8_ds_mla for auto and fp8): size what it holds.
+              row.bytes_per_sequence =
+                  compressed_size(*shape.compressed_mla, row.fit->kv_cache_dtype, ctx.value, 1, 0).per_sequence;
+            }
             emit(row);
           }
         }

@@ -205,14 +205,16 @@ TEST_CASE("sweep plans DeepSeek-V4 as fit does, one row per fleet, without varia
   SweepRequest request;
   request.models = {{"deepseek-v4-flash", &shape}};
   request.variants = parse_variants("all");
-  request.kv_dtypes = {KvDtype::fp8_ds_mla};
+  // bf16 is vLLM's auto, which FlashMLA stores as fp8_ds_mla: the row sizes what it stores.
+  request.kv_dtypes = {KvDtype::fp8_ds_mla, KvDtype::bf16};
   request.contexts = {Tokens{131072}};
   request.fleets = {{"h200:8:tp8", "h200", &gpu("h200"), Parallelism{8, 1, 1}}};
   request.engine.kv_cache_memory = Bytes{kKvMemory};
   request.engine.max_num_batched_tokens = 8192;
   request.weights_dtype = "bf16";
   const std::vector<SweepRow> rows = run_sweep(request);
-  REQUIRE(rows.size() == 1);
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[1].bytes_per_sequence == 520'080'384);
   CHECK(rows[0].variant == "compressed");
   CHECK(rows[0].status == "ok");
   // The size test's 520080384 B per sequence; fit's 780765 tokens.
