@@ -1,16 +1,25 @@
 #!/usr/bin/env bash
 # Runs each libFuzzer target for a fixed number of executions, seeded with the real presets and
 # configs, fleet specs, sizes and example command lines.
-# Usage: scripts/fuzz.sh [RUNS]   (CI: 100000 each; locally documented: 1000000).
+# Usage: scripts/fuzz.sh [RUNS [TARGET...]]   (CI: 100000 each, all targets; locally documented:
+# 1000000, one target at a time). Extra libFuzzer flags (such as -seed=N) come from FUZZ_FLAGS.
 # Needs clang and libFuzzer (Debian: clang libclang-rt-14-dev). A crash, leak or sanitizer report
 # fails the script and leaves the reproducer in the work directory it names.
 set -euo pipefail
 runs=${1:-100000}
+all_targets="preset_yaml_fuzz config_json_fuzz safetensors_header_fuzz fleet_spec_fuzz units_fuzz cli_argv_fuzz"
+targets=${*:2}
+targets=${targets:-$all_targets}
+for target in $targets; do
+  case " $all_targets " in
+    *" $target "*) ;;
+    *) echo "fuzz.sh: unknown target '$target' (targets: $all_targets)" >&2; exit 2 ;;
+  esac
+done
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${KVPLAN_FUZZ_BUILD:-$root/build-fuzz}
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DKVPLAN_FUZZ=ON -DKVPLAN_BENCH=OFF >/dev/null
-targets="preset_yaml_fuzz config_json_fuzz safetensors_header_fuzz fleet_spec_fuzz units_fuzz cli_argv_fuzz"
 # shellcheck disable=SC2086
 cmake --build "$build" --target $targets
 
@@ -42,11 +51,13 @@ safetensors_seed '{"__metadata__":{"format":"pt"},"w":{"dtype":"F8_E4M3","shape"
 
 run_target() {
   local target=$1; shift
+  case " $targets " in *" $target "*) ;; *) return 0 ;; esac
   mkdir -p "$work/$target/corpus"
   for seed in "$@"; do cp "$seed" "$work/$target/corpus/"; done
   echo "== $target: $runs executions"
+  # shellcheck disable=SC2086
   (cd "$work/$target" && "$build/fuzz/$target" -runs="$runs" -max_len=16384 -timeout=10 \
-     -rss_limit_mb=2048 -print_final_stats=1 corpus 2>&1 | tail -n 12)
+     -rss_limit_mb=2048 -print_final_stats=1 ${FUZZ_FLAGS:-} corpus 2>&1 | tail -n 12)
 }
 run_target preset_yaml_fuzz "$root"/presets/models/*.yaml "$root"/presets/gpus/*.yaml
 run_target config_json_fuzz $(find "$root/tests/data/configs" -name '*.json')
