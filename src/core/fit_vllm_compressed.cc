@@ -21,6 +21,10 @@ VllmBackend choose_compressed_backend(const VllmRules& rules, const GpuSpec& gpu
     throw Error("--pp " + std::to_string(request.parallel.pp) + ": kvplan plans DeepSeek-V4's packed cache groups "
                 "with PP 1 only");
   }
+  if (request.include_mtp) {
+    throw Error("--mtp: kvplan does not plan DeepSeek-V4's MTP layers (each adds a window cache to the packed "
+                "groups) yet; plan without --mtp");
+  }
   if (request.parallel.dcp > 1) {
     throw Error("--dcp " + std::to_string(request.parallel.dcp) + ": kvplan does not model decode context parallel "
                 "for DeepSeek-V4's compressed caches");

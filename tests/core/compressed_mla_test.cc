@@ -195,6 +195,9 @@ TEST_CASE("DeepSeek-V4 in fit: what kvplan does not model is refused") {
   FitRequest flashinfer_on_hopper = v4_request(32768, 8);
   flashinfer_on_hopper.options.attention_backend = "FLASHINFER_MLA_SPARSE_DSV4";
   CHECK_THROWS_AS(fit(flash_with_params(), gpu("h200"), flashinfer_on_hopper), Error);
+  FitRequest mtp = v4_request(32768, 8);
+  mtp.include_mtp = true;
+  CHECK_THROWS_AS(fit(flash_with_params(), gpu("h200"), mtp), Error);
   FitRequest old = v4_request(32768, 8);
   old.options.engine_version = "0.19";
   CHECK_THROWS_AS(fit(flash_with_params(), gpu("h200"), old), Error);
