@@ -1,4 +1,5 @@
-// Sparse MLA and state layers in vLLM 0.33's start-up accounting (fit_vllm_hybrid.h).
+// Sparse MLA, state layers and Gemma-4's full layers in vLLM 0.33's start-up accounting
+// (fit_vllm_hybrid.h).
 #include "core/fit_vllm_hybrid.h"
 
 #include <algorithm>

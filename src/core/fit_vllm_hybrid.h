@@ -1,6 +1,7 @@
 // The layer kinds vLLM 0.33 plans beside plain attention, as fit_vllm.cc applies them: sparse
-// MLA (DeepSeek-V3.2's indexer and sparse backends) and state layers sharing the block pool
-// (Mamba-2, Gated DeltaNet). docs/engines.md, "Sparse MLA" and "State layers".
+// MLA (DeepSeek-V3.2's indexer and sparse backends), state layers sharing the block pool (Mamba-2,
+// Gated DeltaNet) and full layers with their own K/V heads (Gemma-4). docs/engines.md, "Sparse
+// MLA", "State layers" and "Layers with their own K/V heads".
 #pragma once
 
 #include <cstdint>

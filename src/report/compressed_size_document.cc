@@ -100,8 +100,9 @@ void write_compressed_size_explanation(const ModelShape& shape, const Compressed
     const std::string states =
         cache.window ? fmt::format("min({}, {}) / {}", query.ctx, *cache.window, cache.tokens_per_state)
                      : fmt::format("floor({} / {})", query.ctx, cache.tokens_per_state);
-    out << fmt::format("  {:<30} = {} = {} states x {} B x {} layers = {}\n", cache.name, states, one.states_per_layer,
-                       cache.state_bytes, cache.layers, format_bytes_both(Bytes{one.bytes_all_layers}, units));
+    out << fmt::format("  {:<30} = {} = {} states x {} B x {} layers = {}  (vLLM 0.33: {}, blocks of {} tokens)\n",
+                       cache.name, states, one.states_per_layer, cache.state_bytes, cache.layers,
+                       format_bytes_both(Bytes{one.bytes_all_layers}, units), cache.vllm_source, cache.vllm_block);
     sum += fmt::format("{}{}", sum.empty() ? "" : " + ", one.bytes_all_layers);
   }
   out << fmt::format("  {:<30} = {} = {}\n", "per sequence", sum, format_bytes_both(Bytes{size.per_sequence}, units));
