@@ -63,6 +63,19 @@ void set_per_rank_cache(const FitRequest& request, FitResult& result);
 // in `usable` (described as `usable_name` in the message).
 void check_weights_fit(Bytes usable, Bytes weights, const std::string& usable_name);
 
+// The longest context whose one request needs at most `available` bytes, as vLLM's "not even one
+// request fits" error estimates it: bisection over `needed(len)`, which grows with len.
+template <class Needed>
+std::uint64_t longest_fitting_context(const Needed& needed, std::uint64_t available, std::uint64_t max_model_len) {
+  std::uint64_t low = 0, high = max_model_len;
+  while (low < high) {
+    const std::uint64_t mid = low + (high - low + 1) / 2;
+    if (needed(mid) <= available) low = mid;
+    else high = mid - 1;
+  }
+  return low;
+}
+
 std::string fmt_double(double value, int decimals);
 std::string fmt_trimmed(double value);  // 2, 0.5, 0.5625: no trailing zeros
 

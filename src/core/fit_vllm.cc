@@ -226,13 +226,7 @@ void check_one_request_fits(const VllmRules& rules, const std::vector<VllmGroup>
     };
     const std::uint64_t need = needed(max_model_len);
     if (need <= available) continue;
-    // The longest context that would fit, as vLLM's error estimates it.
-    std::uint64_t low = 0, high = max_model_len;
-    while (low < high) {
-      std::uint64_t mid = low + (high - low + 1) / 2;
-      if (needed(mid) <= available) low = mid;
-      else high = mid - 1;
-    }
+    const std::uint64_t low = longest_fitting_context(needed, available, max_model_len);
     throw Error("not even one request of " + std::to_string(max_model_len) + " tokens fits" +
                 (result.stages.size() > 1 ? " on PP stage " + std::to_string(stage) : "") + ": it needs " +
                 gib_text(Bytes{need}) + " of KV cache per GPU, " + gib_text(Bytes{available}) + " is available" +

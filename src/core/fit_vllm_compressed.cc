@@ -6,6 +6,7 @@
 #include "core/checked.h"
 #include "core/compressed_mla.h"
 #include "core/error.h"
+#include "core/fit_internal.h"
 #include "core/units.h"
 #include "core/variant.h"
 
@@ -107,12 +108,7 @@ void plan_compressed_pool(const ModelShape& shape, std::uint64_t max_model_len, 
   const std::uint64_t available =
       budget.kv_budget.value > plan.bytes_per_block ? budget.kv_budget.value - plan.bytes_per_block : 0;
   if (const std::uint64_t need = needed(max_model_len); need > available) {
-    std::uint64_t low = 0, high = max_model_len;
-    while (low < high) {
-      const std::uint64_t mid = low + (high - low + 1) / 2;
-      if (needed(mid) <= available) low = mid;
-      else high = mid - 1;
-    }
+    const std::uint64_t low = longest_fitting_context(needed, available, max_model_len);
     throw Error("not even one request of " + std::to_string(max_model_len) + " tokens fits: it needs " +
                 gib_text(Bytes{need}) + " of KV cache per GPU, " + gib_text(Bytes{available}) +
                 " is available after the null block; the longest context that fits is " + std::to_string(low) +
