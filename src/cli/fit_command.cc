@@ -26,6 +26,7 @@ struct FitOptions {
   std::string gpus, tp, pp, dp, dcp;
   bool dp_attention = false;
   bool expert_parallel = false;
+  std::string ep;
   std::string engine = "vllm";
   std::string variant = "native";
   std::string weights_dtype = "auto";
@@ -109,6 +110,36 @@ Parallelism resolve_parallelism(const FitOptions& options) {
     throw Error("--gpus " + options.gpus + " does not equal TP x PP x DP = " + std::to_string(parallel.gpus()));
   }
   return parallel;
+}
+
+// --enable-expert-parallel / --ep N, and the experts' span over DP ranks that the engine implies.
+void apply_expert_parallel(const FitOptions& options, const SelectedModel& model, FitRequest& request) {
+  Parallelism& parallel = request.parallel;
+  set_engine_expert_span(parallel, request.options.engine, model.shape);
+  if (!options.expert_parallel && options.ep.empty()) return;
+  const std::string flag = options.ep.empty() ? "--enable-expert-parallel" : "--ep " + options.ep;
+  if (!model.shape.moe) throw Error(flag + ": " + model.label.name + " has no routed experts to split (a dense model); drop it");
+  if (!options.ep.empty()) {
+    const std::uint64_t ep = parse_count(options.ep, "--ep");
+    switch (request.options.engine) {
+      case Engine::vllm:
+        if (ep != std::uint64_t{parallel.tp} * parallel.dp) {
+          throw Error("--ep " + options.ep + ": vLLM's expert-parallel size is TP x DP = " + std::to_string(parallel.tp) +
+                      " x " + std::to_string(parallel.dp) + " = " + std::to_string(parallel.tp * parallel.dp) +
+                      " (fused_moe/config.py); give --ep " + std::to_string(parallel.tp * parallel.dp) +
+                      " or change --tp/--dp");
+        }
+        break;
+      case Engine::sglang:
+        if (ep != parallel.tp) {
+          throw Error("--ep " + options.ep + ": kvplan plans SGLang's --ep-size equal to TP (" +
+                      std::to_string(parallel.tp) + "), every expert whole on one rank of the TP group");
+        }
+        break;
+      case Engine::trtllm: throw Error("--ep: kvplan plans expert parallelism for vllm and sglang only");
+    }
+  }
+  parallel.expert_parallel = true;
 }
 
 void run_fit(Context& context, const FitOptions& options) {
@@ -199,12 +230,7 @@ void run_fit(Context& context, const FitOptions& options) {
 
   SelectedModel model = select_model(context, options.model);
   drop_checkpoint_unless_auto(model.shape, options.weights_dtype);
-  if (options.expert_parallel && !model.shape.checkpoint) {
-    throw Error("--enable-expert-parallel: kvplan places experts per rank from a checkpoint's tensors only; give "
-                "--model a checkpoint folder or a Hugging Face id (with --revision main where the id is also a "
-                "preset's), and --weights-dtype auto");
-  }
-  request.parallel.expert_parallel = options.expert_parallel;
+  apply_expert_parallel(options, model, request);
   const io::GpuPreset& gpu = context.registry().gpu(options.gpu);
   request.max_model_len = options.ctx.empty() ? Tokens{model.shape.max_position_embeddings}
                                               : parse_tokens(options.ctx, "--ctx");
@@ -219,6 +245,7 @@ void run_fit(Context& context, const FitOptions& options) {
   WeightsDtype weights = resolve_weights_dtype(options.weights_dtype, model.shape);
   request.weights_dtype = weights.name;
   request.weight_bytes_per_param = weights.bytes_per_param;
+  request.routed_expert_bytes = weights.routed_expert_bytes;
 
   FitResult result = fit(model.shape, gpu.spec, request);
   std::optional<PrefixSharing> sharing;
@@ -284,8 +311,11 @@ void add_fit_command(CLI::App& app, Context& context, std::vector<Command>& comm
                       "vLLM: decode context parallel size; groups of DCP TP ranks each cache 1/DCP of every "
                       "request's tokens (divides TP; adds no GPU; default 1)");
   command->add_flag("--enable-expert-parallel", options->expert_parallel,
-                    "vLLM: MoE experts whole over the TP x DP ranks instead of each expert over TP (weights from a "
-                    "checkpoint only)");
+                    "MoE: each rank holds whole experts instead of a slice of each. vLLM splits the experts over "
+                    "TP x DP ranks whenever DP > 1, with or without it");
+  command->add_option("--ep", options->ep,
+                      "Expert-parallel size: vLLM's is TP x DP (--ep 8 with --dp 8 --tp 1 is DP attention + EP 8), "
+                      "SGLang's --ep-size equals TP; implies --enable-expert-parallel");
   command->add_flag("--dp-attention", options->dp_attention, "SGLang: attention data-parallel over the TP ranks (--attn-dp-size TP), each rank its own KV pool");
   command->add_option("--engine", options->engine,
                       "Accounting rules: vllm, sglang or trtllm; vllm@X follows vLLM release X (" +

@@ -44,19 +44,27 @@ SweepFleet parse_fleet(const std::string& text, Context& context) {
   fleet.gpu_name = gpu.info.name;
   fleet.gpu = &gpu.spec;
   std::uint64_t gpus = parts.size() > 1 ? count(parts[1], "GPU count") : 1;
-  std::optional<std::uint64_t> tp, pp, dcp;
+  std::optional<std::uint64_t> tp, pp, dcp, dp, ep;
+  const std::string expected = "expected GPU[:N[:tpT][:ppP][:dpD][:dcpC][:epE]], e.g. h100-sxm:8, h100-sxm:16:tp8:pp2, "
+                               "h200:8:tp8:dcp8 or h200:8:dp8:ep8";
   for (std::size_t i = 2; i < parts.size(); ++i) {
     const std::string field = parts[i].rfind("dcp", 0) == 0 ? "dcp" : parts[i].substr(0, 2);
-    std::optional<std::uint64_t>* slot = field == "tp" ? &tp : field == "pp" ? &pp : field == "dcp" ? &dcp : nullptr;
-    if (slot == nullptr) {
-      throw Error("--gpus: '" + text + "': expected GPU[:N[:tpT][:ppP][:dcpD]], e.g. h100-sxm:8, h100-sxm:16:tp8:pp2 "
-                  "or h200:8:tp8:dcp8");
-    }
-    if (*slot) throw Error(flag + ": " + field + " is given twice; give each of tp, pp and dcp once");
+    std::optional<std::uint64_t>* slot = field == "tp"    ? &tp
+                                         : field == "pp"  ? &pp
+                                         : field == "dcp" ? &dcp
+                                         : field == "dp"  ? &dp
+                                         : field == "ep"  ? &ep
+                                                          : nullptr;
+    if (slot == nullptr) throw Error("--gpus: '" + text + "': " + expected);
+    if (*slot) throw Error(flag + ": " + field + " is given twice; give each of tp, pp, dp, dcp and ep once");
     *slot = count(parts[i].substr(field.size()), field);
   }
   const std::uint64_t stages = pp.value_or(1);
-  const std::uint64_t ranks = tp.value_or(gpus / stages);
+  if (dp && tp && gpus != *tp * stages * *dp) {
+    throw Error("--gpus: '" + text + "': " + std::to_string(gpus) + " GPUs are not TP x PP x DP = " +
+                std::to_string(*tp * stages * *dp));
+  }
+  const std::uint64_t ranks = tp ? *tp : dp ? gpus / (stages * *dp) : gpus / stages;
   if (ranks == 0 || gpus % (ranks * stages) != 0) {
     throw Error("--gpus: '" + text + "': " + std::to_string(gpus) + " GPUs are not a multiple of TP x PP");
   }
@@ -64,6 +72,15 @@ SweepFleet parse_fleet(const std::string& text, Context& context) {
                                static_cast<std::uint32_t>(gpus / (ranks * stages))};
   // DCP groups TP ranks: it adds no GPU, and the fit checks that it divides TP.
   fleet.parallel.dcp = static_cast<std::uint32_t>(dcp.value_or(1));
+  if (ep) {
+    // vLLM's expert-parallel group is every TP rank of every DP rank (fused_moe/config.py).
+    const std::uint64_t expert_ranks = ranks * fleet.parallel.dp;
+    if (*ep != expert_ranks) {
+      throw Error(flag + ": ep" + std::to_string(*ep) + " is not TP x DP = " + std::to_string(expert_ranks) +
+                  ", vLLM's expert-parallel size; write ep" + std::to_string(expert_ranks));
+    }
+    fleet.parallel.expert_parallel = true;
+  }
   return fleet;
 }
 

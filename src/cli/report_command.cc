@@ -101,7 +101,7 @@ void add_report_command(CLI::App& app, Context& context, std::vector<Command>& c
       "  kvplan report --models llama-3-70b --gpus h100-sxm:8 --format md >> \"$GITHUB_STEP_SUMMARY\"\n"
       "  kvplan report --bench results.json --out reports/measured");
   command->add_option("--models", options->models, "Comma-separated model presets")->capture_default_str();
-  command->add_option("--gpus", options->gpus, "Comma-separated fleets GPU[:N[:tpT][:ppP][:dcpD]]")->capture_default_str();
+  command->add_option("--gpus", options->gpus, "Comma-separated fleets GPU[:N[:tpT][:ppP][:dpD][:dcpC][:epE]]")->capture_default_str();
   command->add_option("--ctx", options->ctx, "Comma-separated contexts")->capture_default_str();
   command->add_option("--kv-dtypes", options->kv_dtypes, "Comma-separated cache dtypes")->capture_default_str();
   command->add_option("--variants", options->variants, "Comma-separated variants, or all")->capture_default_str();

@@ -84,8 +84,11 @@ void add_sweep_command(CLI::App& app, Context& context, std::vector<Command>& co
   auto options = std::make_shared<SweepOptions>();
   CLI::App* command = app.add_subcommand("sweep", "One row per combination of models, variants, dtypes, contexts and fleets");
   command->footer(
-      "\nFleets are GPU[:N[:tpT][:ppP][:dcpD]]: h100-sxm:8 is 8 GPUs as one TP-8 replica, h100-sxm:8:tp4 two TP-4\n"
-      "replicas, h200:8:tp8:dcp8 one TP-8 replica with vLLM's decode context parallel 8 (no extra GPU).\n"
+      "\nFleets are GPU[:N[:tpT][:ppP][:dpD][:dcpC][:epE]]: h100-sxm:8 is 8 GPUs as one TP-8 replica,\n"
+      "h100-sxm:8:tp4 two TP-4 data-parallel ranks, h200:8:tp8:dcp8 one TP-8 replica with vLLM's decode context\n"
+      "parallel 8 (no extra GPU), h200:8:dp8:ep8 eight TP-1 ranks with vLLM's expert parallel 8. Under vLLM the DP\n"
+      "ranks of a MoE model are one deployment: its routed experts are split over TP x DP ranks (ep only says\n"
+      "whole experts, the same bytes); each rank caches its own requests.\n"
       "Combinations that do not fit are rows with the reason.\n"
       "\nExamples:\n"
       "  kvplan sweep --models llama-3-70b,deepseek-v3 --ctx 4k,32k,128k --variants all --kv-dtypes bf16,fp8 "
@@ -95,7 +98,7 @@ void add_sweep_command(CLI::App& app, Context& context, std::vector<Command>& co
   command->add_option("--ctx", options->ctx, "Comma-separated contexts (tokens per request)")->capture_default_str();
   command->add_option("--variants", options->variants, "Comma-separated variants, or all")->capture_default_str();
   command->add_option("--kv-dtypes", options->kv_dtypes, "Comma-separated cache dtypes")->capture_default_str();
-  command->add_option("--gpus", options->gpus, "Comma-separated fleets GPU[:N[:tpT][:ppP][:dcpD]]")->capture_default_str();
+  command->add_option("--gpus", options->gpus, "Comma-separated fleets GPU[:N[:tpT][:ppP][:dpD][:dcpC][:epE]]")->capture_default_str();
   command->add_option("--engine", options->engine, "Accounting rules: vllm, sglang or trtllm")->capture_default_str();
   command->add_option("--weights-dtype", options->weights_dtype, "As for 'kvplan fit'")->capture_default_str();
   command->add_option("--max-rows", options->max_rows,

@@ -50,19 +50,6 @@ std::string_view to_string(Engine engine) {
   return "?";
 }
 
-Bytes weights_per_rank(const ModelShape& shape, double bytes_per_param, const Parallelism& parallel) {
-  if (shape.checkpoint) return checkpoint_weights_per_rank(shape, parallel);
-  if (!shape.params_total) {
-    throw Error("the model has no parameter count, so its weights cannot be sized: give params.total in a YAML "
-                "preset (presets/README.md) describing the model");
-  }
-  // Every weight is sharded over TP (vocab-parallel embeddings, column/row-parallel linears, MoE
-  // experts) and split over PP stages; norms and biases are too small to matter.
-  double bytes = static_cast<double>(*shape.params_total) * bytes_per_param / (parallel.tp * parallel.pp);
-  if (!(bytes < 0x1p64)) throw Error("the weights per GPU (params.total x --weights-dtype bytes) do not fit in 64 bits");
-  return Bytes{static_cast<std::uint64_t>(std::ceil(bytes))};
-}
-
 namespace detail {
 
 std::string fmt_double(double value, int decimals) {
@@ -168,33 +155,61 @@ double stage_params(const ModelShape& shape, const Parallelism& parallel, std::u
          (stage + 1 == parallel.pp ? vocab : 0);
 }
 
+// The routed experts' share of one stage: its layers' share, as stage_params spreads the rest.
+double stage_expert_bytes(const ModelShape& shape, const FitRequest& request, std::uint32_t stage) {
+  const Parallelism& parallel = request.parallel;
+  if (parallel.pp == 1 || shape.num_hidden_layers == 0) return request.routed_expert_bytes;
+  return request.routed_expert_bytes * pp_stage_layers(shape.num_hidden_layers, parallel.pp)[stage] /
+         shape.num_hidden_layers;
+}
+
+void check_expert_split(const ModelShape& shape, const FitRequest& request) {
+  if (request.parallel.expert_dp > 1 && shape.moe && !(request.routed_expert_bytes > 0)) {
+    throw Error("DP " + std::to_string(request.parallel.expert_dp) + ": vLLM splits the routed experts over TP x DP "
+                "ranks, and kvplan cannot size this model's routed experts apart from its other weights; plan one "
+                "deployment per DP rank instead (--dp 1)");
+  }
+}
+
 }  // namespace
 
 Bytes weights_per_stage(const ModelShape& shape, const FitRequest& request, std::uint32_t stage) {
   if (shape.checkpoint) return Bytes{checkpoint_stage_weights(shape, request.parallel, stage).bytes};
-  if (request.parallel.pp == 1) return weights_per_rank(shape, request.weight_bytes_per_param, request.parallel);
   if (!shape.params_total) {
     throw Error("the model has no parameter count, so its weights cannot be sized: give params.total in a YAML "
                 "preset (presets/README.md) describing the model");
   }
-  return Bytes{static_cast<std::uint64_t>(
-      std::ceil(stage_params(shape, request.parallel, stage) * request.weight_bytes_per_param / request.parallel.tp))};
+  check_expert_split(shape, request);
+  const Parallelism& parallel = request.parallel;
+  // Every weight is sharded over TP (vocab-parallel embeddings, column/row-parallel linears,
+  // experts) and split over PP stages; norms and biases are too small to matter. With vLLM's DP
+  // the routed experts are split over TP x DP ranks instead.
+  const double stage_bytes = stage_params(shape, parallel, stage) * request.weight_bytes_per_param;
+  const double experts =
+      parallel.expert_dp > 1 ? std::min(stage_expert_bytes(shape, request, stage), stage_bytes) : 0;
+  const double bytes = (stage_bytes - experts) / parallel.tp + experts / parallel.expert_ranks();
+  if (!(bytes < 0x1p64)) throw Error("the weights per GPU (params.total x --weights-dtype bytes) do not fit in 64 bits");
+  return Bytes{static_cast<std::uint64_t>(std::ceil(bytes))};
 }
 
 std::string weights_rule_for_stage(const ModelShape& shape, const FitRequest& request, std::uint32_t stage) {
   const Parallelism& parallel = request.parallel;
   if (shape.checkpoint) return checkpoint_weights_rule(shape, parallel, stage);
   if (parallel.pp == 1) return weights_rule(shape, request);
-  return fmt_double(stage_params(shape, parallel, stage), 0) + " params on stage " + std::to_string(stage) +
-         " (its layers' share" + (stage == 0 ? ", the embedding" : "") +
-         (stage + 1 == parallel.pp ? ", the LM head" : "") + ") x " + fmt_trimmed(request.weight_bytes_per_param) +
-         " B (" + request.weights_dtype + ") / TP " + std::to_string(parallel.tp);
+  std::string rule = fmt_double(stage_params(shape, parallel, stage), 0) + " params on stage " + std::to_string(stage) +
+                     " (its layers' share" + (stage == 0 ? ", the embedding" : "") +
+                     (stage + 1 == parallel.pp ? ", the LM head" : "") + ") x " +
+                     fmt_trimmed(request.weight_bytes_per_param) + " B (" + request.weights_dtype + ")";
+  if (parallel.expert_dp == 1) return rule + " / TP " + std::to_string(parallel.tp);
+  return "(" + rule + " - " + fmt_double(stage_expert_bytes(shape, request, stage), 0) + " B of routed experts) / TP " +
+         std::to_string(parallel.tp) + " + the experts / (TP " + std::to_string(parallel.tp) + " x DP " +
+         std::to_string(parallel.expert_dp) + ")";
 }
 
 Bytes non_torch_estimate(const Parallelism& parallel, std::string* rule) {
   // ~0.5 GiB for the CUDA context, cuBLAS workspaces and CUDA graphs; NCCL adds ~0.5 GiB of
   // buffers once ranks communicate.
-  bool communicates = parallel.tp * parallel.pp > 1;
+  bool communicates = parallel.tp * parallel.pp * parallel.expert_dp > 1;
   if (rule != nullptr) {
     *rule = communicates ? "CUDA context, workspaces, CUDA graphs ~0.5 GiB + NCCL buffers ~0.5 GiB (estimate)"
                          : "CUDA context, workspaces, CUDA graphs ~0.5 GiB (estimate)";
@@ -203,10 +218,16 @@ Bytes non_torch_estimate(const Parallelism& parallel, std::string* rule) {
 }
 
 std::string weights_rule(const ModelShape& shape, const FitRequest& request) {
-  if (shape.checkpoint) return checkpoint_weights_rule(shape, request.parallel, checkpoint_widest_stage(shape, request.parallel));
-  return std::to_string(shape.params_total.value_or(0)) + " params x " + fmt_trimmed(request.weight_bytes_per_param) +
-         " B (" + request.weights_dtype + ") / (TP " + std::to_string(request.parallel.tp) + " x PP " +
-         std::to_string(request.parallel.pp) + ")";
+  const Parallelism& parallel = request.parallel;
+  if (shape.checkpoint) return checkpoint_weights_rule(shape, parallel, checkpoint_widest_stage(shape, parallel));
+  const std::string all = std::to_string(shape.params_total.value_or(0)) + " params x " +
+                          fmt_trimmed(request.weight_bytes_per_param) + " B (" + request.weights_dtype + ")";
+  const std::string pp = std::to_string(parallel.pp);
+  if (parallel.expert_dp == 1) return all + " / (TP " + std::to_string(parallel.tp) + " x PP " + pp + ")";
+  // vLLM with DP: fused_moe/config.py:FusedMoEParallelConfig.make flattens TP across DP.
+  const std::string experts = fmt_double(request.routed_expert_bytes, 0);
+  return "((" + all + " - " + experts + " B of routed experts) / TP " + std::to_string(parallel.tp) + " + " + experts +
+         " B / (TP " + std::to_string(parallel.tp) + " x DP " + std::to_string(parallel.expert_dp) + ")) / PP " + pp;
 }
 
 std::uint32_t fullest_stage(const std::vector<StageLayers>& stages, FitResult& result) {
@@ -264,6 +285,13 @@ void check_fit_request(const ModelShape& shape, const GpuSpec& gpu, const FitReq
   }
   check_decode_context_parallel(shape.num_attention_heads, variant.kv_heads, variant.kind == VariantKind::mla,
                                 parallel.tp, parallel.dcp);
+  if (parallel.expert_parallel && !shape.moe) {
+    throw Error("expert parallel: the model has no routed experts to split (a dense model)");
+  }
+  if (parallel.expert_dp != 1 && (request.options.engine != Engine::vllm || parallel.dp % parallel.expert_dp != 0)) {
+    throw Error("experts over " + std::to_string(parallel.expert_dp) + " DP ranks: only vLLM's DP spans MoE layers, "
+                "over DP ranks that divide the fleet's", ExitCode::internal);
+  }
   if (request.max_model_len.value == 0) throw Error("--ctx must be at least 1 token");
   if (request.options.mem_util && !(*request.options.mem_util > 0 && *request.options.mem_util <= 1)) {
     throw Error("--mem-util must be in (0, 1]; got " + detail::fmt_double(*request.options.mem_util, 3));
@@ -295,6 +323,21 @@ void check_fit_request(const ModelShape& shape, const GpuSpec& gpu, const FitReq
 }
 
 }  // namespace detail
+
+Bytes weights_per_rank(const ModelShape& shape, const FitRequest& request) {
+  if (shape.checkpoint) return checkpoint_weights_per_rank(shape, request.parallel);
+  if (request.parallel.pp == 1) return detail::weights_per_stage(shape, request, 0);
+  // The average stage: what engines without per-stage budgets (and --kv-cache-memory's check) use.
+  FitRequest whole = request;
+  whole.parallel.pp = 1;
+  const Bytes all = detail::weights_per_stage(shape, whole, 0);
+  return Bytes{ceil_div(all.value, request.parallel.pp)};
+}
+
+void set_engine_expert_span(Parallelism& parallel, Engine engine, const ModelShape& shape) {
+  parallel.expert_dp = engine == Engine::vllm && shape.moe ? parallel.dp : 1;
+}
+
 
 FitResult fit(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request) {
   detail::check_fit_request(shape, gpu, request);

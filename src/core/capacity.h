@@ -56,6 +56,7 @@ struct FitRequest {
   KvDtype kv_dtype = KvDtype::bf16;
   KvScales kv_scales = KvScales::per_tensor;
   double weight_bytes_per_param = 2;
+  double routed_expert_bytes = 0;  // the whole model's routed experts, within params x bytes per param
   std::string weights_dtype;  // how the weights are stored, for messages ("bf16", "fp8")
   Tokens max_model_len;
   Parallelism parallel;
@@ -159,7 +160,12 @@ struct FitResult {
 // inconsistent parallelism.
 FitResult fit(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request);
 
-// Parameters per GPU for TP x PP ranks, with the weights' bytes.
-Bytes weights_per_rank(const ModelShape& shape, double bytes_per_param, const Parallelism& parallel);
+// Weights per GPU, the average PP stage: params.total x bytes per param over TP x PP, the routed
+// experts over TP x expert_dp x PP (vLLM with DP), or a checkpoint's tensors placed one by one.
+Bytes weights_per_rank(const ModelShape& shape, const FitRequest& request);
+
+// vLLM spans each MoE layer over all DP ranks of a deployment (Parallelism::expert_dp = dp); the
+// other engines' DP replicas, and dense models' under vLLM, are independent (expert_dp = 1).
+void set_engine_expert_span(Parallelism& parallel, Engine engine, const ModelShape& shape);
 
 }  // namespace kvplan

@@ -89,8 +89,8 @@ std::uint64_t rank_bytes(const CheckpointTensor& tensor, const TensorPlacement& 
     }
     case TensorRole::row: return split_bytes(tensor, in_dim, parallel.tp, weight);
     case TensorRole::expert: {
-      const std::uint64_t ranks = parallel.expert_parallel ? std::uint64_t{parallel.tp} * parallel.dp : parallel.tp;
-      return ceil_div(tensor.bytes, ranks);
+      // Whole experts (--enable-expert-parallel) or a slice of each: the same bytes per rank.
+      return ceil_div(tensor.bytes, parallel.expert_ranks());
     }
     case TensorRole::replicated: return tensor.bytes;
     case TensorRole::not_loaded: return 0;
@@ -218,7 +218,7 @@ std::string checkpoint_weights_rule(const ModelShape& shape, const Parallelism& 
   const RankWeights weights = checkpoint_stage_weights(shape, parallel, stage);
   std::string rule = "the checkpoint's tensors as vLLM shards them, TP " +
                      std::to_string(parallel.tp) + (parallel.pp > 1 ? ", PP stage " + std::to_string(stage) : "") +
-                     (parallel.expert_parallel ? ", experts over TP x DP" : "") + ": ";
+                     (parallel.expert_dp > 1 ? ", routed experts over TP x DP " + std::to_string(parallel.expert_ranks()) : "") + ": ";
   std::string separator;
   for (const auto& [dtype, bytes] : weights.by_dtype) {
     rule += separator + std::to_string(bytes) + " B " + dtype;

@@ -3,7 +3,7 @@
 // row-parallel ones their input columns, K/V projections stop splitting once TP exceeds the K/V
 // heads (each rank keeps a whole head), vocabulary-parallel embeddings and the LM head pad the
 // vocabulary to a multiple of 64 and split it, norms and routers are replicated, MoE experts
-// split over TP (their intermediate size) or, with expert parallelism, over TP x DP ranks whole.
+// split over TP, or with vLLM's DP over TP x DP ranks (Parallelism::expert_ranks), sliced or whole.
 #pragma once
 
 #include <cstdint>

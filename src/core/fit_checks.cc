@@ -33,7 +33,7 @@ void check_memory_options(const ModelShape& shape, const GpuSpec& gpu, const Fit
     throw Error("--kv-cache-memory " + gib_text(kv) + " (" + std::to_string(kv.value) + " B) is more than " + gpu_text());
   }
   // Every engine loads the weights beside the cache, whichever way the cache was sized.
-  const Bytes weights = weights_per_rank(shape, request.weight_bytes_per_param, request.parallel);
+  const Bytes weights = weights_per_rank(shape, request);
   if (weights.value > total.value - kv.value) {
     throw Error("--kv-cache-memory " + gib_text(kv) + " plus " + gib_text(weights) + " of weights per GPU exceed " +
                 gpu_text() + "; lower --kv-cache-memory, use more GPUs (--tp/--pp) or a smaller --weights-dtype");

@@ -75,7 +75,7 @@ void add_budget(const ModelShape& shape, const FitRequest& request, const Sglang
   }
   // kv_cache_configurator.py:_profile_available_bytes. Free memory before loading is at most
   // the CUDA total: the CUDA context and NCCL take a few hundred MiB first.
-  const Bytes weights = weights_per_rank(shape, request.weight_bytes_per_param, request.parallel);
+  const Bytes weights = weights_per_rank(shape, request);
   const Bytes before = gpu.memory_total;
   const Bytes after{before.value > weights.value ? before.value - weights.value : 0};
   const double fraction = args.mem_fraction_static;

@@ -21,7 +21,7 @@ FitResult fit_trtllm(const ModelShape& shape, const GpuSpec& gpu, const FitReque
   const std::uint64_t max_model_len = request.max_model_len.value;
 
   const Bytes total = gpu.memory_total;
-  const Bytes weights = weights_per_rank(shape, request.weight_bytes_per_param, parallel);
+  const Bytes weights = weights_per_rank(shape, request);
   result.budget.push_back({"total memory (CUDA)", total, gpu.device_name, ' '});
   if (options.kv_cache_memory) {
     result.kv_budget = *options.kv_cache_memory;

@@ -25,38 +25,84 @@ DecodeBound decode_bound(const ModelShape& shape, const GpuSpec& gpu, const FitR
   return bound;
 }
 
-FleetSearch smallest_fleet(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request,
-                           std::uint64_t concurrency, std::uint32_t max_tp) {
-  FleetSearch search;
+std::string layout_name(const Parallelism& deployment) {
+  std::string name = "TP " + std::to_string(deployment.tp);
+  if (deployment.pp > 1) name += " x PP " + std::to_string(deployment.pp);
+  if (deployment.dp > 1) name += " x DP " + std::to_string(deployment.dp);
+  if (deployment.dcp > 1) name += " + DCP " + std::to_string(deployment.dcp);
+  if (deployment.expert_parallel) name += " + EP " + std::to_string(deployment.tp * deployment.dp);
+  return name;
+}
+
+namespace {
+
+constexpr std::uint64_t kMaxDeployments = 100000;
+constexpr std::uint32_t kMaxDeploymentGpus = 64;
+
+// The deployments to try, in order.
+std::vector<Parallelism> candidate_layouts(const ModelShape& shape, const FitRequest& request, std::uint32_t max_tp) {
+  std::vector<Parallelism> layouts;
+  const bool vllm = request.options.engine == Engine::vllm;
   for (std::uint32_t tp : {1u, 2u, 4u, 8u}) {
     if (tp > max_tp) continue;
     for (std::uint32_t pp : {1u, 2u, 4u, 8u}) {
-      FitRequest attempt = request;
-      attempt.parallel = Parallelism{tp, pp, 1};
+      Parallelism layout{tp, pp, 1};
       // The request's DCP stays: a TP it does not divide is rejected by the fit, with the reason.
-      attempt.parallel.dcp = request.parallel.dcp;
-      std::string label = "TP " + std::to_string(tp) + " x PP " + std::to_string(pp) +
-                          (attempt.parallel.dcp > 1 ? " (DCP " + std::to_string(attempt.parallel.dcp) + ")" : "");
-      try {
-        FitResult result = fit(shape, gpu, attempt);
-        // SGLang starts with a pool shorter than the context; such a replica holds no full request.
-        if (result.requests_per_replica == 0) throw Error("not one request of the context fits");
-        FleetOption option;
-        option.requests_per_replica = result.requests_per_replica;
-        std::uint64_t replicas = ceil_div(concurrency, result.requests_per_replica);
-        if (replicas > 100000) throw Error("more than 100000 replicas");
-        option.parallel = Parallelism{tp, pp, static_cast<std::uint32_t>(replicas)};
-        option.parallel.dcp = attempt.parallel.dcp;
-        option.holds = replicas * result.requests_per_replica;
-        search.options.push_back(option);
-        const std::uint64_t gpus = option.parallel.gpus();
-        if (!search.best || gpus < search.best->parallel.gpus() ||
-            (gpus == search.best->parallel.gpus() && tp * pp < search.best->parallel.tp * search.best->parallel.pp)) {
-          search.best = option;
-        }
-      } catch (const Error& e) {
-        search.rejected.push_back(label + ": " + e.what());
+      layout.dcp = request.parallel.dcp;
+      layouts.push_back(layout);
+    }
+    if (vllm && request.parallel.dcp == 1 && tp > 1) {
+      Parallelism layout{tp, 1, 1};
+      layout.dcp = tp;
+      layouts.push_back(layout);
+    }
+    if (vllm && shape.moe) {
+      for (std::uint32_t dp : {2u, 4u, 8u, 16u, 32u}) {
+        if (tp * dp > kMaxDeploymentGpus) continue;
+        Parallelism layout{tp, 1, dp};
+        layout.expert_dp = dp;
+        layout.expert_parallel = true;
+        layout.dcp = request.parallel.dcp;
+        layouts.push_back(layout);
       }
+    }
+  }
+  return layouts;
+}
+
+bool better(const FleetOption& a, const FleetOption& b) {
+  if (a.gpus() != b.gpus()) return a.gpus() < b.gpus();
+  if (a.deployment.gpus() != b.deployment.gpus()) return a.deployment.gpus() < b.deployment.gpus();
+  return a.holds > b.holds;
+}
+
+}  // namespace
+
+FleetSearch smallest_fleet(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request,
+                           std::uint64_t concurrency, std::uint32_t max_tp) {
+  FleetSearch search;
+  for (const Parallelism& layout : candidate_layouts(shape, request, max_tp)) {
+    FitRequest attempt = request;
+    attempt.parallel = layout;
+    attempt.explanations = false;
+    const std::string label = layout_name(layout);
+    try {
+      FitResult result = fit(shape, gpu, attempt);
+      // SGLang starts with a pool shorter than the context; such a replica holds no full request.
+      if (result.requests_per_replica == 0) throw Error("not one request of the context fits");
+      FleetOption option;
+      option.layout = label;
+      option.deployment = layout;
+      option.requests_per_rank = result.requests_per_replica;
+      option.requests_per_deployment = checked_mul(result.requests_per_replica, layout.dp, "requests per deployment");
+      option.kv_per_request_per_rank = result.bytes_per_request_per_rank;
+      option.deployments = ceil_div(concurrency, option.requests_per_deployment);
+      if (option.deployments > kMaxDeployments) throw Error("more than 100000 deployments");
+      option.holds = option.deployments * option.requests_per_deployment;
+      search.options.push_back(option);
+      if (!search.best || better(option, *search.best)) search.best = option;
+    } catch (const Error& e) {
+      search.rejected.push_back(label + ": " + e.what());
     }
   }
   return search;

@@ -234,24 +234,6 @@ void resolve_sliding_window(const ConfigFields& fields, ModelShape& shape) {
   }
 }
 
-void resolve_moe(const ConfigFields& fields, ModelShape& shape) {
-  std::optional<std::uint32_t> experts = fields.optional_dim("num_local_experts");
-  if (!experts) experts = fields.optional_dim("n_routed_experts");
-  if (!experts) experts = fields.optional_dim("num_experts");
-  if (!experts) return;
-  MoeDims moe;
-  moe.num_experts = *experts;
-  moe.num_experts_per_tok = fields.optional_dim("num_experts_per_tok").value_or(0);
-  moe.num_shared_experts = fields.dim_or_zero("n_shared_experts");
-  moe.moe_intermediate_size = fields.optional_dim("moe_intermediate_size").value_or(shape.intermediate_size);
-  moe.shared_expert_intermediate_size = fields.dim_or_zero("shared_expert_intermediate_size");
-  moe.first_dense_layers = fields.dim_or_zero("first_k_dense_replace");
-  if (moe.first_dense_layers > shape.num_hidden_layers) {
-    fields.fail(fields.get("first_k_dense_replace"), "first_k_dense_replace exceeds num_hidden_layers");
-  }
-  shape.moe = moe;
-}
-
 }  // namespace
 
 std::span<const std::string_view> known_model_types() { return kKnownModelTypes; }
@@ -287,7 +269,7 @@ ModelShape shape_from_fields(const ConfigFields& fields, const ConfigFields& out
   resolve_sliding_window(fields, shape);
   detail::resolve_state_layers(fields, shape);
   detail::resolve_gemma4(fields, shape);
-  resolve_moe(fields, shape);
+  detail::resolve_moe(fields, shape);
   // transformers' default is true for Gemma (shared embedding), false for the other families.
   bool tie_default = shape.model_type.rfind("gemma", 0) == 0;
   shape.tie_word_embeddings = fields.optional_bool("tie_word_embeddings").value_or(tie_default);

@@ -33,4 +33,9 @@ void resolve_compressed_mla(const ConfigFields& fields, ModelShape& shape);
 // marked as caching nothing. Needs the layer list and head_dim resolved.
 void resolve_gemma4(const ConfigFields& fields, ModelShape& shape);
 
+// shape.moe from the routed-expert fields (num_local_experts, n_routed_experts or num_experts),
+// with the layers that hold experts counted by the family's rule (hf_config_moe.cc). Needs the
+// layer list resolved (Nemotron-H's pattern).
+void resolve_moe(const ConfigFields& fields, ModelShape& shape);
+
 }  // namespace kvplan::detail

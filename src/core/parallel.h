@@ -15,13 +15,21 @@ struct Parallelism {
   std::uint32_t tp = 1;
   std::uint32_t pp = 1;
   std::uint32_t dp = 1;
-  // vLLM's --enable-expert-parallel: MoE experts are split whole over the TP x DP ranks instead of
-  // each expert over TP (it changes the weights per GPU, not the cache).
+  // vLLM's --enable-expert-parallel: each rank holds whole experts instead of a slice of every
+  // expert. The bytes per rank are the same either way; the flag is the user's choice, emitted.
   bool expert_parallel = false;
+  // The DP ranks one MoE layer spans. vLLM (fused_moe/config.py:FusedMoEParallelConfig.make)
+  // flattens TP across DP for MoE layers, so with --data-parallel-size D the routed experts are
+  // split over TP x D ranks while attention and the dense parts stay per TP group: expert_dp = dp
+  // (set_engine_expert_span). SGLang's and TensorRT-LLM's DP replicas each hold every expert: 1.
+  // The fleet search runs several vLLM deployments, each of expert_dp DP ranks.
+  std::uint32_t expert_dp = 1;
   // vLLM's --decode-context-parallel-size: groups of `dcp` TP ranks each cache 1/dcp of every
   // request's tokens. It reuses the TP ranks, so it adds no GPU.
   std::uint32_t dcp = 1;
   std::uint32_t gpus() const { return tp * pp * dp; }
+  // Ranks the routed experts of one stage are split over.
+  std::uint32_t expert_ranks() const { return tp * expert_dp; }
 };
 
 // Throws kvplan::Error (exit 2) when TP does not divide the query heads, or when neither the

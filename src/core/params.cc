@@ -100,4 +100,10 @@ ParamEstimate estimate_params(const ModelShape& shape, bool tie_word_embeddings)
   return estimate;
 }
 
+std::uint64_t routed_expert_params(const ModelShape& shape) {
+  if (!shape.moe) return 0;
+  const MoeDims& moe = *shape.moe;
+  return mul(mul(moe.moe_layers, moe.num_experts), mlp_params(shape.hidden_size, moe.moe_intermediate_size));
+}
+
 }  // namespace kvplan

@@ -24,4 +24,8 @@ std::optional<std::string> params_estimate_gap(const ModelShape& shape);
 // embedding with the output head. Throws kvplan::Error for a gap above, or a count past 64 bits.
 ParamEstimate estimate_params(const ModelShape& shape, bool tie_word_embeddings);
 
+// The routed experts' weights: moe_layers x num_experts gated MLPs of hidden x moe_intermediate
+// (shared experts, routers and dense MLPs are not among them). 0 for a dense model. Checked.
+std::uint64_t routed_expert_params(const ModelShape& shape);
+
 }  // namespace kvplan

@@ -4,6 +4,7 @@
 
 #include "core/checkpoint_shards.h"
 #include "core/error.h"
+#include "core/params.h"
 
 namespace kvplan {
 namespace {
@@ -53,9 +54,7 @@ WeightsDtype quantized_checkpoint(const ModelShape& shape) {
   return {name, bytes / total, why, std::move(parts)};
 }
 
-}  // namespace
-
-WeightsDtype resolve_weights_dtype(std::string_view text, const ModelShape& shape) {
+WeightsDtype chosen_weights_dtype(std::string_view text, const ModelShape& shape) {
   if (text == "auto") {
     if (shape.checkpoint) return checkpoint_weights_dtype(*shape.checkpoint);
     if (shape.weight_quantization == "fp8" || shape.weight_quantization == "compressed-tensors") {
@@ -84,6 +83,26 @@ WeightsDtype resolve_weights_dtype(std::string_view text, const ModelShape& shap
   if (text == "nvfp4") return {"nvfp4", 0.5625, "--weights-dtype (4-bit values + an fp8 scale per 16)"};
   throw Error("--weights-dtype: unknown '" + std::string(text) +
               "'; expected auto, fp32, bf16, fp16, fp8, int8, int4 or nvfp4");
+}
+
+double routed_expert_bytes(const WeightsDtype& weights, const ModelShape& shape) {
+  if (!shape.moe || shape.checkpoint) return 0;  // a checkpoint's expert tensors are placed one by one
+  if (!weights.parts.empty()) {
+    for (const WeightPart& part : weights.parts) {
+      if (part.what == "routed experts") return part.bytes;
+    }
+    return 0;
+  }
+  const double params = static_cast<double>(routed_expert_params(shape));
+  return weights.name == "mxfp4+bf16" ? params * 4.25 / 8 : params * weights.bytes_per_param;
+}
+
+}  // namespace
+
+WeightsDtype resolve_weights_dtype(std::string_view text, const ModelShape& shape) {
+  WeightsDtype weights = chosen_weights_dtype(text, shape);
+  weights.routed_expert_bytes = routed_expert_bytes(weights, shape);
+  return weights;
 }
 
 }  // namespace kvplan

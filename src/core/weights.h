@@ -16,11 +16,16 @@ struct WeightsDtype {
   double bytes_per_param;  // 2, 1, 0.5 (int4), 0.5625 (nvfp4 with its block scales)
   std::string why;         // how it was chosen, for --explain
   std::vector<WeightPart> parts = {};  // a quantized checkpoint's weights part by part (empty otherwise)
+  // The bytes of the routed experts among params x bytes_per_param (0 for a dense model): vLLM
+  // spreads them over more ranks than the rest when DP > 1.
+  double routed_expert_bytes = 0;
 };
 
 // "auto" follows the checkpoint as engines load it: a quantized checkpoint (fp8 blocks,
 // compressed-tensors, mxfp4) part by part as it stores its weights, 2 B otherwise; fp32
 // checkpoints (Gemma-2) are served in bf16. bytes_per_param is then the whole model's average.
+// routed_expert_bytes is the experts' own format: the checkpoint's "routed experts" part, MXFP4's
+// 4.25 bits, or the chosen dtype's bytes.
 WeightsDtype resolve_weights_dtype(std::string_view text, const ModelShape& shape);
 
 }  // namespace kvplan

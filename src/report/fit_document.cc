@@ -7,6 +7,7 @@
 #include "core/checked.h"
 #include "core/vllm_rules.h"
 #include "report/format.h"
+#include "report/fleet_rows.h"
 #include "report/prefix_sharing_rows.h"
 
 namespace kvplan::report {
@@ -324,17 +325,9 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
   document.notes.push_back("the decode bound assumes every request at full length and reads at the datasheet HBM "
                            "bandwidth: a bandwidth bound, not a promise");
   if (fleet != nullptr) {
-    if (fleet->best) {
-      const FleetOption& best = *fleet->best;
-      document.notes.push_back(fmt::format(
-          "smallest fleet for {} concurrent requests: {} x {} as {} replica{} of TP {} x PP {}{} ({} requests each, {} in all)",
-          target_concurrency, best.parallel.gpus(), context.gpu_name, best.parallel.dp, best.parallel.dp == 1 ? "" : "s",
-          best.parallel.tp, best.parallel.pp, dcp, best.requests_per_replica, best.holds));
-    } else {
-      document.notes.push_back(fmt::format("no fleet of {} with TP <= 8, PP <= 8 and at most 100000 replicas holds {} "
-                                           "requests of {} tokens",
-                                           context.gpu_name, target_concurrency, request.max_model_len.value));
-    }
+    add_fleet_rows(document, *fleet,
+                   FleetView{target_concurrency, parallel.gpus(), context.gpu_name, request.max_model_len.value,
+                             context.explain, context.units});
   }
   if (shape.max_position_embeddings > 0 && request.max_model_len.value > shape.max_position_embeddings) {
     // SGLang: configs/model_config.py:ModelConfig raises unless its own variable is set.

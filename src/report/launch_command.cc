@@ -47,6 +47,7 @@ std::string launch_command(const std::string& model_path, const ModelShape& shap
       command += fmt::format(" --tensor-parallel-size {}", parallel.tp);
       if (parallel.pp > 1) command += fmt::format(" --pipeline-parallel-size {}", parallel.pp);
       if (parallel.dp > 1) command += fmt::format(" --data-parallel-size {}", parallel.dp);
+      if (parallel.expert_parallel) command += " --enable-expert-parallel";
       if (parallel.dcp > 1) command += fmt::format(" --decode-context-parallel-size {}", parallel.dcp);
       command += fmt::format(" --max-model-len {}", request.max_model_len.value);
       command += " --kv-cache-dtype " + vllm_kv_dtype(request.kv_dtype, shape);
@@ -74,6 +75,7 @@ std::string launch_command(const std::string& model_path, const ModelShape& shap
       } else if (parallel.dp > 1) {
         command += fmt::format(" --dp-size {}", parallel.dp);
       }
+      if (parallel.expert_parallel) command += fmt::format(" --ep-size {}", parallel.tp);
       command += fmt::format(" --context-length {}", request.max_model_len.value);
       command += " --kv-cache-dtype " + sglang_kv_dtype(request.kv_dtype);
       if (quantize_fp8) command += " --quantization fp8";

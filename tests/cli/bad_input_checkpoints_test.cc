@@ -101,9 +101,6 @@ TEST_CASE("the bad-input catalogue, checkpoints: exit 2, one line, nothing on st
        "--revision: '../main' is not a branch, tag or commit name"},
       {"a revision for a preset", {"size", "--model", "llama-3-8b", "--revision", "main"},
        "--revision applies to a Hugging Face id (org/name); got --model llama-3-8b"},
-      {"expert parallelism without a checkpoint",
-       {"fit", "--model", "qwen3-30b-a3b", "--gpu", "h100-sxm", "--enable-expert-parallel"},
-       "--enable-expert-parallel: kvplan places experts per rank from a checkpoint's tensors only"},
   };
   const std::vector<std::string> files = listing(dir.path() / "ckpt");
   for (const BadInput& bad : cases) {

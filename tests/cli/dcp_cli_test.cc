@@ -56,7 +56,7 @@ TEST_CASE("fit --dcp with --concurrency keeps DCP in every replica it tries") {
   // 1000 requests at 149 per replica: ceil(1000 / 149) = 7 replicas of TP 8, 56 GPUs.
   CliResult result = deepseek({"--dcp", "8", "--concurrency", "1000"});
   CHECK(result.exit_code == 0);
-  CHECK(contains(result.out, "56 x h200 as 7 replicas of TP 8 x PP 1, DCP 8 (149 requests each, 1043 in all)"));
+  CHECK(contains(result.out, "56 x h200 as 7 deployments of TP 8 + DCP 8 (149 requests each, 1043 in all)"));
 }
 
 TEST_CASE("sweep: fleets with dcpN, side by side with TP alone") {

@@ -203,6 +203,6 @@ TEST_CASE("fit --concurrency beyond any fleet: the note says why, not that one r
   CliResult result = run_cli({"fit", "--model", "llama-3-8b", "--gpu", "h100-sxm", "--ctx", "8k", "--concurrency",
                               "18446744073709551615"});
   CHECK(result.exit_code == 0);
-  CHECK(contains(result.out, "no fleet of h100-sxm with TP <= 8, PP <= 8 and at most 100000 replicas holds "
+  CHECK(contains(result.out, "no fleet of h100-sxm with TP <= 8, PP <= 8 and at most 100000 deployments holds "
                              "18446744073709551615 requests of 8192 tokens"));
 }

@@ -255,8 +255,8 @@ TEST_CASE("the smallest fleet for a target concurrency") {
       }
     }
     REQUIRE(fewest > 0);
-    CHECK(search.best->parallel.gpus() == fewest);
+    CHECK(search.best->gpus() == fewest);
     CHECK(search.best->holds >= target);
-    CHECK(search.best->holds - search.best->requests_per_replica < target);  // one replica fewer would not do
+    CHECK(search.best->holds - search.best->requests_per_deployment < target);  // one replica fewer would not do
   }
 }
