@@ -246,6 +246,7 @@ void run_fit(Context& context, const FitOptions& options) {
   request.weights_dtype = weights.name;
   request.weight_bytes_per_param = weights.bytes_per_param;
   request.routed_expert_bytes = weights.routed_expert_bytes;
+  request.attention_weight_bytes = weights.attention_bytes;
 
   FitResult result = fit(model.shape, gpu.spec, request);
   std::optional<PrefixSharing> sharing;

@@ -155,15 +155,17 @@ double stage_params(const ModelShape& shape, const Parallelism& parallel, std::u
          (stage + 1 == parallel.pp ? vocab : 0);
 }
 
-// The routed experts' share of one stage: its layers' share, as stage_params spreads the rest.
-double stage_expert_bytes(const ModelShape& shape, const FitRequest& request, std::uint32_t stage) {
-  const Parallelism& parallel = request.parallel;
-  if (parallel.pp == 1 || shape.num_hidden_layers == 0) return request.routed_expert_bytes;
-  return request.routed_expert_bytes * pp_stage_layers(shape.num_hidden_layers, parallel.pp)[stage] /
-         shape.num_hidden_layers;
+// A whole-model byte count's share of one stage: its layers' share, as stage_params spreads the rest.
+double stage_share(const ModelShape& shape, const Parallelism& parallel, std::uint32_t stage, double whole) {
+  if (parallel.pp == 1 || shape.num_hidden_layers == 0) return whole;
+  return whole * pp_stage_layers(shape.num_hidden_layers, parallel.pp)[stage] / shape.num_hidden_layers;
 }
 
 void check_expert_split(const ModelShape& shape, const FitRequest& request) {
+  if (request.options.dp_attention && !(request.attention_weight_bytes > 0)) {
+    throw Error("--dp-attention: kvplan cannot size this model's attention weights apart from its other weights, "
+                "which SGLang keeps whole on every rank; drop --dp-attention or give --kv-cache-memory");
+  }
   if (request.parallel.expert_dp > 1 && shape.moe && !(request.routed_expert_bytes > 0)) {
     throw Error("DP " + std::to_string(request.parallel.expert_dp) + ": vLLM splits the routed experts over TP x DP "
                 "ranks, and kvplan cannot size this model's routed experts apart from its other weights; plan one "
@@ -186,8 +188,14 @@ Bytes weights_per_stage(const ModelShape& shape, const FitRequest& request, std:
   // the routed experts are split over TP x DP ranks instead.
   const double stage_bytes = stage_params(shape, parallel, stage) * request.weight_bytes_per_param;
   const double experts =
-      parallel.expert_dp > 1 ? std::min(stage_expert_bytes(shape, request, stage), stage_bytes) : 0;
-  const double bytes = (stage_bytes - experts) / parallel.tp + experts / parallel.expert_ranks();
+      parallel.expert_dp > 1 ? std::min(stage_share(shape, parallel, stage, request.routed_expert_bytes), stage_bytes) : 0;
+  // SGLang's DP attention: attention runs at attn TP = TP / attn_dp = 1, so its projections are whole
+  // on every rank; the MLPs, experts, embedding and LM head stay split over all TP ranks.
+  const double attention =
+      request.options.dp_attention
+          ? std::min(stage_share(shape, parallel, stage, request.attention_weight_bytes), stage_bytes - experts)
+          : 0;
+  const double bytes = (stage_bytes - experts - attention) / parallel.tp + experts / parallel.expert_ranks() + attention;
   if (!(bytes < 0x1p64)) throw Error("the weights per GPU (params.total x --weights-dtype bytes) do not fit in 64 bits");
   return Bytes{static_cast<std::uint64_t>(std::ceil(bytes))};
 }
@@ -201,7 +209,7 @@ std::string weights_rule_for_stage(const ModelShape& shape, const FitRequest& re
                      (stage + 1 == parallel.pp ? ", the LM head" : "") + ") x " +
                      fmt_trimmed(request.weight_bytes_per_param) + " B (" + request.weights_dtype + ")";
   if (parallel.expert_dp == 1) return rule + " / TP " + std::to_string(parallel.tp);
-  return "(" + rule + " - " + fmt_double(stage_expert_bytes(shape, request, stage), 0) + " B of routed experts) / TP " +
+  return "(" + rule + " - " + fmt_double(stage_share(shape, parallel, stage, request.routed_expert_bytes), 0) + " B of routed experts) / TP " +
          std::to_string(parallel.tp) + " + the experts / (TP " + std::to_string(parallel.tp) + " x DP " +
          std::to_string(parallel.expert_dp) + ")";
 }
@@ -223,6 +231,11 @@ std::string weights_rule(const ModelShape& shape, const FitRequest& request) {
   const std::string all = std::to_string(shape.params_total.value_or(0)) + " params x " +
                           fmt_trimmed(request.weight_bytes_per_param) + " B (" + request.weights_dtype + ")";
   const std::string pp = std::to_string(parallel.pp);
+  if (request.options.dp_attention) {
+    const std::string attention = fmt_double(request.attention_weight_bytes, 0);
+    return "((" + all + " - " + attention + " B of attention) / TP " + std::to_string(parallel.tp) + " + " + attention +
+           " B of attention whole on every rank (--dp-attention: attention TP 1)) / PP " + pp;
+  }
   if (parallel.expert_dp == 1) return all + " / (TP " + std::to_string(parallel.tp) + " x PP " + pp + ")";
   // vLLM with DP: fused_moe/config.py:FusedMoEParallelConfig.make flattens TP across DP.
   const std::string experts = fmt_double(request.routed_expert_bytes, 0);
@@ -298,6 +311,10 @@ void check_fit_request(const ModelShape& shape, const GpuSpec& gpu, const FitReq
   }
   if (request.options.dp_attention && request.options.engine != Engine::sglang) {
     throw Error("--dp-attention is SGLang's option; add --engine sglang");
+  }
+  if (request.options.dp_attention && shape.checkpoint) {
+    throw Error("--dp-attention: kvplan places a checkpoint's tensors with attention split over TP only; pass "
+                "--weights-dtype to size the weights from the parameter count");
   }
   if (request.options.engine != Engine::vllm && shape.layer_count(LayerAttention::chunked) > 0) {
     throw Error("--engine " + std::string(to_string(request.options.engine)) +

@@ -57,6 +57,7 @@ struct FitRequest {
   KvScales kv_scales = KvScales::per_tensor;
   double weight_bytes_per_param = 2;
   double routed_expert_bytes = 0;  // the whole model's routed experts, within params x bytes per param
+  double attention_weight_bytes = 0;  // and its attention projections (whole per rank under SGLang's DP attention)
   std::string weights_dtype;  // how the weights are stored, for messages ("bf16", "fp8")
   Tokens max_model_len;
   Parallelism parallel;

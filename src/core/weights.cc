@@ -97,11 +97,28 @@ double routed_expert_bytes(const WeightsDtype& weights, const ModelShape& shape)
   return weights.name == "mxfp4+bf16" ? params * 4.25 / 8 : params * weights.bytes_per_param;
 }
 
+double attention_bytes(const WeightsDtype& weights, const ModelShape& shape) {
+  if (shape.checkpoint || shape.hidden_size == 0) return 0;
+  if (!weights.parts.empty()) {
+    for (const WeightPart& part : weights.parts) {
+      if (part.what == "attention") return part.bytes;
+    }
+    return 0;
+  }
+  double params = 0;
+  for (const LinearModule& module : linear_modules(shape)) {
+    if (module.part == "attention") params += static_cast<double>(module.rows) * module.cols * module.count;
+  }
+  // MXFP4 checkpoints keep attention in bf16.
+  return params * (weights.name == "mxfp4+bf16" ? 2 : weights.bytes_per_param);
+}
+
 }  // namespace
 
 WeightsDtype resolve_weights_dtype(std::string_view text, const ModelShape& shape) {
   WeightsDtype weights = chosen_weights_dtype(text, shape);
   weights.routed_expert_bytes = routed_expert_bytes(weights, shape);
+  weights.attention_bytes = attention_bytes(weights, shape);
   return weights;
 }
 

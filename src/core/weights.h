@@ -19,6 +19,9 @@ struct WeightsDtype {
   // The bytes of the routed experts among params x bytes_per_param (0 for a dense model): vLLM
   // spreads them over more ranks than the rest when DP > 1.
   double routed_expert_bytes = 0;
+  // The bytes of the attention projections (q, k, v, o or MLA's), which SGLang's DP attention keeps
+  // whole on every rank.
+  double attention_bytes = 0;
 };
 
 // "auto" follows the checkpoint as engines load it: a quantized checkpoint (fp8 blocks,

@@ -60,6 +60,7 @@ TEST_CASE("the bad-input catalogue, checkpoints: exit 2, one line, nothing on st
     dir.write("ckpt/" + name + "/model.safetensors", bytes);
   }
   dir.write("ckpt/noconfig/model.safetensors", good);
+  kvplan::testing::write_checkpoint(dir.path() / "ckpt" / "good", config, {tensors});
   const auto server_root = dir.path() / "server";
   kvplan::testing::write_checkpoint(server_root / "org" / "gated", config, {tensors});
   dir.write("server/org/gated/.token", "hf_secret");
@@ -89,6 +90,9 @@ TEST_CASE("the bad-input catalogue, checkpoints: exit 2, one line, nothing on st
        "tensor 'x': data_offsets [0, 3] hold 3 B, but BF16 x shape is 4 B"},
       {"a tensor's data past the end of its file", {"size", "--model", ckpt + "/past"}, "B of data (a truncated file?)"},
       {"a checkpoint folder without config.json", {"size", "--model", ckpt + "/noconfig"}, "the folder has no config.json"},
+      {"SGLang's DP attention with a checkpoint's tensors",
+       {"fit", "--model", ckpt + "/good", "--gpu", "h100-sxm", "--engine", "sglang", "--dp-attention", "--ctx", "4k"},
+       "--dp-attention: kvplan places a checkpoint's tensors with attention split over TP only"},
       {"a gated repository without HF_TOKEN", {"size", "--model", "org/gated"},
        "answered 401 for config.json: a gated or private repository; accept its licence on the hub and set HF_TOKEN"},
       {"a repository the token may not read", {"size", "--model", "org/forbidden"}, "answered 403 for config.json"},

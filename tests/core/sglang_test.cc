@@ -144,9 +144,16 @@ TEST_CASE("SGLang buckets: RTX 4090 and MI300X") {
 TEST_CASE("SGLang --dp-attention: each rank its own pool, a larger reserve") {
   FitRequest request = sglang_request(model("deepseek-v3"), 32768, {8, 1, 1});
   request.weight_bytes_per_param = 1;
+  // DeepSeek-V3's MLA projections per layer: q_a 1536 x 7168, q_b 128 x 192 x 1536, kv_a 576 x 7168,
+  // kv_b 128 x 256 x 512, o 7168 x 128 x 128 = 187105280 params, x 61 layers, at 1 B.
+  request.attention_weight_bytes = 61.0 * (1536 * 7168 + 128 * 192 * 1536 + 576 * 7168 + 128 * 256 * 512 + 7168 * 128 * 128);
   request.options.kv_cache_memory = Bytes{40 * GiB};
   FitResult plain = fit(model("deepseek-v3"), gpu("h200"), request);
+  CHECK(weights_per_rank(model("deepseek-v3"), request).value == 671000000000 / 8);
   request.options.dp_attention = true;
+  // Attention TP 1 under DP attention (SGLang's attn_tp group): the projections are whole on every
+  // rank, the rest split over the 8 TP ranks.
+  CHECK(weights_per_rank(model("deepseek-v3"), request).value == (671000000000 - 11413422080) / 8 + 11413422080);
   FitResult dp = fit(model("deepseek-v3"), gpu("h200"), request);
   // R gains max_bs x attn_dp x 3, and x 1.5 more above max_bs 300: 512 x 8 x 4.5 = 18432;
   // 16384 + 18432 = 34816; round(108955 / 143771, 3) = 0.758.
@@ -163,6 +170,7 @@ TEST_CASE("SGLang --dp-attention: each rank its own pool, a larger reserve") {
   FitRequest moe = sglang_request(gqa, 32768, {4, 1, 1});
   moe.options.kv_cache_memory = Bytes{40 * GiB};
   moe.options.dp_attention = true;
+  moe.attention_weight_bytes = 48.0 * 2 * 2048 * (4096 + 512) * 2;  // q, o and k, v over hidden 2048, bf16
   FitResult moe_dp = fit(gqa, gpu("h200"), moe);
   CHECK(moe_dp.kv_tokens == 40 * GiB / 98304);
   CHECK(moe_dp.requests_per_replica == 4 * (40 * GiB / 98304 / 32768));
