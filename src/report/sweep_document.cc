@@ -22,6 +22,7 @@ Document sweep_head(std::uint64_t row_count, Engine engine) {
       {"dp", "DP", Align::right, true},
       {"bytes_per_token_per_layer", "per token per layer"},
       {"bytes_per_sequence", "per sequence"},
+      {"kv_bytes_per_request_per_rank", "per request per rank"},
       {"kv_bytes_per_gpu", "KV per GPU"},
       {"kv_tokens_per_replica", "KV tokens"},
       {"max_concurrency", "concurrency"},
@@ -29,7 +30,8 @@ Document sweep_head(std::uint64_t row_count, Engine engine) {
       {"status", "status", Align::left},
   };
   document.notes.push_back("* marks the model's native attention; per-sequence sizes are the whole model's cache for one "
-                           "request; KV per GPU, tokens and concurrency are per replica as the engine computes them; "
+                           "request, per request per rank what one request holds on one GPU (TP, DCP and DP attention change it); "
+                           "KV per GPU, tokens and concurrency are per replica as the engine computes them; "
                            "requests count all replicas of the fleet");
   return document;
 }
@@ -44,7 +46,7 @@ std::vector<Cell> sweep_cells(const SweepRow& row, UnitSystem units, bool with_t
   auto bytes = [&](std::uint64_t value) { return cell([&] { return format_bytes(Bytes{value}, units); }, value); };
   auto none = [&] { return cell([] { return "-"; }, Cell::Raw{}); };
   std::vector<Cell> cells;
-  cells.reserve(16);
+  cells.reserve(17);
   cells.push_back(cell([&] { return row.model; }, row.model));
   cells.push_back(cell([&] { return row.variant + (row.native ? "*" : ""); }, row.variant));
   cells.push_back(cell([&] { return row.native ? "yes" : "no"; }, row.native));
@@ -58,13 +60,14 @@ std::vector<Cell> sweep_cells(const SweepRow& row, UnitSystem units, bool with_t
   cells.push_back(per_token_layer ? cell([&] { return std::to_string(per_token_layer) + " B"; }, per_token_layer) : none());
   cells.push_back(row.bytes_per_sequence ? bytes(row.bytes_per_sequence) : none());
   if (row.fit) {
+    cells.push_back(bytes(row.fit->bytes_per_request_per_rank.value));
     cells.push_back(bytes(row.fit->kv_budget.value));
     cells.push_back(count(row.fit->kv_tokens));
     cells.push_back(cell([&] { return fmt::format("{:.2f}x", row.fit->max_concurrency); },
                          std::round(row.fit->max_concurrency * 1e4) / 1e4));
     cells.push_back(count(row.fit->fleet_requests));
   } else {
-    for (int i = 0; i < 4; ++i) cells.push_back(none());
+    for (int i = 0; i < 5; ++i) cells.push_back(none());
   }
   cells.push_back(cell([&] { return row.status; }, row.status));
   return cells;

@@ -74,21 +74,25 @@ TEST_CASE("sweep: fleets with dcpN, side by side with TP alone") {
     rows.push_back(cells);
   }
   // Columns: model, variant, native, kv dtype, ctx, fleet, TP, PP, DP, per token per layer, per
-  // sequence, KV per GPU, KV tokens, concurrency, requests, status.
+  // sequence, per request per rank, KV per GPU, KV tokens, concurrency, requests, status.
   const std::vector<std::string>& tp8 = rows[1];
   const std::vector<std::string>& dcp8 = rows[2];
-  REQUIRE(tp8.size() == 16);
-  REQUIRE(dcp8.size() == 16);
+  REQUIRE(tp8.size() == 17);
+  REQUIRE(dcp8.size() == 17);
   CHECK(tp8[5] == "h200:8:tp8");
   CHECK(dcp8[5] == "h200:8:tp8:dcp8");
   CHECK(dcp8[6] == "8");  // DCP adds no GPU: TP 8 x PP 1 x DP 1
   CHECK(dcp8[8] == "1");
   // The same KV memory per GPU and so the same blocks B; 32768 is a multiple of 16 x 8, so the
   // tokens are int(B / 2048 x 32768) = 16 B and int(B / 256 x 32768) = 128 B: exactly 8x.
-  CHECK(tp8[11] == dcp8[11]);
-  CHECK(std::stoull(dcp8[12]) == 8 * std::stoull(tp8[12]));
-  CHECK(tp8[15] == "ok");
-  CHECK(dcp8[15] == "ok");
+  CHECK(tp8[12] == dcp8[12]);
+  CHECK(std::stoull(dcp8[13]) == 8 * std::stoull(tp8[13]));
+  // A request's cache on one rank: 61 layers x 1152 B x 16 tokens a block, 2048 blocks alone,
+  // ceil(32768 / 8 / 16) = 256 with DCP 8.
+  CHECK(tp8[11] == std::to_string(61ull * 1152 * 16 * 2048));
+  CHECK(dcp8[11] == std::to_string(61ull * 1152 * 16 * 256));
+  CHECK(tp8[16] == "ok");
+  CHECK(dcp8[16] == "ok");
 }
 
 TEST_CASE("sweep: a DCP that does not divide TP is a row with vLLM's reason; a repeated dcp is bad input") {
