@@ -25,12 +25,13 @@ DecodeBound decode_bound(const ModelShape& shape, const GpuSpec& gpu, const FitR
   return bound;
 }
 
-std::string layout_name(const Parallelism& deployment) {
+std::string layout_name(const Parallelism& deployment, bool dp_attention) {
   std::string name = "TP " + std::to_string(deployment.tp);
   if (deployment.pp > 1) name += " x PP " + std::to_string(deployment.pp);
   if (deployment.dp > 1) name += " x DP " + std::to_string(deployment.dp);
   if (deployment.dcp > 1) name += " + DCP " + std::to_string(deployment.dcp);
   if (deployment.expert_parallel) name += " + EP " + std::to_string(deployment.tp * deployment.dp);
+  if (dp_attention) name += " + DP attention";
   return name;
 }
 
@@ -39,23 +40,30 @@ namespace {
 constexpr std::uint64_t kMaxDeployments = 100000;
 constexpr std::uint32_t kMaxDeploymentGpus = 64;
 
+struct Layout {
+  Parallelism parallel;
+  bool dp_attention = false;
+};
+
 // The deployments to try, in order.
-std::vector<Parallelism> candidate_layouts(const ModelShape& shape, const FitRequest& request, std::uint32_t max_tp) {
-  std::vector<Parallelism> layouts;
+std::vector<Layout> candidate_layouts(const ModelShape& shape, const FitRequest& request, std::uint32_t max_tp) {
+  std::vector<Layout> layouts;
   const bool vllm = request.options.engine == Engine::vllm;
+  const bool sglang = request.options.engine == Engine::sglang;
   for (std::uint32_t tp : {1u, 2u, 4u, 8u}) {
     if (tp > max_tp) continue;
     for (std::uint32_t pp : {1u, 2u, 4u, 8u}) {
       Parallelism layout{tp, pp, 1};
       // The request's DCP stays: a TP it does not divide is rejected by the fit, with the reason.
       layout.dcp = request.parallel.dcp;
-      layouts.push_back(layout);
+      layouts.push_back({layout, request.options.dp_attention});
     }
     if (vllm && request.parallel.dcp == 1 && tp > 1) {
       Parallelism layout{tp, 1, 1};
       layout.dcp = tp;
-      layouts.push_back(layout);
+      layouts.push_back({layout});
     }
+    if (sglang && !request.options.dp_attention && tp > 1) layouts.push_back({Parallelism{tp, 1, 1}, true});
     if (vllm && shape.moe) {
       for (std::uint32_t dp : {2u, 4u, 8u, 16u, 32u}) {
         if (tp * dp > kMaxDeploymentGpus) continue;
@@ -63,7 +71,7 @@ std::vector<Parallelism> candidate_layouts(const ModelShape& shape, const FitReq
         layout.expert_dp = dp;
         layout.expert_parallel = true;
         layout.dcp = request.parallel.dcp;
-        layouts.push_back(layout);
+        layouts.push_back({layout});
       }
     }
   }
@@ -81,11 +89,13 @@ bool better(const FleetOption& a, const FleetOption& b) {
 FleetSearch smallest_fleet(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request,
                            std::uint64_t concurrency, std::uint32_t max_tp) {
   FleetSearch search;
-  for (const Parallelism& layout : candidate_layouts(shape, request, max_tp)) {
+  for (const Layout& candidate : candidate_layouts(shape, request, max_tp)) {
+    const Parallelism& layout = candidate.parallel;
     FitRequest attempt = request;
     attempt.parallel = layout;
+    attempt.options.dp_attention = candidate.dp_attention;
     attempt.explanations = false;
-    const std::string label = layout_name(layout);
+    const std::string label = layout_name(layout, candidate.dp_attention);
     try {
       FitResult result = fit(shape, gpu, attempt);
       // SGLang starts with a pool shorter than the context; such a replica holds no full request.
@@ -93,6 +103,7 @@ FleetSearch smallest_fleet(const ModelShape& shape, const GpuSpec& gpu, const Fi
       FleetOption option;
       option.layout = label;
       option.deployment = layout;
+      option.dp_attention = candidate.dp_attention;
       option.requests_per_rank = result.requests_per_replica;
       option.requests_per_deployment = checked_mul(result.requests_per_replica, layout.dp, "requests per deployment");
       option.kv_per_request_per_rank = result.bytes_per_request_per_rank;

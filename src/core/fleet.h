@@ -30,6 +30,7 @@ DecodeBound decode_bound(const ModelShape& shape, const GpuSpec& gpu, const FitR
 struct FleetOption {
   std::string layout;                  // "TP 8", "TP 8 + DCP 8", "TP 1 x DP 8 + EP 8", "TP 2 x PP 4"
   Parallelism deployment;              // one deployment; dp > 1 only for vLLM's DP over a MoE model
+  bool dp_attention = false;           // SGLang --dp-attention: each TP rank its own pool and requests
   std::uint64_t requests_per_rank = 0;        // full-length requests one DP rank (TP x PP group) holds
   std::uint64_t requests_per_deployment = 0;  // x its DP ranks
   Bytes kv_per_request_per_rank;       // what one request caches on one rank
@@ -49,11 +50,13 @@ struct FleetSearch {
 // - with vLLM and no --dcp: TP + DCP = TP (each rank caches 1/TP of every request's tokens);
 // - with vLLM and a MoE model: TP x DP with the experts over TP x DP ranks (DP attention + EP),
 //   DP in {2, 4, 8, 16, 32}, at most 64 GPUs a deployment;
+// - with SGLang: TP with --dp-attention (--attn-dp-size TP), each rank its own pool;
 // as many deployments as the target needs.
 FleetSearch smallest_fleet(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request,
                            std::uint64_t concurrency, std::uint32_t max_tp = 8);
 
-// "TP 1 x DP 8 + EP 8": how a deployment is laid out (PP and DP only when above 1).
-std::string layout_name(const Parallelism& deployment);
+// "TP 1 x DP 8 + EP 8", "TP 8 + DP attention": how a deployment is laid out (PP and DP only when
+// above 1).
+std::string layout_name(const Parallelism& deployment, bool dp_attention = false);
 
 }  // namespace kvplan

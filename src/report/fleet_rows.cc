@@ -31,6 +31,9 @@ std::string deployment_rule(const FleetOption& option, const FleetView& view) {
                               : fmt::format("{} requests per {}-GPU deployment", option.requests_per_deployment, d.gpus());
   std::string why;
   if (d.dcp > 1) why = fmt::format("; each rank caches 1/{} of every request's tokens", d.dcp);
+  if (option.dp_attention) {
+    why = fmt::format("; each of the {} ranks caches only its own requests (SGLang --attn-dp-size {})", d.tp, d.tp);
+  }
   if (d.expert_dp > 1) {
     why = fmt::format("; each DP rank caches only its own requests, the routed experts split over {} ranks",
                       d.expert_ranks());

@@ -22,6 +22,7 @@ FitRequest auto_weights(const char* name, std::uint64_t ctx, Parallelism paralle
   request.weights_dtype = weights.name;
   request.weight_bytes_per_param = weights.bytes_per_param;
   request.routed_expert_bytes = weights.routed_expert_bytes;
+  request.attention_weight_bytes = weights.attention_bytes;
   set_engine_expert_span(request.parallel, engine, model(name));
   return request;
 }
@@ -55,6 +56,10 @@ TEST_CASE("the routed experts' bytes, in each checkpoint's own format") {
   CHECK(resolve_weights_dtype("auto", model("qwen3-30b-a3b")).routed_expert_bytes == 48.0 * 128 * 3 * 2048 * 768 * 2);
   CHECK(resolve_weights_dtype("fp8", model("qwen3-30b-a3b")).routed_expert_bytes == 48.0 * 128 * 3 * 2048 * 768);
   CHECK(resolve_weights_dtype("auto", model("llama-3-8b")).routed_expert_bytes == 0);
+  // And the attention projections (SGLang's DP attention keeps them whole): DeepSeek-V3's five MLA
+  // matrices hold 187105280 parameters a layer with 12 x 56 + 192 x 12 + 5 x 56 + 256 x 4 + 56 x 128
+  // = 11448 block scales of 4 B: 61 x (187105280 + 45792) B.
+  CHECK(resolve_weights_dtype("auto", model("deepseek-v3")).attention_bytes == 61.0 * (187105280 + 45792));
 }
 
 TEST_CASE("vLLM with DP 8: DeepSeek-V3's experts over 8 ranks, the rest whole on each TP-1 rank") {
@@ -129,6 +134,26 @@ TEST_CASE("the fleet search weighs TP, TP + DCP and DP attention + EP for DeepSe
   CHECK(ep8->requests_per_deployment > tp8->requests_per_deployment);
   REQUIRE(search.best.has_value());
   for (const FleetOption& option : search.options) CHECK(search.best->gpus() <= option.gpus());
+}
+
+TEST_CASE("SGLang's fleet search tries DP attention beside plain TP") {
+  const FitRequest request = auto_weights("deepseek-v3", 32768, {8, 1, 1}, Engine::sglang);
+  const FleetSearch search = smallest_fleet(model("deepseek-v3"), gpu("h200"), request, 256);
+  const FleetOption* plain = nullptr;
+  const FleetOption* dp_attention = nullptr;
+  for (const FleetOption& option : search.options) {
+    if (option.layout == "TP 8") plain = &option;
+    if (option.layout == "TP 8 + DP attention") dp_attention = &option;
+    CHECK(option.deployment.expert_dp == 1);  // SGLang's replicas each hold every expert
+  }
+  REQUIRE(plain != nullptr);
+  REQUIRE(dp_attention != nullptr);
+  FitRequest attempt = request;
+  attempt.options.dp_attention = true;
+  // SGLang counts a replica's requests over its attention-DP pools already.
+  CHECK(dp_attention->requests_per_deployment == fit(model("deepseek-v3"), gpu("h200"), attempt).requests_per_replica);
+  CHECK(dp_attention->dp_attention);
+  CHECK(!plain->dp_attention);
 }
 
 TEST_CASE("expert parallel needs experts, and only vLLM spans them over DP") {
