@@ -304,7 +304,11 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
   rows.count("requests_per_replica", "requests per replica", result.requests_per_replica,
              "full-length requests held at once", "requests");
   rows.count("fleet_requests", "requests on the fleet", result.fleet_requests,
-             fmt::format("{} x {} replica{}", result.requests_per_replica, parallel.dp, parallel.dp == 1 ? "" : "s"),
+             parallel.expert_dp > 1
+                 ? fmt::format("{} x {} DP ranks, each its own scheduler and KV cache (one deployment: the "
+                               "routed experts span all {} ranks)",
+                               result.requests_per_replica, parallel.dp, parallel.expert_ranks())
+                 : fmt::format("{} x {} replica{}", result.requests_per_replica, parallel.dp, parallel.dp == 1 ? "" : "s"),
              "requests");
   if (context.prefix_sharing != nullptr) {
     add_prefix_sharing_fact(document, *context.prefix_sharing);

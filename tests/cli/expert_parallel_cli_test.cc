@@ -21,7 +21,7 @@ TEST_CASE("fit --tp 1 --dp 8 --ep 8: DeepSeek-V3's experts over 8 ranks, 8 pools
   // 19029327200 B whole + 654068416512 B / 8 of experts (the core test's arithmetic).
   CHECK(contains(result.out, "- 654068416512 B of routed experts) / TP 1 + 654068416512 B / (TP 1 x DP 8)) / PP 1"));
   // 38199 blocks / 2048 per request on each rank: 18 requests, 8 ranks.
-  CHECK(contains(result.out, "18 x 8 replicas"));
+  CHECK(contains(result.out, "18 x 8 DP ranks, each its own scheduler and KV cache"));
   CliResult emit = run_cli({"fit", "--model", "deepseek-v3", "--gpu", "h200", "--gpus", "8", "--tp", "1", "--ep", "8",
                             "--ctx", "32k", "--kv-cache-memory", "40GiB", "--emit", "vllm"});
   REQUIRE(emit.exit_code == 0);
