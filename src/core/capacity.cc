@@ -161,10 +161,11 @@ double stage_share(const ModelShape& shape, const Parallelism& parallel, std::ui
   return whole * pp_stage_layers(shape.num_hidden_layers, parallel.pp)[stage] / shape.num_hidden_layers;
 }
 
-void check_expert_split(const ModelShape& shape, const FitRequest& request) {
+// The parts split apart from the rest must have been sized (the request carries their bytes).
+void check_split_parts_sized(const ModelShape& shape, const FitRequest& request) {
   if (request.options.dp_attention && !(request.attention_weight_bytes > 0)) {
     throw Error("--dp-attention: kvplan cannot size this model's attention weights apart from its other weights, "
-                "which SGLang keeps whole on every rank; drop --dp-attention or give --kv-cache-memory");
+                "which SGLang keeps whole on every rank; drop --dp-attention");
   }
   if (request.parallel.expert_dp > 1 && shape.moe && !(request.routed_expert_bytes > 0)) {
     throw Error("DP " + std::to_string(request.parallel.expert_dp) + ": vLLM splits the routed experts over TP x DP "
@@ -181,7 +182,7 @@ Bytes weights_per_stage(const ModelShape& shape, const FitRequest& request, std:
     throw Error("the model has no parameter count, so its weights cannot be sized: give params.total in a YAML "
                 "preset (presets/README.md) describing the model");
   }
-  check_expert_split(shape, request);
+  check_split_parts_sized(shape, request);
   const Parallelism& parallel = request.parallel;
   // Every weight is sharded over TP (vocab-parallel embeddings, column/row-parallel linears,
   // experts) and split over PP stages; norms and biases are too small to matter. With vLLM's DP
@@ -209,9 +210,9 @@ std::string weights_rule_for_stage(const ModelShape& shape, const FitRequest& re
                      (stage + 1 == parallel.pp ? ", the LM head" : "") + ") x " +
                      fmt_trimmed(request.weight_bytes_per_param) + " B (" + request.weights_dtype + ")";
   if (parallel.expert_dp == 1) return rule + " / TP " + std::to_string(parallel.tp);
-  return "(" + rule + " - " + fmt_double(stage_share(shape, parallel, stage, request.routed_expert_bytes), 0) + " B of routed experts) / TP " +
-         std::to_string(parallel.tp) + " + the experts / (TP " + std::to_string(parallel.tp) + " x DP " +
-         std::to_string(parallel.expert_dp) + ")";
+  const std::string experts = fmt_double(stage_share(shape, parallel, stage, request.routed_expert_bytes), 0);
+  return "(" + rule + " - " + experts + " B of routed experts) / TP " + std::to_string(parallel.tp) + " + " + experts +
+         " B / (TP " + std::to_string(parallel.tp) + " x DP " + std::to_string(parallel.expert_dp) + ")";
 }
 
 Bytes non_torch_estimate(const Parallelism& parallel, std::string* rule) {

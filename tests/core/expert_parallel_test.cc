@@ -5,6 +5,7 @@
 
 #include "core/capacity.h"
 #include "core/error.h"
+#include "core/fit_internal.h"
 #include "core/fleet.h"
 #include "core/params.h"
 #include "core/weights.h"
@@ -79,6 +80,11 @@ TEST_CASE("vLLM with DP 8: DeepSeek-V3's experts over 8 ranks, the rest whole on
   CHECK(sglang.parallel.expert_dp == 1);
   CHECK(static_cast<double>(weights_per_rank(model("deepseek-v3"), sglang).value) ==
         doctest::Approx(673097743712.0).epsilon(1e-12));
+  // PP 2 splits both parts by the stages' layers (31 and 30 of 61): the two stages hold what one did.
+  const FitRequest pp2 = auto_weights("deepseek-v3", 32768, {1, 2, 8});
+  const double stages = static_cast<double>(detail::weights_per_stage(model("deepseek-v3"), pp2, 0).value +
+                                            detail::weights_per_stage(model("deepseek-v3"), pp2, 1).value);
+  CHECK(stages == doctest::Approx(19029327200.0 + 81758552064.0).epsilon(1e-10));
   // A dense model's DP ranks are replicas under vLLM too.
   const FitRequest dense = auto_weights("llama-3-8b", 8192, {1, 1, 8});
   CHECK(dense.parallel.expert_dp == 1);
