@@ -7,6 +7,6 @@
 
 namespace kvplan::report {
 
-void add_speculative_rows(Document& document, const FitRequest& request, const FitResult& result);
+void add_speculative_rows(Document& document, const FitRequest& request, const FitResult& result, UnitSystem units);
 
 }  // namespace kvplan::report
