@@ -48,6 +48,24 @@ SpeculativeDecoding parse_speculative(std::string_view text) {
 DraftShape draft_shape_from_config(const ConfigNode& config, SpeculativeMethod method) {
   if (!config.is_map()) throw Error(config.where + ": the draft's config.json is not a JSON object");
   ConfigFields fields(config, "draft config");
+  // EAGLEConfig names the class (Eagle{arch}, or Eagle3{arch} unless the name has Eagle3 already);
+  // kvplan counts the Llama drafts' modules, llama_eagle.py's and llama_eagle3.py's.
+  const ConfigNode* architectures = fields.get("architectures");
+  const ConfigNode* first = architectures != nullptr && architectures->as_list() != nullptr &&
+                                    !architectures->as_list()->empty()
+                                ? &architectures->as_list()->front()
+                                : nullptr;
+  const std::string architecture = first != nullptr && first->as_string() != nullptr ? *first->as_string() : "";
+  const bool llama = method == SpeculativeMethod::eagle3
+                         ? architecture == "LlamaForCausalLM" || architecture == "LlamaForCausalLMEagle3" ||
+                               architecture == "Eagle3LlamaForCausalLM"
+                         : architecture == "LlamaForCausalLM" || architecture == "EagleLlamaForCausalLM";
+  if (!llama) {
+    fields.fail(first != nullptr ? first : architectures,
+                "architectures: kvplan plans Llama " + std::string(method == SpeculativeMethod::eagle3 ? "EAGLE-3" : "EAGLE") +
+                    " drafts (vLLM's " + (method == SpeculativeMethod::eagle3 ? "llama_eagle3.py" : "llama_eagle.py") +
+                    "), not '" + architecture + "'");
+  }
   DraftShape draft;
   draft.layers = fields.required_dim("num_hidden_layers");
   draft.num_attention_heads = fields.required_dim("num_attention_heads");

@@ -28,10 +28,10 @@ std::string draft_config(const std::string& field, const std::string& value) {
       {"num_hidden_layers", "1"},     {"num_attention_heads", "64"}, {"num_key_value_heads", "8"},
       {"head_dim", "128"},            {"hidden_size", "8192"},       {"intermediate_size", "28672"},
       {"vocab_size", "128256"},       {"draft_vocab_size", "32000"}};
-  std::string json = "{";
+  std::string json = "{\"architectures\": " + (field == "architectures" ? value : "[\"LlamaForCausalLMEagle3\"]");
   for (auto& [key, text] : fields) {
     if (key == field && value.empty()) continue;
-    json += (json.size() > 1 ? ", \"" : "\"") + key + "\": " + (key == field ? value : text);
+    json += ", \"" + key + "\": " + (key == field ? value : text);
   }
   if (field == "layer_types") json += ", \"layer_types\": " + value;
   return json + "}";
@@ -45,6 +45,7 @@ const std::vector<std::pair<std::string, std::string>> kDrafts = {
     {"layers/config.json", draft_config("num_hidden_layers", "")},
     {"sliding/config.json", draft_config("layer_types", "[\"sliding_attention\"]")},
     {"list/config.json", "[1, 2]"},
+    {"gptoss/config.json", draft_config("architectures", "[\"GptOssForCausalLMEagle3\"]")},
     {"it's/config.json", draft_config("", "")},
 };
 
@@ -68,10 +69,12 @@ const std::vector<BadInput> kCatalogue = {
      "num_hidden_layers"},
     {"a draft of another vocabulary", {"--speculative", "eagle3:{dir}/vocab", "--num-speculative-tokens", "4"},
      "vocab_size 32000 is not the target's 128256"},
-    {"a draft of another hidden size", {"--speculative", "eagle:{dir}/hidden", "--num-speculative-tokens", "4"},
+    {"a draft of another hidden size", {"--speculative", "eagle3:{dir}/hidden", "--num-speculative-tokens", "4"},
      "the target's hidden_size is 8192"},
     {"a draft whose K/V page is not the target's", {"--speculative", "eagle3:{dir}/heads", "--num-speculative-tokens", "4"},
      "kvplan plans drafts whose K/V page equals the target's"},
+    {"a draft built by a class kvplan does not count", {"--speculative", "eagle3:{dir}/gptoss", "--num-speculative-tokens", "4"},
+     "not 'GptOssForCausalLMEagle3'"},
     {"a draft of sliding layers", {"--speculative", "eagle3:{dir}/sliding", "--num-speculative-tokens", "4"},
      "full-attention layers only"},
     {"mtp on a model without MTP layers", {"--speculative", "mtp"}, "the model has no MTP layers"},

@@ -103,6 +103,16 @@ TEST_CASE("the EAGLE-3 draft's weights per rank, from its config.json") {
   CHECK(draft_weights_per_rank(eagle3("llama3-70b-eagle3", 4), 8).params_per_rank == 351567872);
 }
 
+TEST_CASE("an EAGLE (1) draft's weights: no hidden_norm, no lm_head, fc of 2 x hidden") {
+  // llama_eagle.py on the same shape, TP 4: qkv_proj 8192 x (16 + 4) x 128 = 20971520, o_proj
+  // 16777216, MLP 176160768, layer 0's post-attention norm only (its input norm is dropped) 8192,
+  // fc 2 x 8192 x 8192 = 134217728: 348135424; the target's lm_head and embedding serve it.
+  SpeculativeDecoding eagle = eagle3("llama3-70b-eagle3", 3);
+  eagle.method = SpeculativeMethod::eagle;
+  CHECK(draft_weights_per_rank(eagle, 4).params_per_rank == 348135424);
+  CHECK(draft_weights_per_rank(eagle, 4).extra_bytes_per_rank == 0);
+}
+
 TEST_CASE("without --kv-cache-memory the draft's weights come out of the KV budget") {
   // The same plan on vLLM's budget: the KV memory shrinks by exactly the draft's bytes,
   // 501776384 x 2 + 256000 = 1003808768 B.
