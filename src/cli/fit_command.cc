@@ -6,6 +6,7 @@
 
 #include "cli/checkpoint_model.h"
 #include "cli/context.h"
+#include "cli/speculative_option.h"
 #include "core/capacity.h"
 #include "core/state_bytes.h"
 #include "core/error.h"
@@ -49,6 +50,7 @@ struct FitOptions {
   std::string gpu_price;
   std::string emit;
   bool mtp = false;
+  SpeculativeOptions speculative;
   bool explain = false;
   OutputOptions output;
 };
@@ -240,6 +242,9 @@ void run_fit(Context& context, const FitOptions& options) {
   if (options.mtp && model.shape.num_nextn_predict_layers == 0) {
     throw Error("--mtp: " + model.label.name + " has no MTP layers (num_nextn_predict_layers is 0 or absent)");
   }
+  // Speculative decoding (vLLM --speculative-config): mtp caches the MTP layers as --mtp does.
+  request.speculative = resolve_speculative(options.speculative, model.shape, release.engine);
+  if (request.speculative.method == SpeculativeMethod::mtp) request.include_mtp = true;
   ResolvedVariant variant = resolve_variants(variant_requests, model.shape).front();
   request.variant = variant.variant;
   WeightsDtype weights = resolve_weights_dtype(options.weights_dtype, model.shape);
@@ -300,6 +305,8 @@ void add_fit_command(CLI::App& app, Context& context, std::vector<Command>& comm
       "  kvplan fit --model llama-3.1-70b --gpu h100-sxm --tp 2 --pp 2 --kv-cache-memory 30GiB,28.5GiB\n"
       "  kvplan fit --model qwen2.5-72b --gpu h100-sxm --tp 4 --ctx 32k --concurrency 64 --gpu-price 2.5\n"
       "  kvplan fit --model llama-3.1-8b --gpu h100-sxm --ctx 128k --emit vllm\n"
+      "  kvplan fit --model llama-3.1-70b --gpu h100-sxm --tp 4 --ctx 32k --speculative eagle3:DRAFT_DIR "
+      "--num-speculative-tokens 4 --explain\n"
       "  kvplan fit --model llama-3.1-70b --gpu h100-sxm --gpus 4 --ctx 32k --shared-prefix 4k\n"
       "  kvplan fit --model Qwen/Qwen3-30B-A3B --revision main --gpu h100-sxm --gpus 2 --enable-expert-parallel");
   add_model_option(*command, options->model);
@@ -363,6 +370,12 @@ void add_fit_command(CLI::App& app, Context& context, std::vector<Command>& comm
   command->add_option("--gpu-price", options->gpu_price, "USD per GPU-hour, for the cost bound");
   command->add_option("--emit", options->emit, "Print the engine's launch command for the plan instead: vllm or sglang");
   command->add_flag("--mtp", options->mtp, "Also cache the model's MTP layers (speculative decoding with MTP)");
+  command->add_option("--speculative", options->speculative.method,
+                      "vLLM speculative decoding: eagle3:PATH or eagle:PATH (a draft folder with its config.json: "
+                      "its layers join the KV cache, its weights the budget), mtp (as --mtp) or ngram (no KV)");
+  command->add_option("--num-speculative-tokens", options->speculative.num_speculative_tokens,
+                      "Tokens drafted per step, vLLM's num_speculative_tokens (1-64; default for mtp: one per MTP "
+                      "layer)");
   command->add_flag("--explain", options->explain, "Show the rule and values behind every line");
   add_output_options(*command, options->output);
   commands.push_back({command, [&context, options] { run_fit(context, *options); }});

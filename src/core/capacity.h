@@ -14,6 +14,7 @@
 #include "core/kv_bytes.h"
 #include "core/model_shape.h"
 #include "core/parallel.h"
+#include "core/speculative.h"
 #include "core/units.h"
 #include "core/variant.h"
 
@@ -63,6 +64,7 @@ struct FitRequest {
   Parallelism parallel;
   EngineOptions options;
   bool include_mtp = false;
+  SpeculativeDecoding speculative;  // vLLM --speculative-config: a draft's cached layers and weights
   // The budget lines and notes that say how the numbers came about. A sweep prints only the
   // numbers, and building these texts for every row cost more than the arithmetic. vLLM's rules
   // skip them when false; the other engines build them regardless.
@@ -90,6 +92,7 @@ struct KvGroup {
 struct StageBudget {
   std::uint32_t layers = 0;       // cached layers on the stage (incl. MTP on the last)
   Bytes weights;                  // weights per rank of the stage
+  Bytes draft_weights;            // an EAGLE draft's weights per rank (the last stage)
   Bytes reserve;                  // activation peak + non-torch memory (or --reserve)
   Bytes kv_budget;                // KV memory per GPU of the stage
   Bytes bytes_per_block;          // one block across the stage's widest group

@@ -13,6 +13,7 @@
 #include "core/vllm_groups.h"
 #include "core/vllm_profile.h"
 #include "core/vllm_rules.h"
+#include "core/vllm_speculative.h"
 #include "core/fit_vllm_compressed.h"
 #include "core/fit_vllm_hybrid.h"
 
@@ -58,7 +59,8 @@ std::uint32_t concurrent_batches(const VllmRules& rules, const EngineOptions& op
   return pp == 1 ? 2 : pp;
 }
 
-// The model's cached layers in order (MTP layers after the hidden ones) and the stage of each.
+// The model's cached layers in order (MTP layers, then an EAGLE draft's, after the hidden ones)
+// and the stage of each.
 // Layers that cache nothing (Nemotron-H's MLP and MoE layers) have no KV cache spec in vLLM, but
 // they still count when PP splits the hidden layers.
 struct CachedLayers {
@@ -66,7 +68,7 @@ struct CachedLayers {
   std::vector<std::uint32_t> stage_of_layer;
   std::vector<std::uint32_t> per_stage;
 };
-CachedLayers cached_layers(const ModelShape& shape, std::uint32_t pp, bool include_mtp) {
+CachedLayers cached_layers(const ModelShape& shape, std::uint32_t pp, bool include_mtp, std::uint32_t draft_layers) {
   CachedLayers layers;
   const std::vector<std::uint32_t> hidden_per_stage = pp_stage_layers(shape.num_hidden_layers, pp);
   layers.per_stage.assign(pp, 0);
@@ -79,12 +81,12 @@ CachedLayers cached_layers(const ModelShape& shape, std::uint32_t pp, bool inclu
       ++layers.per_stage[stage];
     }
   }
-  if (include_mtp) {
-    // MTP layers run after the last hidden layer, so they sit on the last stage.
-    layers.kinds.insert(layers.kinds.end(), shape.num_nextn_predict_layers, LayerAttention::full);
-    layers.stage_of_layer.insert(layers.stage_of_layer.end(), shape.num_nextn_predict_layers, pp - 1);
-    layers.per_stage.back() += shape.num_nextn_predict_layers;
-  }
+  // MTP layers run after the last hidden layer, and an EAGLE draft's layers register beside the
+  // target's (SpecDecodeBaseProposer.load_model) with its spec: full-attention layers on the last stage.
+  const std::uint32_t extra = (include_mtp ? shape.num_nextn_predict_layers : 0) + draft_layers;
+  layers.kinds.insert(layers.kinds.end(), extra, LayerAttention::full);
+  layers.stage_of_layer.insert(layers.stage_of_layer.end(), extra, pp - 1);
+  layers.per_stage.back() += extra;
   return layers;
 }
 
@@ -136,10 +138,11 @@ void stage_budgets(const VllmRules& rules, const ModelShape& shape, const GpuSpe
     StageBudget budget;
     budget.layers = layers.per_stage[stage];
     budget.weights = weights_per_stage(shape, request, stage);
+    if (stage + 1 == pp) budget.draft_weights = draft_weight_bytes(request, nullptr);
     if (!options.kv_cache_memory_per_stage.empty() || options.kv_cache_memory) {
       budget.kv_budget = options.kv_cache_memory_per_stage.empty() ? *options.kv_cache_memory
                                                                    : options.kv_cache_memory_per_stage[stage];
-      if (budget.weights.value + budget.kv_budget.value > gpu.memory_total.value) {
+      if (budget.weights.value + budget.draft_weights.value + budget.kv_budget.value > gpu.memory_total.value) {
         throw Error("--kv-cache-memory " + gib_text(budget.kv_budget) + " plus " + gib_text(budget.weights) +
                     " of weights" + (pp > 1 ? " on PP stage " + std::to_string(stage) : "") + " exceed the GPU's " +
                     gib_text(gpu.memory_total));
@@ -147,7 +150,7 @@ void stage_budgets(const VllmRules& rules, const ModelShape& shape, const GpuSpe
     } else {
       check_weights_fit(requested, budget.weights, "that vLLM may use (total x gpu_memory_utilization)");
       budget.reserve = stage_reserve(rules, shape, gpu, request, result.max_num_batched_tokens, stage, nullptr);
-      const std::uint64_t used = budget.weights.value + budget.reserve.value;
+      const std::uint64_t used = budget.weights.value + budget.draft_weights.value + budget.reserve.value;
       if (used >= requested.value) {
         throw Error("no memory left for the KV cache" + (pp > 1 ? " on PP stage " + std::to_string(stage) : "") +
                     ": weights " + gib_text(budget.weights) + " + activations and overheads " + gib_text(budget.reserve) +
@@ -170,6 +173,7 @@ void budget_lines(const VllmRules& rules, const ModelShape& shape, const GpuSpec
   if (request.options.kv_cache_memory || !request.options.kv_cache_memory_per_stage.empty()) {
     // Not a subtraction: the KV memory is given; the weights are listed to check they fit beside it.
     result.budget.push_back({"weights", stage.weights, weights_line, ' '});
+    add_draft_weights_line(request, stage, ' ', result);
     result.budget.push_back({"KV cache memory", stage.kv_budget,
                              "--kv-cache-memory (vLLM's kv_cache_memory_bytes): gpu_memory_utilization is ignored", ' '});
     return;
@@ -180,6 +184,7 @@ void budget_lines(const VllmRules& rules, const ModelShape& shape, const GpuSpec
                                (request.options.mem_util ? "" : "; vLLM " + result.engine_version + "'s default"),
                            '='});
   result.budget.push_back({"weights", stage.weights, weights_line, '-'});
+  add_draft_weights_line(request, stage, '-', result);
   stage_reserve(rules, shape, gpu, request, result.max_num_batched_tokens, result.binding_stage, &result);
   result.budget.push_back({"KV cache memory", stage.kv_budget, "vLLM logs it as 'Available KV cache memory'" + where, '='});
 }
@@ -268,6 +273,7 @@ std::shared_ptr<const VllmStart> start_vllm(const ModelShape& shape, const GpuSp
   result.engine_version = std::string(rules.version);
   result.mem_util = options.mem_util.value_or(rules.gpu_memory_utilization);
   check_vllm_dcp(rules, shape, request);
+  check_vllm_speculative(rules, shape, request);
   FitRequest cached = as_cached(shape, rules, request, result);
   const bool sparse = sparse_mla(shape, rules, cached, result);
   if (shape.full_layer_kv) check_kind_kv_heads(shape, rules, cached, result);
@@ -287,7 +293,7 @@ std::shared_ptr<const VllmStart> start_vllm(const ModelShape& shape, const GpuSp
   result.concurrent_batches = concurrent_batches(rules, options, parallel.pp);
   result.max_in_flight_tokens = checked_mul(result.concurrent_batches, result.max_num_batched_tokens, "tokens in flight");
 
-  start->layers = cached_layers(shape, parallel.pp, request.include_mtp);
+  start->layers = cached_layers(shape, parallel.pp, request.include_mtp, draft_cached_layers(request.speculative));
   const CachedLayers& layers = start->layers;
   stage_budgets(rules, shape, gpu, request, layers, result);
   if (shape.compressed_mla) {

@@ -9,6 +9,7 @@
 #include "report/format.h"
 #include "report/fleet_rows.h"
 #include "report/prefix_sharing_rows.h"
+#include "report/speculative_rows.h"
 
 namespace kvplan::report {
 namespace {
@@ -291,6 +292,7 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
   }
   if (!result.blocks_rule.empty()) per_request = result.blocks_rule;
   rows.count("blocks_per_request", "blocks per request", result.blocks_per_request, per_request);
+  add_speculative_rows(document, request, result, context.units);
   if (parallel.dcp > 1 && result.engine == Engine::vllm) {
     const StageBudget& binding = result.stages[result.binding_stage];
     rows.bytes("kv_bytes_per_request_per_rank", ' ', "KV per request per rank", result.bytes_per_request_per_rank,

@@ -33,6 +33,23 @@ std::string sglang_kv_dtype(KvDtype dtype) {
   throw Error("--emit sglang: SGLang has no --kv-cache-dtype for " + std::string(to_string(dtype)));
 }
 
+// vLLM's --speculative-config JSON, in single quotes for the shell. A draft path that would need
+// escaping in either is refused rather than written wrong.
+std::string vllm_speculative_config(const SpeculativeDecoding& speculative) {
+  std::string model;
+  if (!speculative.draft_path.empty()) {
+    for (char c : speculative.draft_path) {
+      if (c == '\'' || c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) {
+        throw Error("--emit vllm: the draft path '" + speculative.draft_path +
+                    "' has a quote, backslash or control character; rename the folder to emit a command");
+      }
+    }
+    model = ",\"model\":\"" + speculative.draft_path + "\"";
+  }
+  return fmt::format(" --speculative-config '{{\"method\":\"{}\"{},\"num_speculative_tokens\":{}}}'",
+                     to_string(speculative.method), model, speculative.num_speculative_tokens);
+}
+
 }  // namespace
 
 std::string launch_command(const std::string& model_path, const ModelShape& shape, const FitRequest& request,
@@ -61,6 +78,7 @@ std::string launch_command(const std::string& model_path, const ModelShape& shap
       if (options.block_size) command += fmt::format(" --block-size {}", result.block_size);
       if (options.max_num_batched_tokens) command += fmt::format(" --max-num-batched-tokens {}", result.max_num_batched_tokens);
       if (!options.async_scheduling) command += " --no-async-scheduling";
+      if (request.speculative.method != SpeculativeMethod::none) command += vllm_speculative_config(request.speculative);
       command += fmt::format(" --max-num-seqs {}", result.requests_per_replica);
       return command;
     case Engine::sglang:

@@ -1,0 +1,84 @@
+// `kvplan fit --speculative`: Llama-3.1-70B with an EAGLE-3 draft, 4 speculative tokens, at 32k
+// (issue 15): the draft's KV and the lookahead slots in --explain, vLLM's flag in --emit vllm.
+#include <doctest/doctest.h>
+
+#include "cli/cli_runner.h"
+
+using namespace kvplan::testing;
+
+namespace {
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+std::string line_with(const std::string& text, const std::string& part) {
+  const std::size_t at = text.find(part);
+  if (at == std::string::npos) return "";
+  const std::size_t end = text.find('\n', at);
+  return text.substr(at, end == std::string::npos ? std::string::npos : end - at);
+}
+
+const std::string kDraft = std::string(KVPLAN_SOURCE_DIR) + "/tests/data/configs/llama3-70b-eagle3";
+
+// Llama-3.1-70B at TP 4, 40 GiB of KV per GPU, 32k: a page is 16 x 2 heads x 128 x 2 x 2 B = 16384
+// B; the draft's one layer makes a block 81 x 16384 = 1327104 B: floor(42949672960 / 1327104) =
+// 32363 blocks, 2048 per request, 32363 / 2048 = 15.80x, int(15.80224609375 x 32768) = 517808
+// tokens (vLLM 0.33's own planning agrees: tools/vllm-oracle/oracle_eagle.py, case A1).
+std::vector<std::string> llama_70b_eagle3(std::vector<std::string> extra) {
+  std::vector<std::string> args = {"fit", "--model", "llama-3.1-70b", "--gpu", "h100-sxm", "--tp", "4", "--ctx", "32k",
+                                   "--kv-cache-memory", "40GiB", "--speculative", "eagle3:" + kDraft,
+                                   "--num-speculative-tokens", "4"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+}  // namespace
+
+TEST_CASE("fit --speculative eagle3 --explain shows the draft's KV and the lookahead slots") {
+  const CliResult result = run_cli(llama_70b_eagle3({"--explain"}));
+  REQUIRE(result.exit_code == 0);
+  CHECK(contains(result.out, "floor(40.00 GiB / (16384 B page x 81 layers of the widest group))"));
+  CHECK(contains(result.out, "32363"));
+  CHECK(contains(result.out, "GPU KV cache size: 517,808 tokens, Maximum concurrency for 32,768 tokens per request: 15.80x"));
+  CHECK(contains(result.out, "EAGLE-3 draft layers cached"));
+  CHECK(contains(result.out, "register beside the target's 80 cached layers"));
+  // The draft's layer: 1 x 16384 B x 2048 blocks = 32 MiB per request per rank.
+  CHECK(contains(result.out, "draft KV per request per rank"));
+  CHECK(contains(result.out, "1 layer x 16384 B page x ceil(32768 / 16) = 2048 blocks"));
+  // The lookahead: 4 slots, capped at max_model_len, so no block more at 32768 tokens; a 1024-token
+  // request holds ceil(1028 / 16) = 65 blocks instead of 64.
+  CHECK(contains(result.out, "lookahead slots per request"));
+  CHECK(contains(result.out, "min(tokens + 4, max_model_len 32768)"));
+  CHECK(contains(result.out, "ceil(1028 / 16) = 65 instead of 64"));
+  // The draft's weights, listed beside the given KV memory: 501776384 params x 2 B + 256000 B.
+  CHECK(contains(result.out, "501776384 params x 2 B"));
+}
+
+TEST_CASE("fit --speculative --emit vllm writes vLLM's --speculative-config") {
+  const CliResult result = run_cli(llama_70b_eagle3({"--emit", "vllm"}));
+  REQUIRE(result.exit_code == 0);
+  CHECK(contains(result.out, "--speculative-config '{\"method\":\"eagle3\",\"model\":\"" + kDraft +
+                                 "\",\"num_speculative_tokens\":4}'"));
+  CHECK(contains(result.out, "--max-num-seqs 15"));
+  const CliResult ngram = run_cli({"fit", "--model", "llama-3.1-70b", "--gpu", "h100-sxm", "--tp", "4", "--ctx", "32k",
+                                   "--speculative", "ngram", "--num-speculative-tokens", "3", "--emit", "vllm"});
+  REQUIRE(ngram.exit_code == 0);
+  CHECK(contains(ngram.out, "--speculative-config '{\"method\":\"ngram\",\"num_speculative_tokens\":3}'"));
+}
+
+TEST_CASE("fit --speculative mtp caches the MTP layers as --mtp does, with k per MTP layer by default") {
+  // DeepSeek-V3 has 1 MTP layer: vLLM drafts 1 token when num_speculative_tokens is not given.
+  const std::vector<std::string> base = {"fit", "--model", "deepseek-v3", "--gpu", "h200", "--gpus", "8", "--ctx", "32k",
+                                         "--kv-cache-memory", "40GiB"};
+  std::vector<std::string> mtp = base, alias = base;
+  mtp.insert(mtp.end(), {"--speculative", "mtp", "--emit", "vllm"});
+  const CliResult emitted = run_cli(mtp);
+  REQUIRE(emitted.exit_code == 0);
+  CHECK(contains(emitted.out, "--speculative-config '{\"method\":\"mtp\",\"num_speculative_tokens\":1}'"));
+  mtp.resize(base.size() + 2);
+  alias.push_back("--mtp");
+  const CliResult with_speculative = run_cli(mtp), with_alias = run_cli(alias);
+  REQUIRE(with_speculative.exit_code == 0);
+  // 61 hidden layers + 1 MTP layer, either way.
+  CHECK(line_with(with_speculative.out, "layers on the fullest stage").ends_with(" 62"));
+  CHECK(line_with(with_speculative.out, "layers on the fullest stage") == line_with(with_alias.out, "layers on the fullest stage"));
+}
