@@ -51,12 +51,14 @@ std::uint64_t align_state_layers(const ModelShape& shape, const GpuSpec& gpu, co
   query.kernel_block = backend.kernel_block;
   query.architecture = gpu.architecture;
   query.prefix_caching = request.options.prefix_caching;
+  query.bfloat16_model = shape.torch_dtype.empty() || shape.torch_dtype == "bfloat16";
+  query.mla_attention = shape.mla.has_value();
   const VllmStatePlan plan = plan_vllm_state(query);
   result.block_size = plan.block_size;
   result.state_bytes_per_rank = Bytes{state.total()};
   result.state_rule = "state per sequence per rank: " + state_formula(*shape.state, state) + " = " +
                       std::to_string(state.total()) + " B; " + plan.why;
-  const std::string mixer = shape.state->mixer == StateMixer::mamba2 ? "Mamba-2" : "Gated DeltaNet";
+  const std::string mixer = state_field_names(shape.state->mixer).mixer;
   result.notes.push_back(
       mixer + " state layers: vLLM raises the attention block to " + std::to_string(plan.block_size) +
       " tokens so that one attention page holds one sequence's state (" + std::to_string(state.total()) +
@@ -64,7 +66,7 @@ std::uint64_t align_state_layers(const ModelShape& shape, const GpuSpec& gpu, co
       (plan.align_mode ? "align (prefix caching is on by default): each state group charges a request " +
                              std::to_string(plan.blocks_per_request) + " blocks"
                        : "none (--no-enable-prefix-caching): each state group charges a request 1 block") +
-      (plan.gdn_prefill.empty() ? "" : "; GDN prefill kernel " + plan.gdn_prefill +
+      (plan.gdn_prefill.empty() ? "" : "; " + mixer + " prefill kernel " + plan.gdn_prefill +
                                            (gpu.architecture == GpuArchitecture::blackwell && plan.gdn_prefill == "FlashInfer"
                                                 ? " (vLLM picks it on Blackwell with CUDA 13; with CUDA 12 it is Triton)"
                                                 : "")));

@@ -20,17 +20,17 @@ using detail::is_one_of;
 // glm4_moe and minimax_m2 have GQA on every layer, no window (vLLM 0.33's Glm4MoeAttention and
 // MiniMaxM2Attention build a plain Attention without a per-layer sliding window). llama4 layers
 // attend in chunks or globally (resolve_chunked_attention).
-// qwen3_next, qwen3_5 and nemotron_h mix attention layers with state layers
-// (resolve_state_layers); deepseek_v32 adds an indexer cache to MLA (resolve_indexer); gemma4_text
+// qwen3_next, qwen3_5, nemotron_h and kimi_linear (KDA beside MLA) mix attention layers with state
+// layers (resolve_state_layers); deepseek_v32 adds an indexer cache to MLA (resolve_indexer); gemma4_text
 // gives its full layers their own K/V heads (resolve_gemma4).
-constexpr std::array<std::string_view, 32> kKnownModelTypes = {
+constexpr std::array<std::string_view, 33> kKnownModelTypes = {
     "llama",    "mistral",     "mixtral",     "qwen2",       "qwen2_moe",
     "qwen3",    "qwen3_moe",   "gemma",       "gemma2",      "gemma3",
     "gemma3_text", "deepseek_v2", "deepseek_v3", "kimi_k2",  "phi3",
     "granite",  "olmo2",       "starcoder2",  "cohere",      "internlm2",
     "glm4_moe", "minimax_m2",  "llama4",      "llama4_text", "gpt_oss",
     "qwen3_next", "qwen3_5_text", "qwen3_5_moe_text", "nemotron_h", "deepseek_v32",
-    "gemma4_text", "deepseek_v4",
+    "gemma4_text", "deepseek_v4", "kimi_linear",
 };
 
 void resolve_heads(const ConfigFields& fields, ModelShape& shape) {

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <variant>
 
 #include "core/units.h"
 
@@ -14,6 +15,25 @@ namespace {
 // model as qwen3_5_text / qwen3_5_moe_text).
 bool gated_deltanet_family(const std::string& type) {
   return is_one_of(type, {"qwen3_next", "qwen3_5_text", "qwen3_5_moe_text"});
+}
+
+// Kimi-Linear (vLLM 0.33 configs/kimi_linear.py:is_kda_layer): layer i is KDA when i + 1 is in
+// linear_attn_config.kda_layers (1-based); every other layer is MLA.
+void resolve_kda_layers(const ConfigFields& fields, ModelShape& shape) {
+  ConfigFields kda(*fields.get("linear_attn_config"), "linear_attn_config");
+  const ConfigNode* layers_node = kda.get("kda_layers");
+  const ConfigNode::List* layers = layers_node != nullptr ? layers_node->as_list() : nullptr;
+  if (layers == nullptr) kda.fail(layers_node, "kda_layers must be a list of 1-based layer numbers");
+  for (const ConfigNode& entry : *layers) {
+    const std::int64_t* number = std::get_if<std::int64_t>(&entry.value);
+    if (number == nullptr || *number < 1 || *number > static_cast<std::int64_t>(shape.num_hidden_layers)) {
+      kda.fail(&entry, "kda_layers entries are 1-based layer numbers from 1 to num_hidden_layers (" +
+                           std::to_string(shape.num_hidden_layers) + ")");
+    }
+    shape.layer_attention[static_cast<std::size_t>(*number - 1)] = LayerAttention::state;
+  }
+  shape.sliding_rule = "kimi_linear: the layers numbered (from 1) in linear_attn_config.kda_layers are KDA state "
+                       "layers, the others MLA";
 }
 
 }  // namespace
@@ -52,6 +72,26 @@ void resolve_state_dims(const ConfigFields& fields, ModelShape& shape) {
     // Qwen3_5ForConditionalGenerationConfig: the config's mamba_ssm_dtype sets the recurrent state's
     // dtype (float32 in Qwen3.5's configs); Qwen3-Next has no such field.
     if (std::optional<std::string> dtype = fields.optional_string("mamba_ssm_dtype")) state.ssm_cache_dtype = *dtype;
+  } else if (shape.model_type == "kimi_linear") {
+    // vLLM 0.33 kimi_k3/nvidia/kda.py: KDA reads linear_attn_config; kda_state_shape gives it
+    // Gated DeltaNet's shapes with num_heads key and value heads of head_dim each, and
+    // kda_state_dtype keeps the recurrent state in float32 unless mamba_ssm_cache_dtype says bfloat16.
+    const ConfigNode* linear = fields.get("linear_attn_config");
+    if (linear == nullptr || linear->as_map() == nullptr) {
+      fields.fail(linear, "kimi_linear needs linear_attn_config (the KDA layers' num_heads, head_dim, "
+                          "short_conv_kernel_size and kda_layers)");
+    }
+    ConfigFields kda(*linear, "linear_attn_config");
+    state.mixer = StateMixer::kda;
+    state.num_heads = kda.required_dim("num_heads");
+    state.head_dim = kda.required_dim("head_dim");
+    state.n_groups = state.num_heads;
+    state.state_size = state.head_dim;
+    state.conv_kernel = kda.required_dim("short_conv_kernel_size");
+    state.gate_bounded = kda.has("gate_lower_bound");
+    state.ssm_cache_dtype = "float32";
+    shape.assumptions.push_back("kimi_linear: vLLM keeps the KDA recurrent state in float32 (kda_state_dtype's "
+                                "\"auto\"); --mamba-ssm-cache-dtype bfloat16 halves it");
   } else if (shape.model_type == "nemotron_h") {
     state.mixer = StateMixer::mamba2;
     state.num_heads = fields.required_dim("mamba_num_heads");
@@ -86,6 +126,10 @@ void resolve_state_dims(const ConfigFields& fields, ModelShape& shape) {
 // * attention, - an MLP and E an MoE layer (the last two cache nothing).
 void resolve_state_layers(const ConfigFields& fields, ModelShape& shape) {
   if (!shape.state || fields.has("layer_types")) return;
+  if (shape.state->mixer == StateMixer::kda) {
+    resolve_kda_layers(fields, shape);
+    return;
+  }
   if (gated_deltanet_family(shape.model_type)) {
     const std::uint64_t interval = fields.optional_bounded("full_attention_interval", kMaxDim, true).value_or(4);
     for (std::uint32_t layer = 0; layer < shape.num_hidden_layers; ++layer) {

@@ -16,27 +16,56 @@ struct Checkpoint;
 
 // What one layer caches: every token (full), the last sliding_window tokens (sliding), the
 // tokens of the current attention_chunk_size chunk (chunked local attention, Llama-4), a
-// per-sequence state of constant size (state: Mamba-2 or Gated DeltaNet mixers), or nothing
+// per-sequence state of constant size (state: Mamba-2, Gated DeltaNet or KDA mixers), or nothing
 // (none: Nemotron-H's MLP- and MoE-only layers, Gemma-4's layers that read an earlier layer's cache).
 enum class LayerAttention { full, sliding, chunked, state, none };
 
 // The recurrent mixer of a state layer. Both keep, per sequence, a convolution window over the
 // last conv_kernel - 1 inputs and a recurrent state; the shapes are vLLM's
 // MambaStateShapeCalculator (docs/model.md, "State layers").
-enum class StateMixer { mamba2, gated_deltanet };
+// KDA (Kimi Delta Attention, Kimi-Linear) is Gated DeltaNet's shape with as many key heads as
+// value heads and one head width for both (MambaStateShapeCalculator.kda_state_shape).
+enum class StateMixer { mamba2, gated_deltanet, kda };
 
 struct StateDims {
   StateMixer mixer = StateMixer::mamba2;
-  // Mamba-2 field / Gated DeltaNet field.
-  std::uint32_t num_heads = 0;    // mamba_num_heads / linear_num_value_heads
-  std::uint32_t head_dim = 0;     // mamba_head_dim / linear_value_head_dim
-  std::uint32_t n_groups = 0;     // n_groups (B and C groups) / linear_num_key_heads
-  std::uint32_t state_size = 0;   // ssm_state_size / linear_key_head_dim
-  std::uint32_t conv_kernel = 0;  // conv_kernel / linear_conv_kernel_dim
+  // Mamba-2 field / Gated DeltaNet field / KDA field (in linear_attn_config).
+  std::uint32_t num_heads = 0;    // mamba_num_heads / linear_num_value_heads / num_heads
+  std::uint32_t head_dim = 0;     // mamba_head_dim / linear_value_head_dim / head_dim
+  std::uint32_t n_groups = 0;     // n_groups (B and C groups) / linear_num_key_heads / num_heads
+  std::uint32_t state_size = 0;   // ssm_state_size / linear_key_head_dim / head_dim
+  std::uint32_t conv_kernel = 0;  // conv_kernel / linear_conv_kernel_dim / short_conv_kernel_size
   // The config's mamba_ssm_cache_dtype (Nemotron-H: float32); empty when the config does not
   // set it, so the recurrent state takes the conv state's dtype.
   std::string ssm_cache_dtype;
+  // KDA: the config bounds the gate (linear_attn_config.gate_lower_bound), one of FlashKDA's
+  // conditions, which decides the prefill checkpoint block (docs/engines-frontier.md).
+  bool gate_bounded = false;
 };
+
+// The mixer's name and the config fields behind StateDims, for tables and --explain.
+struct StateFieldNames {
+  const char* mixer;
+  const char* num_heads;
+  const char* head_dim;
+  const char* n_groups;
+  const char* state_size;
+  const char* conv_kernel;
+};
+
+inline StateFieldNames state_field_names(StateMixer mixer) {
+  switch (mixer) {
+    case StateMixer::mamba2:
+      return {"Mamba-2", "mamba_num_heads", "mamba_head_dim", "n_groups", "ssm_state_size", "conv_kernel"};
+    case StateMixer::gated_deltanet:
+      return {"Gated DeltaNet", "linear_num_value_heads", "linear_value_head_dim", "linear_num_key_heads",
+              "linear_key_head_dim", "linear_conv_kernel_dim"};
+    case StateMixer::kda:
+      break;
+  }
+  return {"KDA", "linear_attn_config.num_heads", "linear_attn_config.head_dim", "linear_attn_config.num_heads",
+          "linear_attn_config.head_dim", "linear_attn_config.short_conv_kernel_size"};
+}
 
 // Multi-head latent attention (DeepSeek-V2 §2.1). Per token per layer the cache holds the
 // compressed latent c_KV (kv_lora_rank) and the decoupled RoPE key k_R (qk_rope_head_dim), both

@@ -52,6 +52,12 @@ std::optional<std::string> params_estimate_gap(const ModelShape& shape) {
     return "cannot estimate the parameter count of a deepseek_v4 model from config.json (hash-routed and fp4 "
            "experts, grouped output projections)";
   }
+  if (shape.model_type == "kimi_linear") {
+    // KDA layers project q, k, v, the gate and beta (plus its low-rank gate), not attention's q/k/v/o;
+    // the experts take num_experts_per_token.
+    return "cannot estimate the parameter count of a kimi_linear model from config.json (KDA layers' "
+           "projections)";
+  }
   if (shape.model_type == "gemma4_text") {
     // Full layers with their own head dims and shared K/V projections, per-layer input embeddings
     // (E2B, E4B), an optional MoE block beside the MLP, a vision encoder of its own.

@@ -21,9 +21,9 @@ NamedDtype state_dtype(const std::string& name, const char* what) {
 
 StateBytes state_bytes_per_rank(const StateDims& state, const std::string& model_dtype, std::uint32_t tp,
                                 const std::string& ssm_override) {
-  const char* mixer = state.mixer == StateMixer::mamba2 ? "Mamba-2" : "Gated DeltaNet";
+  const char* mixer = state_field_names(state.mixer).mixer;
   // MambaMixer2 asserts num_heads % tp == 0 and (n_groups % tp == 0 or n_groups == 1); the Gated
-  // DeltaNet layer splits its key and value heads over the ranks.
+  // DeltaNet and KDA layers split their key and value heads over the ranks.
   const bool groups_split = state.n_groups % tp == 0 || (state.mixer == StateMixer::mamba2 && state.n_groups == 1);
   if (state.num_heads % tp != 0 || !groups_split) {
     throw Error(std::string(mixer) + " state layers need their " + std::to_string(state.num_heads) + " heads and " +
@@ -46,6 +46,10 @@ StateBytes state_bytes_per_rank(const StateDims& state, const std::string& model
                                       "the model's torch_dtype");
   const std::string& ssm_name = !ssm_override.empty() ? ssm_override : state.ssm_cache_dtype;
   const NamedDtype recurrent = ssm_name.empty() ? conv : state_dtype(ssm_name, "--mamba-ssm-cache-dtype");
+  // MambaStateDtypeCalculator.kda_state_dtype refuses any recurrent dtype but float32 and bfloat16.
+  if (state.mixer == StateMixer::kda && recurrent.name == "float16") {
+    throw Error("--mamba-ssm-cache-dtype float16: vLLM keeps a KDA recurrent state in float32 or bfloat16 only");
+  }
   bytes.conv_dtype = conv.name;
   bytes.conv_dtype_bytes = conv.bytes;
   bytes.recurrent_dtype = recurrent.name;

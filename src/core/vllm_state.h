@@ -1,4 +1,4 @@
-// How vLLM 0.33 fits state layers (Mamba-2, Gated DeltaNet) into the block pool it shares with
+// How vLLM 0.33 fits state layers (Mamba-2, Gated DeltaNet, KDA) into the block pool it shares with
 // attention layers: the attention block grows until one attention page covers one state page,
 // the state page is padded to the attention page (Platform._align_hybrid_block_size), and each
 // state group charges a request a few blocks whatever its length (MambaSpec). docs/engines.md,
@@ -21,11 +21,13 @@ struct VllmStateQuery {
   std::uint32_t kernel_block = 16;          // the backend's smallest kernel block
   GpuArchitecture architecture = GpuArchitecture::other;
   bool prefix_caching = true;               // vLLM's default for hybrid models
+  bool bfloat16_model = true;               // the model's dtype (KDA: FlashKDA takes bfloat16 only)
+  bool mla_attention = false;               // the attention layers are MLA (Kimi-Linear)
 };
 
 struct VllmStatePlan {
   bool align_mode = true;            // mamba_cache_mode "align" (prefix caching) or "none"
-  std::string gdn_prefill;           // "FlashInfer" or "Triton" for Gated DeltaNet, "" for Mamba-2
+  std::string gdn_prefill;           // "FlashInfer" or "Triton" for Gated DeltaNet, "FlashKDA" or "Triton" for KDA, "" for Mamba-2
   std::uint32_t alignment = 16;      // the unit the block is a multiple of
   std::uint32_t block_size = 16;     // the attention block after alignment
   std::uint64_t page_bytes = 0;      // block x attention bytes per token = the padded state page

@@ -41,12 +41,14 @@ void explain_model(const ModelLabel& model, const ModelShape& shape, std::ostrea
   if (shape.num_nextn_predict_layers > 0) field("num_nextn_predict_layers", "", shape.num_nextn_predict_layers);
   if (shape.state) {
     const StateDims& state = *shape.state;
-    const bool mamba = state.mixer == StateMixer::mamba2;
-    field(mamba ? "mamba_num_heads" : "linear_num_value_heads", "", state.num_heads);
-    field(mamba ? "mamba_head_dim" : "linear_value_head_dim", "", state.head_dim);
-    field(mamba ? "n_groups" : "linear_num_key_heads", "", state.n_groups);
-    field(mamba ? "ssm_state_size" : "linear_key_head_dim", "", state.state_size);
-    field(mamba ? "conv_kernel" : "linear_conv_kernel_dim", "", state.conv_kernel);
+    const StateFieldNames names = state_field_names(state.mixer);
+    field(names.num_heads, "", state.num_heads);
+    field(names.head_dim, "", state.head_dim);
+    if (state.mixer != StateMixer::kda) {
+      field(names.n_groups, "", state.n_groups);
+      field(names.state_size, "", state.state_size);
+    }
+    field(names.conv_kernel, "", state.conv_kernel);
   }
   out << "  layers: " << shape.sliding_rule << '\n';
   for (const std::string& assumption : shape.assumptions) out << "  assumed: " << assumption << '\n';

@@ -89,6 +89,16 @@ const std::vector<std::pair<std::string, std::string>> kFiles = {
     {"topk_freq.json", "{\"model_type\": \"deepseek_v32\", \"num_hidden_layers\": 2, \"num_attention_heads\": 8, "
                        "\"kv_lora_rank\": 512, \"qk_rope_head_dim\": 64, \"qk_nope_head_dim\": 128, \"v_head_dim\": 128, "
                        "\"index_head_dim\": 128, \"index_n_heads\": 64, \"index_topk\": 2048, \"index_topk_freq\": 4}"},
+    {"kda_layers.json", "{\"model_type\": \"kimi_linear\", \"num_hidden_layers\": 2, \"num_attention_heads\": 8, "
+                        "\"kv_lora_rank\": 512, \"qk_rope_head_dim\": 64, \"qk_nope_head_dim\": 128, \"v_head_dim\": 128, "
+                        "\"linear_attn_config\": {\"num_heads\": 8, \"head_dim\": 128, \"short_conv_kernel_size\": 4, "
+                        "\"kda_layers\": [0]}}"},
+    {"kda_ok.json", "{\"model_type\": \"kimi_linear\", \"num_hidden_layers\": 2, \"num_attention_heads\": 8, "
+                    "\"kv_lora_rank\": 512, \"qk_rope_head_dim\": 64, \"qk_nope_head_dim\": 128, \"v_head_dim\": 128, "
+                    "\"linear_attn_config\": {\"num_heads\": 8, \"head_dim\": 128, \"short_conv_kernel_size\": 4, "
+                    "\"kda_layers\": [1]}}"},
+    {"kda_missing.json", "{\"model_type\": \"kimi_linear\", \"num_hidden_layers\": 2, \"num_attention_heads\": 8, "
+                         "\"kv_lora_rank\": 512, \"qk_rope_head_dim\": 64, \"qk_nope_head_dim\": 128, \"v_head_dim\": 128}"},
     {"g4/p.yaml", "name: g4\nsource: x\nparams: {total: 31000000000, source: x}\nconfig:\n  model_type: gemma4_text\n"
                   "  num_hidden_layers: 6\n  num_attention_heads: 32\n  num_key_value_heads: 16\n  head_dim: 256\n"
                   "  global_head_dim: 512\n  num_global_key_value_heads: 4\n  attention_k_eq_v: true\n"
@@ -282,6 +292,12 @@ const std::vector<BadInput> kCatalogue = {
     {"hybrid_override_pattern of the wrong length", {"size", "--config", "{dir}/pattern_length.json"},
      "hybrid_override_pattern must be a string with one character per layer"},
     {"an indexer that skips layers", {"size", "--config", "{dir}/topk_freq.json"}, "index_topk_freq skips the indexer"},
+    {"a KDA layer number that is not 1-based", {"size", "--config", "{dir}/kda_layers.json"},
+     "kda_layers entries are 1-based layer numbers"},
+    {"a kimi_linear config without its KDA layers", {"size", "--config", "{dir}/kda_missing.json"},
+     "kimi_linear needs linear_attn_config"},
+    {"a KDA state dtype vLLM refuses", {"size", "--config", "{dir}/kda_ok.json", "--ctx", "4k", "--mamba-ssm-cache-dtype", "float16"},
+     "--mamba-ssm-cache-dtype float16: vLLM keeps a KDA recurrent state in float32 or bfloat16 only"},
     {"an unknown state dtype", {"size", "--model", "nemotron-3-nano-30b-a3b", "--mamba-ssm-cache-dtype", "fp8"},
      "--mamba-ssm-cache-dtype must be float32, bfloat16 or float16; got 'fp8'"},
     {"state layers that do not divide over TP", {"fit", "--model", "nemotron-3-nano-30b-a3b", "--gpu", "h100-sxm", "--tp", "16"},
