@@ -172,12 +172,18 @@ Document show_model_document(const io::ModelPreset& preset) {
     const StateDims& state = *shape.state;
     const bool mamba = state.mixer == StateMixer::mamba2;
     row("state layers", count(shape.layer_count(LayerAttention::state)),
-        std::string(mamba ? "Mamba-2" : "Gated DeltaNet") + " layers: a per-sequence state, no per-token cache");
-    row(mamba ? "mamba_num_heads" : "linear_num_value_heads", count(state.num_heads), "state heads");
-    row(mamba ? "mamba_head_dim" : "linear_value_head_dim", count(state.head_dim), "");
-    row(mamba ? "n_groups" : "linear_num_key_heads", count(state.n_groups), "");
-    row(mamba ? "ssm_state_size" : "linear_key_head_dim", count(state.state_size), "");
-    row(mamba ? "conv_kernel" : "linear_conv_kernel_dim", count(state.conv_kernel), "the conv state keeps kernel - 1 inputs");
+        std::string(state_mixer_name(state.mixer)) + " layers: a per-sequence state, no per-token cache");
+    if (state.mixer == StateMixer::mamba1) {
+      row("mamba_expand x hidden_size", count(state.channels), "the conv and SSM channels");
+      row("mamba_d_state", count(state.state_size), "");
+      row("mamba_d_conv", count(state.conv_kernel), "the conv state keeps kernel - 1 inputs");
+    } else {
+      row(mamba ? "mamba_num_heads" : "linear_num_value_heads", count(state.num_heads), "state heads");
+      row(mamba ? "mamba_head_dim" : "linear_value_head_dim", count(state.head_dim), "");
+      row(mamba ? "n_groups" : "linear_num_key_heads", count(state.n_groups), "");
+      row(mamba ? "ssm_state_size" : "linear_key_head_dim", count(state.state_size), "");
+      row(mamba ? "conv_kernel" : "linear_conv_kernel_dim", count(state.conv_kernel), "the conv state keeps kernel - 1 inputs");
+    }
     const StateBytes bytes = state_bytes_per_rank(state, shape.torch_dtype, 1);
     row("state bytes per sequence", count(bytes.total()), "per state layer at TP 1: " + state_formula(state, bytes));
   }

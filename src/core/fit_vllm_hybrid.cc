@@ -38,8 +38,8 @@ bool sparse_mla(const ModelShape& shape, const VllmRules& rules, const FitReques
 std::uint64_t align_state_layers(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request,
                                  const VllmRules& rules, const VllmBackend& backend, FitResult& result) {
   if (!rules.state_layers) {
-    throw Error("vLLM " + result.engine_version + ": kvplan models the hybrid allocator for state layers (Mamba-2, "
-                "Gated DeltaNet) in vLLM 0.33 only; use --engine vllm");
+    throw Error("vLLM " + result.engine_version + ": kvplan models the hybrid allocator for state layers (Mamba-1, "
+                "Mamba-2, Gated DeltaNet) in vLLM 0.33 only; use --engine vllm");
   }
   const StateBytes state = state_bytes_per_rank(*shape.state, shape.torch_dtype, request.parallel.tp,
                                                 request.options.mamba_ssm_cache_dtype);
@@ -56,7 +56,7 @@ std::uint64_t align_state_layers(const ModelShape& shape, const GpuSpec& gpu, co
   result.state_bytes_per_rank = Bytes{state.total()};
   result.state_rule = "state per sequence per rank: " + state_formula(*shape.state, state) + " = " +
                       std::to_string(state.total()) + " B; " + plan.why;
-  const std::string mixer = shape.state->mixer == StateMixer::mamba2 ? "Mamba-2" : "Gated DeltaNet";
+  const std::string mixer = state_mixer_name(shape.state->mixer);
   result.notes.push_back(
       mixer + " state layers: vLLM raises the attention block to " + std::to_string(plan.block_size) +
       " tokens so that one attention page holds one sequence's state (" + std::to_string(state.total()) +

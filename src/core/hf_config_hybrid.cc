@@ -39,7 +39,9 @@ void resolve_indexer(const ConfigFields& fields, ModelShape& shape) {
 }
 
 // The state layers' mixer dims (vLLM's get_mamba_state_shape_from_config of each model class):
-// Gated DeltaNet (qwen3_next.py, qwen3_5.py) and Nemotron-H's Mamba-2 (nemotron_h.py).
+// Gated DeltaNet (qwen3_next.py, qwen3_5.py), Nemotron-H's Mamba-2 (nemotron_h.py), and
+// Granite-4.0-H's and Falcon-H1's (granitemoehybrid.py, falcon_h1.py; hf_config_mamba2.cc), and
+// Jamba's Mamba-1 (jamba.py; hf_config_jamba.cc).
 void resolve_state_dims(const ConfigFields& fields, ModelShape& shape) {
   StateDims state;
   if (gated_deltanet_family(shape.model_type)) {
@@ -52,6 +54,12 @@ void resolve_state_dims(const ConfigFields& fields, ModelShape& shape) {
     // Qwen3_5ForConditionalGenerationConfig: the config's mamba_ssm_dtype sets the recurrent state's
     // dtype (float32 in Qwen3.5's configs); Qwen3-Next has no such field.
     if (std::optional<std::string> dtype = fields.optional_string("mamba_ssm_dtype")) state.ssm_cache_dtype = *dtype;
+  } else if (is_one_of(shape.model_type, {"granitemoehybrid", "falcon_h1"})) {
+    resolve_mamba2_fields(fields, shape);
+    return;
+  } else if (shape.model_type == "jamba") {
+    resolve_jamba_state(fields, shape);
+    return;
   } else if (shape.model_type == "nemotron_h") {
     state.mixer = StateMixer::mamba2;
     state.num_heads = fields.required_dim("mamba_num_heads");
@@ -85,7 +93,12 @@ void resolve_state_dims(const ConfigFields& fields, ModelShape& shape) {
 // DeltaNet. Nemotron-H: hybrid_override_pattern has one character per layer, M a Mamba-2 layer,
 // * attention, - an MLP and E an MoE layer (the last two cache nothing).
 void resolve_state_layers(const ConfigFields& fields, ModelShape& shape) {
-  if (!shape.state || fields.has("layer_types")) return;
+  if (shape.model_type == "jamba") {
+    resolve_jamba_layers(fields, shape);
+    return;
+  }
+  // Falcon-H1's state mixers sit beside its attention layers (resolve_mamba2_fields).
+  if (!shape.state || shape.state_beside_attention || fields.has("layer_types")) return;
   if (gated_deltanet_family(shape.model_type)) {
     const std::uint64_t interval = fields.optional_bounded("full_attention_interval", kMaxDim, true).value_or(4);
     for (std::uint32_t layer = 0; layer < shape.num_hidden_layers; ++layer) {

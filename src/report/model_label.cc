@@ -34,7 +34,7 @@ std::string describe_shape(const ModelShape& shape) {
   }
   if (std::uint32_t state = shape.layer_count(LayerAttention::state)) {
     text += fmt::format(", {} {} state layers", state,
-                        shape.state->mixer == StateMixer::mamba2 ? "Mamba-2" : "Gated DeltaNet");
+                        state_mixer_name(shape.state->mixer));
   }
   if (std::uint32_t uncached = shape.layer_count(LayerAttention::none)) {
     text += fmt::format(", {} layers without a cache", uncached);

@@ -128,7 +128,7 @@ Document size_document(const ModelLabel& model, const ModelShape& shape, const S
     document.notes.push_back(
         fmt::format("{} state layers ({}) keep one state per sequence, {} each, {} in all whatever the context; "
                     "the variants change the {} attention layers only ({})",
-                    count, shape.state->mixer == StateMixer::mamba2 ? "Mamba-2" : "Gated DeltaNet",
+                    count, state_mixer_name(shape.state->mixer),
                     state ? format_bytes(state->per_layer_per_sequence, units) : "?",
                     state ? format_bytes(Bytes{state->per_layer_per_sequence.value * count}, units) : "?",
                     shape.attention_layer_count(), shape.sliding_rule));

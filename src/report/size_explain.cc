@@ -42,11 +42,17 @@ void explain_model(const ModelLabel& model, const ModelShape& shape, std::ostrea
   if (shape.state) {
     const StateDims& state = *shape.state;
     const bool mamba = state.mixer == StateMixer::mamba2;
-    field(mamba ? "mamba_num_heads" : "linear_num_value_heads", "", state.num_heads);
-    field(mamba ? "mamba_head_dim" : "linear_value_head_dim", "", state.head_dim);
-    field(mamba ? "n_groups" : "linear_num_key_heads", "", state.n_groups);
-    field(mamba ? "ssm_state_size" : "linear_key_head_dim", "", state.state_size);
-    field(mamba ? "conv_kernel" : "linear_conv_kernel_dim", "", state.conv_kernel);
+    if (state.mixer == StateMixer::mamba1) {
+      field("mamba_expand x hidden_size", "channels", state.channels);
+      field("mamba_d_state", "", state.state_size);
+      field("mamba_d_conv", "", state.conv_kernel);
+    } else {
+      field(mamba ? "mamba_num_heads" : "linear_num_value_heads", "", state.num_heads);
+      field(mamba ? "mamba_head_dim" : "linear_value_head_dim", "", state.head_dim);
+      field(mamba ? "n_groups" : "linear_num_key_heads", "", state.n_groups);
+      field(mamba ? "ssm_state_size" : "linear_key_head_dim", "", state.state_size);
+      field(mamba ? "conv_kernel" : "linear_conv_kernel_dim", "", state.conv_kernel);
+    }
   }
   out << "  layers: " << shape.sliding_rule << '\n';
   for (const std::string& assumption : shape.assumptions) out << "  assumed: " << assumption << '\n';
@@ -88,6 +94,12 @@ std::string value_bytes_formula(const Variant& variant, const TokenLayerBytes& b
 std::string state_layer_formula(const ModelShape& shape, const SizeRequest& request) {
   const StateDims& state = *shape.state;
   const StateBytes bytes = state_bytes_per_rank(state, shape.torch_dtype, 1, request.mamba_ssm_cache_dtype);
+  if (state.mixer == StateMixer::mamba1) {
+    // mamba1_state_shape: both states run over the mixer's channels.
+    return fmt::format("conv channels * (kernel - 1) = {} * {} * {} B + SSM channels * state = {} * {} * {} B = {} B",
+                       state.channels, bytes.conv_window, bytes.conv_dtype_bytes, state.channels, state.state_size,
+                       bytes.recurrent_dtype_bytes, bytes.total());
+  }
   const bool mamba = state.mixer == StateMixer::mamba2;
   return fmt::format("conv (heads * head_dim + 2 * {} * state) * (kernel - 1) = ({} * {} + 2 * {} * {}) * {} * {} B "
                      "+ {} heads * head_dim * state = {} * {} * {} * {} B = {} B",
