@@ -7,6 +7,7 @@
 
 #include "core/capacity.h"
 #include "core/hf_config.h"
+#include "core/params.h"
 #include "core/state_bytes.h"
 #include "io/yaml_reader.h"
 #include "presets_fixture.h"
@@ -130,4 +131,18 @@ TEST_CASE("vLLM 0.33, Granite-4.0-H-Tiny on 4 H100s: one KV head and a quarter o
   CHECK(result.num_blocks == 52428);
   CHECK(result.blocks_per_request == 355);
   CHECK(result.kv_tokens == 19357303);
+}
+
+TEST_CASE("Granite-4.0-H-Tiny's parameters: 4 attention layers, 36 Mamba-2 mixers, 64 experts and a shared MLP") {
+  const ModelShape shape = shape_from_hf_config(io::read_yaml(kGraniteTiny, "granite-4.0-h-tiny.yaml"));
+  // Embedding (tied) 100352 x 1536 = 154140672, final norm 1536, 40 x 2 x 1536 layer norms = 122880;
+  // attention 4 x (2 x 1536 x 1536 + 2 x 1536 x 512) = 25165824;
+  // Mamba-2 36 x (in_proj 1536 x (3072 + 3328 + 48) + conv 3328 x 5 + 3 x 48 + norm 3072 + out_proj 3072 x 1536)
+  //   = 36 x 14642576 = 527132736;
+  // MoE 40 x (64 x 3 x 1536 x 512 + shared 3 x 1536 x 1024 + router 1536 x 64) = 40 x 155811840 = 6232473600.
+  // IBM's model card: 7B total, 1B active.
+  const ParamEstimate params = estimate_params(shape, shape.tie_word_embeddings);
+  CHECK(params.total == 154140672ull + 1536 + 122880 + 25165824 + 527132736 + 6232473600ull);
+  // Active: 6 of the 64 experts, 40 x (6 x 2359296 + 4718592 + 98304) = 758906880.
+  CHECK(params.active == 154140672ull + 1536 + 122880 + 25165824 + 527132736 + 758906880);
 }

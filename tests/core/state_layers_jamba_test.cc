@@ -8,6 +8,7 @@
 #include "core/capacity.h"
 #include "core/error.h"
 #include "core/hf_config.h"
+#include "core/params.h"
 #include "core/state_bytes.h"
 #include "io/yaml_reader.h"
 #include "presets_fixture.h"
@@ -109,4 +110,19 @@ TEST_CASE("vLLM 0.33, Jamba-v0.1 on 2 H100s") {
   CHECK(result.num_blocks == 65536);
   CHECK(result.blocks_per_request == 424);
   CHECK(result.kv_tokens == 5064819);
+}
+
+TEST_CASE("Jamba-v0.1's parameters: Mamba-1 mixers, and experts on every second layer") {
+  const ModelShape shape = shape_from_hf_config(io::read_yaml(kJambaV01, "jamba-v0.1.yaml"));
+  // Embedding and head (untied) 2 x 65536 x 4096 = 536870912, final norm 4096, 32 x 2 x 4096 norms = 262144;
+  // attention 4 x (2 x 4096 x 4096 + 2 x 4096 x 1024) = 167772160;
+  // Mamba-1 28 x (in_proj 4096 x 16384 + x_proj 8192 x (256 + 32) + dt_proj 257 x 8192 + out_proj 8192 x 4096
+  //   + conv 8192 x 5 + A and D 8192 x 17 + dt/B/C norms 288) = 28 x 105308448 = 2948636544;
+  // 16 expert layers x (16 x 3 x 4096 x 14336 + router 4096 x 16) = 45098205184; 16 dense MLPs 2818572288.
+  // AI21's model card: 52B total, 12B active.
+  const ParamEstimate params = estimate_params(shape, shape.tie_word_embeddings);
+  const std::uint64_t shared = 536870912ull + 4096 + 262144 + 167772160 + 2948636544ull + 2818572288ull;
+  CHECK(params.total == shared + 45098205184ull);
+  // Active: 2 of the 16 experts, 16 x (2 x 176160768 + 65536) = 5638193152.
+  CHECK(params.active == shared + 5638193152ull);
 }
