@@ -173,11 +173,16 @@ Document show_model_document(const io::ModelPreset& preset) {
     const StateFieldNames names = state_field_names(state.mixer);
     row("state layers", count(shape.layer_count(LayerAttention::state)),
         std::string(names.mixer) + " layers: a per-sequence state, no per-token cache");
-    row(names.num_heads, count(state.num_heads), "state heads");
-    row(names.head_dim, count(state.head_dim), "");
-    if (state.mixer != StateMixer::kda) {
-      row(names.n_groups, count(state.n_groups), "");
+    if (state.mixer == StateMixer::mamba1) {
+      row("mamba_expand x hidden_size", count(state.channels), "the conv and SSM channels");
       row(names.state_size, count(state.state_size), "");
+    } else {
+      row(names.num_heads, count(state.num_heads), "state heads");
+      row(names.head_dim, count(state.head_dim), "");
+      if (state.mixer != StateMixer::kda) {
+        row(names.n_groups, count(state.n_groups), "");
+        row(names.state_size, count(state.state_size), "");
+      }
     }
     row(names.conv_kernel, count(state.conv_kernel), "the conv state keeps kernel - 1 inputs");
     const StateBytes bytes = state_bytes_per_rank(state, shape.torch_dtype, 1);

@@ -79,6 +79,12 @@ CachedLayers cached_layers(const ModelShape& shape, std::uint32_t pp, bool inclu
       layers.kinds.push_back(shape.layer_attention[layer]);
       layers.stage_of_layer.push_back(stage);
       ++layers.per_stage[stage];
+      if (shape.state_beside_attention && shape.layer_attention[layer] == LayerAttention::full) {
+        // Falcon-H1's Mamba mixer of this layer, on the same stage.
+        layers.kinds.push_back(LayerAttention::state);
+        layers.stage_of_layer.push_back(stage);
+        ++layers.per_stage[stage];
+      }
     }
   }
   // MTP layers run after the last hidden layer, and an EAGLE draft's layers register beside the

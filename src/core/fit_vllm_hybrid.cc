@@ -38,8 +38,8 @@ bool sparse_mla(const ModelShape& shape, const VllmRules& rules, const FitReques
 std::uint64_t align_state_layers(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request,
                                  const VllmRules& rules, const VllmBackend& backend, FitResult& result) {
   if (!rules.state_layers) {
-    throw Error("vLLM " + result.engine_version + ": kvplan models the hybrid allocator for state layers (Mamba-2, "
-                "Gated DeltaNet) in vLLM 0.33 only; use --engine vllm");
+    throw Error("vLLM " + result.engine_version + ": kvplan models the hybrid allocator for state layers (Mamba-1, "
+                "Mamba-2, Gated DeltaNet) in vLLM 0.33 only; use --engine vllm");
   }
   const StateBytes state = state_bytes_per_rank(*shape.state, shape.torch_dtype, request.parallel.tp,
                                                 request.options.mamba_ssm_cache_dtype);

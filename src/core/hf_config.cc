@@ -20,23 +20,27 @@ using detail::is_one_of;
 // glm4_moe and minimax_m2 have GQA on every layer, no window (vLLM 0.33's Glm4MoeAttention and
 // MiniMaxM2Attention build a plain Attention without a per-layer sliding window). llama4 layers
 // attend in chunks or globally (resolve_chunked_attention).
-// qwen3_next, qwen3_5, nemotron_h and kimi_linear (KDA beside MLA) mix attention layers with state
-// layers (resolve_state_layers); deepseek_v32 adds an indexer cache to MLA (resolve_indexer); gemma4_text
-// gives its full layers their own K/V heads (resolve_gemma4).
-constexpr std::array<std::string_view, 33> kKnownModelTypes = {
+// qwen3_next, qwen3_5, nemotron_h, granitemoehybrid, falcon_h1, jamba and kimi_linear (KDA beside
+// MLA) mix attention layers with state layers (resolve_state_layers); deepseek_v32 adds an indexer
+// cache to MLA (resolve_indexer); gemma4_text gives its full layers their own K/V heads (resolve_gemma4).
+constexpr std::array<std::string_view, 36> kKnownModelTypes = {
     "llama",    "mistral",     "mixtral",     "qwen2",       "qwen2_moe",
     "qwen3",    "qwen3_moe",   "gemma",       "gemma2",      "gemma3",
     "gemma3_text", "deepseek_v2", "deepseek_v3", "kimi_k2",  "phi3",
     "granite",  "olmo2",       "starcoder2",  "cohere",      "internlm2",
     "glm4_moe", "minimax_m2",  "llama4",      "llama4_text", "gpt_oss",
     "qwen3_next", "qwen3_5_text", "qwen3_5_moe_text", "nemotron_h", "deepseek_v32",
-    "gemma4_text", "deepseek_v4", "kimi_linear",
+    "gemma4_text", "deepseek_v4", "kimi_linear", "granitemoehybrid", "falcon_h1", "jamba",
 };
 
 void resolve_heads(const ConfigFields& fields, ModelShape& shape) {
   shape.num_attention_heads = fields.required_dim("num_attention_heads");
   if (std::optional<std::uint32_t> kv_heads = fields.optional_dim("num_key_value_heads")) {
     shape.num_key_value_heads = *kv_heads;
+  } else if (is_one_of(shape.model_type, {"falcon_h1", "jamba"})) {
+    // FalconH1Config and JambaConfig default to 8 K/V heads, not to MHA.
+    shape.num_key_value_heads = 8;
+    shape.assumptions.push_back("num_key_value_heads is absent: transformers' " + shape.model_type + " default 8");
   } else {
     shape.num_key_value_heads = shape.num_attention_heads;
     shape.assumptions.push_back(
@@ -108,7 +112,9 @@ void resolve_layer_types(const ConfigFields& fields, const ConfigNode& layer_typ
   }
   for (std::size_t layer = 0; layer < list->size(); ++layer) {
     const std::string* type = (*list)[layer].as_string();
-    if (type != nullptr && *type == "full_attention") {
+    // transformers 5 renames the legacy kinds Granite-4.0-H's configs write (remap_legacy_layer_types):
+    // "attention" is full_attention, "mamba" linear_attention.
+    if (type != nullptr && (*type == "full_attention" || *type == "attention")) {
       shape.layer_attention[layer] = LayerAttention::full;
       continue;
     }
@@ -119,8 +125,8 @@ void resolve_layer_types(const ConfigFields& fields, const ConfigNode& layer_typ
       shape.layer_attention[layer] = LayerAttention::chunked;
       continue;
     }
-    if (type != nullptr && *type == "linear_attention" && shape.state) {
-      // Gated DeltaNet (Qwen3-Next, Qwen3.5).
+    if (type != nullptr && (*type == "linear_attention" || *type == "mamba") && shape.state) {
+      // Gated DeltaNet (Qwen3-Next, Qwen3.5) or Mamba-2 (Granite-4.0-H).
       shape.layer_attention[layer] = LayerAttention::state;
       continue;
     }
@@ -134,8 +140,9 @@ void resolve_layer_types(const ConfigFields& fields, const ConfigNode& layer_typ
     }
     fields.fail(&(*list)[layer], "layer_types[" + std::to_string(layer) + "] = " +
                                      (*list)[layer].describe() +
-                                     " is not supported; kvplan knows full_attention, "
-                                     "sliding_attention, chunked_attention and (Qwen3-Next, Qwen3.5) linear_attention");
+                                     " is not supported; kvplan knows full_attention, sliding_attention, "
+                                     "chunked_attention, linear_attention (Qwen3-Next, Qwen3.5, Granite-4.0-H) and the "
+                                     "legacy attention and mamba");
   }
   shape.sliding_rule = "layer_types lists each layer's attention";
 }
@@ -185,6 +192,13 @@ void resolve_chunked_attention(const ConfigFields& fields, ModelShape& shape) {
 void resolve_sliding_window(const ConfigFields& fields, ModelShape& shape) {
   shape.layer_attention.assign(shape.num_hidden_layers, LayerAttention::full);
   if (shape.compressed_mla) return;  // resolve_compressed_mla described every layer
+  if (shape.model_type == "falcon_h1") {
+    // FalconH1AttentionDecoderLayer builds a plain Attention on every layer: no window, and the
+    // config's layers_block_type ("hybrid" for each layer) says nothing more.
+    shape.sliding_rule = "falcon_h1: every layer runs full attention and a Mamba-2 mixer side by side";
+    return;
+  }
+  if (shape.model_type == "jamba") return;  // no window (JambaAttentionDecoderLayer); resolve_jamba_layers
   shape.sliding_window = fields.optional_bounded("sliding_window", kMaxTokens, true);
   if (is_one_of(shape.model_type, {"llama4", "llama4_text"})) {
     resolve_chunked_attention(fields, shape);

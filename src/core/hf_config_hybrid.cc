@@ -59,7 +59,9 @@ void resolve_indexer(const ConfigFields& fields, ModelShape& shape) {
 }
 
 // The state layers' mixer dims (vLLM's get_mamba_state_shape_from_config of each model class):
-// Gated DeltaNet (qwen3_next.py, qwen3_5.py) and Nemotron-H's Mamba-2 (nemotron_h.py).
+// Gated DeltaNet (qwen3_next.py, qwen3_5.py), Nemotron-H's Mamba-2 (nemotron_h.py), and
+// Granite-4.0-H's and Falcon-H1's (granitemoehybrid.py, falcon_h1.py; hf_config_mamba2.cc), and
+// Jamba's Mamba-1 (jamba.py; hf_config_jamba.cc).
 void resolve_state_dims(const ConfigFields& fields, ModelShape& shape) {
   StateDims state;
   if (gated_deltanet_family(shape.model_type)) {
@@ -92,6 +94,12 @@ void resolve_state_dims(const ConfigFields& fields, ModelShape& shape) {
     state.ssm_cache_dtype = "float32";
     shape.assumptions.push_back("kimi_linear: vLLM keeps the KDA recurrent state in float32 (kda_state_dtype's "
                                 "\"auto\"); --mamba-ssm-cache-dtype bfloat16 halves it");
+  } else if (is_one_of(shape.model_type, {"granitemoehybrid", "falcon_h1"})) {
+    resolve_mamba2_fields(fields, shape);
+    return;
+  } else if (shape.model_type == "jamba") {
+    resolve_jamba_state(fields, shape);
+    return;
   } else if (shape.model_type == "nemotron_h") {
     state.mixer = StateMixer::mamba2;
     state.num_heads = fields.required_dim("mamba_num_heads");
@@ -125,7 +133,12 @@ void resolve_state_dims(const ConfigFields& fields, ModelShape& shape) {
 // DeltaNet. Nemotron-H: hybrid_override_pattern has one character per layer, M a Mamba-2 layer,
 // * attention, - an MLP and E an MoE layer (the last two cache nothing).
 void resolve_state_layers(const ConfigFields& fields, ModelShape& shape) {
-  if (!shape.state || fields.has("layer_types")) return;
+  if (shape.model_type == "jamba") {
+    resolve_jamba_layers(fields, shape);
+    return;
+  }
+  // Falcon-H1's state mixers sit beside its attention layers (resolve_mamba2_fields).
+  if (!shape.state || shape.state_beside_attention || fields.has("layer_types")) return;
   if (shape.state->mixer == StateMixer::kda) {
     resolve_kda_layers(fields, shape);
     return;

@@ -1,5 +1,5 @@
 // config.json resolvers for the layer kinds beside plain attention: sparse MLA's indexer
-// (DeepSeek-V3.2), state layers (Qwen3-Next, Qwen3.5, Nemotron-H) and full-attention layers with
+// (DeepSeek-V3.2), state layers (Qwen3-Next, Qwen3.5, Nemotron-H, Granite-4.0-H, Falcon-H1, Jamba) and full-attention layers with
 // their own K/V heads (Gemma-4). Used by hf_config.cc.
 #pragma once
 
@@ -20,6 +20,15 @@ inline bool is_one_of(std::string_view value, std::initializer_list<std::string_
 void resolve_indexer(const ConfigFields& fields, ModelShape& shape);
 // Sets shape.state, the mixer of the state layers, for the hybrid families.
 void resolve_state_dims(const ConfigFields& fields, ModelShape& shape);
+// Granite-4.0-H (granitemoehybrid) and Falcon-H1 (falcon_h1): shape.state from the mamba_*
+// fields; Granite's attention head_dim as vLLM takes it (hidden_size / num_attention_heads);
+// Falcon-H1's state mixer beside every attention layer. Needs head_dim resolved.
+void resolve_mamba2_fields(const ConfigFields& fields, ModelShape& shape);
+// Jamba (jamba): shape.state for its Mamba-1 mixers (mamba_d_state, mamba_d_conv, mamba_expand,
+// mamba_dt_rank) and the attention head_dim vLLM uses; then which layers are attention
+// (attn_layer_period, attn_layer_offset), once the layer list exists.
+void resolve_jamba_state(const ConfigFields& fields, ModelShape& shape);
+void resolve_jamba_layers(const ConfigFields& fields, ModelShape& shape);
 // Marks the state layers in shape.layer_attention when layer_types did not (needs
 // resolve_state_dims and the layer list).
 void resolve_state_layers(const ConfigFields& fields, ModelShape& shape);

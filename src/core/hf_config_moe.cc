@@ -44,6 +44,14 @@ std::uint32_t moe_layer_count(const ConfigFields& fields, const ModelShape& shap
     const std::uint64_t step = fields.optional_bounded("interleave_moe_layer_step", layers, false).value_or(1);
     return step == 0 ? 0 : static_cast<std::uint32_t>(layers / step);
   }
+  if (type == "jamba") {
+    // JambaConfig.layers_num_experts: the layers with i % expert_layer_period == expert_layer_offset.
+    const std::uint64_t period = fields.optional_bounded("expert_layer_period", layers, true).value_or(2);
+    const std::uint64_t offset = fields.optional_non_negative("expert_layer_offset").value_or(1);
+    std::uint32_t count = 0;
+    for (std::uint32_t layer = 0; layer < layers; ++layer) count += layer % period == offset;
+    return count;
+  }
   if (type == "nemotron_h") {
     // nemotron_h.py: the 'E' characters of hybrid_override_pattern (resolved as cache-free layers,
     // like '-'; the pattern itself was checked by resolve_state_layers).
@@ -65,10 +73,30 @@ std::uint32_t moe_layer_count(const ConfigFields& fields, const ModelShape& shap
 }  // namespace
 
 void resolve_moe(const ConfigFields& fields, ModelShape& shape) {
+  if (shape.model_type == "granitemoehybrid") {
+    // GraniteMoeHybridDecoderLayer: a shared MLP of shared_intermediate_size on every layer, and
+    // routed experts of intermediate_size beside it when num_local_experts > 0 (the dense
+    // Granite-4.0-H-1B and -350M have 0).
+    const std::uint32_t shared = fields.optional_dim("shared_intermediate_size").value_or(1024);
+    if (fields.dim_or_zero("num_local_experts") == 0) {
+      shape.intermediate_size = shared;
+      return;
+    }
+    MoeDims moe;
+    moe.num_experts = fields.required_dim("num_local_experts");
+    moe.num_experts_per_tok = fields.optional_dim("num_experts_per_tok").value_or(2);
+    moe.moe_intermediate_size = shape.intermediate_size;
+    moe.shared_expert_intermediate_size = shared;
+    moe.moe_layers = shape.num_hidden_layers;
+    shape.moe = moe;
+    return;
+  }
   std::optional<std::uint32_t> experts = fields.optional_dim("num_local_experts");
   if (!experts) experts = fields.optional_dim("n_routed_experts");
   if (!experts) experts = fields.optional_dim("num_experts");
   if (!experts) return;
+  // A Jamba layer with one expert is a plain MLP (JambaMoE with num_experts 1).
+  if (shape.model_type == "jamba" && *experts == 1) return;
   MoeDims moe;
   moe.num_experts = *experts;
   moe.num_experts_per_tok = fields.optional_dim("num_experts_per_tok").value_or(0);

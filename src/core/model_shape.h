@@ -20,12 +20,13 @@ struct Checkpoint;
 // (none: Nemotron-H's MLP- and MoE-only layers, Gemma-4's layers that read an earlier layer's cache).
 enum class LayerAttention { full, sliding, chunked, state, none };
 
-// The recurrent mixer of a state layer. Both keep, per sequence, a convolution window over the
+// The recurrent mixer of a state layer. Each keeps, per sequence, a convolution window over the
 // last conv_kernel - 1 inputs and a recurrent state; the shapes are vLLM's
 // MambaStateShapeCalculator (docs/model.md, "State layers").
 // KDA (Kimi Delta Attention, Kimi-Linear) is Gated DeltaNet's shape with as many key heads as
-// value heads and one head width for both (MambaStateShapeCalculator.kda_state_shape).
-enum class StateMixer { mamba2, gated_deltanet, kda };
+// value heads and one head width for both (MambaStateShapeCalculator.kda_state_shape). Mamba-1
+// (Jamba) has no heads or groups (mamba1_state_shape).
+enum class StateMixer { mamba2, gated_deltanet, kda, mamba1 };
 
 struct StateDims {
   StateMixer mixer = StateMixer::mamba2;
@@ -33,8 +34,11 @@ struct StateDims {
   std::uint32_t num_heads = 0;    // mamba_num_heads / linear_num_value_heads / num_heads
   std::uint32_t head_dim = 0;     // mamba_head_dim / linear_value_head_dim / head_dim
   std::uint32_t n_groups = 0;     // n_groups (B and C groups) / linear_num_key_heads / num_heads
-  std::uint32_t state_size = 0;   // ssm_state_size / linear_key_head_dim / head_dim
-  std::uint32_t conv_kernel = 0;  // conv_kernel / linear_conv_kernel_dim / short_conv_kernel_size
+  std::uint32_t state_size = 0;   // ssm_state_size / linear_key_head_dim / head_dim (Mamba-1: mamba_d_state)
+  std::uint32_t conv_kernel = 0;  // conv_kernel / linear_conv_kernel_dim / short_conv_kernel_size (Mamba-1: mamba_d_conv)
+  // Mamba-1's conv window and SSM state run over mamba_expand x hidden_size channels.
+  std::uint32_t channels = 0;
+  std::uint32_t dt_rank = 0;  // Mamba-1's time-step projection rank (mamba_dt_rank), for the weights
   // The config's mamba_ssm_cache_dtype (Nemotron-H: float32); empty when the config does not
   // set it, so the recurrent state takes the conv state's dtype.
   std::string ssm_cache_dtype;
@@ -60,12 +64,16 @@ inline StateFieldNames state_field_names(StateMixer mixer) {
     case StateMixer::gated_deltanet:
       return {"Gated DeltaNet", "linear_num_value_heads", "linear_value_head_dim", "linear_num_key_heads",
               "linear_key_head_dim", "linear_conv_kernel_dim"};
+    case StateMixer::mamba1:
+      return {"Mamba-1", "-", "-", "-", "mamba_d_state", "mamba_d_conv"};
     case StateMixer::kda:
       break;
   }
   return {"KDA", "linear_attn_config.num_heads", "linear_attn_config.head_dim", "linear_attn_config.num_heads",
           "linear_attn_config.head_dim", "linear_attn_config.short_conv_kernel_size"};
 }
+
+inline const char* state_mixer_name(StateMixer mixer) { return state_field_names(mixer).mixer; }
 
 // Multi-head latent attention (DeepSeek-V2 §2.1). Per token per layer the cache holds the
 // compressed latent c_KV (kv_lora_rank) and the decoupled RoPE key k_R (qk_rope_head_dim), both
@@ -130,6 +138,9 @@ struct ModelShape {
   std::optional<MlaDims> mla;
   std::optional<IndexerDims> indexer;  // sparse MLA (deepseek_v32): the indexer's key cache per layer
   std::optional<StateDims> state;  // the mixer of the LayerAttention::state layers
+  // Falcon-H1: every full-attention layer also runs a state mixer beside its attention, which vLLM
+  // registers as a state layer of its own (falcon_h1.py: FalconH1ParallelHybrid).
+  bool state_beside_attention = false;
   std::optional<CompressedMlaDims> compressed_mla;  // deepseek_v4: its caches replace per-token K/V
   // Full-attention layers whose K/V heads differ from num_key_value_heads x head_dim (Gemma-4).
   std::optional<KvGeometry> full_layer_kv;
@@ -169,15 +180,19 @@ struct ModelShape {
   // Conventions kvplan applied where the config left something implicit; --explain prints them.
   std::vector<std::string> assumptions;
 
+  // The layers that keep this kind of cache; with state_beside_attention a full layer also counts
+  // as a state layer.
   std::uint32_t layer_count(LayerAttention attention) const {
     std::uint32_t count = 0;
-    for (LayerAttention kind : layer_attention) count += kind == attention;
+    for (LayerAttention kind : layer_attention) {
+      count += kind == attention || (attention == LayerAttention::state && state_beside_attention && kind == LayerAttention::full);
+    }
     return count;
   }
   std::uint32_t sliding_layer_count() const { return layer_count(LayerAttention::sliding); }
   // Layers with a per-token K/V cache (full, sliding, chunked).
   std::uint32_t attention_layer_count() const {
-    return num_hidden_layers - layer_count(LayerAttention::state) - layer_count(LayerAttention::none);
+    return layer_count(LayerAttention::full) + layer_count(LayerAttention::sliding) + layer_count(LayerAttention::chunked);
   }
 };
 

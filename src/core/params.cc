@@ -36,6 +36,29 @@ std::uint64_t attention_params(const ModelShape& shape) {
   return add(mul(mul(2, hidden), q_width), mul(mul(2, hidden), kv_width));
 }
 
+// One Mamba-2 mixer (vLLM's MambaMixer2, without biases): in_proj to the gate z, x, B, C and dt
+// (width + conv width + heads), the depthwise conv1d and its bias over the conv width, A, D and
+// dt_bias per head, the gated norm over the width, out_proj back to hidden.
+std::uint64_t mamba2_params(std::uint64_t hidden, const StateDims& state) {
+  const std::uint64_t width = mul(state.num_heads, state.head_dim);
+  const std::uint64_t conv_width = add(width, mul(mul(2, state.n_groups), state.state_size));
+  const std::uint64_t in_proj = mul(hidden, add(add(width, conv_width), state.num_heads));
+  const std::uint64_t conv = mul(conv_width, std::uint64_t{state.conv_kernel} + 1);
+  return add(add(in_proj, conv), add(add(mul(3, state.num_heads), width), mul(width, hidden)));
+}
+
+// One Mamba-1 mixer (vLLM's MambaMixer as Jamba builds it): in_proj to x and the gate (2 x the
+// channels), the conv1d and its bias, x_proj to dt, B and C (dt_rank + 2 x d_state), dt_proj back
+// to the channels with its bias, A (channels x d_state) and D, the dt/B/C norms, out_proj.
+std::uint64_t mamba1_params(std::uint64_t hidden, const StateDims& state) {
+  const std::uint64_t channels = state.channels;
+  const std::uint64_t dt_b_c = add(state.dt_rank, mul(2, state.state_size));
+  const std::uint64_t projections = add(add(mul(hidden, mul(2, channels)), mul(channels, dt_b_c)),
+                                        add(mul(add(state.dt_rank, 1), channels), mul(channels, hidden)));
+  const std::uint64_t conv = mul(channels, std::uint64_t{state.conv_kernel} + 1);
+  return add(add(projections, conv), add(mul(channels, add(state.state_size, 1)), dt_b_c));
+}
+
 // A gated MLP (gate, up, down projections).
 std::uint64_t mlp_params(std::uint64_t hidden, std::uint64_t intermediate) { return mul(mul(3, hidden), intermediate); }
 
@@ -80,6 +103,16 @@ ParamEstimate estimate_params(const ModelShape& shape, bool tie_word_embeddings)
 
   ParamEstimate estimate;
   estimate.total = add(add(embeddings, hidden), mul(layers, add(attention, norms_per_layer)));
+  const std::string& type = shape.model_type;
+  if (shape.state && (type == "granitemoehybrid" || type == "falcon_h1" || type == "jamba")) {
+    // The families whose mixers kvplan counts: Granite's and Jamba's Mamba layers have no
+    // attention, Falcon-H1's layers have both.
+    const std::uint64_t attention_layers = shape.state_beside_attention ? layers : shape.attention_layer_count();
+    const std::uint64_t mixer = shape.state->mixer == StateMixer::mamba1 ? mamba1_params(hidden, *shape.state)
+                                                                         : mamba2_params(hidden, *shape.state);
+    estimate.total = add(add(add(embeddings, hidden), mul(layers, norms_per_layer)),
+                         add(mul(attention_layers, attention), mul(shape.layer_count(LayerAttention::state), mixer)));
+  }
   estimate.active = estimate.total;
   if (!shape.moe) {
     const std::uint64_t mlp = mul(layers, mlp_params(hidden, shape.intermediate_size));
@@ -87,8 +120,10 @@ ParamEstimate estimate_params(const ModelShape& shape, bool tie_word_embeddings)
     estimate.active = estimate.total;
   } else {
     const MoeDims& moe = *shape.moe;
-    const std::uint64_t dense_layers = moe.first_dense_layers;
-    const std::uint64_t moe_layers = layers - dense_layers;
+    // Jamba's experts sit on every expert_layer_period-th layer (MoeDims::moe_layers), the other
+    // families' on every layer after the first_k_dense_replace dense ones.
+    const std::uint64_t moe_layers = type == "jamba" ? moe.moe_layers : layers - moe.first_dense_layers;
+    const std::uint64_t dense_layers = layers - moe_layers;
     const std::uint64_t expert = mlp_params(hidden, moe.moe_intermediate_size);
     const std::uint64_t shared = add(mul(moe.num_shared_experts, expert), mlp_params(hidden, moe.shared_expert_intermediate_size));
     const std::uint64_t router = mul(hidden, moe.num_experts);

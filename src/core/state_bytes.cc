@@ -21,25 +21,37 @@ NamedDtype state_dtype(const std::string& name, const char* what) {
 
 StateBytes state_bytes_per_rank(const StateDims& state, const std::string& model_dtype, std::uint32_t tp,
                                 const std::string& ssm_override) {
-  const char* mixer = state_field_names(state.mixer).mixer;
+  const char* mixer = state_mixer_name(state.mixer);
+  StateBytes bytes;
+  if (state.mixer == StateMixer::mamba1) {
+    // mamba1_state_shape: conv (K - 1, channels / TP), SSM (channels / TP, d_state); its divide()
+    // asserts that the channels split evenly.
+    if (state.channels % tp != 0) {
+      throw Error(std::string(mixer) + " state layers need their " + std::to_string(state.channels) +
+                  " channels to divide over TP " + std::to_string(tp) + ", as vLLM requires; pick a --tp that divides them");
+    }
+    bytes.conv_channels = state.channels / tp;
+    bytes.recurrent_elements = checked_mul(bytes.conv_channels, state.state_size, "recurrent state");
+  }
   // MambaMixer2 asserts num_heads % tp == 0 and (n_groups % tp == 0 or n_groups == 1); the Gated
   // DeltaNet and KDA layers split their key and value heads over the ranks.
   const bool groups_split = state.n_groups % tp == 0 || (state.mixer == StateMixer::mamba2 && state.n_groups == 1);
-  if (state.num_heads % tp != 0 || !groups_split) {
+  if (state.mixer != StateMixer::mamba1 && (state.num_heads % tp != 0 || !groups_split)) {
     throw Error(std::string(mixer) + " state layers need their " + std::to_string(state.num_heads) + " heads and " +
                 std::to_string(state.n_groups) + " groups to divide over TP " + std::to_string(tp) +
                 ", as vLLM's mixer requires; pick a --tp that divides both");
   }
   // mamba2_state_shape: a single B/C group is replicated on every rank (extra_groups_for_head_shards).
-  const std::uint64_t groups = state.n_groups % tp == 0 ? state.n_groups : tp;
-  const std::uint64_t conv_dim = checked_add(checked_mul(state.num_heads, state.head_dim, "state conv width"),
-                                             checked_mul(2 * groups, state.state_size, "state conv width"),
-                                             "state conv width");
-  StateBytes bytes;
-  bytes.conv_channels = conv_dim / tp;
+  if (state.mixer != StateMixer::mamba1) {
+    const std::uint64_t groups = state.n_groups % tp == 0 ? state.n_groups : tp;
+    const std::uint64_t conv_dim = checked_add(checked_mul(state.num_heads, state.head_dim, "state conv width"),
+                                               checked_mul(2 * groups, state.state_size, "state conv width"),
+                                               "state conv width");
+    bytes.conv_channels = conv_dim / tp;
+    bytes.recurrent_elements = checked_mul(checked_mul(state.num_heads / tp, state.head_dim, "recurrent state"),
+                                           state.state_size, "recurrent state");
+  }
   bytes.conv_window = state.conv_kernel - 1;
-  bytes.recurrent_elements = checked_mul(checked_mul(state.num_heads / tp, state.head_dim, "recurrent state"),
-                                         state.state_size, "recurrent state");
   // MambaStateDtypeCalculator: the conv state in the model's dtype ("auto"); the recurrent state in
   // mamba_ssm_cache_dtype, which defaults to the conv state's.
   const NamedDtype conv = state_dtype(model_dtype.empty() || model_dtype == "float32" ? "bfloat16" : model_dtype,
@@ -67,7 +79,7 @@ std::string parse_mamba_ssm_cache_dtype(const std::string& text) {
 }
 
 std::string state_formula(const StateDims& state, const StateBytes& bytes) {
-  const bool mamba = state.mixer == StateMixer::mamba2;
+  const bool mamba = state.mixer != StateMixer::gated_deltanet;
   return "conv " + std::to_string(bytes.conv_channels) + " x " + std::to_string(bytes.conv_window) + " x " +
          std::to_string(bytes.conv_dtype_bytes) + " B (" + bytes.conv_dtype + ") + " + (mamba ? "SSM " : "recurrent ") +
          std::to_string(bytes.recurrent_elements) + " x " + std::to_string(bytes.recurrent_dtype_bytes) + " B (" +

@@ -38,9 +38,11 @@ VllmStatePlan plan_vllm_state(const VllmStateQuery& query) {
   VllmStatePlan plan;
   plan.align_mode = query.prefix_caching;
   // Checkpoint blocks: MambaMixer2 always claims one; the Gated DeltaNet layer only with
-  // FlashInfer's prefill, the KDA layer only with FlashKDA's. Read in align mode only.
+  // FlashInfer's prefill, the KDA layer only with FlashKDA's; Mamba-1's MambaMixer keeps
+  // MambaBase.get_kv_cache_spec, which claims none. Read in align mode only.
   std::uint32_t checkpoint_blocks = 1;
   std::uint32_t checkpoint_alignment = 1;
+  if (state.mixer == StateMixer::mamba1) checkpoint_blocks = 0;
   if (state.mixer == StateMixer::gated_deltanet) {
     const bool flashinfer = flashinfer_gdn(state, query.architecture);
     plan.gdn_prefill = flashinfer ? "FlashInfer" : "Triton";

@@ -42,13 +42,19 @@ void explain_model(const ModelLabel& model, const ModelShape& shape, std::ostrea
   if (shape.state) {
     const StateDims& state = *shape.state;
     const StateFieldNames names = state_field_names(state.mixer);
-    field(names.num_heads, "", state.num_heads);
-    field(names.head_dim, "", state.head_dim);
-    if (state.mixer != StateMixer::kda) {
-      field(names.n_groups, "", state.n_groups);
+    if (state.mixer == StateMixer::mamba1) {
+      field("mamba_expand x hidden_size", "channels", state.channels);
       field(names.state_size, "", state.state_size);
+      field(names.conv_kernel, "", state.conv_kernel);
+    } else {
+      field(names.num_heads, "", state.num_heads);
+      field(names.head_dim, "", state.head_dim);
+      if (state.mixer != StateMixer::kda) {
+        field(names.n_groups, "", state.n_groups);
+        field(names.state_size, "", state.state_size);
+      }
+      field(names.conv_kernel, "", state.conv_kernel);
     }
-    field(names.conv_kernel, "", state.conv_kernel);
   }
   out << "  layers: " << shape.sliding_rule << '\n';
   for (const std::string& assumption : shape.assumptions) out << "  assumed: " << assumption << '\n';
@@ -90,6 +96,12 @@ std::string value_bytes_formula(const Variant& variant, const TokenLayerBytes& b
 std::string state_layer_formula(const ModelShape& shape, const SizeRequest& request) {
   const StateDims& state = *shape.state;
   const StateBytes bytes = state_bytes_per_rank(state, shape.torch_dtype, 1, request.mamba_ssm_cache_dtype);
+  if (state.mixer == StateMixer::mamba1) {
+    // mamba1_state_shape: both states run over the mixer's channels.
+    return fmt::format("conv channels * (kernel - 1) = {} * {} * {} B + SSM channels * state = {} * {} * {} B = {} B",
+                       state.channels, bytes.conv_window, bytes.conv_dtype_bytes, state.channels, state.state_size,
+                       bytes.recurrent_dtype_bytes, bytes.total());
+  }
   const bool mamba = state.mixer == StateMixer::mamba2;
   return fmt::format("conv (heads * head_dim + 2 * {} * state) * (kernel - 1) = ({} * {} + 2 * {} * {}) * {} * {} B "
                      "+ {} heads * head_dim * state = {} * {} * {} * {} B = {} B",

@@ -86,6 +86,21 @@ const std::vector<std::pair<std::string, std::string>> kFiles = {
     {"pattern_length.json", "{\"model_type\": \"nemotron_h\", \"num_hidden_layers\": 3, \"num_attention_heads\": 8, "
                             "\"num_key_value_heads\": 2, \"head_dim\": 64, \"mamba_num_heads\": 8, \"mamba_head_dim\": 64, "
                             "\"n_groups\": 1, \"ssm_state_size\": 16, \"conv_kernel\": 4, \"hybrid_override_pattern\": \"M*\"}"},
+    {"granite_kind.json", "{\"model_type\": \"granitemoehybrid\", \"num_hidden_layers\": 2, \"hidden_size\": 512, "
+                          "\"num_attention_heads\": 8, \"mamba_n_heads\": 8, \"mamba_d_head\": 128, "
+                          "\"layer_types\": [\"mamba\", \"mlp\"]}"},
+    {"granite_width.json", "{\"model_type\": \"granitemoehybrid\", \"num_hidden_layers\": 2, \"hidden_size\": 512, "
+                           "\"num_attention_heads\": 8, \"mamba_n_heads\": 8, \"mamba_d_head\": 64, "
+                           "\"layer_types\": [\"mamba\", \"attention\"]}"},
+    {"granite_no_types.json", "{\"model_type\": \"granitemoehybrid\", \"num_hidden_layers\": 2, \"hidden_size\": 512, "
+                              "\"num_attention_heads\": 8, \"mamba_n_heads\": 8, \"mamba_d_head\": 128}"},
+    {"falcon_width.json", "{\"model_type\": \"falcon_h1\", \"num_hidden_layers\": 2, \"hidden_size\": 512, "
+                          "\"num_attention_heads\": 8, \"num_key_value_heads\": 2, \"head_dim\": 64, \"mamba_d_ssm\": 1024, "
+                          "\"mamba_n_heads\": 8, \"mamba_d_head\": 64}"},
+    {"jamba_offset.json", "{\"model_type\": \"jamba\", \"num_hidden_layers\": 8, \"hidden_size\": 512, "
+                          "\"num_attention_heads\": 8, \"attn_layer_period\": 8, \"attn_layer_offset\": 8}"},
+    {"jamba_no_attention.json", "{\"model_type\": \"jamba\", \"num_hidden_layers\": 4, \"hidden_size\": 512, "
+                                "\"num_attention_heads\": 8, \"attn_layer_period\": 8, \"attn_layer_offset\": 4}"},
     {"topk_freq.json", "{\"model_type\": \"deepseek_v32\", \"num_hidden_layers\": 2, \"num_attention_heads\": 8, "
                        "\"kv_lora_rank\": 512, \"qk_rope_head_dim\": 64, \"qk_nope_head_dim\": 128, \"v_head_dim\": 128, "
                        "\"index_head_dim\": 128, \"index_n_heads\": 64, \"index_topk\": 2048, \"index_topk_freq\": 4}"},
@@ -291,6 +306,18 @@ const std::vector<BadInput> kCatalogue = {
      "hybrid_override_pattern[2] is 'X'"},
     {"hybrid_override_pattern of the wrong length", {"size", "--config", "{dir}/pattern_length.json"},
      "hybrid_override_pattern must be a string with one character per layer"},
+    {"a layer kind kvplan does not know in Granite-4.0-H's layer_types", {"size", "--config", "{dir}/granite_kind.json"},
+     "layer_types[1] = 'mlp' is not supported"},
+    {"Mamba heads x head dim that are not mamba_expand x hidden_size", {"size", "--config", "{dir}/granite_width.json"},
+     "mamba_n_heads (8) x mamba_d_head (64) must equal the Mamba width (1024, mamba_expand x hidden_size)"},
+    {"a Granite-4.0-H config without layer_types", {"size", "--config", "{dir}/granite_no_types.json"},
+     "granitemoehybrid needs layer_types"},
+    {"Falcon-H1 Mamba heads x head dim that are not mamba_d_ssm", {"size", "--config", "{dir}/falcon_width.json"},
+     "mamba_n_heads (8) x mamba_d_head (64) must equal the Mamba width (1024, mamba_d_ssm)"},
+    {"a Jamba attention offset outside its period", {"size", "--config", "{dir}/jamba_offset.json"},
+     "attn_layer_offset (8) must be smaller than attn_layer_period (8)"},
+    {"a Jamba config whose period leaves no attention layer", {"size", "--config", "{dir}/jamba_no_attention.json"},
+     "leave no attention layer in 4 layers"},
     {"an indexer that skips layers", {"size", "--config", "{dir}/topk_freq.json"}, "index_topk_freq skips the indexer"},
     {"a KDA layer number that is not 1-based", {"size", "--config", "{dir}/kda_layers.json"},
      "kda_layers entries are 1-based layer numbers"},
