@@ -7,6 +7,7 @@
 #include "cli/checkpoint_model.h"
 #include "cli/context.h"
 #include "cli/speculative_option.h"
+#include "cli/offload_options.h"
 #include "core/capacity.h"
 #include "core/state_bytes.h"
 #include "core/error.h"
@@ -17,6 +18,7 @@
 #include "core/weights.h"
 #include "report/fit_document.h"
 #include "report/launch_command.h"
+#include "report/offload_rows.h"
 
 namespace kvplan::cli {
 namespace {
@@ -52,6 +54,7 @@ struct FitOptions {
   bool mtp = false;
   SpeculativeOptions speculative;
   bool explain = false;
+  OffloadOptions offload;
   OutputOptions output;
 };
 
@@ -256,12 +259,14 @@ void run_fit(Context& context, const FitOptions& options) {
   FitResult result = fit(model.shape, gpu.spec, request);
   std::optional<PrefixSharing> sharing;
   if (shared_prefix) sharing = share_prefix(*shared_prefix, model.shape, request, result);
+  const std::optional<OffloadPlan> offload = plan_offload_option(options.offload, model.shape, gpu.spec, request, result);
+  const std::string offload_flags = offload ? report::offload_launch_flags(*offload) : "";
   if (!options.emit.empty()) {
     std::string path = model.label.hf_id.empty() ? model.label.source : model.label.hf_id;
     if (!model.label.hf_id.empty() || path.size() < 12 || path.substr(path.size() - 12) != "/config.json") {
-      context.out << report::launch_command(path, model.shape, request, result) << '\n';
+      context.out << report::launch_command(path, model.shape, request, result) << offload_flags << '\n';
     } else {
-      context.out << report::launch_command(path.substr(0, path.size() - 12), model.shape, request, result) << '\n';
+      context.out << report::launch_command(path.substr(0, path.size() - 12), model.shape, request, result) << offload_flags << '\n';
     }
     return;
   }
@@ -272,6 +277,7 @@ void run_fit(Context& context, const FitOptions& options) {
                                  sharing ? &*sharing : nullptr};
   report::Document document = report::fit_document(fit_context, model.shape, gpu.spec, request, result, decode,
                                                    concurrency > 0 ? &fleet : nullptr, concurrency);
+  if (offload) report::add_offload_rows(document, *offload, units);
   if (options.ctx.empty()) {
     document.notes.insert(document.notes.begin(), "--ctx not given: max_model_len = max_position_embeddings (" +
                                                       std::to_string(request.max_model_len.value) + "), vLLM's default");
@@ -376,6 +382,7 @@ void add_fit_command(CLI::App& app, Context& context, std::vector<Command>& comm
   command->add_option("--num-speculative-tokens", options->speculative.num_speculative_tokens,
                       "Tokens drafted per step, vLLM's num_speculative_tokens (1-64; default for mtp: one per MTP "
                       "layer)");
+  add_offload_options(*command, options->offload);
   command->add_flag("--explain", options->explain, "Show the rule and values behind every line");
   add_output_options(*command, options->output);
   commands.push_back({command, [&context, options] { run_fit(context, *options); }});

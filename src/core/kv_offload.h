@@ -1,0 +1,80 @@
+// `fit --offload cpu:SIZE --link L`: vLLM 0.33's native CPU offloading (--kv-offloading-size,
+// OffloadingConnector): how many tokens the CPU tier holds by the engine's own chunk arithmetic,
+// the time to bring one request's KV back over the host link, a lower bound on the time to
+// recompute it, and the context length where the two are equal. docs/engines.md ("KV offloading
+// (vLLM 0.33)") cites every rule.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/capacity.h"
+#include "core/gpu_spec.h"
+#include "core/model_shape.h"
+
+namespace kvplan {
+
+// A host link by its datasheet bandwidth per direction (not measured).
+struct HostLink {
+  std::string name;            // "pcie5", or "<N>GBps" as given
+  double bytes_per_s = 0;      // per direction
+  std::string source;          // where the figure comes from
+};
+
+struct OffloadRequest {
+  Bytes cpu;        // --offload cpu:SIZE, vLLM's kv_offloading_size (GiB, total across the TP ranks)
+  HostLink link;
+};
+
+// Throws kvplan::Error (exit 2) naming --offload: a tier other than cpu (vLLM 0.33's
+// kv_offloading_size sizes the CPU tier only), a repeated tier, a zero size.
+Bytes parse_offload_tiers(std::string_view text);
+// pcie4, pcie5, c2c or <N>GBps (decimal GB/s). Throws kvplan::Error naming --link.
+HostLink parse_host_link(std::string_view text);
+// native only: lmcache's capacity is its own server's (vLLM 0.33 passes no size to
+// LMCacheMPConnector). Throws kvplan::Error naming --offload-backend.
+void check_offload_backend(std::string_view backend);
+
+struct OffloadPlan {
+  Bytes cpu_bytes;                          // cpu_bytes_to_use = kv_offloading_size x 2^30
+  std::uint32_t world_size = 1;             // workers sharing the buffer (TP; PP and DCP are refused)
+  std::uint32_t block_size = 0;             // GPU block = offloaded chunk (blocks_per_chunk 1)
+  Bytes page_bytes;                         // one block of one layer, one rank
+  std::uint32_t layers = 0;                 // cached layers on the rank
+  Bytes worker_bytes_per_block;             // page x layers: one block, all layers, one rank
+  Bytes chunk_bytes;                        // worker bytes x world size
+  Bytes aligned_chunk_bytes;                // rounded up to the 4 KiB page (mmap.PAGESIZE)
+  std::uint64_t cpu_chunks = 0;             // floor(cpu bytes / aligned chunk bytes)
+  std::uint64_t chunks_per_request = 0;     // ceil(max_model_len / block size)
+  std::uint64_t cpu_tokens = 0;             // cpu chunks x L // chunks per request, per replica
+  std::uint32_t replicas = 1;               // DP, each with its own buffer
+  std::uint64_t cpu_tokens_fleet = 0;       // x DP replicas
+  std::uint64_t gpu_tokens = 0;             // the GPU tier, as fit found it
+  std::uint64_t request_tokens = 0;         // L, max_model_len
+  Bytes request_bytes_per_rank;             // ceil(L / block) x worker bytes per block
+  HostLink link;
+  double reload_s = 0;                      // request bytes per rank / link (each rank its own link)
+  std::uint64_t active_params = 0;
+  // Embedding and output head: a lookup, and a head vLLM runs on the last token only, so they are
+  // left out of the per-token matmuls to keep the bound below the real count.
+  std::uint64_t embedding_params = 0;       // vocab x hidden x (tied ? 1 : 2)
+  std::uint64_t matmul_params = 0;          // N = active - embedding
+  double attention_flops = 0;               // causal attention of an L-token prompt, all layers
+  double recompute_flops = 0;               // 2 x N x L + attention
+  double peak_flops_per_s = 0;              // bf16 dense peak x TP
+  double recompute_s = 0;                   // recompute FLOPs / peak: a lower bound
+  // Closed form: reload(L) = b L / B is linear, recompute(L) = (2 N L + a L^2) / P is not, so
+  // they meet once at L* = (b P / B - 2 N) / a; below L* recompute is faster.
+  double bytes_per_token_per_rank = 0;      // b = worker bytes per block / block size
+  double attention_flops_per_token2 = 0;    // a
+  double break_even_tokens = 0;             // L*, 0 or less: reloading is faster at every length
+};
+
+// Throws kvplan::Error (exit 2) for what kvplan does not model: engines other than vLLM 0.33,
+// more than one KV-cache group (hybrid models), PP or DCP, MLA with TP > 1 (the replicated
+// single-copy layout), a model without a parameter count, a buffer smaller than one chunk.
+OffloadPlan plan_offload(const OffloadRequest& offload, const ModelShape& shape, const GpuSpec& gpu,
+                         const FitRequest& request, const FitResult& result);
+
+}  // namespace kvplan

@@ -1,0 +1,65 @@
+// `kvplan fit --offload cpu:SIZE --link L`: the CPU tier's tokens, reload vs recompute and the
+// break-even context, in the table, with --explain, in JSON and in --emit vllm.
+#include <doctest/doctest.h>
+
+#include "cli/cli_runner.h"
+
+using namespace kvplan::testing;
+
+namespace {
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// qwen3-32b on 2 H100s (TP 2), 128k context, 512 GiB of CPU over PCIe 5. 4 K/V heads per rank:
+// a page is 16 x 4 x 128 x 2 x 2 B = 32768 B, a block 64 layers x 32768 = 2 MiB per rank, a chunk
+// 2 x 2 MiB = 4 MiB; 512 GiB / 4 MiB = 131072 chunks; 131072 x 131072 // 8192 = 2097152 tokens.
+// One request per rank: 8192 blocks x 2 MiB = 16 GiB; / 64e9 B/s = 0.268 s.
+std::vector<std::string> qwen3_32b(std::vector<std::string> extra) {
+  std::vector<std::string> args = {"fit", "--model", "qwen3-32b", "--gpu", "h100-sxm", "--gpus", "2", "--ctx", "128k",
+                                   "--offload", "cpu:512GiB", "--link", "pcie5"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+}  // namespace
+
+TEST_CASE("fit --offload prints the tokens per tier, reload vs recompute and the break-even context") {
+  CliResult result = run_cli(qwen3_32b({}));
+  CHECK(result.exit_code == 0);
+  CHECK(contains(result.out, "tokens, CPU tier (per replica)"));
+  CHECK(contains(result.out, "2097152 tokens"));
+  CHECK(contains(result.out, "tokens, GPU tier (per replica)"));
+  CHECK(contains(result.out, "16.00 GiB"));
+  CHECK(contains(result.out, "268.4 ms"));
+  CHECK(contains(result.out, "recompute one request, bound"));
+  CHECK(contains(result.out, "none: reload is faster at every length"));
+}
+
+TEST_CASE("fit --offload --explain substitutes the values") {
+  CliResult result = run_cli(qwen3_32b({"--explain"}));
+  CHECK(result.exit_code == 0);
+  CHECK(contains(result.out, "round_up(page 32768 B x 64 layers = 2097152 B per block per rank, x 2 ranks, 4096) = 4194304 B"));
+  CHECK(contains(result.out, "floor(cpu_bytes_to_use 549755813888 B"));
+  CHECK(contains(result.out, "131072 chunks x 131072 // ceil(131072 / 16) = 8192 chunks per request = 2097152"));
+  CHECK(contains(result.out, "17179869184 B / 64 GB/s"));
+}
+
+TEST_CASE("fit --offload in JSON and --emit vllm") {
+  CliResult json = run_cli(qwen3_32b({"--format", "json"}));
+  CHECK(json.exit_code == 0);
+  CHECK(contains(json.out, "offload_cpu_tokens"));
+  CHECK(contains(json.out, "2097152"));
+  CliResult emit = run_cli(qwen3_32b({"--emit", "vllm"}));
+  CHECK(emit.exit_code == 0);
+  CHECK(contains(emit.out, "--kv-offloading-size 512 --kv-offloading-backend native"));
+}
+
+TEST_CASE("the issue's command on one H100: vLLM would not start, so kvplan refuses it") {
+  // 128k tokens need 32 GiB of KV per GPU; one H100 has 8.49 GiB after 61 GiB of bf16 weights.
+  // Offloaded blocks are loaded back into GPU blocks, so the CPU tier does not lift the check.
+  CliResult result = run_cli({"fit", "--model", "qwen3-32b", "--gpu", "h100-sxm", "--ctx", "128k", "--offload",
+                              "cpu:512GiB", "--link", "pcie5"});
+  CHECK(result.exit_code == 2);
+  CHECK(contains(result.err, "not even one request of 131072 tokens fits"));
+  CHECK(result.out.empty());
+}
