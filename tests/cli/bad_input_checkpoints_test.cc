@@ -10,29 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "cli/bad_input_check.h"
 #include "cli/cli_runner.h"
 #include "hub/hub_fixtures.h"
 #include "temp_dir.h"
 
 using namespace kvplan::testing;
-
-namespace {
-
-struct BadInput {
-  const char* what;                 // the class of bad input
-  std::vector<std::string> args;
-  const char* expected;             // part of the one stderr line
-};
-
-// Every path under `dir`, so a case can show it left nothing behind.
-std::vector<std::string> listing(const std::filesystem::path& dir) {
-  std::vector<std::string> paths;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) paths.push_back(entry.path().string());
-  std::sort(paths.begin(), paths.end());
-  return paths;
-}
-
-}  // namespace
 
 TEST_CASE("the bad-input catalogue, checkpoints: exit 2, one line, nothing on stdout, nothing in the cache") {
   TempDir dir;
@@ -110,11 +93,7 @@ TEST_CASE("the bad-input catalogue, checkpoints: exit 2, one line, nothing on st
   for (const BadInput& bad : cases) {
     const std::string what = bad.what;
     CAPTURE(what);
-    CliResult result = run_cli(bad.args);
-    CHECK(result.exit_code == 2);
-    CHECK(result.out.empty());
-    CHECK(line_count(result.err) == 1);
-    CHECK(result.err.find(bad.expected) != std::string::npos);
+    check_refused(run_cli(bad.args), bad.expected);
     CHECK(listing(dir.path() / "ckpt") == files);
     CHECK_FALSE(std::filesystem::exists(cache));
   }

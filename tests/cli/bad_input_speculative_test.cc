@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/bad_input_check.h"
 #include "cli/cli_runner.h"
 #include "temp_dir.h"
 
@@ -16,7 +17,7 @@ using namespace kvplan::testing;
 
 namespace {
 
-struct BadInput {
+struct DraftCase {
   const char* what;               // the class of bad input
   std::vector<std::string> args;  // after fit --model llama-3.1-70b --gpu h100-sxm --tp 4 --ctx 32k; "{dir}" is the folder of drafts
   const char* expected;           // part of the one stderr line
@@ -49,7 +50,7 @@ const std::vector<std::pair<std::string, std::string>> kDrafts = {
     {"it's/config.json", draft_config("", "")},
 };
 
-const std::vector<BadInput> kCatalogue = {
+const std::vector<DraftCase> kCatalogue = {
     {"eagle without PATH", {"--speculative", "eagle3", "--num-speculative-tokens", "4"}, "needs the draft's folder"},
     {"eagle with an empty PATH", {"--speculative", "eagle:", "--num-speculative-tokens", "4"}, "needs the draft's folder"},
     {"ngram with PATH", {"--speculative", "ngram:{dir}/good", "--num-speculative-tokens", "4"}, "ngram takes no PATH"},
@@ -90,12 +91,6 @@ const std::vector<BadInput> kCatalogue = {
      {"--speculative", "eagle3:{dir}/it's", "--num-speculative-tokens", "4", "--emit", "vllm"}, "has a quote"},
 };
 
-std::vector<std::string> listing(const std::filesystem::path& dir) {
-  std::vector<std::string> paths;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) paths.push_back(entry.path().string());
-  std::sort(paths.begin(), paths.end());
-  return paths;
-}
 
 }  // namespace
 
@@ -103,18 +98,14 @@ TEST_CASE("the bad-input catalogue, speculative decoding: exit 2, one line, noth
   TempDir dir;
   for (const auto& [name, contents] : kDrafts) dir.write(name, contents);
   const std::vector<std::string> files = listing(dir.path());
-  for (const BadInput& bad : kCatalogue) {
+  for (const DraftCase& bad : kCatalogue) {
     CAPTURE(bad.what);
     std::vector<std::string> args = {"fit", "--model", "llama-3.1-70b", "--gpu", "h100-sxm", "--tp", "4", "--ctx", "32k"};
     for (std::string arg : bad.args) {
       if (const std::size_t at = arg.find("{dir}"); at != std::string::npos) arg.replace(at, 5, dir.path().string());
       args.push_back(arg);
     }
-    const CliResult result = run_cli(args);
-    CHECK(result.exit_code == 2);
-    CHECK(result.out.empty());
-    CHECK(line_count(result.err) == 1);
-    CHECK_MESSAGE(result.err.find(bad.expected) != std::string::npos, result.err);
+    check_refused(run_cli(args), bad.expected);
     CHECK(listing(dir.path()) == files);
   }
   // The good draft is accepted, so each refusal above is its own field's.
