@@ -29,6 +29,9 @@ void resolve_mamba2_fields(const ConfigFields& fields, ModelShape& shape);
 // (attn_layer_period, attn_layer_offset), once the layer list exists.
 void resolve_jamba_state(const ConfigFields& fields, ModelShape& shape);
 void resolve_jamba_layers(const ConfigFields& fields, ModelShape& shape);
+// Granite-4.0-H's and Jamba's attention layers take head_dim = hidden_size / num_attention_heads,
+// whatever the config says; an assumption line says so when they differ.
+void use_hidden_over_heads_head_dim(ModelShape& shape);
 // Marks the state layers in shape.layer_attention when layer_types did not (needs
 // resolve_state_dims and the layer list).
 void resolve_state_layers(const ConfigFields& fields, ModelShape& shape);

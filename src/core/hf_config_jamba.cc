@@ -41,14 +41,7 @@ void resolve_jamba_state(const ConfigFields& fields, ModelShape& shape) {
     fields.fail(fields.get("mamba_d_conv"), "mamba_d_conv must be at least 2 (the conv state keeps mamba_d_conv - 1 inputs)");
   }
   shape.state = state;
-  // JambaAttentionDecoderLayer: head_dim = hidden_size // num_attention_heads.
-  const auto attention_head_dim = static_cast<std::uint32_t>(shape.hidden_size / shape.num_attention_heads);
-  if (shape.head_dim != attention_head_dim) {
-    shape.assumptions.push_back("jamba: vLLM's attention uses hidden_size / num_attention_heads = " +
-                                std::to_string(attention_head_dim) + " as head_dim, not the config's " +
-                                std::to_string(shape.head_dim));
-    shape.head_dim = attention_head_dim;
-  }
+  use_hidden_over_heads_head_dim(shape);  // JambaAttentionDecoderLayer
 }
 
 // JambaConfig.layers_block_type, which JambaModel.get_layer reads: layer i is attention when

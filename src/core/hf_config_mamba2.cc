@@ -78,11 +78,13 @@ void resolve_mamba2_fields(const ConfigFields& fields, ModelShape& shape) {
     fields.fail(nullptr, "granitemoehybrid needs layer_types (one \"mamba\" or \"attention\" per layer); "
                          "without it every layer is Mamba-2, which kvplan does not plan");
   }
-  // GraniteMoeHybridAttention: head_dim = hidden_size // num_attention_heads, whatever else the
-  // config says.
+  use_hidden_over_heads_head_dim(shape);  // GraniteMoeHybridAttention
+}
+
+void use_hidden_over_heads_head_dim(ModelShape& shape) {
   const auto attention_head_dim = static_cast<std::uint32_t>(shape.hidden_size / shape.num_attention_heads);
   if (shape.head_dim != attention_head_dim) {
-    shape.assumptions.push_back("granitemoehybrid: vLLM's attention uses hidden_size / num_attention_heads = " +
+    shape.assumptions.push_back(shape.model_type + ": vLLM's attention uses hidden_size / num_attention_heads = " +
                                 std::to_string(attention_head_dim) + " as head_dim, not the config's " +
                                 std::to_string(shape.head_dim));
     shape.head_dim = attention_head_dim;
