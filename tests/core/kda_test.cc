@@ -66,7 +66,8 @@ TEST_CASE("kimi_linear: kda_layers (1-based) are KDA state layers, the others ML
 }
 
 TEST_CASE("KDA state: Gated DeltaNet's shapes with key heads = value heads, the recurrent state in float32") {
-  const StateDims& state = *kimi_linear().state;
+  const ModelShape shape = kimi_linear();  // kept: the state below is a reference into it
+  const StateDims& state = *shape.state;
   // kda_state_shape: conv (32 x 128 + 2 x 32 x 128) = 12288 channels x (4 - 1) x 2 B (bf16) = 73728 B;
   // recurrent 32 x 128 x 128 x 4 B (kda_state_dtype "auto" = float32) = 2097152 B.
   StateBytes tp1 = state_bytes_per_rank(state, "bfloat16", 1);
