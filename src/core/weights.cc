@@ -85,29 +85,29 @@ WeightsDtype chosen_weights_dtype(std::string_view text, const ModelShape& shape
               "'; expected auto, fp32, bf16, fp16, fp8, int8, int4 or nvfp4");
 }
 
+// A quantized checkpoint's part by name (0 when it has no such part).
+double part_bytes(const WeightsDtype& weights, std::string_view what) {
+  for (const WeightPart& part : weights.parts) {
+    if (part.what == what) return part.bytes;
+  }
+  return 0;
+}
+
 double routed_expert_bytes(const WeightsDtype& weights, const ModelShape& shape) {
   if (!shape.moe || shape.checkpoint) return 0;  // a checkpoint's expert tensors are placed one by one
-  if (!weights.parts.empty()) {
-    for (const WeightPart& part : weights.parts) {
-      if (part.what == "routed experts") return part.bytes;
-    }
-    return 0;
-  }
+  if (!weights.parts.empty()) return part_bytes(weights, "routed experts");
   const double params = static_cast<double>(routed_expert_params(shape));
   return weights.name == "mxfp4+bf16" ? params * 4.25 / 8 : params * weights.bytes_per_param;
 }
 
 double attention_bytes(const WeightsDtype& weights, const ModelShape& shape) {
   if (shape.checkpoint || shape.hidden_size == 0) return 0;
-  if (!weights.parts.empty()) {
-    for (const WeightPart& part : weights.parts) {
-      if (part.what == "attention") return part.bytes;
-    }
-    return 0;
-  }
+  if (!weights.parts.empty()) return part_bytes(weights, "attention");
   double params = 0;
   for (const LinearModule& module : linear_modules(shape)) {
-    if (module.part == "attention") params += static_cast<double>(module.rows) * module.cols * module.count;
+    if (module.part == "attention") {
+      params += static_cast<double>(module.rows) * static_cast<double>(module.cols) * static_cast<double>(module.count);
+    }
   }
   // MXFP4 checkpoints keep attention in bf16.
   return params * (weights.name == "mxfp4+bf16" ? 2 : weights.bytes_per_param);
