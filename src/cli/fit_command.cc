@@ -251,10 +251,7 @@ void run_fit(Context& context, const FitOptions& options) {
   ResolvedVariant variant = resolve_variants(variant_requests, model.shape).front();
   request.variant = variant.variant;
   WeightsDtype weights = resolve_weights_dtype(options.weights_dtype, model.shape);
-  request.weights_dtype = weights.name;
-  request.weight_bytes_per_param = weights.bytes_per_param;
-  request.routed_expert_bytes = weights.routed_expert_bytes;
-  request.attention_weight_bytes = weights.attention_bytes;
+  set_request_weights(request, weights);
 
   FitResult result = fit(model.shape, gpu.spec, request);
   std::optional<PrefixSharing> sharing;

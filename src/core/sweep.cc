@@ -35,10 +35,7 @@ std::vector<FitStart> fleet_starts(const SweepRequest& request, const ModelShape
     fit_request.parallel = fleet.parallel;
     set_engine_expert_span(fit_request.parallel, request.engine.engine, shape);
     fit_request.options = request.engine;
-    fit_request.weights_dtype = weights.name;
-    fit_request.weight_bytes_per_param = weights.bytes_per_param;
-    fit_request.routed_expert_bytes = weights.routed_expert_bytes;
-    fit_request.attention_weight_bytes = weights.attention_bytes;
+    set_request_weights(fit_request, weights);
     fit_request.explanations = false;  // a row shows the numbers only
     starts.push_back(start_fit(shape, *fleet.gpu, fit_request));
   }

@@ -122,4 +122,11 @@ WeightsDtype resolve_weights_dtype(std::string_view text, const ModelShape& shap
   return weights;
 }
 
+void set_request_weights(FitRequest& request, const WeightsDtype& weights) {
+  request.weights_dtype = weights.name;
+  request.weight_bytes_per_param = weights.bytes_per_param;
+  request.routed_expert_bytes = weights.routed_expert_bytes;
+  request.attention_weight_bytes = weights.attention_bytes;
+}
+
 }  // namespace kvplan

@@ -6,8 +6,9 @@
 
 #include <vector>
 
-#include "core/quantized_weights.h"
+#include "core/capacity.h"
 #include "core/model_shape.h"
+#include "core/quantized_weights.h"
 
 namespace kvplan {
 
@@ -30,5 +31,9 @@ struct WeightsDtype {
 // routed_expert_bytes is the experts' own format: the checkpoint's "routed experts" part, MXFP4's
 // 4.25 bits, or the chosen dtype's bytes.
 WeightsDtype resolve_weights_dtype(std::string_view text, const ModelShape& shape);
+
+// Gives `request` the weights as `weights` stores them: name, average bytes per parameter, and the
+// routed-expert and attention bytes that parallel layouts place apart from the rest.
+void set_request_weights(FitRequest& request, const WeightsDtype& weights);
 
 }  // namespace kvplan

@@ -20,10 +20,7 @@ namespace {
 FitRequest auto_weights(const char* name, std::uint64_t ctx, Parallelism parallel, Engine engine = Engine::vllm) {
   FitRequest request = request_for(model(name), ctx, parallel, engine);
   const WeightsDtype weights = resolve_weights_dtype("auto", model(name));
-  request.weights_dtype = weights.name;
-  request.weight_bytes_per_param = weights.bytes_per_param;
-  request.routed_expert_bytes = weights.routed_expert_bytes;
-  request.attention_weight_bytes = weights.attention_bytes;
+  set_request_weights(request, weights);
   set_engine_expert_span(request.parallel, engine, model(name));
   return request;
 }
