@@ -3,19 +3,14 @@
 // file left behind.
 #include <doctest/doctest.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
-#include <algorithm>
 #include <filesystem>
-#include <cstdlib>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "cli/bad_input_check.h"
 #include "cli/cli_runner.h"
-#include "cli/run.h"
 #include "temp_dir.h"
 
 using namespace kvplan::testing;
@@ -353,7 +348,6 @@ const std::vector<BadInput> kCatalogue = {
     {"compressed sparse attention on an engine kvplan does not model it for",
      {"fit", "--config", "{dir}/v4.json", "--gpu", "h200", "--ctx", "1k", "--engine", "sglang"},
      "--engine sglang: kvplan plans DeepSeek-V4's compressed sparse attention with vLLM's rules only"},
-    // Prefix sharing (issue 14).
 };
 
 }  // namespace
@@ -365,48 +359,4 @@ TEST_CASE("the bad-input catalogue: exit 2, one line naming what is wrong, nothi
   REQUIRE(mkfifo((dir.path() / "fifo.json").c_str(), 0600) == 0);
   std::ofstream(dir.path() / "big.json", std::ios::binary) << std::string((16u << 20) + 1, ' ');
   check_bad_inputs(kCatalogue, dir.path());
-}
-
-TEST_CASE("unknown preset fields: a warning, not a failure") {
-  TempDir dir;
-  dir.write("tiny.yaml", "name: tiny\nsource: https://example.com\ncolour: blue\nconfig:\n  model_type: llama\n"
-                         "  num_hidden_layers: 2\n  num_attention_heads: 4\n  hidden_size: 256\n");
-  CliResult result = run_cli({"size", "--presets", dir.path().string(), "--model", "tiny", "--ctx", "1k"});
-  CHECK(result.exit_code == 0);
-  CHECK(line_count(result.err) == 1);
-  CHECK(result.err.find("kvplan: warning: ") == 0);
-  CHECK(result.err.find("tiny.yaml:3: unknown field 'colour' ignored") != std::string::npos);
-}
-
-TEST_CASE("a standard output that cannot be written: exit 2, one line naming it") {
-  std::ostream broken(nullptr);  // every write fails, as on a full disk
-  std::ostringstream err;
-  const char* argv[] = {"kvplan", "size", "--model", "llama-3-8b"};
-  CHECK(kvplan::cli::run(4, argv, broken, err) == 2);
-  CHECK(line_count(err.str()) == 1);
-  CHECK(err.str().find("cannot write standard output") != std::string::npos);
-
-  TempDir dir;
-  const std::string errors = (dir.path() / "err").string();
-  const std::string command = "'" KVPLAN_BINARY "' size --model llama-3-8b >/dev/full 2>'" + errors + "'";
-  const int status = std::system(command.c_str());
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 2);
-  CHECK(line_count(read_file(errors)) == 1);
-  CHECK(read_file(errors).find("cannot write standard output") != std::string::npos);
-}
-
-TEST_CASE("control characters in a name reach table and Markdown output escaped") {
-  TempDir dir;
-  // The model is named after its folder, as Hugging Face checkouts are laid out.
-  const auto config = dir.write("evil\x1b[31m/config.json",
-                                "{\"model_type\": \"llama\", \"num_hidden_layers\": 2, \"num_attention_heads\": 8, "
-                                "\"hidden_size\": 1024, \"intermediate_size\": 100, \"vocab_size\": 100}");
-  for (const char* format : {"table", "md"}) {
-    CAPTURE(format);
-    CliResult result = run_cli({"size", "--config", config.string(), "--ctx", "4k", "--format", format});
-    CHECK(result.exit_code == 0);
-    CHECK(result.out.find('\x1b') == std::string::npos);
-    CHECK(result.out.find("evil\\x1b[31m") != std::string::npos);
-  }
 }
