@@ -18,10 +18,17 @@
 #include "core/weights.h"
 #include "report/fit_document.h"
 #include "report/launch_command.h"
+#include "report/hybrid_off_rows.h"
 #include "report/offload_rows.h"
 
 namespace kvplan::cli {
 namespace {
+
+// Whether vLLM's hybrid allocator being off changes the plan: full layers beside sliding or chunked ones.
+bool promotes_local_layers(const ModelShape& shape) {
+  return shape.layer_count(LayerAttention::full) > 0 &&
+         shape.layer_count(LayerAttention::sliding) + shape.layer_count(LayerAttention::chunked) > 0;
+}
 
 struct FitOptions {
   ModelOption model;
@@ -45,6 +52,7 @@ struct FitOptions {
   std::string entrypoint = "serve";
   bool no_async_scheduling = false;
   bool no_prefix_caching = false;
+  bool no_hybrid_allocator = false;
   std::string mamba_ssm_cache_dtype;
   std::string concurrency;
   std::string shared_prefix;
@@ -158,9 +166,9 @@ void run_fit(Context& context, const FitOptions& options) {
   request.options.engine_version = release.version;
   if (release.engine != Engine::vllm && (!options.attention_backend.empty() || options.no_async_scheduling ||
                                          options.entrypoint != "serve" || options.no_prefix_caching ||
-                                         !options.mamba_ssm_cache_dtype.empty())) {
-    throw Error("--attention-backend, --entrypoint, --no-async-scheduling, --no-enable-prefix-caching and "
-                "--mamba-ssm-cache-dtype are vLLM's options; add --engine vllm");
+                                         options.no_hybrid_allocator || !options.mamba_ssm_cache_dtype.empty())) {
+    throw Error("--attention-backend, --entrypoint, --no-async-scheduling, --no-enable-prefix-caching, "
+                "--disable-hybrid-kv-cache-manager and --mamba-ssm-cache-dtype are vLLM's options; add --engine vllm");
   }
   if (!options.attention_backend.empty()) request.options.attention_backend = options.attention_backend;
   if (options.entrypoint != "serve" && options.entrypoint != "offline") {
@@ -169,6 +177,7 @@ void run_fit(Context& context, const FitOptions& options) {
   request.options.offline = options.entrypoint == "offline";
   request.options.async_scheduling = !options.no_async_scheduling;
   request.options.prefix_caching = !options.no_prefix_caching;
+  request.options.hybrid_allocator = !options.no_hybrid_allocator;
   request.options.mamba_ssm_cache_dtype = parse_mamba_ssm_cache_dtype(options.mamba_ssm_cache_dtype);
   request.options.dp_attention = options.dp_attention;
   request.kv_dtype = parse_kv_dtype(options.kv_dtype);
@@ -218,6 +227,10 @@ void run_fit(Context& context, const FitOptions& options) {
   if (shared_prefix && concurrency > 0) {
     throw Error("--concurrency: the fleet search counts requests without prefix sharing; drop --shared-prefix or "
                 "--concurrency");
+  }
+  if ((shared_prefix || !options.offload.tiers.empty()) && options.no_hybrid_allocator) {
+    throw Error(std::string(shared_prefix ? "--shared-prefix" : "--offload") +
+                ": kvplan plans it with vLLM's hybrid allocator on; drop --disable-hybrid-kv-cache-manager");
   }
   if (shared_prefix && request.parallel.dcp > 1) {
     // Under DCP vLLM hashes and shares blocks of block_size x DCP tokens (resolve_kv_cache_block_sizes),
@@ -275,6 +288,12 @@ void run_fit(Context& context, const FitOptions& options) {
   report::Document document = report::fit_document(fit_context, model.shape, gpu.spec, request, result, decode,
                                                    concurrency > 0 ? &fleet : nullptr, concurrency);
   if (offload) report::add_offload_rows(document, *offload, units);
+  if (options.no_hybrid_allocator && promotes_local_layers(model.shape)) {
+    FitRequest on = request;
+    on.options.hybrid_allocator = true;
+    on.explanations = false;
+    report::add_hybrid_off_rows(document, result, fit(model.shape, gpu.spec, on));
+  }
   if (options.ctx.empty()) {
     document.notes.insert(document.notes.begin(), "--ctx not given: max_model_len = max_position_embeddings (" +
                                                       std::to_string(request.max_model_len.value) + "), vLLM's default");
@@ -343,6 +362,9 @@ void add_fit_command(CLI::App& app, Context& context, std::vector<Command>& comm
   command->add_flag("--no-enable-prefix-caching", options->no_prefix_caching,
                     "vLLM: prefix caching off; for state layers (Mamba, Gated DeltaNet) mamba_cache_mode none, one "
                     "state block per request instead of 3");
+  command->add_flag("--disable-hybrid-kv-cache-manager", options->no_hybrid_allocator,
+                    "vLLM: hybrid allocator off, as with a KV connector that does not support it; sliding and "
+                    "chunked layers then keep every token like full attention (fit shows the capacity it costs)");
   add_mamba_ssm_cache_dtype_option(*command, options->mamba_ssm_cache_dtype);
   command->add_option("--variant", options->variant, "native, or one counterfactual: mha, mqa, gqa[:G], mla[:d_c[:d_R]]")
       ->capture_default_str();

@@ -48,6 +48,7 @@ struct EngineOptions {
   bool offline = false;                  // vLLM's offline LLM class instead of `vllm serve` (batch defaults)
   bool async_scheduling = true;          // vLLM: --no-async-scheduling turns it off
   bool dp_attention = false;             // SGLang --attn-dp-size TP: attention data-parallel across the TP ranks
+  bool hybrid_allocator = true;          // vLLM: --disable-hybrid-kv-cache-manager turns it off
   bool prefix_caching = true;            // vLLM: --no-enable-prefix-caching turns it off (state layers: mamba_cache_mode none)
   std::string mamba_ssm_cache_dtype;     // vLLM --mamba-ssm-cache-dtype; "" = the config's or the model's dtype
 };

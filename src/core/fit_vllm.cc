@@ -11,6 +11,7 @@
 #include "core/vllm_backend.h"
 #include "core/vllm_dcp.h"
 #include "core/vllm_groups.h"
+#include "core/vllm_hybrid_off.h"
 #include "core/vllm_profile.h"
 #include "core/vllm_rules.h"
 #include "core/vllm_speculative.h"
@@ -280,6 +281,7 @@ std::shared_ptr<const VllmStart> start_vllm(const ModelShape& shape, const GpuSp
   result.mem_util = options.mem_util.value_or(rules.gpu_memory_utilization);
   check_vllm_dcp(rules, shape, request);
   check_vllm_speculative(rules, shape, request);
+  check_hybrid_allocator_off(rules, shape, request);
   FitRequest cached = as_cached(shape, rules, request, result);
   const bool sparse = sparse_mla(shape, rules, cached, result);
   if (shape.full_layer_kv) check_kind_kv_heads(shape, rules, cached, result);
@@ -300,6 +302,14 @@ std::shared_ptr<const VllmStart> start_vllm(const ModelShape& shape, const GpuSp
   result.max_in_flight_tokens = checked_mul(result.concurrent_batches, result.max_num_batched_tokens, "tokens in flight");
 
   start->layers = cached_layers(shape, parallel.pp, request.include_mtp, draft_cached_layers(request.speculative));
+  if (!options.hybrid_allocator) {
+    const std::uint32_t promoted = promote_local_layers(start->layers.kinds);
+    if (promoted > 0 && request.explanations) {
+      result.notes.push_back("hybrid allocator off: vLLM allocates the " + std::to_string(promoted) +
+                             " sliding and chunked layers like full attention, every token of every request "
+                             "(kv_cache_planning.py:_promote_local_kv_cache_specs)");
+    }
+  }
   const CachedLayers& layers = start->layers;
   stage_budgets(rules, shape, gpu, request, layers, result);
   if (shape.compressed_mla) {

@@ -78,6 +78,7 @@ std::string launch_command(const std::string& model_path, const ModelShape& shap
       if (options.block_size) command += fmt::format(" --block-size {}", result.block_size);
       if (options.max_num_batched_tokens) command += fmt::format(" --max-num-batched-tokens {}", result.max_num_batched_tokens);
       if (!options.async_scheduling) command += " --no-async-scheduling";
+      if (!options.hybrid_allocator) command += " --disable-hybrid-kv-cache-manager";
       if (request.speculative.method != SpeculativeMethod::none) command += vllm_speculative_config(request.speculative);
       command += fmt::format(" --max-num-seqs {}", result.requests_per_replica);
       return command;

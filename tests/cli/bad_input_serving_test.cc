@@ -98,6 +98,25 @@ const std::vector<BadInput> kServing = {
     {"a shared prefix with DCP",
      {"fit", "--model", "deepseek-v3", "--gpu", "h200", "--tp", "8", "--dcp", "8", "--shared-prefix", "4k"},
      "--shared-prefix: kvplan does not plan prefix sharing with --dcp yet"},
+    // vLLM with the hybrid allocator off.
+    {"the hybrid allocator off for a model with state layers",
+     {"fit", "--model", "qwen3-next-80b-a3b", "--gpu", "h200", "--ctx", "32k", "--disable-hybrid-kv-cache-manager"},
+     "--disable-hybrid-kv-cache-manager: vLLM needs the hybrid allocator for state layers"},
+    {"the hybrid allocator off on V0",
+     {"fit", "--model", "gemma-2-9b", "--gpu", "h100-sxm", "--ctx", "8k", "--engine", "vllm@0.6",
+      "--disable-hybrid-kv-cache-manager"},
+     "(V0) has no hybrid allocator to turn off"},
+    {"the hybrid allocator off on another engine",
+     {"fit", "--model", "gemma-3-27b", "--gpu", "h100-sxm", "--ctx", "8k", "--engine", "sglang",
+      "--disable-hybrid-kv-cache-manager"},
+     "--disable-hybrid-kv-cache-manager and --mamba-ssm-cache-dtype are vLLM's options; add --engine vllm"},
+    {"the hybrid allocator off with a shared prefix",
+     {"fit", "--model", "gemma-3-27b", "--gpu", "h100-sxm", "--ctx", "8k", "--shared-prefix", "1k",
+      "--disable-hybrid-kv-cache-manager"},
+     "--shared-prefix: kvplan plans it with vLLM's hybrid allocator on"},
+    {"the hybrid allocator off for caches kvplan does not promote",
+     {"fit", "--model", "deepseek-v3.2", "--gpu", "h200", "--gpus", "8", "--ctx", "8k", "--disable-hybrid-kv-cache-manager"},
+     "kvplan plans it for models of full, sliding and chunked attention layers"},
 };
 
 }  // namespace

@@ -64,6 +64,27 @@ TEST_CASE("--emit prints the engine's launch command for the plan") {
   CHECK(contains(dp.out, "--tp-size 8 --attn-dp-size 8 --context-length 65536"));
 }
 
+TEST_CASE("fit --disable-hybrid-kv-cache-manager prints the capacity the allocator saves") {
+  // gpt-oss-20b, 40 GiB, 128k (tests/core/hybrid_off_test.cc has the arithmetic): 54,613 / 8192 =
+  // 6.67x off, 109,226 / 9225 = 11.84x on; 1 - 6.6666259765625 / 11.840216802168023 = 43.7%.
+  const std::vector<std::string> args = {"fit", "--model", "gpt-oss-20b", "--gpu", "h100-sxm", "--ctx", "128k",
+                                         "--kv-cache-memory", "40GiB", "--disable-hybrid-kv-cache-manager"};
+  CliResult table = run_cli(args);
+  CHECK(table.exit_code == 0);
+  CHECK(contains(table.out, "Maximum concurrency for 131,072 tokens per request: 6.67x"));
+  CHECK(contains(table.out, "max concurrency, hybrid allocator on"));
+  CHECK(contains(table.out, "11.84x"));
+  CHECK(contains(table.out, "43.7%"));
+  std::vector<std::string> json = args;
+  json.insert(json.end(), {"--format", "json"});
+  CliResult document = run_cli(json);
+  CHECK(contains(document.out, "\"hybrid_on_kv_tokens\""));
+  CHECK(contains(document.out, "1551920"));
+  std::vector<std::string> emit = args;
+  emit.insert(emit.end(), {"--emit", "vllm"});
+  CHECK(contains(run_cli(emit).out, " --disable-hybrid-kv-cache-manager"));
+}
+
 TEST_CASE("fit: bad input is one line and exit 2") {
   // A GPU smaller than the weights, with how much is missing.
   CHECK(contains(bad_input({"fit", "--model", "llama-3.1-405b", "--gpu", "h100-sxm", "--gpus", "8", "--ctx", "8k"}),
