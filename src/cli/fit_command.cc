@@ -8,6 +8,7 @@
 #include "cli/context.h"
 #include "cli/speculative_option.h"
 #include "cli/offload_options.h"
+#include "cli/parallel_options.h"
 #include "core/capacity.h"
 #include "core/state_bytes.h"
 #include "core/error.h"
@@ -33,10 +34,8 @@ bool promotes_local_layers(const ModelShape& shape) {
 struct FitOptions {
   ModelOption model;
   std::string gpu;
-  std::string gpus, tp, pp, dp, dcp;
+  ParallelOptions parallel;
   bool dp_attention = false;
-  bool expert_parallel = false;
-  std::string ep;
   std::string engine = "vllm";
   std::string variant = "native";
   std::string weights_dtype = "auto";
@@ -80,12 +79,6 @@ double parse_positive_number(const std::string& text, std::string_view flag) {
   return value;
 }
 
-std::uint32_t parse_small_count(const std::string& text, std::string_view flag) {
-  std::uint64_t value = parse_count(text, flag);
-  if (value > 4096) throw Error(std::string(flag) + ": " + text + " is more than kvplan plans for (4096)");
-  return static_cast<std::uint32_t>(value);
-}
-
 // --shared-prefix P [--prefixes K]; checked against --ctx once the context is known (share_prefix).
 std::optional<SharedPrefix> parse_shared_prefix(const FitOptions& options) {
   if (options.shared_prefix.empty()) {
@@ -98,69 +91,12 @@ std::optional<SharedPrefix> parse_shared_prefix(const FitOptions& options) {
   return prefix;
 }
 
-Parallelism resolve_parallelism(const FitOptions& options) {
-  Parallelism parallel;
-  if (!options.tp.empty()) parallel.tp = parse_small_count(options.tp, "--tp");
-  if (!options.pp.empty()) parallel.pp = parse_small_count(options.pp, "--pp");
-  if (!options.dp.empty()) parallel.dp = parse_small_count(options.dp, "--dp");
-  if (!options.dcp.empty()) parallel.dcp = parse_small_count(options.dcp, "--dcp");
-  if (options.gpus.empty()) return parallel;
-  const std::uint32_t gpus = parse_small_count(options.gpus, "--gpus");
-  if (options.tp.empty() && options.dp.empty()) {
-    // One replica over all the GPUs, the usual single-node deployment.
-    if (gpus % parallel.pp != 0) throw Error("--gpus " + options.gpus + " is not a multiple of --pp " + options.pp);
-    parallel.tp = gpus / parallel.pp;
-    return parallel;
-  }
-  if (options.dp.empty()) {
-    if (gpus % (parallel.tp * parallel.pp) != 0) {
-      throw Error("--gpus " + options.gpus + " is not a multiple of TP " + std::to_string(parallel.tp) + " x PP " +
-                  std::to_string(parallel.pp) + "; choose --gpus = TP x PP x DP");
-    }
-    parallel.dp = gpus / (parallel.tp * parallel.pp);
-  }
-  if (parallel.gpus() != gpus) {
-    throw Error("--gpus " + options.gpus + " does not equal TP x PP x DP = " + std::to_string(parallel.gpus()));
-  }
-  return parallel;
-}
-
-// --enable-expert-parallel / --ep N, and the experts' span over DP ranks that the engine implies.
-void apply_expert_parallel(const FitOptions& options, const SelectedModel& model, FitRequest& request) {
-  Parallelism& parallel = request.parallel;
-  set_engine_expert_span(parallel, request.options.engine, model.shape);
-  if (!options.expert_parallel && options.ep.empty()) return;
-  const std::string flag = options.ep.empty() ? "--enable-expert-parallel" : "--ep " + options.ep;
-  if (!model.shape.moe) throw Error(flag + ": " + model.label.name + " has no routed experts to split (a dense model); drop it");
-  if (!options.ep.empty()) {
-    const std::uint64_t ep = parse_count(options.ep, "--ep");
-    switch (request.options.engine) {
-      case Engine::vllm:
-        if (ep != std::uint64_t{parallel.tp} * parallel.dp) {
-          throw Error("--ep " + options.ep + ": vLLM's expert-parallel size is TP x DP = " + std::to_string(parallel.tp) +
-                      " x " + std::to_string(parallel.dp) + " = " + std::to_string(parallel.tp * parallel.dp) +
-                      " (fused_moe/config.py); give --ep " + std::to_string(parallel.tp * parallel.dp) +
-                      " or change --tp/--dp");
-        }
-        break;
-      case Engine::sglang:
-        if (ep != parallel.tp) {
-          throw Error("--ep " + options.ep + ": kvplan plans SGLang's --ep-size equal to TP (" +
-                      std::to_string(parallel.tp) + "), every expert whole on one rank of the TP group");
-        }
-        break;
-      case Engine::trtllm: throw Error("--ep: kvplan plans expert parallelism for vllm and sglang only");
-    }
-  }
-  parallel.expert_parallel = true;
-}
-
 void run_fit(Context& context, const FitOptions& options) {
   report::Format format = options.output.parsed_format();
   UnitSystem units = options.output.parsed_units();
   if (options.gpu.empty()) throw Error("--gpu is required: name a GPU preset such as h100-sxm ('kvplan gpus' lists them)");
   FitRequest request;
-  request.parallel = resolve_parallelism(options);
+  request.parallel = resolve_parallelism(options.parallel);
   const EngineRelease release = parse_engine_release(options.engine);
   request.options.engine = release.engine;
   request.options.engine_version = release.version;
@@ -248,7 +184,7 @@ void run_fit(Context& context, const FitOptions& options) {
 
   SelectedModel model = select_model(context, options.model);
   drop_checkpoint_unless_auto(model.shape, options.weights_dtype);
-  apply_expert_parallel(options, model, request);
+  apply_expert_parallel(options.parallel, model, request);
   const io::GpuPreset& gpu = context.registry().gpu(options.gpu);
   request.max_model_len = options.ctx.empty() ? Tokens{model.shape.max_position_embeddings}
                                               : parse_tokens(options.ctx, "--ctx");
@@ -333,19 +269,7 @@ void add_fit_command(CLI::App& app, Context& context, std::vector<Command>& comm
       "  kvplan fit --model Qwen/Qwen3-30B-A3B --revision main --gpu h100-sxm --gpus 2 --enable-expert-parallel");
   add_model_option(*command, options->model);
   command->add_option("--gpu", options->gpu, "GPU preset ('kvplan gpus' lists them)");
-  command->add_option("--gpus", options->gpus, "GPUs in the fleet (= TP x PP x DP; default TP x PP x DP)");
-  command->add_option("--tp", options->tp, "Tensor-parallel size (default: --gpus / --pp, else 1)");
-  command->add_option("--pp", options->pp, "Pipeline-parallel size (default 1)");
-  command->add_option("--dp", options->dp, "Data-parallel replicas (default: --gpus / (TP x PP))");
-  command->add_option("--dcp,--decode-context-parallel-size", options->dcp,
-                      "vLLM: decode context parallel size; groups of DCP TP ranks each cache 1/DCP of every "
-                      "request's tokens (divides TP; adds no GPU; default 1)");
-  command->add_flag("--enable-expert-parallel", options->expert_parallel,
-                    "MoE: each rank holds whole experts instead of a slice of each. vLLM splits the experts over "
-                    "TP x DP ranks whenever DP > 1, with or without it");
-  command->add_option("--ep", options->ep,
-                      "Expert-parallel size: vLLM's is TP x DP (--ep 8 with --dp 8 --tp 1 is DP attention + EP 8), "
-                      "SGLang's --ep-size equals TP; implies --enable-expert-parallel");
+  add_parallel_options(*command, options->parallel);
   command->add_flag("--dp-attention", options->dp_attention, "SGLang: attention data-parallel over the TP ranks (--attn-dp-size TP), each rank its own KV pool");
   command->add_option("--engine", options->engine,
                       "Accounting rules: vllm, sglang or trtllm; vllm@X follows vLLM release X (" +
