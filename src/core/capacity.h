@@ -155,6 +155,8 @@ struct FitResult {
   // vLLM with state layers: one sequence's state per rank before padding, and how the block was aligned.
   Bytes state_bytes_per_rank;
   std::string state_rule;
+  bool state_align_mode = true;             // mamba_cache_mode align (prefix caching) or none
+  std::uint32_t state_speculative_blocks = 0;  // state blocks per group held for drafted tokens
 
   std::vector<TokenPool> token_pools;      // SGLang's pools, as it logs them
   std::vector<std::string> notes;          // rules applied that a reader should know

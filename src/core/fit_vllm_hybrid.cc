@@ -53,9 +53,15 @@ std::uint64_t align_state_layers(const ModelShape& shape, const GpuSpec& gpu, co
   query.prefix_caching = request.options.prefix_caching;
   query.bfloat16_model = shape.torch_dtype.empty() || shape.torch_dtype == "bfloat16";
   query.mla_attention = shape.mla.has_value();
+  // vllm_config.num_speculative_tokens: --speculative's k, or for --mtp one per MTP layer.
+  query.speculative_tokens = request.speculative.method != SpeculativeMethod::none ? request.speculative.num_speculative_tokens
+                             : request.include_mtp                                 ? shape.num_nextn_predict_layers
+                                                                                   : 0;
   const VllmStatePlan plan = plan_vllm_state(query);
   result.block_size = plan.block_size;
   result.state_bytes_per_rank = Bytes{state.total()};
+  result.state_align_mode = plan.align_mode;
+  result.state_speculative_blocks = plan.speculative_blocks;
   result.state_rule = "state per sequence per rank: " + state_formula(*shape.state, state) + " = " +
                       std::to_string(state.total()) + " B; " + plan.why;
   const std::string mixer = state_field_names(shape.state->mixer).mixer;
@@ -65,7 +71,10 @@ std::uint64_t align_state_layers(const ModelShape& shape, const GpuSpec& gpu, co
       " B per rank, padded to " + std::to_string(plan.page_bytes) + " B); mamba_cache_mode " +
       (plan.align_mode ? "align (prefix caching is on by default): each state group charges a request " +
                              std::to_string(plan.blocks_per_request) + " blocks"
-                       : "none (--no-enable-prefix-caching): each state group charges a request 1 block") +
+                       : "none (--no-enable-prefix-caching): each state group charges a request " +
+                             std::to_string(plan.blocks_per_request) + " block" + (plan.blocks_per_request == 1 ? "" : "s")) +
+      (plan.speculative_blocks == 0 ? "" : ", " + std::to_string(plan.speculative_blocks) +
+                                               " of them for the drafted tokens (num_speculative_blocks)") +
       (plan.gdn_prefill.empty() ? "" : "; " + mixer + " prefill kernel " + plan.gdn_prefill +
                                            (gpu.architecture == GpuArchitecture::blackwell && plan.gdn_prefill == "FlashInfer"
                                                 ? " (vLLM picks it on Blackwell with CUDA 13; with CUDA 12 it is Triton)"

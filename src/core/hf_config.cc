@@ -274,6 +274,13 @@ ModelShape shape_from_fields(const ConfigFields& fields, const ConfigFields& out
   shape.vocab_size = fields.optional_dim("vocab_size").value_or(0);
   shape.max_position_embeddings = fields.optional_bounded("max_position_embeddings", kMaxTokens, true).value_or(0);
   shape.num_nextn_predict_layers = fields.dim_or_zero("num_nextn_predict_layers");
+  // vLLM builds the Qwen3-Next and Qwen3.5 MTP modules with one layer when their configs leave the
+  // count out (qwen3_next_mtp.py:Qwen3NextMTP reads num_nextn_predict_layers, qwen3_5_mtp.py reads
+  // mtp_num_hidden_layers, both defaulting to 1); the checkpoints ship that layer's weights.
+  if (shape.model_type == "qwen3_next" && !fields.has("num_nextn_predict_layers")) shape.num_nextn_predict_layers = 1;
+  if (shape.model_type == "qwen3_5_text" || shape.model_type == "qwen3_5_moe_text") {
+    shape.num_nextn_predict_layers = fields.has("mtp_num_hidden_layers") ? fields.dim_or_zero("mtp_num_hidden_layers") : 1;
+  }
   resolve_heads(fields, shape);
   resolve_mla(fields, shape);
   detail::resolve_indexer(fields, shape);

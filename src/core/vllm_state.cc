@@ -70,8 +70,10 @@ VllmStatePlan plan_vllm_state(const VllmStateQuery& query) {
   plan.block_size = static_cast<std::uint32_t>(block);
   plan.page_bytes = checked_mul(block, query.attention_token_bytes, "hybrid page");
   // MambaSpec.max_memory_usage_bytes / page: align keeps the running state, the previous block's
-  // and the checkpoints; none keeps one state (no speculative blocks without spec decoding).
-  plan.blocks_per_request = plan.align_mode ? 2 + checkpoint_blocks : 1;
+  // and the checkpoints; none keeps one state. Speculative decoding adds one block per drafted
+  // token in both (MambaBase.get_kv_cache_spec: num_speculative_blocks = num_speculative_tokens).
+  plan.speculative_blocks = query.speculative_tokens;
+  plan.blocks_per_request = (plan.align_mode ? 2 + checkpoint_blocks : 1) + std::uint64_t{query.speculative_tokens};
   plan.why = "block = " + std::to_string(plan.alignment) + " x cdiv(" + std::to_string(query.state_bytes) + " B state, " +
              std::to_string(plan.alignment) + " x " + std::to_string(query.attention_token_bytes) +
              " B per token) = " + std::to_string(plan.block_size) + " tokens (A = " +

@@ -23,6 +23,7 @@ struct VllmStateQuery {
   bool prefix_caching = true;               // vLLM's default for hybrid models
   bool bfloat16_model = true;               // the model's dtype (KDA: FlashKDA takes bfloat16 only)
   bool mla_attention = false;               // the attention layers are MLA (Kimi-Linear)
+  std::uint32_t speculative_tokens = 0;     // vLLM's num_speculative_tokens: one more state block each
 };
 
 struct VllmStatePlan {
@@ -32,6 +33,7 @@ struct VllmStatePlan {
   std::uint32_t block_size = 16;     // the attention block after alignment
   std::uint64_t page_bytes = 0;      // block x attention bytes per token = the padded state page
   std::uint64_t blocks_per_request = 0;  // per state group
+  std::uint32_t speculative_blocks = 0;  // of which held for drafted tokens
   std::string why;                   // the rule with values, for --explain
 };
 

@@ -282,11 +282,15 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
     if (state_groups > 0) {
       const KvGroup& state = *std::find_if(result.groups.begin(), result.groups.end(),
                                            [](const KvGroup& g) { return g.attention == LayerAttention::state; });
-      per_request += fmt::format("; {} per state group ({}) x {} state groups", state.blocks_per_request,
-                                 state.blocks_per_request == 1 ? "mamba_cache_mode none: the running state"
-                                 : state.blocks_per_request == 2 ? "mamba_cache_mode align: the running and the last block's state"
-                                                                 : "mamba_cache_mode align: running, last block's and prefill checkpoint states",
-                                 state_groups);
+      const std::uint64_t kept = state.blocks_per_request - result.state_speculative_blocks;
+      const std::string drafted = result.state_speculative_blocks == 0
+                                      ? ""
+                                      : fmt::format(", + {} for the drafted tokens", result.state_speculative_blocks);
+      per_request += fmt::format("; {} per state group ({}{}) x {} state groups", state.blocks_per_request,
+                                 !result.state_align_mode ? "mamba_cache_mode none: the running state"
+                                 : kept == 2 ? "mamba_cache_mode align: the running and the last block's state"
+                                             : "mamba_cache_mode align: running, last block's and prefill checkpoint states",
+                                 drafted, state_groups);
     }
     if (result.groups.size() > 1) per_request = fmt::format("{} groups: {}", result.groups.size(), per_request);
   }

@@ -6,6 +6,8 @@
 // backend classes, get_kv_cache_configs and update_kv_cache_capacity, on hand-built layer specs.
 #include <doctest/doctest.h>
 
+#include <tuple>
+
 #include "core/capacity.h"
 #include "core/error.h"
 #include "core/kv_size.h"
@@ -199,4 +201,29 @@ TEST_CASE("State layers: other engines and older vLLM releases refuse instead of
   request.options.engine = Engine::vllm;
   request.options.engine_version = "0.19";
   CHECK_THROWS_AS(fit(model("nemotron-3-nano-30b-a3b"), gpu("h100-sxm"), request), Error);
+}
+
+TEST_CASE("Qwen3-Next with MTP: the MTP layer joins the attention group, each drafted token holds a state block") {
+  // Cross-checked with vLLM 0.33's planning code: tools/vllm-oracle/oracle_mamba_spec.py, cases S1, S2.
+  // TP 2: attention 1 x 256 x 2 (K, V) x 2 B = 1024 B per token per layer; the GDN state per rank is
+  // 548,864 B, so block = 64 x cdiv(548,864, 64 x 1024) = 576 tokens and the page 576 x 1024 = 589,824 B.
+  // --speculative mtp: Qwen3NextMTP's one full-attention layer joins the 12 hidden ones: 13 per group,
+  // the 36 GDN layers in 3 groups of 12 padded to 13. 40 GiB / (589,824 x 13) = 5601.3 -> 5601 blocks.
+  for (const auto& [k, state_blocks, tokens] : {std::tuple{1u, 4u, 2659906ull}, std::tuple{2u, 5u, 2549077ull}}) {
+    CAPTURE(k);
+    FitRequest request = hybrid_request("qwen3-next-80b-a3b", 32768, 2);
+    request.speculative.method = SpeculativeMethod::mtp;
+    request.speculative.num_speculative_tokens = k;
+    request.include_mtp = true;
+    FitResult result = fit(model("qwen3-next-80b-a3b"), gpu("h200"), request);
+    CHECK(result.block_size == 576);
+    CHECK(result.group_size == 13);
+    CHECK(result.num_blocks == 5601);
+    // align mode: running + last block's + FlashInfer's checkpoint = 3 state blocks, + k for the
+    // drafted tokens (num_speculative_blocks); attention ceil(32768 / 576) = 57.
+    CHECK(result.blocks_per_request == 57 + 3 * state_blocks);
+    CHECK(result.state_speculative_blocks == k);
+    // k = 1: 5601 / 69 = 81.1739 -> int(81.1739... x 32768) = 2,659,906; k = 2: 5601 / 72 -> 2,549,077.
+    CHECK(result.kv_tokens == tokens);
+  }
 }

@@ -59,7 +59,8 @@ constexpr Expected kModels[] = {
     {"llama-4-maverick", 48, 40, 8, 128, 0, 0, 0, 0, 1048576},
     {"gpt-oss-20b", 24, 64, 8, 64, 0, 128, 12, 0, 131072},
     {"gpt-oss-120b", 36, 64, 8, 64, 0, 128, 18, 0, 131072},
-    {"qwen3-next-80b-a3b", 48, 16, 2, 256, 0, 0, 0, 0, 262144},
+    // Qwen3-Next's config.json has no MTP count; vLLM's Qwen3NextMTP builds 1 layer then.
+    {"qwen3-next-80b-a3b", 48, 16, 2, 256, 0, 0, 0, 1, 262144},
     {"nemotron-3-nano-30b-a3b", 52, 32, 2, 128, 0, 0, 0, 0, 262144},
     {"deepseek-v3.2-exp", 61, 128, 128, 128, 512, 0, 0, 1, 163840},
     {"deepseek-v3.2", 61, 128, 128, 128, 512, 0, 0, 1, 163840},
