@@ -36,7 +36,7 @@ const std::vector<BadInput> kServing = {
      {"fit", "--model", "llama-3-8b", "--gpu", "h100-sxm", "--shared-prefix", "4k", "--concurrency", "64"},
      "--concurrency: the fleet search counts requests without prefix sharing"},
     {"an unknown host link", {"fit", "--model", "llama-3-8b", "--gpu", "h100-sxm", "--offload", "cpu:64GiB", "--link", "nvlink"},
-     "--link: expected pcie4, pcie5, c2c or a bandwidth"},
+     "--link: expected pcie4, pcie5, c2c, or a bandwidth"},
     {"a CPU offload tier of 0 bytes", {"fit", "--model", "llama-3-8b", "--gpu", "h100-sxm", "--offload", "cpu:0", "--link", "pcie5"},
      "--offload cpu: the size must be more than 0 bytes"},
     {"a disk offload tier", {"fit", "--model", "llama-3-8b", "--gpu", "h100-sxm", "--offload", "cpu:64GiB,disk:1TiB", "--link", "pcie5"},
