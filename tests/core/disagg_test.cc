@@ -1,7 +1,10 @@
 // Disaggregated prefill/decode (kvplan disagg): the KV one request moves per rank, with the
 // re-sharding rules of vLLM 0.33's NIXL connector (nixl/tp_mapping.py:compute_tp_mapping,
 // base_worker.py:_build_fa_remote), the transfer time, the prefill bound and the P:D ratio. Each
-// expected number is arithmetic written out here.
+// expected number is arithmetic written out here. The reads per decode rank and the sending prefill
+// ranks of every case were also checked against vLLM 0.33.0's own compute_tp_mapping, run on CPU
+// (tools/vllm-oracle/oracle_nixl_tp.py: MLA 8 -> 8 reads rank r, 8 -> 2 reads ranks 0 and 4; 8 heads
+// 2 -> 8 reads rank r // 4, 8 -> 2 reads 4 ranks each, 2 -> 16 reads rank r // 8, two ranks per head).
 #include <doctest/doctest.h>
 
 #include "core/disagg.h"
