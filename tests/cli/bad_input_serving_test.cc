@@ -132,6 +132,9 @@ const std::vector<BadInput> kServing = {
     {"disagg on a pool the weights do not fit",
      {"disagg", "--model", "deepseek-v3", "--isl", "8k", "--osl", "1k", "--prefill", "h200:1", "--decode", "h200:8"},
      "--prefill h200:1: the weights do not fit"},
+    {"disagg with a decode block smaller than the prefill block",
+     {"disagg", "--model", "deepseek-v3", "--isl", "8k", "--osl", "1k", "--prefill", "b200:8", "--decode", "h200:8"},
+     "--decode: decode block of 16 tokens is not a multiple of the prefill block of 32 tokens"},
     {"disagg without --decode", {"disagg", "--model", "deepseek-v3", "--isl", "8k", "--osl", "1k", "--prefill", "h200:8"},
      "--prefill and --decode are required"},
 };
