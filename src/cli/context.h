@@ -94,9 +94,9 @@ SelectedModel select_model(Context& context, const ModelOption& option);
 std::vector<std::string> split_list(const std::string& text, std::string_view flag);
 // "h100-sxm" (1 GPU), "h100-sxm:8" (8 GPUs, TP 8), "h100-sxm:8:tp4" (TP 4 x DP 2),
 // "h100-sxm:16:tp8:pp2", "h200:8:tp8:dcp8" (decode context parallel 8 within TP 8). The GPU count,
-// tp, pp and dcp are each at most kMaxFleetGpus and given once.
+// tp, pp and dcp are each at most kMaxFleetGpus and given once. Errors name `option`.
 inline constexpr std::uint64_t kMaxFleetGpus = 4096;
-SweepFleet parse_fleet(const std::string& text, Context& context);
+SweepFleet parse_fleet(const std::string& text, Context& context, std::string_view option = "--gpus");
 
 void add_size_command(CLI::App& app, Context& context, std::vector<Command>& commands);
 void add_fit_command(CLI::App& app, Context& context, std::vector<Command>& commands);
@@ -104,5 +104,6 @@ void add_sweep_command(CLI::App& app, Context& context, std::vector<Command>& co
 void add_report_command(CLI::App& app, Context& context, std::vector<Command>& commands);
 void add_preset_commands(CLI::App& app, Context& context, std::vector<Command>& commands);
 void add_bench_command(CLI::App& app, Context& context, std::vector<Command>& commands);
+void add_disagg_command(CLI::App& app, Context& context, std::vector<Command>& commands);
 
 }  // namespace kvplan::cli

@@ -20,7 +20,7 @@ std::vector<std::string> split_list(const std::string& text, std::string_view fl
   return items;
 }
 
-SweepFleet parse_fleet(const std::string& text, Context& context) {
+SweepFleet parse_fleet(const std::string& text, Context& context, std::string_view option) {
   std::vector<std::string> parts;
   std::size_t start = 0;
   while (true) {
@@ -29,7 +29,7 @@ SweepFleet parse_fleet(const std::string& text, Context& context) {
     if (end == std::string::npos) break;
     start = end + 1;
   }
-  const std::string flag = "--gpus '" + text + "'";
+  const std::string flag = std::string(option) + " '" + text + "'";
   // Each count is bounded as fit's --gpus/--tp/--pp are, so TP x PP x DP cannot wrap.
   auto count = [&](const std::string& digits, const std::string& field) {
     std::uint64_t value = parse_count(digits, flag + " " + field);
@@ -55,18 +55,18 @@ SweepFleet parse_fleet(const std::string& text, Context& context) {
                                          : field == "dp"  ? &dp
                                          : field == "ep"  ? &ep
                                                           : nullptr;
-    if (slot == nullptr) throw Error("--gpus: '" + text + "': " + expected);
+    if (slot == nullptr) throw Error(flag + ": " + expected);
     if (*slot) throw Error(flag + ": " + field + " is given twice; give each of tp, pp, dp, dcp and ep once");
     *slot = count(parts[i].substr(field.size()), field);
   }
   const std::uint64_t stages = pp.value_or(1);
   if (dp && tp && gpus != *tp * stages * *dp) {
-    throw Error("--gpus: '" + text + "': " + std::to_string(gpus) + " GPUs are not TP x PP x DP = " +
+    throw Error(flag + ": " + std::to_string(gpus) + " GPUs are not TP x PP x DP = " +
                 std::to_string(*tp * stages * *dp));
   }
   const std::uint64_t ranks = tp ? *tp : dp ? gpus / (stages * *dp) : gpus / stages;
   if (ranks == 0 || gpus % (ranks * stages) != 0) {
-    throw Error("--gpus: '" + text + "': " + std::to_string(gpus) + " GPUs are not a multiple of TP x PP");
+    throw Error(flag + ": " + std::to_string(gpus) + " GPUs are not a multiple of TP x PP");
   }
   fleet.parallel = Parallelism{static_cast<std::uint32_t>(ranks), static_cast<std::uint32_t>(stages),
                                static_cast<std::uint32_t>(gpus / (ranks * stages))};

@@ -12,6 +12,8 @@
 //   report  cli/report_command.cc -> report/capacity_report.cc, report/charts/, io/output_dir.h
 //   bench   cli/bench_command.cc  -> core/attention_cost.h (bytes, FLOPs, floor), kernels/kernels.h,
 //                                    kernels/gpu.h, report/bench_document.cc
+//   disagg  cli/disagg_command.cc -> core/disagg.h (KV moved per rank, P:D ratio), core/links.h,
+//                                    core/prefill_bound.h, core/fleet.h (decode bound), report/disagg_document.cc
 //   models, gpus, show  cli/preset_commands.cc -> io/preset_registry.h, presets/*.yaml
 #include <iostream>
 

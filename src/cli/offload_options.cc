@@ -26,7 +26,7 @@ std::optional<OffloadPlan> plan_offload_option(const OffloadOptions& options, co
   offload.cpu = parse_offload_tiers(options.tiers);
   check_offload_backend(options.backend.empty() ? "native" : options.backend);
   if (options.link.empty()) throw Error("--offload needs --link (pcie4, pcie5, c2c or <N>GBps) for the reload time");
-  offload.link = parse_host_link(options.link);
+  offload.link = parse_link(options.link, LinkUse::host);
   return plan_offload(offload, shape, gpu, request, result);
 }
 

@@ -60,6 +60,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   add_report_command(app, context, commands);
   add_preset_commands(app, context, commands);
   add_bench_command(app, context, commands);
+  add_disagg_command(app, context, commands);
 
   if (argc > 1 && argv[1][0] != '-') {
     std::vector<std::string> names;

@@ -1,30 +1,14 @@
 #include "core/kv_offload.h"
 
-#include <array>
-#include <cmath>
 #include <optional>
 
-#include "core/attention_cost.h"
 #include "core/checked.h"
 #include "core/error.h"
+#include "core/prefill_bound.h"
 #include "core/units.h"
 
 namespace kvplan {
 namespace {
-
-// Datasheet bandwidths per direction, not measurements: PCIe 4.0 x16 is 16 GT/s x 16 lanes with
-// 128b/130b coding, ~32 GB/s theoretical per direction; PCIe 5.0 x16 doubles it, ~64 GB/s;
-// NVLink-C2C on GH200 is 900 GB/s total, 450 GB/s per direction (NVIDIA's GH200 datasheet).
-struct LinkPreset {
-  std::string_view name;
-  double gb_per_s;
-  std::string_view source;
-};
-constexpr std::array<LinkPreset, 3> kLinks{{
-    {"pcie4", 32, "PCIe 4.0 x16, theoretical per direction (datasheet)"},
-    {"pcie5", 64, "PCIe 5.0 x16, theoretical per direction (datasheet)"},
-    {"c2c", 450, "NVLink-C2C on GH200, per direction (NVIDIA datasheet: 900 GB/s total)"},
-}};
 
 // mmap.PAGESIZE on the x86-64 and aarch64 hosts vLLM runs on with 4 KiB pages:
 // CPUOffloadingSpec.BLOCK_SIZE_ALIGNMENT = SharedOffloadRegion.BLOCK_SIZE_ALIGNMENT.
@@ -56,28 +40,6 @@ Bytes parse_offload_tiers(std::string_view text) {
   return *cpu;
 }
 
-HostLink parse_host_link(std::string_view text) {
-  for (const LinkPreset& preset : kLinks) {
-    if (text == preset.name) return {std::string(preset.name), preset.gb_per_s * 1e9, std::string(preset.source)};
-  }
-  constexpr std::string_view suffix = "GBps";
-  if (text.size() > suffix.size() && text.substr(text.size() - suffix.size()) == suffix) {
-    const std::string number(text.substr(0, text.size() - suffix.size()));
-    std::size_t used = 0;
-    double gb = 0;
-    try {
-      gb = std::stod(number, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == number.size() && std::isfinite(gb) && gb > 0 && gb <= 1e6) {
-      return {std::string(text), gb * 1e9, "given (--link)"};
-    }
-  }
-  throw Error("--link: expected pcie4, pcie5, c2c or a bandwidth such as 100GBps (GB/s per direction), got '" +
-              std::string(text) + "'");
-}
-
 void check_offload_backend(std::string_view backend) {
   if (backend == "native") return;
   if (backend == "lmcache") {
@@ -103,8 +65,6 @@ OffloadPlan plan_offload(const OffloadRequest& offload, const ModelShape& shape,
   if (shape.mla && parallel.tp > 1) {
     throw Error("--offload: MLA with TP > 1 may use vLLM's single-copy replicated layout, which kvplan does not plan");
   }
-  const std::uint64_t active = shape.params_active.value_or(shape.params_total.value_or(0));
-  if (active == 0) throw Error("--offload: the recompute bound needs the model's parameter count, which it does not state");
 
   OffloadPlan plan;
   plan.cpu_bytes = offload.cpu;
@@ -138,24 +98,17 @@ OffloadPlan plan_offload(const OffloadRequest& offload, const ModelShape& shape,
   plan.link = offload.link;
   plan.reload_s = static_cast<double>(plan.request_bytes_per_rank.value) / plan.link.bytes_per_s;
 
-  PrefillAttentionShape attention;
-  attention.variant = request.variant;
-  attention.n_q_heads = shape.num_attention_heads;
-  attention.ctx = Tokens{1};
-  attention.qk_head_dim = shape.mla ? shape.mla->qk_nope_head_dim + shape.mla->qk_rope_head_dim : request.variant.head_dim;
-  attention.v_head_dim = shape.mla ? shape.mla->v_head_dim : request.variant.head_dim;
-  // prefill_attention_cost counts 2 h L^2 (d_qk + d_v) / 2; at L = 1 that is the coefficient a per layer.
-  plan.attention_flops_per_token2 = prefill_attention_cost(attention).flops * shape.num_hidden_layers;
-  plan.active_params = active;
-  plan.embedding_params = checked_mul(checked_mul(shape.vocab_size, shape.hidden_size, "--offload: embedding"),
-                                      shape.tie_word_embeddings ? 1 : 2, "--offload: embedding");
-  plan.matmul_params = active > plan.embedding_params ? active - plan.embedding_params : 0;
-  const double tokens = static_cast<double>(plan.request_tokens);
+  const PrefillBound recompute = prefill_bound(shape, request.variant, gpu, plan.request_tokens, parallel.tp,
+                                               "--offload: the recompute bound");
+  plan.attention_flops_per_token2 = recompute.attention_flops_per_token2;
+  plan.active_params = recompute.active_params;
+  plan.embedding_params = recompute.embedding_params;
+  plan.matmul_params = recompute.matmul_params;
+  plan.attention_flops = recompute.attention_flops;
+  plan.recompute_flops = recompute.flops;
+  plan.peak_flops_per_s = recompute.peak_flops_per_s;
+  plan.recompute_s = recompute.seconds;
   const double matmul = static_cast<double>(plan.matmul_params);
-  plan.attention_flops = plan.attention_flops_per_token2 * tokens * tokens;
-  plan.recompute_flops = 2.0 * matmul * tokens + plan.attention_flops;
-  plan.peak_flops_per_s = gpu.bf16_dense_flops_per_s * parallel.tp;
-  plan.recompute_s = plan.recompute_flops / plan.peak_flops_per_s;
   plan.bytes_per_token_per_rank =
       static_cast<double>(plan.worker_bytes_per_block.value) / static_cast<double>(plan.block_size);
   plan.break_even_tokens = (plan.bytes_per_token_per_rank * plan.peak_flops_per_s / plan.link.bytes_per_s -

@@ -11,27 +11,19 @@
 
 #include "core/capacity.h"
 #include "core/gpu_spec.h"
+#include "core/links.h"
 #include "core/model_shape.h"
 
 namespace kvplan {
 
-// A host link by its datasheet bandwidth per direction (not measured).
-struct HostLink {
-  std::string name;            // "pcie5", or "<N>GBps" as given
-  double bytes_per_s = 0;      // per direction
-  std::string source;          // where the figure comes from
-};
-
 struct OffloadRequest {
   Bytes cpu;        // --offload cpu:SIZE, vLLM's kv_offloading_size (GiB, total across the TP ranks)
-  HostLink link;
+  Link link;                // a host link (LinkUse::host)
 };
 
 // Throws kvplan::Error (exit 2) naming --offload: a tier other than cpu (vLLM 0.33's
 // kv_offloading_size sizes the CPU tier only), a repeated tier, a zero size.
 Bytes parse_offload_tiers(std::string_view text);
-// pcie4, pcie5, c2c or <N>GBps (decimal GB/s). Throws kvplan::Error naming --link.
-HostLink parse_host_link(std::string_view text);
 // native only: lmcache's capacity is its own server's (vLLM 0.33 passes no size to
 // LMCacheMPConnector). Throws kvplan::Error naming --offload-backend.
 void check_offload_backend(std::string_view backend);
@@ -53,7 +45,7 @@ struct OffloadPlan {
   std::uint64_t gpu_tokens = 0;             // the GPU tier, as fit found it
   std::uint64_t request_tokens = 0;         // L, max_model_len
   Bytes request_bytes_per_rank;             // ceil(L / block) x worker bytes per block
-  HostLink link;
+  Link link;                // a host link (LinkUse::host)
   double reload_s = 0;                      // request bytes per rank / link (each rank its own link)
   std::uint64_t active_params = 0;
   // Embedding and output head: a lookup, and a head vLLM runs on the last token only, so they are

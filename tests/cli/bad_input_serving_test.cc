@@ -1,5 +1,6 @@
 // The bad-input catalogue for the serving options of `fit` and the fleets of sweep: prefix sharing,
-// KV offloading, decode context parallel, expert parallel. The contract is bad_input_check.h's.
+// KV offloading, decode context parallel, expert parallel; and disagg's pools, lengths and links. The
+// contract is bad_input_check.h's.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -36,7 +37,7 @@ const std::vector<BadInput> kServing = {
      {"fit", "--model", "llama-3-8b", "--gpu", "h100-sxm", "--shared-prefix", "4k", "--concurrency", "64"},
      "--concurrency: the fleet search counts requests without prefix sharing"},
     {"an unknown host link", {"fit", "--model", "llama-3-8b", "--gpu", "h100-sxm", "--offload", "cpu:64GiB", "--link", "nvlink"},
-     "--link: expected pcie4, pcie5, c2c or a bandwidth"},
+     "--link: expected pcie4, pcie5, c2c, or a bandwidth"},
     {"a CPU offload tier of 0 bytes", {"fit", "--model", "llama-3-8b", "--gpu", "h100-sxm", "--offload", "cpu:0", "--link", "pcie5"},
      "--offload cpu: the size must be more than 0 bytes"},
     {"a disk offload tier", {"fit", "--model", "llama-3-8b", "--gpu", "h100-sxm", "--offload", "cpu:64GiB,disk:1TiB", "--link", "pcie5"},
@@ -117,6 +118,44 @@ const std::vector<BadInput> kServing = {
     {"the hybrid allocator off for caches kvplan does not promote",
      {"fit", "--model", "deepseek-v3.2", "--gpu", "h200", "--gpus", "8", "--ctx", "8k", "--disable-hybrid-kv-cache-manager"},
      "kvplan plans it for models of full, sliding and chunked attention layers"},
+    {"disagg over an unknown link",
+     {"disagg", "--model", "deepseek-v3", "--isl", "8k", "--osl", "1k", "--prefill", "h200:8", "--decode", "h200:8", "--link", "pcie5"},
+     "--link: expected nvlink, ib-400g, roce-200g, or a bandwidth"},
+    {"disagg with an ISL of 0",
+     {"disagg", "--model", "deepseek-v3", "--isl", "0", "--osl", "1k", "--prefill", "h200:8", "--decode", "h200:8"},
+     "--isl: must be at least 1 token"},
+    {"disagg with a negative OSL",
+     {"disagg", "--model", "deepseek-v3", "--isl", "8k", "--osl=-5", "--prefill", "h200:8", "--decode", "h200:8"},
+     "--osl: expected a whole number of tokens"},
+    {"disagg with an ISL + OSL beyond the model's context",
+     {"disagg", "--model", "deepseek-v3", "--isl", "160k", "--osl", "8k", "--prefill", "h200:8", "--decode", "h200:8"},
+     "--isl 160k + --osl 8k is more than deepseek-v3's 163840 tokens"},
+    {"disagg with a malformed --prefill fleet",
+     {"disagg", "--model", "deepseek-v3", "--isl", "8k", "--osl", "1k", "--prefill", "h200:eight", "--decode", "h200:8"},
+     "--prefill 'h200:eight' GPU count"},
+    {"disagg with a decode TP that does not divide its GPUs",
+     {"disagg", "--model", "deepseek-v3", "--isl", "8k", "--osl", "1k", "--prefill", "h200:8", "--decode", "h200:8:tp3"},
+     "--decode 'h200:8:tp3': 8 GPUs are not a multiple of TP x PP"},
+    {"disagg with a model that has no preset",
+     {"disagg", "--model", "no-such-model", "--isl", "8k", "--osl", "1k", "--prefill", "h200:8", "--decode", "h200:8"},
+     "unknown model 'no-such-model'"},
+    {"disagg of a model with sliding-window layers",
+     {"disagg", "--model", "gemma-2-27b", "--isl", "4k", "--osl", "1k", "--prefill", "h200:2", "--decode", "h200:2"},
+     "--prefill: kvplan plans the transfer for models whose every cached layer is full attention or MLA"},
+    {"disagg with a prefill TP above the decode TP and the K/V heads",
+     {"disagg", "--model", "llama-3.1-70b", "--isl", "4k", "--osl", "1k", "--prefill", "h200:16", "--decode", "h200:8"},
+     "--prefill: prefill TP 16 above both the decode TP 8"},
+    {"disagg with PP on a pool",
+     {"disagg", "--model", "deepseek-v3", "--isl", "8k", "--osl", "1k", "--prefill", "h200:16:tp8:pp2", "--decode", "h200:8"},
+     "--prefill: kvplan plans disaggregation without pp or dcp"},
+    {"disagg on a pool the weights do not fit",
+     {"disagg", "--model", "deepseek-v3", "--isl", "8k", "--osl", "1k", "--prefill", "h200:1", "--decode", "h200:8"},
+     "--prefill h200:1: the weights do not fit"},
+    {"disagg with a decode block smaller than the prefill block",
+     {"disagg", "--model", "deepseek-v3", "--isl", "8k", "--osl", "1k", "--prefill", "b200:8", "--decode", "h200:8"},
+     "--decode: decode block of 16 tokens is not a multiple of the prefill block of 32 tokens"},
+    {"disagg without --decode", {"disagg", "--model", "deepseek-v3", "--isl", "8k", "--osl", "1k", "--prefill", "h200:8"},
+     "--prefill and --decode are required"},
 };
 
 }  // namespace

@@ -48,6 +48,9 @@ const std::vector<Golden>& goldens() {
       {"size_mistral-7b-v0.1_32k_fp8_scales.md",
        {"size", "--model", "mistral-7b-v0.1", "--ctx", "32k", "--kv-dtype", "fp8", "--kv-scales", "per-token-head",
         "--format", "md"}},
+      {"disagg_deepseek-v3_8k_1k_h200_ib400g_explain.txt",
+       {"disagg", "--model", "deepseek-v3", "--isl", "8k", "--osl", "1k", "--prefill", "h200:8", "--decode", "h200:8:tp8",
+        "--link", "ib-400g", "--explain"}},
   };
   return cases;
 }
@@ -178,4 +181,17 @@ TEST_CASE("golden numbers: Mistral-7B-v0.1 fp8 with per-token-head scales") {
   std::string md = golden_text("size_mistral-7b-v0.1_32k_fp8_scales.md");
   CHECK(contains(md, "| 2112 B |"));
   CHECK(contains(md, "sliding-window layers hold min(ctx, 4096)"));
+}
+
+TEST_CASE("golden numbers: DeepSeek-V3 disaggregated, 8k in, H200 TP 8 -> TP 8 over 400 Gb/s") {
+  std::string text = golden_text("disagg_deepseek-v3_8k_1k_h200_ib400g_explain.txt");
+  // (512 + 64) x 2 B = 1152 B per token per layer; 8192 / 16 = 512 blocks; x 61 layers:
+  // 575,668,224 B = 549 MiB per decode rank, x 8 decode ranks (the latent is on every rank) on the wire.
+  CHECK(contains(text, "512 blocks x 16 tokens x 1152 B per token per layer on the rank x 61 layers = " +
+                           std::to_string(8192ull * 1152 * 61) + " B"));
+  CHECK(contains(text, "each decode rank receives: 549.00 MiB"));
+  CHECK(contains(text, "= " + std::to_string(8ull * 8192 * 1152 * 61) + " B; one copy"));
+  // 575668224 B / 50e9 B/s = 11.51 ms; 86.9 requests/s.
+  CHECK(contains(text, "11.51 ms over ib-400g"));
+  CHECK(contains(text, "86.9"));
 }

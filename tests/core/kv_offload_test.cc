@@ -23,7 +23,7 @@ OffloadPlan plan_for(const char* name, std::uint64_t ctx, Parallelism parallel, 
   request.options.kv_cache_memory = Bytes{kv_cache_memory};
   request.weight_bytes_per_param = 1;  // fp8 weights: room for the fixed KV memory on one H100
   const FitResult result = fit(model(name), gpu("h100-sxm"), request);
-  return plan_offload({Bytes{cpu_bytes}, parse_host_link(link)}, model(name), gpu("h100-sxm"), request, result);
+  return plan_offload({Bytes{cpu_bytes}, parse_link(link, LinkUse::host)}, model(name), gpu("h100-sxm"), request, result);
 }
 
 }  // namespace
@@ -93,7 +93,7 @@ TEST_CASE("a chunk that is not page-aligned, a context that is not a multiple of
   result.stage_layers = {3};
   GpuSpec spec;
   spec.bf16_dense_flops_per_s = 1e15;
-  const OffloadPlan plan = plan_offload({Bytes{kGiB}, parse_host_link("pcie5")}, shape, spec, request, result);
+  const OffloadPlan plan = plan_offload({Bytes{kGiB}, parse_link("pcie5", LinkUse::host)}, shape, spec, request, result);
   // 3000 B x 3 layers = 9000 B per rank, x 2 ranks = 18000, rounded up to 5 pages = 20480 B.
   CHECK(plan.aligned_chunk_bytes.value == 20480);
   // floor(1073741824 / 20480) = 52428 chunks; ceil(1000 / 16) = 63 per request;
@@ -124,12 +124,12 @@ TEST_CASE("the options vLLM 0.33 does not size, or kvplan does not model, are re
   CHECK_THROWS_AS(parse_offload_tiers("gpu:1GiB"), Error);
   CHECK_THROWS_AS(parse_offload_tiers("cpu:1GiB,cpu:2GiB"), Error);
   CHECK_THROWS_AS(parse_offload_tiers("512GiB"), Error);
-  CHECK(parse_host_link("pcie4").bytes_per_s == doctest::Approx(32e9));
-  CHECK(parse_host_link("pcie5").bytes_per_s == doctest::Approx(64e9));
-  CHECK(parse_host_link("c2c").bytes_per_s == doctest::Approx(450e9));
-  CHECK(parse_host_link("25.5GBps").bytes_per_s == doctest::Approx(25.5e9));
-  CHECK_THROWS_AS(parse_host_link("nvlink"), Error);
-  CHECK_THROWS_AS(parse_host_link("0GBps"), Error);
+  CHECK(parse_link("pcie4", LinkUse::host).bytes_per_s == doctest::Approx(32e9));
+  CHECK(parse_link("pcie5", LinkUse::host).bytes_per_s == doctest::Approx(64e9));
+  CHECK(parse_link("c2c", LinkUse::host).bytes_per_s == doctest::Approx(450e9));
+  CHECK(parse_link("25.5GBps", LinkUse::host).bytes_per_s == doctest::Approx(25.5e9));
+  CHECK_THROWS_AS(parse_link("nvlink", LinkUse::host), Error);
+  CHECK_THROWS_AS(parse_link("0GBps", LinkUse::host), Error);
   CHECK_THROWS_AS(check_offload_backend("lmcache"), Error);
   CHECK_THROWS_AS(check_offload_backend("mooncake"), Error);
   // Gemma-3's sliding and full groups: more than one KV-cache group.
