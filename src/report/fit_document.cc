@@ -43,6 +43,14 @@ class Rows {
 // in units of 2^30 bytes; the hybrid SWA pool logs its "Full" and "SWA" parts.
 std::vector<std::string> sglang_log_lines(const FitRequest& request, const FitResult& result) {
   std::vector<std::string> lines;
+  // memory_pool.py:MambaPool.__init__ allocates (slots + 1) x layers of each state buffer first.
+  if (const std::optional<StatePool>& state = result.state_pool) {
+    const double buffers = static_cast<double>(state->slots + 1) * state->layers / static_cast<double>(kGiB);
+    lines.push_back(fmt::format("SGLang logs: \"Mamba Cache is allocated. max_mamba_cache_size: {}, conv_state size: "
+                                "{:.2f}GB, ssm_state size: {:.2f}GB\"",
+                                state->slots, buffers * static_cast<double>(state->conv_bytes_per_layer),
+                                buffers * static_cast<double>(state->ssm_bytes_per_layer)));
+  }
   const double per_slot = static_cast<double>(result.token_layer_per_rank.value_bytes);
   for (const TokenPool& pool : result.token_pools) {
     const std::string name = pool.label.empty() ? "KV Cache" : pool.label + " KV Cache";
@@ -303,8 +311,18 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
   rows.number("max_concurrency", "max concurrency", fmt::format("{:.2f}x", result.max_concurrency), result.max_concurrency, "x",
               fmt::format("{} / {}", result.engine == Engine::sglang ? result.kv_tokens : result.num_blocks,
                           result.engine == Engine::sglang ? request.max_model_len.value : result.blocks_per_request));
+  if (const std::optional<StatePool>& state = result.state_pool) {
+    rows.count("state_slots", "state slots (max_mamba_cache_size)", state->slots,
+               fmt::format("the state pool line above; {} state layers per slot", state->layers), "slots");
+    rows.count("max_running_requests", "max running requests", state->max_running_requests, state->rule, "requests");
+  }
   rows.count("requests_per_replica", "requests per replica", result.requests_per_replica,
-             "full-length requests held at once", "requests");
+             result.state_pool ? fmt::format("full-length requests held at once: min(floor({} / {}), {} running){}",
+                                             result.kv_tokens, request.max_model_len.value,
+                                             result.state_pool->max_running_requests,
+                                             result.attention_dp > 1 ? fmt::format(" x {} attention-DP ranks", result.attention_dp) : "")
+                               : "full-length requests held at once",
+             "requests");
   rows.count("fleet_requests", "requests on the fleet", result.fleet_requests,
              parallel.expert_dp > 1
                  ? fmt::format("{} x {} DP ranks, each its own scheduler and KV cache (one deployment: the "
