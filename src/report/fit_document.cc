@@ -207,7 +207,10 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
   rows.count("layers_per_rank", "layers on the fullest stage", result.stage_layers[result.binding_stage],
              parallel.pp > 1 ? "PP stages hold " + stages + " layers (" +
                                    (result.engine == Engine::sglang ? "SGLang's" : "vLLM's") + " get_pp_indices)"
-                             : "all cached layers");
+                             : result.state_pool
+                                   ? fmt::format("the attention layers; the {} state layers keep the state pool instead",
+                                                 result.state_pool->layers)
+                                   : "all cached layers");
   if (result.engine == Engine::vllm) {
     const bool packed = !result.blocks_rule.empty();
     rows.bytes("page_bytes", ' ', packed ? "block (its group's pages)" : "page (one block, one layer)", result.page_bytes,
