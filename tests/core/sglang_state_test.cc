@@ -9,7 +9,8 @@
 // NemotronHConfig.mamba2_cache_params.mamba_cache_per_req, KVCacheConfigurator.
 // _profile_available_bytes (calling _handle_max_mamba_cache) with the free-memory query faked to
 // the same figures, DefaultPoolConfigurator.calculate_pool_sizes and resolve_max_num_reqs; the
-// mem_fraction_static from ServerArgs.resolve_once() with a faked H200.
+// mem_fraction_static from ServerArgs.resolve_once() with a faked H200 or B200.
+// tools/vllm-oracle/oracle_sglang_state.py reruns the pool part.
 #include <doctest/doctest.h>
 
 #include <cmath>
