@@ -44,8 +44,9 @@ std::string printable_line(std::string_view text) {
 
 void add_mamba_ssm_cache_dtype_option(CLI::App& command, std::string& dtype) {
   command.add_option("--mamba-ssm-cache-dtype", dtype,
-                     "State layers (vLLM's option): dtype of the recurrent state, float32, bfloat16 or float16 "
-                     "(default: the config's mamba_ssm_cache_dtype, float32 for Nemotron-H, else the model's dtype)");
+                     "State layers: dtype of the recurrent state, float32, bfloat16 or float16 (vLLM's option, and "
+                     "SGLang's --mamba-ssm-dtype; default: vLLM the config's mamba_ssm_cache_dtype, float32 for "
+                     "Nemotron-H, else the model's dtype; SGLang the config's mamba_ssm_dtype, else float32)");
 }
 
 void add_output_options(CLI::App& command, OutputOptions& options) {

@@ -102,9 +102,13 @@ void run_fit(Context& context, const FitOptions& options) {
   request.options.engine_version = release.version;
   if (release.engine != Engine::vllm && (!options.attention_backend.empty() || options.no_async_scheduling ||
                                          options.entrypoint != "serve" || options.no_prefix_caching ||
-                                         options.no_hybrid_allocator || !options.mamba_ssm_cache_dtype.empty())) {
-    throw Error("--attention-backend, --entrypoint, --no-async-scheduling, --no-enable-prefix-caching, "
-                "--disable-hybrid-kv-cache-manager and --mamba-ssm-cache-dtype are vLLM's options; add --engine vllm");
+                                         options.no_hybrid_allocator)) {
+    throw Error("--attention-backend, --entrypoint, --no-async-scheduling, --no-enable-prefix-caching and "
+                "--disable-hybrid-kv-cache-manager are vLLM's options; add --engine vllm");
+  }
+  // SGLang's --mamba-ssm-dtype takes the same values (float32, bfloat16, float16).
+  if (release.engine == Engine::trtllm && !options.mamba_ssm_cache_dtype.empty()) {
+    throw Error("--mamba-ssm-cache-dtype is vLLM's and SGLang's (--mamba-ssm-dtype) option; add --engine vllm or sglang");
   }
   if (!options.attention_backend.empty()) request.options.attention_backend = options.attention_backend;
   if (options.entrypoint != "serve" && options.entrypoint != "offline") {

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/fit_checks.h"
 #include "core/fit_internal.h"
+#include "core/sglang_state.h"
 #include "core/vllm_rules.h"
 
 namespace kvplan {
@@ -325,9 +326,14 @@ void check_fit_request(const ModelShape& shape, const GpuSpec& gpu, const FitReq
     throw Error("--engine " + std::string(to_string(request.options.engine)) +
                 ": kvplan plans sparse MLA (DeepSeek-V3.2's indexer cache) with vLLM's rules only; use --engine vllm");
   }
-  if (request.options.engine != Engine::vllm && shape.layer_count(LayerAttention::state) > 0) {
-    throw Error("--engine " + std::string(to_string(request.options.engine)) +
-                ": kvplan plans state layers (Mamba-2, Gated DeltaNet) with vLLM's hybrid allocator only; use --engine vllm");
+  if (request.options.engine == Engine::trtllm && shape.layer_count(LayerAttention::state) > 0) {
+    throw Error("--engine trtllm: kvplan plans state layers (Mamba-2, Gated DeltaNet) with vLLM's hybrid allocator "
+                "and SGLang's state pool only; use --engine vllm or --engine sglang");
+  }
+  if (request.options.engine == Engine::sglang && shape.layer_count(LayerAttention::state) > 0 &&
+      !sglang_plans_state(shape)) {
+    throw Error("--engine sglang: kvplan plans SGLang's state pool for Qwen3-Next (qwen3_next) and Nemotron-H "
+                "(nemotron_h) only, not " + shape.model_type + "; use --engine vllm");
   }
   if (request.options.engine != Engine::vllm && shape.compressed_mla) {
     throw Error("--engine " + std::string(to_string(request.options.engine)) +

@@ -50,7 +50,7 @@ struct EngineOptions {
   bool dp_attention = false;             // SGLang --attn-dp-size TP: attention data-parallel across the TP ranks
   bool hybrid_allocator = true;          // vLLM: --disable-hybrid-kv-cache-manager turns it off
   bool prefix_caching = true;            // vLLM: --no-enable-prefix-caching turns it off (state layers: mamba_cache_mode none)
-  std::string mamba_ssm_cache_dtype;     // vLLM --mamba-ssm-cache-dtype; "" = the config's or the model's dtype
+  std::string mamba_ssm_cache_dtype;     // vLLM --mamba-ssm-cache-dtype (SGLang --mamba-ssm-dtype); "" = the default
 };
 
 struct FitRequest {
@@ -110,6 +110,18 @@ struct TokenPool {
   std::string dtype;         // as SGLang logs it: "torch.bfloat16"
 };
 
+// SGLang with state layers: the state pool kv_cache_configurator.py:_handle_max_mamba_cache sizes
+// before the KV pool, and the running requests its slots allow.
+struct StatePool {
+  std::uint64_t slots = 0;                 // max_mamba_cache_size (one more is allocated as padding)
+  std::uint32_t slots_per_request = 0;     // state slots one running request may hold
+  std::uint32_t layers = 0;                // state layers on a rank
+  std::uint64_t conv_bytes_per_layer = 0;  // one slot of one layer
+  std::uint64_t ssm_bytes_per_layer = 0;
+  std::uint64_t max_running_requests = 0;  // per pool (attention-DP rank)
+  std::string rule;                        // the split and the cap, values substituted
+};
+
 struct FitResult {
   Engine engine = Engine::vllm;
   std::string engine_version;              // the release whose rules were followed
@@ -159,6 +171,7 @@ struct FitResult {
   std::uint32_t state_speculative_blocks = 0;  // state blocks per group held for drafted tokens
 
   std::vector<TokenPool> token_pools;      // SGLang's pools, as it logs them
+  std::optional<StatePool> state_pool;     // SGLang with state layers
   std::vector<std::string> notes;          // rules applied that a reader should know
 };
 

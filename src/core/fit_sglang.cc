@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/fit_internal.h"
 #include "core/sglang_args.h"
+#include "core/sglang_state.h"
 
 namespace kvplan::detail {
 namespace {
@@ -27,24 +28,17 @@ std::vector<StageLayers> sglang_stages(const ModelShape& shape, std::uint32_t pp
   for (std::uint32_t stage = 0; stage < pp; ++stage) {
     const std::uint32_t count = base + (stage >= pp - remainder ? 1 : 0);
     for (std::uint32_t i = 0; i < count; ++i, ++layer) {
-      if (shape.layer_attention[layer] == LayerAttention::sliding) ++stages[stage].sliding;
-      else ++stages[stage].full;
+      // Only attention layers have a per-token cell: DefaultPoolConfigurator counts the hybrid
+      // models' full_attention_layer_ids (state layers and Nemotron-H's MLP/MoE layers hold none).
+      const LayerAttention kind = shape.layer_attention[layer];
+      if (kind == LayerAttention::sliding) ++stages[stage].sliding;
+      else if (kind != LayerAttention::state && !(kind == LayerAttention::none && shape.state)) ++stages[stage].full;
     }
   }
   // The MTP (NextN) draft's layers add their share to the cell (pool_configurator.py:
   // DefaultPoolConfigurator); the draft runs after the last stage.
   if (include_mtp) stages.back().mtp = shape.num_nextn_predict_layers;
   return stages;
-}
-
-// Python's float floor division, which HybridSWAPoolConfigurator.calculate_pool_sizes does on
-// an integer byte count and a fractional cell.
-double python_floordiv(double a, double b) {
-  const double mod = std::fmod(a, b);
-  const double div = (a - mod) / b;
-  double floor_div = std::floor(div);
-  if (div - floor_div > 0.5) floor_div += 1;
-  return floor_div;
 }
 
 // The torch dtype SGLang logs for the cache (mem_cache/kv_cache_dtype.py; FP8 on ROCm is fnuz).
@@ -66,12 +60,14 @@ bool uses_hybrid_swa_pool(const ModelShape& shape) {
   return shape.model_type == "gpt_oss" && shape.sliding_layer_count() > 0;
 }
 
-void add_budget(const ModelShape& shape, const FitRequest& request, const SglangArgs& args, const GpuSpec& gpu,
-                FitResult& result) {
+// Returns _profile_available_bytes's rest_memory in GiB, the float SGLang splits between a state
+// pool and the KV pool; `pool` names what it is for.
+double add_budget(const ModelShape& shape, const FitRequest& request, const SglangArgs& args, const GpuSpec& gpu,
+                  const std::string& pool, FitResult& result) {
   if (request.options.kv_cache_memory) {
     result.kv_budget = *request.options.kv_cache_memory;
-    result.budget.push_back({"KV pool memory", result.kv_budget, "--kv-cache-memory", ' '});
-    return;
+    result.budget.push_back({pool, result.kv_budget, "--kv-cache-memory", ' '});
+    return static_cast<double>(result.kv_budget.value) / static_cast<double>(kGiB);
   }
   // kv_cache_configurator.py:_profile_available_bytes. Free memory before loading is at most
   // the CUDA total: the CUDA context and NCCL take a few hundred MiB first.
@@ -105,10 +101,48 @@ void add_budget(const ModelShape& shape, const FitRequest& request, const Sglang
                            Bytes{after.value - std::min(after.value, result.kv_budget.value)},
                            "free before loading x (1 - " + fmt_double(fraction, 3) + "); fraction = " + args.fraction_rule,
                            '-'});
-  result.budget.push_back({"KV pool memory", result.kv_budget,
+  result.budget.push_back({pool, result.kv_budget,
                            std::string("int((free after - free before x (1 - fraction)) in GiB x 2^30)") +
                                (several_ranks ? ", each free figure the minimum over ranks in float32" : ""),
                            '='});
+  return rest_gib;
+}
+
+// kv_cache_configurator.py:_handle_max_mamba_cache: the state pool takes its share of the pool
+// memory first; the KV pool is sized from what is left.
+SglangStatePool split_state_pool(const ModelShape& shape, const FitRequest& request, const SglangArgs& args,
+                                 double memory_gib, FitResult& result) {
+  if (request.parallel.pp > 1) {
+    throw Error("--pp " + std::to_string(request.parallel.pp) + " with state layers: kvplan does not model SGLang's "
+                "per-stage state share (_handle_max_mamba_cache's pp_layer_scale) yet; use --pp 1 or --engine vllm");
+  }
+  if (shape.attention_layer_count() == 0) {
+    throw Error("--engine sglang: the model has no attention layer, so SGLang's KV pool is not sized from memory "
+                "(DefaultPoolConfigurator's zero-cell case); kvplan does not plan it");
+  }
+  if (request.include_mtp) {
+    throw Error("--mtp with state layers: SGLang's speculative state buffers (intermediate SSM states per draft "
+                "token) are not modelled yet; drop --mtp or use --engine vllm");
+  }
+  // Linear attention splits its heads over the attention-TP group (runtime_context.py:
+  // linear_attn_tp_size), whole on every rank with --dp-attention.
+  const std::uint32_t attn_tp = request.parallel.tp / args.attn_dp_size;
+  const SglangStatePool pool = sglang_state_pool(shape, request, attn_tp, memory_gib);
+  const std::string per_slot = std::to_string(pool.state_layers) + " state layers x (" +
+                               state_formula(*shape.state, pool.per_layer) + ") = " +
+                               std::to_string(pool.bytes_per_slot) + " B per slot";
+  result.state_bytes_per_rank = Bytes{pool.per_layer.total()};
+  result.state_rule = state_formula(*shape.state, pool.per_layer) + "; the SSM state's dtype: " + pool.dtype_rule;
+  result.budget.push_back({"state pool", Bytes{pool.state_bytes},
+                           "(max_mamba_cache_size " + std::to_string(pool.slots) + " + 1 padding slot) x " + per_slot +
+                               "; max_mamba_cache_size = int((" + fmt_double(pool.memory_gib, 4) + " GiB x 0.9 / 1.9 x 2^30 - " +
+                               std::to_string(pool.bytes_per_slot) + ") // " + std::to_string(pool.bytes_per_slot) +
+                               ") (--mamba-full-memory-ratio 0.9)",
+                           '-'});
+  result.kv_budget = Bytes{static_cast<std::uint64_t>(pool.rest_gib * static_cast<double>(kGiB))};
+  result.budget.push_back({"KV pool memory", result.kv_budget,
+                           "int((" + fmt_double(pool.memory_gib, 4) + " GiB - state pool) x 2^30)", '='});
+  return pool;
 }
 
 }  // namespace
@@ -139,7 +173,11 @@ FitResult fit_sglang(const ModelShape& shape, const GpuSpec& gpu, const FitReque
   const std::uint64_t page = args.page_size;
   const std::uint64_t max_model_len = request.max_model_len.value;
 
-  add_budget(shape, request, args, gpu, result);
+  const bool state_layers = shape.state.has_value();
+  const double memory_gib =
+      add_budget(shape, request, args, gpu, state_layers ? "pool memory (state + KV)" : "KV pool memory", result);
+  std::optional<SglangStatePool> state_pool;
+  if (state_layers) state_pool = split_state_pool(shape, request, args, memory_gib, result);
 
   // Attention runs on attn_tp = TP / attn_dp ranks; the cell divides K/V heads over those, never
   // the MLA latent (pool_configurator.py:DefaultPoolConfigurator._compute_cell_size).
@@ -225,11 +263,37 @@ FitResult fit_sglang(const ModelShape& shape, const GpuSpec& gpu, const FitReque
   // Each attention-DP rank schedules its own requests into its own pool.
   result.attention_dp = args.attn_dp_size;
   result.requests_per_replica = tokens / max_model_len * args.attn_dp_size;
+  if (state_pool) {
+    // resolve_max_num_reqs: each running request may hold slots_per_request state slots, so the
+    // state pool caps the running requests below what the KV tokens allow.
+    const std::uint64_t running = sglang_max_running_requests(tokens, max_model_len, *state_pool);
+    const std::uint64_t by_tokens = tokens / max_model_len;
+    result.requests_per_replica = std::min(by_tokens, running) * args.attn_dp_size;
+    result.state_pool = StatePool{state_pool->slots,
+                                  state_pool->slots_per_request,
+                                  state_pool->state_layers,
+                                  state_pool->per_layer.conv_bytes(),
+                                  state_pool->per_layer.recurrent_bytes(),
+                                  running,
+                                  "min(max(min(int(" + std::to_string(tokens) + " / " + std::to_string(max_model_len) +
+                                      " x 512), 4096), 2048), " + std::to_string(tokens) + " // 2, " +
+                                      std::to_string(state_pool->slots) + " state slots // " +
+                                      std::to_string(state_pool->slots_per_request) +
+                                      " per request (3 + 2 extra_buffer tracking slots))"};
+    result.notes.push_back("SGLang's state pool (" + std::to_string(state_pool->slots) + " slots, " +
+                           std::to_string(state_pool->slots_per_request) + " per running request) allows " +
+                           std::to_string(running) + " running requests; the KV pool holds " + std::to_string(by_tokens) +
+                           " full-length ones" +
+                           (running < by_tokens ? ", so the state slots bind" : ", so the KV tokens bind"));
+  }
   result.fleet_requests = result.requests_per_replica * parallel.dp;
   if (args.attn_dp_size > 1) {
     result.notes.push_back("--dp-attention (--attn-dp-size " + std::to_string(args.attn_dp_size) + "): each rank holds " +
                            "its own pool for its own requests, so a replica holds " + std::to_string(args.attn_dp_size) +
-                           " x floor(" + std::to_string(tokens) + " / " + std::to_string(max_model_len) + ") requests");
+                           " x " + (state_pool ? "min(floor(" + std::to_string(tokens) + " / " + std::to_string(max_model_len) +
+                                         "), " + std::to_string(result.state_pool->max_running_requests) + " running)"
+                                       : "floor(" + std::to_string(tokens) + " / " + std::to_string(max_model_len) + ")") +
+                           " requests");
   }
   if (tokens < max_model_len) {
     // managers/tp_worker.py:get_worker_info: SGLang warns and serves shorter requests.

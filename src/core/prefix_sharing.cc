@@ -102,6 +102,12 @@ PrefixSharing share_prefix(const SharedPrefix& prefix, const ModelShape& shape, 
       query.caching = request.options.prefix_caching;
       break;
     case Engine::sglang:
+      // Models with state layers get SGLang's MambaRadixCache, whose state checkpoints kvplan has
+      // not read; its running requests are capped by state slots as well.
+      if (result.state_pool) {
+        throw Error("--shared-prefix with state layers under --engine sglang: kvplan has not modelled SGLang's "
+                    "MambaRadixCache; use --engine vllm");
+      }
       // The radix cache shares whole pages of the one token pool that sizes SGLang's concurrency
       // (the full pool of the hybrid SWA pool).
       query.groups = {{LayerAttention::full, result.group_size, result.blocks_per_request}};

@@ -42,6 +42,13 @@ std::string default_backend(const ModelShape& shape, const GpuSpec& gpu, bool ml
         *rule = "SM100 and DeepseekV3ForCausalLM: trtllm_mla (model override)";
         return "trtllm_mla";
       }
+      // model_overrides/qwen3_5.py:_qwen3_5_hybrid_overrides: Qwen3-Next on SM100 keeps trtllm_mha
+      // only when the Mamba radix cache has an extra buffer, which is not yet resolved when the
+      // override runs, so it takes triton with page size 1.
+      if (shape.model_type == "qwen3_next") {
+        *rule = "SM100, Qwen3NextForCausalLM: triton (model_overrides/qwen3_5.py)";
+        return "triton";
+      }
       *rule = mla ? "SM100, MLA: flashinfer" : "SM100, MHA: trtllm_mha";
       return mla ? "flashinfer" : "trtllm_mha";
     case GpuArchitecture::cdna3: {

@@ -43,6 +43,14 @@ class Rows {
 // in units of 2^30 bytes; the hybrid SWA pool logs its "Full" and "SWA" parts.
 std::vector<std::string> sglang_log_lines(const FitRequest& request, const FitResult& result) {
   std::vector<std::string> lines;
+  // memory_pool.py:MambaPool.__init__ allocates (slots + 1) x layers of each state buffer first.
+  if (const std::optional<StatePool>& state = result.state_pool) {
+    const double buffers = static_cast<double>(state->slots + 1) * state->layers / static_cast<double>(kGiB);
+    lines.push_back(fmt::format("SGLang logs: \"Mamba Cache is allocated. max_mamba_cache_size: {}, conv_state size: "
+                                "{:.2f}GB, ssm_state size: {:.2f}GB\"",
+                                state->slots, buffers * static_cast<double>(state->conv_bytes_per_layer),
+                                buffers * static_cast<double>(state->ssm_bytes_per_layer)));
+  }
   const double per_slot = static_cast<double>(result.token_layer_per_rank.value_bytes);
   for (const TokenPool& pool : result.token_pools) {
     const std::string name = pool.label.empty() ? "KV Cache" : pool.label + " KV Cache";
@@ -199,7 +207,10 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
   rows.count("layers_per_rank", "layers on the fullest stage", result.stage_layers[result.binding_stage],
              parallel.pp > 1 ? "PP stages hold " + stages + " layers (" +
                                    (result.engine == Engine::sglang ? "SGLang's" : "vLLM's") + " get_pp_indices)"
-                             : "all cached layers");
+                             : result.state_pool
+                                   ? fmt::format("the attention layers; the {} state layers keep the state pool instead",
+                                                 result.state_pool->layers)
+                                   : "all cached layers");
   if (result.engine == Engine::vllm) {
     const bool packed = !result.blocks_rule.empty();
     rows.bytes("page_bytes", ' ', packed ? "block (its group's pages)" : "page (one block, one layer)", result.page_bytes,
@@ -307,8 +318,18 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
   rows.number("max_concurrency", "max concurrency", fmt::format("{:.2f}x", result.max_concurrency), result.max_concurrency, "x",
               fmt::format("{} / {}", result.engine == Engine::sglang ? result.kv_tokens : result.num_blocks,
                           result.engine == Engine::sglang ? request.max_model_len.value : result.blocks_per_request));
+  if (const std::optional<StatePool>& state = result.state_pool) {
+    rows.count("state_slots", "state slots (max_mamba_cache_size)", state->slots,
+               fmt::format("the state pool line above; {} state layers per slot", state->layers), "slots");
+    rows.count("max_running_requests", "max running requests", state->max_running_requests, state->rule, "requests");
+  }
   rows.count("requests_per_replica", "requests per replica", result.requests_per_replica,
-             "full-length requests held at once", "requests");
+             result.state_pool ? fmt::format("full-length requests held at once: min(floor({} / {}), {} running){}",
+                                             result.kv_tokens, request.max_model_len.value,
+                                             result.state_pool->max_running_requests,
+                                             result.attention_dp > 1 ? fmt::format(" x {} attention-DP ranks", result.attention_dp) : "")
+                               : "full-length requests held at once",
+             "requests");
   rows.count("fleet_requests", "requests on the fleet", result.fleet_requests,
              parallel.expert_dp > 1
                  ? fmt::format("{} x {} DP ranks, each its own scheduler and KV cache (one deployment: the "

@@ -100,6 +100,9 @@ std::string launch_command(const std::string& model_path, const ModelShape& shap
       if (quantize_fp8) command += " --quantization fp8";
       command += fmt::format(" --mem-fraction-static {:.3f}", result.mem_util);
       if (options.block_size) command += fmt::format(" --page-size {}", result.block_size);
+      if (result.state_pool && !options.mamba_ssm_cache_dtype.empty()) {
+        command += " --mamba-ssm-dtype " + options.mamba_ssm_cache_dtype;
+      }
       // A pool shorter than the context holds no full-length request: SGLang's own default
       // max_running_requests applies then.
       if (result.requests_per_replica > 0) {

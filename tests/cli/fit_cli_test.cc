@@ -227,3 +227,21 @@ TEST_CASE("fit --concurrency beyond any fleet: the note says why, not that one r
   CHECK(contains(result.out, "no fleet of h100-sxm with TP <= 8, PP <= 8 and at most 100000 deployments holds "
                              "18446744073709551615 requests of 8192 tokens"));
 }
+
+TEST_CASE("fit --engine sglang: a state model logs its Mamba pool and caps the running requests") {
+  // Nemotron-3-Nano on one H200 (tests/core/sglang_state_test.cc has the arithmetic): 697 slots of
+  // 23 layers x (36864 B conv + 2097152 B SSM), allocated 698 times (one padding slot):
+  // 698 x 23 x 36864 / 2^30 = 0.55 GB, 698 x 23 x 2097152 / 2^30 = 31.36 GB (MambaPool's log).
+  CliResult result = run_cli({"fit", "--model", "nemotron-3-nano-30b-a3b", "--gpu", "h200", "--engine", "sglang", "--ctx", "32k"});
+  CHECK(result.exit_code == 0);
+  CHECK(contains(result.out, "\"Mamba Cache is allocated. max_mamba_cache_size: 697, conv_state size: 0.55GB, "
+                             "ssm_state size: 31.36GB\""));
+  // The KV pool: (6199509 tokens + 1 page) x 6 layers x 512 B per K (or V) / 2^30 = 17.737 GB.
+  CHECK(contains(result.out, "#tokens: 6199509, K size: 17.74 GB, V size: 17.74 GB"));
+  CliResult emit = run_cli({"fit", "--model", "nemotron-3-nano-30b-a3b", "--gpu", "h200", "--engine", "sglang", "--ctx",
+                            "32k", "--mamba-ssm-cache-dtype", "bfloat16", "--emit", "sglang"});
+  CHECK(emit.exit_code == 0);
+  // bfloat16 SSM state: 23 x (36864 + 1048576) = 24965120 B per slot, 1371 slots, 1371 // 5 = 274
+  // running requests; the KV pool's floor(6199509 / 32768) = 189 binds.
+  CHECK(contains(emit.out, "--mamba-ssm-dtype bfloat16 --max-running-requests 189"));
+}

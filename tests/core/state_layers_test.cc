@@ -194,9 +194,10 @@ text_config:
   CHECK(result.kv_tokens == 634791);  // int(787 / 325 x 262144) = int(634791.6); "2.42x"
 }
 
-TEST_CASE("State layers: other engines and older vLLM releases refuse instead of planning them as attention") {
+TEST_CASE("State layers: TensorRT-LLM and older vLLM releases refuse instead of planning them as attention") {
+  // SGLang plans them with its own state pool (tests/core/sglang_state_test.cc).
   FitRequest request = hybrid_request("nemotron-3-nano-30b-a3b", 32768, 2);
-  request.options.engine = Engine::sglang;
+  request.options.engine = Engine::trtllm;
   CHECK_THROWS_AS(fit(model("nemotron-3-nano-30b-a3b"), gpu("h100-sxm"), request), Error);
   request.options.engine = Engine::vllm;
   request.options.engine_version = "0.19";
