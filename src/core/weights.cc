@@ -82,11 +82,28 @@ WeightQuantization flag_scheme(std::string_view text) {
   return q;
 }
 
+// Whether linear_modules lists this model's linear layers and params.total holds them: not for
+// state layers, DeepSeek-V4, Gemma-4's full layers, Llama-4 (its shared expert is not among
+// MoeDims) or MoE layers interleaved with dense ones, nor for a rounded parameter count below the
+// linear layers' own.
+bool linear_layers_listed(const ModelShape& shape) {
+  if (!shape.params_total || shape.hidden_size == 0 || shape.state || shape.compressed_mla || shape.full_layer_kv ||
+      shape.model_type == "llama4" || shape.model_type == "llama4_text") {
+    return false;
+  }
+  if (shape.moe && shape.moe->moe_layers + shape.moe->first_dense_layers != shape.num_hidden_layers) return false;
+  double linear = 0;
+  for (const LinearModule& module : linear_modules(shape)) {
+    linear += static_cast<double>(module.rows) * static_cast<double>(module.cols) * static_cast<double>(module.count);
+  }
+  return linear <= static_cast<double>(*shape.params_total);
+}
+
 WeightsDtype flag_quantized(std::string_view text, const ModelShape& shape) {
   const double width = text == "int4" ? 0.5 : 1;
   // Without the shapes to find the linear layers (or for layer kinds linear_modules does not
   // list), every parameter takes the quantized width: an under-estimate, said so.
-  if (!shape.params_total || shape.hidden_size == 0 || shape.state || shape.compressed_mla || shape.full_layer_kv) {
+  if (!linear_layers_listed(shape)) {
     return {std::string(text), width,
             "--weights-dtype, every parameter at the quantized width (kvplan cannot tell this model's linear "
             "layers from its embeddings; vLLM keeps embeddings and LM head in 16 bits)"};

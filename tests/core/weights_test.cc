@@ -154,3 +154,12 @@ TEST_CASE("--weights-dtype fp8/int8/int4 on a preset: linear layers quantized, e
   CHECK(resolve_weights_dtype("fp8", shape).why.find("embeddings, LM head, norms and routers in the model's 16-bit dtype") !=
         std::string::npos);
 }
+
+TEST_CASE("--weights-dtype fp8 where kvplan cannot list the linear layers: every parameter at 1 B, and --explain says so") {
+  // Llama-4-Maverick interleaves dense and MoE layers (interleave_moe_layer_step 2) and its preset's
+  // 400B is a rounded count: 400e9 x 1 B.
+  const ModelShape& maverick = model("llama-4-maverick");
+  const WeightsDtype weights = resolve_weights_dtype("fp8", maverick);
+  CHECK(weights.bytes_per_param == 1);
+  CHECK(weights.why.find("every parameter at the quantized width") != std::string::npos);
+}
