@@ -23,6 +23,10 @@ def weights_dtype(row):
     if q == 'mxfp4': return 'auto'
     return {'torch.float16': 'fp16', 'torch.float32': 'fp32'}.get(row['dtype'], 'bf16')
 
+def loaded(values, key):
+    # vLLM's "Model loading took" holds the weights and the RoPE cos/sin tables built with them.
+    return values[key] + (values.get('RoPE_cos_sin_cache_bytes', 0) if key == 'weights_bytes' else 0)
+
 terms = [('weights', 'weights_bytes', 'weights_gib'), ('activation', 'activation_peak_bytes', 'activation_gib'),
          ('non-torch', 'non_torch_memory_bytes', 'non_torch_gib'), ('KV memory', 'KV_cache_memory_bytes', 'kv_cache_gib')]
 errors = {name: [] for name, _, _ in terms}
@@ -53,7 +57,7 @@ for row in rows:
         if row['pp'] != '1' or key not in values:
             cells.append(f"{'-':>11}")
             continue
-        diff = values[key] / GIB - float(row[column])
+        diff = loaded(values, key) / GIB - float(row[column])
         errors[name].append(diff)
         cells.append(f'{diff:+11.2f}')
     tokens, logged = values['kv_tokens'], int(row['kv_cache_tokens'])
@@ -65,7 +69,7 @@ for row in rows:
         # by kvplan's weights error and recount the blocks it holds.
         kv = values['KV_cache_memory_bytes']
         block = kv / values['num_blocks']
-        blocks = int((kv + values['weights_bytes'] - float(row['weights_gib']) * GIB) // block)
+        blocks = int((kv + loaded(values, 'weights_bytes') - float(row['weights_gib']) * GIB) // block)
         own_pct = 100.0 * (blocks * tokens / values['num_blocks'] - logged) / logged
         errors['KV tokens %, logged weights'].append(own_pct)
         own = f'{own_pct:+16.2f}%'

@@ -94,6 +94,7 @@ struct StageBudget {
   std::uint32_t layers = 0;       // cached layers on the stage (incl. MTP on the last)
   Bytes weights;                  // weights per rank of the stage
   Bytes draft_weights;            // an EAGLE draft's weights per rank (the last stage)
+  Bytes rope_cache;               // vLLM's RoPE cos/sin tables, loaded with the model (rope_cache.h)
   Bytes reserve;                  // activation peak + non-torch memory (or --reserve)
   Bytes kv_budget;                // KV memory per GPU of the stage
   Bytes bytes_per_block;          // one block across the stage's widest group

@@ -8,6 +8,7 @@
 #include "core/checked.h"
 #include "core/error.h"
 #include "core/fit_internal.h"
+#include "core/rope_cache.h"
 #include "core/vllm_backend.h"
 #include "core/vllm_dcp.h"
 #include "core/vllm_groups.h"
@@ -125,6 +126,10 @@ Bytes stage_reserve(const VllmRules& rules, const ModelShape& shape, const GpuSp
   return Bytes{checked_add(activation.bytes.value, non_torch.bytes.value, "activations + non-torch memory")};
 }
 
+// vLLM builds the rotary tables in the model's dtype: 4 B when it serves fp32, else 2 B (bf16 or
+// fp16, quantized checkpoints included).
+std::uint32_t model_dtype_bytes(const FitRequest& request) { return request.weights_dtype == "fp32" ? 4 : 2; }
+
 // What vLLM may use of a GPU: total x gpu_memory_utilization, rounded up as its worker does.
 Bytes requested_memory(const GpuSpec& gpu, double mem_util) {
   return Bytes{static_cast<std::uint64_t>(std::ceil(static_cast<double>(gpu.memory_total.value) * mem_util))};
@@ -146,10 +151,13 @@ void stage_budgets(const VllmRules& rules, const ModelShape& shape, const GpuSpe
     budget.layers = layers.per_stage[stage];
     budget.weights = weights_per_stage(shape, request, stage);
     if (stage + 1 == pp) budget.draft_weights = draft_weight_bytes(request, nullptr);
+    // Every stage builds its attention layers' rotary embedding, so each holds the tables.
+    budget.rope_cache = Bytes{rope_cache_bytes(shape.rope_caches, model_dtype_bytes(request))};
     if (!options.kv_cache_memory_per_stage.empty() || options.kv_cache_memory) {
       budget.kv_budget = options.kv_cache_memory_per_stage.empty() ? *options.kv_cache_memory
                                                                    : options.kv_cache_memory_per_stage[stage];
-      if (budget.weights.value + budget.draft_weights.value + budget.kv_budget.value > gpu.memory_total.value) {
+      if (budget.weights.value + budget.rope_cache.value + budget.draft_weights.value + budget.kv_budget.value >
+          gpu.memory_total.value) {
         throw Error("--kv-cache-memory " + gib_text(budget.kv_budget) + " plus " + gib_text(budget.weights) +
                     " of weights" + (pp > 1 ? " on PP stage " + std::to_string(stage) : "") + " exceed the GPU's " +
                     gib_text(gpu.memory_total));
@@ -157,7 +165,8 @@ void stage_budgets(const VllmRules& rules, const ModelShape& shape, const GpuSpe
     } else {
       check_weights_fit(requested, budget.weights, "that vLLM may use (total x gpu_memory_utilization)");
       budget.reserve = stage_reserve(rules, shape, gpu, request, result.max_num_batched_tokens, stage, nullptr);
-      const std::uint64_t used = budget.weights.value + budget.draft_weights.value + budget.reserve.value;
+      const std::uint64_t used = checked_add(budget.weights.value + budget.rope_cache.value,
+                                             budget.draft_weights.value + budget.reserve.value, "the memory used");
       if (used >= requested.value) {
         throw Error("no memory left for the KV cache" + (pp > 1 ? " on PP stage " + std::to_string(stage) : "") +
                     ": weights " + gib_text(budget.weights) + " + activations and overheads " + gib_text(budget.reserve) +
@@ -171,6 +180,14 @@ void stage_budgets(const VllmRules& rules, const ModelShape& shape, const GpuSpe
   }
 }
 
+// vLLM counts the tables in "Model loading took", beside the weights.
+void add_rope_cache_line(const ModelShape& shape, const FitRequest& request, const StageBudget& stage, char sign,
+                         FitResult& result) {
+  if (stage.rope_cache.value == 0) return;
+  result.budget.push_back({"RoPE cos/sin cache", stage.rope_cache,
+                           rope_cache_rule(shape.rope_caches, model_dtype_bytes(request)), sign});
+}
+
 // The budget lines of the binding stage, as vLLM's worker logs them.
 void budget_lines(const VllmRules& rules, const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request, FitResult& result) {
   const StageBudget& stage = result.stages[result.binding_stage];
@@ -180,6 +197,7 @@ void budget_lines(const VllmRules& rules, const ModelShape& shape, const GpuSpec
   if (request.options.kv_cache_memory || !request.options.kv_cache_memory_per_stage.empty()) {
     // Not a subtraction: the KV memory is given; the weights are listed to check they fit beside it.
     result.budget.push_back({"weights", stage.weights, weights_line, ' '});
+    add_rope_cache_line(shape, request, stage, ' ', result);
     add_draft_weights_line(request, stage, ' ', result);
     result.budget.push_back({"KV cache memory", stage.kv_budget,
                              "--kv-cache-memory (vLLM's kv_cache_memory_bytes): gpu_memory_utilization is ignored", ' '});
@@ -191,6 +209,7 @@ void budget_lines(const VllmRules& rules, const ModelShape& shape, const GpuSpec
                                (request.options.mem_util ? "" : "; vLLM " + result.engine_version + "'s default"),
                            '='});
   result.budget.push_back({"weights", stage.weights, weights_line, '-'});
+  add_rope_cache_line(shape, request, stage, '-', result);
   add_draft_weights_line(request, stage, '-', result);
   stage_reserve(rules, shape, gpu, request, result.max_num_batched_tokens, result.binding_stage, &result);
   result.budget.push_back({"KV cache memory", stage.kv_budget, "vLLM logs it as 'Available KV cache memory'" + where, '='});

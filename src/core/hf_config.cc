@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/hf_config_hybrid.h"
 #include "core/units.h"
+#include "core/rope_cache.h"
 #include "core/vision_tower.h"
 #include "core/weight_quantization.h"
 
@@ -291,6 +292,7 @@ ModelShape shape_from_fields(const ConfigFields& fields, const ConfigFields& out
   detail::resolve_state_layers(fields, shape);
   detail::resolve_gemma4(fields, shape);
   detail::resolve_moe(fields, shape);
+  shape.rope_caches = read_rope_caches(fields, shape);
   // transformers' default is true for Gemma (shared embedding), false for the other families.
   bool tie_default = shape.model_type.rfind("gemma", 0) == 0;
   shape.tie_word_embeddings = fields.optional_bool("tie_word_embeddings").value_or(tie_default);

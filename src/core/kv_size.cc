@@ -14,24 +14,24 @@ std::vector<LayerGroup> layer_groups(const ModelShape& shape, Tokens ctx, bool i
   const std::uint32_t sliding = shape.layer_count(LayerAttention::sliding);
   const std::uint32_t chunked = shape.layer_count(LayerAttention::chunked);
   const std::uint32_t full = shape.attention_layer_count() - sliding - chunked;
-  if (full > 0) groups.push_back({LayerAttention::full, false, full, ctx, {}});
+  if (full > 0) groups.push_back({LayerAttention::full, false, full, ctx, {}, {}});
   if (sliding > 0) {
     Tokens held{std::min(ctx.value, *shape.sliding_window)};
-    groups.push_back({LayerAttention::sliding, false, sliding, held, {}});
+    groups.push_back({LayerAttention::sliding, false, sliding, held, {}, {}});
   }
   if (chunked > 0) {
     // A chunked layer attends within the current chunk, so it holds at most one chunk.
     Tokens held{std::min(ctx.value, *shape.attention_chunk_size)};
-    groups.push_back({LayerAttention::chunked, false, chunked, held, {}});
+    groups.push_back({LayerAttention::chunked, false, chunked, held, {}, {}});
   }
   if (const std::uint32_t state = shape.layer_count(LayerAttention::state); state > 0) {
     // A state layer keeps one state per sequence whatever the context length.
     Bytes per_sequence{state_bytes_per_rank(*shape.state, shape.torch_dtype, 1, ssm_cache_dtype).total()};
-    groups.push_back({LayerAttention::state, false, state, Tokens{0}, per_sequence});
+    groups.push_back({LayerAttention::state, false, state, Tokens{0}, per_sequence, {}});
   }
   if (include_mtp && shape.num_nextn_predict_layers > 0) {
     // An MTP module is one more decoder layer with the model's own attention over the context.
-    groups.push_back({LayerAttention::full, true, shape.num_nextn_predict_layers, ctx, {}});
+    groups.push_back({LayerAttention::full, true, shape.num_nextn_predict_layers, ctx, {}, {}});
   }
   return groups;
 }

@@ -127,6 +127,14 @@ struct MoeDims {
   std::uint32_t moe_layers = 0;
 };
 
+// One cos/sin table of vLLM's rotary embeddings (core/rope_cache.h).
+struct RopeCache {
+  std::uint64_t positions = 0;   // rows: the positions the table covers
+  std::uint32_t rotary_dim = 0;  // values per row (cos and sin halves)
+  bool fp32 = false;             // built in fp32 whatever the model's dtype (gpt-oss)
+  std::string why;               // which fields gave `positions`, for --explain
+};
+
 struct ModelShape {
   std::string model_type;
   std::uint32_t num_hidden_layers = 0;
@@ -155,6 +163,8 @@ struct ModelShape {
 
   std::uint32_t num_nextn_predict_layers = 0;  // MTP layers, cached only with --mtp
   std::uint64_t max_position_embeddings = 0;
+  // vLLM's rotary cos/sin tables, allocated while the model loads (core/rope_cache.h).
+  std::vector<RopeCache> rope_caches;
 
   std::uint64_t hidden_size = 0;
   std::uint64_t intermediate_size = 0;

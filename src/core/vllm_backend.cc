@@ -21,26 +21,27 @@ struct BackendRow {
   unsigned fp8_devices;   // where "fp8"/"fp8_e4m3" is a supported cache dtype (FlashAttention: FA3/FA4 only)
   bool takes_fp8_ds_mla;  // the sparse MLA backends' 656-byte layout
   bool takes_nvfp4;       // FlashInfer's NVFP4 cache (trtllm-gen on SM 10.x, fa2 elsewhere)
+  bool takes_fp32;        // torch.float32 among its supported_dtypes: an fp32 model's "auto" cache
   std::uint32_t kernel_block;  // smallest supported kernel block size; any multiple of it is accepted
   bool dcp;               // its impl's supports_dcp (AttentionBackend.supports_dcp; the AttentionImpl default is False)
 };
 
 // Each backend class's validate_configuration inputs in vLLM 0.33 (v1/attention/backends/...).
 constexpr std::array<BackendRow, 14> kBackends{{
-    {"FLASH_ATTN", BackendFamily::standard, kAnyCuda, kSm90 | kSm100, false, false, 16, true},
-    {"FLASHINFER", BackendFamily::standard, kAnyCuda, kAnyCuda, false, true, 16, true},
-    {"TRITON_ATTN", BackendFamily::standard, kAnyCuda | kRocm, kAnyCuda | kRocm, false, false, 16, false},
-    {"ROCM_ATTN", BackendFamily::standard, kRocm, kRocm, false, false, 16, false},
-    {"FLASH_ATTN_MLA", BackendFamily::mla, kSm90, 0, false, false, 16, true},
-    {"FLASHMLA", BackendFamily::mla, kSm90 | kSm100, kSm90 | kSm100, false, false, 64, true},
-    {"FLASHINFER_MLA", BackendFamily::mla, kSm100, kSm100, false, false, 32, true},
-    {"CUTLASS_MLA", BackendFamily::mla, kSm100, kSm100, false, false, 128, true},
-    {"TRITON_MLA", BackendFamily::mla, kAnyCuda | kRocm, kAnyCuda | kRocm, false, false, 16, true},
-    {"FLASH_ATTN_MLA_SPARSE", BackendFamily::sparse_mla, kSm90, 0, false, false, 64, false},
-    {"FLASHMLA_SPARSE", BackendFamily::sparse_mla, kSm90 | kSm100, kSm90 | kSm100, true, false, 64, true},
-    {"FLASHINFER_MLA_SPARSE", BackendFamily::sparse_mla, kSm100, kSm100, false, false, 32, true},
-    {"FLASH_ATTN_MLA_SPARSE_FA4", BackendFamily::sparse_mla, kSm100, 0, false, false, 64, true},
-    {"FLASHINFER_MLA_SPARSE_SM90", BackendFamily::sparse_mla, kSm90, kSm90, false, false, 64, false},
+    {"FLASH_ATTN", BackendFamily::standard, kAnyCuda, kSm90 | kSm100, false, false, false, 16, true},
+    {"FLASHINFER", BackendFamily::standard, kAnyCuda, kAnyCuda, false, true, false, 16, true},
+    {"TRITON_ATTN", BackendFamily::standard, kAnyCuda | kRocm, kAnyCuda | kRocm, false, false, true, 16, false},
+    {"ROCM_ATTN", BackendFamily::standard, kRocm, kRocm, false, false, true, 16, false},
+    {"FLASH_ATTN_MLA", BackendFamily::mla, kSm90, 0, false, false, false, 16, true},
+    {"FLASHMLA", BackendFamily::mla, kSm90 | kSm100, kSm90 | kSm100, false, false, false, 64, true},
+    {"FLASHINFER_MLA", BackendFamily::mla, kSm100, kSm100, false, false, false, 32, true},
+    {"CUTLASS_MLA", BackendFamily::mla, kSm100, kSm100, false, false, false, 128, true},
+    {"TRITON_MLA", BackendFamily::mla, kAnyCuda | kRocm, kAnyCuda | kRocm, false, false, false, 16, true},
+    {"FLASH_ATTN_MLA_SPARSE", BackendFamily::sparse_mla, kSm90, 0, false, false, false, 64, false},
+    {"FLASHMLA_SPARSE", BackendFamily::sparse_mla, kSm90 | kSm100, kSm90 | kSm100, true, false, false, 64, true},
+    {"FLASHINFER_MLA_SPARSE", BackendFamily::sparse_mla, kSm100, kSm100, false, false, false, 32, true},
+    {"FLASH_ATTN_MLA_SPARSE_FA4", BackendFamily::sparse_mla, kSm100, 0, false, false, false, 64, true},
+    {"FLASHINFER_MLA_SPARSE_SM90", BackendFamily::sparse_mla, kSm90, kSm90, false, false, false, 64, false},
 }};
 
 // DeepSeek-V3.2's indexer backend (DeepseekV32IndexerBackend) takes blocks of exactly 64 tokens on
@@ -129,6 +130,10 @@ std::string kind_rejection(const BackendRow& row, unsigned device, BackendFamily
       return (row.fp8_devices & device) != 0 ? "" : "it takes no fp8 cache on " + std::string(device_text(device));
     case KvDtype::fp8_ds_mla: return row.takes_fp8_ds_mla ? "" : "it takes no fp8_ds_mla cache";
     case KvDtype::nvfp4: return row.takes_nvfp4 ? "" : "it takes no nvfp4 cache";
+    // An fp32 cache is an fp32 model's "auto" cache: the backend must take fp32 models
+    // (validate_configuration checks supported_dtypes: FLASH_ATTN and FLASHINFER take fp16 and bf16
+    // only, TRITON_ATTN and ROCM_ATTN fp32 too).
+    case KvDtype::fp32: return row.takes_fp32 ? "" : "it takes no fp32 model (supported_dtypes: fp16, bf16)";
     default: return "vLLM has no '" + std::string(to_string(dtype)) + "' cache for it";
   }
 }

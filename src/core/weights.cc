@@ -54,6 +54,71 @@ WeightsDtype quantized_checkpoint(const ModelShape& shape) {
   return {name, bytes / total, why, std::move(parts)};
 }
 
+// --weights-dtype fp8, int8 or int4 on a model without a quantization_config: the scheme the
+// quantized checkpoints of these widths use. Only the decoder's linear layers are quantized:
+// vLLM's VocabParallelEmbedding and ParallelLMHead take no quantized method for fp8,
+// compressed-tensors or GPTQ (their get_quant_method returns one for LinearBase and FusedMoE only),
+// and llm-compressor and GPTQ recipes leave lm_head out (ignore: ["lm_head"], lm_head: false);
+// norms and routers are never quantized. So embeddings, LM head, norms, routers (and a vision tower
+// counted in params.total) stay in the model's 16-bit dtype. Scales: fp8 and int8 one fp32 scale
+// per output channel (compressed-tensors' FP8_DYNAMIC and W8A8 schemes, create_fp8_scale_parameter
+// / CompressedTensorsW8A8Int8); int4 one 16-bit scale per 128 values, symmetric (W4A16 and GPTQ's
+// default group_size 128).
+WeightQuantization flag_scheme(std::string_view text) {
+  WeightQuantization q;
+  q.method = "--weights-dtype " + std::string(text);
+  q.bits = text == "int4" ? 4 : 8;
+  q.type = text == "fp8" ? "float" : "int";
+  if (text == "int4") {
+    q.strategy = "group";
+    q.group_size = 128;
+    q.scale_bytes = 2;
+    q.scale_why = "one 16-bit scale per 128 values (GPTQ / W4A16 group_size 128)";
+  } else {
+    q.strategy = "channel";
+    q.scale_bytes = 4;
+    q.scale_why = "one fp32 scale per output channel (compressed-tensors FP8_DYNAMIC / W8A8)";
+  }
+  return q;
+}
+
+// Whether linear_modules lists this model's linear layers and params.total holds them: not for
+// state layers, DeepSeek-V4, Gemma-4's full layers, Llama-4 (its shared expert is not among
+// MoeDims) or MoE layers interleaved with dense ones, nor for a rounded parameter count below the
+// linear layers' own.
+bool linear_layers_listed(const ModelShape& shape) {
+  if (!shape.params_total || shape.hidden_size == 0 || shape.state || shape.compressed_mla || shape.full_layer_kv ||
+      shape.model_type == "llama4" || shape.model_type == "llama4_text") {
+    return false;
+  }
+  if (shape.moe && shape.moe->moe_layers + shape.moe->first_dense_layers != shape.num_hidden_layers) return false;
+  double linear = 0;
+  for (const LinearModule& module : linear_modules(shape)) {
+    linear += static_cast<double>(module.rows) * static_cast<double>(module.cols) * static_cast<double>(module.count);
+  }
+  return linear <= static_cast<double>(*shape.params_total);
+}
+
+WeightsDtype flag_quantized(std::string_view text, const ModelShape& shape) {
+  const double width = text == "int4" ? 0.5 : 1;
+  // Without the shapes to find the linear layers (or for layer kinds linear_modules does not
+  // list), every parameter takes the quantized width: an under-estimate, said so.
+  if (!linear_layers_listed(shape)) {
+    return {std::string(text), width,
+            "--weights-dtype, every parameter at the quantized width (kvplan cannot tell this model's linear "
+            "layers from its embeddings; vLLM keeps embeddings and LM head in 16 bits)"};
+  }
+  ModelShape quantized = shape;
+  quantized.quantization = flag_scheme(text);
+  WeightsDtype weights = quantized_checkpoint(quantized);
+  weights.name = std::string(text);
+  weights.why = "--weights-dtype " + std::string(text) +
+                ": the decoder's linear layers quantized, embeddings, LM head, norms and routers in the model's "
+                "16-bit dtype (vLLM quantizes LinearBase and FusedMoE layers only; " +
+                weights.why.substr(weights.why.find("; ") + 2);
+  return weights;
+}
+
 WeightsDtype chosen_weights_dtype(std::string_view text, const ModelShape& shape) {
   if (text == "auto") {
     if (shape.checkpoint) return checkpoint_weights_dtype(*shape.checkpoint);
@@ -78,8 +143,7 @@ WeightsDtype chosen_weights_dtype(std::string_view text, const ModelShape& shape
   }
   if (text == "fp32") return {"fp32", 4, "--weights-dtype"};
   if (text == "bf16" || text == "fp16") return {std::string(text), 2, "--weights-dtype"};
-  if (text == "fp8" || text == "int8") return {std::string(text), 1, "--weights-dtype"};
-  if (text == "int4") return {"int4", 0.5, "--weights-dtype (group scales not counted)"};
+  if (text == "fp8" || text == "int8" || text == "int4") return flag_quantized(text, shape);
   if (text == "nvfp4") return {"nvfp4", 0.5625, "--weights-dtype (4-bit values + an fp8 scale per 16)"};
   throw Error("--weights-dtype: unknown '" + std::string(text) +
               "'; expected auto, fp32, bf16, fp16, fp8, int8, int4 or nvfp4");

@@ -50,6 +50,11 @@ const std::vector<std::pair<std::string, std::string>> kFiles = {
     {"patch.json", "{\"model_type\": \"gemma3\", \"text_config\": {\"model_type\": \"gemma3_text\", "
                    "\"num_hidden_layers\": 6, \"num_attention_heads\": 4, \"num_key_value_heads\": 1}, "
                    "\"vision_config\": {\"image_size\": 896, \"patch_size\": 15}}"},
+    {"partial.json", "{\"model_type\": \"llama\", \"num_hidden_layers\": 2, \"num_attention_heads\": 4, "
+                     "\"hidden_size\": 256, \"max_position_embeddings\": 4096, \"partial_rotary_factor\": 2}"},
+    {"ropefactor.json", "{\"model_type\": \"llama\", \"num_hidden_layers\": 2, \"num_attention_heads\": 4, "
+                        "\"hidden_size\": 256, \"max_position_embeddings\": 4096, "
+                        "\"rope_scaling\": {\"rope_type\": \"linear\", \"factor\": 1e12}}"},
     {"smi/p.yaml", "name: smi-gpu\nsource: x\nmemory:\n  cuda_total_bytes: 1000\n  nvidia_smi_total_mib: lots\n"
                    "hbm_bandwidth_bytes_per_s: 1\nbf16_dense_tflops: 1\n"},
     {"sms/p.yaml", "name: sms-gpu\nsource: x\nmemory:\n  cuda_total_bytes: 85028896768\n"
@@ -181,6 +186,10 @@ const std::vector<BadInput> kCatalogue = {
     {"a quantization scheme without num_bits", {"size", "--config", "{dir}/nobits.json"}, "weights needs num_bits"},
     {"a vision patch that does not divide the image", {"size", "--config", "{dir}/patch.json"},
      "patch_size must divide image_size (896)"},
+    {"a partial_rotary_factor above 1", {"size", "--config", "{dir}/partial.json"},
+     "partial_rotary_factor must be at most 1"},
+    {"a RoPE scaling factor past the position limit", {"size", "--config", "{dir}/ropefactor.json"},
+     "factor x max_position_embeddings is beyond"},
     {"unknown engine", {"sweep", "--engine", "tgi"}, "unknown engine 'tgi'"},
     {"malformed fleet", {"sweep", "--gpus", "h100-sxm:8:tp3"}, "not a multiple of TP x PP"},
     {"malformed bench results", {"report", "--bench", "{dir}/bench.json"}, "floor_s must be a positive finite number"},

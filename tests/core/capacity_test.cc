@@ -76,8 +76,10 @@ TEST_CASE("the vLLM budget: total x utilization - weights - activations - non-to
   const std::uint64_t total = gpu("h100-sxm").memory_total.value;
   const std::uint64_t requested = static_cast<std::uint64_t>(std::ceil(static_cast<double>(total) * 0.92));
   const std::uint64_t weights = 8'030'261'248ull * 2;  // params x 2 B
+  // vLLM's RoPE cos/sin table: max_position_embeddings 8192 x head_dim 128 x 2 B.
+  const std::uint64_t rope = 8192ull * 128 * 2;
   CHECK(result.mem_util == 0.92);
-  CHECK(result.kv_budget.value == requested - weights - 4 * GiB);
+  CHECK(result.kv_budget.value == requested - weights - rope - 4 * GiB);
   // 4096 B per token per layer (8 heads x 128 x 2 x 2 B), 16 tokens per block, 32 layers.
   CHECK(result.num_blocks == result.kv_budget.value / (16 * 4096) / 32);
 }

@@ -50,9 +50,11 @@ TEST_CASE("the routed experts' bytes, in each checkpoint's own format") {
   // gpt-oss-120b: 36 x 128 x 3 x 2880 x 2880 MXFP4 parameters at 4.25 bits.
   CHECK(resolve_weights_dtype("auto", model("gpt-oss-120b")).routed_expert_bytes ==
         doctest::Approx(36.0 * 128 * 3 * 2880 * 2880 * 4.25 / 8));
-  // Qwen3-30B-A3B in bf16: 48 x 128 x 3 x 2048 x 768 x 2 B; --weights-dtype fp8 halves it.
+  // Qwen3-30B-A3B in bf16: 48 x 128 x 3 x 2048 x 768 x 2 B; --weights-dtype fp8 halves it and adds
+  // one fp32 scale per output channel: 768 (gate) + 768 (up) + 2048 (down) = 3584 per expert.
   CHECK(resolve_weights_dtype("auto", model("qwen3-30b-a3b")).routed_expert_bytes == 48.0 * 128 * 3 * 2048 * 768 * 2);
-  CHECK(resolve_weights_dtype("fp8", model("qwen3-30b-a3b")).routed_expert_bytes == 48.0 * 128 * 3 * 2048 * 768);
+  CHECK(resolve_weights_dtype("fp8", model("qwen3-30b-a3b")).routed_expert_bytes ==
+        48.0 * 128 * 3 * 2048 * 768 + 48.0 * 128 * 3584 * 4);
   CHECK(resolve_weights_dtype("auto", model("llama-3-8b")).routed_expert_bytes == 0);
   // And the attention projections (SGLang's DP attention keeps them whole): DeepSeek-V3's five MLA
   // matrices hold 187105280 parameters a layer with 12 x 56 + 192 x 12 + 5 x 56 + 256 x 4 + 56 x 128

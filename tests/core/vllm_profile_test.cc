@@ -46,11 +46,15 @@ TEST_CASE("vLLM 0.19 log, Llama-3.1-8B on one H100: the sampler's profile binds,
   CHECK(line(result, "activation peak") == activation);
   CHECK(std::abs(gib(activation) - 1.89) < 0.01);  // "torch peak memory increase: 1.89GiB"
   CHECK(line(result, "non-torch memory") == GiB / 4);
-  // KV: ceil(85028896768 x 0.95) = 80777451930 - 16060522496 weights - 2023837696 - 268435456
-  // = 62424656282 B; / (16 x 4096 B x 32 layers) = 29766 blocks, 476256 tokens. The log's 476016
-  // tokens differ by the weights alone (14.96 GiB from the parameter count, 14.99 GiB loaded).
-  CHECK(result.kv_budget.value == 62424656282ull);
-  CHECK(result.kv_tokens == 476256);
+  // RoPE cos/sin table (llama3 scaling covers max_position_embeddings): 131072 x 128 x 2 B =
+  // 33554432 B; with the 16060522496 B of weights, 16094076928 B = 14.99 GiB, the log's "Model
+  // loading took 14.99 GiB".
+  CHECK(line(result, "RoPE cos/sin cache") == 131072ull * 128 * 2);
+  // KV: ceil(85028896768 x 0.95) = 80777451930 - 16060522496 weights - 33554432 RoPE - 2023837696
+  // - 268435456 = 62391101850 B; / (16 x 4096 B x 32 layers) = 29750 blocks, 476000 tokens: the
+  // log's "GPU KV cache size: 476,000 tokens" (the dtbf16 run; the other runs log 476,016).
+  CHECK(result.kv_budget.value == 62391101850ull);
+  CHECK(result.kv_tokens == 476000);
 }
 
 TEST_CASE("vLLM 0.19 log, Llama-3.1-8B at TP 2: the peak does not shrink with TP, NCCL adds 2.1 GiB") {

@@ -323,6 +323,17 @@ TEST_CASE("vLLM's attention backends: priorities, cache dtypes and block sizes")
   CHECK(pick(GpuArchitecture::ampere, false, KvDtype::fp8_e4m3).name == "FLASHINFER");
   CHECK(pick(GpuArchitecture::hopper, false, KvDtype::nvfp4).name == "FLASHINFER");
   CHECK(pick(GpuArchitecture::cdna3, true, KvDtype::bf16).name == "TRITON_MLA");
+  // An fp32 model (--dtype float32, cache "auto"): FLASH_ATTN and FLASHINFER list fp16 and bf16 in
+  // supported_dtypes, TRITON_ATTN fp32 too, so it serves the model with its blocks of 16, as vLLM
+  // 0.19 did for Llama-3.1-8B in fp32 on an H100 (tests/data/llmd_vllm_0.19_h100.csv): 42.80 GiB
+  // of KV memory / (16 x 2 x 8 x 128 x 4 B x 32 layers = 4 MiB) = 10956 blocks, the logged
+  // 175296 tokens = 10956 x 16.
+  CHECK(pick(GpuArchitecture::hopper, false, KvDtype::fp32).name == "TRITON_ATTN");
+  CHECK(pick(GpuArchitecture::hopper, false, KvDtype::fp32).block_size == 16);
+  CHECK(choose_vllm_backend(vllm_rules("0.19"), {GpuArchitecture::hopper, false, false, KvDtype::fp32, std::nullopt,
+                                                 std::nullopt}).name == "TRITON_ATTN");
+  VllmBackendQuery fp32_flash{GpuArchitecture::hopper, false, false, KvDtype::fp32, "FLASH_ATTN", std::nullopt};
+  CHECK_THROWS_WITH_AS(choose_vllm_backend(now, fp32_flash), doctest::Contains("takes no fp32 model"), Error);
   // --attention-backend: vLLM's names, refused where vLLM refuses them.
   VllmBackendQuery cutlass{GpuArchitecture::blackwell, true, false, KvDtype::bf16, "CUTLASS_MLA", std::nullopt};
   CHECK(choose_vllm_backend(now, cutlass).block_size == 128);

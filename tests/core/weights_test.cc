@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <cmath>
+
 #include "core/error.h"
 #include "core/hf_config.h"
 #include "io/yaml_reader.h"
@@ -118,4 +120,46 @@ TEST_CASE("quantized checkpoints kvplan cannot size are refused, with the reason
   shape = model("kimi-k2-thinking");
   shape.params_total = 1'000'000'000'000ull;  // a rounded count below the linear layers' own
   CHECK_THROWS_WITH_AS(resolve_weights_dtype("auto", shape), doctest::Contains("give the exact count"), Error);
+}
+
+TEST_CASE("--weights-dtype fp8/int8/int4 on a preset: linear layers quantized, embeddings and LM head in 16 bits") {
+  const ModelShape& shape = model("llama-3.1-8b");
+  // Llama-3.1-8B's config.json: hidden 4096, 32 layers, 32 heads and 8 K/V heads of 128,
+  // intermediate 14336, vocab 128256, untied. Linear per layer (rows x cols): q 4096 x 4096,
+  // k and v 1024 x 4096, o 4096 x 4096, gate and up 14336 x 4096, down 4096 x 14336.
+  const std::uint64_t linear = 32 * (4096ull * 4096 * 2 + 1024ull * 4096 * 2 + 14336ull * 4096 * 3);
+  CHECK(linear == 6979321856ull);
+  // The rest of the 8030261248 parameters: embed_tokens and lm_head (2 x 128256 x 4096) and the
+  // norms (65 x 4096), in bf16.
+  const std::uint64_t rest = 8030261248ull - linear;
+  CHECK(rest == 2ull * 128256 * 4096 + 65 * 4096);
+  // fp8 and int8: 1 B per linear weight and an fp32 scale per output row (4096 + 1024 + 1024 +
+  // 4096 + 14336 + 14336 + 4096 = 43008 rows per layer).
+  const double fp8 = static_cast<double>(linear) + 32 * 43008.0 * 4 + static_cast<double>(rest) * 2;
+  CHECK(total_bytes(resolve_weights_dtype("fp8", shape), shape) == doctest::Approx(fp8).epsilon(1e-12));
+  CHECK(total_bytes(resolve_weights_dtype("int8", shape), shape) == doctest::Approx(fp8).epsilon(1e-12));
+  // With the RoPE table (131072 x 128 x 2 B) that is the 8.49 GiB vLLM 0.19 logged for
+  // RedHatAI/Meta-Llama-3.1-8B-Instruct-quantized.w8a8 and for --quantization fp8
+  // (tests/data/llmd_vllm_0.19_h100.csv); every weight at 1 B would give 7.51 GiB.
+  CHECK(std::abs((fp8 + 131072.0 * 128 * 2) / (1 << 30) - 8.49) < 0.005);
+  // int4: half a byte per linear weight and a 16-bit scale per 128 values of each row: ceil(cols /
+  // 128) = 32 groups for the 4096-wide inputs, 112 for down's 14336.
+  const double scales = 32 * ((4096.0 + 1024 + 1024 + 4096 + 14336 + 14336) * 32 + 4096.0 * 112);
+  const double int4 = static_cast<double>(linear) / 2 + scales * 2 + static_cast<double>(rest) * 2;
+  CHECK(total_bytes(resolve_weights_dtype("int4", shape), shape) == doctest::Approx(int4).epsilon(1e-12));
+  // 5.34 GiB with the RoPE table; the w4a16 (GPTQ-Marlin) log says 5.38: its zero points and
+  // g_idx are not counted.
+  CHECK(std::abs((int4 + 131072.0 * 128 * 2) / (1 << 30) - 5.34) < 0.005);
+  // --explain names the rule.
+  CHECK(resolve_weights_dtype("fp8", shape).why.find("embeddings, LM head, norms and routers in the model's 16-bit dtype") !=
+        std::string::npos);
+}
+
+TEST_CASE("--weights-dtype fp8 where kvplan cannot list the linear layers: every parameter at 1 B, and --explain says so") {
+  // Llama-4-Maverick interleaves dense and MoE layers (interleave_moe_layer_step 2) and its preset's
+  // 400B is a rounded count: 400e9 x 1 B.
+  const ModelShape& maverick = model("llama-4-maverick");
+  const WeightsDtype weights = resolve_weights_dtype("fp8", maverick);
+  CHECK(weights.bytes_per_param == 1);
+  CHECK(weights.why.find("every parameter at the quantized width") != std::string::npos);
 }
