@@ -44,8 +44,12 @@ OffloadTiers parse_offload_tiers(std::string_view text) {
 void check_offload_backend(std::string_view backend) {
   if (backend == "native") return;
   if (backend == "lmcache") {
-    throw Error("--offload-backend lmcache: vLLM 0.33 passes no size to LMCacheMPConnector (the LMCache server "
-                "holds the cache), so kvplan cannot count its tokens; use native");
+    // vLLM 0.33 neither vendors nor pins LMCache; the MP server's flags size its store, and its
+    // chunk layout changes with the LMCache release, so no count here would be traceable.
+    throw Error("--offload-backend lmcache: vLLM 0.33 passes no size to LMCacheMPConnector; the LMCache server's own "
+                "flags size the store (lmcache server --l1-size-gb, --chunk-size, 256 tokens by default, L2 "
+                "adapters), shared by every worker connected to it, and vLLM 0.33 pins no LMCache release whose "
+                "chunk layout kvplan could count; use native");
   }
   throw Error("--offload-backend: expected native or lmcache, got '" + std::string(backend) + "'");
 }
