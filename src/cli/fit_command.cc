@@ -210,7 +210,10 @@ void run_fit(Context& context, const FitOptions& options) {
   std::optional<PrefixSharing> sharing;
   if (shared_prefix) sharing = share_prefix(*shared_prefix, model.shape, request, result);
   const std::optional<OffloadPlan> offload = plan_offload_option(options.offload, model.shape, gpu.spec, request, result);
-  const std::string offload_flags = offload ? report::offload_launch_flags(*offload) : "";
+  if (!options.emit.empty() && offload && offload->disk && options.offload.disk_dir.empty()) {
+    throw Error("--emit vllm with a disk tier needs --disk-dir PATH, the file-system tier's root_dir");
+  }
+  const std::string offload_flags = offload ? report::offload_launch_flags(*offload, options.offload.disk_dir) : "";
   if (!options.emit.empty()) {
     std::string path = model.label.hf_id.empty() ? model.label.source : model.label.hf_id;
     if (!model.label.hf_id.empty() || path.size() < 12 || path.substr(path.size() - 12) != "/config.json") {

@@ -16,35 +16,40 @@ constexpr std::uint64_t kChunkAlignment = 4096;
 
 }  // namespace
 
-Bytes parse_offload_tiers(std::string_view text) {
+OffloadTiers parse_offload_tiers(std::string_view text) {
   std::optional<Bytes> cpu;
+  std::optional<Bytes> disk;
   while (true) {
     const std::size_t comma = text.find(',');
     const std::string_view tier = text.substr(0, comma);
     const std::size_t colon = tier.find(':');
     if (colon == std::string_view::npos) {
-      throw Error("--offload: expected cpu:SIZE such as cpu:512GiB, got '" + std::string(tier) + "'");
+      throw Error("--offload: expected cpu:SIZE[,disk:SIZE] such as cpu:512GiB, got '" + std::string(tier) + "'");
     }
-    const std::string_view kind = tier.substr(0, colon);
-    if (kind == "disk") {
-      throw Error("--offload disk: vLLM 0.33's --kv-offloading-size sizes the CPU tier only (the file-system "
-                  "tier of kv_offload/tiering needs its own --kv-transfer-config); kvplan does not plan it");
-    }
-    if (kind != "cpu") throw Error("--offload: unknown tier '" + std::string(kind) + "' (cpu)");
-    if (cpu) throw Error("--offload: cpu given twice");
-    cpu = parse_bytes(tier.substr(colon + 1), "--offload cpu");
-    if (cpu->value == 0) throw Error("--offload cpu: the size must be more than 0 bytes");
+    const std::string kind(tier.substr(0, colon));
+    if (kind != "cpu" && kind != "disk") throw Error("--offload: unknown tier '" + kind + "' (cpu, disk)");
+    std::optional<Bytes>& size = kind == "cpu" ? cpu : disk;
+    if (size) throw Error("--offload: " + kind + " given twice");
+    size = parse_bytes(tier.substr(colon + 1), "--offload " + kind);
+    if (size->value == 0) throw Error("--offload " + kind + ": the size must be more than 0 bytes");
     if (comma == std::string_view::npos) break;
     text = text.substr(comma + 1);
   }
-  return *cpu;
+  // TieringOffloadingSpec is a CPUOffloadingSpec: cpu_bytes_to_use is required and every
+  // secondary tier reads and writes through the CPU tier.
+  if (!cpu) throw Error("--offload disk: vLLM 0.33's file-system tier sits behind a CPU tier; give cpu:SIZE too");
+  return {*cpu, disk};
 }
 
 void check_offload_backend(std::string_view backend) {
   if (backend == "native") return;
   if (backend == "lmcache") {
-    throw Error("--offload-backend lmcache: vLLM 0.33 passes no size to LMCacheMPConnector (the LMCache server "
-                "holds the cache), so kvplan cannot count its tokens; use native");
+    // vLLM 0.33 neither vendors nor pins LMCache; the MP server's flags size its store, and its
+    // chunk layout changes with the LMCache release, so no count here would be traceable.
+    throw Error("--offload-backend lmcache: vLLM 0.33 passes no size to LMCacheMPConnector; the LMCache server's own "
+                "flags size the store (lmcache server --l1-size-gb, --chunk-size, 256 tokens by default, L2 "
+                "adapters), shared by every worker connected to it, and vLLM 0.33 pins no LMCache release whose "
+                "chunk layout kvplan could count; use native");
   }
   throw Error("--offload-backend: expected native or lmcache, got '" + std::string(backend) + "'");
 }
@@ -114,6 +119,10 @@ OffloadPlan plan_offload(const OffloadRequest& offload, const ModelShape& shape,
   plan.break_even_tokens = (plan.bytes_per_token_per_rank * plan.peak_flops_per_s / plan.link.bytes_per_s -
                             2.0 * matmul) /
                            plan.attention_flops_per_token2;
+  if (offload.disk) {
+    plan.disk = plan_disk_tier(*offload.disk, offload.disk_read, plan.aligned_chunk_bytes, plan.chunks_per_request,
+                               plan.request_tokens, plan.reload_s);
+  }
   return plan;
 }
 

@@ -6,24 +6,33 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "core/capacity.h"
 #include "core/gpu_spec.h"
+#include "core/kv_offload_disk.h"
 #include "core/links.h"
 #include "core/model_shape.h"
 
 namespace kvplan {
 
-struct OffloadRequest {
-  Bytes cpu;        // --offload cpu:SIZE, vLLM's kv_offloading_size (GiB, total across the TP ranks)
-  Link link;                // a host link (LinkUse::host)
+struct OffloadTiers {
+  Bytes cpu;                 // cpu:SIZE, vLLM's cpu_bytes_to_use (total across the TP ranks)
+  std::optional<Bytes> disk; // disk:SIZE, the space under the fs tier's root_dir
 };
 
-// Throws kvplan::Error (exit 2) naming --offload: a tier other than cpu (vLLM 0.33's
-// kv_offloading_size sizes the CPU tier only), a repeated tier, a zero size.
-Bytes parse_offload_tiers(std::string_view text);
+struct OffloadRequest {
+  Bytes cpu;
+  Link link;                            // a host link (LinkUse::host)
+  std::optional<Bytes> disk;
+  Link disk_read;                       // given with disk
+};
+
+// Throws kvplan::Error (exit 2) naming --offload: a tier other than cpu or disk, a repeated
+// tier, a zero size, disk without cpu (vLLM's fs tier sits behind the CPU tier).
+OffloadTiers parse_offload_tiers(std::string_view text);
 // native only: lmcache's capacity is its own server's (vLLM 0.33 passes no size to
 // LMCacheMPConnector). Throws kvplan::Error naming --offload-backend.
 void check_offload_backend(std::string_view backend);
@@ -61,6 +70,7 @@ struct OffloadPlan {
   double bytes_per_token_per_rank = 0;      // b = worker bytes per block / block size
   double attention_flops_per_token2 = 0;    // a
   double break_even_tokens = 0;             // L*, 0 or less: reloading is faster at every length
+  std::optional<DiskTierPlan> disk;         // --offload ...,disk:SIZE
 };
 
 // Throws kvplan::Error (exit 2) for what kvplan does not model: engines other than vLLM 0.33,

@@ -3,6 +3,7 @@
 #include <array>
 #include <cmath>
 #include <exception>
+#include <optional>
 
 #include "core/error.h"
 
@@ -38,14 +39,8 @@ std::string preset_names(LinkUse use) {
   return names;
 }
 
-}  // namespace
-
-Link parse_link(std::string_view text, LinkUse use) {
-  for (const LinkPreset& preset : kLinks) {
-    if (preset.use == use && text == preset.name) {
-      return {std::string(preset.name), preset.gb_per_s * 1e9, std::string(preset.source)};
-    }
-  }
+// <N>GBps: decimal GB/s per direction, 0 < N <= 10^6.
+std::optional<Link> given_bandwidth(std::string_view text, std::string_view flag) {
   constexpr std::string_view suffix = "GBps";
   if (text.size() > suffix.size() && text.substr(text.size() - suffix.size()) == suffix) {
     const std::string number(text.substr(0, text.size() - suffix.size()));
@@ -57,11 +52,28 @@ Link parse_link(std::string_view text, LinkUse use) {
       used = 0;
     }
     if (used == number.size() && std::isfinite(gb) && gb > 0 && gb <= 1e6) {
-      return {std::string(text), gb * 1e9, "given (--link)"};
+      return Link{std::string(text), gb * 1e9, "given (" + std::string(flag) + ")"};
     }
   }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Link parse_link(std::string_view text, LinkUse use) {
+  for (const LinkPreset& preset : kLinks) {
+    if (preset.use == use && text == preset.name) {
+      return {std::string(preset.name), preset.gb_per_s * 1e9, std::string(preset.source)};
+    }
+  }
+  if (std::optional<Link> given = given_bandwidth(text, "--link")) return *given;
   throw Error("--link: expected " + preset_names(use) + "or a bandwidth such as 100GBps (GB/s per direction), got '" +
               std::string(text) + "'");
+}
+
+Link parse_bandwidth(std::string_view text, std::string_view flag) {
+  if (std::optional<Link> given = given_bandwidth(text, flag)) return *given;
+  throw Error(std::string(flag) + ": expected a bandwidth such as 7GBps (GB/s), got '" + std::string(text) + "'");
 }
 
 }  // namespace kvplan

@@ -23,4 +23,8 @@ enum class LinkUse {
 // (exit 2) naming --link and the presets of `use`.
 Link parse_link(std::string_view text, LinkUse use);
 
+// <N>GBps only, for a device with no preset (a disk: drives differ tenfold). Throws kvplan::Error
+// naming `flag`.
+Link parse_bandwidth(std::string_view text, std::string_view flag);
+
 }  // namespace kvplan

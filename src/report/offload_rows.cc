@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
 #include "report/format.h"
 
 namespace kvplan::report {
@@ -13,6 +15,27 @@ void add_row(Document& document, std::string key, std::string item, Cell value, 
 }
 
 std::string seconds(double s) { return s < 1 ? fmt::format("{:.1f} ms", s * 1e3) : fmt::format("{:.2f} s", s); }
+
+void add_disk_rows(Document& document, const DiskTierPlan& d) {
+  add_row(document, "offload_disk_chunks", "disk chunk files", Cell::of(d.disk_chunks), "",
+          fmt::format("floor(--offload disk {} B / {} B per file) = {}: FileSystemTierManager writes one file per chunk, "
+                      "the CPU tier's aligned row (every rank's slice); vLLM gives the tier no size and never evicts "
+                      "from it, so {} B is the space the directory gets",
+                      d.disk_bytes.value, d.file_bytes.value, d.disk_chunks, d.disk_bytes.value));
+  add_row(document, "offload_disk_tokens", "tokens, disk tier", Cell::of(format_count(d.disk_tokens) + " tokens", d.disk_tokens),
+          "tokens",
+          fmt::format("{} chunks x L // chunks per request = {}, the CPU tier's rule (vLLM reports no size for the fs tier); "
+                      "a copy of what the CPU tier stored (every store cascades to all secondary tiers); one store for every "
+                      "DP replica given this root_dir (FileMapper names files by model, layout and block hash)",
+                      d.disk_chunks, d.disk_tokens));
+  add_row(document, "offload_disk_read_s", "read one request from disk (" + d.disk_read.name + ")", Cell::of(seconds(d.disk_read_s), d.disk_read_s), "s",
+          fmt::format("{} files x {} B = {} B / {:.4g} GB/s ({}) = {:.4f} s, into the CPU tier", d.request_bytes.value / d.file_bytes.value,
+                      d.file_bytes.value, d.request_bytes.value, d.disk_read.bytes_per_s / 1e9, d.disk_read.source, d.disk_read_s));
+  add_row(document, "offload_disk_reload_s", "reload one request from disk", Cell::of(seconds(d.disk_to_gpu_s), d.disk_to_gpu_s), "s",
+          fmt::format("{:.4f} s disk -> CPU + {:.4f} s CPU -> GPU = {:.4f} s: secondary tiers cannot reach GPU memory, so the "
+                      "two run one after the other",
+                      d.disk_read_s, d.host_reload_s, d.disk_to_gpu_s));
+}
 
 }  // namespace
 
@@ -59,11 +82,26 @@ void add_offload_rows(Document& document, const OffloadPlan& plan, UnitSystem un
     add_row(document, "offload_break_even_tokens", "break-even context",
             Cell::of(std::string("none: reload is faster at every length"), std::uint64_t{0}), "tokens", break_even_rule);
   }
+  if (p.disk) add_disk_rows(document, *p.disk);
 }
 
-std::string offload_launch_flags(const OffloadPlan& plan) {
-  return fmt::format(" --kv-offloading-size {} --kv-offloading-backend native",
-                     static_cast<double>(plan.cpu_bytes.value) / static_cast<double>(std::uint64_t{1} << 30));
+std::string offload_launch_flags(const OffloadPlan& plan, const std::string& disk_dir) {
+  if (!plan.disk) {
+    return fmt::format(" --kv-offloading-size {} --kv-offloading-backend native",
+                       static_cast<double>(plan.cpu_bytes.value) / static_cast<double>(std::uint64_t{1} << 30));
+  }
+  // --kv-offloading-size cannot name a secondary tier (config/vllm.py:_post_init_kv_transfer_config
+  // fills cpu_bytes_to_use only), so the whole connector config is spelled out.
+  nlohmann::ordered_json config;
+  config["kv_connector"] = "OffloadingConnector";
+  config["kv_role"] = "kv_both";
+  config["kv_connector_extra_config"] = {
+      {"spec_name", "TieringOffloadingSpec"},
+      {"cpu_bytes_to_use", plan.cpu_bytes.value},
+      {"secondary_tiers", nlohmann::ordered_json::array({{{"type", "fs"}, {"root_dir", disk_dir}}})}};
+  std::string quoted;
+  for (const char c : config.dump()) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return " --kv-transfer-config '" + quoted + "'";
 }
 
 }  // namespace kvplan::report

@@ -21,6 +21,13 @@ std::vector<std::string> qwen3_32b(std::vector<std::string> extra) {
   return args;
 }
 
+std::vector<std::string> qwen3_32b_disk(std::vector<std::string> extra) {
+  std::vector<std::string> args = {"fit", "--model", "qwen3-32b", "--gpu", "h100-sxm", "--gpus", "2", "--ctx", "128k",
+                                   "--offload", "cpu:512GiB,disk:4TiB", "--link", "pcie5", "--disk-read", "7GBps"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
 }  // namespace
 
 TEST_CASE("fit --offload prints the tokens per tier, reload vs recompute and the break-even context") {
@@ -62,4 +69,23 @@ TEST_CASE("the issue's command on one H100: vLLM would not start, so kvplan refu
   CHECK(result.exit_code == 2);
   CHECK(contains(result.err, "not even one request of 131072 tokens fits"));
   CHECK(result.out.empty());
+}
+
+TEST_CASE("fit --offload with a disk tier: its rows, and --emit vllm's --kv-transfer-config") {
+  // The same chunk, 4 MiB (both ranks' slices); 4 TiB / 4 MiB = 1048576 files x 131072 // 8192 =
+  // 16777216 tokens. One request from disk: 8192 files x 4 MiB = 32 GiB / 7e9 B/s = 4.91 s, then
+  // the 0.268 s over PCIe 5: 5.18 s.
+  CliResult table = run_cli(qwen3_32b_disk({}));
+  REQUIRE(table.exit_code == 0);
+  CHECK(contains(table.out, "16777216 tokens"));
+  CHECK(contains(table.out, "4.91 s"));
+  CHECK(contains(table.out, "5.18 s"));
+  // cpu_bytes_to_use = 512 x 2^30 = 549755813888; the path is JSON inside single shell quotes.
+  CliResult emit = run_cli(qwen3_32b_disk({"--emit", "vllm", "--disk-dir", "/mnt/it's"}));
+  REQUIRE(emit.exit_code == 0);
+  CHECK(contains(emit.out, "--kv-transfer-config '{\"kv_connector\":\"OffloadingConnector\",\"kv_role\":\"kv_both\","
+                           "\"kv_connector_extra_config\":{\"spec_name\":\"TieringOffloadingSpec\","
+                           "\"cpu_bytes_to_use\":549755813888,\"secondary_tiers\":[{\"type\":\"fs\",\"root_dir\":"
+                           "\"/mnt/it'\\''s\"}]}}'"));
+  CHECK_FALSE(contains(emit.out, "--kv-offloading-size"));
 }
