@@ -16,7 +16,7 @@ What vLLM does with this draft (read in its source, reproduced here on CPU):
   _get_kv_cache_groups_uniform_page_size makes the group size 13 and pads the short type with one
   layer ("Add 1 padding layers").
 
-tests/core/speculative_oss_test.cc cites the cases below.
+tests/core/speculative_test.cc and tests/cli/speculative_cli_test.cc cite the cases below.
 """
 
 import os
