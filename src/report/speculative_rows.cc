@@ -66,7 +66,7 @@ void add_draft_rows(Document& document, const FitRequest& request, const FitResu
   }
   add_row(document, "draft_kv_bytes_per_request_per_rank", "draft KV per request per rank",
           Cell::of(format_bytes(Bytes{bytes}, units), bytes), "B",
-          terms + ": charged in every block of the pool (in the blocks per request above)");
+          terms + ": pages a request holds, counted in the blocks per request above");
 }
 
 }  // namespace
