@@ -70,7 +70,8 @@ struct CachedLayers {
   std::vector<std::uint32_t> stage_of_layer;
   std::vector<std::uint32_t> per_stage;
 };
-CachedLayers cached_layers(const ModelShape& shape, std::uint32_t pp, bool include_mtp, std::uint32_t draft_layers) {
+CachedLayers cached_layers(const ModelShape& shape, std::uint32_t pp, bool include_mtp,
+                           const std::vector<LayerAttention>& draft_layers) {
   CachedLayers layers;
   const std::vector<std::uint32_t> hidden_per_stage = pp_stage_layers(shape.num_hidden_layers, pp);
   layers.per_stage.assign(pp, 0);
@@ -89,10 +90,13 @@ CachedLayers cached_layers(const ModelShape& shape, std::uint32_t pp, bool inclu
       }
     }
   }
-  // MTP layers run after the last hidden layer, and an EAGLE draft's layers register beside the
-  // target's (SpecDecodeBaseProposer.load_model) with its spec: full-attention layers on the last stage.
-  const std::uint32_t extra = (include_mtp ? shape.num_nextn_predict_layers : 0) + draft_layers;
-  layers.kinds.insert(layers.kinds.end(), extra, LayerAttention::full);
+  // MTP layers run after the last hidden layer, full-attention layers on the last stage; an EAGLE
+  // draft's layers register beside the target's (SpecDecodeBaseProposer.load_model) with their
+  // own kinds (full, or sliding where the draft's layer_types say so).
+  const std::uint32_t mtp = include_mtp ? shape.num_nextn_predict_layers : 0;
+  layers.kinds.insert(layers.kinds.end(), mtp, LayerAttention::full);
+  layers.kinds.insert(layers.kinds.end(), draft_layers.begin(), draft_layers.end());
+  const auto extra = static_cast<std::uint32_t>(mtp + draft_layers.size());
   layers.stage_of_layer.insert(layers.stage_of_layer.end(), extra, pp - 1);
   layers.per_stage.back() += extra;
   return layers;
@@ -320,7 +324,7 @@ std::shared_ptr<const VllmStart> start_vllm(const ModelShape& shape, const GpuSp
   result.concurrent_batches = concurrent_batches(rules, options, parallel.pp);
   result.max_in_flight_tokens = checked_mul(result.concurrent_batches, result.max_num_batched_tokens, "tokens in flight");
 
-  start->layers = cached_layers(shape, parallel.pp, request.include_mtp, draft_cached_layers(request.speculative));
+  start->layers = cached_layers(shape, parallel.pp, request.include_mtp, draft_layer_kinds(request.speculative));
   if (!options.hybrid_allocator) {
     const std::uint32_t promoted = promote_local_layers(start->layers.kinds);
     if (promoted > 0 && request.explanations) {

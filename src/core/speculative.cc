@@ -45,70 +45,6 @@ SpeculativeDecoding parse_speculative(std::string_view text) {
   throw Error("--speculative: expected eagle3:PATH, eagle:PATH, mtp or ngram, got '" + std::string(text) + "'");
 }
 
-DraftShape draft_shape_from_config(const ConfigNode& config, SpeculativeMethod method) {
-  if (!config.is_map()) throw Error(config.where + ": the draft's config.json is not a JSON object");
-  ConfigFields fields(config, "draft config");
-  // EAGLEConfig names the class (Eagle{arch}, or Eagle3{arch} unless the name has Eagle3 already);
-  // kvplan counts the Llama drafts' modules, llama_eagle.py's and llama_eagle3.py's.
-  const ConfigNode* architectures = fields.get("architectures");
-  const ConfigNode* first = architectures != nullptr && architectures->as_list() != nullptr &&
-                                    !architectures->as_list()->empty()
-                                ? &architectures->as_list()->front()
-                                : nullptr;
-  const std::string architecture = first != nullptr && first->as_string() != nullptr ? *first->as_string() : "";
-  const bool llama = method == SpeculativeMethod::eagle3
-                         ? architecture == "LlamaForCausalLM" || architecture == "LlamaForCausalLMEagle3" ||
-                               architecture == "Eagle3LlamaForCausalLM"
-                         : architecture == "LlamaForCausalLM" || architecture == "EagleLlamaForCausalLM";
-  if (!llama) {
-    fields.fail(first != nullptr ? first : architectures,
-                "architectures: kvplan plans Llama " + std::string(method == SpeculativeMethod::eagle3 ? "EAGLE-3" : "EAGLE") +
-                    " drafts (vLLM's " + (method == SpeculativeMethod::eagle3 ? "llama_eagle3.py" : "llama_eagle.py") +
-                    "), not '" + architecture + "'");
-  }
-  DraftShape draft;
-  draft.layers = fields.required_dim("num_hidden_layers");
-  draft.num_attention_heads = fields.required_dim("num_attention_heads");
-  draft.num_key_value_heads = fields.optional_dim("num_key_value_heads").value_or(draft.num_attention_heads);
-  draft.hidden_size = fields.required_dim("hidden_size");
-  draft.intermediate_size = fields.required_dim("intermediate_size");
-  draft.vocab_size = fields.required_dim("vocab_size");
-  // LlamaAttention: head_dim from the config, else hidden_size / heads.
-  draft.head_dim = fields.optional_dim("head_dim").value_or(
-      static_cast<std::uint32_t>(draft.hidden_size / draft.num_attention_heads));
-  if (draft.head_dim == 0) fields.fail(fields.get("hidden_size"), "hidden_size is smaller than num_attention_heads");
-  if (draft.num_attention_heads % draft.num_key_value_heads != 0) {
-    fields.fail(fields.get("num_key_value_heads"), "num_attention_heads is not a multiple of num_key_value_heads");
-  }
-  // LlamaAttention makes a layer sliding only where layer_types says so; kvplan plans drafts of
-  // full-attention layers (every EAGLE draft it has seen).
-  if (const ConfigNode* types = fields.get("layer_types"); types != nullptr && types->as_list() != nullptr) {
-    for (const ConfigNode& type : *types->as_list()) {
-      if (type.as_string() != nullptr && *type.as_string() != "full_attention") {
-        fields.fail(&type, "kvplan plans drafts of full-attention layers only, not '" + *type.as_string() + "'");
-      }
-    }
-  }
-  if (method == SpeculativeMethod::eagle3) {
-    // Eagle3LlamaForCausalLM: draft_vocab_size defaults to vocab_size, target_hidden_size to
-    // hidden_size; num_aux_hidden_states, else eagle_config's layer ids, else 3.
-    draft.draft_vocab_size = fields.optional_dim("draft_vocab_size").value_or(draft.vocab_size);
-    draft.target_hidden_size = fields.optional_dim("target_hidden_size").value_or(draft.hidden_size);
-    if (std::optional<std::uint32_t> aux = fields.optional_dim("num_aux_hidden_states")) {
-      draft.aux_hidden_states = *aux;
-    } else if (const ConfigNode* eagle = fields.get("eagle_config"); eagle != nullptr && eagle->is_map()) {
-      const ConfigNode* ids = eagle->find("eagle_aux_hidden_state_layer_ids");
-      if (ids != nullptr && ids->as_list() != nullptr && !ids->as_list()->empty()) {
-        draft.aux_hidden_states = static_cast<std::uint32_t>(ids->as_list()->size());
-      }
-    }
-  } else {
-    draft.draft_vocab_size = draft.vocab_size;
-    draft.target_hidden_size = draft.hidden_size;
-  }
-  return draft;
-}
-
 void check_draft_fits_target(const DraftShape& draft, const ModelShape& target, const std::string& draft_name) {
   // The draft proposes token ids of the target's vocabulary (compute_logits maps its draft
   // vocabulary onto vocab_size) and reads the target's hidden states.
@@ -133,11 +69,30 @@ void check_draft_fits_target(const DraftShape& draft, const ModelShape& target, 
                 std::to_string(target.num_key_value_heads) + " of " + std::to_string(target.head_dim) +
                 "; kvplan plans drafts whose K/V page equals the target's");
   }
+  // A sliding draft layer merges into the target's sliding group only with the same spec (window
+  // included); a spec of its own would make a kind of one layer, and vLLM's groups of one layer.
+  for (LayerAttention kind : draft.layer_kinds) {
+    if (kind != LayerAttention::sliding) continue;
+    if (target.layer_count(LayerAttention::sliding) == 0 || target.sliding_window != draft.sliding_window) {
+      throw Error(draft_name + ": a sliding draft layer (window " + std::to_string(draft.sliding_window) +
+                  ") beside a target " +
+                  (target.layer_count(LayerAttention::sliding) == 0
+                       ? std::string("without sliding layers")
+                       : "whose sliding layers' window is " + std::to_string(target.sliding_window.value_or(0))) +
+                  " would be a KV cache group kind of its own; kvplan plans sliding draft layers with the target's "
+                  "window only");
+    }
+  }
 }
 
 std::uint32_t draft_cached_layers(const SpeculativeDecoding& speculative) {
   const bool eagle = speculative.method == SpeculativeMethod::eagle || speculative.method == SpeculativeMethod::eagle3;
   return eagle && speculative.draft ? speculative.draft->layers : 0;
+}
+
+std::vector<LayerAttention> draft_layer_kinds(const SpeculativeDecoding& speculative) {
+  if (draft_cached_layers(speculative) == 0) return {};
+  return speculative.draft->layer_kinds;
 }
 
 std::uint64_t lookahead_tokens(const SpeculativeDecoding& speculative) {
@@ -168,14 +123,20 @@ DraftWeights draft_weights_per_rank(const SpeculativeDecoding& speculative, std:
     params = add(params, mul(qkv_in, qkv_out));
     params = add(params, mul(d.num_attention_heads / tp * d.head_dim, h));  // o_proj, row-parallel
     params = add(params, mul(3 * h, d.intermediate_size / tp));             // gate, up, down
+    // Biases: qkv_proj's split like its rows; o_proj's and down_proj's (row-parallel) whole on
+    // every rank; gate_up_proj's split.
+    if (d.qkv_bias) params = add(params, qkv_out);
+    if (d.o_bias) params = add(params, h);
+    if (d.mlp_bias) params = add(params, add(2 * (d.intermediate_size / tp), h));
     // RMSNorms, whole on every rank: input and post-attention (EAGLE drops layer 0's input norm),
     // and EAGLE-3's hidden_norm.
     params = add(params, eagle3 ? 3 * h : (layer == 0 ? h : 2 * h));
   }
   const std::uint64_t fc_in = eagle3 ? mul(d.aux_hidden_states, d.target_hidden_size) : 2 * h;
   params = add(params, mul(fc_in, h));  // fc: a ReplicatedLinear, whole on every rank
-  std::string rule = std::to_string(d.layers) + " decoder layer" + (d.layers == 1 ? "" : "s") + " / TP " +
-                     std::to_string(tp) + " + fc " + std::to_string(fc_in) + " x " + std::to_string(h) + " (replicated)";
+  const std::string biases = std::string(d.qkv_bias ? " qkv" : "") + (d.o_bias ? " o_proj" : "") + (d.mlp_bias ? " mlp" : "");
+  std::string rule = std::to_string(d.layers) + " decoder layer" + (d.layers == 1 ? "" : "s") +
+                     (biases.empty() ? "" : " (with" + biases + " biases)") + " / TP " + std::to_string(tp) + " + fc " + std::to_string(fc_in) + " x " + std::to_string(h) + " (replicated)";
   if (eagle3) {
     params = add(params, h);  // the final norm
     // ParallelLMHead pads its rows to a multiple of 64 and splits them over TP.

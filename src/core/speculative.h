@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/config_node.h"
 #include "core/model_shape.h"
@@ -30,6 +31,13 @@ struct DraftShape {
   std::uint64_t draft_vocab_size = 0;    // EAGLE-3's lm_head rows (default vocab_size)
   std::uint64_t target_hidden_size = 0;  // EAGLE-3: the target's hidden states it reads (default hidden_size)
   std::uint32_t aux_hidden_states = 3;   // EAGLE-3: target layers whose hidden states feed its fc
+  // Each decoder layer's attention (full or sliding), as LlamaAttention reads layer_types at the
+  // draft-relative index; sliding layers attend over sliding_window tokens.
+  std::vector<LayerAttention> layer_kinds;
+  std::uint64_t sliding_window = 0;
+  bool qkv_bias = false;  // attention_bias (or qkv_bias): QKVParallelLinear's bias
+  bool o_bias = false;    // attention_bias: o_proj's bias
+  bool mlp_bias = false;  // mlp_bias: gate_up_proj's and down_proj's biases
 };
 
 // vLLM takes any k >= 1 (SpeculativeConfig: gt=0); the EAGLE papers use up to 8 and kvplan refuses
@@ -46,16 +54,20 @@ struct SpeculativeDecoding {
 // "eagle3:PATH", "eagle:PATH", "mtp", "ngram" -> the method and the path (--speculative).
 SpeculativeDecoding parse_speculative(std::string_view text);
 
-// The draft's config.json (`where` names it in errors). Throws kvplan::Error naming the field.
+// The draft's config.json (`where` names it in errors). Throws kvplan::Error naming the field
+// (draft_config.cc).
 DraftShape draft_shape_from_config(const ConfigNode& config, SpeculativeMethod method);
 
 // Throws kvplan::Error (exit 2) when vLLM would refuse the draft for this target, or when kvplan
-// does not plan the pair: another vocabulary or hidden size, or K/V pages unlike the target's.
+// does not plan the pair: another vocabulary or hidden size, K/V pages unlike the target's, or
+// sliding layers whose window the target's sliding layers do not share.
 void check_draft_fits_target(const DraftShape& draft, const ModelShape& target, const std::string& draft_name);
 
 // Layers the draft adds to the target's KV cache groups: an EAGLE draft's decoder layers.
 // (MTP layers are the target's own, counted by include_mtp; n-gram drafting caches nothing.)
 std::uint32_t draft_cached_layers(const SpeculativeDecoding& speculative);
+// The same layers' kinds, in order (empty without an EAGLE draft).
+std::vector<LayerAttention> draft_layer_kinds(const SpeculativeDecoding& speculative);
 
 // VllmConfig.num_lookahead_tokens: KV slots a request asks for past its tokens (k for EAGLE,
 // EAGLE-3 and MTP; none for n-gram).

@@ -23,8 +23,9 @@ struct DraftCase {
   const char* expected;           // part of the one stderr line
 };
 
-// An EAGLE-3 draft for Llama-3.1-70B with one field replaced (`field` "" keeps them all).
-std::string draft_config(const std::string& field, const std::string& value) {
+// An EAGLE-3 draft for Llama-3.1-70B with one field replaced (`field` "" keeps them all) and
+// `extra` fields added.
+std::string draft_config(const std::string& field, const std::string& value, const std::string& extra = "") {
   std::vector<std::pair<std::string, std::string>> fields = {
       {"num_hidden_layers", "1"},     {"num_attention_heads", "64"}, {"num_key_value_heads", "8"},
       {"head_dim", "128"},            {"hidden_size", "8192"},       {"intermediate_size", "28672"},
@@ -35,7 +36,7 @@ std::string draft_config(const std::string& field, const std::string& value) {
     json += ", \"" + key + "\": " + (key == field ? value : text);
   }
   if (field == "layer_types") json += ", \"layer_types\": " + value;
-  return json + "}";
+  return json + extra + "}";
 }
 
 const std::vector<std::pair<std::string, std::string>> kDrafts = {
@@ -44,7 +45,10 @@ const std::vector<std::pair<std::string, std::string>> kDrafts = {
     {"hidden/config.json", draft_config("hidden_size", "4096")},
     {"heads/config.json", draft_config("num_key_value_heads", "4")},
     {"layers/config.json", draft_config("num_hidden_layers", "")},
-    {"sliding/config.json", draft_config("layer_types", "[\"sliding_attention\"]")},
+    {"sliding/config.json", draft_config("layer_types", "[\"sliding_attention\"]", ", \"sliding_window\": 4096")},
+    {"nowindow/config.json", draft_config("layer_types", "[\"sliding_attention\"]")},
+    {"qwen/config.json", draft_config("", "", ", \"model_type\": \"qwen3\"")},
+    {"eagle1/config.json", draft_config("architectures", "[\"LlamaForCausalLM\"]", ", \"model_type\": \"gpt_oss\"")},
     {"list/config.json", "[1, 2]"},
     {"gptoss/config.json", draft_config("architectures", "[\"GptOssForCausalLMEagle3\"]")},
     {"it's/config.json", draft_config("", "")},
@@ -76,8 +80,14 @@ const std::vector<DraftCase> kCatalogue = {
      "kvplan plans drafts whose K/V page equals the target's"},
     {"a draft built by a class kvplan does not count", {"--speculative", "eagle3:{dir}/gptoss", "--num-speculative-tokens", "4"},
      "not 'GptOssForCausalLMEagle3'"},
-    {"a draft of sliding layers", {"--speculative", "eagle3:{dir}/sliding", "--num-speculative-tokens", "4"},
-     "full-attention layers only"},
+    {"a sliding draft layer beside a target without sliding layers",
+     {"--speculative", "eagle3:{dir}/sliding", "--num-speculative-tokens", "4"}, "a target without sliding layers"},
+    {"a sliding draft layer without a window", {"--speculative", "eagle3:{dir}/nowindow", "--num-speculative-tokens", "4"},
+     "has no sliding_window"},
+    {"a draft config class whose defaults kvplan does not know",
+     {"--speculative", "eagle3:{dir}/qwen", "--num-speculative-tokens", "4"}, "model_type: kvplan knows the defaults"},
+    {"an EAGLE (1) draft with layer_types", {"--speculative", "eagle:{dir}/eagle1", "--num-speculative-tokens", "4"},
+     "only eagle3 drafts may have them"},
     {"mtp on a model without MTP layers", {"--speculative", "mtp"}, "the model has no MTP layers"},
     {"speculative decoding on another engine",
      {"--speculative", "eagle3:{dir}/good", "--num-speculative-tokens", "4", "--engine", "sglang"}, "add --engine vllm"},

@@ -43,7 +43,7 @@ TEST_CASE("fit --speculative eagle3 --explain shows the draft's KV and the looka
   CHECK(contains(result.out, "register beside the target's 80 cached layers"));
   // The draft's layer: 1 x 16384 B x 2048 blocks = 32 MiB per request per rank.
   CHECK(contains(result.out, "draft KV per request per rank"));
-  CHECK(contains(result.out, "1 layer x 16384 B page x ceil(32768 / 16) = 2048 blocks"));
+  CHECK(contains(result.out, "1 full layer x 16384 B page x 2048 blocks (a full-attention group's blocks per request)"));
   // The lookahead: 4 slots, capped at max_model_len, so no block more at 32768 tokens; a 1024-token
   // request holds ceil(1028 / 16) = 65 blocks instead of 64.
   CHECK(contains(result.out, "lookahead slots per request"));
@@ -51,6 +51,26 @@ TEST_CASE("fit --speculative eagle3 --explain shows the draft's KV and the looka
   CHECK(contains(result.out, "ceil(1028 / 16) = 65 instead of 64"));
   // The draft's weights, listed beside the given KV memory: 501776384 params x 2 B + 256000 B.
   CHECK(contains(result.out, "501776384 params x 2 B"));
+}
+
+TEST_CASE("fit --speculative: gpt-oss-20b with SpecForge's EAGLE-3 draft, its sliding layer and the padding") {
+  // 12 sliding + 12 full target layers and the draft's sliding layer (model_type gpt_oss): 2 groups
+  // of 13, 26 slots for 25 layers, one padding layer; 100824 blocks, 1,432,542 tokens, 10.93x
+  // (tools/vllm-oracle/oracle_eagle_oss.py, gpt-oss-20b TP1 with a sliding draft layer).
+  const std::string draft = std::string(KVPLAN_SOURCE_DIR) + "/tests/data/configs/gpt-oss-20b-eagle3";
+  const CliResult result =
+      run_cli({"fit", "--model", "gpt-oss-20b", "--gpu", "h200", "--ctx", "128k", "--kv-cache-memory", "40GiB",
+               "--max-num-batched-tokens", "8192", "--speculative", "eagle3:" + draft, "--num-speculative-tokens", "3",
+               "--explain"});
+  REQUIRE(result.exit_code == 0);
+  CHECK(contains(result.out, "GPU KV cache size: 1,432,542 tokens, Maximum concurrency for 131,072 tokens per request: 10.93x"));
+  CHECK(contains(result.out, "1 sliding (window 128)) register beside the target's 24 cached layers"));
+  CHECK(contains(result.out, "25 layers in 2 groups of 13; 2 x 13 = 26 slots for 25 layers: vLLM adds 1 padding layer"));
+  // Its page in each of a sliding group's 1033 blocks per request: 32768 x 1033 = 33849344 B.
+  CHECK(contains(result.out, "1 sliding layer x 32768 B page x 1033 blocks (a sliding group's blocks per request)"));
+  // The draft's weights: 307649600 params x 2 B + 32000 x 8 B of d2t (speculative_test.cc).
+  CHECK(contains(result.out, "307649600 params x 2 B"));
+  CHECK(contains(result.out, "1 decoder layer (with qkv o_proj biases) / TP 1"));
 }
 
 TEST_CASE("fit --speculative --emit vllm writes vLLM's --speculative-config") {

@@ -1,8 +1,11 @@
 // Speculative decoding in vLLM 0.33 (docs/engines.md, "Speculative decoding"). Each expected number
 // is arithmetic written out here; the KV numbers were cross-checked by running vLLM 0.33.0's own
 // planning code (get_global_kv_cache_groups, get_kv_cache_configs, get_kv_cache_capacity) and a
-// real KVCacheManager.allocate_slots on CPU: tools/vllm-oracle/oracle_eagle.py, cases A1, B and C1.
+// real KVCacheManager.allocate_slots on CPU: tools/vllm-oracle/oracle_eagle.py, cases A1, B and C1,
+// and tools/vllm-oracle/oracle_eagle_oss.py (gpt-oss with a one-layer EAGLE-3 draft), cases A and B.
 #include <doctest/doctest.h>
+
+#include <tuple>
 
 #include "core/capacity.h"
 #include "core/error.h"
@@ -144,6 +147,99 @@ TEST_CASE("Gemma-3-27B + EAGLE-3 at TP 2: the draft's full layer regroups the sl
   CHECK(result.kv_tokens == 130271);
 }
 
+TEST_CASE("SpecForge's gpt-oss EAGLE-3 draft: model_type gpt_oss makes its one layer slide over 128 tokens") {
+  // transformers' GptOssConfig fills layer_types ("sliding_attention" on even layers) and
+  // sliding_window 128 when config.json leaves them out; LlamaAttention reads entry 24 - 24 = 0.
+  // oracle_eagle_oss.py A: vLLM's loader gives layer_types ['sliding_attention'], sliding_window 128.
+  const DraftShape draft = *eagle3("gpt-oss-20b-eagle3", 3).draft;
+  REQUIRE(draft.layer_kinds.size() == 1);
+  CHECK(draft.layer_kinds[0] == LayerAttention::sliding);
+  CHECK(draft.sliding_window == 128);
+  CHECK(draft.qkv_bias);  // GptOssConfig: attention_bias true
+  CHECK(draft.o_bias);
+  CHECK_FALSE(draft.mlp_bias);
+  // The same draft as a llama config: no layer_types (LlamaConfig), so full attention, no biases.
+  const DraftShape llama = draft_shape_from_config(
+      io::read_json(R"({"architectures": ["LlamaForCausalLMEagle3"], "model_type": "llama", "num_hidden_layers": 1,
+                        "num_attention_heads": 64, "num_key_value_heads": 8, "head_dim": 64, "hidden_size": 2880,
+                        "intermediate_size": 17280, "vocab_size": 201088})",
+                    "draft"),
+      SpeculativeMethod::eagle3);
+  CHECK(llama.layer_kinds == std::vector<LayerAttention>{LayerAttention::full});
+  CHECK_FALSE(llama.qkv_bias);
+}
+
+TEST_CASE("gpt-oss-20b + its EAGLE-3 draft at TP 1, 128k, 40 GiB: 13 sliding + 12 full, one padding layer") {
+  // gpt-oss-20b: 12 sliding (window 128) + 12 full layers, 8 K/V heads of 64: page 16 x 8 x 64 x 2
+  // (K, V) x 2 B = 32768 B. The draft's sliding layer has the target's sliding spec, so it joins the
+  // sliding kind: 13 sliding + 12 full. 13 < 1.5 x 12, so the group size is 13 (vLLM: "Add 1
+  // padding layers"): 2 groups of 13, a block of 13 x 32768 = 425984 B.
+  // floor(42949672960 / 425984) = 100824 blocks (alone: 12 x 32768 = 393216 B -> 109226).
+  // Per request: full ceil(131072 / 16) = 8192; sliding ceil(min(127 + 2 x 8192, 131072) / 16) + 1 =
+  // ceil(16511 / 16) + 1 = 1033: 9225. 100824 / 9225 = 10.929430...x; int(10.929430894308943 x
+  // 131072) = 1432542 tokens. oracle_eagle_oss.py B (gpt-oss-20b TP1, sliding): 100824 blocks,
+  // 10.93x, 1,432,542 tokens; without the draft 109226 blocks, 1,551,920 tokens.
+  FitRequest request = with_draft("gpt-oss-20b", 131072, 40ull << 30, 1, eagle3("gpt-oss-20b-eagle3", 3));
+  request.options.max_num_batched_tokens = 8192;
+  const FitResult result = fit(model("gpt-oss-20b"), gpu("h200"), request);
+  CHECK(result.groups.size() == 2);
+  CHECK(result.group_size == 13);
+  CHECK(result.page_bytes.value == 32768);
+  CHECK(result.stages[0].bytes_per_block.value == 425984);
+  CHECK(result.num_blocks == 100824);
+  CHECK(result.blocks_per_request == 9225);
+  CHECK(result.kv_tokens == 1432542);
+  FitRequest without = request;
+  without.speculative = {};
+  const FitResult alone = fit(model("gpt-oss-20b"), gpu("h200"), without);
+  CHECK(alone.num_blocks == 109226);
+  CHECK(alone.kv_tokens == 1551920);
+}
+
+TEST_CASE("gpt-oss-120b + a one-layer sliding draft at TP 2 and TP 4: 19 sliding + 18 full") {
+  // gpt-oss-120b: 18 sliding + 18 full, 8 K/V heads of 64. TP 2: 4 per rank, page 16384 B; the
+  // draft makes 19 + 18, groups of 19 (one padding layer): block 19 x 16384 = 311296 B,
+  // floor(42949672960 / 311296) = 137970 blocks; 9225 blocks per request as above; int(137970 /
+  // 9225 x 131072) = 1960325 tokens. TP 4: 2 per rank, page 8192 B, block 155648 B, 275941 blocks,
+  // 3920665 tokens. oracle_eagle_oss.py B: 137970 / 1,960,325 and 275941 / 3,920,665.
+  // The draft's vocabulary and hidden size are gpt-oss's, shared by both targets.
+  for (auto [tp, blocks, tokens] : {std::tuple{2u, 137970ull, 1960325ull}, std::tuple{4u, 275941ull, 3920665ull}}) {
+    CAPTURE(tp);
+    FitRequest request = with_draft("gpt-oss-120b", 131072, 40ull << 30, tp, eagle3("gpt-oss-20b-eagle3", 3));
+    request.options.max_num_batched_tokens = 8192;
+    // The weights only have to fit beside the given 40 GiB: about 4.25 bits per parameter (MXFP4).
+    request.weights_dtype = "mxfp4";
+    request.weight_bytes_per_param = 0.53125;
+    const FitResult result = fit(model("gpt-oss-120b"), gpu("h200"), request);
+    CHECK(result.group_size == 19);
+    CHECK(result.num_blocks == blocks);
+    CHECK(result.kv_tokens == tokens);
+  }
+}
+
+TEST_CASE("the gpt-oss EAGLE-3 draft's weights: attention biases from GptOssConfig, a 32000-row lm_head") {
+  // hidden 2880, 64 heads, 8 K/V heads of 64, intermediate 17280, draft vocabulary 32000; TP 1.
+  //   qkv_proj  2 x 2880 x (64 + 2 x 8) x 64 = 5760 x 5120                 = 29491200
+  //   qkv bias  5120                                                        = 5120
+  //   o_proj    64 x 64 x 2880                                              = 11796480
+  //   o bias    2880                                                        = 2880
+  //   MLP       3 x 2880 x 17280 (no mlp_bias)                              = 149299200
+  //   norms     input, post-attention, hidden_norm: 3 x 2880                = 8640
+  //   fc        3 aux hidden states x 2880 x 2880                          = 24883200
+  //   norm      2880                                                        = 2880
+  //   lm_head   32000 (500 x 64) x 2880                                     = 92160000
+  //   total                                                                   307649600
+  // plus d2t, 32000 x 8 B = 256000 B (32000 is not the target's 201088).
+  const DraftWeights weights = draft_weights_per_rank(eagle3("gpt-oss-20b-eagle3", 3), 1);
+  CHECK(weights.params_per_rank == 307649600);
+  CHECK(weights.extra_bytes_per_rank == 256000);
+  // TP 4: qkv 5760 x (16 + 2 x 2) x 64 = 7372800, its bias 1280, o_proj 16 x 64 x 2880 = 2949120,
+  // o bias 2880 (whole), MLP 3 x 2880 x 4320 = 37324800, lm_head 8000 x 2880 = 23040000, norms,
+  // fc and the final norm as above: 7372800 + 1280 + 2949120 + 2880 + 37324800 + 8640 + 24883200 +
+  // 2880 + 23040000 = 95585600.
+  CHECK(draft_weights_per_rank(eagle3("gpt-oss-20b-eagle3", 3), 4).params_per_rank == 95585600);
+}
+
 TEST_CASE("drafts vLLM would refuse, or kvplan does not plan") {
   DraftShape draft = *eagle3("llama3-70b-eagle3", 4).draft;
   const ModelShape llama = model("llama-3.1-70b");
@@ -155,6 +251,11 @@ TEST_CASE("drafts vLLM would refuse, or kvplan does not plan") {
   draft = *eagle3("llama3-70b-eagle3", 4).draft;
   draft.num_key_value_heads = 4;
   CHECK_THROWS_WITH_AS(check_draft_fits_target(draft, llama, "d"), doctest::Contains("page equals the target's"), Error);
+  // A sliding draft layer beside a target without sliding layers, or with another window.
+  DraftShape sliding = *eagle3("gpt-oss-20b-eagle3", 3).draft;
+  sliding.sliding_window = 4096;
+  CHECK_THROWS_WITH_AS(check_draft_fits_target(sliding, model("gpt-oss-20b"), "d"),
+                       doctest::Contains("window is 128"), Error);
   // vLLM 0.19's rules are not followed for drafts; nor PP.
   FitRequest request = with_draft("llama-3.1-70b", 32768, 40ull << 30, 4, eagle3("llama3-70b-eagle3", 4));
   request.options.engine_version = "0.19";
