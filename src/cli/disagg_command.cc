@@ -54,10 +54,7 @@ FitRequest pool_request(const SweepFleet& fleet, const ModelShape& shape, const 
   request.kv_dtype = kv_dtype;
   request.parallel = fleet.parallel;
   set_engine_expert_span(request.parallel, Engine::vllm, shape);
-  request.weights_dtype = weights.name;
-  request.weight_bytes_per_param = weights.bytes_per_param;
-  request.routed_expert_bytes = weights.routed_expert_bytes;
-  request.attention_weight_bytes = weights.attention_bytes;
+  set_request_weights(request, weights);
   request.max_model_len = Tokens{ctx};
   return request;
 }
