@@ -8,7 +8,7 @@
 #include "core/checked.h"
 #include "core/error.h"
 #include "core/fit_internal.h"
-#include "core/rope_cache.h"
+#include "core/fit_vllm_budget.h"
 #include "core/vllm_backend.h"
 #include "core/vllm_dcp.h"
 #include "core/vllm_groups.h"
@@ -33,10 +33,6 @@ std::uint64_t default_batched_tokens(const VllmRules& rules, const GpuSpec& gpu,
   if (batch.large_tier_min_gib > 0 && gpu.memory_total.value >= batch.large_tier_min_gib * kGiB) return batch.large;
   if (high_memory_tier(gpu)) return offline ? batch.offline_high : batch.serve_high;
   return offline ? batch.offline_low : batch.serve_low;
-}
-
-std::uint64_t default_seqs(const VllmRules& rules, const GpuSpec& gpu) {
-  return high_memory_tier(gpu) ? rules.batch.seqs_high : rules.batch.seqs_low;
 }
 
 // V0 had no MLA cache: DeepSeek's attention cached K and V for every head, padded to 256.
@@ -100,123 +96,6 @@ CachedLayers cached_layers(const ModelShape& shape, std::uint32_t pp, bool inclu
   layers.stage_of_layer.insert(layers.stage_of_layer.end(), extra, pp - 1);
   layers.per_stage.back() += extra;
   return layers;
-}
-
-// What one PP stage subtracts besides its weights, with its budget lines when `lines` is given:
-// --reserve, or the release's activation peak and non-torch memory (vllm_profile.h; the rough
-// estimate for releases whose logs kvplan has not checked). The sampler runs on the last stage.
-Bytes stage_reserve(const VllmRules& rules, const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request,
-                    std::uint64_t batched_tokens, std::uint32_t stage, FitResult* lines) {
-  const bool last = stage + 1 == request.parallel.pp;
-  if (lines != nullptr && rules.cuda_graph_memory_subtracted) {
-    lines->notes.push_back("vLLM " + lines->engine_version + " also subtracts its CUDA-graph memory estimate "
-                           "(0.5-1.8 GiB per GPU in vLLM 0.19's logs of it), which kvplan does not model yet: the KV "
-                           "memory is over-estimated by that much");
-  }
-  // The profile model follows the CUDA sampler; ROCm samples with aiter and is left to the rough estimate.
-  if (request.options.reserve || rules.profile == VllmProfileModel::rough ||
-      gpu.architecture == GpuArchitecture::cdna3) {
-    const std::uint64_t seqs = last ? default_seqs(rules, gpu) : 0;
-    if (lines != nullptr) return add_reserve_lines(shape, request, batched_tokens, seqs, *lines);
-    return reserve_estimate(shape, request, batched_tokens, seqs);
-  }
-  const ProfileTerm activation =
-      vllm_activation_peak(shape, gpu, request, batched_tokens, default_seqs(rules, gpu), {stage == 0, last});
-  const ProfileTerm non_torch = vllm_non_torch(rules, request.parallel);
-  if (lines != nullptr) {
-    lines->budget.push_back({"activation peak", activation.bytes, activation.rule, '-'});
-    lines->budget.push_back({"non-torch memory", non_torch.bytes, non_torch.rule, '-'});
-  }
-  return Bytes{checked_add(activation.bytes.value, non_torch.bytes.value, "activations + non-torch memory")};
-}
-
-// vLLM builds the rotary tables in the model's dtype: 4 B when it serves fp32, else 2 B (bf16 or
-// fp16, quantized checkpoints included).
-std::uint32_t model_dtype_bytes(const FitRequest& request) { return request.weights_dtype == "fp32" ? 4 : 2; }
-
-// What vLLM may use of a GPU: total x gpu_memory_utilization, rounded up as its worker does.
-Bytes requested_memory(const GpuSpec& gpu, double mem_util) {
-  return Bytes{static_cast<std::uint64_t>(std::ceil(static_cast<double>(gpu.memory_total.value) * mem_util))};
-}
-
-// KV memory of each stage: given (--kv-cache-memory, one value or one per stage), or each
-// stage's requested memory less its own weights, activations and non-torch memory.
-void stage_budgets(const VllmRules& rules, const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request, const CachedLayers& layers,
-                   FitResult& result) {
-  const EngineOptions& options = request.options;
-  const std::uint32_t pp = request.parallel.pp;
-  if (!options.kv_cache_memory_per_stage.empty() && options.kv_cache_memory_per_stage.size() != pp) {
-    throw Error("--kv-cache-memory: " + std::to_string(options.kv_cache_memory_per_stage.size()) +
-                " values for " + std::to_string(pp) + " PP stages; give one value, or one per stage");
-  }
-  const Bytes requested = requested_memory(gpu, result.mem_util);
-  for (std::uint32_t stage = 0; stage < pp; ++stage) {
-    StageBudget budget;
-    budget.layers = layers.per_stage[stage];
-    budget.weights = weights_per_stage(shape, request, stage);
-    if (stage + 1 == pp) budget.draft_weights = draft_weight_bytes(request, nullptr);
-    // Every stage builds its attention layers' rotary embedding, so each holds the tables.
-    budget.rope_cache = Bytes{rope_cache_bytes(shape.rope_caches, model_dtype_bytes(request))};
-    if (!options.kv_cache_memory_per_stage.empty() || options.kv_cache_memory) {
-      budget.kv_budget = options.kv_cache_memory_per_stage.empty() ? *options.kv_cache_memory
-                                                                   : options.kv_cache_memory_per_stage[stage];
-      if (budget.weights.value + budget.rope_cache.value + budget.draft_weights.value + budget.kv_budget.value >
-          gpu.memory_total.value) {
-        throw Error("--kv-cache-memory " + gib_text(budget.kv_budget) + " plus " + gib_text(budget.weights) +
-                    " of weights" + (pp > 1 ? " on PP stage " + std::to_string(stage) : "") + " exceed the GPU's " +
-                    gib_text(gpu.memory_total));
-      }
-    } else {
-      check_weights_fit(requested, budget.weights, "that vLLM may use (total x gpu_memory_utilization)");
-      budget.reserve = stage_reserve(rules, shape, gpu, request, result.max_num_batched_tokens, stage, nullptr);
-      const std::uint64_t used = checked_add(budget.weights.value + budget.rope_cache.value,
-                                             budget.draft_weights.value + budget.reserve.value, "the memory used");
-      if (used >= requested.value) {
-        throw Error("no memory left for the KV cache" + (pp > 1 ? " on PP stage " + std::to_string(stage) : "") +
-                    ": weights " + gib_text(budget.weights) + " + activations and overheads " + gib_text(budget.reserve) +
-                    " exceed the " + gib_text(requested) + " vLLM may use by " + gib_text(Bytes{used - requested.value}) +
-                    "; raise --mem-util, use more GPUs (--tp/--pp) or a larger GPU");
-      }
-      budget.kv_budget = Bytes{requested.value - used};
-    }
-    result.stages.push_back(budget);
-    result.stage_layers.push_back(budget.layers);
-  }
-}
-
-// vLLM counts the tables in "Model loading took", beside the weights.
-void add_rope_cache_line(const ModelShape& shape, const FitRequest& request, const StageBudget& stage, char sign,
-                         FitResult& result) {
-  if (stage.rope_cache.value == 0) return;
-  result.budget.push_back({"RoPE cos/sin cache", stage.rope_cache,
-                           rope_cache_rule(shape.rope_caches, model_dtype_bytes(request)), sign});
-}
-
-// The budget lines of the binding stage, as vLLM's worker logs them.
-void budget_lines(const VllmRules& rules, const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request, FitResult& result) {
-  const StageBudget& stage = result.stages[result.binding_stage];
-  const std::string where = request.parallel.pp > 1 ? " (PP stage " + std::to_string(result.binding_stage) + ", binding)" : "";
-  result.budget.push_back({"total memory (CUDA)", gpu.memory_total, gpu.device_name + ", as torch.cuda.mem_get_info reports it", ' '});
-  const std::string weights_line = weights_rule_for_stage(shape, request, result.binding_stage) + where;
-  if (request.options.kv_cache_memory || !request.options.kv_cache_memory_per_stage.empty()) {
-    // Not a subtraction: the KV memory is given; the weights are listed to check they fit beside it.
-    result.budget.push_back({"weights", stage.weights, weights_line, ' '});
-    add_rope_cache_line(shape, request, stage, ' ', result);
-    add_draft_weights_line(request, stage, ' ', result);
-    result.budget.push_back({"KV cache memory", stage.kv_budget,
-                             "--kv-cache-memory (vLLM's kv_cache_memory_bytes): gpu_memory_utilization is ignored", ' '});
-    return;
-  }
-  const Bytes requested = requested_memory(gpu, result.mem_util);
-  result.budget.push_back({"x gpu_memory_utilization", requested,
-                           "ceil(" + gib_text(gpu.memory_total) + " x " + fmt_double(result.mem_util, 2) + ")" +
-                               (request.options.mem_util ? "" : "; vLLM " + result.engine_version + "'s default"),
-                           '='});
-  result.budget.push_back({"weights", stage.weights, weights_line, '-'});
-  add_rope_cache_line(shape, request, stage, '-', result);
-  add_draft_weights_line(request, stage, '-', result);
-  stage_reserve(rules, shape, gpu, request, result.max_num_batched_tokens, result.binding_stage, &result);
-  result.budget.push_back({"KV cache memory", stage.kv_budget, "vLLM logs it as 'Available KV cache memory'" + where, '='});
 }
 
 // get_kv_cache_configs / _check_enough_kv_cache_memory, per stage: one request of max_model_len
@@ -334,7 +213,7 @@ std::shared_ptr<const VllmStart> start_vllm(const ModelShape& shape, const GpuSp
     }
   }
   const CachedLayers& layers = start->layers;
-  stage_budgets(rules, shape, gpu, request, layers, result);
+  stage_budgets(rules, shape, gpu, request, layers.per_stage, result);
   if (shape.compressed_mla) {
     set_compressed_cache(shape, cached, result);
     return start;  // its packed pool is planned per max_model_len (finish_vllm)
