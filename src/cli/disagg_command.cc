@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/weights.h"
 #include "report/disagg_document.h"
+#include "report/model_label.h"
 
 namespace kvplan::cli {
 namespace {
@@ -118,8 +119,7 @@ void run_disagg(Context& context, const DisaggOptions& options) {
   }
   const report::DisaggContext document_context{model.label.name, prefill.label, decode.label, options.explain, units};
   report::Document document = report::disagg_document(document_context, chosen, sweep, skipped);
-  document.notes.push_back("weights: " + weights.name + " from " + weights.why);
-  for (const std::string& assumption : shape.assumptions) document.notes.push_back("assumed: " + assumption);
+  report::add_model_notes(document, weights, shape);
   report::write_document(document, format, context.out);
 }
 

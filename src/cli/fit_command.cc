@@ -19,6 +19,7 @@
 #include "core/weights.h"
 #include "report/fit_document.h"
 #include "report/launch_command.h"
+#include "report/model_label.h"
 #include "report/hybrid_off_rows.h"
 #include "report/offload_rows.h"
 
@@ -241,8 +242,7 @@ void run_fit(Context& context, const FitOptions& options) {
     document.notes.insert(document.notes.begin(), "--ctx not given: max_model_len = max_position_embeddings (" +
                                                       std::to_string(request.max_model_len.value) + "), vLLM's default");
   }
-  document.notes.push_back("weights: " + weights.name + " from " + weights.why);
-  for (const std::string& assumption : model.shape.assumptions) document.notes.push_back("assumed: " + assumption);
+  report::add_model_notes(document, weights, model.shape);
   report::write_document(document, format, context.out);
 }
 

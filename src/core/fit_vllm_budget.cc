@@ -28,8 +28,9 @@ Bytes stage_reserve(const VllmRules& rules, const ModelShape& shape, const GpuSp
   const bool last = stage + 1 == request.parallel.pp;
   if (lines != nullptr && rules.cuda_graph_memory_subtracted) {
     lines->notes.push_back("vLLM " + lines->engine_version + " also subtracts its CUDA-graph memory estimate "
-                           "(0.5-1.8 GiB per GPU in vLLM 0.19's logs of it), which kvplan does not model yet: the KV "
-                           "memory is over-estimated by that much");
+                           "(0.49-1.92 GiB per GPU in llm-d's 59 logged vLLM 0.19 runs on H100), which kvplan does not "
+                           "model yet: the KV memory is over-estimated by that much; pass --kv-cache-memory from a "
+                           "start-up log to take it out");
   }
   // The profile model follows the CUDA sampler; ROCm samples with aiter and is left to the rough estimate.
   if (request.options.reserve || rules.profile == VllmProfileModel::rough ||

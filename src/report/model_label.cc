@@ -47,4 +47,9 @@ std::string describe_shape(const ModelShape& shape) {
   return text;
 }
 
+void add_model_notes(Document& document, const WeightsDtype& weights, const ModelShape& shape) {
+  document.notes.push_back("weights: " + weights.name + " from " + weights.why);
+  for (const std::string& assumption : shape.assumptions) document.notes.push_back("assumed: " + assumption);
+}
+
 }  // namespace kvplan::report

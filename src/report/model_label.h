@@ -4,6 +4,8 @@
 #include <string>
 
 #include "core/model_shape.h"
+#include "core/weights.h"
+#include "report/document.h"
 
 namespace kvplan::report {
 
@@ -16,5 +18,9 @@ struct ModelLabel {
 // "60 layers, 128 query heads, MLA d_c=512 d_R=64" /
 // "32 layers, 32 query heads, 8 KV heads of 128, sliding window 4096 on 32 layers".
 std::string describe_shape(const ModelShape& shape);
+
+// The closing notes every plan of a model carries: where its weights' dtype came from and each
+// assumption made while reading its config ("weights: ...", "assumed: ...").
+void add_model_notes(Document& document, const WeightsDtype& weights, const ModelShape& shape);
 
 }  // namespace kvplan::report

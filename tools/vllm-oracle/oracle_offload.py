@@ -21,21 +21,26 @@ from vllm.v1.kv_offload.cpu.spec import CPUOffloadingSpec
 GIB = 1 << 30
 
 
-def spec(worker_bytes_per_block, world_size, gib, block_size, max_model_len):
+def offloading_config(worker_bytes_per_block, world_size, block_size, max_model_len, extra_config):
+    """A hand-built OffloadingConfig for one group of one layer on TP = world_size."""
     parallel = OffloadingParallelConfig(
         rank=0, world_size=world_size, tp_size=world_size, pp_size=1, pcp_size=1, dcp_size=1,
         data_parallel_index=0, data_parallel_size=1, data_parallel_rank_local=None,
         is_parallelism_agnostic=True)
-    config = OffloadingConfig(
+    return OffloadingConfig(
         groups=(OffloadingGroupConfig(tokens_per_block=block_size, layer_names=("l0",), group_id=0),),
         worker_kv_bytes_per_block=worker_bytes_per_block,
         enable_kv_cache_events=False,
-        extra_config={"cpu_bytes_to_use": gib * GIB},
+        extra_config=extra_config,
         engine_id="oracle",
         model=OffloadingModelConfig(name="oracle", dtype="bfloat16", max_model_len=max_model_len),
         cache=OffloadingCacheConfig(tokens_per_hash=block_size, blocks_per_chunk=1),
         parallel=parallel)
-    s = CPUOffloadingSpec(config)
+
+
+def spec(worker_bytes_per_block, world_size, gib, block_size, max_model_len):
+    s = CPUOffloadingSpec(offloading_config(worker_bytes_per_block, world_size, block_size, max_model_len,
+                                            {"cpu_bytes_to_use": gib * GIB}))
     return s.num_chunks, s.kv_bytes_per_chunk, s.cpu_info.cpu_kv_cache_size_tokens
 
 

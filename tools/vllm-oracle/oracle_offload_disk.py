@@ -12,33 +12,17 @@ constructor's parameters, for the cases tests/core/kv_offload_disk_test.cc cites
 import inspect
 import tempfile
 
-from vllm.v1.kv_offload.config import (
-    OffloadingCacheConfig,
-    OffloadingConfig,
-    OffloadingGroupConfig,
-    OffloadingModelConfig,
-    OffloadingParallelConfig,
-)
 from vllm.v1.kv_offload.tiering.fs.manager import FileSystemTierManager
 from vllm.v1.kv_offload.tiering.spec import TieringOffloadingSpec
 
+from oracle_offload import offloading_config
+
 
 def tiering(worker_bytes_per_block, world_size, cpu_bytes, block_size, max_model_len):
-    parallel = OffloadingParallelConfig(
-        rank=0, world_size=world_size, tp_size=world_size, pp_size=1, pcp_size=1, dcp_size=1,
-        data_parallel_index=0, data_parallel_size=1, data_parallel_rank_local=None,
-        is_parallelism_agnostic=True)
-    config = OffloadingConfig(
-        groups=(OffloadingGroupConfig(tokens_per_block=block_size, layer_names=("l0",), group_id=0),),
-        worker_kv_bytes_per_block=worker_bytes_per_block,
-        enable_kv_cache_events=False,
-        extra_config={"spec_name": "TieringOffloadingSpec", "cpu_bytes_to_use": cpu_bytes,
-                      "secondary_tiers": [{"type": "fs", "root_dir": tempfile.mkdtemp()}]},
-        engine_id="oracle",
-        model=OffloadingModelConfig(name="oracle", dtype="bfloat16", max_model_len=max_model_len),
-        cache=OffloadingCacheConfig(tokens_per_hash=block_size, blocks_per_chunk=1),
-        parallel=parallel)
-    spec = TieringOffloadingSpec(config)
+    spec = TieringOffloadingSpec(offloading_config(
+        worker_bytes_per_block, world_size, block_size, max_model_len,
+        {"spec_name": "TieringOffloadingSpec", "cpu_bytes_to_use": cpu_bytes,
+         "secondary_tiers": [{"type": "fs", "root_dir": tempfile.mkdtemp()}]}))
     manager = spec.get_manager()
     fs_tier = manager.secondary_tiers[0]
     result = (spec.num_chunks, spec.kv_bytes_per_chunk, fs_tier._block_size)
