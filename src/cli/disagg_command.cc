@@ -1,12 +1,11 @@
 // `kvplan disagg`: disaggregated prefill/decode. The KV one request moves from the prefill pool to
 // the decode pool, the time it takes, and the prefill:decode GPU ratio, at one ISL and over a
 // sweep of ISLs.
-#include <algorithm>
 #include <ostream>
 
 #include "cli/checkpoint_model.h"
 #include "cli/context.h"
-#include "core/disagg.h"
+#include "core/disagg_sweep.h"
 #include "core/error.h"
 #include "core/weights.h"
 #include "report/disagg_document.h"
@@ -29,44 +28,18 @@ struct DisaggOptions {
   OutputOptions output;
 };
 
-// The ISLs of the table: powers of two from 1k up to what the model's context leaves for the
-// output, or --isl-sweep; the requested ISL always among them.
+// The ISLs of the table: --isl-sweep or the default sweep, with the requested ISL among them.
 std::vector<std::uint64_t> sweep_isls(const DisaggOptions& options, std::uint64_t isl, std::uint64_t osl,
                                       const ModelShape& shape) {
   std::vector<std::uint64_t> isls{isl};
-  if (!options.isl_sweep.empty()) {
+  if (options.isl_sweep.empty()) {
+    for (std::uint64_t tokens : default_disagg_isls(osl, shape)) isls.push_back(tokens);
+  } else {
     for (const std::string& item : split_list(options.isl_sweep, "--isl-sweep")) {
       isls.push_back(parse_tokens(item, "--isl-sweep").value);
     }
-  } else {
-    for (std::uint64_t tokens = 1024; tokens <= (1u << 17); tokens *= 2) {
-      if (shape.max_position_embeddings == 0 || tokens + osl <= shape.max_position_embeddings) isls.push_back(tokens);
-    }
   }
-  std::sort(isls.begin(), isls.end());
-  isls.erase(std::unique(isls.begin(), isls.end()), isls.end());
   return isls;
-}
-
-FitRequest pool_request(const SweepFleet& fleet, const ModelShape& shape, const Variant& variant, KvDtype kv_dtype,
-                        const WeightsDtype& weights, std::uint64_t ctx) {
-  FitRequest request;
-  request.variant = variant;
-  request.kv_dtype = kv_dtype;
-  request.parallel = fleet.parallel;
-  set_engine_expert_span(request.parallel, Engine::vllm, shape);
-  set_request_weights(request, weights);
-  request.max_model_len = Tokens{ctx};
-  return request;
-}
-
-// fit's error, with the flag of the pool it came from.
-FitResult fit_pool(const ModelShape& shape, const SweepFleet& fleet, const FitRequest& request, const char* flag) {
-  try {
-    return fit(shape, *fleet.gpu, request);
-  } catch (const Error& error) {
-    throw Error(std::string(flag) + " " + fleet.label + ": " + error.what());
-  }
 }
 
 void run_disagg(Context& context, const DisaggOptions& options) {
@@ -89,37 +62,12 @@ void run_disagg(Context& context, const DisaggOptions& options) {
     throw Error("--isl " + options.isl + " + --osl " + options.osl + " is more than " + model.label.name + "'s " +
                 std::to_string(shape.max_position_embeddings) + " tokens (max_position_embeddings)");
   }
-  const Variant variant = native_variant(shape);
-  const WeightsDtype weights = resolve_weights_dtype(options.weights_dtype, shape);
-
-  auto plan_at = [&](std::uint64_t tokens) {
-    DisaggPools pools;
-    pools.prefill_gpu = prefill.gpu;
-    pools.prefill_request = pool_request(prefill, shape, variant, kv_dtype, weights, tokens + osl);
-    pools.prefill_fit = fit_pool(shape, prefill, pools.prefill_request, "--prefill");
-    pools.decode_gpu = decode.gpu;
-    pools.decode_request = pool_request(decode, shape, variant, kv_dtype, weights, tokens + osl);
-    pools.decode_fit = fit_pool(shape, decode, pools.decode_request, "--decode");
-    return plan_disagg(shape, tokens, osl, pools, link);
-  };
-  const DisaggPlan chosen = plan_at(isl);
-  std::vector<DisaggPlan> sweep;
-  std::vector<std::string> skipped;
-  for (std::uint64_t tokens : sweep_isls(options, isl, osl, shape)) {
-    if (tokens == isl) {
-      sweep.push_back(chosen);
-      continue;
-    }
-    // A longer ISL may not fit where the requested one does: the table stops being a plan there.
-    try {
-      sweep.push_back(plan_at(tokens));
-    } catch (const Error& error) {
-      skipped.push_back("ISL " + std::to_string(tokens) + " left out: " + error.what());
-    }
-  }
+  const DisaggSetup setup{&prefill, &decode, link, kv_dtype, resolve_weights_dtype(options.weights_dtype, shape)};
+  const DisaggPlan chosen = plan_disagg_at(shape, isl, osl, setup);
+  const DisaggSweep sweep = sweep_disagg(shape, sweep_isls(options, isl, osl, shape), osl, setup);
   const report::DisaggContext document_context{model.label.name, prefill.label, decode.label, options.explain, units};
-  report::Document document = report::disagg_document(document_context, chosen, sweep, skipped);
-  report::add_model_notes(document, weights, shape);
+  report::Document document = report::disagg_document(document_context, chosen, sweep.plans, sweep.skipped);
+  report::add_model_notes(document, setup.weights, shape);
   report::write_document(document, format, context.out);
 }
 

@@ -60,14 +60,14 @@ std::optional<Link> given_bandwidth(std::string_view text, std::string_view flag
 
 }  // namespace
 
-Link parse_link(std::string_view text, LinkUse use) {
+Link parse_link(std::string_view text, LinkUse use, std::string_view flag) {
   for (const LinkPreset& preset : kLinks) {
     if (preset.use == use && text == preset.name) {
       return {std::string(preset.name), preset.gb_per_s * 1e9, std::string(preset.source)};
     }
   }
-  if (std::optional<Link> given = given_bandwidth(text, "--link")) return *given;
-  throw Error("--link: expected " + preset_names(use) + "or a bandwidth such as 100GBps (GB/s per direction), got '" +
+  if (std::optional<Link> given = given_bandwidth(text, flag)) return *given;
+  throw Error(std::string(flag) + ": expected " + preset_names(use) + "or a bandwidth such as 100GBps (GB/s per direction), got '" +
               std::string(text) + "'");
 }
 

@@ -20,8 +20,8 @@ enum class LinkUse {
 };
 
 // A preset of `use`, or <N>GBps (decimal GB/s per direction, 0 < N <= 10^6). Throws kvplan::Error
-// (exit 2) naming --link and the presets of `use`.
-Link parse_link(std::string_view text, LinkUse use);
+// (exit 2) naming `flag` and the presets of `use`.
+Link parse_link(std::string_view text, LinkUse use, std::string_view flag = "--link");
 
 // <N>GBps only, for a device with no preset (a disk: drives differ tenfold). Throws kvplan::Error
 // naming `flag`.

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "report/charts/axes.h"
 #include "report/charts/charts.h"
+#include "report/disagg_section.h"
 #include "report/format.h"
 #include "report/sweep_document.h"
 
@@ -64,16 +65,19 @@ class Report {
     std::string markdown = header();
     nlohmann::ordered_json summary = nlohmann::ordered_json::array();
     for (const ReportModel& model : request_.models) markdown += model_section(model, files, summary);
-    Document sweep = sweep_document(rows_, request_.engine.engine, request_.units);
-    markdown += "## Details\n\nEvery combination, as `kvplan sweep` prints it; the same rows are in report.csv and "
-                "report.json.\n\n";
-    sweep.title.clear();
-    markdown += render(sweep, Format::md);
     nlohmann::ordered_json json;
     json["command"] = "report";
     json["generated_by"] = request_.command_line;
     json["engine"] = std::string(to_string(request_.engine.engine));
     json["summary"] = summary;
+    if (request_.disagg) {
+      markdown += disagg_section(request_.models, *request_.disagg, request_.kv_dtypes.front(), request_.units, files, json);
+    }
+    Document sweep = sweep_document(rows_, request_.engine.engine, request_.units);
+    markdown += "## Details\n\nEvery combination, as `kvplan sweep` prints it; the same rows are in report.csv and "
+                "report.json.\n\n";
+    sweep.title.clear();
+    markdown += render(sweep, Format::md);
     json["rows"] = nlohmann::ordered_json::parse(render(sweep, Format::json))["rows"];
     if (request_.bench) {
       markdown += bench_section(*request_.bench, files);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/bench_results.h"
+#include "core/links.h"
 #include "core/sweep.h"
 #include "core/units.h"
 #include "report/model_label.h"
@@ -17,6 +18,14 @@ namespace kvplan::report {
 struct ReportModel {
   ModelLabel label;
   const ModelShape* shape = nullptr;
+};
+
+// `--disagg-prefill`/`--disagg-decode`: the two pools of a disaggregated deployment, charted over ISL.
+struct ReportDisagg {
+  SweepFleet prefill;
+  SweepFleet decode;
+  Link link;
+  std::uint64_t osl = 0;
 };
 
 struct ReportRequest {
@@ -29,6 +38,7 @@ struct ReportRequest {
   EngineOptions engine;
   UnitSystem units = UnitSystem::iec;
   std::optional<BenchResults> bench;
+  std::optional<ReportDisagg> disagg;  // the P:D section, when asked
 };
 
 struct ReportFiles {

@@ -182,6 +182,15 @@ const std::vector<BadInput> kServing = {
      "--decode: decode block of 16 tokens is not a multiple of the prefill block of 32 tokens"},
     {"disagg without --decode", {"disagg", "--model", "deepseek-v3", "--isl", "8k", "--osl", "1k", "--prefill", "h200:8"},
      "--prefill and --decode are required"},
+    {"report with one P:D pool", {"report", "--disagg-decode", "h200:8:tp8"},
+     "--disagg-decode: the P:D section needs both pools"},
+    {"report with --disagg-link but no P:D pools", {"report", "--disagg-link", "nvlink"},
+     "--disagg-link is for the P:D section"},
+    {"report's P:D section under another engine",
+     {"report", "--engine", "sglang", "--disagg-prefill", "h200:8", "--disagg-decode", "h200:8"}, "use it with --engine vllm"},
+    {"report's P:D section over a host link",
+     {"report", "--disagg-prefill", "h200:8", "--disagg-decode", "h200:8", "--disagg-link", "pcie5"},
+     "--disagg-link: expected nvlink, ib-400g, roce-200g"},
 };
 
 }  // namespace

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/cli_runner.h"
 #include "report/xml_check.h"
 #include "temp_dir.h"
@@ -89,6 +91,51 @@ TEST_CASE("report --bench charts measured time beside the floor") {
   CHECK(contains(md, "| 179.0 us | 215.0 us | 83% |"));  // 179 / 215
   CHECK(contains(md, "| not measured | - |"));
   CHECK(xml_problem(read_file((dir.path() / "r" / "bench.svg").string())) == "");
+}
+
+TEST_CASE("report --disagg-prefill/--disagg-decode adds the P:D section, its chart and JSON rows") {
+  TempDir dir;
+  CliResult result = run_cli({"report", "--models", "deepseek-v3,llama-3.1-70b", "--gpus", "h200:8", "--ctx", "32k",
+                              "--kv-dtypes", "bf16", "--variants", "native", "--disagg-prefill", "h200:8",
+                              "--disagg-decode", "h200:8:tp8", "--out", (dir.path() / "r").string()});
+  REQUIRE(result.exit_code == 0);
+  std::string md = read_file((dir.path() / "r" / "report.md").string());
+  CHECK(contains(md, "## Disaggregated prefill/decode"));
+  CHECK(contains(md, "--disagg-prefill h200:8 --disagg-decode h200:8:tp8"));  // the command that regenerates it
+  // deepseek-v3 at ISL 8k, OSL 1k (the default) over ib-400g (the default): what `kvplan disagg`
+  // prints for the same pools, worked out in disagg_cli_test.cc: 512 blocks x 16 x 1152 B x 61
+  // layers = 549 MiB per decode rank, 8 copies = 4.29 GiB on the wire, / 50e9 B/s = 11.51 ms.
+  CHECK(contains(md, "| deepseek-v3 | 8192 | 549.00 MiB | 4.29 GiB | 11.51 ms |"));
+  // llama-3.1-70b: 8 K/V heads, one per decode rank: 128 x 2 x 2 B x 80 layers = 40 KiB per token
+  // per rank; 1024 tokens = 40 MiB per decode rank, 320 MiB on the wire. Its 128k row would pass
+  // the model's 131072 positions with 1k of output, so the sweep stops at 64k.
+  CHECK(contains(md, "| llama-3.1-70b | 1024 | 40.00 MiB | 320.00 MiB |"));
+  CHECK(contains(md, "| llama-3.1-70b | 65536 |"));
+  CHECK_FALSE(contains(md, "| llama-3.1-70b | 131072 |"));
+  CHECK(contains(md, "![Prefill GPUs per decode GPU, h200:8 -> h200:8:tp8, OSL 1024](disagg_pd_ratio.svg)"));
+  std::string svg = read_file((dir.path() / "r" / "disagg_pd_ratio.svg").string());
+  CHECK(xml_problem(svg) == "");
+  CHECK(contains(svg, ">llama-3.1-70b</text>"));
+  nlohmann::json json = nlohmann::json::parse(read_file((dir.path() / "r" / "report.json").string()));
+  CHECK(json["disagg"]["link"] == "ib-400g");
+  CHECK(json["disagg"]["osl_tokens"] == 1024);
+  CHECK(json["disagg"]["rows"][3]["isl_tokens"] == 8192);
+  CHECK(json["disagg"]["rows"][3]["kv_per_decode_rank_bytes"] == 575668224);
+}
+
+TEST_CASE("report: the P:D options need both pools and vLLM's rules") {
+  auto error = [](const std::vector<std::string>& extra) {
+    CliResult result = run_cli(with(kSmall, extra));
+    CHECK(result.exit_code == 2);
+    CHECK(result.out.empty());
+    return result.err;
+  };
+  CHECK(contains(error({"--disagg-prefill", "h200:8"}), "--disagg-prefill: the P:D section needs both pools"));
+  CHECK(contains(error({"--disagg-osl", "2k"}), "--disagg-osl is for the P:D section"));
+  CHECK(contains(error({"--disagg-prefill", "h200:8", "--disagg-decode", "h200:8", "--engine", "sglang"}),
+                 "use it with --engine vllm"));
+  CHECK(contains(error({"--disagg-prefill", "h200:8", "--disagg-decode", "h200:8", "--disagg-link", "pcie5"}),
+                 "--disagg-link: expected nvlink, ib-400g, roce-200g"));
 }
 
 TEST_CASE("the committed example report is what the tool writes today") {

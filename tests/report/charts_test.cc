@@ -57,6 +57,24 @@ TEST_CASE("the cache chart is well-formed SVG with a legend, axis labels and esc
   CHECK(contains(svg, "points=\"86,340 158,308 230,276 "));
 }
 
+TEST_CASE("the P:D chart puts ratios below 1 on a base-2 log axis") {
+  // Two models' ratios from 0.28 to 3.02 over ISL 1k..128k (deepseek-v3's sweep in disagg_test.cc).
+  std::vector<LineSeries> lines = {{"deepseek-v3", {1024, 8192, 131072}, {0.28, 0.62, 3.02}},
+                                   {"llama-3.1-70b", {1024, 65536}, {0.87, 2.76}}};
+  std::string svg = pd_ratio_vs_isl("P:D", lines);
+  CHECK(kvplan::testing::xml_problem(svg) == "");
+  CHECK(contains(svg, "prompt length, ISL (tokens, log scale)"));
+  CHECK(contains(svg, "prefill GPUs per decode GPU (log scale)"));
+  // y widens to [0.25, 4]: ticks at every power of two, fractions written as decimals.
+  for (const char* tick : {">0.25</text>", ">0.5</text>", ">1</text>", ">2</text>", ">4</text>"}) CHECK(contains(svg, tick));
+  // x over [2^10, 2^17] on pixels 86..590 (72 px per doubling); y over [2^-2, 2^2] on 372..52
+  // (80 px per doubling). A ratio of 1 sits 2 doublings above 0.25: y = 372 - 160 = 212.
+  // deepseek-v3: 1k at y = 372 - 80 x log2(0.28 / 0.25) = 372 - 13.08 = 358.9; 8k at x = 86 + 3 x 72
+  // = 302, y = 372 - 80 x log2(0.62 / 0.25) = 372 - 104.8 = 267.2; 128k at 590, 372 - 287.6 = 84.4.
+  CHECK(contains(svg, ">deepseek-v3</text>"));
+  CHECK(contains(svg, "points=\"86,358.9 302,267.2 590,84.4\""));
+}
+
 TEST_CASE("grouped bars: log axis, crosses for combinations that do not fit") {
   std::vector<BarSeries> series = {{"mha bf16", 0, 1}, {"mla bf16", 3, 1}};
   std::vector<BarGroup> groups = {{"h100:8 @ 4k", {std::nullopt, 120.0}}, {"h100:8 @ 128k", {1.0, 9.0}}};

@@ -9,13 +9,16 @@
 
 namespace kvplan::report::charts {
 
-// KV cache per sequence against context length, log-log, one line per variant.
+// One line of a log-log chart; every value positive.
 struct LineSeries {
   std::string label;
   std::vector<double> x;  // tokens
-  std::vector<double> y;  // bytes
+  std::vector<double> y;  // bytes, or a ratio
 };
+// KV cache per sequence against context length, one line per variant.
 std::string cache_vs_context(const std::string& title, const std::vector<LineSeries>& series, UnitSystem units);
+// Disaggregated serving's prefill:decode GPU ratio against ISL, one line per model.
+std::string pd_ratio_vs_isl(const std::string& title, const std::vector<LineSeries>& series);
 
 // Grouped bars on a log axis: concurrent requests per (fleet, context) group, one bar per
 // (variant, dtype). A missing value is a request that does not fit, drawn as a cross.
