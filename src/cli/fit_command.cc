@@ -327,11 +327,12 @@ void add_fit_command(CLI::App& app, Context& context, std::vector<Command>& comm
   command->add_option("--emit", options->emit, "Print the engine's launch command for the plan instead: vllm or sglang");
   command->add_flag("--mtp", options->mtp, "Also cache the model's MTP layers (speculative decoding with MTP)");
   command->add_option("--speculative", options->speculative.method,
-                      "vLLM speculative decoding: eagle3:PATH or eagle:PATH (a draft folder with its config.json: "
-                      "its layers join the KV cache, its weights the budget), mtp (as --mtp) or ngram (no KV)");
+                      "Speculative decoding (vLLM, or SGLang with --engine sglang): eagle3:PATH or eagle:PATH (a "
+                      "draft folder with its config.json: its layers join the KV cache), mtp (as --mtp) or ngram (no "
+                      "KV); SGLang then runs at most 48 requests by default");
   command->add_option("--num-speculative-tokens", options->speculative.num_speculative_tokens,
                       "Tokens drafted per step, vLLM's num_speculative_tokens (1-64; default for mtp: one per MTP "
-                      "layer)");
+                      "layer; optional for SGLang, which picks its own steps)");
   add_offload_options(*command, options->offload);
   command->add_flag("--explain", options->explain, "Show the rule and values behind every line");
   add_output_options(*command, options->output);

@@ -15,9 +15,9 @@ SpeculativeDecoding resolve_speculative(const SpeculativeOptions& options, const
   }
   SpeculativeDecoding speculative = parse_speculative(options.method);
   const std::string flag = "--speculative " + std::string(to_string(speculative.method));
-  if (engine != Engine::vllm) {
-    throw Error(flag + ": kvplan follows vLLM's --speculative-config only; add --engine vllm (for SGLang's MTP "
-                "layers use --mtp)");
+  if (engine == Engine::trtllm) {
+    throw Error(flag + ": kvplan follows vLLM's --speculative-config and SGLang's --speculative-algorithm; use "
+                "--engine vllm or sglang");
   }
   if (speculative.method == SpeculativeMethod::mtp && target.num_nextn_predict_layers == 0) {
     throw Error(flag + ": the model has no MTP layers (num_nextn_predict_layers is 0 or absent)");
@@ -29,6 +29,9 @@ SpeculativeDecoding resolve_speculative(const SpeculativeOptions& options, const
                   std::to_string(kMaxSpeculativeTokens) + " tokens per step");
     }
     speculative.num_speculative_tokens = static_cast<std::uint32_t>(k);
+  } else if (engine == Engine::sglang) {
+    // SGLang chooses its steps, top-k and draft tokens itself when none are given
+    // (speculative_hook.py:_auto_choose_speculative_params); none of them sizes its KV pool.
   } else if (speculative.method == SpeculativeMethod::mtp) {
     // SpeculativeConfig: MTP without num_speculative_tokens drafts one token per MTP layer.
     speculative.num_speculative_tokens = target.num_nextn_predict_layers;
@@ -36,7 +39,7 @@ SpeculativeDecoding resolve_speculative(const SpeculativeOptions& options, const
     throw Error(flag + " needs --num-speculative-tokens k (vLLM's num_speculative_tokens has no default for it)");
   }
   const std::uint32_t layers = target.num_nextn_predict_layers;
-  if (speculative.method == SpeculativeMethod::mtp && speculative.num_speculative_tokens > layers &&
+  if (engine == Engine::vllm && speculative.method == SpeculativeMethod::mtp && speculative.num_speculative_tokens > layers &&
       speculative.num_speculative_tokens % layers != 0) {
     throw Error("--num-speculative-tokens " + std::to_string(speculative.num_speculative_tokens) +
                 ": vLLM reuses the model's " + std::to_string(layers) +

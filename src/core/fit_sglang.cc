@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/fit_internal.h"
 #include "core/sglang_args.h"
+#include "core/speculative.h"
 #include "core/sglang_state.h"
 
 namespace kvplan::detail {
@@ -18,9 +19,26 @@ namespace {
 // tokens per full-pool token (--swa-full-tokens-ratio, 0.8 by default: arg_groups/fields/schedule.py).
 constexpr double kSwaFullTokensRatio = 0.8;
 
+// speculative_hook.py:_handle_eagle_family and _handle_ngram: with speculative decoding and no
+// --max-running-requests, SGLang runs at most 48 requests (split over the attention-DP ranks).
+constexpr std::uint64_t kSpeculativeMaxRunningRequests = 48;
+
+bool sglang_speculative(const FitRequest& request) {
+  return request.include_mtp || request.speculative.method != SpeculativeMethod::none;
+}
+
+// The draft's layers in the pool's cell: the MTP (NextN) layers, or an EAGLE draft's decoder layers.
+// pool_configurator.py:DefaultPoolConfigurator adds int(cell x draft layers / target layers), which
+// "assumes the draft shares the target's per-layer KV size" (check_draft_fits_target holds kvplan
+// to drafts that do); n-gram drafting caches nothing.
+std::uint32_t sglang_draft_layers(const ModelShape& shape, const FitRequest& request) {
+  if (request.include_mtp) return shape.num_nextn_predict_layers;
+  return draft_cached_layers(request.speculative);
+}
+
 // distributed/utils.py:get_pp_indices: L / PP layers each, the remainder one each to the LAST
 // stages (vLLM gives it to the stages before the last).
-std::vector<StageLayers> sglang_stages(const ModelShape& shape, std::uint32_t pp, bool include_mtp) {
+std::vector<StageLayers> sglang_stages(const ModelShape& shape, std::uint32_t pp, std::uint32_t draft_layers) {
   const std::uint32_t base = shape.num_hidden_layers / pp;
   const std::uint32_t remainder = shape.num_hidden_layers % pp;
   std::vector<StageLayers> stages(pp);
@@ -35,9 +53,8 @@ std::vector<StageLayers> sglang_stages(const ModelShape& shape, std::uint32_t pp
       else if (kind != LayerAttention::state && !(kind == LayerAttention::none && shape.state)) ++stages[stage].full;
     }
   }
-  // The MTP (NextN) draft's layers add their share to the cell (pool_configurator.py:
-  // DefaultPoolConfigurator); the draft runs after the last stage.
-  if (include_mtp) stages.back().mtp = shape.num_nextn_predict_layers;
+  // The draft's layers add their share to the cell; the draft runs after the last stage.
+  stages.back().mtp = draft_layers;
   return stages;
 }
 
@@ -120,9 +137,11 @@ SglangStatePool split_state_pool(const ModelShape& shape, const FitRequest& requ
     throw Error("--engine sglang: the model has no attention layer, so SGLang's KV pool is not sized from memory "
                 "(DefaultPoolConfigurator's zero-cell case); kvplan does not plan it");
   }
-  if (request.include_mtp) {
-    throw Error("--mtp with state layers: SGLang's speculative state buffers (intermediate SSM states per draft "
-                "token) are not modelled yet; drop --mtp or use --engine vllm");
+  if (sglang_speculative(request)) {
+    const bool flag_speculative = request.speculative.method != SpeculativeMethod::none;
+    throw Error(std::string(flag_speculative ? "--speculative" : "--mtp") + " with state layers: SGLang's "
+                "speculative state buffers (intermediate SSM states per draft token) are not modelled yet; drop it "
+                "or use --engine vllm");
   }
   // Linear attention splits its heads over the attention-TP group (runtime_context.py:
   // linear_attn_tp_size), whole on every rank with --dp-attention.
@@ -186,8 +205,13 @@ FitResult fit_sglang(const ModelShape& shape, const GpuSpec& gpu, const FitReque
   set_per_rank_cache(attention, result);
   const std::uint64_t per_layer = result.token_layer_per_rank.total();
 
-  const std::vector<StageLayers> stages = sglang_stages(shape, parallel.pp, request.include_mtp);
+  const std::vector<StageLayers> stages = sglang_stages(shape, parallel.pp, sglang_draft_layers(shape, request));
   const bool hybrid = uses_hybrid_swa_pool(shape);
+  if (hybrid && draft_cached_layers(request.speculative) > 0) {
+    throw Error("--speculative " + std::string(to_string(request.speculative.method)) + " on SGLang's hybrid SWA pool: "
+                "its draft full and sliding layer split (HybridSWAPoolConfigurator's draft layers) is not modelled "
+                "yet; use --engine vllm");
+  }
   // Every PP stage sizes its own pool and SGLang takes the minimum over stages
   // (kv_cache_configurator.py:_apply_token_constraints).
   std::uint64_t tokens = UINT64_MAX;
@@ -245,7 +269,10 @@ FitResult fit_sglang(const ModelShape& shape, const GpuSpec& gpu, const FitReque
     result.notes.push_back("SGLang's hybrid SWA pool: full layers get " + std::to_string(tokens) +
                            " tokens, sliding layers 0.8 x as many (" + std::to_string(swa_tokens) + ")");
   } else {
-    result.token_pools = {{"", tokens, binding.total(), dtype}};
+    // The target and the draft worker each allocate their own pool of the shared token count and
+    // log it (memory_pool.py); the draft's holds its layers only.
+    result.token_pools = {{"", tokens, binding.total() - binding.mtp, dtype}};
+    if (binding.mtp > 0) result.token_pools.push_back({"", tokens, binding.mtp, dtype});
     result.groups = {{LayerAttention::full, binding.total(), result.blocks_per_request}};
     result.bytes_per_request_per_rank =
         Bytes{checked_mul(per_layer, checked_mul(binding.total(), request_slots, "request slots"), "bytes per request")};
@@ -285,6 +312,22 @@ FitResult fit_sglang(const ModelShape& shape, const GpuSpec& gpu, const FitReque
                            std::to_string(running) + " running requests; the KV pool holds " + std::to_string(by_tokens) +
                            " full-length ones" +
                            (running < by_tokens ? ", so the state slots bind" : ", so the KV tokens bind"));
+  }
+  if (sglang_speculative(request)) {
+    // kv_cache_configurator.py:resolve_max_num_reqs: min(48 // attn_dp, tokens // 2) per rank.
+    const std::uint64_t per_rank = std::max<std::uint64_t>(1, kSpeculativeMaxRunningRequests / args.attn_dp_size);
+    const std::uint64_t by_tokens = result.requests_per_replica / args.attn_dp_size;
+    if (per_rank < by_tokens) result.requests_per_replica = per_rank * args.attn_dp_size;
+    result.notes.push_back("speculative decoding: SGLang sets --max-running-requests 48 when it is not given "
+                           "(speculative_hook.py:_handle_eagle_family), " +
+                           (args.attn_dp_size > 1 ? "48 // attn_dp " + std::to_string(args.attn_dp_size) + " = " +
+                                                        std::to_string(per_rank) + " per rank, "
+                                                  : std::string()) +
+                           "so " + (per_rank < by_tokens ? "it binds: " + std::to_string(per_rank) + " running, not the " +
+                                                               std::to_string(by_tokens) + " full-length requests the pool holds"
+                                                         : "the pool's " + std::to_string(by_tokens) +
+                                                               " full-length requests are within it") +
+                           "; pass --max-running-requests to SGLang to raise it");
   }
   result.fleet_requests = result.requests_per_replica * parallel.dp;
   if (args.attn_dp_size > 1) {

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+#include <string_view>
+
 #include "core/error.h"
 
 namespace kvplan::report {
@@ -48,6 +51,42 @@ std::string vllm_speculative_config(const SpeculativeDecoding& speculative) {
   }
   return fmt::format(" --speculative-config '{{\"method\":\"{}\"{},\"num_speculative_tokens\":{}}}'",
                      to_string(speculative.method), model, speculative.num_speculative_tokens);
+}
+
+// A path written into a command line as one word: refused when the shell would split or expand it.
+std::string shell_word(const std::string& path, const std::string& what) {
+  for (char c : path) {
+    const bool plain = std::isalnum(static_cast<unsigned char>(c)) || std::string_view("/._-+:@=,%").find(c) != std::string_view::npos;
+    if (!plain) {
+      throw Error(what + " '" + path + "' has a character the shell would interpret; rename the folder to emit a command");
+    }
+  }
+  return path;
+}
+
+// SGLang's speculative flags for the draft kvplan planned (NEXTN is its alias of EAGLE for a
+// model's own MTP layers); with k, one draft token per step: k steps, top-k 1, k + 1 verified.
+std::string sglang_speculative_flags(const FitRequest& request) {
+  const SpeculativeMethod method = request.include_mtp ? SpeculativeMethod::mtp : request.speculative.method;
+  const std::uint32_t k = request.speculative.num_speculative_tokens;
+  switch (method) {
+    case SpeculativeMethod::none: return "";
+    case SpeculativeMethod::ngram:
+      return " --speculative-algorithm NGRAM" + (k > 0 ? fmt::format(" --speculative-num-draft-tokens {}", k) : "");
+    case SpeculativeMethod::mtp:
+    case SpeculativeMethod::eagle:
+    case SpeculativeMethod::eagle3: break;
+  }
+  std::string flags = method == SpeculativeMethod::mtp      ? " --speculative-algorithm NEXTN"
+                      : method == SpeculativeMethod::eagle3 ? " --speculative-algorithm EAGLE3"
+                                                            : " --speculative-algorithm EAGLE";
+  if (!request.speculative.draft_path.empty()) {
+    flags += " --speculative-draft-model-path " + shell_word(request.speculative.draft_path, "--emit sglang: the draft path");
+  }
+  if (k > 0) {
+    flags += fmt::format(" --speculative-num-steps {} --speculative-eagle-topk 1 --speculative-num-draft-tokens {}", k, k + 1);
+  }
+  return flags;
 }
 
 }  // namespace
@@ -103,6 +142,7 @@ std::string launch_command(const std::string& model_path, const ModelShape& shap
       if (result.state_pool && !options.mamba_ssm_cache_dtype.empty()) {
         command += " --mamba-ssm-dtype " + options.mamba_ssm_cache_dtype;
       }
+      command += sglang_speculative_flags(request);
       // A pool shorter than the context holds no full-length request: SGLang's own default
       // max_running_requests applies then.
       if (result.requests_per_replica > 0) {

@@ -1,5 +1,6 @@
 // The bad-input catalogue for the serving options of `fit` and the fleets of sweep: prefix sharing,
-// KV offloading, decode context parallel, expert parallel; and disagg's pools, lengths and links. The
+// KV offloading, decode context parallel, expert parallel, SGLang's speculative decoding; disagg's
+// pools, lengths and links; report's P:D section. The
 // contract is bad_input_check.h's.
 #include <doctest/doctest.h>
 
@@ -191,6 +192,14 @@ const std::vector<BadInput> kServing = {
     {"report's P:D section over a host link",
      {"report", "--disagg-prefill", "h200:8", "--disagg-decode", "h200:8", "--disagg-link", "pcie5"},
      "--disagg-link: expected nvlink, ib-400g, roce-200g"},
+    {"speculative decoding on SGLang with state layers",
+     {"fit", "--model", "qwen3-next-80b-a3b", "--gpu", "h200", "--tp", "2", "--ctx", "32k", "--engine", "sglang",
+      "--speculative", "mtp"},
+     "--speculative with state layers: SGLang's speculative state buffers"},
+    {"an EAGLE draft on SGLang's hybrid SWA pool",
+     {"fit", "--model", "gpt-oss-20b", "--gpu", "h100-sxm", "--ctx", "32k", "--engine", "sglang", "--speculative",
+      "eagle3:" + std::string(KVPLAN_SOURCE_DIR) + "/tests/data/configs/gpt-oss-20b-eagle3"},
+     "--speculative eagle3 on SGLang's hybrid SWA pool"},
 };
 
 }  // namespace

@@ -102,3 +102,69 @@ TEST_CASE("fit --speculative mtp caches the MTP layers as --mtp does, with k per
   CHECK(line_with(with_speculative.out, "layers on the fullest stage").ends_with(" 62"));
   CHECK(line_with(with_speculative.out, "layers on the fullest stage") == line_with(with_alias.out, "layers on the fullest stage"));
 }
+
+// SGLang 0.5.23 (docs/engines-sglang.md, section 6): the draft's layers join the pool's cell at the
+// target's per-layer size, and speculative decoding caps the running requests at 48.
+TEST_CASE("fit --engine sglang --speculative eagle3: one more layer in the cell, two pools logged") {
+  const std::vector<std::string> args = {"fit", "--model", "llama-3.1-70b", "--gpu", "h100-sxm", "--tp", "8", "--ctx",
+                                         "32k", "--engine", "sglang", "--kv-cache-memory", "40GiB",
+                                         "--speculative", "eagle3:" + kDraft};
+  const CliResult result = run_cli(args);
+  REQUIRE(result.exit_code == 0);
+  // TP 8 over 8 K/V heads: 1 head x 128 x 2 (K and V) x 2 B = 512 B per layer per token; 80 target
+  // layers + 1 draft layer = 41472 B a token: floor(42949672960 / 41472) = 1035630 tokens (page 1,
+  // fa3). Without the draft it would be 42949672960 / 40960 = 1048576.
+  CHECK(line_with(result.out, "KV tokens").ends_with(" 1035630"));
+  // 1035630 / 32768 = 31 full-length requests, under SGLang's speculative default of 48.
+  CHECK(line_with(result.out, "requests per replica").ends_with(" 31 requests"));
+  CHECK(contains(result.out, "so the pool's 31 full-length requests are within it"));
+  // Target and draft log their own pools: (1035630 + 1 page) x layers x 512 B, half each for K and V:
+  // 80 layers 21209722880 B = 19.75 GB each; 1 layer 265121536 B = 0.25 GB each.
+  CHECK(contains(result.out, "#tokens: 1035630, K size: 19.75 GB, V size: 19.75 GB"));
+  CHECK(contains(result.out, "#tokens: 1035630, K size: 0.25 GB, V size: 0.25 GB"));
+  std::vector<std::string> emit = args;
+  emit.insert(emit.end(), {"--num-speculative-tokens", "4", "--emit", "sglang"});
+  const CliResult emitted = run_cli(emit);
+  REQUIRE(emitted.exit_code == 0);
+  CHECK(contains(emitted.out, " --speculative-algorithm EAGLE3 --speculative-draft-model-path " + kDraft +
+                                  " --speculative-num-steps 4 --speculative-eagle-topk 1 --speculative-num-draft-tokens 5"));
+  CHECK(contains(emitted.out, "--max-running-requests 31"));
+}
+
+TEST_CASE("fit --engine sglang --mtp: SGLang's 48 running requests bind, per attention-DP rank with DP attention") {
+  const std::vector<std::string> base = {"fit", "--model", "deepseek-v3", "--gpu", "h200", "--gpus", "8", "--ctx", "8k",
+                                         "--engine", "sglang", "--kv-cache-memory", "40GiB"};
+  std::vector<std::string> args = base;
+  args.insert(args.end(), {"--mtp", "--emit", "sglang"});
+  const CliResult emitted = run_cli(args);
+  REQUIRE(emitted.exit_code == 0);
+  CHECK(contains(emitted.out, " --speculative-algorithm NEXTN --max-running-requests 48"));
+  args.resize(base.size() + 1);
+  const CliResult result = run_cli(args);
+  REQUIRE(result.exit_code == 0);
+  // The MLA latent (512 + 64) x 2 B = 1152 B on every rank, 61 + 1 MTP layers: 71424 B a token;
+  // floor(42949672960 / 71424) = 601333 tokens, 601333 / 8192 = 73 full-length requests; 48 run.
+  CHECK(line_with(result.out, "KV tokens").ends_with(" 601333"));
+  CHECK(line_with(result.out, "requests per replica").ends_with(" 48 requests"));
+  CHECK(contains(result.out, "so it binds: 48 running, not the 73 full-length requests the pool holds"));
+  // --speculative mtp is the same plan.
+  std::vector<std::string> speculative = base;
+  speculative.insert(speculative.end(), {"--speculative", "mtp"});
+  CHECK(line_with(run_cli(speculative).out, "KV tokens").ends_with(" 601333"));
+  // With DP attention each of the 8 ranks schedules 48 // 8 = 6 requests from its own pool.
+  args.push_back("--dp-attention");
+  const CliResult dp = run_cli(args);
+  REQUIRE(dp.exit_code == 0);
+  CHECK(contains(dp.out, "48 // attn_dp 8 = 6 per rank, so it binds: 6 running, not the 73"));
+  CHECK(line_with(dp.out, "requests per replica").ends_with(" 48 requests"));
+}
+
+TEST_CASE("fit --engine sglang --speculative ngram: no draft KV, SGLang's cap still applies") {
+  const CliResult result = run_cli({"fit", "--model", "llama-3.1-70b", "--gpu", "h100-sxm", "--tp", "8", "--ctx", "32k",
+                                    "--engine", "sglang", "--kv-cache-memory", "40GiB", "--speculative", "ngram",
+                                    "--num-speculative-tokens", "8", "--emit", "sglang"});
+  REQUIRE(result.exit_code == 0);
+  CHECK(contains(result.out, " --speculative-algorithm NGRAM --speculative-num-draft-tokens 8"));
+  // 42949672960 / 40960 = 1048576 tokens = 32 full-length requests.
+  CHECK(contains(result.out, "--max-running-requests 32"));
+}
