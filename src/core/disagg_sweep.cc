@@ -1,6 +1,7 @@
 #include "core/disagg_sweep.h"
 
 #include <algorithm>
+#include <string_view>
 
 #include "core/capacity.h"
 #include "core/checked.h"
@@ -22,12 +23,19 @@ FitRequest pool_request(const SweepFleet& fleet, const ModelShape& shape, const 
 }
 
 // fit's error, with the flag of the pool it came from.
-FitResult fit_pool(const ModelShape& shape, const SweepFleet& fleet, const FitRequest& request, const char* flag) {
+FitResult fit_pool(const ModelShape& shape, const SweepFleet& fleet, const FitRequest& request, const std::string& flag) {
   try {
     return fit(shape, *fleet.gpu, request);
   } catch (const Error& error) {
-    throw Error(std::string(flag) + " " + fleet.label + ": " + error.what());
+    throw Error(flag + " " + fleet.label + ": " + error.what());
   }
+}
+
+// plan_disagg names the pools as `kvplan disagg` spells its flags; other callers have their own.
+std::string with_setup_flags(const std::string& message, const DisaggSetup& setup) {
+  if (message.starts_with("--prefill")) return setup.prefill_flag + message.substr(std::string_view("--prefill").size());
+  if (message.starts_with("--decode")) return setup.decode_flag + message.substr(std::string_view("--decode").size());
+  return message;
 }
 
 }  // namespace
@@ -37,11 +45,15 @@ DisaggPlan plan_disagg_at(const ModelShape& shape, std::uint64_t isl, std::uint6
   DisaggPools pools;
   pools.prefill_gpu = setup.prefill->gpu;
   pools.prefill_request = pool_request(*setup.prefill, shape, setup, ctx);
-  pools.prefill_fit = fit_pool(shape, *setup.prefill, pools.prefill_request, "--prefill");
+  pools.prefill_fit = fit_pool(shape, *setup.prefill, pools.prefill_request, setup.prefill_flag);
   pools.decode_gpu = setup.decode->gpu;
   pools.decode_request = pool_request(*setup.decode, shape, setup, ctx);
-  pools.decode_fit = fit_pool(shape, *setup.decode, pools.decode_request, "--decode");
-  return plan_disagg(shape, isl, osl, pools, setup.link);
+  pools.decode_fit = fit_pool(shape, *setup.decode, pools.decode_request, setup.decode_flag);
+  try {
+    return plan_disagg(shape, isl, osl, pools, setup.link);
+  } catch (const Error& error) {
+    throw Error(with_setup_flags(error.what(), setup));
+  }
 }
 
 std::vector<std::uint64_t> default_disagg_isls(std::uint64_t osl, const ModelShape& shape) {

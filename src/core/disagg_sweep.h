@@ -19,10 +19,12 @@ struct DisaggSetup {
   Link link;
   KvDtype kv_dtype = KvDtype::bf16;
   WeightsDtype weights;
+  std::string prefill_flag = "--prefill";  // how errors name each pool
+  std::string decode_flag = "--decode";
 };
 
 // The plan at `isl` prompt and `osl` output tokens. Throws kvplan::Error naming the pool
-// ("--prefill h200:8: ...") when a pool cannot hold one request.
+// ("--prefill h200:8: ...", with the setup's flags) when a pool cannot hold one request.
 DisaggPlan plan_disagg_at(const ModelShape& shape, std::uint64_t isl, std::uint64_t osl, const DisaggSetup& setup);
 
 // The ISLs of a sweep when none are given: 1k, 2k, 4k, ... 128k, those that leave room for

@@ -45,10 +45,14 @@ std::string disagg_section(const std::vector<ReportModel>& models, const ReportD
   nlohmann::ordered_json rows = nlohmann::ordered_json::array();
   for (const ReportModel& model : models) {
     const ModelShape& shape = *model.shape;
+    const std::vector<std::uint64_t> isls = default_disagg_isls(disagg.osl, shape);
     DisaggSweep sweep;
     try {
-      const DisaggSetup setup{&disagg.prefill, &disagg.decode, disagg.link, kv_dtype, resolve_weights_dtype("auto", shape)};
-      sweep = sweep_disagg(shape, default_disagg_isls(disagg.osl, shape), disagg.osl, setup);
+      const DisaggSetup setup{&disagg.prefill, &disagg.decode, disagg.link, kv_dtype, resolve_weights_dtype("auto", shape),
+                              "--disagg-prefill", "--disagg-decode"};
+      // A model the pools refuse at the shortest ISL (its layers, its weights) is left out once.
+      if (!isls.empty()) plan_disagg_at(shape, isls.front(), disagg.osl, setup);
+      sweep = sweep_disagg(shape, isls, disagg.osl, setup);
     } catch (const Error& error) {
       left_out.push_back(model.label.name + ": " + error.what());
       continue;

@@ -95,7 +95,7 @@ TEST_CASE("report --bench charts measured time beside the floor") {
 
 TEST_CASE("report --disagg-prefill/--disagg-decode adds the P:D section, its chart and JSON rows") {
   TempDir dir;
-  CliResult result = run_cli({"report", "--models", "deepseek-v3,llama-3.1-70b", "--gpus", "h200:8", "--ctx", "32k",
+  CliResult result = run_cli({"report", "--models", "deepseek-v3,llama-3.1-70b,gemma-2-27b", "--gpus", "h200:8", "--ctx", "32k",
                               "--kv-dtypes", "bf16", "--variants", "native", "--disagg-prefill", "h200:8",
                               "--disagg-decode", "h200:8:tp8", "--out", (dir.path() / "r").string()});
   REQUIRE(result.exit_code == 0);
@@ -112,6 +112,10 @@ TEST_CASE("report --disagg-prefill/--disagg-decode adds the P:D section, its cha
   CHECK(contains(md, "| llama-3.1-70b | 1024 | 40.00 MiB | 320.00 MiB |"));
   CHECK(contains(md, "| llama-3.1-70b | 65536 |"));
   CHECK_FALSE(contains(md, "| llama-3.1-70b | 131072 |"));
+  // Sliding-window layers: `kvplan disagg` refuses the model, so the section leaves it out and says why.
+  CHECK(contains(md, "- left out: gemma-2-27b: --disagg-prefill: kvplan plans the transfer for models whose every "
+                     "cached layer is full attention or MLA"));
+  CHECK_FALSE(contains(md, "gemma-2-27b: ISL"));
   CHECK(contains(md, "![Prefill GPUs per decode GPU, h200:8 -> h200:8:tp8, OSL 1024](disagg_pd_ratio.svg)"));
   std::string svg = read_file((dir.path() / "r" / "disagg_pd_ratio.svg").string());
   CHECK(xml_problem(svg) == "");
