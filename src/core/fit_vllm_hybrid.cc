@@ -32,6 +32,19 @@ bool sparse_mla(const ModelShape& shape, const VllmRules& rules, const FitReques
   return true;
 }
 
+// vLLM 0.33 model_executor/models/config.py:GlmMoeDsaForCausalLM.verify_and_update_config: with the
+// cache dtype "auto" on CUDA capability family 10.x it sets fp8_e4m3 ("Using fp8 kv-cache for
+// GlmMoeDsaForCausalLM on SM10x"); DeepSeek-V3.2's own class keeps auto. kvplan's default bf16 is
+// vLLM's auto, so it follows; an explicit vLLM --kv-cache-dtype bfloat16 (kept as it is) has no kvplan flag.
+KvDtype served_cache_dtype(const ModelShape& shape, const GpuSpec& gpu, KvDtype requested, FitResult& result) {
+  if (shape.model_type != "glm_moe_dsa" || gpu.architecture != GpuArchitecture::blackwell || requested != KvDtype::bf16) {
+    return requested;
+  }
+  result.notes.push_back("GLM-5 on Blackwell: vLLM turns the default cache dtype (auto, kvplan's bf16) into fp8_e4m3 "
+                         "(GlmMoeDsaForCausalLM.verify_and_update_config), so the latent is stored in fp8");
+  return KvDtype::fp8_e4m3;
+}
+
 // State layers share the pool: the attention block grows until its page covers one sequence's
 // state, which is padded to it (vllm_state.h). Sets the block size and returns the blocks each
 // state group charges a request.

@@ -18,6 +18,10 @@ namespace kvplan::detail {
 // and notes the indexer cache in `result`.
 bool sparse_mla(const ModelShape& shape, const VllmRules& rules, const FitRequest& request, FitResult& result);
 
+// The cache dtype vLLM serves a model with when kvplan's --kv-dtype is `requested`: GLM-5
+// (glm_moe_dsa) on Blackwell turns the default into fp8_e4m3, noted in `result`; otherwise `requested`.
+KvDtype served_cache_dtype(const ModelShape& shape, const GpuSpec& gpu, KvDtype requested, FitResult& result);
+
 // State layers share the pool: the attention block grows until its page covers one sequence's
 // state, which is padded to it (vllm_state.h). Sets the block size and returns the blocks each
 // state group charges a request.

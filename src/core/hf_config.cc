@@ -22,9 +22,11 @@ using detail::is_one_of;
 // MiniMaxM2Attention build a plain Attention without a per-layer sliding window). llama4 layers
 // attend in chunks or globally (resolve_chunked_attention).
 // qwen3_next, qwen3_5, nemotron_h, granitemoehybrid, falcon_h1, jamba and kimi_linear (KDA beside
-// MLA) mix attention layers with state layers (resolve_state_layers); deepseek_v32 adds an indexer
+// MLA) mix attention layers with state layers (resolve_state_layers); deepseek_v32 and glm_moe_dsa add an indexer
 // cache to MLA (resolve_indexer); gemma4_text gives its full layers their own K/V heads (resolve_gemma4).
-constexpr std::array<std::string_view, 36> kKnownModelTypes = {
+// step3p5 / step3p7 (Step-3.5, Step-3.7-Flash) name sliding and full layers in layer_types, with the same
+// K/V heads on both (vLLM's Step3p5DecoderLayer; resolve_heads, resolve_layer_types).
+constexpr std::array<std::string_view, 39> kKnownModelTypes = {
     "llama",    "mistral",     "mixtral",     "qwen2",       "qwen2_moe",
     "qwen3",    "qwen3_moe",   "gemma",       "gemma2",      "gemma3",
     "gemma3_text", "deepseek_v2", "deepseek_v3", "kimi_k2",  "phi3",
@@ -32,12 +34,18 @@ constexpr std::array<std::string_view, 36> kKnownModelTypes = {
     "glm4_moe", "minimax_m2",  "llama4",      "llama4_text", "gpt_oss",
     "qwen3_next", "qwen3_5_text", "qwen3_5_moe_text", "nemotron_h", "deepseek_v32",
     "gemma4_text", "deepseek_v4", "kimi_linear", "granitemoehybrid", "falcon_h1", "jamba",
+    "glm_moe_dsa", "step3p5", "step3p7",
 };
 
 void resolve_heads(const ConfigFields& fields, ModelShape& shape) {
   shape.num_attention_heads = fields.required_dim("num_attention_heads");
   if (std::optional<std::uint32_t> kv_heads = fields.optional_dim("num_key_value_heads")) {
     shape.num_key_value_heads = *kv_heads;
+  } else if (std::optional<std::uint32_t> groups = fields.optional_dim("num_attention_groups");
+             groups && is_one_of(shape.model_type, {"step3p5", "step3p7"})) {
+    // Step3p5DecoderLayer: num_kv_heads = config.num_attention_groups on every layer (transformers'
+    // Step3p7TextConfig maps it to num_key_value_heads).
+    shape.num_key_value_heads = *groups;
   } else if (is_one_of(shape.model_type, {"falcon_h1", "jamba"})) {
     // FalconH1Config and JambaConfig default to 8 K/V heads, not to MHA.
     shape.num_key_value_heads = 8;
@@ -107,11 +115,15 @@ void mark_layers(ModelShape& shape, std::string rule, auto is_sliding) {
 void resolve_layer_types(const ConfigFields& fields, const ConfigNode& layer_types,
                          ModelShape& shape) {
   const ConfigNode::List* list = layer_types.as_list();
-  if (list == nullptr || list->size() != shape.num_hidden_layers) {
+  // Step's hub configs pad layer_types with one entry per MTP layer; transformers' Step3p7TextConfig
+  // moves them to mtp_layer_types (hf_config_step.cc reads them).
+  const bool mtp_padded = list != nullptr && is_one_of(shape.model_type, {"step3p5", "step3p7"}) &&
+                          list->size() == std::size_t{shape.num_hidden_layers} + shape.num_nextn_predict_layers;
+  if (list == nullptr || (list->size() != shape.num_hidden_layers && !mtp_padded)) {
     fields.fail(&layer_types, "layer_types must list one entry per layer (num_hidden_layers = " +
                                   std::to_string(shape.num_hidden_layers) + ")");
   }
-  for (std::size_t layer = 0; layer < list->size(); ++layer) {
+  for (std::size_t layer = 0; layer < shape.num_hidden_layers; ++layer) {
     const std::string* type = (*list)[layer].as_string();
     // transformers 5 renames the legacy kinds Granite-4.0-H's configs write (remap_legacy_layer_types):
     // "attention" is full_attention, "mamba" linear_attention.
@@ -260,6 +272,9 @@ namespace {
 ModelShape shape_from_fields(const ConfigFields& fields, const ConfigFields& outer) {
   ModelShape shape;
   shape.model_type = fields.required_string("model_type");
+  if (std::optional<std::string_view> reason = detail::refused_model_type(shape.model_type)) {
+    fields.fail(fields.get("model_type"), "model_type '" + shape.model_type + "' is not planned: " + std::string(*reason));
+  }
   if (std::find(kKnownModelTypes.begin(), kKnownModelTypes.end(), shape.model_type) ==
       kKnownModelTypes.end()) {
     std::string known;
@@ -291,6 +306,7 @@ ModelShape shape_from_fields(const ConfigFields& fields, const ConfigFields& out
   resolve_sliding_window(fields, shape);
   detail::resolve_state_layers(fields, shape);
   detail::resolve_gemma4(fields, shape);
+  detail::resolve_step_mtp_layers(fields, shape);
   detail::resolve_moe(fields, shape);
   shape.rope_caches = read_rope_caches(fields, shape);
   // transformers' default is true for Gemma (shared embedding), false for the other families.

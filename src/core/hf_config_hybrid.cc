@@ -38,26 +38,6 @@ void resolve_kda_layers(const ConfigFields& fields, ModelShape& shape) {
 
 }  // namespace
 
-// DeepSeek-V3.2's indexer: vLLM's DeepseekV32Attention gives every layer an indexer unless
-// index_topk_freq / index_topk_pattern skip some (GLM-5's configs do), which kvplan does not model.
-void resolve_indexer(const ConfigFields& fields, ModelShape& shape) {
-  if (shape.model_type != "deepseek_v32") return;
-  if (!shape.mla) fields.fail(nullptr, "deepseek_v32 is sparse MLA: the config needs kv_lora_rank and qk_rope_head_dim");
-  for (std::string_view skip : {"index_topk_freq", "index_topk_pattern"}) {
-    if (const ConfigNode* node = fields.get(skip); node != nullptr) {
-      const std::int64_t* every = std::get_if<std::int64_t>(&node->value);
-      if (skip == "index_topk_freq" && every != nullptr && *every == 1) continue;
-      fields.fail(node, std::string(skip) + " skips the indexer on some layers, which kvplan does not model; "
-                        "remove it to plan every layer with an indexer");
-    }
-  }
-  IndexerDims indexer;
-  indexer.index_head_dim = fields.required_dim("index_head_dim");
-  indexer.index_n_heads = fields.required_dim("index_n_heads");
-  indexer.index_topk = fields.required_dim("index_topk");
-  shape.indexer = indexer;
-}
-
 // The state layers' mixer dims (vLLM's get_mamba_state_shape_from_config of each model class):
 // Gated DeltaNet (qwen3_next.py, qwen3_5.py), Nemotron-H's Mamba-2 (nemotron_h.py), and
 // Granite-4.0-H's and Falcon-H1's (granitemoehybrid.py, falcon_h1.py; hf_config_mamba2.cc), and

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <initializer_list>
+#include <optional>
 #include <string_view>
 
 #include "core/config_fields.h"
@@ -16,7 +17,7 @@ inline bool is_one_of(std::string_view value, std::initializer_list<std::string_
   return std::find(options.begin(), options.end(), value) != options.end();
 }
 
-// Sets shape.indexer for deepseek_v32 (needs shape.mla resolved).
+// Sets shape.indexer for deepseek_v32 and glm_moe_dsa (needs shape.mla resolved; hf_config_dsa.cc).
 void resolve_indexer(const ConfigFields& fields, ModelShape& shape);
 // Sets shape.state, the mixer of the state layers, for the hybrid families.
 void resolve_state_dims(const ConfigFields& fields, ModelShape& shape);
@@ -44,6 +45,15 @@ void resolve_compressed_mla(const ConfigFields& fields, ModelShape& shape);
 // to full attention, and the layers that share an earlier layer's cache (num_kv_shared_layers)
 // marked as caching nothing. Needs the layer list and head_dim resolved.
 void resolve_gemma4(const ConfigFields& fields, ModelShape& shape);
+
+// Why kvplan refuses a model_type whose vLLM model class was read (hf_config_refusals.cc), or none.
+std::optional<std::string_view> refused_model_type(std::string_view model_type);
+
+// Step-3.5 / Step-3.7 (step3p5, step3p7; hf_config_step.cc): states, as an assumption, which kind vLLM
+// gives each MTP layer (mtp_layer_types, or layer_types' trailing entries) where kvplan plans them full.
+void resolve_step_mtp_layers(const ConfigFields& fields, ModelShape& shape);
+// Step's MoE layers: mlp_layer_types, the legacy moe_layers_enum, or transformers' default (3 on).
+std::uint32_t step_moe_layers(const ConfigFields& fields, const ModelShape& shape);
 
 // shape.moe from the routed-expert fields (num_local_experts, n_routed_experts or num_experts),
 // with the layers that hold experts counted by the family's rule (hf_config_moe.cc). Needs the

@@ -94,16 +94,26 @@ void resolve_moe(const ConfigFields& fields, ModelShape& shape) {
   std::optional<std::uint32_t> experts = fields.optional_dim("num_local_experts");
   if (!experts) experts = fields.optional_dim("n_routed_experts");
   if (!experts) experts = fields.optional_dim("num_experts");
+  if (!experts) experts = fields.optional_dim("moe_num_experts");  // Step-3.5's legacy name
   if (!experts) return;
   // A Jamba layer with one expert is a plain MLP (JambaMoE with num_experts 1).
   if (shape.model_type == "jamba" && *experts == 1) return;
   MoeDims moe;
   moe.num_experts = *experts;
-  moe.num_experts_per_tok = fields.optional_dim("num_experts_per_tok").value_or(0);
+  moe.num_experts_per_tok = fields.optional_dim("num_experts_per_tok").value_or(fields.optional_dim("moe_top_k").value_or(0));
   moe.num_shared_experts = fields.dim_or_zero("n_shared_experts");
   moe.moe_intermediate_size = fields.optional_dim("moe_intermediate_size").value_or(shape.intermediate_size);
   moe.shared_expert_intermediate_size = fields.dim_or_zero("shared_expert_intermediate_size");
   moe.first_dense_layers = fields.dim_or_zero("first_k_dense_replace");
+  if (is_one_of(shape.model_type, {"step3p5", "step3p7"})) {
+    // Step3p5's FusedMoEBlock: one shared expert of share_expert_dim beside the routed ones.
+    moe.num_shared_experts = 0;
+    moe.shared_expert_intermediate_size = fields.optional_dim("share_expert_dim").value_or(1280);
+    moe.moe_layers = step_moe_layers(fields, shape);
+    moe.first_dense_layers = shape.num_hidden_layers - moe.moe_layers;  // the dense layers lead (0, 1, 2)
+    shape.moe = moe;
+    return;
+  }
   if (moe.first_dense_layers > shape.num_hidden_layers) {
     fields.fail(fields.get("first_k_dense_replace"), "first_k_dense_replace exceeds num_hidden_layers");
   }

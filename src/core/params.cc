@@ -29,7 +29,15 @@ std::uint64_t attention_params(const ModelShape& shape) {
     const std::uint64_t kv_a = add(mul(hidden, std::uint64_t{mla->kv_lora_rank} + mla->qk_rope_head_dim), mla->kv_lora_rank);
     const std::uint64_t kv_b = mul(mul(mla->kv_lora_rank, heads), std::uint64_t{mla->qk_nope_head_dim} + mla->v_head_dim);
     const std::uint64_t o = mul(mul(heads, mla->v_head_dim), hidden);
-    return add(add(q, kv_a), add(kv_b, o));
+    // Sparse MLA's lightning indexer (DeepSeek-V3.2, GLM-5; vLLM's DeepseekV32Indexer): wq_b from the
+    // query latent to index_n_heads x index_head_dim, wk and weights_proj from hidden, k_norm's weight and bias.
+    std::uint64_t indexer = 0;
+    if (const auto& index = shape.indexer; index && mla->q_lora_rank) {
+      indexer = add(add(mul(mul(*mla->q_lora_rank, index->index_n_heads), index->index_head_dim),
+                        mul(hidden, index->index_head_dim)),
+                    add(mul(2, index->index_head_dim), mul(hidden, index->index_n_heads)));
+    }
+    return add(add(add(q, kv_a), add(kv_b, o)), indexer);
   }
   const std::uint64_t q_width = mul(heads, shape.head_dim);
   const std::uint64_t kv_width = mul(shape.num_key_value_heads, shape.head_dim);

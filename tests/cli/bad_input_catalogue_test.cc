@@ -97,9 +97,10 @@ const std::vector<std::pair<std::string, std::string>> kFiles = {
                           "\"num_attention_heads\": 8, \"attn_layer_period\": 8, \"attn_layer_offset\": 8}"},
     {"jamba_no_attention.json", "{\"model_type\": \"jamba\", \"num_hidden_layers\": 4, \"hidden_size\": 512, "
                                 "\"num_attention_heads\": 8, \"attn_layer_period\": 8, \"attn_layer_offset\": 4}"},
-    {"topk_freq.json", "{\"model_type\": \"deepseek_v32\", \"num_hidden_layers\": 2, \"num_attention_heads\": 8, "
+    {"topk_freq.json", "{\"model_type\": \"deepseek_v32\", \"num_hidden_layers\": 4, \"num_attention_heads\": 8, "
                        "\"kv_lora_rank\": 512, \"qk_rope_head_dim\": 64, \"qk_nope_head_dim\": 128, \"v_head_dim\": 128, "
                        "\"index_head_dim\": 128, \"index_n_heads\": 64, \"index_topk\": 2048, \"index_topk_freq\": 4}"},
+    {"mimo.json", "{\"model_type\": \"mimo_v2_flash\", \"num_hidden_layers\": 2, \"num_attention_heads\": 8}"},
     {"kda_layers.json", "{\"model_type\": \"kimi_linear\", \"num_hidden_layers\": 2, \"num_attention_heads\": 8, "
                         "\"kv_lora_rank\": 512, \"qk_rope_head_dim\": 64, \"qk_nope_head_dim\": 128, \"v_head_dim\": 128, "
                         "\"linear_attn_config\": {\"num_heads\": 8, \"head_dim\": 128, \"short_conv_kernel_size\": 4, "
@@ -321,7 +322,10 @@ const std::vector<BadInput> kCatalogue = {
      "attn_layer_offset (8) must be smaller than attn_layer_period (8)"},
     {"a Jamba config whose period leaves no attention layer", {"size", "--config", "{dir}/jamba_no_attention.json"},
      "leave no attention layer in 4 layers"},
-    {"an indexer that skips layers", {"size", "--config", "{dir}/topk_freq.json"}, "index_topk_freq skips the indexer"},
+    {"an indexer that skips layers", {"size", "--config", "{dir}/topk_freq.json"},
+     "index_topk_freq: vLLM 0.33 builds the lightning indexer on 2 of the 4 layers"},
+    {"a model type vLLM serves with caches kvplan lacks", {"size", "--config", "{dir}/mimo.json"},
+     "model_type 'mimo_v2_flash' is not planned: vLLM 0.33's MiMoV2Attention caches"},
     {"a KDA layer number that is not 1-based", {"size", "--config", "{dir}/kda_layers.json"},
      "kda_layers entries are 1-based layer numbers"},
     {"a kimi_linear config without its KDA layers", {"size", "--config", "{dir}/kda_missing.json"},

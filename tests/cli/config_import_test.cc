@@ -99,3 +99,22 @@ TEST_CASE("bad config.json files: one line, exit 2") {
                  "config.json: num_key_value_heads must divide num_attention_heads (64); got 7"));
   CHECK(contains(bad_input({"size", "--config", data("qwen3-32b/config.json"), "--model", "llama-3-8b"}), "not both"));
 }
+
+TEST_CASE("GLM-5's and Step-3.7-Flash's config.json: size with the indexer key and with sliding layers") {
+  CliResult glm = run_cli({"size", "--config", data("glm-5/config.json"), "--ctx", "128k", "--variant", "native",
+                           "--format", "csv"});
+  CHECK(glm.exit_code == 0);
+  // (512 + 64) x 2 B + 132 B indexer key = 1284 B per token per layer; x 78 = 100152 B; x 131072 tokens.
+  CHECK(contains(glm.out, "glm-5,131072,1,bf16,mla:512:64,true,576,1284,100152,168296448,13127122944,"));
+  CliResult explained = run_cli({"size", "--config", data("glm-5/config.json"), "--ctx", "128k", "--variant", "native",
+                                 "--explain"});
+  CHECK(contains(explained.out, "+ indexer key (index_head_dim * 1 B + index_head_dim / 128 * 4 B) 132 B = 1284 B"));
+  CliResult step = run_cli({"size", "--config", data("step-3.7-flash/config.json"), "--ctx", "64k", "--variant",
+                            "native", "--format", "csv"});
+  CHECK(step.exit_code == 0);
+  // 2 x 8 x 128 x 2 B = 4096 B per token per layer; 12 full layers x 65536 tokens + 33 sliding x 512:
+  // 3221225472 + 69206016 = 3290431488 B per sequence.
+  CHECK(contains(step.out, "step-3.7-flash,65536,1,bf16,gqa:8,true,2048,4096,184320,268435456,2097152,3290431488,"));
+  // GLM-5.2: the indexer on 21 of 78 layers is refused by name.
+  CHECK(contains(bad_input({"size", "--config", data("glm-5.2/config.json")}), "21 of the 78 layers"));
+}

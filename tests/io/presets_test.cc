@@ -69,6 +69,8 @@ constexpr Expected kModels[] = {
     {"gemma-3-12b", 48, 16, 8, 256, 0, 1024, 40, 0, 131072},
     {"gemma-3-27b", 62, 32, 16, 128, 0, 1024, 52, 0, 131072},
     {"kimi-k2-thinking", 61, 64, 64, 128, 512, 0, 0, 0, 262144},
+    // GLM-5: MLA's counterfactual head_dim is v_head_dim, 256 (the config's head_dim 64 is not MLA's).
+    {"glm-5", 78, 64, 64, 256, 512, 0, 0, 1, 202752},
 };
 
 const io::PresetRegistry& registry() {
@@ -91,7 +93,7 @@ TEST_CASE("every embedded model has the shape its config.json states") {
     if (shape.mla) {
       CHECK(shape.mla->kv_lora_rank == expected.kv_lora_rank);
       CHECK(shape.mla->qk_rope_head_dim == 64);
-      CHECK(shape.mla->v_head_dim == 128);
+      CHECK(shape.mla->v_head_dim == expected.head_dim);  // an MLA model's head_dim is its v_head_dim
     }
     CHECK(shape.sliding_window.value_or(0) == expected.sliding_window);
     CHECK(shape.sliding_layer_count() == expected.sliding_layers);
