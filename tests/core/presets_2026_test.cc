@@ -1,4 +1,4 @@
-// The 2026 presets (Qwen3.5, Gemma-4, Kimi-K2.5, Kimi-K3) planned in vLLM 0.33 at 32k tokens with 40 GiB
+// The 2026 presets (Qwen3.5, Qwen3.6, Gemma-4, Kimi-K2.5, Kimi-K3) planned in vLLM 0.33 at 32k tokens with 40 GiB
 // of KV memory per GPU (--kv-cache-memory) and max_num_batched_tokens 8192. Each expected number is
 // arithmetic written out here from the preset's config.json fields. The Qwen3.5, Gemma-4 and Kimi-K3
 // cases were cross-checked by running vLLM 0.33.0's own planning code without a GPU on the same shapes
@@ -25,34 +25,41 @@ FitRequest request(const ModelShape& shape, std::uint32_t tp = 1) {
 
 }  // namespace
 
-TEST_CASE("qwen3.5-27b on an H200: Gated DeltaNet states set an 832-token attention block") {
+TEST_CASE("qwen3.5-27b and qwen3.6-27b on an H200: Gated DeltaNet states set an 832-token attention block") {
   // Attention: 2 (K, V) x 4 heads x 256 x 2 B = 4096 B per token per layer. GDN state per sequence:
   // conv (2 x 16 x 128 + 48 x 128) x 3 x 2 B = 61440 B; recurrent 48 x 128 x 128 x 4 B (mamba_ssm_dtype
   // float32) = 3145728 B; 3207168 B in all. Block = 64 x cdiv(3207168, 64 x 4096) = 64 x 13 = 832 tokens,
   // page 832 x 4096 = 3407872 B. 16 attention layers, 48 GDN layers in 3 groups of 16:
   // 42949672960 / (16 x 3407872) = 787 blocks. Per request: cdiv(32768, 832) = 40 attention blocks + 3 GDN
   // groups x 3 (align mode) = 49; int(787 / 49 x 32768) = int(526294.2).
-  const ModelShape& shape = model("qwen3.5-27b");
-  CHECK(shape.layer_count(LayerAttention::state) == 48);
-  FitResult result = fit(shape, gpu("h200"), request(shape));
-  CHECK(result.block_size == 832);
-  CHECK(result.page_bytes.value == 3407872);
-  CHECK(result.num_blocks == 787);
-  CHECK(result.blocks_per_request == 49);
-  CHECK(result.kv_tokens == 526294);
+  // Qwen3.6-27B's config has the same cache fields, so the same plan.
+  for (const char* name : {"qwen3.5-27b", "qwen3.6-27b"}) {
+    CAPTURE(name);
+    const ModelShape& shape = model(name);
+    CHECK(shape.layer_count(LayerAttention::state) == 48);
+    FitResult result = fit(shape, gpu("h200"), request(shape));
+    CHECK(result.block_size == 832);
+    CHECK(result.page_bytes.value == 3407872);
+    CHECK(result.num_blocks == 787);
+    CHECK(result.blocks_per_request == 49);
+    CHECK(result.kv_tokens == 526294);
+  }
 }
 
-TEST_CASE("qwen3.5-35b-a3b on an H200: 10 attention layers of 2 K/V heads beside 30 GDN layers") {
+TEST_CASE("qwen3.5-35b-a3b and qwen3.6-35b-a3b on an H200: 10 attention layers of 2 K/V heads beside 30 GDN layers") {
   // Attention: 2 x 2 x 256 x 2 B = 2048 B per token per layer. GDN state: conv (2 x 16 x 128 + 32 x 128)
   // x 3 x 2 B = 49152 B; recurrent 32 x 128 x 128 x 4 B = 2097152 B; 2146304 B. Block = 64 x cdiv(2146304,
   // 64 x 2048) = 64 x 17 = 1088, page 1088 x 2048 = 2228224 B. Groups of 10: 42949672960 / (10 x 2228224)
   // = 1927 blocks. Per request: cdiv(32768, 1088) = 31 + 3 x 3 = 40; int(1927 / 40 x 32768) = int(1578598.4).
-  const ModelShape& shape = model("qwen3.5-35b-a3b");
-  FitResult result = fit(shape, gpu("h200"), request(shape));
-  CHECK(result.block_size == 1088);
-  CHECK(result.num_blocks == 1927);
-  CHECK(result.blocks_per_request == 40);
-  CHECK(result.kv_tokens == 1578598);
+  for (const char* name : {"qwen3.5-35b-a3b", "qwen3.6-35b-a3b"}) {
+    CAPTURE(name);
+    const ModelShape& shape = model(name);
+    FitResult result = fit(shape, gpu("h200"), request(shape));
+    CHECK(result.block_size == 1088);
+    CHECK(result.num_blocks == 1927);
+    CHECK(result.blocks_per_request == 40);
+    CHECK(result.kv_tokens == 1578598);
+  }
 }
 
 TEST_CASE("gemma-4-26b-a4b on an H200: the full layers' 2 x 512 heads take a 32-token block") {

@@ -74,6 +74,8 @@ constexpr Expected kModels[] = {
     {"qwen3.5-35b-a3b", 40, 16, 2, 256, 0, 0, 0, 1, 262144},
     {"qwen3.5-122b-a10b", 48, 32, 2, 256, 0, 0, 0, 1, 262144},
     {"qwen3.5-397b-a17b", 60, 32, 2, 256, 0, 0, 0, 1, 262144},
+    {"qwen3.6-27b", 64, 24, 4, 256, 0, 0, 0, 1, 262144},
+    {"qwen3.6-35b-a3b", 40, 16, 2, 256, 0, 0, 0, 1, 262144},
     // Gemma-4: layer_types lists 5 sliding layers to 1 full (30 - 5 = 25, 60 - 10 = 50 sliding);
     // num_key_value_heads and head_dim are the sliding layers' (the full layers' are global_*).
     {"gemma-4-26b-a4b", 30, 16, 8, 256, 0, 1024, 25, 0, 262144},
