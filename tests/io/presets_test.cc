@@ -71,6 +71,19 @@ constexpr Expected kModels[] = {
     {"kimi-k2-thinking", 61, 64, 64, 128, 512, 0, 0, 0, 262144},
     // GLM-5: MLA's counterfactual head_dim is v_head_dim, 256 (the config's head_dim 64 is not MLA's).
     {"glm-5", 78, 64, 64, 256, 512, 0, 0, 1, 202752},
+    // Qwen3.5: the language model is text_config; mtp_num_hidden_layers 1.
+    {"qwen3.5-27b", 64, 24, 4, 256, 0, 0, 0, 1, 262144},
+    {"qwen3.5-35b-a3b", 40, 16, 2, 256, 0, 0, 0, 1, 262144},
+    {"qwen3.5-122b-a10b", 48, 32, 2, 256, 0, 0, 0, 1, 262144},
+    {"qwen3.5-397b-a17b", 60, 32, 2, 256, 0, 0, 0, 1, 262144},
+    {"qwen3.6-27b", 64, 24, 4, 256, 0, 0, 0, 1, 262144},
+    {"qwen3.6-35b-a3b", 40, 16, 2, 256, 0, 0, 0, 1, 262144},
+    // Gemma-4: layer_types lists 5 sliding layers to 1 full (30 - 5 = 25, 60 - 10 = 50 sliding);
+    // num_key_value_heads and head_dim are the sliding layers' (the full layers' are global_*).
+    {"gemma-4-26b-a4b", 30, 16, 8, 256, 0, 1024, 25, 0, 262144},
+    {"gemma-4-31b", 60, 32, 16, 256, 0, 1024, 50, 0, 262144},
+    {"kimi-k2.5", 61, 64, 64, 128, 512, 0, 0, 0, 262144},
+    {"kimi-k3", 93, 96, 96, 128, 512, 0, 0, 0, 1048576},
 };
 
 const io::PresetRegistry& registry() {

@@ -49,6 +49,9 @@ GiB = 1 << 30
 # google/gemma-4-31B(-it) text_config (see rules §B4)
 G31 = dict(layers=60, kv_heads=16, head=256, global_kv_heads=4,
            global_head=512, window=1024, k_eq_v=True)
+# google/gemma-4-26B-A4B text_config (presets/models/gemma-4-26b-a4b.yaml)
+G26 = dict(layers=30, kv_heads=8, head=256, global_kv_heads=2,
+           global_head=512, window=1024, k_eq_v=True)
 
 
 def layer_types(n):
@@ -119,6 +122,9 @@ def main():
         for dt in ("auto", "fp8"):
             case(f"gemma-4-31B B200 TP1 kv {dt} block 64 mml {mml}",
                  G31, 1, dt, 64, mml, FlashInferBackend)
+    # tests/core/presets_2026_test.cc: the 26B-A4B preset at 32k on Hopper
+    case("gemma-4-26B-A4B H100 TP1 kv auto block 16 mml 32768", G26, 1, "auto",
+         16, 32768, FlashAttentionBackend)
     # TP8 on H100: the 4 global KV heads are replicated (1 per rank)
     case("gemma-4-31B H100 TP8 kv auto block 16 mml 131072", G31, 8, "auto",
          16, 131072, FlashAttentionBackend)

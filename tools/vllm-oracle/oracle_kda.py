@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Oracle: vLLM 0.33.0's own KV-cache planning for Kimi-Linear (KDA state
-layers beside MLA), on CPU, for the config tests/core/kda_test.cc builds.
+layers beside MLA), on CPU, for the config tests/core/kda_test.cc builds and
+for Kimi-K3's text_config (tests/core/presets_2026_test.cc).
 
 Real vLLM code: KimiLinearForCausalLM.get_mamba_state_shape_from_config /
 get_mamba_state_dtype_from_config (MambaStateShapeCalculator.kda_state_shape,
@@ -57,9 +58,20 @@ HF = dict(
                             gate_lower_bound=-5.0, kda_layers=KDA_LAYERS),
 )
 
+# moonshotai/Kimi-K3's text_config (presets/models/kimi-k3.yaml): the fields the cache depends on.
+K3_HF = dict(
+    architectures=["KimiLinearForCausalLM"], num_hidden_layers=93,
+    num_attention_heads=96, num_key_value_heads=96, kv_lora_rank=512,
+    qk_rope_head_dim=64, head_dim=128,
+    linear_attn_config=dict(num_heads=96, head_dim=128, short_conv_kernel_size=4,
+                            gate_lower_bound=-5.0,
+                            kda_layers=[n for n in range(1, 92) if n % 4 != 0]),
+)
 
-def case(mml, flashkda=True, prefix_caching=True):
-    cfg = oracle.FakeVllmConfig(mml, 8192)
+
+def case(mml, flashkda=True, prefix_caching=True, config=HF, tp=1, title="kimi_linear"):
+    cfg = oracle.FakeVllmConfig(mml, 8192, tp=tp)
+    HF = config
     hf = SimpleNamespace(**HF)
     mc = cfg.model_config
     mc.architecture = HF["architectures"][0]
@@ -69,7 +81,7 @@ def case(mml, flashkda=True, prefix_caching=True):
     mc.hf_config = hf
     mc.hf_text_config = hf
     mc.get_num_kv_heads = lambda pc: 1
-    mc.get_num_attention_heads = lambda pc: 32
+    mc.get_num_attention_heads = lambda pc: HF["num_attention_heads"] // tp
     mc.get_head_size = lambda: 512 + 64
     cc = cfg.cache_config
     cc.cache_dtype = "auto"
@@ -116,18 +128,20 @@ def case(mml, flashkda=True, prefix_caching=True):
         kda = replace(kda, num_prefill_checkpoint_blocks=1,
                       prefill_checkpoint_alignment=align)
     specs = {}
-    for i in range(32):
-        if (i + 1) in KDA_LAYERS:
+    for i in range(HF["num_hidden_layers"]):
+        if (i + 1) in HF["linear_attn_config"]["kda_layers"]:
             specs[f"model.layers.{i}.self_attn"] = kda
         else:
             specs[f"model.layers.{i}.self_attn.attn"] = mla
     print(f"  block_size={cc.block_size} mla page={mla.page_size_bytes} "
           f"kda shapes={kda.shapes} dtypes={kda.dtypes} "
           f"real={kda.real_page_size_bytes} padded={kda.page_size_bytes}")
-    oracle.run_case(f"kimi_linear H100 mml={mml} flashkda={flashkda}", cfg,
-                    [specs], [40 * GiB])
+    oracle.run_case(f"{title} H100 TP{tp} mml={mml} flashkda={flashkda}", cfg,
+                    [specs] * tp, [40 * GiB] * tp)
 
 
 if __name__ == "__main__":
     case(131072)
     case(131072, flashkda=False)
+    for tp in (1, 8):
+        case(32768, config=K3_HF, tp=tp, title="Kimi-K3")

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Qwen3.5-27B-shaped hybrid (GDN + attention) through vLLM 0.33's own planning code,
+"""Qwen3.5-27B and Qwen3.5-35B-A3B (GDN + attention; the presets' config.json shapes) through vLLM 0.33's own planning code,
 reusing oracle_mamba.py's harness. mamba_ssm_cache_dtype is set the way
 Qwen3_5ForConditionalGenerationConfig.verify_and_update_config does from mamba_ssm_dtype."""
 import sys
@@ -14,9 +14,13 @@ QWEN35_27B = dict(
     linear_conv_kernel_dim=4, linear_key_head_dim=128, linear_num_key_heads=16,
     linear_num_value_heads=48, linear_value_head_dim=128, mamba_ssm_dtype="float32",
 )
+# Qwen/Qwen3.5-35B-A3B's text_config (presets/models/qwen3.5-35b-a3b.yaml): the fields the cache depends on.
+QWEN35_35B_A3B = dict(QWEN35_27B, architectures=["Qwen3_5MoeForCausalLM"],
+    num_hidden_layers=40, hidden_size=2048, num_attention_heads=16, num_key_value_heads=2,
+    linear_num_value_heads=32)
 
-def case(tp, kv_dtype, mml, prefix_caching=True):
-    hf = QWEN35_27B
+
+def case(tp, kv_dtype, mml, prefix_caching=True, hf=QWEN35_27B):
     cfg = M.HybridFakeConfig(hf, tp, kv_dtype, mml, 8192, prefix_caching)
     cfg.cache_config.mamba_ssm_cache_dtype = hf["mamba_ssm_dtype"]
     kinds = []
@@ -35,3 +39,6 @@ def case(tp, kv_dtype, mml, prefix_caching=True):
 for tp in (1, 2):
     for kv in ("auto", "fp8"):
         M.run("Qwen3.5-27B H100", case, tp, kv, 262144)
+# tests/core/presets_2026_test.cc: the presets at 32k on Hopper (H100 and H200 pick the same backend).
+M.run("Qwen3.5-27B Hopper TP1 32k", case, 1, "auto", 32768)
+M.run("Qwen3.5-35B-A3B Hopper TP1 32k", case, 1, "auto", 32768, hf=QWEN35_35B_A3B)
