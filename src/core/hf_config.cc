@@ -24,7 +24,10 @@ using detail::is_one_of;
 // qwen3_next, qwen3_5, nemotron_h, granitemoehybrid, falcon_h1, jamba and kimi_linear (KDA beside
 // MLA) mix attention layers with state layers (resolve_state_layers); deepseek_v32 adds an indexer
 // cache to MLA (resolve_indexer); gemma4_text gives its full layers their own K/V heads (resolve_gemma4).
-constexpr std::array<std::string_view, 36> kKnownModelTypes = {
+// qwen3_vl_text and qwen3_vl_moe_text are Qwen3-VL's language models: vLLM 0.33's
+// Qwen3LLMForCausalLM / Qwen3MoeLLMForCausalLM build Qwen3's and Qwen3-MoE's decoder layers (M-RoPE
+// changes the positions, not the cache).
+constexpr std::array<std::string_view, 38> kKnownModelTypes = {
     "llama",    "mistral",     "mixtral",     "qwen2",       "qwen2_moe",
     "qwen3",    "qwen3_moe",   "gemma",       "gemma2",      "gemma3",
     "gemma3_text", "deepseek_v2", "deepseek_v3", "kimi_k2",  "phi3",
@@ -32,6 +35,7 @@ constexpr std::array<std::string_view, 36> kKnownModelTypes = {
     "glm4_moe", "minimax_m2",  "llama4",      "llama4_text", "gpt_oss",
     "qwen3_next", "qwen3_5_text", "qwen3_5_moe_text", "nemotron_h", "deepseek_v32",
     "gemma4_text", "deepseek_v4", "kimi_linear", "granitemoehybrid", "falcon_h1", "jamba",
+    "qwen3_vl_text", "qwen3_vl_moe_text",
 };
 
 void resolve_heads(const ConfigFields& fields, ModelShape& shape) {
@@ -237,7 +241,7 @@ void resolve_sliding_window(const ConfigFields& fields, ModelShape& shape) {
     // Gemma4TextConfig.__post_init__ without layer_types: 5 sliding layers to 1 full.
     mark_layers(shape, "gemma4_text: every 6th layer is full attention, the others use the sliding window",
                 [](std::uint32_t layer) { return (layer + 1) % 6 != 0; });
-  } else if (is_one_of(type, {"qwen2", "qwen2_moe", "qwen3", "qwen3_moe"})) {
+  } else if (is_one_of(type, {"qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "qwen3_vl_text", "qwen3_vl_moe_text"})) {
     std::uint64_t first = fields.optional_non_negative("max_window_layers").value_or(0);
     mark_layers(shape,
                 type + ": layers from max_window_layers (" + std::to_string(first) +
@@ -269,7 +273,10 @@ ModelShape shape_from_fields(const ConfigFields& fields, const ConfigFields& out
                     "' is not one whose attention conventions kvplan knows (" + known +
                     "); describe the model in a YAML preset with a known model_type");
   }
-  shape.num_hidden_layers = fields.required_dim("num_hidden_layers");
+  // Nemotron-H's layer count is the length of its layer list (Nemotron-3-Ultra states no other).
+  shape.num_hidden_layers = shape.model_type == "nemotron_h"
+                                ? static_cast<std::uint32_t>(detail::nemotron_h_pattern(fields).size())
+                                : fields.required_dim("num_hidden_layers");
   shape.hidden_size = fields.optional_dim("hidden_size").value_or(0);
   shape.intermediate_size = fields.optional_dim("intermediate_size").value_or(0);
   shape.vocab_size = fields.optional_dim("vocab_size").value_or(0);
@@ -380,6 +387,12 @@ ModelShape shape_from_hf_config(const ConfigNode& config) {
   ModelShape shape = shape_from_fields(ConfigFields(filled, "text_config"), outer);
   shape.assumptions.insert(shape.assumptions.begin(), defaults_used.begin(), defaults_used.end());
   if (outer.optional_string("model_type") == "gemma3") add_gemma3_vision(outer, shape);
+  if (detail::is_one_of(shape.model_type, {"qwen3_vl_text", "qwen3_vl_moe_text"}) && outer.has("vision_config")) {
+    // qwen3_vl.py builds Qwen3_VisionTransformer (and its deepstack mergers) unless images and
+    // videos are both limited to 0; kvplan has no count of it.
+    shape.assumptions.push_back("vision_config: vLLM loads Qwen3-VL's vision tower beside the language model; "
+                                "its weights are not counted in the parameter estimate");
+  }
   shape.assumptions.insert(shape.assumptions.begin(),
                            "multimodal config (model_type " + outer.optional_string("model_type").value_or("?") +
                                "): the KV cache is the language model's, read from text_config");
