@@ -375,6 +375,18 @@ void add_gemma3_vision(const ConfigFields& outer, ModelShape& shape) {
                               ", which vLLM loads beside the language model: counted in the weights, not the cache");
 }
 
+// Qwen3VLForConditionalGeneration (qwen3_vl.py, and qwen3_vl_moe.py's subclass) builds
+// Qwen3_VisionTransformer beside the language model whenever the model takes images or videos.
+void add_qwen3_vl_vision(const ConfigFields& outer, ModelShape& shape) {
+  const ConfigNode* vision = outer.get("vision_config");
+  if (vision == nullptr) return;
+  VisionTowerParams params = qwen3_vl_vision_params(ConfigFields(*vision, "vision_config"));
+  shape.vision_params = checked_add(params.tower, params.projector, "the vision tower's parameter count");
+  shape.assumptions.push_back("vision_config: a Qwen3-VL vision tower of " + std::to_string(params.tower) +
+                              " parameters and patch mergers of " + std::to_string(params.projector) +
+                              ", which vLLM loads beside the language model: counted in the weights, not the cache");
+}
+
 }  // namespace
 
 ModelShape shape_from_hf_config(const ConfigNode& config) {
@@ -387,12 +399,7 @@ ModelShape shape_from_hf_config(const ConfigNode& config) {
   ModelShape shape = shape_from_fields(ConfigFields(filled, "text_config"), outer);
   shape.assumptions.insert(shape.assumptions.begin(), defaults_used.begin(), defaults_used.end());
   if (outer.optional_string("model_type") == "gemma3") add_gemma3_vision(outer, shape);
-  if (detail::is_one_of(shape.model_type, {"qwen3_vl_text", "qwen3_vl_moe_text"}) && outer.has("vision_config")) {
-    // qwen3_vl.py builds Qwen3_VisionTransformer (and its deepstack mergers) unless images and
-    // videos are both limited to 0; kvplan has no count of it.
-    shape.assumptions.push_back("vision_config: vLLM loads Qwen3-VL's vision tower beside the language model; "
-                                "its weights are not counted in the parameter estimate");
-  }
+  if (detail::is_one_of(shape.model_type, {"qwen3_vl_text", "qwen3_vl_moe_text"})) add_qwen3_vl_vision(outer, shape);
   shape.assumptions.insert(shape.assumptions.begin(),
                            "multimodal config (model_type " + outer.optional_string("model_type").value_or("?") +
                                "): the KV cache is the language model's, read from text_config");

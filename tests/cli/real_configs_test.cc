@@ -65,8 +65,24 @@ TEST_CASE("Qwen3-VL configs: the qwen3_vl_text / qwen3_vl_moe_text language mode
   CliResult vl30 = size_csv("qwen3-vl-30b-a3b-instruct", "32k");
   CHECK(vl30.exit_code == 0);
   CHECK(contains(vl30.out, "qwen3-vl-30b-a3b-instruct,32768,1,bf16,gqa:4,true,1024,2048,98304,67108864,3221225472,"));
-  CliResult explained = run_cli({"size", "--config", data("qwen3-vl-8b-instruct/config.json"), "--explain"});
-  CHECK(contains(explained.out, "its weights are not counted in the parameter estimate"));
+}
+
+TEST_CASE("Qwen3-VL's vision tower counts in the weights: the checkpoint's parameter count less Qwen3's q/k norms") {
+  // Qwen3_VisionTransformer of Qwen3-VL-8B (hidden h 1152, MLP 4304, depth 27, out 4096):
+  // patch Conv3d 3 x 2 x 16 x 16 x 1152 + 1152 = 1770624; positions 2304 x 1152 = 2654208;
+  // per block 3h^2 + 3h + h^2 + h (qkv, proj) + 2 x 1152 x 4304 + 4304 + 1152 (MLP) + 4h (two LayerNorms)
+  // = 3984768 + 1328256 + 9921872 + 4608 = 15239504, x 27 = 411466608; tower 415891440.
+  // Mergers over 4 x 1152 = 4608: fc1 4608^2 + 4608 = 21238272, fc2 4608 x 4096 + 4096 = 18878464;
+  // the merger's LayerNorm 2 x 1152, each of the 3 deepstack mergers' 2 x 4608:
+  // 2304 + 40116736 + 3 x (9216 + 40116736) = 160496896.
+  // Language model (kvplan's estimate, as for Qwen3-8B) 8190726144; in all 8190726144 + 415891440 +
+  // 160496896 = 8767114480. Hugging Face's safetensors count for Qwen/Qwen3-VL-8B-Instruct is
+  // 8,767,123,696: 9216 more, the q_norm and k_norm weights (36 layers x 2 x 128) kvplan leaves out.
+  CliResult explained = run_cli({"fit", "--config", data("qwen3-vl-8b-instruct/config.json"), "--gpu", "h100-sxm",
+                                 "--ctx", "32k"});
+  CHECK(explained.exit_code == 0);
+  CHECK(contains(explained.out, "a Qwen3-VL vision tower of 415891440 parameters and patch mergers of 160496896"));
+  CHECK(contains(explained.out, "parameter count estimated from config.json shapes: 8767114480 total, 8190726144 active"));
 }
 
 TEST_CASE("fit on a Qwen3-VL config: one group of 36 full layers with --kv-cache-memory 40GiB") {
