@@ -26,7 +26,10 @@ using detail::is_one_of;
 // cache to MLA (resolve_indexer); gemma4_text gives its full layers their own K/V heads (resolve_gemma4).
 // step3p5 / step3p7 (Step-3.5, Step-3.7-Flash) name sliding and full layers in layer_types, with the same
 // K/V heads on both (vLLM's Step3p5DecoderLayer; resolve_heads, resolve_layer_types).
-constexpr std::array<std::string_view, 39> kKnownModelTypes = {
+// qwen3_vl_text and qwen3_vl_moe_text are Qwen3-VL's language models: vLLM 0.33's
+// Qwen3LLMForCausalLM / Qwen3MoeLLMForCausalLM build Qwen3's and Qwen3-MoE's decoder layers (M-RoPE
+// changes the positions, not the cache).
+constexpr std::array<std::string_view, 41> kKnownModelTypes = {
     "llama",    "mistral",     "mixtral",     "qwen2",       "qwen2_moe",
     "qwen3",    "qwen3_moe",   "gemma",       "gemma2",      "gemma3",
     "gemma3_text", "deepseek_v2", "deepseek_v3", "kimi_k2",  "phi3",
@@ -34,7 +37,7 @@ constexpr std::array<std::string_view, 39> kKnownModelTypes = {
     "glm4_moe", "minimax_m2",  "llama4",      "llama4_text", "gpt_oss",
     "qwen3_next", "qwen3_5_text", "qwen3_5_moe_text", "nemotron_h", "deepseek_v32",
     "gemma4_text", "deepseek_v4", "kimi_linear", "granitemoehybrid", "falcon_h1", "jamba",
-    "glm_moe_dsa", "step3p5", "step3p7",
+    "glm_moe_dsa", "step3p5", "step3p7", "qwen3_vl_text", "qwen3_vl_moe_text",
 };
 
 void resolve_heads(const ConfigFields& fields, ModelShape& shape) {
@@ -249,7 +252,7 @@ void resolve_sliding_window(const ConfigFields& fields, ModelShape& shape) {
     // Gemma4TextConfig.__post_init__ without layer_types: 5 sliding layers to 1 full.
     mark_layers(shape, "gemma4_text: every 6th layer is full attention, the others use the sliding window",
                 [](std::uint32_t layer) { return (layer + 1) % 6 != 0; });
-  } else if (is_one_of(type, {"qwen2", "qwen2_moe", "qwen3", "qwen3_moe"})) {
+  } else if (is_one_of(type, {"qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "qwen3_vl_text", "qwen3_vl_moe_text"})) {
     std::uint64_t first = fields.optional_non_negative("max_window_layers").value_or(0);
     mark_layers(shape,
                 type + ": layers from max_window_layers (" + std::to_string(first) +
@@ -284,7 +287,10 @@ ModelShape shape_from_fields(const ConfigFields& fields, const ConfigFields& out
                     "' is not one whose attention conventions kvplan knows (" + known +
                     "); describe the model in a YAML preset with a known model_type");
   }
-  shape.num_hidden_layers = fields.required_dim("num_hidden_layers");
+  // Nemotron-H's layer count is the length of its layer list (Nemotron-3-Ultra states no other).
+  shape.num_hidden_layers = shape.model_type == "nemotron_h"
+                                ? static_cast<std::uint32_t>(detail::nemotron_h_pattern(fields).size())
+                                : fields.required_dim("num_hidden_layers");
   shape.hidden_size = fields.optional_dim("hidden_size").value_or(0);
   shape.intermediate_size = fields.optional_dim("intermediate_size").value_or(0);
   shape.vocab_size = fields.optional_dim("vocab_size").value_or(0);
@@ -384,6 +390,18 @@ void add_gemma3_vision(const ConfigFields& outer, ModelShape& shape) {
                               ", which vLLM loads beside the language model: counted in the weights, not the cache");
 }
 
+// Qwen3VLForConditionalGeneration (qwen3_vl.py, and qwen3_vl_moe.py's subclass) builds
+// Qwen3_VisionTransformer beside the language model whenever the model takes images or videos.
+void add_qwen3_vl_vision(const ConfigFields& outer, ModelShape& shape) {
+  const ConfigNode* vision = outer.get("vision_config");
+  if (vision == nullptr) return;
+  VisionTowerParams params = qwen3_vl_vision_params(ConfigFields(*vision, "vision_config"));
+  shape.vision_params = checked_add(params.tower, params.projector, "the vision tower's parameter count");
+  shape.assumptions.push_back("vision_config: a Qwen3-VL vision tower of " + std::to_string(params.tower) +
+                              " parameters and patch mergers of " + std::to_string(params.projector) +
+                              ", which vLLM loads beside the language model: counted in the weights, not the cache");
+}
+
 }  // namespace
 
 ModelShape shape_from_hf_config(const ConfigNode& config) {
@@ -396,6 +414,7 @@ ModelShape shape_from_hf_config(const ConfigNode& config) {
   ModelShape shape = shape_from_fields(ConfigFields(filled, "text_config"), outer);
   shape.assumptions.insert(shape.assumptions.begin(), defaults_used.begin(), defaults_used.end());
   if (outer.optional_string("model_type") == "gemma3") add_gemma3_vision(outer, shape);
+  if (detail::is_one_of(shape.model_type, {"qwen3_vl_text", "qwen3_vl_moe_text"})) add_qwen3_vl_vision(outer, shape);
   shape.assumptions.insert(shape.assumptions.begin(),
                            "multimodal config (model_type " + outer.optional_string("model_type").value_or("?") +
                                "): the KV cache is the language model's, read from text_config");

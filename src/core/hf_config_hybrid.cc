@@ -110,7 +110,7 @@ void resolve_state_dims(const ConfigFields& fields, ModelShape& shape) {
 
 // Which layers are state layers, when layer_types did not say. Qwen3-Next (transformers'
 // Qwen3NextConfig): every full_attention_interval-th layer is full attention, the others Gated
-// DeltaNet. Nemotron-H: hybrid_override_pattern has one character per layer, M a Mamba-2 layer,
+// DeltaNet. Nemotron-H: nemotron_h_pattern has one character per layer, M a Mamba-2 layer,
 // * attention, - an MLP and E an MoE layer (the last two cache nothing).
 void resolve_state_layers(const ConfigFields& fields, ModelShape& shape) {
   if (shape.model_type == "jamba") {
@@ -132,25 +132,14 @@ void resolve_state_layers(const ConfigFields& fields, ModelShape& shape) {
                          "th layer is full attention (full_attention_interval), the others Gated DeltaNet state layers";
     return;
   }
-  const ConfigNode* pattern_node = fields.get("hybrid_override_pattern");
-  const std::string* pattern = pattern_node != nullptr ? pattern_node->as_string() : nullptr;
-  if (pattern == nullptr || pattern->size() != shape.num_hidden_layers) {
-    fields.fail(pattern_node, "hybrid_override_pattern must be a string with one character per layer (num_hidden_layers = " +
-                                  std::to_string(shape.num_hidden_layers) + ")");
-  }
+  const std::string pattern = nemotron_h_pattern(fields);
   for (std::uint32_t layer = 0; layer < shape.num_hidden_layers; ++layer) {
-    switch ((*pattern)[layer]) {
-      case 'M': shape.layer_attention[layer] = LayerAttention::state; break;
-      case '*': shape.layer_attention[layer] = LayerAttention::full; break;
-      case '-':
-      case 'E': shape.layer_attention[layer] = LayerAttention::none; break;
-      default:
-        fields.fail(pattern_node, "hybrid_override_pattern[" + std::to_string(layer) + "] is '" +
-                                      std::string(1, (*pattern)[layer]) +
-                                      "'; kvplan knows M (Mamba-2), * (attention), - (MLP) and E (MoE)");
-    }
+    if (pattern[layer] == 'M') shape.layer_attention[layer] = LayerAttention::state;
+    else if (pattern[layer] == '*') shape.layer_attention[layer] = LayerAttention::full;
+    else shape.layer_attention[layer] = LayerAttention::none;  // '-' MLP, 'E' MoE
   }
-  shape.sliding_rule = "nemotron_h: hybrid_override_pattern names each layer (M Mamba-2 state, * attention, - and E no cache)";
+  shape.sliding_rule = "nemotron_h: layers_block_type or hybrid_override_pattern names each layer (M Mamba-2 state, * attention, "
+                       "- and E no cache)";
 }
 
 // transformers' Gemma4TextConfig.__post_init__ and vLLM 0.33's gemma4.py.

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <initializer_list>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "core/config_fields.h"
@@ -33,6 +34,10 @@ void resolve_jamba_layers(const ConfigFields& fields, ModelShape& shape);
 // Granite-4.0-H's and Jamba's attention layers take head_dim = hidden_size / num_attention_heads,
 // whatever the config says; an assumption line says so when they differ.
 void use_hidden_over_heads_head_dim(ModelShape& shape);
+// Nemotron-H (nemotron_h): one character per layer, M Mamba-2, * attention, - MLP, E MoE, from
+// layers_block_type or the legacy hybrid_override_pattern (hf_config_nemotron_h.cc); its length
+// is the layer count.
+std::string nemotron_h_pattern(const ConfigFields& fields);
 // Marks the state layers in shape.layer_attention when layer_types did not (needs
 // resolve_state_dims and the layer list).
 void resolve_state_layers(const ConfigFields& fields, ModelShape& shape);

@@ -11,7 +11,7 @@
 namespace kvplan::detail {
 namespace {
 
-// Qwen2/3-MoE and Qwen3-Next/3.5 (qwen3_moe.py:Qwen3MoeDecoderLayer): every decoder_sparse_step-th
+// Qwen2/3-MoE, Qwen3-VL-MoE and Qwen3-Next/3.5 (qwen3_moe.py:Qwen3MoeDecoderLayer): every decoder_sparse_step-th
 // layer (counting from 1) that mlp_only_layers does not name.
 std::uint32_t qwen_moe_layers(const ConfigFields& fields, const ModelShape& shape) {
   const std::uint64_t step = fields.optional_bounded("decoder_sparse_step", shape.num_hidden_layers, true).value_or(1);
@@ -38,7 +38,9 @@ std::uint32_t qwen_moe_layers(const ConfigFields& fields, const ModelShape& shap
 std::uint32_t moe_layer_count(const ConfigFields& fields, const ModelShape& shape, std::uint32_t first_dense) {
   const std::string& type = shape.model_type;
   const std::uint32_t layers = shape.num_hidden_layers;
-  if (is_one_of(type, {"qwen2_moe", "qwen3_moe", "qwen3_next", "qwen3_5_moe_text"})) return qwen_moe_layers(fields, shape);
+  if (is_one_of(type, {"qwen2_moe", "qwen3_moe", "qwen3_next", "qwen3_5_moe_text", "qwen3_vl_moe_text"})) {
+    return qwen_moe_layers(fields, shape);
+  }
   if (is_one_of(type, {"llama4", "llama4_text"})) {
     // llama4.py:Llama4DecoderLayer: every interleave_moe_layer_step-th layer, counting from 1.
     const std::uint64_t step = fields.optional_bounded("interleave_moe_layer_step", layers, false).value_or(1);
@@ -53,11 +55,9 @@ std::uint32_t moe_layer_count(const ConfigFields& fields, const ModelShape& shap
     return count;
   }
   if (type == "nemotron_h") {
-    // nemotron_h.py: the 'E' characters of hybrid_override_pattern (resolved as cache-free layers,
-    // like '-'; the pattern itself was checked by resolve_state_layers).
-    const ConfigNode* pattern = fields.get("hybrid_override_pattern");
-    const std::string* text = pattern != nullptr ? pattern->as_string() : nullptr;
-    return text == nullptr ? 0 : static_cast<std::uint32_t>(std::count(text->begin(), text->end(), 'E'));
+    // nemotron_h.py: the 'E' layers of the pattern (resolved as cache-free layers, like '-').
+    const std::string pattern = nemotron_h_pattern(fields);
+    return static_cast<std::uint32_t>(std::count(pattern.begin(), pattern.end(), 'E'));
   }
   // deepseek_v2.py:DeepseekV2DecoderLayer (DeepSeek, Kimi, GLM's glm4_moe.py without the
   // frequency): from first_k_dense_replace on, every moe_layer_freq-th layer. Mixtral, gpt-oss and

@@ -95,6 +95,12 @@ std::optional<std::string> params_estimate_gap(const ModelShape& shape) {
     return "cannot estimate the parameter count of a gemma4_text model from config.json (per-kind attention "
            "widths, per-layer embeddings, its vision encoder)";
   }
+  if (shape.model_type == "nemotron_h") {
+    // Per-kind layers (Mamba-2, attention, relu2 MLP, MoE with a latent projection in
+    // Nemotron-3-Super and -Ultra): a gated-MLP count on every layer would be far off.
+    return "cannot estimate the parameter count of a nemotron_h model from config.json (Mamba-2, attention, MLP "
+           "and latent-MoE layers each of their own shape)";
+  }
   if (shape.hidden_size == 0 || shape.intermediate_size == 0 || shape.vocab_size == 0) {
     return "cannot estimate the parameter count: config.json needs hidden_size, intermediate_size and vocab_size";
   }

@@ -41,4 +41,37 @@ VisionTowerParams gemma3_vision_params(const ConfigFields& vision, std::uint64_t
   return params;
 }
 
+VisionTowerParams qwen3_vl_vision_params(const ConfigFields& vision) {
+  const std::uint64_t hidden = vision.optional_dim("hidden_size").value_or(1152);
+  const std::uint64_t intermediate = vision.optional_dim("intermediate_size").value_or(4304);
+  const std::uint64_t depth = vision.optional_dim("depth").value_or(27);
+  const std::uint64_t channels = vision.optional_dim("in_channels").value_or(3);
+  const std::uint64_t patch = vision.optional_dim("patch_size").value_or(16);
+  const std::uint64_t temporal_patch = vision.optional_dim("temporal_patch_size").value_or(2);
+  const std::uint64_t positions = vision.optional_dim("num_position_embeddings").value_or(2304);
+  const std::uint64_t merge = vision.optional_dim("spatial_merge_size").value_or(2);
+  const std::uint64_t out_hidden = vision.optional_dim("out_hidden_size").value_or(3584);
+  std::uint64_t deepstack = 3;  // Qwen3VLVisionConfig's deepstack_visual_indexes (8, 16, 24)
+  if (const ConfigNode* indexes = vision.get("deepstack_visual_indexes")) {
+    if (indexes->as_list() == nullptr) vision.fail(indexes, "deepstack_visual_indexes must be a list of layer indices");
+    deepstack = indexes->as_list()->size();
+  }
+  // qwen3_vl.py: Qwen3_VisionPatchEmbed is a Conv3d over temporal_patch x patch x patch with bias;
+  // pos_embed an Embedding of num_position_embeddings; each Qwen3_VisionBlock two LayerNorms,
+  // qkv and proj with biases, linear_fc1 / linear_fc2 with biases.
+  const std::uint64_t patch_embedding = add(mul(mul(mul(mul(channels, temporal_patch), patch), patch), hidden), hidden);
+  const std::uint64_t attention = add(add(mul(mul(3, hidden), hidden), mul(3, hidden)), add(mul(hidden, hidden), hidden));
+  const std::uint64_t mlp = add(add(mul(hidden, intermediate), intermediate), add(mul(intermediate, hidden), hidden));
+  const std::uint64_t per_block = add(add(attention, mlp), mul(4, hidden));
+  VisionTowerParams params;
+  params.tower = add(add(patch_embedding, mul(positions, hidden)), mul(depth, per_block));
+  // Qwen3_VisionPatchMerger: merge x merge patches concatenated (merged = hidden x merge^2), a
+  // LayerNorm over hidden (the deepstack mergers' over merged: use_postshuffle_norm), linear_fc1
+  // merged -> merged and linear_fc2 merged -> out_hidden_size, with biases.
+  const std::uint64_t merged = mul(hidden, mul(merge, merge));
+  const std::uint64_t linears = add(add(mul(merged, merged), merged), add(mul(merged, out_hidden), out_hidden));
+  params.projector = add(add(mul(2, hidden), linears), mul(deepstack, add(mul(2, merged), linears)));
+  return params;
+}
+
 }  // namespace kvplan

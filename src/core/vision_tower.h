@@ -18,4 +18,9 @@ struct VisionTowerParams {
 // language model's hidden_size (the projector's output width).
 VisionTowerParams gemma3_vision_params(const ConfigFields& vision_config, std::uint64_t text_hidden);
 
+// Qwen3-VL's tower (vLLM 0.33's Qwen3_VisionTransformer) from `vision_config`, with
+// Qwen3VLVisionConfig's defaults for the fields it omits; the projector is the patch merger and
+// one deepstack merger per deepstack_visual_indexes entry (docs/model.md, "Vision towers").
+VisionTowerParams qwen3_vl_vision_params(const ConfigFields& vision_config);
+
 }  // namespace kvplan

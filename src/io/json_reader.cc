@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "io/python_json_literals.h"
 
 namespace kvplan::io {
 namespace {
@@ -14,18 +15,30 @@ namespace {
 // Builds the ConfigNode tree from nlohmann's SAX events, tracking the path of each value.
 class TreeBuilder : public nlohmann::json_sax<nlohmann::json> {
  public:
-  explicit TreeBuilder(std::string file) : file_(std::move(file)) {}
+  TreeBuilder(std::string file, std::vector<PythonLiteral> literals)
+      : file_(std::move(file)), literals_(std::move(literals)) {}
 
   ConfigNode root;
 
   bool null() override { return add(ConfigNode::Null{}); }
   bool boolean(bool value) override { return add(value); }
-  bool number_integer(number_integer_t value) override { return add(static_cast<std::int64_t>(value)); }
+  bool number_integer(number_integer_t value) override {
+    ++numbers_;
+    return add(static_cast<std::int64_t>(value));
+  }
   bool number_unsigned(number_unsigned_t value) override {
+    ++numbers_;
     if (value > static_cast<number_unsigned_t>(INT64_MAX)) return add(static_cast<double>(value), std::to_string(value));
     return add(static_cast<std::int64_t>(value));
   }
-  bool number_float(number_float_t value, const string_t& text) override { return add(value, text); }
+  // A Python literal's stand-in is a float: the literal's value and spelling go in its place.
+  bool number_float(number_float_t value, const string_t& text) override {
+    if (next_literal_ < literals_.size() && literals_[next_literal_].number_index == numbers_++) {
+      const PythonLiteral& literal = literals_[next_literal_++];
+      return add(literal.value, std::string(literal.written));
+    }
+    return add(value, text);
+  }
   bool string(string_t& value) override { return add(value); }
   bool binary(binary_t&) override { return add(ConfigNode::Null{}); }
 
@@ -121,6 +134,9 @@ class TreeBuilder : public nlohmann::json_sax<nlohmann::json> {
   std::vector<std::string> path_;
   std::vector<std::set<std::string>> keys_;
   std::string pending_key_;
+  std::vector<PythonLiteral> literals_;
+  std::size_t next_literal_ = 0;
+  std::size_t numbers_ = 0;  // number tokens seen so far
 };
 
 }  // namespace
@@ -130,8 +146,9 @@ ConfigNode read_json(std::string_view text, const std::string& file) {
   if (std::size_t nul = text.find('\0'); nul != std::string_view::npos) {
     throw Error(file + ": malformed JSON: a NUL byte at offset " + std::to_string(nul) + "; a JSON file is text");
   }
-  TreeBuilder builder(file);
-  bool ok = nlohmann::json::sax_parse(text, &builder);
+  LiteralFreeJson json = replace_python_literals(text);
+  TreeBuilder builder(file, std::move(json.literals));
+  bool ok = nlohmann::json::sax_parse(json.text, &builder);
   if (!ok) throw Error(file + ": malformed JSON");
   return std::move(builder.root);
 }

@@ -10,7 +10,9 @@
 namespace kvplan::io {
 
 // Throws kvplan::Error naming the file and, for syntax errors, the line and column; also for
-// duplicate keys, which JSON parsers otherwise resolve silently.
+// duplicate keys, which JSON parsers otherwise resolve silently. Python's NaN, Infinity and
+// -Infinity are read as json.loads reads them (python_json_literals.h), into non-finite doubles
+// that every typed read of ConfigFields refuses by the field's name.
 ConfigNode read_json(std::string_view text, const std::string& file);
 
 // Input files are configs, presets and bench results of a few KiB; the cap keeps a wrong path

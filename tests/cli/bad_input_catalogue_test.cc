@@ -82,6 +82,17 @@ const std::vector<std::pair<std::string, std::string>> kFiles = {
     {"pattern_length.json", "{\"model_type\": \"nemotron_h\", \"num_hidden_layers\": 3, \"num_attention_heads\": 8, "
                             "\"num_key_value_heads\": 2, \"head_dim\": 64, \"mamba_num_heads\": 8, \"mamba_head_dim\": 64, "
                             "\"n_groups\": 1, \"ssm_state_size\": 16, \"conv_kernel\": 4, \"hybrid_override_pattern\": \"M*\"}"},
+    {"blocks_kind.json", "{\"model_type\": \"nemotron_h\", \"num_attention_heads\": 8, \"num_key_value_heads\": 2, "
+                         "\"head_dim\": 64, \"mamba_num_heads\": 8, \"mamba_head_dim\": 64, \"n_groups\": 1, "
+                         "\"ssm_state_size\": 16, \"conv_kernel\": 4, \"layers_block_type\": [\"mamba\", \"attention\", \"conv\"]}"},
+    {"blocks_ok.json", "{\"model_type\": \"nemotron_h\", \"num_attention_heads\": 8, \"num_key_value_heads\": 2, "
+                       "\"head_dim\": 64, \"mamba_num_heads\": 8, \"mamba_head_dim\": 64, \"n_groups\": 1, \"hidden_size\": 512, "
+                       "\"intermediate_size\": 1024, \"vocab_size\": 1000, \"ssm_state_size\": 16, \"conv_kernel\": 4, "
+                       "\"time_step_limit\": [0.0, Infinity], \"layers_block_type\": [\"mamba\", \"attention\", \"mlp\"]}"},
+    {"infinite.json", "{\"model_type\": \"llama\", \"num_hidden_layers\": 2, \"num_attention_heads\": 8, \"hidden_size\": Infinity}"},
+    {"nan_factor.json", "{\"model_type\": \"llama\", \"num_hidden_layers\": 2, \"num_attention_heads\": 4, \"hidden_size\": 256, "
+                        "\"max_position_embeddings\": 4096, \"rope_scaling\": {\"rope_type\": \"linear\", \"factor\": NaN}}"},
+    {"lowercase_nan.json", "{\"model_type\": \"llama\", \"num_hidden_layers\": 2, \"time_step_limit\": [0.0, inf]}"},
     {"granite_kind.json", "{\"model_type\": \"granitemoehybrid\", \"num_hidden_layers\": 2, \"hidden_size\": 512, "
                           "\"num_attention_heads\": 8, \"mamba_n_heads\": 8, \"mamba_d_head\": 128, "
                           "\"layer_types\": [\"mamba\", \"mlp\"]}"},
@@ -309,7 +320,17 @@ const std::vector<BadInput> kCatalogue = {
     {"a layer kind kvplan does not know in hybrid_override_pattern", {"size", "--config", "{dir}/pattern.json"},
      "hybrid_override_pattern[2] is 'X'"},
     {"hybrid_override_pattern of the wrong length", {"size", "--config", "{dir}/pattern_length.json"},
-     "hybrid_override_pattern must be a string with one character per layer"},
+     "num_hidden_layers = 3 but hybrid_override_pattern describes 2 layers"},
+    {"a layer kind kvplan does not know in Nemotron-H's layers_block_type", {"size", "--config", "{dir}/blocks_kind.json"},
+     "layers_block_type[2] = 'conv' is not a Nemotron-H layer kind"},
+    {"fit on a Nemotron-H config, whose parameters kvplan does not estimate",
+     {"fit", "--config", "{dir}/blocks_ok.json", "--gpu", "h100-sxm", "--ctx", "4k"}, "the model has no parameter count"},
+    {"Python's Infinity in a field kvplan reads", {"size", "--config", "{dir}/infinite.json"},
+     "hidden_size must be a whole number >= 0; got Infinity"},
+    {"Python's NaN in a float field kvplan reads", {"size", "--config", "{dir}/nan_factor.json"},
+     "factor must be a positive finite number; got NaN"},
+    {"a non-finite spelling Python's json does not read", {"size", "--config", "{dir}/lowercase_nan.json"},
+     "lowercase_nan.json: malformed JSON"},
     {"a layer kind kvplan does not know in Granite-4.0-H's layer_types", {"size", "--config", "{dir}/granite_kind.json"},
      "layer_types[1] = 'mlp' is not supported"},
     {"Mamba heads x head dim that are not mamba_expand x hidden_size", {"size", "--config", "{dir}/granite_width.json"},

@@ -1,0 +1,88 @@
+// Nemotron-H's released config.json files as they are (tests/data/configs, copies from
+// ai-dynamo/aiconfigurator): Python's Infinity in time_step_limit, the layer list given as
+// hybrid_override_pattern or as transformers 5's layers_block_type (Nemotron-3-Ultra states no
+// num_hidden_layers at all), and vLLM 0.33's plan for one of them.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "core/capacity.h"
+#include "core/hf_config.h"
+#include "io/json_reader.h"
+#include "presets_fixture.h"
+
+using namespace kvplan;
+using namespace kvplan::testing;
+
+namespace {
+
+ModelShape config(const std::string& folder) {
+  const std::string path = std::string(KVPLAN_SOURCE_DIR) + "/tests/data/configs/" + folder + "/config.json";
+  return shape_from_hf_config(io::read_json(io::read_text_file(path, "--config"), path));
+}
+
+}  // namespace
+
+TEST_CASE("Nemotron-H configs: each layer list read as transformers 5's NemotronHConfig reads it") {
+  // hybrid_override_pattern of 88 characters (M 40, * 8, E 40); time_step_limit [0.0, Infinity].
+  const ModelShape super = config("nemotron-3-super-120b-a12b-fp8");
+  CHECK(super.num_hidden_layers == 88);
+  CHECK(super.layer_count(LayerAttention::state) == 40);
+  CHECK(super.layer_count(LayerAttention::full) == 8);
+  CHECK(super.layer_count(LayerAttention::none) == 40);
+  CHECK(super.moe->moe_layers == 40);
+  // 118 characters (M 54, * 10, - 54), also with Infinity; no MoE.
+  const ModelShape base = config("nemotron-h-56b-base-8k");
+  CHECK(base.num_hidden_layers == 118);
+  CHECK(base.layer_count(LayerAttention::state) == 54);
+  CHECK(base.layer_count(LayerAttention::full) == 10);
+  CHECK(!base.moe);
+  // No num_hidden_layers: the 108 entries of layers_block_type ("mamba" 48, "attention" 12, "moe" 48).
+  const ModelShape ultra = config("nemotron-3-ultra-550b-a55b");
+  CHECK(ultra.num_hidden_layers == 108);
+  CHECK(ultra.layer_count(LayerAttention::state) == 48);
+  CHECK(ultra.layer_count(LayerAttention::full) == 12);
+  CHECK(ultra.moe->moe_layers == 48);
+  // num_hidden_layers 52 beside 52 entries of layers_block_type ("mamba" 23, "attention" 6, "moe" 23).
+  const ModelShape lightning = config("nemotron-3.5-lightning-30b-a3b");
+  CHECK(lightning.num_hidden_layers == 52);
+  CHECK(lightning.layer_count(LayerAttention::state) == 23);
+  CHECK(lightning.layer_count(LayerAttention::full) == 6);
+  CHECK(lightning.moe->moe_layers == 23);
+}
+
+TEST_CASE("vLLM 0.33, Nemotron-3-Super's config.json on 2 and 4 H100s with --kv-cache-memory 40GiB") {
+  // Cross-checked with vLLM 0.33.0's own planning code on this config
+  // (tools/vllm-oracle/oracle_nemotron3_super.py): GPU KV cache size 8,362,061 tokens, 31.90x at
+  // TP 2; 9,306,112 tokens, 35.50x at TP 4.
+  // TP 2, per rank: 2 K/V heads / 2 = 1 x 128 x 2 (K, V) x 2 B = 512 B per token per layer.
+  // Mamba-2 state: conv 3 x (128 / 2 x 64 + 2 x 8 / 2 x 128) = 3 x 5120 x 2 B = 30720 B; SSM
+  // 64 x 64 x 128 x 4 B (mamba_ssm_cache_dtype float32) = 2097152 B; 2127872 B in all.
+  // block = 16 x cdiv(2127872, 16 x 512) = 16 x 260 = 4160 tokens; page 4160 x 512 = 2129920 B.
+  // 8 attention and 40 Mamba layers: groups of 8, 5 Mamba groups + 1 attention group.
+  // 40 GiB / (8 x 2129920) = 42949672960 / 17039360 = 2520 blocks.
+  // Per request: cdiv(262144, 4160) = 64 attention blocks + 5 Mamba groups x 3 = 79.
+  ModelShape shape = config("nemotron-3-super-120b-a12b-fp8");
+  // The oracle ran the KV accounting alone; kvplan estimates no nemotron_h parameter count, and a
+  // count small enough for the weights check beside 40 GiB lets fit reach it.
+  shape.params_total = 10'000'000'000;
+  FitRequest request = request_for(shape, 262144, Parallelism{2, 1, 1});
+  request.options.kv_cache_memory = Bytes{40 * GiB};
+  FitResult tp2 = fit(shape, gpu("h100-sxm"), request);
+  CHECK(tp2.block_size == 4160);
+  CHECK(tp2.page_bytes.value == 2129920);
+  CHECK(tp2.groups.size() == 6);
+  CHECK(tp2.group_size == 8);
+  CHECK(tp2.num_blocks == 2520);
+  CHECK(tp2.blocks_per_request == 79);
+  CHECK(tp2.kv_tokens == 8362061);  // int(2520 / 79 x 262144) = int(8362061.77)
+  // TP 4: conv 3 x 2560 x 2 B = 15360 B, SSM 32 x 64 x 128 x 4 B = 1048576 B: 1063936 B;
+  // block = 16 x cdiv(1063936, 8192) = 16 x 130 = 2080; page 2080 x 512 = 1064960 B;
+  // 42949672960 / (8 x 1064960) = 5041 blocks; cdiv(262144, 2080) = 127 + 15 = 142 per request.
+  request.parallel = Parallelism{4, 1, 1};
+  FitResult tp4 = fit(shape, gpu("h100-sxm"), request);
+  CHECK(tp4.block_size == 2080);
+  CHECK(tp4.num_blocks == 5041);
+  CHECK(tp4.blocks_per_request == 142);
+  CHECK(tp4.kv_tokens == 9306112);  // int(5041 / 142 x 262144) = int(9306112.0)
+}
