@@ -69,6 +69,10 @@ constexpr Expected kModels[] = {
     {"gemma-3-12b", 48, 16, 8, 256, 0, 1024, 40, 0, 131072},
     {"gemma-3-27b", 62, 32, 16, 128, 0, 1024, 52, 0, 131072},
     {"kimi-k2-thinking", 61, 64, 64, 128, 512, 0, 0, 0, 262144},
+    // DeepSeek-V4: one shared 512-wide latent (num_key_value_heads 1); its windows and compressed
+    // caches are CompressedMlaDims' (compressed_mla_test.cc), not sliding layers.
+    {"deepseek-v4-flash", 43, 64, 1, 512, 0, 0, 0, 1, 1048576},
+    {"deepseek-v4-pro", 61, 128, 1, 512, 0, 0, 0, 1, 1048576},
 };
 
 const io::PresetRegistry& registry() {
