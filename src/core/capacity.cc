@@ -6,6 +6,7 @@
 
 #include "core/checked.h"
 #include "core/checkpoint_shards.h"
+#include "core/deepseek_v4_weights.h"
 #include "core/error.h"
 #include "core/fit_checks.h"
 #include "core/fit_internal.h"
@@ -179,6 +180,7 @@ void check_split_parts_sized(const ModelShape& shape, const FitRequest& request)
 
 Bytes weights_per_stage(const ModelShape& shape, const FitRequest& request, std::uint32_t stage) {
   if (shape.checkpoint) return Bytes{checkpoint_stage_weights(shape, request.parallel, stage).bytes};
+  if (request.deepseek_v4_weights) return Bytes{deepseek_v4_rank_bytes(shape, request.parallel)};
   if (!shape.params_total) {
     throw Error("the model has no parameter count, so its weights cannot be sized: give params.total in a YAML "
                 "preset (presets/README.md) describing the model");
@@ -205,6 +207,7 @@ Bytes weights_per_stage(const ModelShape& shape, const FitRequest& request, std:
 std::string weights_rule_for_stage(const ModelShape& shape, const FitRequest& request, std::uint32_t stage) {
   const Parallelism& parallel = request.parallel;
   if (shape.checkpoint) return checkpoint_weights_rule(shape, parallel, stage);
+  if (request.deepseek_v4_weights) return deepseek_v4_weights_rule(shape, parallel);
   if (parallel.pp == 1) return weights_rule(shape, request);
   std::string rule = fmt_double(stage_params(shape, parallel, stage), 0) + " params on stage " + std::to_string(stage) +
                      " (its layers' share" + (stage == 0 ? ", the embedding" : "") +
@@ -230,6 +233,7 @@ Bytes non_torch_estimate(const Parallelism& parallel, std::string* rule) {
 std::string weights_rule(const ModelShape& shape, const FitRequest& request) {
   const Parallelism& parallel = request.parallel;
   if (shape.checkpoint) return checkpoint_weights_rule(shape, parallel, checkpoint_widest_stage(shape, parallel));
+  if (request.deepseek_v4_weights) return deepseek_v4_weights_rule(shape, parallel);
   const std::string all = std::to_string(shape.params_total.value_or(0)) + " params x " +
                           fmt_trimmed(request.weight_bytes_per_param) + " B (" + request.weights_dtype + ")";
   const std::string pp = std::to_string(parallel.pp);

@@ -61,6 +61,7 @@ struct FitRequest {
   double routed_expert_bytes = 0;  // the whole model's routed experts, within params x bytes per param
   double attention_weight_bytes = 0;  // and its attention projections (whole per rank under SGLang's DP attention)
   std::string weights_dtype;  // how the weights are stored, for messages ("bf16", "fp8")
+  bool deepseek_v4_weights = false;  // DeepSeek-V4's checkpoint, sized per rank (core/deepseek_v4_weights.h)
   Tokens max_model_len;
   Parallelism parallel;
   EngineOptions options;

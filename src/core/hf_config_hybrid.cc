@@ -2,6 +2,7 @@
 // (docs/model.md): sparse MLA's indexer, state layers, Gemma-4's full layers, DeepSeek-V4's compression.
 #include "core/hf_config_hybrid.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <variant>
@@ -261,6 +262,15 @@ void resolve_compressed_mla(const ConfigFields& fields, ModelShape& shape) {
       }
     }
   }
+  dims.q_lora_rank = fields.dim_or_zero("q_lora_rank");
+  dims.o_lora_rank = fields.dim_or_zero("o_lora_rank");
+  dims.o_groups = fields.dim_or_zero("o_groups");
+  dims.hc_mult = fields.dim_or_zero("hc_mult");
+  dims.index_n_heads = fields.dim_or_zero("index_n_heads");
+  // transformers' default: the first three layers hash-routed (DeepseekV4Config.default_num_hash_layers).
+  dims.num_hash_layers = fields.optional_dim("num_hash_layers").value_or(std::min<std::uint32_t>(3, layers));
+  if (dims.num_hash_layers > layers) fields.fail(fields.get("num_hash_layers"), "num_hash_layers exceeds num_hidden_layers");
+  dims.expert_dtype = fields.optional_string("expert_dtype").value_or("fp4");
   shape.compressed_mla = dims;
   std::uint32_t csa = 0, hca = 0;
   for (std::uint32_t ratio : dims.compress_ratio) {

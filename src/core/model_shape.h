@@ -113,6 +113,14 @@ struct CompressedMlaDims {
   std::uint32_t index_head_dim = 0;  // the lightning indexer's key width (CSA layers)
   std::uint64_t sliding_window = 0;  // sliding_window, every layer's window of latents
   std::vector<std::uint32_t> compress_ratio;  // per hidden layer: 1 (window only), 4 (CSA) or 128 (HCA)
+  // The projections' widths, for the weights (core/deepseek_v4_weights.h); 0 when config.json omits them.
+  std::uint32_t q_lora_rank = 0;    // q_lora_rank: wq_a's output, wq_b's input
+  std::uint32_t o_lora_rank = 0;    // o_lora_rank: each output group's low-rank width
+  std::uint32_t o_groups = 0;       // o_groups: the grouped output projection wo_a
+  std::uint32_t hc_mult = 0;        // hc_mult: hyper-connection streams
+  std::uint32_t index_n_heads = 0;  // index_n_heads: the indexer's query heads
+  std::uint32_t num_hash_layers = 0;  // num_hash_layers: leading MoE layers routed by a token-id table
+  std::string expert_dtype;         // expert_dtype: "fp4" (MXFP4 experts) or "fp8"
 };
 
 struct MoeDims {

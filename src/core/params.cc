@@ -4,6 +4,7 @@
 
 #include "core/checked.h"
 #include "core/config_fields.h"
+#include "core/deepseek_v4_weights.h"
 #include "core/error.h"
 
 namespace kvplan {
@@ -80,8 +81,9 @@ std::optional<std::string> params_estimate_gap(const ModelShape& shape) {
            " model from config.json (interleaved MoE layers with a shared expert)";
   }
   if (shape.model_type == "deepseek_v4") {
-    return "cannot estimate the parameter count of a deepseek_v4 model from config.json (hash-routed and fp4 "
-           "experts, grouped output projections)";
+    const std::string gap = deepseek_v4_shape_gap(shape);
+    if (gap.empty()) return std::nullopt;
+    return "cannot estimate the parameter count of " + gap;
   }
   if (shape.model_type == "kimi_linear") {
     // KDA layers project q, k, v, the gate and beta (plus its low-rank gate), not attention's q/k/v/o;
@@ -109,6 +111,18 @@ std::optional<std::string> params_estimate_gap(const ModelShape& shape) {
 
 ParamEstimate estimate_params(const ModelShape& shape, bool tie_word_embeddings) {
   if (std::optional<std::string> gap = params_estimate_gap(shape)) throw Error(*gap);
+  if (shape.model_type == "deepseek_v4") {
+    // The parameters of the parts vLLM allocates at TP 1 (core/deepseek_v4_weights.h); a token
+    // passes through num_experts_per_tok of the routed experts.
+    ParamEstimate estimate;
+    std::uint64_t routed = 0;
+    for (const WeightPart& part : deepseek_v4_weight_parts(shape, 1)) {
+      estimate.total = add(estimate.total, part.params);
+      if (part.what == "routed experts") routed = part.params;
+    }
+    estimate.active = estimate.total - routed + routed / shape.moe->num_experts * shape.moe->num_experts_per_tok;
+    return estimate;
+  }
   const std::uint64_t hidden = shape.hidden_size;
   const std::uint64_t embeddings = mul(mul(shape.vocab_size, hidden), tie_word_embeddings ? 1 : 2);
   const std::uint64_t norms_per_layer = mul(2, hidden);

@@ -64,6 +64,31 @@ RopeCache table(const ConfigFields* scaling, std::uint64_t max_position, std::ui
   return cache;
 }
 
+// vLLM 0.33's build_deepseek_v4_rope (models/deepseek_v4/common/rope.py): fp32 tables of
+// qk_rope_head_dim values (is_deepseek_v4). Window-only layers rotate with rope_theta without
+// scaling over max_position_embeddings; compressed (CSA, HCA) layers with compress_rope_theta and
+// the config's YaRN. One table per kind the model has (V4-Flash both, V4-Pro no window-only layer).
+std::vector<RopeCache> deepseek_v4_tables(const ConfigFields* scaling, const ModelShape& shape) {
+  const CompressedMlaDims& dims = *shape.compressed_mla;
+  const auto has = [&](bool compressed) {
+    for (std::uint32_t ratio : dims.compress_ratio) {
+      if ((ratio > 1) == compressed) return true;
+    }
+    return false;
+  };
+  std::vector<RopeCache> caches;
+  if (has(false)) {
+    caches.push_back(table(nullptr, shape.max_position_embeddings, dims.rope_head_dim));
+    caches.back().why = "window-only layers, rope_theta: " + caches.back().why;
+  }
+  if (has(true)) {
+    caches.push_back(table(scaling, shape.max_position_embeddings, dims.rope_head_dim));
+    caches.back().why = "compressed layers, compress_rope_theta: " + caches.back().why;
+  }
+  for (RopeCache& cache : caches) cache.fp32 = true;
+  return caches;
+}
+
 }  // namespace
 
 std::vector<RopeCache> read_rope_caches(const ConfigFields& fields, const ModelShape& shape) {
@@ -76,6 +101,7 @@ std::vector<RopeCache> read_rope_caches(const ConfigFields& fields, const ModelS
   const ConfigNode* scaling_node = scaling_map(fields);
   std::optional<ConfigFields> scaling;
   if (scaling_node != nullptr) scaling.emplace(*scaling_node, "rope_scaling");
+  if (shape.compressed_mla) return deepseek_v4_tables(scaling ? &*scaling : nullptr, shape);
   // get_rope: rotary_dim = head_size x partial_rotary_factor; MLA rotates its qk_rope_head_dim part.
   double partial = fields.optional_positive_number("partial_rotary_factor").value_or(1.0);
   if (scaling) partial = scaling->optional_positive_number("partial_rotary_factor").value_or(partial);

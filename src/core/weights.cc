@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "core/checkpoint_shards.h"
+#include "core/deepseek_v4_weights.h"
 #include "core/error.h"
 #include "core/params.h"
 
@@ -52,6 +53,30 @@ WeightsDtype quantized_checkpoint(const ModelShape& shape) {
   const double total = static_cast<double>(*shape.params_total);
   const std::string name = shape.quantization.method == "fp8" ? "fp8" : shape.quantization.method + "+bf16";
   return {name, bytes / total, why, std::move(parts)};
+}
+
+// DeepSeek-V4 (expert_dtype fp4) as vLLM 0.33 loads it, the whole model (TP 1): bytes per parameter
+// is the average over params.total (or the parts' own count for a config.json import).
+WeightsDtype deepseek_v4_checkpoint(const ModelShape& shape) {
+  if (std::string gap = deepseek_v4_weights_gap(shape); !gap.empty()) {
+    throw Error("--weights-dtype auto: kvplan cannot size " + gap + "; pass --weights-dtype");
+  }
+  std::vector<WeightPart> parts = deepseek_v4_weight_parts(shape, 1);
+  double bytes = 0;
+  std::uint64_t params = 0;
+  std::string why = "the checkpoint as vLLM 0.33 loads DeepSeek-V4 (quantization_config fp8, expert_dtype fp4)";
+  for (const WeightPart& part : parts) {
+    bytes += part.bytes;
+    params += part.params;  // below params.total, itself bounded
+    char line[240];
+    std::snprintf(line, sizeof line, "; %s: %llu params as %s, %.0f B", part.what.c_str(),
+                  static_cast<unsigned long long>(part.params), part.format.c_str(), part.bytes);
+    why += line;
+  }
+  const double total = static_cast<double>(shape.params_total.value_or(params));
+  WeightsDtype weights{"fp8+mxfp4", bytes / total, why, std::move(parts)};
+  weights.deepseek_v4 = true;
+  return weights;
 }
 
 // --weights-dtype fp8, int8 or int4 on a model without a quantization_config: the scheme the
@@ -122,6 +147,7 @@ WeightsDtype flag_quantized(std::string_view text, const ModelShape& shape) {
 WeightsDtype chosen_weights_dtype(std::string_view text, const ModelShape& shape) {
   if (text == "auto") {
     if (shape.checkpoint) return checkpoint_weights_dtype(*shape.checkpoint);
+    if (shape.compressed_mla && shape.weight_quantization == "fp8") return deepseek_v4_checkpoint(shape);
     if (shape.weight_quantization == "fp8" || shape.weight_quantization == "compressed-tensors") {
       return quantized_checkpoint(shape);
     }
@@ -191,6 +217,7 @@ void set_request_weights(FitRequest& request, const WeightsDtype& weights) {
   request.weight_bytes_per_param = weights.bytes_per_param;
   request.routed_expert_bytes = weights.routed_expert_bytes;
   request.attention_weight_bytes = weights.attention_bytes;
+  request.deepseek_v4_weights = weights.deepseek_v4;
 }
 
 }  // namespace kvplan

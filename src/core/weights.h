@@ -23,6 +23,9 @@ struct WeightsDtype {
   // The bytes of the attention projections (q, k, v, o or MLA's), which SGLang's DP attention keeps
   // whole on every rank.
   double attention_bytes = 0;
+  // DeepSeek-V4's checkpoint: `parts` are the whole model's (TP 1); a rank's share comes from
+  // deepseek_v4_weight_parts at its TP, as much of it is whole on every rank.
+  bool deepseek_v4 = false;
 };
 
 // "auto" follows the checkpoint as engines load it: a quantized checkpoint (fp8 blocks,

@@ -135,6 +135,9 @@ const std::vector<std::pair<std::string, std::string>> kFiles = {
                       "\"head_dim\": 512, \"compress_ratios\": [4, 16]}"},
     {"v4.json", "{\"model_type\": \"deepseek_v4\", \"num_hidden_layers\": 2, \"num_attention_heads\": 8, "
                 "\"head_dim\": 512, \"compress_ratios\": [0, 4]}"},
+    {"v4_fp8.json", "{\"model_type\": \"deepseek_v4\", \"num_hidden_layers\": 2, \"num_attention_heads\": 8, "
+                    "\"head_dim\": 512, \"compress_ratios\": [0, 4], \"quantization_config\": {\"quant_method\": \"fp8\", "
+                    "\"weight_block_size\": [128, 128]}}"},
     {"v4_short.json", "{\"model_type\": \"deepseek_v4\", \"num_hidden_layers\": 3, \"num_attention_heads\": 8, "
                       "\"head_dim\": 512, \"layer_types\": [\"sliding_attention\"]}"},
     {"twins/a.yaml", "name: twin\nsource: x\nconfig:\n  model_type: llama\n  num_hidden_layers: 2\n"
@@ -387,6 +390,15 @@ const std::vector<BadInput> kCatalogue = {
     {"compressed sparse attention on an engine kvplan does not model it for",
      {"fit", "--config", "{dir}/v4.json", "--gpu", "h200", "--ctx", "1k", "--engine", "sglang"},
      "--engine sglang: kvplan plans DeepSeek-V4's compressed sparse attention with vLLM's rules only"},
+    {"DeepSeek-V4 weights from a config.json without the fields they are counted from",
+     {"fit", "--config", "{dir}/v4_fp8.json", "--gpu", "h200", "--ctx", "1k"},
+     "--weights-dtype auto: kvplan cannot size a DeepSeek-V4 config.json without q_lora_rank"},
+    {"a TP that does not divide DeepSeek-V4's output groups",
+     {"fit", "--model", "deepseek-v4-flash", "--gpu", "h200", "--gpus", "16", "--tp", "16", "--ctx", "1k"},
+     "--tp 16: vLLM 0.33 splits DeepSeek-V4's output groups"},
+    {"DeepSeek-V4 weights with DP", {"fit", "--model", "deepseek-v4-flash", "--gpu", "h200", "--gpus", "16", "--tp", "8",
+                                     "--dp", "2", "--ctx", "1k"},
+     "--dp 2: with DP vLLM 0.33 runs DeepSeek-V4's MoE sequence-parallel"},
 };
 
 }  // namespace

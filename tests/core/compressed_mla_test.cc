@@ -142,7 +142,8 @@ TEST_CASE("DeepSeek-V4-Pro's layout: 61 layers, 31 repeats per group") {
 namespace {
 
 // fit's request as the oracle ran it: 40 GiB of KV memory per GPU, 8192 batched tokens (16384 in
-// flight), and a parameter count that leaves room for it (kvplan does not estimate DeepSeek-V4's).
+// flight), and a parameter count that leaves room for it (the fixture config.json lacks the MoE and
+// hyper-connection fields kvplan counts DeepSeek-V4's parameters from; the presets have them).
 FitRequest v4_request(std::uint64_t ctx, std::uint32_t tp, KvDtype dtype = KvDtype::bf16) {
   ModelShape shape = flash();
   FitRequest request = request_for(shape, ctx, Parallelism{tp, 1, 1});

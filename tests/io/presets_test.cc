@@ -84,6 +84,10 @@ constexpr Expected kModels[] = {
     {"gemma-4-31b", 60, 32, 16, 256, 0, 1024, 50, 0, 262144},
     {"kimi-k2.5", 61, 64, 64, 128, 512, 0, 0, 0, 262144},
     {"kimi-k3", 93, 96, 96, 128, 512, 0, 0, 0, 1048576},
+    // DeepSeek-V4: one shared 512-wide latent (num_key_value_heads 1); its windows and compressed
+    // caches are CompressedMlaDims' (compressed_mla_test.cc), not sliding layers.
+    {"deepseek-v4-flash", 43, 64, 1, 512, 0, 0, 0, 1, 1048576},
+    {"deepseek-v4-pro", 61, 128, 1, 512, 0, 0, 0, 1, 1048576},
 };
 
 const io::PresetRegistry& registry() {
