@@ -378,30 +378,6 @@ ConfigNode with_class_defaults(const ConfigNode& nested, std::vector<std::string
   return filled;
 }
 
-// Gemma3ForConditionalGeneration: vLLM 0.33 builds the SigLIP tower and the projector beside
-// the language model (gemma3_mm.py), so their weights take memory though they cache nothing.
-void add_gemma3_vision(const ConfigFields& outer, ModelShape& shape) {
-  const ConfigNode* vision = outer.get("vision_config");
-  if (vision == nullptr) return;
-  VisionTowerParams params = gemma3_vision_params(ConfigFields(*vision, "vision_config"), shape.hidden_size);
-  shape.vision_params = checked_add(params.tower, params.projector, "the vision tower's parameter count");
-  shape.assumptions.push_back("vision_config: a SigLIP tower of " + std::to_string(params.tower) +
-                              " parameters and a projector of " + std::to_string(params.projector) +
-                              ", which vLLM loads beside the language model: counted in the weights, not the cache");
-}
-
-// Qwen3VLForConditionalGeneration (qwen3_vl.py, and qwen3_vl_moe.py's subclass) builds
-// Qwen3_VisionTransformer beside the language model whenever the model takes images or videos.
-void add_qwen3_vl_vision(const ConfigFields& outer, ModelShape& shape) {
-  const ConfigNode* vision = outer.get("vision_config");
-  if (vision == nullptr) return;
-  VisionTowerParams params = qwen3_vl_vision_params(ConfigFields(*vision, "vision_config"));
-  shape.vision_params = checked_add(params.tower, params.projector, "the vision tower's parameter count");
-  shape.assumptions.push_back("vision_config: a Qwen3-VL vision tower of " + std::to_string(params.tower) +
-                              " parameters and patch mergers of " + std::to_string(params.projector) +
-                              ", which vLLM loads beside the language model: counted in the weights, not the cache");
-}
-
 }  // namespace
 
 ModelShape shape_from_hf_config(const ConfigNode& config) {
@@ -413,8 +389,7 @@ ModelShape shape_from_hf_config(const ConfigNode& config) {
   ConfigNode filled = with_class_defaults(*text_config, defaults_used);
   ModelShape shape = shape_from_fields(ConfigFields(filled, "text_config"), outer);
   shape.assumptions.insert(shape.assumptions.begin(), defaults_used.begin(), defaults_used.end());
-  if (outer.optional_string("model_type") == "gemma3") add_gemma3_vision(outer, shape);
-  if (detail::is_one_of(shape.model_type, {"qwen3_vl_text", "qwen3_vl_moe_text"})) add_qwen3_vl_vision(outer, shape);
+  add_vision_tower(outer, shape);
   shape.assumptions.insert(shape.assumptions.begin(),
                            "multimodal config (model_type " + outer.optional_string("model_type").value_or("?") +
                                "): the KV cache is the language model's, read from text_config");

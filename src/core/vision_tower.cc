@@ -1,5 +1,7 @@
 #include "core/vision_tower.h"
 
+#include <string>
+
 #include "core/checked.h"
 
 namespace kvplan {
@@ -72,6 +74,33 @@ VisionTowerParams qwen3_vl_vision_params(const ConfigFields& vision) {
   const std::uint64_t linears = add(add(mul(merged, merged), merged), add(mul(merged, out_hidden), out_hidden));
   params.projector = add(add(mul(2, hidden), linears), mul(deepstack, add(mul(2, merged), linears)));
   return params;
+}
+
+void add_vision_tower(const ConfigFields& outer, ModelShape& shape) {
+  const ConfigNode* vision = outer.get("vision_config");
+  if (vision == nullptr) return;
+  const ConfigFields fields(*vision, "vision_config");
+  VisionTowerParams params;
+  std::string tower, projector;
+  if (outer.optional_string("model_type") == "gemma3") {
+    // Gemma3ForConditionalGeneration: vLLM 0.33 builds the SigLIP tower and the projector beside
+    // the language model (gemma3_mm.py).
+    params = gemma3_vision_params(fields, shape.hidden_size);
+    tower = "a SigLIP tower";
+    projector = "a projector";
+  } else if (shape.model_type == "qwen3_vl_text" || shape.model_type == "qwen3_vl_moe_text") {
+    // Qwen3VLForConditionalGeneration (qwen3_vl.py, and qwen3_vl_moe.py's subclass) builds
+    // Qwen3_VisionTransformer beside the language model whenever the model takes images or videos.
+    params = qwen3_vl_vision_params(fields);
+    tower = "a Qwen3-VL vision tower";
+    projector = "patch mergers";
+  } else {
+    return;
+  }
+  shape.vision_params = checked_add(params.tower, params.projector, "the vision tower's parameter count");
+  shape.assumptions.push_back("vision_config: " + tower + " of " + std::to_string(params.tower) + " parameters and " +
+                              projector + " of " + std::to_string(params.projector) +
+                              ", which vLLM loads beside the language model: counted in the weights, not the cache");
 }
 
 }  // namespace kvplan

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "core/config_fields.h"
+#include "core/model_shape.h"
 
 namespace kvplan {
 
@@ -22,5 +23,10 @@ VisionTowerParams gemma3_vision_params(const ConfigFields& vision_config, std::u
 // Qwen3VLVisionConfig's defaults for the fields it omits; the projector is the patch merger and
 // one deepstack merger per deepstack_visual_indexes entry (docs/model.md, "Vision towers").
 VisionTowerParams qwen3_vl_vision_params(const ConfigFields& vision_config);
+
+// Sets shape.vision_params (and says so in its assumptions) for the multimodal configs whose tower
+// kvplan counts: Gemma-3 (model_type gemma3) and Qwen3-VL (a qwen3_vl_text / qwen3_vl_moe_text
+// language model). `outer` is the whole config.json; others are left as they are.
+void add_vision_tower(const ConfigFields& outer, ModelShape& shape);
 
 }  // namespace kvplan
