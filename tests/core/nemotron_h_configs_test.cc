@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <utility>
 
 #include "core/capacity.h"
 #include "core/hf_config.h"
@@ -85,4 +86,29 @@ TEST_CASE("vLLM 0.33, Nemotron-3-Super's config.json on 2 and 4 H100s with --kv-
   CHECK(tp4.num_blocks == 5041);
   CHECK(tp4.blocks_per_request == 142);
   CHECK(tp4.kv_tokens == 9306112);  // int(5041 / 142 x 262144) = int(9306112.0)
+}
+
+TEST_CASE("The Nemotron-3 Super and Ultra presets are their config.json copies, with exact parameter counts") {
+  for (const auto& [preset, folder] : {std::pair{"nemotron-3-super-120b-a12b", "nemotron-3-super-120b-a12b-fp8"},
+                                       std::pair{"nemotron-3-ultra-550b-a55b", "nemotron-3-ultra-550b-a55b"}}) {
+    CAPTURE(preset);
+    const ModelShape& from_preset = model(preset);
+    const ModelShape from_config = config(folder);
+    CHECK(from_preset.layer_attention == from_config.layer_attention);
+    CHECK(from_preset.num_key_value_heads == from_config.num_key_value_heads);
+    CHECK(from_preset.head_dim == from_config.head_dim);
+    REQUIRE(from_preset.state.has_value());
+    CHECK(from_preset.state->num_heads == from_config.state->num_heads);
+    CHECK(from_preset.state->head_dim == from_config.state->head_dim);
+    CHECK(from_preset.state->state_size == from_config.state->state_size);
+    CHECK(from_preset.state->ssm_cache_dtype == "float32");
+    CHECK(from_preset.moe->num_experts == 512);
+    CHECK(from_preset.num_nextn_predict_layers == 1);
+  }
+  // transformers 5.20's NemotronHForCausalLM built from each config on the meta device, parameters
+  // counted (the presets' params comments); bf16 weights over TP 2: 120668687360 x 2 B / 2.
+  CHECK(model("nemotron-3-super-120b-a12b").params_total == 120668687360ull);
+  CHECK(model("nemotron-3-ultra-550b-a55b").params_total == 549308968960ull);
+  FitRequest request = request_for(model("nemotron-3-super-120b-a12b"), 262144, Parallelism{2, 1, 1});
+  CHECK(weights_per_rank(model("nemotron-3-super-120b-a12b"), request).value == 120668687360ull);
 }

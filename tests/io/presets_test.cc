@@ -62,6 +62,9 @@ constexpr Expected kModels[] = {
     // Qwen3-Next's config.json has no MTP count; vLLM's Qwen3NextMTP builds 1 layer then.
     {"qwen3-next-80b-a3b", 48, 16, 2, 256, 0, 0, 0, 1, 262144},
     {"nemotron-3-nano-30b-a3b", 52, 32, 2, 128, 0, 0, 0, 0, 262144},
+    // Nemotron-3 Super and Ultra: one MTP layer each (num_nextn_predict_layers 1).
+    {"nemotron-3-super-120b-a12b", 88, 32, 2, 128, 0, 0, 0, 1, 262144},
+    {"nemotron-3-ultra-550b-a55b", 108, 64, 2, 128, 0, 0, 0, 1, 262144},
     {"deepseek-v3.2-exp", 61, 128, 128, 128, 512, 0, 0, 1, 163840},
     {"deepseek-v3.2", 61, 128, 128, 128, 512, 0, 0, 1, 163840},
     // Gemma-3: text_config states no max_position_embeddings (Gemma3TextConfig's 131072); the 12B

@@ -3,8 +3,8 @@
 
 Usage: python count_params_hf.py CONFIG.json   (transformers >= 5.5 for Gemma-4; vLLM 0.33's venv has 5.20)
 Prints the total, the vision part (tower and projector), the routed experts and, for MoE models, the
-active count: the language model with top-k of the routed experts per layer. The Qwen3.5, Gemma-4 and
-Kimi-K2.5 presets quote its output. A quantization_config is dropped: packing does not change the counts.
+active count: the language model with top-k of the routed experts per layer. The Qwen3.5, Gemma-4,
+Kimi-K2.5 and Nemotron-3 Super/Ultra presets quote its output. A quantization_config is dropped: packing does not change the counts.
 """
 import json
 import re
@@ -17,8 +17,10 @@ config = json.load(open(sys.argv[1]))
 config.pop("quantization_config", None)
 config.get("text_config", {}).pop("quantization_config", None)
 hf_config = transformers.AutoConfig.for_model(**config)
+# A text-only config (Nemotron-H) is a causal LM; the multimodal ones nest their language model.
+auto = transformers.AutoModelForImageTextToText if "text_config" in config else transformers.AutoModelForCausalLM
 with torch.device("meta"):
-    model = transformers.AutoModelForImageTextToText.from_config(hf_config)
+    model = auto.from_config(hf_config)
 text = hf_config.get_text_config()
 experts = getattr(text, "num_experts", None) or getattr(text, "n_routed_experts", None)
 top_k = getattr(text, "num_experts_per_tok", None) or getattr(text, "top_k_experts", None)
