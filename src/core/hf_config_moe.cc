@@ -114,6 +114,13 @@ void resolve_moe(const ConfigFields& fields, ModelShape& shape) {
     shape.moe = moe;
     return;
   }
+  if (shape.model_type == "nemotron_h") {
+    // nemotron_h.py NemotronHMoE: its shared experts are one MLP of n_shared_experts x
+    // moe_shared_expert_intermediate_size; moe_latent_size sets the routed experts' width.
+    moe.shared_expert_intermediate_size =
+        moe.num_shared_experts * std::uint64_t{fields.dim_or_zero("moe_shared_expert_intermediate_size")};
+    moe.latent_size = fields.dim_or_zero("moe_latent_size");
+  }
   if (moe.first_dense_layers > shape.num_hidden_layers) {
     fields.fail(fields.get("first_k_dense_replace"), "first_k_dense_replace exceeds num_hidden_layers");
   }

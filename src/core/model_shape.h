@@ -130,6 +130,9 @@ struct MoeDims {
   std::uint64_t moe_intermediate_size = 0;            // per expert; Mixtral uses intermediate_size
   std::uint64_t shared_expert_intermediate_size = 0;  // Qwen-MoE's one shared expert
   std::uint32_t first_dense_layers = 0;  // first_k_dense_replace: leading layers with a dense MLP
+  // moe_latent_size (Nemotron-3 Super, Ultra): the routed experts work in this width, between a
+  // projection down from hidden and one back up; 0 when they work in hidden itself.
+  std::uint64_t latent_size = 0;
   // Layers whose MLP is the routed-expert block (hf_config_moe.cc: each family's own rule), so
   // num_experts x moe_layers experts exist. vLLM splits them over TP x DP ranks.
   std::uint32_t moe_layers = 0;

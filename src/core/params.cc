@@ -71,6 +71,32 @@ std::uint64_t mamba1_params(std::uint64_t hidden, const StateDims& state) {
 // A gated MLP (gate, up, down projections).
 std::uint64_t mlp_params(std::uint64_t hidden, std::uint64_t intermediate) { return mul(mul(3, hidden), intermediate); }
 
+// nemotron_h.py (vLLM 0.33; transformers' NemotronHForCausalLM has the same parameters): each
+// layer is one norm and one mixer of its own kind. Mamba-2 (MambaMixer2); attention without
+// biases; an MLP of up and down projections (relu2, no gate); an MoE block of a router over
+// hidden, routed relu2 experts in the latent width (or hidden), the latent projections down and
+// up, and one shared relu2 MLP. e_score_correction_bias is a buffer, not a parameter.
+ParamEstimate nemotron_h_params(const ModelShape& shape, bool tie_word_embeddings) {
+  const std::uint64_t hidden = shape.hidden_size;
+  const std::uint64_t mlp_layers = shape.layer_count(LayerAttention::none) - (shape.moe ? shape.moe->moe_layers : 0);
+  std::uint64_t total = add(add(mul(mul(shape.vocab_size, hidden), tie_word_embeddings ? 1 : 2), hidden),
+                            mul(shape.num_hidden_layers, hidden));
+  total = add(total, mul(shape.attention_layer_count(), attention_params(shape)));
+  if (shape.state) total = add(total, mul(shape.layer_count(LayerAttention::state), mamba2_params(hidden, *shape.state)));
+  total = add(total, mul(mlp_layers, mul(mul(2, hidden), shape.intermediate_size)));
+  ParamEstimate estimate{total, total};
+  if (const auto& moe = shape.moe) {
+    const std::uint64_t width = moe->latent_size ? moe->latent_size : hidden;
+    const std::uint64_t expert = mul(mul(2, width), moe->moe_intermediate_size);
+    const std::uint64_t latent = moe->latent_size ? mul(mul(2, hidden), moe->latent_size) : 0;
+    const std::uint64_t fixed = add(add(mul(hidden, moe->num_experts), latent),
+                                    mul(mul(2, hidden), moe->shared_expert_intermediate_size));
+    estimate.total = add(total, mul(moe->moe_layers, add(fixed, mul(moe->num_experts, expert))));
+    estimate.active = add(total, mul(moe->moe_layers, add(fixed, mul(moe->num_experts_per_tok, expert))));
+  }
+  return estimate;
+}
+
 }  // namespace
 
 std::optional<std::string> params_estimate_gap(const ModelShape& shape) {
@@ -97,12 +123,6 @@ std::optional<std::string> params_estimate_gap(const ModelShape& shape) {
     return "cannot estimate the parameter count of a gemma4_text model from config.json (per-kind attention "
            "widths, per-layer embeddings, its vision encoder)";
   }
-  if (shape.model_type == "nemotron_h") {
-    // Per-kind layers (Mamba-2, attention, relu2 MLP, MoE with a latent projection in
-    // Nemotron-3-Super and -Ultra): a gated-MLP count on every layer would be far off.
-    return "cannot estimate the parameter count of a nemotron_h model from config.json (Mamba-2, attention, MLP "
-           "and latent-MoE layers each of their own shape)";
-  }
   if (shape.hidden_size == 0 || shape.intermediate_size == 0 || shape.vocab_size == 0) {
     return "cannot estimate the parameter count: config.json needs hidden_size, intermediate_size and vocab_size";
   }
@@ -111,6 +131,14 @@ std::optional<std::string> params_estimate_gap(const ModelShape& shape) {
 
 ParamEstimate estimate_params(const ModelShape& shape, bool tie_word_embeddings) {
   if (std::optional<std::string> gap = params_estimate_gap(shape)) throw Error(*gap);
+  if (shape.model_type == "nemotron_h") {
+    ParamEstimate estimate = nemotron_h_params(shape, tie_word_embeddings);
+    if (estimate.total > kMaxParams) {
+      throw Error("config.json describes " + std::to_string(estimate.total) +
+                  " parameters, more than kvplan plans for (limit " + std::to_string(kMaxParams) + ")");
+    }
+    return estimate;
+  }
   if (shape.model_type == "deepseek_v4") {
     // The parameters of the parts vLLM allocates at TP 1 (core/deepseek_v4_weights.h); a token
     // passes through num_experts_per_tok of the routed experts.
@@ -172,6 +200,11 @@ ParamEstimate estimate_params(const ModelShape& shape, bool tie_word_embeddings)
 std::uint64_t routed_expert_params(const ModelShape& shape) {
   if (!shape.moe) return 0;
   const MoeDims& moe = *shape.moe;
+  if (shape.model_type == "nemotron_h") {
+    // nemotron_h_params: relu2 experts of up and down only, in the latent width when there is one.
+    const std::uint64_t width = moe.latent_size ? moe.latent_size : shape.hidden_size;
+    return mul(mul(moe.moe_layers, moe.num_experts), mul(mul(2, width), moe.moe_intermediate_size));
+  }
   return mul(mul(moe.moe_layers, moe.num_experts), mlp_params(shape.hidden_size, moe.moe_intermediate_size));
 }
 

@@ -9,6 +9,7 @@
 
 #include "core/capacity.h"
 #include "core/hf_config.h"
+#include "core/params.h"
 #include "io/json_reader.h"
 #include "presets_fixture.h"
 
@@ -64,8 +65,8 @@ TEST_CASE("vLLM 0.33, Nemotron-3-Super's config.json on 2 and 4 H100s with --kv-
   // 40 GiB / (8 x 2129920) = 42949672960 / 17039360 = 2520 blocks.
   // Per request: cdiv(262144, 4160) = 64 attention blocks + 5 Mamba groups x 3 = 79.
   ModelShape shape = config("nemotron-3-super-120b-a12b-fp8");
-  // The oracle ran the KV accounting alone; kvplan estimates no nemotron_h parameter count, and a
-  // count small enough for the weights check beside 40 GiB lets fit reach it.
+  // The oracle ran the KV accounting alone; the real 120.7B parameters do not fit 2 H100s in
+  // bf16, and a count small enough for the weights check beside 40 GiB lets fit reach it.
   shape.params_total = 10'000'000'000;
   FitRequest request = request_for(shape, 262144, Parallelism{2, 1, 1});
   request.options.kv_cache_memory = Bytes{40 * GiB};
@@ -111,4 +112,35 @@ TEST_CASE("The Nemotron-3 Super and Ultra presets are their config.json copies, 
   CHECK(model("nemotron-3-ultra-550b-a55b").params_total == 549308968960ull);
   FitRequest request = request_for(model("nemotron-3-super-120b-a12b"), 262144, Parallelism{2, 1, 1});
   CHECK(weights_per_rank(model("nemotron-3-super-120b-a12b"), request).value == 120668687360ull);
+}
+
+TEST_CASE("Nemotron-H parameters estimated from config.json, layer kind by layer kind") {
+  // Nemotron-3-Super: hidden 4096, vocab 131072, untied: 2 x 131072 x 4096 = 1073741824; the final
+  // norm and 88 layer norms: 89 x 4096 = 364544.
+  // Mamba-2 (40): in_proj (2 x 8192 + 2 x 8 x 128 + 128 = 18560) x 4096 = 76021760; conv1d
+  // (8192 + 2048 = 10240) x (4 + 1) = 51200; A_log, D, dt_bias 3 x 128 = 384; norm 8192; out_proj
+  // 8192 x 4096 = 33554432: 109635968 each, 4385438720 in all.
+  // Attention (8): q and o 2 x 4096 x 4096, k and v 2 x 256 x 4096: 35651584 each, 285212672.
+  // MoE (40): router 512 x 4096 = 2097152; latent projections 2 x 4096 x 1024 = 8388608; shared
+  // relu2 MLP 2 x 4096 x 5376 = 44040192; 512 experts of 2 x 1024 x 2688 = 5505024 each:
+  // 2818572288; 2873098240 per layer, 114923929600 in all.
+  // Total 1073741824 + 364544 + 4385438720 + 285212672 + 114923929600 = 120668687360; active with
+  // 22 experts: 120668687360 - 40 x (512 - 22) x 5505024 = 12770216960. transformers 5.20's
+  // NemotronHForCausalLM on the meta device counts the same (tools/vllm-oracle/count_params_hf.py),
+  // and so for the other four configs.
+  const ParamEstimate super = estimate_params(config("nemotron-3-super-120b-a12b-fp8"), false);
+  CHECK(super.total == 120668687360ull);
+  CHECK(super.active == 12770216960ull);
+  const ParamEstimate ultra = estimate_params(config("nemotron-3-ultra-550b-a55b"), false);
+  CHECK(ultra.total == 549308968960ull);
+  CHECK(ultra.active == 56058818560ull);
+  const ParamEstimate lightning = estimate_params(config("nemotron-3.5-lightning-30b-a3b"), false);
+  CHECK(lightning.total == 31577937344ull);
+  CHECK(lightning.active == 3580073408ull);
+  // Nemotron-H-56B: no MoE, 54 relu2 MLP layers ('-'); total and active are the same.
+  const ParamEstimate base = estimate_params(config("nemotron-h-56b-base-8k"), false);
+  CHECK(base.total == 56324350464ull);
+  CHECK(base.active == base.total);
+  // The preset's count (the same meta-device count) and the estimate agree.
+  CHECK(model("nemotron-3-super-120b-a12b").params_total == super.total);
 }
