@@ -31,7 +31,7 @@ Cell optional_count(const std::optional<std::uint64_t>& value) {
 Document models_document(const io::PresetRegistry& registry) {
   Document document;
   document.command = "models";
-  document.title = "Model presets (KV bytes are the native attention in bf16, a sparse model's indexer key included, "
+  document.title = "Model presets (KV bytes are the native attention in bf16, a sparse model's indexer key included where every layer has one, "
                    "a sliding layer's where full layers differ; state layers keep a per-sequence state instead: "
                    "'kvplan show --model NAME' for details)";
   document.columns = {
@@ -50,8 +50,9 @@ Document models_document(const io::PresetRegistry& registry) {
   for (const io::ModelPreset* preset : registry.models()) {
     const ModelShape& shape = preset->shape;
     Variant native = native_variant(shape);
+    // A sparse model's indexer key is in every layer's bytes when every layer caches one.
     std::uint64_t bytes = bytes_per_token_per_layer(native, KvDtype::bf16, KvScales::per_tensor).total() +
-                          (shape.indexer ? shape.indexer->bytes_per_token() : 0);
+                          (shape.indexer && shape.indexer->on_every_layer() ? shape.indexer->bytes_per_token() : 0);
     Cell bytes_cell = Cell::of(std::to_string(bytes) + " B", bytes);
     if (shape.compressed_mla) {
       // Its caches are per window, per compressed group and per request, not per token per layer.
@@ -147,6 +148,11 @@ Document show_model_document(const io::ModelPreset& preset) {
         "sparse MLA: the indexer caches one key of this many fp8 values + fp32 scales per token per layer (" +
             std::to_string(shape.indexer->bytes_per_token()) + " B)");
     row("index_topk", count(shape.indexer->index_topk), "tokens each query attends to");
+    if (!shape.indexer->on_every_layer()) {
+      row("layers with an indexer", count(shape.indexer->key_layers(shape.num_hidden_layers, 0)),
+          "index_topk_freq / index_topk_pattern: the other layers reuse an earlier layer's top-k and cache no key "
+          "(every MTP layer has one)");
+    }
   }
   if (shape.full_layer_kv) {
     row("num_global_key_value_heads", count(shape.full_layer_kv->num_key_value_heads),

@@ -100,6 +100,9 @@ struct StageBudget {
   Bytes kv_budget;                // KV memory per GPU of the stage
   Bytes bytes_per_block;          // one block across the stage's widest group
   std::uint64_t num_blocks = 0;   // kv_budget / bytes_per_block
+  // vLLM, sparse MLA with the indexer on some layers only (GLM-5.2): the stage's layers caching an
+  // indexer key, whose pages the block holds beside the latents' (page_bytes is then a latent's).
+  std::uint32_t indexer_keys = 0;
 };
 
 // One of SGLang's KV pools: the whole cache, or the full-attention and sliding-window parts of
@@ -151,6 +154,7 @@ struct FitResult {
   std::vector<std::uint32_t> stage_layers; // cached layers per PP stage (incl. MTP on the last)
   std::uint32_t binding_stage = 0;         // the stage with the fewest blocks
   Bytes page_bytes;                        // one block of one layer
+  Bytes indexer_page_bytes;                // sparse MLA, indexer on some layers: one block of one key
   std::vector<KvGroup> groups;             // vLLM: the whole model's groups (group sizes before PP)
   std::uint32_t group_size = 0;
   std::uint64_t num_blocks = 0;            // per rank, min over stages

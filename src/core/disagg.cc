@@ -33,6 +33,10 @@ KvTransfer plan_kv_transfer(std::uint64_t isl, const FitRequest& prefill_request
   if (prefill_fit.kv_cache_dtype != decode_fit.kv_cache_dtype) {
     throw Error("--decode: both sides must cache the same layout (the connectors copy bytes, they do not convert)");
   }
+  if (decode_fit.indexer_page_bytes.value > 0) {
+    throw Error("disagg: the model caches indexer keys on some layers only (index_topk_freq / index_topk_pattern), so "
+                "its layers' bytes differ, which kvplan's KV transfer layout does not model");
+  }
   KvTransfer t;
   t.prompt_tokens = isl;
   t.prefill_tp = prefill_request.parallel.tp;

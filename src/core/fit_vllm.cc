@@ -65,16 +65,19 @@ struct CachedLayers {
   std::vector<LayerAttention> kinds;
   std::vector<std::uint32_t> stage_of_layer;
   std::vector<std::uint32_t> per_stage;
+  std::vector<std::uint32_t> indexer_keys_per_stage;  // sparse MLA: layers caching an indexer key
 };
 CachedLayers cached_layers(const ModelShape& shape, std::uint32_t pp, bool include_mtp,
                            const std::vector<LayerAttention>& draft_layers) {
   CachedLayers layers;
   const std::vector<std::uint32_t> hidden_per_stage = pp_stage_layers(shape.num_hidden_layers, pp);
   layers.per_stage.assign(pp, 0);
+  layers.indexer_keys_per_stage.assign(pp, 0);
   std::uint32_t layer = 0;
   for (std::uint32_t stage = 0; stage < pp; ++stage) {
     for (std::uint32_t i = 0; i < hidden_per_stage[stage]; ++i, ++layer) {
       if (shape.layer_attention[layer] == LayerAttention::none) continue;
+      if (shape.indexer && shape.indexer->has_key(layer)) ++layers.indexer_keys_per_stage[stage];
       layers.kinds.push_back(shape.layer_attention[layer]);
       layers.stage_of_layer.push_back(stage);
       ++layers.per_stage[stage];
@@ -95,6 +98,7 @@ CachedLayers cached_layers(const ModelShape& shape, std::uint32_t pp, bool inclu
   const auto extra = static_cast<std::uint32_t>(mtp + draft_layers.size());
   layers.stage_of_layer.insert(layers.stage_of_layer.end(), extra, pp - 1);
   layers.per_stage.back() += extra;
+  if (shape.indexer) layers.indexer_keys_per_stage.back() += mtp;  // an MTP layer always builds an indexer
   return layers;
 }
 
@@ -220,9 +224,15 @@ std::shared_ptr<const VllmStart> start_vllm(const ModelShape& shape, const GpuSp
     return start;  // its packed pool is planned per max_model_len (finish_vllm)
   }
   set_per_rank_cache(cached, result);
-  // The indexer's keys sit beside the latent in every layer's block, replicated on every rank like
-  // it (max_tp_shards 1); one group of per-layer pages (UniformTypeKVCacheSpecs) of the same block.
-  if (sparse) result.token_layer_per_rank.indexer_bytes = shape.indexer->bytes_per_token();
+  // The indexer's keys sit beside the latents in the block, replicated on every rank like them
+  // (max_tp_shards 1): one group of per-layer pages (UniformTypeKVCacheSpecs) of the same block. With
+  // a key on every layer kvplan prices it in each layer's page; otherwise each stage's block adds
+  // one key page per layer that has one (finish_vllm).
+  if (sparse && shape.indexer->on_every_layer()) {
+    result.token_layer_per_rank.indexer_bytes = shape.indexer->bytes_per_token();
+  } else if (sparse) {
+    result.indexer_page_bytes = Bytes{checked_mul(result.block_size, shape.indexer->bytes_per_token(), "indexer page")};
+  }
   std::uint64_t state_blocks = 0;
   if (shape.layer_count(LayerAttention::state) > 0) {
     state_blocks = align_state_layers(shape, gpu, request, rules, backend, result);
@@ -273,6 +283,12 @@ FitResult finish_vllm(const VllmStart& start, const ModelShape& shape, const Gpu
       StageBudget& budget = result.stages[stage];
       budget.bytes_per_block = Bytes{checked_mul(result.page_bytes.value,
                                                  widest_group_on_stage(groups, layers.stage_of_layer, stage), "block size")};
+      if (result.indexer_page_bytes.value > 0) {
+        budget.indexer_keys = layers.indexer_keys_per_stage[stage];
+        budget.bytes_per_block.value = checked_add(
+            budget.bytes_per_block.value, checked_mul(result.indexer_page_bytes.value, budget.indexer_keys, "block size"),
+            "block size");
+      }
       if (budget.bytes_per_block.value == 0) continue;  // a stage without cached layers
       budget.num_blocks = budget.kv_budget.value / budget.bytes_per_block.value;
       if (budget.num_blocks < result.num_blocks) {

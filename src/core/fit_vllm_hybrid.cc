@@ -26,8 +26,13 @@ bool sparse_mla(const ModelShape& shape, const VllmRules& rules, const FitReques
     throw Error("--variant " + request.variant.name() + ": vLLM serves DeepSeek-V3.2's sparse attention with its sparse "
                 "MLA backends only, so fit plans the native variant; 'kvplan size' compares the variants");
   }
-  result.notes.push_back("sparse MLA: each layer caches the MLA latent and the indexer's key (" +
-                         std::to_string(shape.indexer->bytes_per_token()) +
+  const std::string keys = shape.indexer->on_every_layer()
+                               ? "each layer caches the MLA latent and the indexer's key"
+                               : "each layer caches the MLA latent, " +
+                                     std::to_string(shape.indexer->key_layers(shape.num_hidden_layers, 0)) + " of the " +
+                                     std::to_string(shape.num_hidden_layers) +
+                                     " (and every MTP layer) also the indexer's key";
+  result.notes.push_back("sparse MLA: " + keys + " (" + std::to_string(shape.indexer->bytes_per_token()) +
                          " B per token in any cache dtype) in blocks of 64 tokens, the indexer kernel's size");
   return true;
 }

@@ -32,32 +32,18 @@ void resolve_indexer(const ConfigFields& fields, ModelShape& shape) {
   if (!shape.mla) {
     fields.fail(nullptr, shape.model_type + " is sparse MLA: the config needs kv_lora_rank and qk_rope_head_dim");
   }
-  std::uint32_t with_indexer = 0;
-  std::string skipped;  // the first few layers without one, for the refusal
-  for (std::uint32_t layer = 0; layer < shape.num_hidden_layers; ++layer) {
-    if (layer_has_indexer(fields, layer)) {
-      ++with_indexer;
-    } else if (layer + 1 - with_indexer <= 6) {
-      skipped += std::to_string(layer) + ", ";
-    } else if (layer + 1 - with_indexer == 7) {
-      skipped += "..., ";
-    }
-  }
-  // kvplan prices the indexer key on every layer; a subset (GLM-5.2: index_topk_freq 4,
-  // index_skip_topk_offset 3) would need the key counted per layer, which it does not model.
-  if (with_indexer != shape.num_hidden_layers) {
-    const char* field = fields.has("index_topk_pattern") ? "index_topk_pattern" : "index_topk_freq";
-    fields.fail(fields.get(field),
-                std::string(field) + ": vLLM 0.33 builds the lightning indexer on " + std::to_string(with_indexer) +
-                    " of the " + std::to_string(shape.num_hidden_layers) + " layers (DeepseekV32Attention: the others, " +
-                    skipped +
-                    "reuse an earlier layer's top-k and cache no indexer key); kvplan prices the key on every "
-                    "layer and does not model a subset");
-  }
   IndexerDims indexer;
   indexer.index_head_dim = fields.required_dim("index_head_dim");
   indexer.index_n_heads = fields.required_dim("index_n_heads");
   indexer.index_topk = fields.required_dim("index_topk");
+  for (std::uint32_t layer = 0; layer < shape.num_hidden_layers; ++layer) {
+    if (!layer_has_indexer(fields, layer)) indexer.keyless_layers.push_back(layer);
+  }
+  if (indexer.keyless_layers.size() == shape.num_hidden_layers) {
+    const char* field = fields.has("index_topk_pattern") ? "index_topk_pattern" : "index_topk_freq";
+    fields.fail(fields.get(field), std::string(field) + " leaves no layer with a lightning indexer, so no layer "
+                                                          "selects the top-k tokens the others reuse");
+  }
   shape.indexer = indexer;
 }
 

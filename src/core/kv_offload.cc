@@ -67,6 +67,10 @@ OffloadPlan plan_offload(const OffloadRequest& offload, const ModelShape& shape,
     throw Error("--offload: kvplan plans offloading for models with one full-attention KV-cache group only; " +
                 std::to_string(result.groups.size()) + " groups here");
   }
+  if (result.indexer_page_bytes.value > 0) {
+    throw Error("--offload: the model caches indexer keys on some layers only (index_topk_freq / index_topk_pattern), "
+                "so its layers' bytes differ, which kvplan's offload chunks do not model");
+  }
   if (shape.mla && parallel.tp > 1) {
     throw Error("--offload: MLA with TP > 1 may use vLLM's single-copy replicated layout, which kvplan does not plan");
   }

@@ -38,16 +38,21 @@ std::vector<LayerGroup> layer_groups(const ModelShape& shape, Tokens ctx, bool i
 
 namespace {
 
+// A sparse model's indexer keys are priced for every variant: the variants change how attention
+// caches K and V, not how it picks the tokens it reads. With a key on every layer it is part of each
+// layer's bytes; otherwise it is added for the hidden layers that have one (and is in every MTP layer).
 VariantSize size_variant(const ResolvedVariant& resolved, const Variant& full_layers, const std::vector<LayerGroup>& groups,
-                         const SizeRequest& request, KvDtype dtype, KvScales scales, std::uint64_t indexer_bytes) {
+                         const SizeRequest& request, KvDtype dtype, KvScales scales, const ModelShape& shape) {
+  const std::uint64_t key_bytes = shape.indexer ? shape.indexer->bytes_per_token() : 0;
+  const bool key_on_every_layer = shape.indexer && shape.indexer->on_every_layer();
   VariantSize size;
   size.variant = resolved;
   size.dtype = dtype;
   size.token_layer = bytes_per_token_per_layer(resolved.variant, dtype, scales);
-  size.token_layer.indexer_bytes = indexer_bytes;
+  if (key_on_every_layer) size.token_layer.indexer_bytes = key_bytes;
   if (full_layers.name() != resolved.variant.name() || full_layers.head_dim != resolved.variant.head_dim) {
     size.full_token_layer = bytes_per_token_per_layer(full_layers, dtype, scales);
-    size.full_token_layer->indexer_bytes = indexer_bytes;
+    if (key_on_every_layer) size.full_token_layer->indexer_bytes = key_bytes;
   }
   size.groups = groups;
   std::uint64_t per_sequence = 0;
@@ -57,6 +62,7 @@ VariantSize size_variant(const ResolvedVariant& resolved, const Variant& full_la
       // The variants change the attention layers; a state layer's bytes stay as layer_groups set them.
       group.token_layer = group.attention == LayerAttention::full && size.full_token_layer ? *size.full_token_layer
                                                                                            : size.token_layer;
+      if (group.mtp) group.token_layer.indexer_bytes = key_bytes;
       size.cached_layers += group.layers;
       per_token = checked_add(per_token, checked_mul(group.token_layer.total(), group.layers, "bytes per token"),
                               "bytes per token");
@@ -66,6 +72,14 @@ VariantSize size_variant(const ResolvedVariant& resolved, const Variant& full_la
     per_sequence = checked_add(
         per_sequence, checked_mul(group.per_layer_per_sequence.value, group.layers, "bytes per sequence"),
         "bytes per sequence");
+  }
+  if (shape.indexer && !key_on_every_layer) {
+    // Sparse MLA caches every token in every layer, so each key holds the whole context.
+    const std::uint64_t keys = shape.indexer->key_layers(shape.num_hidden_layers, 0);
+    const std::uint64_t key_token = checked_mul(key_bytes, keys, "bytes per token");
+    per_token = checked_add(per_token, key_token, "bytes per token");
+    per_sequence = checked_add(per_sequence, checked_mul(key_token, request.ctx.value, "bytes per sequence"),
+                               "bytes per sequence");
   }
   size.per_token.value = per_token;
   size.per_sequence.value = per_sequence;
@@ -90,11 +104,8 @@ SizeReport compute_kv_size(const ModelShape& shape, const std::vector<ResolvedVa
   KvScales mha_scales = request.dtype == KvDtype::fp8_ds_mla ? KvScales::per_tensor : request.scales;
   ResolvedVariant mha{Variant{VariantKind::mha, shape.num_attention_heads, shape.head_dim, 0, 0},
                       false, ""};
-  // A sparse model's indexer keys are priced for every variant: the variants change how attention
-  // caches K and V, not how it picks the tokens it reads.
-  const std::uint64_t indexer = shape.indexer ? shape.indexer->bytes_per_token() : 0;
   report.mha_per_sequence =
-      size_variant(mha, full_layer_variant(mha.variant, false, shape), groups, request, report.mha_dtype, mha_scales, indexer)
+      size_variant(mha, full_layer_variant(mha.variant, false, shape), groups, request, report.mha_dtype, mha_scales, shape)
           .per_sequence;
 
   std::string priced_in_fp8;
@@ -106,7 +117,7 @@ SizeReport compute_kv_size(const ModelShape& shape, const std::vector<ResolvedVa
       priced_in_fp8 += (priced_in_fp8.empty() ? "" : ", ") + resolved.variant.name();
     }
     VariantSize size = size_variant(resolved, full_layer_variant(resolved.variant, resolved.native, shape), groups, request, fp8_instead && variants.size() > 1 ? report.mha_dtype : request.dtype,
-                                    fp8_instead && variants.size() > 1 ? mha_scales : request.scales, indexer);
+                                    fp8_instead && variants.size() > 1 ? mha_scales : request.scales, shape);
     size.mha_ratio = static_cast<double>(report.mha_per_sequence.value) /
                      static_cast<double>(size.per_sequence.value);
     report.variants.push_back(std::move(size));
@@ -116,11 +127,21 @@ SizeReport compute_kv_size(const ModelShape& shape, const std::vector<ResolvedVa
     report.notes.push_back("fp8_ds_mla is the layout of an MLA latent: " + priced_in_fp8 +
                            " are priced in fp8 (e4m3, per-tensor scales), as is the MHA baseline");
   }
-  if (shape.indexer) {
-    report.notes.push_back("sparse MLA: every layer also caches the lightning indexer's key, " +
-                           std::to_string(shape.indexer->index_head_dim) + " fp8 values + " +
-                           std::to_string(shape.indexer->index_head_dim / 128) + " fp32 scale(s) = " +
-                           std::to_string(indexer) + " B per token per layer in any --kv-dtype, included in every row");
+  if (const std::optional<IndexerDims>& indexer = shape.indexer) {
+    const std::string key = std::to_string(indexer->index_head_dim) + " fp8 values + " +
+                            std::to_string(indexer->index_head_dim / 128) + " fp32 scale(s) = " +
+                            std::to_string(indexer->bytes_per_token()) + " B per token per layer in any --kv-dtype";
+    if (indexer->on_every_layer()) {
+      report.notes.push_back("sparse MLA: every layer also caches the lightning indexer's key, " + key +
+                             ", included in every row");
+    } else {
+      report.notes.push_back(
+          "sparse MLA: " + std::to_string(indexer->key_layers(shape.num_hidden_layers, 0)) + " of the " +
+          std::to_string(shape.num_hidden_layers) + " layers also cache the lightning indexer's key, " + key +
+          " (index_topk_freq / index_topk_pattern: the others reuse an earlier layer's top-k); included in every row "
+          "from 'per token' on, not in 'per token per layer'" +
+          (request.include_mtp ? " (an MTP layer always has one: in its per-layer bytes)" : ""));
+    }
   }
   if (shape.full_layer_kv) {
     report.notes.push_back("full-attention layers cache " + std::to_string(shape.full_layer_kv->num_key_value_heads) +

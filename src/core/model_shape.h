@@ -2,6 +2,7 @@
 // config.json field each value comes from.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -86,14 +87,25 @@ struct MlaDims {
   std::optional<std::uint32_t> q_lora_rank;  // null in DeepSeek-V2-Lite (no query compression)
 };
 
-// DeepSeek-V3.2's lightning indexer (DeepSeek Sparse Attention): beside the MLA latent, every
-// layer caches one key per token for choosing the top-k tokens, index_head_dim fp8 values and one
-// fp32 scale per 128 of them, whatever the KV cache dtype (vLLM's DeepseekV32IndexerCache).
+// DeepSeek-V3.2's lightning indexer (DeepSeek Sparse Attention): beside the MLA latent, a layer
+// with an indexer caches one key per token for choosing the top-k tokens, index_head_dim fp8 values
+// and one fp32 scale per 128 of them, whatever the KV cache dtype (vLLM's DeepseekV32IndexerCache).
+// Every layer has one unless config.json's index_topk_freq / index_topk_pattern make some layers
+// reuse an earlier layer's top-k (GLM-5.2: 21 of 78 keep one); MTP layers always have one.
 struct IndexerDims {
   std::uint32_t index_head_dim = 0;
   std::uint32_t index_n_heads = 0;
   std::uint32_t index_topk = 0;
+  std::vector<std::uint32_t> keyless_layers;  // hidden layers without an indexer, ascending; empty: none
   std::uint64_t bytes_per_token() const { return index_head_dim + index_head_dim / 128 * 4; }
+  bool on_every_layer() const { return keyless_layers.empty(); }
+  bool has_key(std::uint32_t hidden_layer) const {
+    return !std::binary_search(keyless_layers.begin(), keyless_layers.end(), hidden_layer);
+  }
+  // Layers caching a key among `hidden_layers` hidden layers plus `mtp_layers` MTP layers.
+  std::uint32_t key_layers(std::uint32_t hidden_layers, std::uint32_t mtp_layers) const {
+    return hidden_layers - static_cast<std::uint32_t>(keyless_layers.size()) + mtp_layers;
+  }
 };
 
 // The K/V heads one layer kind caches. Gemma-4's full-attention layers have their own:
@@ -155,7 +167,7 @@ struct ModelShape {
   // True when config.json has an explicit head_dim; otherwise head_dim = hidden_size / heads.
   bool head_dim_explicit = false;
   std::optional<MlaDims> mla;
-  std::optional<IndexerDims> indexer;  // sparse MLA (deepseek_v32): the indexer's key cache per layer
+  std::optional<IndexerDims> indexer;  // sparse MLA (deepseek_v32, glm_moe_dsa): the indexer's key cache
   std::optional<StateDims> state;  // the mixer of the LayerAttention::state layers
   // Falcon-H1: every full-attention layer also runs a state mixer beside its attention, which vLLM
   // registers as a state layer of its own (falcon_h1.py: FalconH1ParallelHybrid).

@@ -30,19 +30,24 @@ std::uint64_t attention_params(const ModelShape& shape) {
     const std::uint64_t kv_a = add(mul(hidden, std::uint64_t{mla->kv_lora_rank} + mla->qk_rope_head_dim), mla->kv_lora_rank);
     const std::uint64_t kv_b = mul(mul(mla->kv_lora_rank, heads), std::uint64_t{mla->qk_nope_head_dim} + mla->v_head_dim);
     const std::uint64_t o = mul(mul(heads, mla->v_head_dim), hidden);
-    // Sparse MLA's lightning indexer (DeepSeek-V3.2, GLM-5; vLLM's DeepseekV32Indexer): wq_b from the
-    // query latent to index_n_heads x index_head_dim, wk and weights_proj from hidden, k_norm's weight and bias.
-    std::uint64_t indexer = 0;
-    if (const auto& index = shape.indexer; index && mla->q_lora_rank) {
-      indexer = add(add(mul(mul(*mla->q_lora_rank, index->index_n_heads), index->index_head_dim),
-                        mul(hidden, index->index_head_dim)),
-                    add(mul(2, index->index_head_dim), mul(hidden, index->index_n_heads)));
-    }
-    return add(add(add(q, kv_a), add(kv_b, o)), indexer);
+    return add(add(q, kv_a), add(kv_b, o));
   }
   const std::uint64_t q_width = mul(heads, shape.head_dim);
   const std::uint64_t kv_width = mul(shape.num_key_value_heads, shape.head_dim);
   return add(mul(mul(2, hidden), q_width), mul(mul(2, hidden), kv_width));
+}
+
+// Sparse MLA's lightning indexers (DeepSeek-V3.2, GLM-5; vLLM's DeepseekV32Indexer) on the hidden
+// layers that build one: wq_b from the query latent to index_n_heads x index_head_dim, wk and
+// weights_proj from hidden, k_norm's weight and bias.
+std::uint64_t indexer_params(const ModelShape& shape) {
+  const auto& index = shape.indexer;
+  if (!index || !shape.mla || !shape.mla->q_lora_rank) return 0;
+  const std::uint64_t hidden = shape.hidden_size;
+  const std::uint64_t one = add(add(mul(mul(*shape.mla->q_lora_rank, index->index_n_heads), index->index_head_dim),
+                                    mul(hidden, index->index_head_dim)),
+                                add(mul(2, index->index_head_dim), mul(hidden, index->index_n_heads)));
+  return mul(index->key_layers(shape.num_hidden_layers, 0), one);
 }
 
 // One Mamba-2 mixer (vLLM's MambaMixer2, without biases): in_proj to the gate z, x, B, C and dt
@@ -169,6 +174,7 @@ ParamEstimate estimate_params(const ModelShape& shape, bool tie_word_embeddings)
     estimate.total = add(add(add(embeddings, hidden), mul(layers, norms_per_layer)),
                          add(mul(attention_layers, attention), mul(shape.layer_count(LayerAttention::state), mixer)));
   }
+  estimate.total = add(estimate.total, indexer_params(shape));
   estimate.active = estimate.total;
   if (!shape.moe) {
     const std::uint64_t mlp = mul(layers, mlp_params(hidden, shape.intermediate_size));

@@ -187,6 +187,10 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
                  ? fmt::format("{} B {} in {} + {} B indexer key (fp8 values + fp32 scales)",
                                token_layer.total() - token_layer.indexer_bytes, request.variant.name(),
                                to_string(result.kv_cache_dtype), token_layer.indexer_bytes)
+                 : result.indexer_page_bytes.value > 0
+                 ? fmt::format("{} in {}; the indexer key ({} B) is cached by some layers only, priced per block below",
+                               request.variant.name(), to_string(result.kv_cache_dtype),
+                               shape.indexer->bytes_per_token())
                  : shape.compressed_mla
                  ? fmt::format("one latent row in {} (a window token's; compressed rows stand for 4 or 128 tokens)",
                                to_string(result.kv_cache_dtype))
@@ -225,6 +229,13 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
                    : fmt::format("{} tokens x {} B; block size of the {} backend ({})", result.block_size,
                                  result.token_layer_per_rank.total(), result.attention_backend,
                                  result.attention_backend_why));
+    const StageBudget& binding = result.stages[result.binding_stage];
+    if (result.indexer_page_bytes.value > 0) {
+      rows.bytes("indexer_page_bytes", ' ', "indexer key page (one block, one layer)", result.indexer_page_bytes,
+                 fmt::format("{} tokens x {} B, on {} of the stage's {} layers (DeepseekV32Attention builds an indexer "
+                             "where index_topk_freq / index_topk_pattern say, and on every MTP layer)",
+                             result.block_size, shape.indexer->bytes_per_token(), binding.indexer_keys, binding.layers));
+    }
     for (std::uint32_t stage = 0; stage < result.stages.size() && result.stages.size() > 1; ++stage) {
       const StageBudget& budget = result.stages[stage];
       rows.bytes(fmt::format("stage_{}_kv_cache_memory_bytes", stage), ' ', fmt::format("PP stage {} KV cache memory", stage),
@@ -234,9 +245,14 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
                              budget.num_blocks, budget.bytes_per_block.value,
                              stage == result.binding_stage ? " (binding: the fewest blocks)" : ""));
     }
-    const StageBudget& binding = result.stages[result.binding_stage];
+    const std::uint64_t key_bytes = checked_mul(result.indexer_page_bytes.value, binding.indexer_keys, "block size");
     rows.count("num_blocks", "KV blocks", result.num_blocks,
                packed ? fmt::format("floor({} / {} B per block)", gib_text(binding.kv_budget), binding.bytes_per_block.value)
+               : key_bytes > 0
+                   ? fmt::format("floor({} / ({} B page x {} layers + {} B key page x {} keys = {} B per block))",
+                                 gib_text(binding.kv_budget), result.page_bytes.value,
+                                 (binding.bytes_per_block.value - key_bytes) / result.page_bytes.value,
+                                 result.indexer_page_bytes.value, binding.indexer_keys, binding.bytes_per_block.value)
                       : fmt::format("floor({} / ({} B page x {} layers of the widest group))", gib_text(binding.kv_budget),
                                     result.page_bytes.value, binding.bytes_per_block.value / result.page_bytes.value));
   } else if (result.engine == Engine::trtllm) {

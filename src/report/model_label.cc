@@ -39,7 +39,12 @@ std::string describe_shape(const ModelShape& shape) {
   if (std::uint32_t uncached = shape.layer_count(LayerAttention::none)) {
     text += fmt::format(", {} layers without a cache", uncached);
   }
-  if (shape.indexer) text += fmt::format(", sparse (indexer keys of {})", shape.indexer->index_head_dim);
+  if (const std::optional<IndexerDims>& indexer = shape.indexer) {
+    text += indexer->on_every_layer()
+                ? fmt::format(", sparse (indexer keys of {})", indexer->index_head_dim)
+                : fmt::format(", sparse (indexer keys of {} on {} layers)", indexer->index_head_dim,
+                              indexer->key_layers(shape.num_hidden_layers, 0));
+  }
   if (shape.num_nextn_predict_layers > 0) {
     text += fmt::format(", {} MTP layer{}", shape.num_nextn_predict_layers,
                         shape.num_nextn_predict_layers == 1 ? "" : "s");

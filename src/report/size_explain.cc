@@ -138,6 +138,21 @@ void explain_variant(const VariantSize& size, const SizeReport& report, const Mo
   line("scalars per token per" + layer_kind, fmt::format("{} = {}", scalar_formula(variant), bytes.scalars));
   line("bytes per token per" + layer_kind, per_token_layer(variant, bytes));
   std::string per_token_sum = fmt::format("{} B * {} layers", bytes.total(), size.cached_layers);
+  // Sparse MLA with the indexer on some layers only (GLM-5.2): their keys are a term of their own.
+  const bool some_keys = shape.indexer && !shape.indexer->on_every_layer();
+  const std::uint64_t keys = some_keys ? shape.indexer->key_layers(shape.num_hidden_layers, 0) : 0;
+  const std::uint64_t key_bytes = some_keys ? shape.indexer->bytes_per_token() : 0;
+  if (some_keys) {
+    per_token_sum.clear();
+    for (const LayerGroup& group : size.groups) {
+      per_token_sum += fmt::format("{}{} B * {} {}", per_token_sum.empty() ? "" : " + ", group.token_layer.total(),
+                                   group.layers, group.mtp ? "MTP layers (latent + indexer key)" : "layers");
+    }
+    per_token_sum += fmt::format(" + indexer key {} B * {} layers with one", key_bytes, keys);
+    line("layers with an indexer key", fmt::format("{} of {} ({}): the others reuse an earlier layer's top-k", keys,
+                                                   shape.num_hidden_layers,
+                                                   "DeepseekV32Attention.__init__, index_topk_freq / index_topk_pattern"));
+  }
   if (size.full_token_layer) {
     // Gemma-4: the full layers' own K/V heads (global_head_dim, num_global_key_value_heads).
     const Variant full = full_layer_variant(variant, size.variant.native, shape);
@@ -175,6 +190,9 @@ void explain_variant(const VariantSize& size, const SizeReport& report, const Mo
          fmt::format("{} B * {} = {}", group.token_layer.total(), tokens, with_units(group.per_layer_per_sequence.value)));
     sum += fmt::format("{}{} B * {} {}{}", sum.empty() ? "" : " + ", group.per_layer_per_sequence.value,
                        group.layers, kind, group.layers == 1 ? "" : "s");
+  }
+  if (some_keys) {
+    sum += fmt::format(" + {} B * {} tokens * {} indexer keys", key_bytes, request.ctx.value, keys);
   }
   line("per sequence", fmt::format("{} = {}", sum, with_units(size.per_sequence.value)));
   line("per batch", fmt::format("{} B * {} = {}", size.per_sequence.value, request.batch,

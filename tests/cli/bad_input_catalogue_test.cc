@@ -104,9 +104,13 @@ const std::vector<std::pair<std::string, std::string>> kFiles = {
                           "\"num_attention_heads\": 8, \"attn_layer_period\": 8, \"attn_layer_offset\": 8}"},
     {"jamba_no_attention.json", "{\"model_type\": \"jamba\", \"num_hidden_layers\": 4, \"hidden_size\": 512, "
                                 "\"num_attention_heads\": 8, \"attn_layer_period\": 8, \"attn_layer_offset\": 4}"},
-    {"topk_freq.json", "{\"model_type\": \"deepseek_v32\", \"num_hidden_layers\": 4, \"num_attention_heads\": 8, "
+    {"topk_pattern.json", "{\"model_type\": \"deepseek_v32\", \"num_hidden_layers\": 4, \"num_attention_heads\": 8, "
                        "\"kv_lora_rank\": 512, \"qk_rope_head_dim\": 64, \"qk_nope_head_dim\": 128, \"v_head_dim\": 128, "
-                       "\"index_head_dim\": 128, \"index_n_heads\": 64, \"index_topk\": 2048, \"index_topk_freq\": 4}"},
+                       "\"index_head_dim\": 128, \"index_n_heads\": 64, \"index_topk\": 2048, \"index_topk_pattern\": \"SSSS\"}"},
+    {"topk_freq.json", "{\"model_type\": \"deepseek_v32\", \"num_hidden_layers\": 4, \"num_attention_heads\": 8, "
+                       "\"hidden_size\": 1024, \"intermediate_size\": 2048, \"vocab_size\": 32000, \"q_lora_rank\": 256, "
+                       "\"kv_lora_rank\": 512, \"qk_rope_head_dim\": 64, \"qk_nope_head_dim\": 128, \"v_head_dim\": 128, "
+                       "\"index_head_dim\": 128, \"index_n_heads\": 64, \"index_topk\": 2048, \"index_topk_freq\": 2}"},
     {"mimo.json", "{\"model_type\": \"mimo_v2_flash\", \"num_hidden_layers\": 2, \"num_attention_heads\": 8}"},
     {"kda_layers.json", "{\"model_type\": \"kimi_linear\", \"num_hidden_layers\": 2, \"num_attention_heads\": 8, "
                         "\"kv_lora_rank\": 512, \"qk_rope_head_dim\": 64, \"qk_nope_head_dim\": 128, \"v_head_dim\": 128, "
@@ -340,8 +344,14 @@ const std::vector<BadInput> kCatalogue = {
      "attn_layer_offset (8) must be smaller than attn_layer_period (8)"},
     {"a Jamba config whose period leaves no attention layer", {"size", "--config", "{dir}/jamba_no_attention.json"},
      "leave no attention layer in 4 layers"},
-    {"an indexer that skips layers", {"size", "--config", "{dir}/topk_freq.json"},
-     "index_topk_freq: vLLM 0.33 builds the lightning indexer on 2 of the 4 layers"},
+    {"an indexer pattern that leaves no layer an indexer", {"size", "--config", "{dir}/topk_pattern.json"},
+     "index_topk_pattern leaves no layer with a lightning indexer"},
+    {"offloading a model whose indexer keys are on some layers only",
+     {"fit", "--config", "{dir}/topk_freq.json", "--gpu", "h100-sxm", "--ctx", "4k", "--offload", "cpu:1GiB", "--link", "pcie5"},
+     "--offload: the model caches indexer keys on some layers only"},
+    {"disaggregating a model whose indexer keys are on some layers only",
+     {"disagg", "--config", "{dir}/topk_freq.json", "--isl", "8k", "--osl", "1k", "--prefill", "h200:1", "--decode", "h200:1"},
+     "disagg: the model caches indexer keys on some layers only"},
     {"a model type vLLM serves with caches kvplan lacks", {"size", "--config", "{dir}/mimo.json"},
      "model_type 'mimo_v2_flash' is not planned: vLLM 0.33's MiMoV2Attention caches"},
     {"a KDA layer number that is not 1-based", {"size", "--config", "{dir}/kda_layers.json"},

@@ -1,7 +1,8 @@
 // GLM-5 (glm_moe_dsa): vLLM 0.33 serves it with DeepSeek-V3.2's sparse MLA code
-// (models/deepseek_v32/__init__.py), so every layer caches the MLA latent and the lightning
-// indexer's key (docs/engines.md, "Sparse MLA"). The configs are tests/data/configs/glm-5 and
-// glm-5.2 (zai-org's config.json as ai-dynamo/aiconfigurator copies them). Each expected number is
+// (models/deepseek_v32/__init__.py), so every layer caches the MLA latent and, where it builds one, the
+// lightning indexer's key (docs/engines.md, "Sparse MLA"). The configs are tests/data/configs/glm-5 and
+// glm-5.2 (zai-org's config.json as ai-dynamo/aiconfigurator copies them; GLM-5.2 builds the indexer on
+// 21 of its layers only). Each expected number is
 // arithmetic written out here; the fit numbers were cross-checked by running vLLM 0.33.0's own
 // MLAAttention / DeepseekV32IndexerCache specs, GlmMoeDsaForCausalLM.verify_and_update_config and
 // get_kv_cache_configs on a CPU (tools/vllm-oracle/oracle_glm5.py), which printed the same blocks
@@ -28,9 +29,9 @@ ModelShape config(const char* name) {
   return shape_from_hf_config(io::read_json(io::read_text_file(path, "--config"), path));
 }
 
-// TP 8, fp8 weights, 40 GiB of KV memory per GPU (vLLM's kv_cache_memory_bytes), 128k tokens.
-FitRequest glm_request(KvDtype dtype) {
-  FitRequest request = request_for(model("glm-5"), 131072, Parallelism{8, 1, 1});
+// TP 8 (x PP), fp8 weights, 40 GiB of KV memory per GPU (vLLM's kv_cache_memory_bytes), 128k tokens.
+FitRequest glm_request(KvDtype dtype, const char* name = "glm-5", std::uint32_t pp = 1) {
+  FitRequest request = request_for(model(name), 131072, Parallelism{8, pp, 1});
   request.weight_bytes_per_param = 1;
   request.weights_dtype = "fp8";
   request.kv_dtype = dtype;
@@ -118,16 +119,79 @@ TEST_CASE("vLLM 0.33, GLM-5 on 8 B200s: the default cache becomes fp8 (GlmMoeDsa
   CHECK(fit(model("deepseek-v3.2"), gpu("b200"), v32).kv_cache_dtype == KvDtype::bf16);
 }
 
-TEST_CASE("GLM-5.2's config: the indexer on 21 of 78 layers is refused, naming the field") {
-  // DeepseekV32Attention: skip when max(layer - 3 + 1, 0) % 4 != 0 (index_skip_topk_offset 3,
-  // index_topk_freq 4): layers 0, 1, 2 and 6, 10, ..., 74 keep one: 3 + (74 - 6) / 4 + 1 = 21.
-  try {
-    config("glm-5.2");
-    FAIL("GLM-5.2 was not refused");
-  } catch (const Error& error) {
-    const std::string message = error.what();
-    CHECK(message.find("index_topk_freq") != std::string::npos);
-    CHECK(message.find("21 of the 78 layers") != std::string::npos);
-    CHECK(message.find("3, 4, 5, 7, 8, 9, ...") != std::string::npos);
-  }
+// GLM-5.2: DeepseekV32Attention skips the indexer where max(layer - 3 + 1, 0) % 4 != 0
+// (index_skip_topk_offset 3, index_topk_freq 4): layers 0, 1, 2 and 6, 10, ..., 74 keep one,
+// 3 + (74 - 6) / 4 + 1 = 21 of 78; the other 57 cache no key.
+TEST_CASE("GLM-5.2's config: an indexer key on 21 of the 78 layers") {
+  const ModelShape shape = config("glm-5.2");
+  REQUIRE(shape.indexer);
+  CHECK(shape.indexer->keyless_layers.size() == 57);
+  CHECK(shape.indexer->key_layers(78, 0) == 21);
+  CHECK(shape.indexer->key_layers(78, 1) == 22);  // an MTP layer always builds one
+  for (std::uint32_t layer : {0u, 1u, 2u, 6u, 10u, 74u}) CHECK(shape.indexer->has_key(layer));
+  for (std::uint32_t layer : {3u, 4u, 5u, 7u, 73u, 75u, 77u}) CHECK_FALSE(shape.indexer->has_key(layer));
+
+  SizeRequest request;
+  request.ctx = Tokens{131072};
+  SizeReport report = compute_kv_size(shape, {ResolvedVariant{native_variant(shape), true, ""}}, request);
+  const VariantSize& native = report.variants.front();
+  // The latent alone per token per layer: (512 + 64) x 2 B = 1152 B; per token 78 x 1152 + 21 x 132 =
+  // 89856 + 2772 = 92628 B; per sequence x 131072.
+  CHECK(native.token_layer.total() == 1152);
+  CHECK(native.per_token.value == 92628);
+  CHECK(native.per_sequence.value == 92628ull * 131072);
+  // With the MTP layer: its latent and key, 1152 + 132 = 1284 B more per token.
+  request.include_mtp = true;
+  CHECK(compute_kv_size(shape, {ResolvedVariant{native_variant(shape), true, ""}}, request).variants.front().per_token.value ==
+        92628 + 1284);
+}
+
+TEST_CASE("GLM-5.2's parameters: GLM-5's less the 57 indexers it does not build") {
+  // One indexer: wq_b 2048 x 32 x 128 = 8388608, wk 6144 x 128 = 786432, weights_proj 6144 x 32 = 196608,
+  // k_norm 2 x 128 = 256: 9371904; 743911199232 - 57 x 9371904 = 743377000704, transformers 5.20.2's
+  // meta-device count of GlmMoeDsaForCausalLM built from this config (tools/vllm-oracle/count_params_hf.py).
+  const ModelShape shape = config("glm-5.2");
+  CHECK(estimate_params(shape, shape.tie_word_embeddings).total == 743911199232ull - 57ull * 9371904);
+  CHECK(*model("glm-5.2").params_total == 743377000704ull);
+}
+
+TEST_CASE("vLLM 0.33, GLM-5.2 on 8 H200s and B200s: 78 latent pages and 21 key pages per block") {
+  // bf16: 78 x 64 x 1152 + 21 x 64 x 132 = 5750784 + 177408 = 5928192 B per block;
+  // 42949672960 / 5928192 = 7244 blocks; 2048 per request; 7244 x 64 = 463616 tokens.
+  FitResult bf16 = fit(model("glm-5.2"), gpu("h200"), glm_request(KvDtype::bf16, "glm-5.2"));
+  CHECK(bf16.page_bytes.value == 73728);
+  CHECK(bf16.indexer_page_bytes.value == 8448);
+  CHECK(bf16.stages.front().indexer_keys == 21);
+  CHECK(bf16.stages.front().bytes_per_block.value == 5928192);
+  CHECK(bf16.num_blocks == 7244);
+  CHECK(bf16.kv_tokens == 463616);  // oracle: "GPU KV cache size: 463,616 tokens ... 3.54x"
+  // fp8 on Hopper, fp8_ds_mla: 78 x 64 x 656 + 177408 = 3274752 + 177408 = 3452160 B; 12441 blocks.
+  FitResult fp8 = fit(model("glm-5.2"), gpu("h200"), glm_request(KvDtype::fp8_e4m3, "glm-5.2"));
+  CHECK(fp8.num_blocks == 12441);
+  CHECK(fp8.kv_tokens == 796224);  // 12441 x 64
+  // --mtp: 79 latents and 22 keys: 79 x 41984 + 22 x 8448 = 3316736 + 185856 = 3502592 B; 12262 blocks.
+  FitRequest mtp = glm_request(KvDtype::fp8_e4m3, "glm-5.2");
+  mtp.include_mtp = true;
+  FitResult with_mtp = fit(model("glm-5.2"), gpu("h200"), mtp);
+  CHECK(with_mtp.num_blocks == 12262);
+  CHECK(with_mtp.kv_tokens == 784768);
+  // B200: the default cache becomes fp8_e4m3, 576 B latents: 78 x 36864 + 177408 = 3052800 B; 14068 blocks.
+  FitResult b200 = fit(model("glm-5.2"), gpu("b200"), glm_request(KvDtype::bf16, "glm-5.2"));
+  CHECK(b200.num_blocks == 14068);
+  CHECK(b200.kv_tokens == 900352);  // oracle: 900,352 tokens, 6.87x
+}
+
+TEST_CASE("vLLM 0.33, GLM-5.2 under PP 2: each stage's block holds the keys of its own layers") {
+  // get_pp_indices: layers 0-38 and 39-77. Keys on stage 0: 0, 1, 2, 6, ..., 38 = 3 + 9 = 12; on
+  // stage 1: 42, ..., 74 = 9. Blocks (bf16): 39 x 73728 + 12 x 8448 = 2875392 + 101376 = 2976768 B and
+  // 2875392 + 76032 = 2951424 B; 42949672960 / 2976768 = 14428, / 2951424 = 14552: stage 0 binds.
+  // Arithmetic only: the oracle planned PP 1.
+  FitResult pp = fit(model("glm-5.2"), gpu("h200"), glm_request(KvDtype::bf16, "glm-5.2", 2));
+  REQUIRE(pp.stages.size() == 2);
+  CHECK(pp.stages[0].indexer_keys == 12);
+  CHECK(pp.stages[1].indexer_keys == 9);
+  CHECK(pp.stages[0].bytes_per_block.value == 2976768);
+  CHECK(pp.stages[1].bytes_per_block.value == 2951424);
+  CHECK(pp.binding_stage == 0);
+  CHECK(pp.num_blocks == 14428);
 }

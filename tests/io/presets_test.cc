@@ -74,6 +74,7 @@ constexpr Expected kModels[] = {
     {"kimi-k2-thinking", 61, 64, 64, 128, 512, 0, 0, 0, 262144},
     // GLM-5: MLA's counterfactual head_dim is v_head_dim, 256 (the config's head_dim 64 is not MLA's).
     {"glm-5", 78, 64, 64, 256, 512, 0, 0, 1, 202752},
+    {"glm-5.2", 78, 64, 64, 256, 512, 0, 0, 1, 1048576},
     // Qwen3.5: the language model is text_config; mtp_num_hidden_layers 1.
     {"qwen3.5-27b", 64, 24, 4, 256, 0, 0, 0, 1, 262144},
     {"qwen3.5-35b-a3b", 40, 16, 2, 256, 0, 0, 0, 1, 262144},

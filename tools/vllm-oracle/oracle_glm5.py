@@ -9,8 +9,9 @@ index_head_dim 128, index_n_heads 32) and adds the one GLM-specific rule:
   * model_executor/models/config.py::GlmMoeDsaForCausalLM.verify_and_update_config
     (called here, not re-implemented) turns cache dtype "auto" into fp8_e4m3 on
     CUDA capability family 10.x.
-It also evaluates models/deepseek_v32/attention.py's skip_topk rule for GLM-5.2's
-index_topk_freq 4 / index_skip_topk_offset 3 (which layers build an indexer).
+It also plans GLM-5.2: models/deepseek_v32/attention.py's skip_topk rule with
+index_topk_freq 4 / index_skip_topk_offset 3 gives an indexer (and its key
+cache) to 21 of the 78 layers; the MTP layer always has one.
 """
 
 import importlib.util
@@ -74,6 +75,18 @@ def main():
     dtype = glm_cache_dtype(False, "fp8")
     sparse.case("H200 TP8 fp8 + MTP layer 78 (79 layers) mml 131072", H200,
                 False, dtype, 131072, tp=8, avail_gib=40, layer_ids=range(79))
+    # GLM-5.2: the latent on all 78 layers, the indexer key on 21 of them
+    # (and on the MTP layer, which always builds one).
+    for title, cap, fam, user in (
+            ("GLM-5.2 H200 TP8 auto 40 GiB/GPU mml 131072", H200, False, "auto"),
+            ("GLM-5.2 H200 TP8 fp8 40 GiB/GPU mml 131072", H200, False, "fp8"),
+            ("GLM-5.2 B200 TP8 auto 40 GiB/GPU mml 131072", B200, True, "auto")):
+        dtype = glm_cache_dtype(fam, user)
+        sparse.case(title, cap, fam, dtype, 131072, tp=8, avail_gib=40,
+                    layer_ids=range(78), indexer_ids=layers)
+    sparse.case("GLM-5.2 H200 TP8 fp8 + MTP layer 78 mml 131072", H200, False,
+                glm_cache_dtype(False, "fp8"), 131072, tp=8, avail_gib=40,
+                layer_ids=range(79), indexer_ids=layers + [78])
 
 
 if __name__ == "__main__":

@@ -175,7 +175,7 @@ class FlashAttnMLASparseFA4Stub(FlashAttnMLASparseStub):
         return "FLASH_ATTN_MLA_SPARSE_FA4"
 
 
-def build_specs(cfg, cap, user_cache_dtype, layer_ids):
+def build_specs(cfg, cap, user_cache_dtype, layer_ids, indexer_ids=None):
     heads_per_rank = NUM_HEADS // cfg.parallel_config.tensor_parallel_size
     prio, enum, cls = pick_backend(cap, user_cache_dtype, heads_per_rank)
     cache_dtype = _canonicalize_sparse_mla_kv_cache_dtype(cls, user_cache_dtype)
@@ -193,13 +193,15 @@ def build_specs(cfg, cap, user_cache_dtype, layer_ids):
             non_causal_multi_token_decode=False)
         lat = MLAAttention.get_kv_cache_spec(latent_self, cfg)
         lat = customize_attention_spec(cls, lat)
+        specs[f"model.layers.{i}.self_attn.attn"] = lat
+        if indexer_ids is not None and i not in indexer_ids:
+            continue  # DeepseekV32Attention.__init__ built no indexer here
         idx_self = SimpleNamespace(
             cache_config=cfg.cache_config,
             head_dim=INDEX_HEAD_DIM + INDEX_HEAD_DIM // 128 * 4,
             dtype=torch.uint8)
         idx = DeepseekV32IndexerCache.get_kv_cache_spec(idx_self, cfg)
         idx = customize_attention_spec(DeepseekV32IndexerBackend, idx)
-        specs[f"model.layers.{i}.self_attn.attn"] = lat
         specs[f"model.layers.{i}.self_attn.indexer.k_cache"] = idx
     layouts = get_supported_kv_cache_layouts(backends)
     layout = resolve_kv_cache_layout(
@@ -208,7 +210,7 @@ def build_specs(cfg, cap, user_cache_dtype, layer_ids):
 
 
 def case(title, device_cap, family100, user_cache_dtype, mml, tp=8,
-         avail_gib=40, layer_ids=range(NUM_LAYERS)):
+         avail_gib=40, layer_ids=range(NUM_LAYERS), indexer_ids=None):
     cfg = FakeConfig(mml, tp)
     def is_family(_self, capability, *args, **kwargs):
         return capability == (100 if family100 else 90)
@@ -218,7 +220,7 @@ def case(title, device_cap, family100, user_cache_dtype, mml, tp=8,
          mock.patch.object(type(current_platform), "is_cuda",
                            lambda _self: True, create=True):
         prio, enum, cache_dtype, bs, specs, layout = build_specs(
-            cfg, device_cap, user_cache_dtype, layer_ids)
+            cfg, device_cap, user_cache_dtype, layer_ids, indexer_ids)
     lat = next(s for n, s in specs.items() if n.endswith(".attn"))
     idx = next(s for n, s in specs.items() if n.endswith(".k_cache"))
     print("=" * 78)
@@ -238,8 +240,9 @@ def case(title, device_cap, family100, user_cache_dtype, mml, tp=8,
           f"state_content_bytes={idx.state_content_size_bytes} "
           f"page={idx.page_size_bytes} align={idx.get_block_stride_alignment()} "
           f"max_tp_shards={idx.max_tp_shards}")
-    print(f"  layers with KV: {len(specs)} ({len(specs) // 2} latent + "
-          f"{len(specs) // 2} indexer)")
+    latents = sum(1 for n in specs if n.endswith(".attn"))
+    print(f"  layers with KV: {len(specs)} ({latents} latent + "
+          f"{len(specs) - latents} indexer)")
     avail = [avail_gib * GiB] * tp
     return oracle_base.run_case(title, cfg, [dict(specs) for _ in range(tp)],
                                 avail)
