@@ -1,4 +1,4 @@
-// The 2026 presets (Qwen3.5, Qwen3.6, Gemma-4, Kimi-K2.5, Kimi-K3) planned in vLLM 0.33 at 32k tokens with 40 GiB
+// The 2026 presets (Qwen3.5, Qwen3.6, Gemma-4, Kimi-K2.5, Kimi-K3, Nemotron-3.5) planned in vLLM 0.33 with 40 GiB
 // of KV memory per GPU (--kv-cache-memory) and max_num_batched_tokens 8192. Each expected number is
 // arithmetic written out here from the preset's config.json fields. The Qwen3.5, Gemma-4 and Kimi-K3
 // cases were cross-checked by running vLLM 0.33.0's own planning code without a GPU on the same shapes
@@ -142,4 +142,29 @@ TEST_CASE("kimi-k2.5 caches what kimi-k2 does: the same MLA latent in 61 layers"
   FitResult result = fit(shape, gpu("h200"), fit_request);
   CHECK(result.num_blocks == 38199);
   CHECK(result.kv_tokens == 611184);
+}
+
+TEST_CASE("nemotron-3.5-lightning-30b-a3b on an H200 at 128k: Nano's hybrid, its Mamba-2 state sets a 2096-token block") {
+  // Cross-checked by running vLLM 0.33.0's planning code on the real config.json
+  // (tools/vllm-oracle/oracle_nemotron3_super.py, tests/data/configs/nemotron-3.5-lightning-30b-a3b-nvfp4):
+  // "GPU KV cache size: 5,828,334 tokens, Maximum concurrency for 131,072 tokens per request: 44.47x".
+  const ModelShape& shape = model("nemotron-3.5-lightning-30b-a3b");
+  CHECK(shape.layer_count(LayerAttention::full) == 6);
+  CHECK(shape.layer_count(LayerAttention::state) == 23);
+  CHECK(shape.num_nextn_predict_layers == 1);
+  CHECK(*shape.params_total == 31'577'937'344);  // transformers' meta-device count
+  FitRequest fit_request = request_for(shape, 131072, Parallelism{1, 1, 1});
+  fit_request.options.kv_cache_memory = Bytes{40 * GiB};
+  fit_request.options.max_num_batched_tokens = 8192;
+  FitResult result = fit(shape, gpu("h200"), fit_request);
+  // State per sequence: conv (64 x 64 + 2 x 8 x 128) x (4 - 1) x 2 B = 36864 B + SSM 64 x 64 x 128 x 4 B =
+  // 2097152 B: 2134016 B. Block = 16 x cdiv(2134016, 16 x 1024) = 16 x 131 = 2096 tokens; page 2096 x 1024 B.
+  CHECK(result.block_size == 2096);
+  CHECK(result.page_bytes.value == 2'146'304);
+  // 29 cached layers in groups of 6: 4 state groups (6, 6, 6, 5) and 1 attention group. 42949672960 /
+  // (6 x 2146304) = 3335 blocks; per request cdiv(131072, 2096) = 63 + 4 x 3 (align mode) = 75.
+  CHECK(result.groups.size() == 5);
+  CHECK(result.num_blocks == 3335);
+  CHECK(result.blocks_per_request == 75);
+  CHECK(result.kv_tokens == 5'828'334);  // int(3335 / 75 x 131072)
 }

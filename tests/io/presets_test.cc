@@ -55,6 +55,7 @@ constexpr Expected kModels[] = {
     {"mistral-small-3.1-24b", 40, 32, 8, 128, 0, 0, 0, 0, 131072},
     {"phi-4", 40, 40, 10, 128, 0, 0, 0, 0, 16384},
     {"minimax-m2", 62, 48, 8, 128, 0, 0, 0, 0, 196608},
+    {"minimax-m2.7", 62, 48, 8, 128, 0, 0, 0, 0, 204800},
     {"llama-4-scout", 48, 40, 8, 128, 0, 0, 0, 0, 10485760},
     {"llama-4-maverick", 48, 40, 8, 128, 0, 0, 0, 0, 1048576},
     {"gpt-oss-20b", 24, 64, 8, 64, 0, 128, 12, 0, 131072},
@@ -64,6 +65,7 @@ constexpr Expected kModels[] = {
     {"nemotron-3-nano-30b-a3b", 52, 32, 2, 128, 0, 0, 0, 0, 262144},
     // Nemotron-3 Super and Ultra: one MTP layer each (num_nextn_predict_layers 1).
     {"nemotron-3-super-120b-a12b", 88, 32, 2, 128, 0, 0, 0, 1, 262144},
+    {"nemotron-3.5-lightning-30b-a3b", 52, 32, 2, 128, 0, 0, 0, 1, 1048576},
     {"nemotron-3-ultra-550b-a55b", 108, 64, 2, 128, 0, 0, 0, 1, 262144},
     {"deepseek-v3.2-exp", 61, 128, 128, 128, 512, 0, 0, 1, 163840},
     {"deepseek-v3.2", 61, 128, 128, 128, 512, 0, 0, 1, 163840},
@@ -230,6 +232,17 @@ TEST_CASE("new model presets keep their configs' traps") {
   CHECK(registry().model("glm-4.6").shape.moe->num_experts == 160);
   CHECK(registry().model("glm-4.6").shape.moe->first_dense_layers == 3);
   CHECK(registry().model("minimax-m2").shape.moe->num_experts == 256);
+}
+
+TEST_CASE("MiniMax-M2.5 is MiniMax-M2's preset; M2.7 differs only in its context") {
+  // aiconfigurator's M2.5 config.json has M2's shape (max_position_embeddings 196608); M2.7's says 204800.
+  CHECK(&registry().model("minimax-m2.5").shape == &registry().model("minimax-m2").shape);
+  const ModelShape& m27 = registry().model("minimax-m2.7").shape;
+  const ModelShape& m2 = registry().model("minimax-m2").shape;
+  CHECK(m27.max_position_embeddings == 204800);
+  CHECK(*m27.params_total == *m2.params_total);
+  CHECK(m27.weight_quantization == "fp8");
+  CHECK(m27.moe->num_experts == 256);
 }
 
 TEST_CASE("Hugging Face ids are accepted as aliases") {

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Oracle: vLLM 0.33.0's KV-cache planning for Nemotron-3-Super-120B-A12B, read from the real
-config.json (tests/data/configs/nemotron-3-super-120b-a12b-fp8, whose time_step_limit holds
-Python's Infinity) through transformers' NemotronHConfig, the class vLLM 0.33 loads for
-nemotron_h. The harness and what it stubs are oracle_mamba.py's (its docstring)."""
+"""Oracle: vLLM 0.33.0's KV-cache planning for Nemotron-3-Super-120B-A12B and
+Nemotron-3.5-Lightning-30B-A3B, read from their real config.json
+(tests/data/configs/nemotron-3-super-120b-a12b-fp8, whose time_step_limit holds Python's
+Infinity; nemotron-3.5-lightning-30b-a3b-nvfp4, which names its layers in layers_block_type)
+through transformers' NemotronHConfig, the class vLLM 0.33 loads for nemotron_h. The harness
+and what it stubs are oracle_mamba.py's (its docstring)."""
 
 import json
 import os
@@ -16,12 +18,13 @@ from vllm.model_executor.models.config import NemotronHForCausalLMConfig  # noqa
 from vllm.model_executor.models.nemotron_h import NemotronHForCausalLM  # noqa: E402
 from vllm.v1.attention.backends.registry import MambaAttentionBackendEnum  # noqa: E402
 
-CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../tests/data/configs/"
-                      "nemotron-3-super-120b-a12b-fp8/config.json")
+CONFIGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../tests/data/configs/")
+CONFIG = CONFIGS + "nemotron-3-super-120b-a12b-fp8/config.json"
+LIGHTNING = CONFIGS + "nemotron-3.5-lightning-30b-a3b-nvfp4/config.json"
 
 
-def super_hf():
-    with open(CONFIG) as f:
+def super_hf(path=CONFIG):
+    with open(path) as f:
         raw = json.load(f)  # json.loads reads the Infinity in time_step_limit
     config = NemotronHConfig.from_dict(raw)
     hf = {k: raw[k] for k in ("hidden_size", "num_attention_heads", "num_key_value_heads", "head_dim",
@@ -33,8 +36,8 @@ def super_hf():
     return hf
 
 
-def super_case(tp, kv_dtype, mml, prefix_caching=True):
-    hf = super_hf()
+def super_case(tp, kv_dtype, mml, prefix_caching=True, path=CONFIG):
+    hf = super_hf(path)
     cfg = om.HybridFakeConfig(hf, tp, kv_dtype, mml, 8192, prefix_caching)
     NemotronHForCausalLMConfig.update_mamba_ssm_cache_dtype(
         cache_config=cfg.cache_config, hf_config=cfg.model_config.hf_config)
@@ -58,6 +61,8 @@ def main():
     for tp in (2, 4):
         om.run("Nemotron-3-Super-120B-A12B H100", super_case, tp, "auto", 262144)
     om.run("Nemotron-3-Super-120B-A12B H100", super_case, 2, "auto", 32768)
+    print("pattern", super_hf(LIGHTNING)["hybrid_override_pattern"])
+    om.run("Nemotron-3.5-Lightning-30B-A3B H100", super_case, 1, "auto", 131072, path=LIGHTNING)
 
 
 if __name__ == "__main__":
