@@ -11,8 +11,9 @@ void add_parallel_options(CLI::App& command, ParallelOptions& options) {
   command.add_option("--pp", options.pp, "Pipeline-parallel size (default 1)");
   command.add_option("--dp", options.dp, "Data-parallel replicas (default: --gpus / (TP x PP))");
   command.add_option("--dcp,--decode-context-parallel-size", options.dcp,
-                     "vLLM: decode context parallel size; groups of DCP TP ranks each cache 1/DCP of every "
-                     "request's tokens (divides TP; adds no GPU; default 1)");
+                     "Decode context parallel size (vLLM's --decode-context-parallel-size, SGLang's --dcp-size): "
+                     "groups of DCP TP ranks each cache 1/DCP of every request's tokens (divides TP; adds no GPU; "
+                     "default 1)");
   command.add_flag("--enable-expert-parallel", options.expert_parallel,
                    "MoE: each rank holds whole experts instead of a slice of each. vLLM splits the experts over "
                    "TP x DP ranks whenever DP > 1, with or without it");

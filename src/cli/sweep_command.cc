@@ -85,8 +85,8 @@ void add_sweep_command(CLI::App& app, Context& context, std::vector<Command>& co
   CLI::App* command = app.add_subcommand("sweep", "One row per combination of models, variants, dtypes, contexts and fleets");
   command->footer(
       "\nFleets are GPU[:N[:tpT][:ppP][:dpD][:dcpC][:epE]]: h100-sxm:8 is 8 GPUs as one TP-8 replica,\n"
-      "h100-sxm:8:tp4 two TP-4 data-parallel ranks, h200:8:tp8:dcp8 one TP-8 replica with vLLM's decode context\n"
-      "parallel 8 (no extra GPU), h200:8:dp8:ep8 eight TP-1 ranks with vLLM's expert parallel 8. Under vLLM the DP\n"
+      "h100-sxm:8:tp4 two TP-4 data-parallel ranks, h200:8:tp8:dcp8 one TP-8 replica with decode context parallel 8\n"
+      "(vLLM's or SGLang's; no extra GPU), h200:8:dp8:ep8 eight TP-1 ranks with vLLM's expert parallel 8. Under vLLM the DP\n"
       "ranks of a MoE model are one deployment: its routed experts are split over TP x DP ranks (ep only says\n"
       "whole experts, the same bytes); each rank caches its own requests.\n"
       "Combinations that do not fit are rows with the reason.\n"

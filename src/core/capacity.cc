@@ -296,14 +296,15 @@ void check_fit_request(const ModelShape& shape, const GpuSpec& gpu, const FitReq
     throw Error("--tp " + std::to_string(parallel.tp) + " and the " + std::to_string(variant.kv_heads) + " K/V heads of " +
                 variant.name() + " do not divide one another");
   }
-  if (parallel.dcp != 1 && request.options.engine != Engine::vllm) {
-    throw Error("--dcp: kvplan plans decode context parallelism with vLLM's rules only (--engine vllm); " +
-                std::string(request.options.engine == Engine::sglang
-                                ? "SGLang 0.5.23's --dcp-size is not modelled yet"
-                                : "TensorRT-LLM's context parallelism is not modelled"));
+  if (parallel.dcp != 1 && request.options.engine == Engine::trtllm) {
+    throw Error("--dcp: kvplan plans decode context parallelism with vLLM's and SGLang's rules (--engine vllm or "
+                "sglang); TensorRT-LLM's context parallelism is not modelled");
   }
-  check_decode_context_parallel(shape.num_attention_heads, variant.kv_heads, variant.kind == VariantKind::mla,
-                                parallel.tp, parallel.dcp);
+  // SGLang's --dcp-size has rules of its own (fit_sglang.cc: check_sglang_dcp).
+  if (request.options.engine != Engine::sglang) {
+    check_decode_context_parallel(shape.num_attention_heads, variant.kv_heads, variant.kind == VariantKind::mla,
+                                  parallel.tp, parallel.dcp);
+  }
   if (parallel.expert_parallel && !shape.moe) {
     throw Error("expert parallel: the model has no routed experts to split (a dense model)");
   }

@@ -164,6 +164,39 @@ SglangStatePool split_state_pool(const ModelShape& shape, const FitRequest& requ
   return pool;
 }
 
+// --dcp-size (decode context parallelism) as SGLang 0.5.23 plans it: each DCP rank stores 1/dcp of
+// every sequence's tokens in a pool of per-rank rows, and a group's ranks keep the same K/V heads
+// (configs/model_config.py:get_num_kv_heads shards them over attention TP / dcp). kvplan models it
+// for one attention pool of MHA/GQA or dense MLA layers, without drafts.
+void check_sglang_dcp(const ModelShape& shape, const FitRequest& request, const SglangArgs& args) {
+  const std::uint32_t dcp = request.parallel.dcp;
+  if (dcp == 1) return;
+  const std::string flag = "--dcp " + std::to_string(dcp);
+  const std::uint32_t attn_tp = request.parallel.tp / args.attn_dp_size;
+  if (args.attn_dp_size > 1) {
+    throw Error(flag + " with --dp-attention: kvplan does not model SGLang's decode context parallelism inside "
+                "attention-DP groups; drop one of them");
+  }
+  if (shape.state || uses_hybrid_swa_pool(shape) || sglang_speculative(request)) {
+    throw Error(flag + ": kvplan models SGLang's decode context parallelism for a plain attention pool only; " +
+                (shape.state ? "the state pool of this model"
+                 : uses_hybrid_swa_pool(shape) ? "the hybrid SWA pool (it never widens under DCP)"
+                                               : "speculative drafts (replicated over the DCP ranks)") +
+                " is not modelled with it; drop --dcp or use --engine vllm");
+  }
+  if (attn_tp % dcp != 0) {
+    throw Error(flag + " does not divide --tp " + std::to_string(attn_tp) + ": SGLang groups a DCP group's ranks "
+                "out of the attention TP ranks");
+  }
+  // attention_hook.py: a model's qkv projection shards K/V heads over TP, so the ranks of a DCP group
+  // hold the same heads only when the heads are at most TP / dcp ("Otherwise KV silently corrupts").
+  if (request.variant.kind != VariantKind::mla && request.variant.kv_heads > attn_tp / dcp) {
+    throw Error(flag + ": the " + std::to_string(request.variant.kv_heads) + " K/V heads of " + request.variant.name() +
+                " exceed TP / dcp = " + std::to_string(attn_tp / dcp) + ", so the ranks of a DCP group would hold "
+                "different heads (SGLang's attention_hook.py); use a smaller --dcp or a larger --tp");
+  }
+}
+
 }  // namespace
 
 FitResult fit_sglang(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request) {
@@ -183,6 +216,8 @@ FitResult fit_sglang(const ModelShape& shape, const GpuSpec& gpu, const FitReque
     throw Error("--kv-scales per-token-head: SGLang's FP8 KV cache has per-tensor scales only");
   }
   const SglangArgs args = resolve_sglang_args(shape, gpu, request);
+  check_sglang_dcp(shape, request, args);
+  const std::uint32_t dcp = parallel.dcp;
   FitResult result;
   result.kv_cache_dtype = request.kv_dtype;
   result.engine = Engine::sglang;
@@ -198,10 +233,12 @@ FitResult fit_sglang(const ModelShape& shape, const GpuSpec& gpu, const FitReque
   std::optional<SglangStatePool> state_pool;
   if (state_layers) state_pool = split_state_pool(shape, request, args, memory_gib, result);
 
-  // Attention runs on attn_tp = TP / attn_dp ranks; the cell divides K/V heads over those, never
-  // the MLA latent (pool_configurator.py:DefaultPoolConfigurator._compute_cell_size).
+  // Attention runs on attn_tp = TP / attn_dp ranks; the cell divides K/V heads over attn_tp / dcp
+  // of them (configs/model_config.py:get_num_kv_heads), never the MLA latent
+  // (pool_configurator.py:DefaultPoolConfigurator._compute_cell_size).
   FitRequest attention = request;
-  attention.parallel.tp = parallel.tp / args.attn_dp_size;
+  attention.parallel.tp = parallel.tp / args.attn_dp_size / dcp;
+  attention.parallel.dcp = 1;
   set_per_rank_cache(attention, result);
   const std::uint64_t per_layer = result.token_layer_per_rank.total();
 
@@ -239,14 +276,19 @@ FitResult fit_sglang(const ModelShape& shape, const GpuSpec& gpu, const FitReque
   }
   const StageLayers& binding = stages[result.binding_stage];
   const std::string dtype = torch_dtype(request.kv_dtype, gpu);
-  result.kv_tokens = tokens;
-  result.kv_tokens_combined = tokens;
-  result.num_blocks = tokens / page;
+  // The pool's rows are per rank; with --dcp-size each rank holds every dcp-th token of a sequence,
+  // so the scheduler counts rows x dcp tokens (kv_cache_configurator.py:logical_token_capacity) and
+  // a request takes ceil(L / dcp) rows of each rank.
+  const std::uint64_t logical = checked_mul(tokens, dcp, "KV tokens");
+  result.kv_tokens = logical;
+  result.kv_tokens_combined = logical;
+  result.num_blocks = logical / page;
   result.page_bytes = Bytes{per_layer * page};
   result.blocks_per_request = ceil_div(max_model_len, page);
   // KV one full-length request holds on a rank: whole pages of every full layer, the window of
   // every sliding layer in the hybrid pool.
-  const std::uint64_t request_slots = checked_mul(result.blocks_per_request, page, "request slots");
+  const std::uint64_t request_slots =
+      ceil_div(checked_mul(result.blocks_per_request, page, "request slots"), std::uint64_t{dcp});
   if (hybrid) {
     const std::uint32_t full_layers = binding.full + binding.mtp;
     const std::uint64_t swa_tokens =
@@ -286,10 +328,20 @@ FitResult fit_sglang(const ModelShape& shape, const GpuSpec& gpu, const FitReque
     }
   }
 
-  result.max_concurrency = static_cast<double>(tokens) / static_cast<double>(max_model_len);
+  if (dcp > 1) {
+    result.notes.push_back("decode context parallelism (--dcp-size " + std::to_string(dcp) + "): each rank stores one token in " +
+                           std::to_string(dcp) + " of a sequence, " +
+                           (request.variant.kind == VariantKind::mla ? std::string("the whole latent")
+                                                                     : std::to_string(result.kv_heads_per_rank) +
+                                                                           " K/V head(s) (heads over TP / dcp ranks)") +
+                           " per token; its " + std::to_string(tokens) + " rows hold " + std::to_string(logical) +
+                           " tokens (rows x " + std::to_string(dcp) + "), which SGLang logs as \"max_total_num_tokens=" +
+                           std::to_string(logical) + "\"");
+  }
+  result.max_concurrency = static_cast<double>(logical) / static_cast<double>(max_model_len);
   // Each attention-DP rank schedules its own requests into its own pool.
   result.attention_dp = args.attn_dp_size;
-  result.requests_per_replica = tokens / max_model_len * args.attn_dp_size;
+  result.requests_per_replica = logical / max_model_len * args.attn_dp_size;
   if (state_pool) {
     // resolve_max_num_reqs: each running request may hold slots_per_request state slots, so the
     // state pool caps the running requests below what the KV tokens allow.
@@ -338,12 +390,12 @@ FitResult fit_sglang(const ModelShape& shape, const GpuSpec& gpu, const FitReque
                                        : "floor(" + std::to_string(tokens) + " / " + std::to_string(max_model_len) + ")") +
                            " requests");
   }
-  if (tokens < max_model_len) {
+  if (logical < max_model_len) {
     // managers/tp_worker.py:get_worker_info: SGLang warns and serves shorter requests.
-    result.notes.push_back("SGLang warns: \"KV pool holds " + std::to_string(tokens) + " tokens, fewer than "
+    result.notes.push_back("SGLang warns: \"KV pool holds " + std::to_string(logical) + " tokens, fewer than "
                            "--context-length " + std::to_string(max_model_len) + ". One full-length request cannot "
                            "fit, so long requests will be refused or truncated at serving time.\" and serves requests "
-                           "of up to max_req_len = " + std::to_string(std::min(max_model_len, tokens) - 1) + " tokens");
+                           "of up to max_req_len = " + std::to_string(std::min(max_model_len, logical) - 1) + " tokens");
   }
   result.notes.push_back("SGLang " + args.attention_backend + " attention (" + args.backend_rule + "), page size " +
                          std::to_string(page) + " (" + args.page_rule + ")");

@@ -63,6 +63,15 @@ std::vector<Layout> candidate_layouts(const ModelShape& shape, const FitRequest&
       layout.dcp = tp;
       layouts.push_back({layout});
     }
+    // SGLang's DCP group must hold the same K/V heads on each rank: the whole MLA latent, or GQA
+    // heads at most TP / dcp, so the widest group is TP / heads.
+    const std::uint32_t sglang_dcp =
+        request.variant.kind == VariantKind::mla ? tp : tp / std::max<std::uint32_t>(1, request.variant.kv_heads);
+    if (sglang && !request.options.dp_attention && request.parallel.dcp == 1 && sglang_dcp > 1) {
+      Parallelism layout{tp, 1, 1};
+      layout.dcp = sglang_dcp;
+      layouts.push_back({layout});
+    }
     if (sglang && !request.options.dp_attention && tp > 1) layouts.push_back({Parallelism{tp, 1, 1}, true});
     if (vllm && shape.moe) {
       for (std::uint32_t dp : {2u, 4u, 8u, 16u, 32u}) {

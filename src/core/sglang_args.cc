@@ -131,7 +131,9 @@ SglangArgs resolve_sglang_args(const ModelShape& shape, const GpuSpec& gpu, cons
   // default_prefill_backend), off on ROCm and, by default, with PP > 1
   // (cuda_graph_hook.py:apply_cuda_graph_compatibility). Its non-MLA capture sizes run up to the
   // chunked prefill size.
-  args.prefill_graph = gpu.architecture != GpuArchitecture::cdna3 && parallel.pp == 1;
+  // Decode context parallelism turns it off too ("Breakable CUDA graph is incompatible with decode
+  // context parallel (dcp_size > 1); disabling prefill CUDA graph.").
+  args.prefill_graph = gpu.architecture != GpuArchitecture::cdna3 && parallel.pp == 1 && parallel.dcp == 1;
   args.prefill_graph_sizes = args.prefill_graph && !mla ? prefill_graph_size_count(args.chunked_prefill_size) : 0;
 
   // memory_hook.py:handle_gpu_memory_settings and reserve_for_graph_mb, in MiB.
@@ -152,6 +154,8 @@ SglangArgs resolve_sglang_args(const ModelShape& shape, const GpuSpec& gpu, cons
     reserved += mla ? 1536 : 8.0 * args.prefill_graph_sizes;
     args.reserved_rule += mla ? " + 1536 (MLA prefill graph)"
                               : " + 8 x " + std::to_string(args.prefill_graph_sizes) + " prefill graph sizes";
+  } else if (parallel.dcp > 1) {
+    args.reserved_rule += " (no prefill graph: --dcp-size turns it off)";
   }
   if (g > 60 * 1024 && reserved < 10 * 1024) {
     reserved = 10 * 1024;

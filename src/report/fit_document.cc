@@ -263,6 +263,10 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
                            result.group_size));
   }
   std::string tokens_rule = "pool size";
+  if (result.engine == Engine::sglang && parallel.dcp > 1) {
+    tokens_rule = fmt::format("{} rows per rank x DCP {} (SGLang's logical token capacity)",
+                              result.kv_tokens / parallel.dcp, parallel.dcp);
+  }
   if (result.engine == Engine::vllm) {
     switch (vllm_rules(result.engine_version).log_format) {
       case VllmLogFormat::one_line:
@@ -280,8 +284,10 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
   }
   rows.count("kv_tokens", "KV tokens", result.kv_tokens, tokens_rule);
   const std::uint32_t full_block = result.full_block_size != 0 ? result.full_block_size : result.block_size;
+  // vLLM's block table holds a rank's share of the tokens; SGLang's scheduler counts logical tokens
+  // (rows x dcp), so its pages per request are the whole context's.
   std::string per_request =
-      parallel.dcp > 1 ? fmt::format("ceil(ceil({} / DCP {}) / {}) per full-attention group: a rank's share of the tokens",
+      parallel.dcp > 1 && result.engine == Engine::vllm ? fmt::format("ceil(ceil({} / DCP {}) / {}) per full-attention group: a rank's share of the tokens",
                                      request.max_model_len.value, parallel.dcp, full_block)
                        : fmt::format("ceil({} / {}) per full-attention group", request.max_model_len.value, full_block);
   if (result.engine == Engine::vllm) {

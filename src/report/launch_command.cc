@@ -134,6 +134,7 @@ std::string launch_command(const std::string& model_path, const ModelShape& shap
         command += fmt::format(" --dp-size {}", parallel.dp);
       }
       if (parallel.expert_parallel) command += fmt::format(" --ep-size {}", parallel.tp);
+      if (parallel.dcp > 1) command += fmt::format(" --dcp-size {}", parallel.dcp);
       command += fmt::format(" --context-length {}", request.max_model_len.value);
       command += " --kv-cache-dtype " + sglang_kv_dtype(request.kv_dtype);
       if (quantize_fp8) command += " --quantization fp8";

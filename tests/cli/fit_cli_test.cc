@@ -62,6 +62,12 @@ TEST_CASE("--emit prints the engine's launch command for the plan") {
                           "--ctx", "64k", "--dp-attention", "--emit", "sglang"});
   CHECK(dp.exit_code == 0);
   CHECK(contains(dp.out, "--tp-size 8 --attn-dp-size 8 --context-length 65536"));
+  // --dcp 8: no prefill graph, so no 1536 MiB MLA reserve: R = 14848 MiB, round(128923 / 143771, 3) = 0.897.
+  CliResult dcp = run_cli({"fit", "--model", "deepseek-v3", "--gpu", "h200", "--gpus", "8", "--engine", "sglang",
+                           "--ctx", "64k", "--dcp", "8", "--emit", "sglang"});
+  CHECK(dcp.exit_code == 0);
+  CHECK(contains(dcp.out, "--tp-size 8 --dcp-size 8 --context-length 65536 --kv-cache-dtype bf16 "
+                          "--mem-fraction-static 0.897"));
 }
 
 TEST_CASE("fit --disable-hybrid-kv-cache-manager prints the capacity the allocator saves") {
