@@ -9,25 +9,17 @@
 // and tokens.
 #include <doctest/doctest.h>
 
-#include <string>
 
 #include "core/capacity.h"
 #include "core/error.h"
-#include "core/hf_config.h"
 #include "core/kv_size.h"
 #include "core/params.h"
-#include "io/json_reader.h"
 #include "presets_fixture.h"
 
 using namespace kvplan;
 using namespace kvplan::testing;
 
 namespace {
-
-ModelShape config(const char* name) {
-  const std::string path = std::string(KVPLAN_SOURCE_DIR "/tests/data/configs/") + name + "/config.json";
-  return shape_from_hf_config(io::read_json(io::read_text_file(path, "--config"), path));
-}
 
 // TP 8 (x PP), fp8 weights, 40 GiB of KV memory per GPU (vLLM's kv_cache_memory_bytes), 128k tokens.
 FitRequest glm_request(KvDtype dtype, const char* name = "glm-5", std::uint32_t pp = 1) {
@@ -42,7 +34,7 @@ FitRequest glm_request(KvDtype dtype, const char* name = "glm-5", std::uint32_t 
 }  // namespace
 
 TEST_CASE("GLM-5's config.json: sparse MLA with an indexer on each of its 78 layers") {
-  const ModelShape shape = config("glm-5");
+  const ModelShape shape = config_shape("glm-5");
   CHECK(shape.model_type == "glm_moe_dsa");
   CHECK(shape.num_hidden_layers == 78);
   REQUIRE(shape.mla);
@@ -73,7 +65,7 @@ TEST_CASE("GLM-5's parameter estimate from config.json equals transformers' meta
   // experts of 3 x 6144 x 2048 and a 256 x 6144 router; embeddings and lm_head 154880 x 6144 each; norms.
   // The MoE router's e_score_correction_bias (75 x 256 = 19200) is the only tensor it leaves out, and
   // the meta count does not hold it as a parameter either.
-  const ModelShape shape = config("glm-5");
+  const ModelShape shape = config_shape("glm-5");
   CHECK(estimate_params(shape, shape.tie_word_embeddings).total == 743911199232ull);
 }
 
@@ -123,7 +115,7 @@ TEST_CASE("vLLM 0.33, GLM-5 on 8 B200s: the default cache becomes fp8 (GlmMoeDsa
 // (index_skip_topk_offset 3, index_topk_freq 4): layers 0, 1, 2 and 6, 10, ..., 74 keep one,
 // 3 + (74 - 6) / 4 + 1 = 21 of 78; the other 57 cache no key.
 TEST_CASE("GLM-5.2's config: an indexer key on 21 of the 78 layers") {
-  const ModelShape shape = config("glm-5.2");
+  const ModelShape shape = config_shape("glm-5.2");
   REQUIRE(shape.indexer);
   CHECK(shape.indexer->keyless_layers.size() == 57);
   CHECK(shape.indexer->key_layers(78, 0) == 21);
@@ -150,7 +142,7 @@ TEST_CASE("GLM-5.2's parameters: GLM-5's less the 57 indexers it does not build"
   // One indexer: wq_b 2048 x 32 x 128 = 8388608, wk 6144 x 128 = 786432, weights_proj 6144 x 32 = 196608,
   // k_norm 2 x 128 = 256: 9371904; 743911199232 - 57 x 9371904 = 743377000704, transformers 5.20.2's
   // meta-device count of GlmMoeDsaForCausalLM built from this config (tools/vllm-oracle/count_params_hf.py).
-  const ModelShape shape = config("glm-5.2");
+  const ModelShape shape = config_shape("glm-5.2");
   CHECK(estimate_params(shape, shape.tie_word_embeddings).total == 743911199232ull - 57ull * 9371904);
   CHECK(*model("glm-5.2").params_total == 743377000704ull);
 }
