@@ -8,9 +8,11 @@
 #include <algorithm>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cli/cli_runner.h"
+#include "temp_dir.h"
 
 namespace kvplan::testing {
 
@@ -20,6 +22,13 @@ struct BadInput {
   std::vector<std::string> args;  // "{dir}" is replaced by the table's folder of files
   const char* expected;
 };
+
+// The files a table's cases read: each a path under the table's folder, and its contents.
+using TableFiles = std::vector<std::pair<std::string, std::string>>;
+
+inline void write_files(const TempDir& dir, const TableFiles& files) {
+  for (const auto& [name, contents] : files) dir.write(name, contents);
+}
 
 // Every path under `dir`, sorted, so a case can show it left nothing behind.
 inline std::vector<std::string> listing(const std::filesystem::path& dir) {

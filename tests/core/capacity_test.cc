@@ -8,27 +8,18 @@
 
 #include "core/error.h"
 #include "core/fleet.h"
-#include "core/hf_config.h"
 #include "core/params.h"
-#include "io/json_reader.h"
 #include "io/preset_registry.h"
 #include "presets_fixture.h"
 
 using namespace kvplan;
 using namespace kvplan::testing;
 
-namespace {
-
-
-
-}  // namespace
-
 TEST_CASE("vLLM log, LMCache issue 1739: Qwen3-14B with 6.51 GiB of KV cache at 32768 tokens") {
   // Logged: "Available KV cache memory: 6.51 GiB", "GPU KV cache size: 42,656 tokens",
   // "Maximum concurrency for 32,768 tokens per request: 1.30x" (vLLM 0.10.2 on an A100 40GB, bf16,
   // block 16, TP 1).
-  ModelShape qwen3 = shape_from_hf_config(io::read_json(
-      io::read_text_file(std::string(KVPLAN_SOURCE_DIR) + "/tests/data/configs/qwen3-14b/config.json", "config"), "config"));
+  ModelShape qwen3 = config_shape("qwen3-14b");
   qwen3.params_total = estimate_params(qwen3, false).total;
   FitRequest request = request_for(qwen3, 32768);
   request.options.kv_cache_memory = Bytes{static_cast<std::uint64_t>(6.51 * GiB)};

@@ -15,8 +15,6 @@
 #include "core/compressed_mla.h"
 #include "core/error.h"
 #include "core/sweep.h"
-#include "core/hf_config.h"
-#include "io/json_reader.h"
 #include "presets_fixture.h"
 
 using namespace kvplan;
@@ -24,10 +22,9 @@ using namespace kvplan::testing;
 
 namespace {
 
-constexpr const char* kConfig = KVPLAN_SOURCE_DIR "/tests/data/configs/deepseek-v4-flash/config.json";
 constexpr std::uint64_t kKvMemory = 40ull << 30;
 
-ModelShape flash() { return shape_from_hf_config(io::read_json(io::read_text_file(kConfig, "--config"), kConfig)); }
+ModelShape flash() { return config_shape("deepseek-v4-flash"); }
 
 const CompressedCache& cache(const std::vector<CompressedCache>& caches, const std::string& name) {
   for (const CompressedCache& one : caches) {

@@ -9,40 +9,19 @@
 // and tokens.
 #include <doctest/doctest.h>
 
-#include <string>
 
 #include "core/capacity.h"
 #include "core/error.h"
-#include "core/hf_config.h"
 #include "core/kv_size.h"
 #include "core/params.h"
-#include "io/json_reader.h"
 #include "presets_fixture.h"
+#include "sparse_mla_fixture.h"
 
 using namespace kvplan;
 using namespace kvplan::testing;
 
-namespace {
-
-ModelShape config(const char* name) {
-  const std::string path = std::string(KVPLAN_SOURCE_DIR "/tests/data/configs/") + name + "/config.json";
-  return shape_from_hf_config(io::read_json(io::read_text_file(path, "--config"), path));
-}
-
-// TP 8 (x PP), fp8 weights, 40 GiB of KV memory per GPU (vLLM's kv_cache_memory_bytes), 128k tokens.
-FitRequest glm_request(KvDtype dtype, const char* name = "glm-5", std::uint32_t pp = 1) {
-  FitRequest request = request_for(model(name), 131072, Parallelism{8, pp, 1});
-  request.weight_bytes_per_param = 1;
-  request.weights_dtype = "fp8";
-  request.kv_dtype = dtype;
-  request.options.kv_cache_memory = Bytes{40 * GiB};
-  return request;
-}
-
-}  // namespace
-
 TEST_CASE("GLM-5's config.json: sparse MLA with an indexer on each of its 78 layers") {
-  const ModelShape shape = config("glm-5");
+  const ModelShape shape = config_shape("glm-5");
   CHECK(shape.model_type == "glm_moe_dsa");
   CHECK(shape.num_hidden_layers == 78);
   REQUIRE(shape.mla);
@@ -73,7 +52,7 @@ TEST_CASE("GLM-5's parameter estimate from config.json equals transformers' meta
   // experts of 3 x 6144 x 2048 and a 256 x 6144 router; embeddings and lm_head 154880 x 6144 each; norms.
   // The MoE router's e_score_correction_bias (75 x 256 = 19200) is the only tensor it leaves out, and
   // the meta count does not hold it as a parameter either.
-  const ModelShape shape = config("glm-5");
+  const ModelShape shape = config_shape("glm-5");
   CHECK(estimate_params(shape, shape.tie_word_embeddings).total == 743911199232ull);
 }
 
@@ -89,18 +68,18 @@ TEST_CASE("GLM-5 preset: the config's shape and the meta-device parameter count"
 TEST_CASE("vLLM 0.33, GLM-5 on 8 H200s: one group of 78 latent and 78 indexer pages") {
   // bf16: 64 x (1152 + 132) = 82176 B per layer; x 78 = 6409728 B per block;
   // 42949672960 / 6409728 = 6700 blocks; cdiv(131072, 64) = 2048 per request; 6700 x 64 tokens.
-  FitResult bf16 = fit(model("glm-5"), gpu("h200"), glm_request(KvDtype::bf16));
+  FitResult bf16 = fit(model("glm-5"), gpu("h200"), sparse_request("glm-5", 131072, KvDtype::bf16));
   CHECK(bf16.attention_backend == "FLASH_ATTN_MLA_SPARSE");
   CHECK(bf16.block_size == 64);
   CHECK(bf16.num_blocks == 6700);
   CHECK(bf16.kv_tokens == 428800);  // oracle: "GPU KV cache size: 428,800 tokens ... 3.27x"
   // fp8 on Hopper becomes fp8_ds_mla: 64 x (656 + 132) = 50432 B; x 78 = 3933696 B; 10918 blocks.
-  FitResult fp8 = fit(model("glm-5"), gpu("h200"), glm_request(KvDtype::fp8_e4m3));
+  FitResult fp8 = fit(model("glm-5"), gpu("h200"), sparse_request("glm-5", 131072, KvDtype::fp8_e4m3));
   CHECK(fp8.kv_cache_dtype == KvDtype::fp8_ds_mla);
   CHECK(fp8.num_blocks == 10918);
   CHECK(fp8.kv_tokens == 698752);  // 10918 x 64
   // The MTP layer (--mtp) adds a latent and an indexer: 79 x 50432 = 3984128 B; 10780 blocks.
-  FitRequest mtp = glm_request(KvDtype::fp8_e4m3);
+  FitRequest mtp = sparse_request("glm-5", 131072, KvDtype::fp8_e4m3);
   mtp.include_mtp = true;
   CHECK(fit(model("glm-5"), gpu("h200"), mtp).num_blocks == 10780);
 }
@@ -108,13 +87,13 @@ TEST_CASE("vLLM 0.33, GLM-5 on 8 H200s: one group of 78 latent and 78 indexer pa
 TEST_CASE("vLLM 0.33, GLM-5 on 8 B200s: the default cache becomes fp8 (GlmMoeDsaForCausalLM), 576 B latents") {
   // verify_and_update_config turns "auto" into fp8_e4m3 on SM 10.x; FlashInfer's sparse kernel keeps
   // it plain: 64 x (576 + 132) = 45312 B per layer; x 78 = 3534336 B; 42949672960 / 3534336 = 12152.
-  FitResult served = fit(model("glm-5"), gpu("b200"), glm_request(KvDtype::bf16));
+  FitResult served = fit(model("glm-5"), gpu("b200"), sparse_request("glm-5", 131072, KvDtype::bf16));
   CHECK(served.kv_cache_dtype == KvDtype::fp8_e4m3);
   CHECK(served.attention_backend == "FLASHINFER_MLA_SPARSE");
   CHECK(served.num_blocks == 12152);
   CHECK(served.kv_tokens == 777728);  // oracle: 777,728 tokens, 5.93x
   // DeepSeek-V3.2's own class keeps the default bf16 on Blackwell.
-  FitRequest v32 = glm_request(KvDtype::bf16);
+  FitRequest v32 = sparse_request("glm-5", 131072, KvDtype::bf16);
   v32.variant = native_variant(model("deepseek-v3.2"));
   CHECK(fit(model("deepseek-v3.2"), gpu("b200"), v32).kv_cache_dtype == KvDtype::bf16);
 }
@@ -123,7 +102,7 @@ TEST_CASE("vLLM 0.33, GLM-5 on 8 B200s: the default cache becomes fp8 (GlmMoeDsa
 // (index_skip_topk_offset 3, index_topk_freq 4): layers 0, 1, 2 and 6, 10, ..., 74 keep one,
 // 3 + (74 - 6) / 4 + 1 = 21 of 78; the other 57 cache no key.
 TEST_CASE("GLM-5.2's config: an indexer key on 21 of the 78 layers") {
-  const ModelShape shape = config("glm-5.2");
+  const ModelShape shape = config_shape("glm-5.2");
   REQUIRE(shape.indexer);
   CHECK(shape.indexer->keyless_layers.size() == 57);
   CHECK(shape.indexer->key_layers(78, 0) == 21);
@@ -150,7 +129,7 @@ TEST_CASE("GLM-5.2's parameters: GLM-5's less the 57 indexers it does not build"
   // One indexer: wq_b 2048 x 32 x 128 = 8388608, wk 6144 x 128 = 786432, weights_proj 6144 x 32 = 196608,
   // k_norm 2 x 128 = 256: 9371904; 743911199232 - 57 x 9371904 = 743377000704, transformers 5.20.2's
   // meta-device count of GlmMoeDsaForCausalLM built from this config (tools/vllm-oracle/count_params_hf.py).
-  const ModelShape shape = config("glm-5.2");
+  const ModelShape shape = config_shape("glm-5.2");
   CHECK(estimate_params(shape, shape.tie_word_embeddings).total == 743911199232ull - 57ull * 9371904);
   CHECK(*model("glm-5.2").params_total == 743377000704ull);
 }
@@ -158,7 +137,7 @@ TEST_CASE("GLM-5.2's parameters: GLM-5's less the 57 indexers it does not build"
 TEST_CASE("vLLM 0.33, GLM-5.2 on 8 H200s and B200s: 78 latent pages and 21 key pages per block") {
   // bf16: 78 x 64 x 1152 + 21 x 64 x 132 = 5750784 + 177408 = 5928192 B per block;
   // 42949672960 / 5928192 = 7244 blocks; 2048 per request; 7244 x 64 = 463616 tokens.
-  FitResult bf16 = fit(model("glm-5.2"), gpu("h200"), glm_request(KvDtype::bf16, "glm-5.2"));
+  FitResult bf16 = fit(model("glm-5.2"), gpu("h200"), sparse_request("glm-5.2", 131072, KvDtype::bf16));
   CHECK(bf16.page_bytes.value == 73728);
   CHECK(bf16.indexer_page_bytes.value == 8448);
   CHECK(bf16.stages.front().indexer_keys == 21);
@@ -166,17 +145,17 @@ TEST_CASE("vLLM 0.33, GLM-5.2 on 8 H200s and B200s: 78 latent pages and 21 key p
   CHECK(bf16.num_blocks == 7244);
   CHECK(bf16.kv_tokens == 463616);  // oracle: "GPU KV cache size: 463,616 tokens ... 3.54x"
   // fp8 on Hopper, fp8_ds_mla: 78 x 64 x 656 + 177408 = 3274752 + 177408 = 3452160 B; 12441 blocks.
-  FitResult fp8 = fit(model("glm-5.2"), gpu("h200"), glm_request(KvDtype::fp8_e4m3, "glm-5.2"));
+  FitResult fp8 = fit(model("glm-5.2"), gpu("h200"), sparse_request("glm-5.2", 131072, KvDtype::fp8_e4m3));
   CHECK(fp8.num_blocks == 12441);
   CHECK(fp8.kv_tokens == 796224);  // 12441 x 64
   // --mtp: 79 latents and 22 keys: 79 x 41984 + 22 x 8448 = 3316736 + 185856 = 3502592 B; 12262 blocks.
-  FitRequest mtp = glm_request(KvDtype::fp8_e4m3, "glm-5.2");
+  FitRequest mtp = sparse_request("glm-5.2", 131072, KvDtype::fp8_e4m3);
   mtp.include_mtp = true;
   FitResult with_mtp = fit(model("glm-5.2"), gpu("h200"), mtp);
   CHECK(with_mtp.num_blocks == 12262);
   CHECK(with_mtp.kv_tokens == 784768);
   // B200: the default cache becomes fp8_e4m3, 576 B latents: 78 x 36864 + 177408 = 3052800 B; 14068 blocks.
-  FitResult b200 = fit(model("glm-5.2"), gpu("b200"), glm_request(KvDtype::bf16, "glm-5.2"));
+  FitResult b200 = fit(model("glm-5.2"), gpu("b200"), sparse_request("glm-5.2", 131072, KvDtype::bf16));
   CHECK(b200.num_blocks == 14068);
   CHECK(b200.kv_tokens == 900352);  // oracle: 900,352 tokens, 6.87x
 }
@@ -186,7 +165,7 @@ TEST_CASE("vLLM 0.33, GLM-5.2 under PP 2: each stage's block holds the keys of i
   // stage 1: 42, ..., 74 = 9. Blocks (bf16): 39 x 73728 + 12 x 8448 = 2875392 + 101376 = 2976768 B and
   // 2875392 + 76032 = 2951424 B; 42949672960 / 2976768 = 14428, / 2951424 = 14552: stage 0 binds.
   // Arithmetic only: the oracle planned PP 1.
-  FitResult pp = fit(model("glm-5.2"), gpu("h200"), glm_request(KvDtype::bf16, "glm-5.2", 2));
+  FitResult pp = fit(model("glm-5.2"), gpu("h200"), sparse_request("glm-5.2", 131072, KvDtype::bf16, 2));
   REQUIRE(pp.stages.size() == 2);
   CHECK(pp.stages[0].indexer_keys == 12);
   CHECK(pp.stages[1].indexer_keys == 9);

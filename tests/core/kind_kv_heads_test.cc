@@ -23,10 +23,8 @@ using namespace kvplan::testing;
 
 namespace {
 
-constexpr const char* kConfig = KVPLAN_SOURCE_DIR "/tests/data/configs/gemma-4-31b-it/config.json";
-
 ModelShape gemma4() {
-  ModelShape shape = shape_from_hf_config(io::read_json(io::read_text_file(kConfig, "--config"), kConfig));
+  ModelShape shape = config_shape("gemma-4-31b-it");
   // The oracle ran the KV accounting alone; a parameter count small enough for the weights check
   // beside 40 GiB lets fit reach it (kvplan does not estimate Gemma-4's parameters from its config).
   shape.params_total = 10'000'000'000;

@@ -4,49 +4,37 @@
 // num_hidden_layers at all), and vLLM 0.33's plan for one of them.
 #include <doctest/doctest.h>
 
-#include <string>
 #include <utility>
 
 #include "core/capacity.h"
-#include "core/hf_config.h"
 #include "core/params.h"
-#include "io/json_reader.h"
 #include "presets_fixture.h"
 
 using namespace kvplan;
 using namespace kvplan::testing;
 
-namespace {
-
-ModelShape config(const std::string& folder) {
-  const std::string path = std::string(KVPLAN_SOURCE_DIR) + "/tests/data/configs/" + folder + "/config.json";
-  return shape_from_hf_config(io::read_json(io::read_text_file(path, "--config"), path));
-}
-
-}  // namespace
-
 TEST_CASE("Nemotron-H configs: each layer list read as transformers 5's NemotronHConfig reads it") {
   // hybrid_override_pattern of 88 characters (M 40, * 8, E 40); time_step_limit [0.0, Infinity].
-  const ModelShape super = config("nemotron-3-super-120b-a12b-fp8");
+  const ModelShape super = config_shape("nemotron-3-super-120b-a12b-fp8");
   CHECK(super.num_hidden_layers == 88);
   CHECK(super.layer_count(LayerAttention::state) == 40);
   CHECK(super.layer_count(LayerAttention::full) == 8);
   CHECK(super.layer_count(LayerAttention::none) == 40);
   CHECK(super.moe->moe_layers == 40);
   // 118 characters (M 54, * 10, - 54), also with Infinity; no MoE.
-  const ModelShape base = config("nemotron-h-56b-base-8k");
+  const ModelShape base = config_shape("nemotron-h-56b-base-8k");
   CHECK(base.num_hidden_layers == 118);
   CHECK(base.layer_count(LayerAttention::state) == 54);
   CHECK(base.layer_count(LayerAttention::full) == 10);
   CHECK(!base.moe);
   // No num_hidden_layers: the 108 entries of layers_block_type ("mamba" 48, "attention" 12, "moe" 48).
-  const ModelShape ultra = config("nemotron-3-ultra-550b-a55b");
+  const ModelShape ultra = config_shape("nemotron-3-ultra-550b-a55b");
   CHECK(ultra.num_hidden_layers == 108);
   CHECK(ultra.layer_count(LayerAttention::state) == 48);
   CHECK(ultra.layer_count(LayerAttention::full) == 12);
   CHECK(ultra.moe->moe_layers == 48);
   // num_hidden_layers 52 beside 52 entries of layers_block_type ("mamba" 23, "attention" 6, "moe" 23).
-  const ModelShape lightning = config("nemotron-3.5-lightning-30b-a3b");
+  const ModelShape lightning = config_shape("nemotron-3.5-lightning-30b-a3b");
   CHECK(lightning.num_hidden_layers == 52);
   CHECK(lightning.layer_count(LayerAttention::state) == 23);
   CHECK(lightning.layer_count(LayerAttention::full) == 6);
@@ -64,7 +52,7 @@ TEST_CASE("vLLM 0.33, Nemotron-3-Super's config.json on 2 and 4 H100s with --kv-
   // 8 attention and 40 Mamba layers: groups of 8, 5 Mamba groups + 1 attention group.
   // 40 GiB / (8 x 2129920) = 42949672960 / 17039360 = 2520 blocks.
   // Per request: cdiv(262144, 4160) = 64 attention blocks + 5 Mamba groups x 3 = 79.
-  ModelShape shape = config("nemotron-3-super-120b-a12b-fp8");
+  ModelShape shape = config_shape("nemotron-3-super-120b-a12b-fp8");
   // The oracle ran the KV accounting alone; the real 120.7B parameters do not fit 2 H100s in
   // bf16, and a count small enough for the weights check beside 40 GiB lets fit reach it.
   shape.params_total = 10'000'000'000;
@@ -94,7 +82,7 @@ TEST_CASE("The Nemotron-3 Super and Ultra presets are their config.json copies, 
                                        std::pair{"nemotron-3-ultra-550b-a55b", "nemotron-3-ultra-550b-a55b"}}) {
     CAPTURE(preset);
     const ModelShape& from_preset = model(preset);
-    const ModelShape from_config = config(folder);
+    const ModelShape from_config = config_shape(folder);
     CHECK(from_preset.layer_attention == from_config.layer_attention);
     CHECK(from_preset.num_key_value_heads == from_config.num_key_value_heads);
     CHECK(from_preset.head_dim == from_config.head_dim);
@@ -128,17 +116,17 @@ TEST_CASE("Nemotron-H parameters estimated from config.json, layer kind by layer
   // 22 experts: 120668687360 - 40 x (512 - 22) x 5505024 = 12770216960. transformers 5.20's
   // NemotronHForCausalLM on the meta device counts the same (tools/vllm-oracle/count_params_hf.py),
   // and so for the other four configs.
-  const ParamEstimate super = estimate_params(config("nemotron-3-super-120b-a12b-fp8"), false);
+  const ParamEstimate super = estimate_params(config_shape("nemotron-3-super-120b-a12b-fp8"), false);
   CHECK(super.total == 120668687360ull);
   CHECK(super.active == 12770216960ull);
-  const ParamEstimate ultra = estimate_params(config("nemotron-3-ultra-550b-a55b"), false);
+  const ParamEstimate ultra = estimate_params(config_shape("nemotron-3-ultra-550b-a55b"), false);
   CHECK(ultra.total == 549308968960ull);
   CHECK(ultra.active == 56058818560ull);
-  const ParamEstimate lightning = estimate_params(config("nemotron-3.5-lightning-30b-a3b"), false);
+  const ParamEstimate lightning = estimate_params(config_shape("nemotron-3.5-lightning-30b-a3b"), false);
   CHECK(lightning.total == 31577937344ull);
   CHECK(lightning.active == 3580073408ull);
   // Nemotron-H-56B: no MoE, 54 relu2 MLP layers ('-'); total and active are the same.
-  const ParamEstimate base = estimate_params(config("nemotron-h-56b-base-8k"), false);
+  const ParamEstimate base = estimate_params(config_shape("nemotron-h-56b-base-8k"), false);
   CHECK(base.total == 56324350464ull);
   CHECK(base.active == base.total);
   // The preset's count (the same meta-device count) and the estimate agree.

@@ -1,10 +1,13 @@
-// The embedded presets, for core tests whose subject is a real model on a real GPU, and the
-// request those tests start from.
+// The embedded presets and the config.json copies in tests/data/configs, for core tests whose
+// subject is a real model on a real GPU, and the request those tests start from.
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "core/capacity.h"
+#include "core/hf_config.h"
+#include "io/json_reader.h"
 #include "io/preset_registry.h"
 
 namespace kvplan::testing {
@@ -17,6 +20,13 @@ inline const io::PresetRegistry& registry() {
 }
 inline const ModelShape& model(const char* name) { return registry().model(name).shape; }
 inline const GpuSpec& gpu(const char* name) { return registry().gpu(name).spec; }
+
+// The shape of tests/data/configs/<folder>/config.json, read as `--config` reads the file (without
+// the parameter estimate --config adds; the tests that need one make it).
+inline ModelShape config_shape(const std::string& folder) {
+  const std::string path = KVPLAN_SOURCE_DIR "/tests/data/configs/" + folder + "/config.json";
+  return shape_from_hf_config(io::read_json(io::read_text_file(path, "--config"), path));
+}
 
 // The model's own attention at `ctx` tokens, bf16 weights, on `engine`'s rules.
 inline FitRequest request_for(const ModelShape& shape, std::uint64_t ctx, Parallelism parallel = {},

@@ -11,23 +11,10 @@
 #include "core/vllm_backend.h"
 #include "core/vllm_rules.h"
 #include "presets_fixture.h"
+#include "sparse_mla_fixture.h"
 
 using namespace kvplan;
 using namespace kvplan::testing;
-
-namespace {
-
-// TP 8, fp8 weights, 40 GiB of KV memory per GPU (vLLM's kv_cache_memory_bytes).
-FitRequest sparse_request(std::uint64_t ctx, KvDtype dtype) {
-  FitRequest request = request_for(model("deepseek-v3.2-exp"), ctx, Parallelism{8, 1, 1});
-  request.weight_bytes_per_param = 1;
-  request.weights_dtype = "fp8";
-  request.kv_dtype = dtype;
-  request.options.kv_cache_memory = Bytes{40 * GiB};
-  return request;
-}
-
-}  // namespace
 
 TEST_CASE("size: every layer of DeepSeek-V3.2 holds the latent and a 132-byte indexer key per token") {
   const ModelShape& shape = model("deepseek-v3.2-exp");
@@ -70,19 +57,21 @@ TEST_CASE("vLLM 0.33 sparse MLA backends: FlashMLA stores fp8 as fp8_ds_mla, Fla
 TEST_CASE("vLLM 0.33, DeepSeek-V3.2-Exp on 8 H200s: one group of latent and indexer pages, replicated on every rank") {
   // bf16: page per layer 64 x (1152 + 132) = 82176 B; 61 layers: 5012736 B per block.
   // 42949672960 / 5012736 = 8568 blocks; cdiv(131072, 64) = 2048 per request.
-  FitResult bf16 = fit(model("deepseek-v3.2-exp"), gpu("h200"), sparse_request(131072, KvDtype::bf16));
+  FitResult bf16 =
+      fit(model("deepseek-v3.2-exp"), gpu("h200"), sparse_request("deepseek-v3.2-exp", 131072, KvDtype::bf16));
   CHECK(bf16.attention_backend == "FLASH_ATTN_MLA_SPARSE");
   CHECK(bf16.page_bytes.value == 82176);
   CHECK(bf16.num_blocks == 8568);
   CHECK(bf16.kv_tokens == 548352);  // 8568 / 2048 x 131072 = 8568 x 64; "4.18x"
   // fp8 becomes fp8_ds_mla: 64 x (656 + 132) = 50432 B; x 61 = 3076352 B; 13961 blocks.
-  FitResult fp8 = fit(model("deepseek-v3.2-exp"), gpu("h200"), sparse_request(131072, KvDtype::fp8_e4m3));
+  FitResult fp8 =
+      fit(model("deepseek-v3.2-exp"), gpu("h200"), sparse_request("deepseek-v3.2-exp", 131072, KvDtype::fp8_e4m3));
   CHECK(fp8.kv_cache_dtype == KvDtype::fp8_ds_mla);
   CHECK(fp8.num_blocks == 13961);
   CHECK(fp8.kv_tokens == 893504);  // 13961 x 64; "6.82x"
   // With the MTP layer (speculative decoding): 62 layers, 3126784 B per block, 13736 blocks;
   // at 163840 tokens: 13736 / 2560 = 5.365625 -> 879104 tokens.
-  FitRequest mtp = sparse_request(163840, KvDtype::fp8_e4m3);
+  FitRequest mtp = sparse_request("deepseek-v3.2-exp", 163840, KvDtype::fp8_e4m3);
   mtp.include_mtp = true;
   FitResult with_mtp = fit(model("deepseek-v3.2-exp"), gpu("h200"), mtp);
   CHECK(with_mtp.num_blocks == 13736);
@@ -91,14 +80,15 @@ TEST_CASE("vLLM 0.33, DeepSeek-V3.2-Exp on 8 H200s: one group of latent and inde
 
 TEST_CASE("vLLM 0.33, DeepSeek-V3.2-Exp on 8 B200s: FlashInfer keeps fp8 plain, 576 B per token") {
   // 64 x (576 + 132) = 45312 B per layer; x 61 = 2764032 B; 42949672960 / 2764032 = 15538 blocks.
-  FitResult fp8 = fit(model("deepseek-v3.2-exp"), gpu("b200"), sparse_request(131072, KvDtype::fp8_e4m3));
+  FitResult fp8 =
+      fit(model("deepseek-v3.2-exp"), gpu("b200"), sparse_request("deepseek-v3.2-exp", 131072, KvDtype::fp8_e4m3));
   CHECK(fp8.attention_backend == "FLASHINFER_MLA_SPARSE");
   CHECK(fp8.num_blocks == 15538);
   CHECK(fp8.kv_tokens == 994432);  // 15538 x 64; "7.59x"
 }
 
 TEST_CASE("Sparse MLA: other engines, older vLLM releases and dense variants refuse instead of dropping the indexer") {
-  FitRequest request = sparse_request(131072, KvDtype::bf16);
+  FitRequest request = sparse_request("deepseek-v3.2-exp", 131072, KvDtype::bf16);
   request.options.engine = Engine::sglang;
   CHECK_THROWS_AS(fit(model("deepseek-v3.2-exp"), gpu("h200"), request), Error);
   request.options.engine = Engine::vllm;

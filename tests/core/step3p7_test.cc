@@ -22,8 +22,7 @@ namespace {
 
 // With the parameter count estimated from the config's shapes, as --config does.
 ModelShape step37() {
-  const std::string path = KVPLAN_SOURCE_DIR "/tests/data/configs/step-3.7-flash/config.json";
-  ModelShape shape = shape_from_hf_config(io::read_json(io::read_text_file(path, "--config"), path));
+  ModelShape shape = config_shape("step-3.7-flash");
   shape.params_total = estimate_params(shape, shape.tie_word_embeddings).total;
   return shape;
 }
