@@ -31,8 +31,9 @@ Cell optional_count(const std::optional<std::uint64_t>& value) {
 Document models_document(const io::PresetRegistry& registry) {
   Document document;
   document.command = "models";
-  document.title = "Model presets (KV bytes are the native attention in bf16, a sparse model's indexer key included where every layer has one, "
-                   "a sliding layer's where full layers differ; state layers keep a per-sequence state instead: "
+  document.title = "Model presets (KV bytes are the native attention in bf16, a sparse model's indexer key included "
+                   "where every layer has one, a sliding layer's where full layers differ; state layers keep a "
+                   "per-sequence state instead: "
                    "'kvplan show --model NAME' for details)";
   document.columns = {
       {"name", "name", Align::left},

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/fit_internal.h"
 #include "core/sglang_args.h"
+#include "core/sglang_dcp.h"
 #include "core/speculative.h"
 #include "core/sglang_state.h"
 
@@ -164,39 +165,6 @@ SglangStatePool split_state_pool(const ModelShape& shape, const FitRequest& requ
   return pool;
 }
 
-// --dcp-size (decode context parallelism) as SGLang 0.5.23 plans it: each DCP rank stores 1/dcp of
-// every sequence's tokens in a pool of per-rank rows, and a group's ranks keep the same K/V heads
-// (configs/model_config.py:get_num_kv_heads shards them over attention TP / dcp). kvplan models it
-// for one attention pool of MHA/GQA or dense MLA layers, without drafts.
-void check_sglang_dcp(const ModelShape& shape, const FitRequest& request, const SglangArgs& args) {
-  const std::uint32_t dcp = request.parallel.dcp;
-  if (dcp == 1) return;
-  const std::string flag = "--dcp " + std::to_string(dcp);
-  const std::uint32_t attn_tp = request.parallel.tp / args.attn_dp_size;
-  if (args.attn_dp_size > 1) {
-    throw Error(flag + " with --dp-attention: kvplan does not model SGLang's decode context parallelism inside "
-                "attention-DP groups; drop one of them");
-  }
-  if (shape.state || uses_hybrid_swa_pool(shape) || sglang_speculative(request)) {
-    throw Error(flag + ": kvplan models SGLang's decode context parallelism for a plain attention pool only; " +
-                (shape.state ? "the state pool of this model"
-                 : uses_hybrid_swa_pool(shape) ? "the hybrid SWA pool (it never widens under DCP)"
-                                               : "speculative drafts (replicated over the DCP ranks)") +
-                " is not modelled with it; drop --dcp or use --engine vllm");
-  }
-  if (attn_tp % dcp != 0) {
-    throw Error(flag + " does not divide --tp " + std::to_string(attn_tp) + ": SGLang groups a DCP group's ranks "
-                "out of the attention TP ranks");
-  }
-  // attention_hook.py: a model's qkv projection shards K/V heads over TP, so the ranks of a DCP group
-  // hold the same heads only when the heads are at most TP / dcp ("Otherwise KV silently corrupts").
-  if (request.variant.kind != VariantKind::mla && request.variant.kv_heads > attn_tp / dcp) {
-    throw Error(flag + ": the " + std::to_string(request.variant.kv_heads) + " K/V heads of " + request.variant.name() +
-                " exceed TP / dcp = " + std::to_string(attn_tp / dcp) + ", so the ranks of a DCP group would hold "
-                "different heads (SGLang's attention_hook.py); use a smaller --dcp or a larger --tp");
-  }
-}
-
 }  // namespace
 
 FitResult fit_sglang(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request) {
@@ -216,7 +184,7 @@ FitResult fit_sglang(const ModelShape& shape, const GpuSpec& gpu, const FitReque
     throw Error("--kv-scales per-token-head: SGLang's FP8 KV cache has per-tensor scales only");
   }
   const SglangArgs args = resolve_sglang_args(shape, gpu, request);
-  check_sglang_dcp(shape, request, args);
+  check_sglang_dcp(shape, request, args.attn_dp_size, uses_hybrid_swa_pool(shape), sglang_speculative(request));
   const std::uint32_t dcp = parallel.dcp;
   FitResult result;
   result.kv_cache_dtype = request.kv_dtype;

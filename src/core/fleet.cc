@@ -1,5 +1,7 @@
 #include "core/fleet.h"
 
+#include <algorithm>
+
 #include "core/checked.h"
 #include "core/error.h"
 
