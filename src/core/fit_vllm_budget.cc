@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/fit_internal.h"
 #include "core/rope_cache.h"
+#include "core/vllm_mxfp4.h"
 #include "core/vllm_profile.h"
 #include "core/vllm_speculative.h"
 
@@ -82,7 +83,9 @@ void stage_budgets(const VllmRules& rules, const ModelShape& shape, const GpuSpe
   for (std::uint32_t stage = 0; stage < pp; ++stage) {
     StageBudget budget;
     budget.layers = layers_per_stage[stage];
-    budget.weights = weights_per_stage(shape, request, stage);
+    // gpt-oss on Hopper: the MXFP4 experts as the release holds them, not at 4.25 bits (vllm_mxfp4.h).
+    const std::optional<Bytes> mxfp4 = vllm_mxfp4_weights(shape, gpu, request, rules, nullptr);
+    budget.weights = mxfp4 ? *mxfp4 : weights_per_stage(shape, request, stage);
     if (stage + 1 == pp) budget.draft_weights = draft_weight_bytes(request, nullptr);
     // Every stage builds its attention layers' rotary embedding, so each holds the tables.
     budget.rope_cache = Bytes{rope_cache_bytes(shape.rope_caches, model_dtype_bytes(request))};
@@ -118,7 +121,10 @@ void budget_lines(const VllmRules& rules, const ModelShape& shape, const GpuSpec
   const StageBudget& stage = result.stages[result.binding_stage];
   const std::string where = request.parallel.pp > 1 ? " (PP stage " + std::to_string(result.binding_stage) + ", binding)" : "";
   result.budget.push_back({"total memory (CUDA)", gpu.memory_total, gpu.device_name + ", as torch.cuda.mem_get_info reports it", ' '});
-  const std::string weights_line = weights_rule_for_stage(shape, request, result.binding_stage) + where;
+  std::string mxfp4_rule;
+  const std::string weights_line = vllm_mxfp4_weights(shape, gpu, request, rules, &mxfp4_rule)
+                                       ? mxfp4_rule
+                                       : weights_rule_for_stage(shape, request, result.binding_stage) + where;
   if (request.options.kv_cache_memory || !request.options.kv_cache_memory_per_stage.empty()) {
     // Not a subtraction: the KV memory is given; the weights are listed to check they fit beside it.
     result.budget.push_back({"weights", stage.weights, weights_line, ' '});

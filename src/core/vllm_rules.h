@@ -70,6 +70,15 @@ struct VllmNonTorch {
   std::string_view source;            // the logs the figures come from
 };
 
+// How the release holds MXFP4 experts after loading on Hopper (TRITON backend), or not modelled
+// (core/vllm_mxfp4.h; docs/engines.md, "MXFP4 experts as vLLM loads them").
+struct VllmMxfp4Hopper {
+  bool modelled = false;
+  std::uint32_t value_pad = 1;           // both matrix dims of the swizzled values padded to this (0.19: 64)
+  std::uint32_t scale_group_align = 2;   // scale groups per row padded to this (0.33 adds a pad to 4)
+  bool keeps_original_scales = false;    // 0.19 deletes the loaded weights, not their scales
+};
+
 struct VllmRules {
   std::string_view version;       // "0.33"
   double gpu_memory_utilization;  // the default fraction of total memory vLLM may use
@@ -92,6 +101,7 @@ struct VllmRules {
   bool cuda_graph_memory_subtracted = false;  // the worker also subtracts its CUDA-graph estimate
                                               // (VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS on)
   VllmNonTorch non_torch;  // used with VllmProfileModel::sampler_profile
+  VllmMxfp4Hopper mxfp4_hopper = {};
 };
 
 // The rules of one release: "" or "0.33" for the newest, or an older one kvplan knows. Throws

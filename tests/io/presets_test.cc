@@ -252,14 +252,14 @@ TEST_CASE("Hugging Face ids are accepted as aliases") {
 
 TEST_CASE("gpt-oss weights as the checkpoint stores them: MXFP4 experts, the rest in bf16") {
   // gpt-oss-20b: 24 layers x 32 experts x 3 x 2880 x 2880 = 19110297600 expert parameters at 4.25
-  // bits (0.53125 B); the other 20910000000 - 19110297600 = 1799702400 in bf16:
-  // 10152345600 + 3599404800 = 13751750400 B = 12.81 GiB, the model card's 12.8 GiB checkpoint.
+  // bits (0.53125 B); the other 20914757184 - 19110297600 = 1804459584 in bf16:
+  // 10152345600 + 3608919168 = 13761264768 B = 12.82 GiB, the model card's 12.8 GiB checkpoint.
   const ModelShape& shape = registry().model("gpt-oss-20b").shape;
   WeightsDtype weights = resolve_weights_dtype("auto", shape);
   CHECK(weights.name == "mxfp4+bf16");
-  CHECK(weights.bytes_per_param * 20910000000.0 == doctest::Approx(13751750400.0));
+  CHECK(weights.bytes_per_param * 20914757184.0 == doctest::Approx(13761264768.0));
   // gpt-oss-120b: 36 x 128 x 3 x 2880 x 2880 = 114661785600 experts; 60.77 GiB against the card's 60.8.
   WeightsDtype big = resolve_weights_dtype("auto", registry().model("gpt-oss-120b").shape);
-  CHECK(big.bytes_per_param * 116830000000.0 ==
-        doctest::Approx(114661785600.0 * 0.53125 + (116830000000.0 - 114661785600.0) * 2));
+  CHECK(big.bytes_per_param * 116829156672.0 ==
+        doctest::Approx(114661785600.0 * 0.53125 + (116829156672.0 - 114661785600.0) * 2));
 }
