@@ -86,6 +86,13 @@ void stage_budgets(const VllmRules& rules, const ModelShape& shape, const GpuSpe
     // gpt-oss on Hopper: the MXFP4 experts as the release holds them, not at 4.25 bits (vllm_mxfp4.h).
     const std::optional<Bytes> mxfp4 = vllm_mxfp4_weights(shape, gpu, request, rules, nullptr);
     budget.weights = mxfp4 ? *mxfp4 : weights_per_stage(shape, request, stage);
+    if (mxfp4) {
+      result.notes.push_back("weights: vLLM " + result.engine_version + " holds the MXFP4 experts padded and re-laid out "
+                             "for its Hopper TRITON MoE kernel: " + gib_text(*mxfp4) + " per GPU, not the checkpoint's " +
+                             gib_text(weights_per_stage(shape, request, stage)) +
+                             " at 4.25 bits per expert parameter (docs/engines.md, \"MXFP4 experts\"; --explain shows "
+                             "the arithmetic)");
+    }
     if (stage + 1 == pp) budget.draft_weights = draft_weight_bytes(request, nullptr);
     // Every stage builds its attention layers' rotary embedding, so each holds the tables.
     budget.rope_cache = Bytes{rope_cache_bytes(shape.rope_caches, model_dtype_bytes(request))};
