@@ -4,6 +4,7 @@
 // stage. docs/engines.md, "Budget", cites each rule.
 #include "core/fit_vllm_budget.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/checked.h"
@@ -67,6 +68,54 @@ void add_rope_cache_line(const ModelShape& shape, const FitRequest& request, con
                            rope_cache_rule(shape.rope_caches, model_dtype_bytes(request)), sign});
 }
 
+// The attention layers (MLA for an MLA model) among the hidden layers PP `stage` holds.
+std::uint32_t mla_layers_on_stage(const ModelShape& shape, std::uint32_t pp, std::uint32_t stage) {
+  const std::vector<std::uint32_t> counts = pp_stage_layers(shape.num_hidden_layers, pp);
+  std::uint32_t first = 0;
+  for (std::uint32_t s = 0; s < stage; ++s) first += counts[s];
+  std::uint32_t layers = 0;
+  for (std::uint32_t layer = first; layer < first + counts[stage]; ++layer) {
+    const LayerAttention kind = shape.layer_attention[layer];
+    layers += kind != LayerAttention::none && kind != LayerAttention::state;
+  }
+  return layers;
+}
+
+// vLLM's MLAAttention.process_weights_after_loading (model_executor/layers/attention/mla_attention.py,
+// 0.19 and 0.33): W_UK_T and W_UV are views of kv_b_proj's weight as get_and_maybe_dequant_weights
+// returns it in the model dtype. Unquantized, that is the weight itself; quantized (an fp8 checkpoint,
+// or --weights-dtype fp8/int8/int4/nvfp4, which quantize every decoder linear layer), it is a new
+// 16-bit tensor kept beside the quantized one ("we just store fp16/bf16 copies"): kv_lora_rank x
+// heads per rank x (qk_nope_head_dim + v_head_dim) x 2 B per MLA layer. Returns it with its rule.
+Bytes mla_absorbed_copies(const ModelShape& shape, const FitRequest& request, std::uint32_t mla_layers, std::string* rule) {
+  const std::string& dtype = request.weights_dtype;
+  const bool quantized = dtype == "fp8" || dtype == "int8" || dtype == "int4" || dtype == "nvfp4";
+  if (!shape.mla || shape.compressed_mla || request.variant.kind != VariantKind::mla || !quantized || mla_layers == 0) {
+    return Bytes{0};
+  }
+  const MlaDims& mla = *shape.mla;
+  const std::uint64_t heads = std::max<std::uint32_t>(1, shape.num_attention_heads / request.parallel.tp);
+  const std::uint64_t per_layer = checked_mul(checked_mul(mla.kv_lora_rank, heads, "MLA weight copies"),
+                                              std::uint64_t{mla.qk_nope_head_dim} + mla.v_head_dim, "MLA weight copies") *
+                                  2;
+  if (rule != nullptr) {
+    *rule = std::to_string(mla_layers) + " MLA layers x kv_lora_rank " + std::to_string(mla.kv_lora_rank) + " x " +
+            std::to_string(heads) + " heads per rank x (qk_nope_head_dim " + std::to_string(mla.qk_nope_head_dim) +
+            " + v_head_dim " + std::to_string(mla.v_head_dim) + ") x 2 B: vLLM's W_UK_T / W_UV, kv_b_proj dequantized "
+            "from " + dtype + " to 16 bits and kept (MLAAttention.process_weights_after_loading)";
+  }
+  return Bytes{checked_mul(per_layer, mla_layers, "MLA weight copies")};
+}
+
+void add_mla_copies_line(const ModelShape& shape, const FitRequest& request, const FitResult& stages, char sign,
+                         FitResult& result) {
+  const StageBudget& stage = stages.stages[stages.binding_stage];
+  if (stage.mla_copies.value == 0) return;
+  std::string rule;
+  mla_absorbed_copies(shape, request, mla_layers_on_stage(shape, request.parallel.pp, stages.binding_stage), &rule);
+  result.budget.push_back({"MLA W_UK/W_UV copies", stage.mla_copies, rule, sign});
+}
+
 }  // namespace
 
 // KV memory of each stage: given (--kv-cache-memory, one value or one per stage), or each
@@ -86,6 +135,7 @@ void stage_budgets(const VllmRules& rules, const ModelShape& shape, const GpuSpe
     // gpt-oss on Hopper: the MXFP4 experts as the release holds them, not at 4.25 bits (vllm_mxfp4.h).
     const std::optional<Bytes> mxfp4 = vllm_mxfp4_weights(shape, gpu, request, rules, nullptr);
     budget.weights = mxfp4 ? *mxfp4 : weights_per_stage(shape, request, stage);
+    budget.mla_copies = mla_absorbed_copies(shape, request, mla_layers_on_stage(shape, request.parallel.pp, stage), nullptr);
     if (mxfp4) {
       result.notes.push_back("weights: vLLM " + result.engine_version + " holds the MXFP4 experts padded and re-laid out "
                              "for its Hopper TRITON MoE kernel: " + gib_text(*mxfp4) + " per GPU, not the checkpoint's " +
@@ -99,7 +149,8 @@ void stage_budgets(const VllmRules& rules, const ModelShape& shape, const GpuSpe
     if (!options.kv_cache_memory_per_stage.empty() || options.kv_cache_memory) {
       budget.kv_budget = options.kv_cache_memory_per_stage.empty() ? *options.kv_cache_memory
                                                                    : options.kv_cache_memory_per_stage[stage];
-      if (budget.weights.value + budget.rope_cache.value + budget.draft_weights.value + budget.kv_budget.value >
+      if (budget.weights.value + budget.rope_cache.value + budget.mla_copies.value + budget.draft_weights.value +
+              budget.kv_budget.value >
           gpu.memory_total.value) {
         throw Error("--kv-cache-memory " + gib_text(budget.kv_budget) + " plus " + gib_text(budget.weights) +
                     " of weights" + (pp > 1 ? " on PP stage " + std::to_string(stage) : "") + " exceed the GPU's " +
@@ -108,7 +159,7 @@ void stage_budgets(const VllmRules& rules, const ModelShape& shape, const GpuSpe
     } else {
       check_weights_fit(requested, budget.weights, "that vLLM may use (total x gpu_memory_utilization)");
       budget.reserve = stage_reserve(rules, shape, gpu, request, result.max_num_batched_tokens, stage, nullptr);
-      const std::uint64_t used = checked_add(budget.weights.value + budget.rope_cache.value,
+      const std::uint64_t used = checked_add(budget.weights.value + budget.rope_cache.value + budget.mla_copies.value,
                                              budget.draft_weights.value + budget.reserve.value, "the memory used");
       if (used >= requested.value) {
         throw Error("no memory left for the KV cache" + (pp > 1 ? " on PP stage " + std::to_string(stage) : "") +
@@ -136,6 +187,7 @@ void budget_lines(const VllmRules& rules, const ModelShape& shape, const GpuSpec
     // Not a subtraction: the KV memory is given; the weights are listed to check they fit beside it.
     result.budget.push_back({"weights", stage.weights, weights_line, ' '});
     add_rope_cache_line(shape, request, stage, ' ', result);
+    add_mla_copies_line(shape, request, result, ' ', result);
     add_draft_weights_line(request, stage, ' ', result);
     result.budget.push_back({"KV cache memory", stage.kv_budget,
                              "--kv-cache-memory (vLLM's kv_cache_memory_bytes): gpu_memory_utilization is ignored", ' '});
@@ -148,6 +200,7 @@ void budget_lines(const VllmRules& rules, const ModelShape& shape, const GpuSpec
                            '='});
   result.budget.push_back({"weights", stage.weights, weights_line, '-'});
   add_rope_cache_line(shape, request, stage, '-', result);
+  add_mla_copies_line(shape, request, result, '-', result);
   add_draft_weights_line(request, stage, '-', result);
   stage_reserve(rules, shape, gpu, request, result.max_num_batched_tokens, result.binding_stage, &result);
   result.budget.push_back({"KV cache memory", stage.kv_budget, "vLLM logs it as 'Available KV cache memory'" + where, '='});

@@ -34,7 +34,9 @@ TEST_CASE("fit --concurrency shows TP 8, TP 8 + DCP 8 and DP 8 + EP 8 side by si
       run_cli({"fit", "--model", "deepseek-v3", "--gpu", "h200", "--gpus", "8", "--concurrency", "256", "--ctx", "32k"});
   REQUIRE(result.exit_code == 0);
   // KV per request per rank: 61 x 2048 x 16 x 1152 B = 2.14 GiB; with DCP 8, 256 blocks: 274.50 MiB.
-  CHECK(contains(result.out, "TP 8: 22 a deployment, 2.14 GiB per request per rank"));
+  // TP 8 holds 21 (21.98x: the fp8 checkpoint's 244 MiB of 16-bit MLA W_UK/W_UV copies per rank take
+  // the 22nd; tests/core/mla_copies_test.cc has the arithmetic).
+  CHECK(contains(result.out, "TP 8: 21 a deployment, 2.14 GiB per request per rank"));
   CHECK(contains(result.out, "TP 8 + DCP 8"));
   CHECK(contains(result.out, "274.50 MiB per request per rank"));
   CHECK(contains(result.out, "TP 1 x DP 8 + EP 8: "));
