@@ -132,13 +132,14 @@ void stage_budgets(const VllmRules& rules, const ModelShape& shape, const GpuSpe
   for (std::uint32_t stage = 0; stage < pp; ++stage) {
     StageBudget budget;
     budget.layers = layers_per_stage[stage];
-    // gpt-oss on Hopper: the MXFP4 experts as the release holds them, not at 4.25 bits (vllm_mxfp4.h).
+    // gpt-oss on Hopper and Blackwell: the MXFP4 experts as the release holds them, not at 4.25 bits
+    // (vllm_mxfp4.h).
     const std::optional<Bytes> mxfp4 = vllm_mxfp4_weights(shape, gpu, request, rules, nullptr);
     budget.weights = mxfp4 ? *mxfp4 : weights_per_stage(shape, request, stage);
     budget.mla_copies = mla_absorbed_copies(shape, request, mla_layers_on_stage(shape, request.parallel.pp, stage), nullptr);
     if (mxfp4) {
-      result.notes.push_back("weights: vLLM " + result.engine_version + " holds the MXFP4 experts padded and re-laid out "
-                             "for its Hopper TRITON MoE kernel: " + gib_text(*mxfp4) + " per GPU, not the checkpoint's " +
+      result.notes.push_back("weights: vLLM " + result.engine_version + " holds the MXFP4 experts padded (and on Hopper "
+                             "re-laid out) for its MoE kernel: " + gib_text(*mxfp4) + " per GPU, not the checkpoint's " +
                              gib_text(weights_per_stage(shape, request, stage)) +
                              " at 4.25 bits per expert parameter (docs/engines.md, \"MXFP4 experts\"; --explain shows "
                              "the arithmetic)");

@@ -70,13 +70,22 @@ struct VllmNonTorch {
   std::string_view source;            // the logs the figures come from
 };
 
-// How the release holds MXFP4 experts after loading on Hopper (TRITON backend), or not modelled
+// How the release holds MXFP4 experts after loading on one GPU architecture, or not modelled
 // (core/vllm_mxfp4.h; docs/engines.md, "MXFP4 experts as vLLM loads them").
-struct VllmMxfp4Hopper {
+struct VllmMxfp4Layout {
   bool modelled = false;
-  std::uint32_t value_pad = 1;           // both matrix dims of the swizzled values padded to this (0.19: 64)
-  std::uint32_t scale_group_align = 2;   // scale groups per row padded to this (0.33 adds a pad to 4)
-  bool keeps_original_scales = false;    // 0.19 deletes the loaded weights, not their scales
+  std::string_view backend;              // the MoE backend vLLM picks for gpt-oss there
+  std::uint32_t intermediate_align = 1;  // the intermediate size per rank padded to this
+  std::uint32_t hidden_align = 1;        // the experts' hidden size padded to this
+  bool triton_layouts = false;           // triton_kernels' Hopper value and scale layouts (with their padding)
+  std::uint32_t value_pad = 1;           // both dims of the swizzled values padded to this first (0.19: 64)
+  std::uint32_t scale_group_align = 1;   // scale groups per row padded to this
+  bool keeps_original_scales = false;    // 0.19's TRITON branch deletes the loaded weights, not their scales
+};
+
+struct VllmMxfp4 {
+  VllmMxfp4Layout hopper;
+  VllmMxfp4Layout blackwell;
 };
 
 struct VllmRules {
@@ -101,7 +110,7 @@ struct VllmRules {
   bool cuda_graph_memory_subtracted = false;  // the worker also subtracts its CUDA-graph estimate
                                               // (VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS on)
   VllmNonTorch non_torch;  // used with VllmProfileModel::sampler_profile
-  VllmMxfp4Hopper mxfp4_hopper = {};
+  VllmMxfp4 mxfp4 = {};
 };
 
 // The rules of one release: "" or "0.33" for the newest, or an older one kvplan knows. Throws

@@ -27,7 +27,7 @@ FitRequest gpt_oss_request(const char* name, std::uint32_t tp, const char* versi
 }  // namespace
 
 TEST_CASE("vLLM 0.19, gpt-oss-20b at TP 2 on Hopper: padded values, swizzled and loaded scales, fp32 biases") {
-  const Mxfp4LayerBytes layer = mxfp4_layer_bytes(model("gpt-oss-20b"), Parallelism{2, 1, 1}, vllm_rules("0.19"));
+  const Mxfp4LayerBytes layer = mxfp4_layer_bytes(model("gpt-oss-20b"), Parallelism{2, 1, 1}, vllm_rules("0.19").mxfp4.hopper);
   // Intermediate 2880 / 2 = 1440, padded to 64: 1472. w13: 2 x 1472 = 2944 rows of 2880 / 2 = 1440 B,
   // pre-padded to 64: 1472 B; w2: 2880 rows of 1472 / 2 = 736 B, padded to 768 B.
   CHECK(layer.experts == 32);
@@ -40,7 +40,7 @@ TEST_CASE("vLLM 0.19, gpt-oss-20b at TP 2 on Hopper: padded values, swizzled and
 }
 
 TEST_CASE("vLLM 0.33, gpt-oss-20b at TP 2 on Hopper: no value pre-pad, scale groups to 4, loaded scales freed") {
-  const Mxfp4LayerBytes layer = mxfp4_layer_bytes(model("gpt-oss-20b"), Parallelism{2, 1, 1}, vllm_rules("0.33"));
+  const Mxfp4LayerBytes layer = mxfp4_layer_bytes(model("gpt-oss-20b"), Parallelism{2, 1, 1}, vllm_rules("0.33").mxfp4.hopper);
   CHECK(layer.values == 32ull * (2944 * 1440 + 2880 * 736));          // 203489280
   CHECK(layer.swizzled_scales == 32ull * (3072 * 92 + 3072 * 48));    // groups 90 -> 92, 46 -> 48
   CHECK(layer.original_scales == 0);
@@ -55,16 +55,33 @@ TEST_CASE("gpt-oss-20b's weights per rank on H100s at TP 2 match vLLM 0.19's log
   CHECK(result.stages.front().weights.value + result.stages.front().rope_cache.value == 7502241344ull);
 }
 
+TEST_CASE("vLLM 0.33 on Blackwell: FlashInfer's TRT-LLM kernels pad the intermediate size to 128 and hidden to 256") {
+  const Mxfp4LayerBytes layer = mxfp4_layer_bytes(model("gpt-oss-20b"), Parallelism{2, 1, 1}, vllm_rules("0.33").mxfp4.blackwell);
+  // 1440 -> 1536, 2880 -> 3072; w13 2 x 1536 rows of 3072 / 2 B, w2 3072 rows of 1536 / 2 B; scales one byte per
+  // 32 values, unpadded further (3072 / 32 = 96 and 1536 / 32 = 48 groups); biases fp32.
+  CHECK(layer.intermediate == 1536);
+  CHECK(layer.hidden == 3072);
+  CHECK(layer.values == 32ull * (3072 * 1536 + 3072 * 768));
+  CHECK(layer.swizzled_scales == 32ull * (3072 * 96 + 3072 * 48));
+  CHECK(layer.original_scales == 0);
+  CHECK(layer.biases == 32ull * (3072 + 3072) * 4);
+  // vLLM 0.19 padded the intermediate size to 256 for these kernels: 1440 -> 1536 as well at TP 2.
+  CHECK(mxfp4_layer_bytes(model("gpt-oss-20b"), Parallelism{4, 1, 1}, vllm_rules("0.19").mxfp4.blackwell).intermediate ==
+        768);  // 720 -> 768
+  FitResult b200 = fit(model("gpt-oss-20b"), gpu("b200"), gpt_oss_request("gpt-oss-20b", 2, "0.33"));
+  CHECK(b200.stages.front().weights.value == 24ull * layer.total() + 1797824064ull);
+}
+
 TEST_CASE("MXFP4 layouts kvplan does not model keep the checkpoint's 4.25 bits") {
-  // Blackwell serves gpt-oss with FlashInfer's TRT-LLM kernels, whose layout kvplan has not read.
+  // An Ada GPU (vLLM picks Marlin there; its layout is not modelled), and PP.
   FitRequest request = gpt_oss_request("gpt-oss-20b", 2, "0.33");
   const double expected = static_cast<double>(*model("gpt-oss-20b").params_total) * request.weight_bytes_per_param / 2;
-  FitResult b200 = fit(model("gpt-oss-20b"), gpu("b200"), request);
-  CHECK(static_cast<double>(b200.stages.front().weights.value) == doctest::Approx(expected).epsilon(1e-9));
+  FitResult l40s = fit(model("gpt-oss-20b"), gpu("l40s"), request);
+  CHECK(static_cast<double>(l40s.stages.front().weights.value) == doctest::Approx(expected).epsilon(1e-9));
   // Expert parallelism on Hopper: whole experts, 128 / 4 = 32 a rank, intermediate 2880 (a multiple of 64).
   Parallelism ep{4, 1, 1};
   ep.expert_parallel = true;
-  const Mxfp4LayerBytes layer = mxfp4_layer_bytes(model("gpt-oss-120b"), ep, vllm_rules("0.33"));
+  const Mxfp4LayerBytes layer = mxfp4_layer_bytes(model("gpt-oss-120b"), ep, vllm_rules("0.33").mxfp4.hopper);
   CHECK(layer.experts == 32);
   CHECK(layer.intermediate == 2880);
 }
