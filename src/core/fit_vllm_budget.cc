@@ -95,9 +95,10 @@ Bytes mla_absorbed_copies(const ModelShape& shape, const FitRequest& request, st
   }
   const MlaDims& mla = *shape.mla;
   const std::uint64_t heads = std::max<std::uint32_t>(1, shape.num_attention_heads / request.parallel.tp);
-  const std::uint64_t per_layer = checked_mul(checked_mul(mla.kv_lora_rank, heads, "MLA weight copies"),
-                                              std::uint64_t{mla.qk_nope_head_dim} + mla.v_head_dim, "MLA weight copies") *
-                                  2;
+  const std::uint64_t per_layer = checked_mul(
+      checked_mul(checked_mul(mla.kv_lora_rank, heads, "MLA weight copies"),
+                  std::uint64_t{mla.qk_nope_head_dim} + mla.v_head_dim, "MLA weight copies"),
+      2, "MLA weight copies");
   if (rule != nullptr) {
     *rule = std::to_string(mla_layers) + " MLA layers x kv_lora_rank " + std::to_string(mla.kv_lora_rank) + " x " +
             std::to_string(heads) + " heads per rank x (qk_nope_head_dim " + std::to_string(mla.qk_nope_head_dim) +
@@ -107,13 +108,13 @@ Bytes mla_absorbed_copies(const ModelShape& shape, const FitRequest& request, st
   return Bytes{checked_mul(per_layer, mla_layers, "MLA weight copies")};
 }
 
-void add_mla_copies_line(const ModelShape& shape, const FitRequest& request, const FitResult& stages, char sign,
-                         FitResult& result) {
-  const StageBudget& stage = stages.stages[stages.binding_stage];
-  if (stage.mla_copies.value == 0) return;
+// The binding stage's copies as a budget line.
+void add_mla_copies_line(const ModelShape& shape, const FitRequest& request, char sign, FitResult& result) {
+  const Bytes copies = result.stages[result.binding_stage].mla_copies;
+  if (copies.value == 0) return;
   std::string rule;
-  mla_absorbed_copies(shape, request, mla_layers_on_stage(shape, request.parallel.pp, stages.binding_stage), &rule);
-  result.budget.push_back({"MLA W_UK/W_UV copies", stage.mla_copies, rule, sign});
+  mla_absorbed_copies(shape, request, mla_layers_on_stage(shape, request.parallel.pp, result.binding_stage), &rule);
+  result.budget.push_back({"MLA W_UK/W_UV copies", copies, rule, sign});
 }
 
 }  // namespace
@@ -188,7 +189,7 @@ void budget_lines(const VllmRules& rules, const ModelShape& shape, const GpuSpec
     // Not a subtraction: the KV memory is given; the weights are listed to check they fit beside it.
     result.budget.push_back({"weights", stage.weights, weights_line, ' '});
     add_rope_cache_line(shape, request, stage, ' ', result);
-    add_mla_copies_line(shape, request, result, ' ', result);
+    add_mla_copies_line(shape, request, ' ', result);
     add_draft_weights_line(request, stage, ' ', result);
     result.budget.push_back({"KV cache memory", stage.kv_budget,
                              "--kv-cache-memory (vLLM's kv_cache_memory_bytes): gpu_memory_utilization is ignored", ' '});
@@ -201,7 +202,7 @@ void budget_lines(const VllmRules& rules, const ModelShape& shape, const GpuSpec
                            '='});
   result.budget.push_back({"weights", stage.weights, weights_line, '-'});
   add_rope_cache_line(shape, request, stage, '-', result);
-  add_mla_copies_line(shape, request, result, '-', result);
+  add_mla_copies_line(shape, request, '-', result);
   add_draft_weights_line(request, stage, '-', result);
   stage_reserve(rules, shape, gpu, request, result.max_num_batched_tokens, result.binding_stage, &result);
   result.budget.push_back({"KV cache memory", stage.kv_budget, "vLLM logs it as 'Available KV cache memory'" + where, '='});

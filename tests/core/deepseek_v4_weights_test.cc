@@ -27,8 +27,7 @@ double part(const std::vector<WeightPart>& parts, const std::string& what) {
 }
 
 FitRequest preset_request(const ModelShape& shape, std::uint64_t ctx, std::uint32_t tp) {
-  FitRequest request = request_for(shape, ctx, Parallelism{tp, 1, 1});
-  set_request_weights(request, resolve_weights_dtype("auto", shape));
+  FitRequest request = request_with_weights(shape, ctx, Parallelism{tp, 1, 1});
   request.options.kv_cache_memory = Bytes{40 * GiB};
   request.options.max_num_batched_tokens = 8192;
   return request;

@@ -18,9 +18,7 @@ namespace {
 
 // `name` with the preset's own weights (--weights-dtype auto) at TP x DP, the engine's expert span.
 FitRequest auto_weights(const char* name, std::uint64_t ctx, Parallelism parallel, Engine engine = Engine::vllm) {
-  FitRequest request = request_for(model(name), ctx, parallel, engine);
-  const WeightsDtype weights = resolve_weights_dtype("auto", model(name));
-  set_request_weights(request, weights);
+  FitRequest request = request_with_weights(model(name), ctx, parallel, "auto", engine);
   set_engine_expert_span(request.parallel, engine, model(name));
   return request;
 }

@@ -5,7 +5,6 @@
 #include <doctest/doctest.h>
 
 #include "core/capacity.h"
-#include "core/weights.h"
 #include "presets_fixture.h"
 
 using namespace kvplan;
@@ -14,11 +13,9 @@ using namespace kvplan::testing;
 namespace {
 
 FitResult planned(const char* name, std::uint32_t tp, const char* weights_dtype) {
-  const ModelShape& shape = model(name);
-  FitRequest request = request_for(shape, 32768, Parallelism{tp, 1, 1});
+  FitRequest request = request_with_weights(model(name), 32768, Parallelism{tp, 1, 1}, weights_dtype);
   request.options.kv_cache_memory = Bytes{20 * GiB};
-  set_request_weights(request, resolve_weights_dtype(weights_dtype, shape));
-  return fit(shape, gpu("h200"), request);
+  return fit(model(name), gpu("h200"), request);
 }
 
 }  // namespace

@@ -4,9 +4,11 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "core/capacity.h"
 #include "core/hf_config.h"
+#include "core/weights.h"
 #include "io/json_reader.h"
 #include "io/preset_registry.h"
 
@@ -38,6 +40,15 @@ inline FitRequest request_for(const ModelShape& shape, std::uint64_t ctx, Parall
   request.weights_dtype = "bf16";
   request.weight_bytes_per_param = 2;
   request.options.engine = engine;
+  return request;
+}
+
+// request_for with the weights sized as `kvplan fit --weights-dtype` sizes them ("auto": the
+// checkpoint's own format).
+inline FitRequest request_with_weights(const ModelShape& shape, std::uint64_t ctx, Parallelism parallel,
+                                       std::string_view weights_dtype = "auto", Engine engine = Engine::vllm) {
+  FitRequest request = request_for(shape, ctx, parallel, engine);
+  set_request_weights(request, resolve_weights_dtype(weights_dtype, shape));
   return request;
 }
 

@@ -8,7 +8,6 @@
 #include "core/capacity.h"
 #include "core/vllm_mxfp4.h"
 #include "core/vllm_rules.h"
-#include "core/weights.h"
 #include "presets_fixture.h"
 
 using namespace kvplan;
@@ -17,10 +16,8 @@ using namespace kvplan::testing;
 namespace {
 
 FitRequest gpt_oss_request(const char* name, std::uint32_t tp, const char* version) {
-  const ModelShape& shape = model(name);
-  FitRequest request = request_for(shape, 8192, Parallelism{tp, 1, 1});
+  FitRequest request = request_with_weights(model(name), 8192, Parallelism{tp, 1, 1});
   request.options.engine_version = version;
-  set_request_weights(request, resolve_weights_dtype("auto", shape));
   return request;
 }
 
