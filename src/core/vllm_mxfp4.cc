@@ -40,6 +40,10 @@ void add_matrix(std::uint64_t experts, std::uint64_t rows, std::uint64_t columns
   if (layout.keeps_original_scales) bytes.original_scales = add(bytes.original_scales, mul(mul(experts, rows), groups));
 }
 
+// FusedMoE: with expert parallelism (or vLLM's DP, which implies it) each rank holds whole experts,
+// else a TP slice of every one.
+bool whole_experts(const Parallelism& parallel) { return parallel.expert_parallel || parallel.expert_dp > 1; }
+
 const VllmMxfp4Layout* layout_for(const VllmRules& rules, const GpuSpec& gpu) {
   if (gpu.architecture == GpuArchitecture::hopper && rules.mxfp4.hopper.modelled) return &rules.mxfp4.hopper;
   if (gpu.architecture == GpuArchitecture::blackwell && rules.mxfp4.blackwell.modelled) return &rules.mxfp4.blackwell;
@@ -50,13 +54,12 @@ const VllmMxfp4Layout* layout_for(const VllmRules& rules, const GpuSpec& gpu) {
 
 Mxfp4LayerBytes mxfp4_layer_bytes(const ModelShape& shape, const Parallelism& parallel, const VllmMxfp4Layout& layout) {
   const MoeDims& moe = *shape.moe;
-  const bool whole_experts = parallel.expert_parallel || parallel.expert_dp > 1;
+  const bool whole = whole_experts(parallel);
   Mxfp4LayerBytes bytes;
-  // FusedMoE: with expert parallelism each rank holds whole experts, else a TP slice of every one;
   // oracle/mxfp4.py:mxfp4_round_up_hidden_size_and_intermediate_size pads for the backend's kernel.
-  bytes.experts = whole_experts ? moe.num_experts / parallel.expert_ranks() : moe.num_experts;
+  bytes.experts = whole ? moe.num_experts / parallel.expert_ranks() : moe.num_experts;
   bytes.intermediate =
-      round_up(whole_experts ? moe.moe_intermediate_size : moe.moe_intermediate_size / parallel.tp, layout.intermediate_align);
+      round_up(whole ? moe.moe_intermediate_size : moe.moe_intermediate_size / parallel.tp, layout.intermediate_align);
   bytes.hidden = round_up(shape.hidden_size, layout.hidden_align);
   // w13: gate and up, 2 x intermediate rows of hidden; w2: hidden rows of intermediate.
   add_matrix(bytes.experts, 2 * bytes.intermediate, bytes.hidden, layout, bytes);
@@ -74,9 +77,8 @@ std::optional<Bytes> vllm_mxfp4_weights(const ModelShape& shape, const GpuSpec& 
     return std::nullopt;
   }
   const MoeDims& moe = *shape.moe;
-  const bool whole_experts = parallel.expert_parallel || parallel.expert_dp > 1;
-  if ((whole_experts && moe.num_experts % parallel.expert_ranks() != 0) ||
-      (!whole_experts && moe.moe_intermediate_size % parallel.tp != 0) || moe.moe_intermediate_size % kMxBlock != 0 ||
+  const bool whole = whole_experts(parallel);
+  if ((whole && moe.num_experts % parallel.expert_ranks() != 0) || (!whole && moe.moe_intermediate_size % parallel.tp != 0) || moe.moe_intermediate_size % kMxBlock != 0 ||
       shape.hidden_size % kMxBlock != 0) {
     return std::nullopt;
   }

@@ -142,13 +142,18 @@ void explain_variant(const VariantSize& size, const SizeReport& report, const Mo
   const bool some_keys = shape.indexer && !shape.indexer->on_every_layer();
   const std::uint64_t keys = some_keys ? shape.indexer->key_layers(shape.num_hidden_layers, 0) : 0;
   const std::uint64_t key_bytes = some_keys ? shape.indexer->bytes_per_token() : 0;
-  if (some_keys) {
-    per_token_sum.clear();
+  // Gemma-4's kinds and GLM-5.2's MTP layers (each with a key) differ per group: the sum goes group by group.
+  auto sum_by_group = [&] {
+    std::string text;
     for (const LayerGroup& group : size.groups) {
-      per_token_sum += fmt::format("{}{} B * {} {}", per_token_sum.empty() ? "" : " + ", group.token_layer.total(),
-                                   group.layers, group.mtp ? "MTP layers (latent + indexer key)" : "layers");
+      if (group.attention == LayerAttention::state) continue;
+      text += fmt::format("{}{} B * {} {}", text.empty() ? "" : " + ", group.token_layer.total(), group.layers,
+                          some_keys && group.mtp ? "MTP layers (with an indexer key)" : "layers");
     }
-    per_token_sum += fmt::format(" + indexer key {} B * {} layers with one", key_bytes, keys);
+    return text;
+  };
+  if (some_keys) {
+    per_token_sum = sum_by_group() + fmt::format(" + indexer key {} B * {} layers with one", key_bytes, keys);
     line("layers with an indexer key", fmt::format("{} of {} ({}): the others reuse an earlier layer's top-k", keys,
                                                    shape.num_hidden_layers,
                                                    "DeepseekV32Attention.__init__, index_topk_freq / index_topk_pattern"));
@@ -158,12 +163,7 @@ void explain_variant(const VariantSize& size, const SizeReport& report, const Mo
     const Variant full = full_layer_variant(variant, size.variant.native, shape);
     line("scalars per token per full layer", fmt::format("{} = {}", scalar_formula(full), size.full_token_layer->scalars));
     line("bytes per token per full layer", per_token_layer(full, *size.full_token_layer));
-    per_token_sum.clear();
-    for (const LayerGroup& group : size.groups) {
-      if (group.attention == LayerAttention::state) continue;
-      per_token_sum += fmt::format("{}{} B * {} layers", per_token_sum.empty() ? "" : " + ", group.token_layer.total(),
-                                   group.layers);
-    }
+    per_token_sum = sum_by_group();
   }
   line("bytes per token (all layers)", fmt::format("{} = {}", per_token_sum, with_units(size.per_token.value)));
   std::string sum, terms;
