@@ -161,7 +161,8 @@ struct VllmStart {
   const VllmRules* rules = nullptr;
   FitResult result;
   CachedLayers layers;
-  std::vector<VllmGroup> groups;
+  std::vector<VllmGroup> groups;  // every stage's groups where each PP worker forms its own (vLLM 0.10)
+  std::size_t scheduler_groups = 0;  // the first ones, the groups a request takes blocks in
   BlockDemand demand;
 };
 
@@ -244,13 +245,14 @@ std::shared_ptr<const VllmStart> start_vllm(const ModelShape& shape, const GpuSp
     result.page_bytes = Bytes{checked_mul(result.block_size, result.token_layer_per_rank.total(), "page size")};
   }
 
-  // Groups are formed over the whole model; each stage's block spans the layers it holds of the
-  // widest group, and every stage keeps the smallest block count.
+  // Groups are formed over the whole model (vLLM 0.10: on each PP worker, the scheduler running
+  // stage 0's); each stage's block spans the layers it holds of its widest group, and every stage
+  // keeps the smallest block count.
   start->groups = vllm_kv_groups(layers.kinds, rules.grouping, !rules.chunked_hybrid);
-  const std::vector<VllmGroup>& groups = start->groups;
-  if (groups.size() > 1 && parallel.pp > 1 && rules.grouping == VllmGrouping::fewest_in_runs) {
-    throw Error("vLLM " + result.engine_version + " groups a hybrid model's layers on each PP worker separately, which "
-                "kvplan does not model; plan it with --pp 1, or with --engine vllm@0.19 or newer");
+  start->scheduler_groups = start->groups.size();
+  if (start->groups.size() > 1 && parallel.pp > 1 && rules.grouping == VllmGrouping::fewest_in_runs) {
+    start->groups = vllm_kv_groups_per_stage(layers.kinds, layers.stage_of_layer, parallel.pp, !rules.chunked_hybrid,
+                                             &start->scheduler_groups);
   }
   start->demand = BlockDemand{result.block_size, shape.sliding_window, shape.attention_chunk_size,
                               rules.sliding_in_flight ? result.max_in_flight_tokens : result.max_num_batched_tokens,
@@ -271,7 +273,8 @@ FitResult finish_vllm(const VllmStart& start, const ModelShape& shape, const Gpu
     result.kv_budget = result.stages.front().kv_budget;
     if (request.explanations) budget_lines(rules, shape, gpu, request, result);
   } else {
-    for (const VllmGroup& group : groups) {
+    for (std::size_t g = 0; g < start.scheduler_groups; ++g) {
+      const VllmGroup& group = groups[g];
       result.groups.push_back({group.attention, static_cast<std::uint32_t>(group.layers.size()),
                                blocks_per_request(group.attention, max_model_len, demand)});
       result.blocks_per_request += result.groups.back().blocks_per_request;
@@ -331,6 +334,7 @@ FitResult finish_vllm(const VllmStart& start, const ModelShape& shape, const Gpu
     result.notes.push_back("hybrid model: " + std::to_string(result.groups.size()) + " KV cache groups of " +
                            std::to_string(result.group_size) +
                            " layers share the block pool, as vLLM's hybrid allocator groups them" +
+                           (groups.size() > start.scheduler_groups ? " on each PP worker" : "") +
                            (padding.empty() ? "" : " (vLLM logs " + padding + ")"));
   }
   return result;

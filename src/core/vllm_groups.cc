@@ -1,8 +1,11 @@
 #include "core/vllm_groups.h"
 
 #include <algorithm>
+#include <string>
+#include <utility>
 
 #include "core/checked.h"
+#include "core/error.h"
 
 namespace kvplan::detail {
 
@@ -45,6 +48,57 @@ std::vector<VllmGroup> vllm_kv_groups(const std::vector<LayerAttention>& layer_k
     }
   }
   return groups;
+}
+
+namespace {
+
+// "1 full + 2 sliding": the groups' kinds and counts, in the order unify_kv_cache_configs sorts
+// them (by spec type name: FullAttentionSpec, then the others).
+std::string group_census(const std::vector<VllmGroup>& groups) {
+  std::string text;
+  const std::pair<LayerAttention, const char*> kinds[] = {
+      {LayerAttention::full, "full"}, {LayerAttention::chunked, "chunked"}, {LayerAttention::sliding, "sliding"}};
+  for (const auto& [kind, name] : kinds) {
+    const auto count = std::count_if(groups.begin(), groups.end(), [&](const VllmGroup& g) { return g.attention == kind; });
+    if (count == 0) continue;
+    if (!text.empty()) text += " + ";
+    text += std::to_string(count) + " " + name;
+  }
+  return text;
+}
+
+}  // namespace
+
+std::vector<VllmGroup> vllm_kv_groups_per_stage(const std::vector<LayerAttention>& layer_kinds,
+                                                const std::vector<std::uint32_t>& stage_of_layer, std::uint32_t pp,
+                                                bool chunked_as_full, std::size_t* first_stage_groups) {
+  std::vector<VllmGroup> all;
+  std::string first_census;
+  for (std::uint32_t stage = 0; stage < pp; ++stage) {
+    std::vector<LayerAttention> kinds;
+    std::vector<std::uint32_t> model_index;
+    for (std::uint32_t layer = 0; layer < layer_kinds.size(); ++layer) {
+      if (stage_of_layer[layer] != stage) continue;
+      kinds.push_back(layer_kinds[layer]);
+      model_index.push_back(layer);
+    }
+    std::vector<VllmGroup> groups = vllm_kv_groups(kinds, VllmGrouping::fewest_in_runs, chunked_as_full);
+    const std::string census = group_census(groups);
+    if (stage == 0) {
+      first_census = census;
+      *first_stage_groups = groups.size();
+    } else if (census != first_census) {
+      throw Error("vLLM 0.10 groups each PP worker's layers on their own, and here the stages form different KV "
+                  "cache groups (stage 0: " + first_census + ", stage " + std::to_string(stage) + ": " + census +
+                  "), which its unify_kv_cache_configs does not accept; plan it with another --pp, or with --engine "
+                  "vllm@0.19 or newer, which groups the whole model");
+    }
+    for (VllmGroup& group : groups) {
+      for (std::uint32_t& layer : group.layers) layer = model_index[layer];
+      all.push_back(std::move(group));
+    }
+  }
+  return all;
 }
 
 std::uint32_t widest_group_on_stage(const std::vector<VllmGroup>& groups, const std::vector<std::uint32_t>& stage_of_layer,

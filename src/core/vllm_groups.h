@@ -28,6 +28,17 @@ struct VllmGroup {
 std::vector<VllmGroup> vllm_kv_groups(const std::vector<LayerAttention>& layer_kinds, VllmGrouping grouping,
                                       bool chunked_as_full);
 
+// vLLM 0.10 under PP (v1/engine/core.py:EngineCore._initialize_kv_caches): every PP worker
+// groups only the layers it holds (get_kv_cache_config per worker, fewest in runs), and
+// unify_kv_cache_configs gives every worker the smallest block count and checks that its groups
+// match worker 0's, whose groups the scheduler runs. Returns each stage's groups in turn (stage 0's
+// first, `first_stage_groups` of them) with the model's layer indices; throws kvplan::Error when
+// the stages form different groups, where vLLM 0.10 fails its check or runs workers whose block
+// tables disagree.
+std::vector<VllmGroup> vllm_kv_groups_per_stage(const std::vector<LayerAttention>& layer_kinds,
+                                                const std::vector<std::uint32_t>& stage_of_layer, std::uint32_t pp,
+                                                bool chunked_as_full, std::size_t* first_stage_groups);
+
 // Layers of the widest group on a stage: a block of the pool holds one page of each of them.
 std::uint32_t widest_group_on_stage(const std::vector<VllmGroup>& groups, const std::vector<std::uint32_t>& stage_of_layer,
                                     std::uint32_t stage);

@@ -159,6 +159,38 @@ TEST_CASE("vLLM 0.33 with PP: groups over the whole model, a budget per stage, t
                        Error);
 }
 
+TEST_CASE("vLLM 0.10 with PP: each worker groups its own layers, the scheduler runs stage 0's groups") {
+  // Gemma-3-27B on 2 stages of 31 layers; global layers where (i + 1) % 6 == 0: 5, 11, 17, 23, 29
+  // on stage 0 and 35, 41, 47, 53, 59 on stage 1, so each stage holds 5 global + 26 sliding.
+  // Per worker (get_kv_cache_config, 0.10's fewest in runs): groups of 5, ceil(26 / 5) = 6 sliding
+  // (4 padding layers) + 1 global on both stages. A block spans 5 layers: 5 x 131072 B = 655360 B;
+  // 20 GiB / 655360 = 32768 blocks on each stage. Per request at 32k: global 32768 / 16 = 2048;
+  // sliding ceil(min(1023 + 8192, 32768) / 16) + 1 = 576 + 1 = 577 (0.10 adds the batched
+  // tokens once); 2048 + 6 x 577 = 5510. Tokens: 32768 / 7 groups x 16 = 4681 x 16 = 74896.
+  // (Grouped over the whole model, as 0.19 does, the groups would be 10 layers wide.)
+  FitRequest request = request_for("gemma-3-27b", 32768, 20 * GiB);
+  request.options.engine_version = "0.10";
+  request.parallel = {1, 2, 1};
+  FitResult result = fit(model("gemma-3-27b"), gpu("h100-sxm"), request);
+  CHECK(result.groups.size() == 7);
+  CHECK(result.group_size == 5);
+  CHECK(result.stages[0].bytes_per_block.value == 655360);
+  CHECK(result.stages[1].bytes_per_block.value == 655360);
+  CHECK(result.num_blocks == 32768);
+  CHECK(result.blocks_per_request == 5510);
+  CHECK(result.kv_tokens == 74896);
+  CHECK(result.max_concurrency == doctest::Approx(32768.0 / 5510));  // "5.95x"
+
+  // Gemma-2-9B's 42 alternating layers split 11 sliding + 10 global and 10 + 11: groups of 10 give
+  // stage 0 one global and two sliding groups, stage 1 two global and one sliding. 0.10's
+  // unify_kv_cache_configs asserts each worker's sorted group specs equal worker 0's: refused.
+  FitRequest gemma2 = request_for("gemma-2-9b", 8192, 10 * GiB);
+  gemma2.options.engine_version = "0.10";
+  gemma2.parallel = {1, 2, 1};
+  CHECK_THROWS_WITH_AS(fit(model("gemma-2-9b"), gpu("h100-sxm"), gemma2),
+                       doctest::Contains("stage 0: 1 full + 2 sliding, stage 1: 2 full + 1 sliding"), Error);
+}
+
 TEST_CASE("PP stages weigh their own layers, the embedding on the first and the LM head on the last") {
   // Llama-3.1-8B: 8030261248 params, of which 2 x 128256 x 4096 = 1050673152 in the untied
   // embedding and LM head. Each stage: (8030261248 - 1050673152) x 16 / 32 + 525336576 params.
