@@ -133,7 +133,7 @@ void stage_budgets(const VllmRules& rules, const ModelShape& shape, const GpuSpe
   for (std::uint32_t stage = 0; stage < pp; ++stage) {
     StageBudget budget;
     budget.layers = layers_per_stage[stage];
-    // gpt-oss on Hopper and Blackwell: the MXFP4 experts as the release holds them, not at 4.25 bits
+    // gpt-oss on Ampere, Hopper and Blackwell: the MXFP4 experts as the release holds them, not at 4.25 bits
     // (vllm_mxfp4.h).
     const std::optional<Bytes> mxfp4 = vllm_mxfp4_weights(shape, gpu, request, rules, nullptr);
     budget.weights = mxfp4 ? *mxfp4 : weights_per_stage(shape, request, stage);

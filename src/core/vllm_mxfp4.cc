@@ -42,9 +42,18 @@ void add_matrix(std::uint64_t experts, std::uint64_t rows, std::uint64_t columns
 
 // FusedMoE: with expert parallelism (or vLLM's DP, which implies it) each rank holds whole experts,
 // else a TP slice of every one.
+std::string architecture_name(GpuArchitecture architecture) {
+  switch (architecture) {
+    case GpuArchitecture::ampere: return "Ampere";
+    case GpuArchitecture::hopper: return "Hopper";
+    default: return "Blackwell";
+  }
+}
+
 bool whole_experts(const Parallelism& parallel) { return parallel.expert_parallel || parallel.expert_dp > 1; }
 
 const VllmMxfp4Layout* layout_for(const VllmRules& rules, const GpuSpec& gpu) {
+  if (gpu.architecture == GpuArchitecture::ampere && rules.mxfp4.ampere.modelled) return &rules.mxfp4.ampere;
   if (gpu.architecture == GpuArchitecture::hopper && rules.mxfp4.hopper.modelled) return &rules.mxfp4.hopper;
   if (gpu.architecture == GpuArchitecture::blackwell && rules.mxfp4.blackwell.modelled) return &rules.mxfp4.blackwell;
   return nullptr;
@@ -64,7 +73,7 @@ Mxfp4LayerBytes mxfp4_layer_bytes(const ModelShape& shape, const Parallelism& pa
   // w13: gate and up, 2 x intermediate rows of hidden; w2: hidden rows of intermediate.
   add_matrix(bytes.experts, 2 * bytes.intermediate, bytes.hidden, layout, bytes);
   add_matrix(bytes.experts, bytes.hidden, bytes.intermediate, layout, bytes);
-  bytes.biases = mul(mul(bytes.experts, 2 * bytes.intermediate + bytes.hidden), 4);
+  bytes.biases = mul(mul(bytes.experts, 2 * bytes.intermediate + bytes.hidden), layout.bias_bytes);
   return bytes;
 }
 
@@ -92,13 +101,14 @@ std::optional<Bytes> vllm_mxfp4_weights(const ModelShape& shape, const GpuSpec& 
   const std::uint64_t rest = ceil_div(mul(*shape.params_total - expert_params, 2), parallel.tp);
   if (rule != nullptr) {
     *rule = "vLLM " + std::string(rules.version) + " on " +
-            (gpu.architecture == GpuArchitecture::hopper ? "Hopper" : "Blackwell") + " (" + std::string(layout->backend) +
+            architecture_name(gpu.architecture) + " (" + std::string(layout->backend) +
             " MXFP4 MoE backend): " + std::to_string(moe.moe_layers) + " MoE layers x " + std::to_string(layer.experts) +
             " experts, intermediate " + std::to_string(layer.intermediate) + " per rank and hidden " +
             std::to_string(layer.hidden) + " as padded for the kernel: values " + std::to_string(layer.values) +
             " B + scales " + std::to_string(layer.swizzled_scales) + " B" +
             (layer.original_scales > 0 ? " + loaded scales " + std::to_string(layer.original_scales) + " B" : "") +
-            " + fp32 biases " + std::to_string(layer.biases) + " B = " + std::to_string(layer.total()) +
+            (layout->bias_bytes == 4 ? " + fp32 biases " : " + bf16 biases ") + std::to_string(layer.biases) + " B = " +
+            std::to_string(layer.total()) +
             " B per layer; + the other " + std::to_string(*shape.params_total - expert_params) + " params x 2 B / TP " +
             std::to_string(parallel.tp);
   }

@@ -81,9 +81,11 @@ struct VllmMxfp4Layout {
   std::uint32_t value_pad = 1;           // both dims of the swizzled values padded to this first (0.19: 64)
   std::uint32_t scale_group_align = 1;   // scale groups per row padded to this
   bool keeps_original_scales = false;    // 0.19's TRITON branch deletes the loaded weights, not their scales
+  std::uint32_t bias_bytes = 4;          // the expert biases: fp32 (TRITON, TRT-LLM) or the model dtype (Marlin)
 };
 
 struct VllmMxfp4 {
+  VllmMxfp4Layout ampere;  // SM 8.x (A100, A10G): the presets' ada class mixes SM 8.9 and 12.0, which differ
   VllmMxfp4Layout hopper;
   VllmMxfp4Layout blackwell;
 };

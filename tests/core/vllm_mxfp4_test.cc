@@ -1,4 +1,4 @@
-// gpt-oss's MXFP4 experts as vLLM holds them after loading on Hopper (docs/engines.md, "MXFP4 experts
+// gpt-oss's MXFP4 experts as vLLM holds them after loading on Ampere, Hopper and Blackwell (docs/engines.md, "MXFP4 experts
 // as vLLM loads them"). Each expected number is arithmetic written out here from the shapes that
 // vLLM 0.19.0's and 0.33.0's code gives the tensors (oracle/mxfp4.py's padding, triton_kernels'
 // Hopper layouts, the TRITON branch of convert_to_mxfp4_moe_kernel_format); the 0.19 total is checked
@@ -69,8 +69,29 @@ TEST_CASE("vLLM 0.33 on Blackwell: FlashInfer's TRT-LLM kernels pad the intermed
   CHECK(b200.stages.front().weights.value == 24ull * layer.total() + 1797824064ull);
 }
 
+TEST_CASE("vLLM 0.19 on an A100: Marlin pads the intermediate size to 128 and hidden to 256, biases in bf16") {
+  // On SM 8.0 the backends before MARLIN need SM 9.0 or later (TRITON, FlashInfer's CUTLASS and TRT-LLM
+  // kernels), so vLLM picks MARLIN; prepare_moe_mxfp4_layer_for_marlin repacks the 4-bit values (same
+  // bytes), keeps one e8m0 byte per 32 values and casts the biases to the model dtype.
+  const Mxfp4LayerBytes layer = mxfp4_layer_bytes(model("gpt-oss-20b"), Parallelism{1, 1, 1}, vllm_rules("0.19").mxfp4.ampere);
+  // 2880 -> 2944 (x128) and 3072 (x256). w13: 2 x 2944 = 5888 rows of 3072 / 2 B; w2: 3072 rows of 2944 / 2 B.
+  CHECK(layer.intermediate == 2944);
+  CHECK(layer.hidden == 3072);
+  CHECK(layer.values == 32ull * (5888 * 1536 + 3072 * 1472));    // 434110464
+  CHECK(layer.swizzled_scales == 32ull * (5888 * 96 + 3072 * 92));  // 27131904
+  CHECK(layer.original_scales == 0);
+  CHECK(layer.biases == 32ull * (5888 + 3072) * 2);  // 573440
+  // gpt-oss-20b on one A100-80GB, vLLM 0.19.0, "vllm serve openai/gpt-oss-20b --max-model-len 131072
+  // --gpu-memory-utilization 0.65": "Model loading took 13.72 GiB" (https://myoceane.fr/index.php/ai-vllm-a100-gemma-4/).
+  // 24 x 461815808 B of experts + 1797824064 other params x 2 B + RoPE 131072 x 64 x 4 B
+  // = 11083579392 + 3595648128 + 33554432 = 14712781952 B = 13.70 GiB (4.25 bits gave 12.85 GiB).
+  FitResult a100 = fit(model("gpt-oss-20b"), gpu("a100-80gb"), gpt_oss_request("gpt-oss-20b", 1, "0.19"));
+  CHECK(a100.stages.front().weights.value + a100.stages.front().rope_cache.value == 14712781952ull);
+}
+
 TEST_CASE("MXFP4 layouts kvplan does not model keep the checkpoint's 4.25 bits") {
-  // An Ada GPU (vLLM picks Marlin there; its layout is not modelled), and PP.
+  // An Ada-class preset (the class holds SM 8.9, where vLLM picks Marlin, and SM 12.0, where it picks
+  // FlashInfer's CUTLASS kernels: not told apart), and PP.
   FitRequest request = gpt_oss_request("gpt-oss-20b", 2, "0.33");
   const double expected = static_cast<double>(*model("gpt-oss-20b").params_total) * request.weight_bytes_per_param / 2;
   FitResult l40s = fit(model("gpt-oss-20b"), gpu("l40s"), request);
