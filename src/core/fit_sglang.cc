@@ -100,7 +100,10 @@ double add_budget(const ModelShape& shape, const FitRequest& request, const Sgla
     const double value = static_cast<double>(bytes.value);
     return (several_ranks ? static_cast<double>(static_cast<float>(value)) : value) / static_cast<double>(kGiB);
   };
-  const double rest_gib = measured_gib(after) - measured_gib(before) * (1 - fraction);
+  // kv_cache_configurator.py:mm_runtime_reservation_gb: a multimodal model's embedding cache
+  // (SGLANG_VLM_CACHE_SIZE_MB, 100 MiB) comes out of the pool; features travel through CPU memory.
+  const double multimodal_gib = args.multimodal ? 100.0 / 1024 : 0;
+  const double rest_gib = measured_gib(after) - measured_gib(before) * (1 - fraction) - multimodal_gib;
   result.budget.push_back({"free before loading", before,
                            "at most the CUDA total of " + gpu.device_name +
                                "; the CUDA context and NCCL take a few hundred MiB first",
@@ -115,12 +118,20 @@ double add_budget(const ModelShape& shape, const FitRequest& request, const Sgla
                 "larger GPU");
   }
   result.kv_budget = Bytes{static_cast<std::uint64_t>(rest_gib * static_cast<double>(kGiB))};
+  const Bytes multimodal_bytes{static_cast<std::uint64_t>(multimodal_gib * static_cast<double>(kGiB))};
   result.budget.push_back({"x (1 - mem_fraction_static " + fmt_double(fraction, 3) + ")",
-                           Bytes{after.value - std::min(after.value, result.kv_budget.value)},
+                           Bytes{after.value - std::min(after.value, result.kv_budget.value + multimodal_bytes.value)},
                            "free before loading x (1 - " + fmt_double(fraction, 3) + "); fraction = " + args.fraction_rule,
                            '-'});
+  if (args.multimodal) {
+    result.budget.push_back({"multimodal embedding cache", multimodal_bytes,
+                             "SGLANG_VLM_CACHE_SIZE_MB 100, reserved out of the pool (mm_runtime_reservation_gb; " +
+                                 args.multimodal_rule + ")",
+                             '-'});
+  }
   result.budget.push_back({pool, result.kv_budget,
-                           std::string("int((free after - free before x (1 - fraction)) in GiB x 2^30)") +
+                           std::string("int((free after - free before x (1 - fraction)") +
+                               (args.multimodal ? " - 100 MiB" : "") + ") in GiB x 2^30)" +
                                (several_ranks ? ", each free figure the minimum over ranks in float32" : ""),
                            '='});
   return rest_gib;

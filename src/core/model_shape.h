@@ -206,6 +206,16 @@ struct ModelShape {
   // vision_config: no cache, but weights vLLM loads. A preset's params_total already includes them.
   std::uint64_t vision_params = 0;
 
+  // A config that nests the language model in text_config (a multimodal model): SGLang's defaults
+  // read its architecture and its vision tower's size (docs/engines-sglang.md, "Multimodal models").
+  struct Multimodal {
+    std::string architecture;             // architectures[0], "" when absent
+    bool vision_config = false;           // the config has a vision_config
+    std::uint64_t vision_layers = 24;     // vision_config.num_hidden_layers (SGLang's default 24)
+    std::uint64_t vision_hidden = 1024;   // vision_config.hidden_size (SGLang's default 1024)
+  };
+  std::optional<Multimodal> multimodal;
+
   // The checkpoint's tensors when the model was read from one (--model a folder or a Hugging Face
   // id): the weights are then its bytes, sharded per rank, instead of params x bytes per param.
   std::shared_ptr<const Checkpoint> checkpoint;

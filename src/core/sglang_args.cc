@@ -89,7 +89,48 @@ std::uint32_t backend_page_size(const std::string& backend, std::optional<std::u
   return requested.value_or(1);
 }
 
+// configs/model_config.py: a config with a text_config is multimodal unless its architecture is
+// one whose images SGLang leaves off by default (ModelConfig.__init__'s mm_disabled_models).
+bool sglang_multimodal(const ModelShape& shape, std::string* rule) {
+  if (!shape.multimodal) return false;
+  const std::string& architecture = shape.multimodal->architecture;
+  for (const char* off : {"Gemma3ForConditionalGeneration", "Llama4ForConditionalGeneration",
+                          "Step3VLForConditionalGeneration", "InklingForConditionalGeneration"}) {
+    if (architecture == off) {
+      *rule = architecture + ": SGLang leaves its images off by default (--enable-multimodal turns them on)";
+      return false;
+    }
+  }
+  *rule = (architecture.empty() ? std::string("a config with a text_config") : architecture) +
+          ": multimodal in SGLang (the language model nests in text_config)";
+  return true;
+}
+
+// model_config.py:multimodal_breakable_cuda_graph_supported_model_archs: the multimodal
+// architectures whose prefill graph SGLang keeps.
+bool breakable_graph_allowlisted(const std::string& architecture) {
+  for (const char* allowed : {"MiniMaxM3SparseForConditionalGeneration", "Cohere2VisionForConditionalGeneration",
+                              "Glm5NextForConditionalGeneration", "InternS2MobiusForConditionalGeneration",
+                              "PaddleOCRVLForConditionalGeneration", "Qwen3_5ForConditionalGeneration",
+                              "Qwen3_5MoeForConditionalGeneration", "Qwen4ExpForConditionalGeneration",
+                              "MuseGlimmerForConditionalGeneration", "MuseSparkForConditionalGeneration",
+                              "KimiK3ForConditionalGeneration", "KimiK25ForConditionalGeneration",
+                              "MiniMaxM3SparseForCausalLM"}) {
+    if (architecture == allowed) return true;
+  }
+  return false;
+}
+
 }  // namespace
+
+double sglang_vlm_factor(const ModelShape::Multimodal& multimodal) {
+  // memory_hook.py:adjust_mem_fraction_for_vlm: 0.95, less 10% for each doubling of the vision
+  // tower's layers x hidden^2 over ViT-L/14's (24 x 1024^2), within [0.8, 1.05].
+  if (!multimodal.vision_config) return 1.0;
+  const double complexity = static_cast<double>(multimodal.vision_layers) * static_cast<double>(multimodal.vision_hidden) *
+                            static_cast<double>(multimodal.vision_hidden) / (24.0 * 1024 * 1024);
+  return 0.95 * std::clamp(1.0 - 0.1 * (complexity - 1.0), 0.8, 1.05);
+}
 
 std::uint32_t prefill_graph_size_count(std::uint64_t max_bs) {
   struct Run {
@@ -133,7 +174,14 @@ SglangArgs resolve_sglang_args(const ModelShape& shape, const GpuSpec& gpu, cons
   // chunked prefill size.
   // Decode context parallelism turns it off too ("Breakable CUDA graph is incompatible with decode
   // context parallel (dcp_size > 1); disabling prefill CUDA graph.").
+  args.multimodal = sglang_multimodal(shape, &args.multimodal_rule);
   args.prefill_graph = gpu.architecture != GpuArchitecture::cdna3 && parallel.pp == 1 && parallel.dcp == 1;
+  // cuda_graph_hook.py:disable_breakable_cudagraph_if_incompatible, which runs before the reserve:
+  // "Multimodal prefill replay faults under BCG; allowlisted archs opt back in".
+  if (args.prefill_graph && args.multimodal && !breakable_graph_allowlisted(shape.multimodal->architecture)) {
+    args.prefill_graph = false;
+    args.prefill_graph_rule = "no prefill graph: a multimodal model outside SGLang's breakable-graph allowlist";
+  }
   args.prefill_graph_sizes = args.prefill_graph && !mla ? prefill_graph_size_count(args.chunked_prefill_size) : 0;
 
   // memory_hook.py:handle_gpu_memory_settings and reserve_for_graph_mb, in MiB.
@@ -156,6 +204,8 @@ SglangArgs resolve_sglang_args(const ModelShape& shape, const GpuSpec& gpu, cons
                               : " + 8 x " + std::to_string(args.prefill_graph_sizes) + " prefill graph sizes";
   } else if (parallel.dcp > 1) {
     args.reserved_rule += " (no prefill graph: --dcp-size turns it off)";
+  } else if (!args.prefill_graph_rule.empty()) {
+    args.reserved_rule += " (" + args.prefill_graph_rule + ")";
   }
   if (g > 60 * 1024 && reserved < 10 * 1024) {
     reserved = 10 * 1024;
@@ -170,6 +220,14 @@ SglangArgs resolve_sglang_args(const ModelShape& shape, const GpuSpec& gpu, cons
     args.mem_fraction_static = std::nearbyint((g - reserved) / g * 1000) / 1000;
     args.fraction_rule = "round((G " + fmt_double(g, 0) + " MiB [" + args.gpu_memory_rule + "] - R " +
                          fmt_trimmed(reserved) + " MiB) / G, 3); R = " + args.reserved_rule;
+    // The default only: a multimodal model keeps room for its image encoder.
+    if (args.multimodal && shape.multimodal->vision_config) {
+      const double factor = sglang_vlm_factor(*shape.multimodal);
+      args.mem_fraction_static *= factor;
+      args.fraction_rule += "; x " + fmt_trimmed(factor) + " for the vision tower (adjust_mem_fraction_for_vlm: 0.95 x " +
+                            "clamp(1 - 0.1 x (" + std::to_string(shape.multimodal->vision_layers) + " layers x " +
+                            std::to_string(shape.multimodal->vision_hidden) + "^2 / (24 x 1024^2) - 1), 0.8, 1.05))";
+    }
   }
 
   args.attention_backend = default_backend(shape, gpu, mla, parallel.tp, &args.backend_rule);

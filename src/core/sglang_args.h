@@ -18,6 +18,9 @@ struct SglangArgs {
   std::uint32_t decode_graph_max_bs = 0;  // cuda_graph_config.decode.max_bs
   std::uint32_t attn_dp_size = 1;         // --attn-dp-size: TP with --dp-attention, else 1
   bool prefill_graph = false;             // breakable prefill CUDA graph, captured or not
+  std::string prefill_graph_rule;         // why it is off, when it is
+  bool multimodal = false;                // SGLang's ModelConfig.is_multimodal (images enabled)
+  std::string multimodal_rule;
   std::uint32_t prefill_graph_sizes = 0;  // token counts it captures (non-MLA reserve: 8 MiB each)
   double reserved_mib = 0;          // R
   std::string reserved_rule;
@@ -33,6 +36,9 @@ struct SglangArgs {
 // (--mem-util, --block-size, --max-num-batched-tokens as --chunked-prefill-size) win where
 // SGLang lets them.
 SglangArgs resolve_sglang_args(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request);
+
+// memory_hook.py:adjust_mem_fraction_for_vlm's factor on a multimodal model's default fraction.
+double sglang_vlm_factor(const ModelShape::Multimodal& multimodal);
 
 // The breakable prefill CUDA graph's captured token counts up to max_bs
 // (cuda_graph_hook.py:generate_prefill_cuda_graph_batch_sizes): 4..32 by 4, 48..256 by 16,

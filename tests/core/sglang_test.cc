@@ -231,6 +231,35 @@ TEST_CASE("SGLang: Gemma-2 and Mistral give sliding layers full-length slots") {
   CHECK(fit(model("mistral-7b-v0.1"), gpu("h100-sxm"), mistral).kv_tokens == 10 * GiB / 131072);  // 81920
 }
 
+TEST_CASE("SGLang: a multimodal model loses the prefill graph's reserve, keeps room for its vision tower") {
+  // Mistral-Small-3.1 (Mistral3ForConditionalGeneration, a text_config and a pixtral vision_config of
+  // 24 layers x 1024) at TP 2 on H100s. cuda_graph_hook.py turns the breakable prefill graph off for
+  // a multimodal architecture outside its allowlist before the reserve is computed:
+  // R = 512 + 1.5 x 8192 + 2 / 8 x 1024 + 2 x 256 = 13568; round((81559 - 13568) / 81559, 3) = 0.834;
+  // adjust_mem_fraction_for_vlm: complexity 24 x 1024^2 / (24 x 1024^2) = 1, factor 0.95 x 1.0:
+  // 0.834 x 0.95 = 0.7923 [oracle: 0.5.23's handle_gpu_memory_settings and adjust_mem_fraction_for_vlm
+  // run with their imports stubbed gave 0.7923].
+  FitRequest request = sglang_request(model("mistral-small-3.1-24b"), 32768, {2, 1, 1});
+  FitResult result = fit(model("mistral-small-3.1-24b"), gpu("h100-sxm"), request);
+  CHECK(result.mem_util == doctest::Approx(0.834 * 0.95));
+  // mm_runtime_reservation_gb: SGLANG_VLM_CACHE_SIZE_MB's 100 MiB come out of the pool.
+  bool reserved = false;
+  for (const BudgetLine& line : result.budget) reserved |= line.item == "multimodal embedding cache" && line.bytes.value == 100ull << 20;
+  CHECK(reserved);
+  // Kimi-K2.5 (KimiK25ForConditionalGeneration) is on the allowlist: the MLA prefill graph's 1536 stays,
+  // R = 16384, 0.886 at TP 8 on H200s; its MoonViT (SGLang's KimiK25VisionConfig: 27 layers x 1152):
+  // complexity 27 x 1152^2 / (24 x 1024^2) = 1.42383, factor 0.95 x (1 - 0.042383) = 0.909736;
+  // 0.886 x 0.909736 = 0.80603 [oracle: the same functions gave 0.8060264].
+  FitRequest kimi = sglang_request(model("kimi-k2.5"), 32768, {8, 1, 1});
+  kimi.weight_bytes_per_param = 0.5;
+  kimi.options.kv_cache_memory = Bytes{40 * GiB};  // the fraction is resolved all the same
+  CHECK(fit(model("kimi-k2.5"), gpu("h200"), kimi).mem_util == doctest::Approx(0.8060264).epsilon(1e-6));
+  // Gemma-3 (Gemma3ForConditionalGeneration): SGLang leaves its images off by default, so it plans as
+  // a text model: R = 13904 with the prefill graph, 0.830, no vision factor.
+  CHECK(fit(model("gemma-3-27b"), gpu("h100-sxm"), sglang_request(model("gemma-3-27b"), 8192)).mem_util ==
+        doctest::Approx(0.830));
+}
+
 TEST_CASE("SGLang PP: no prefill graph, extra layers on the last stages") {
   FitRequest request = sglang_request(model("llama-3-70b"), 8192, {8, 3, 1});
   FitResult result = fit(model("llama-3-70b"), gpu("h100-sxm"), request);
