@@ -15,6 +15,7 @@
 #include "core/fleet.h"
 #include "core/prefix_sharing.h"
 #include "core/vllm_backend.h"
+#include "core/sglang_rules.h"
 #include "core/vllm_rules.h"
 #include "core/weights.h"
 #include "report/fit_document.h"
@@ -259,7 +260,8 @@ void add_fit_command(CLI::App& app, Context& context, std::vector<Command>& comm
       "its latent on every TP rank. The attention backend vLLM picks sets the block size; blocks, groups,\n"
       "sliding windows (with the tokens in flight) and the 'GPU KV cache size' line follow vLLM's code for\n"
       "the release given by --engine vllm@X (default: the newest kvplan knows). With PP every stage has its\n"
-      "own budget and the smallest block count binds. docs/engines.md cites every rule. With --model org/name\n"
+      "own budget and the smallest block count binds. --engine sglang@X follows SGLang release X's\n"
+      "mem_fraction_static and pool (docs/engines-sglang.md). docs/engines.md cites every rule. With --model org/name\n"
       "or a checkpoint folder the weights are its tensors' bytes per GPU, from the safetensors headers\n"
       "(docs/checkpoints.md).\n"
       "\nExamples:\n"
@@ -270,6 +272,7 @@ void add_fit_command(CLI::App& app, Context& context, std::vector<Command>& comm
       "  kvplan fit --model llama-3.1-70b --gpu h100-sxm --tp 2 --pp 2 --kv-cache-memory 30GiB,28.5GiB\n"
       "  kvplan fit --model qwen2.5-72b --gpu h100-sxm --tp 4 --ctx 32k --concurrency 64 --gpu-price 2.5\n"
       "  kvplan fit --model llama-3.1-8b --gpu h100-sxm --ctx 128k --emit vllm\n"
+      "  kvplan fit --model llama-3.1-8b --gpu h100-sxm --ctx 32k --engine sglang@0.5.10 --explain\n"
       "  kvplan fit --model llama-3.1-70b --gpu h100-sxm --tp 4 --ctx 32k --speculative eagle3:DRAFT_DIR "
       "--num-speculative-tokens 4 --explain\n"
       "  kvplan fit --model llama-3.1-70b --gpu h100-sxm --gpus 4 --ctx 32k --shared-prefix 4k\n"
@@ -280,7 +283,7 @@ void add_fit_command(CLI::App& app, Context& context, std::vector<Command>& comm
   command->add_flag("--dp-attention", options->dp_attention, "SGLang: attention data-parallel over the TP ranks (--attn-dp-size TP), each rank its own KV pool");
   command->add_option("--engine", options->engine,
                       "Accounting rules: vllm, sglang or trtllm; vllm@X follows vLLM release X (" +
-                          known_vllm_versions() + "), sglang@0.5.23")
+                          known_vllm_versions() + "), sglang@X (" + known_sglang_versions() + ")")
       ->capture_default_str();
   command->add_option("--attention-backend", options->attention_backend,
                       "vLLM's attention backend by its name (" + known_vllm_backends() +

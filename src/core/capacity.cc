@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/fit_checks.h"
 #include "core/fit_internal.h"
+#include "core/sglang_rules.h"
 #include "core/sglang_state.h"
 #include "core/vllm_rules.h"
 
@@ -32,11 +33,7 @@ EngineRelease parse_engine_release(std::string_view text) {
   }
   switch (release.engine) {
     case Engine::vllm: vllm_rules(release.version); break;  // throws for a release kvplan does not know
-    case Engine::sglang:
-      if (release.version != "0.5.23" && release.version != "0.5") {
-        throw Error("--engine " + std::string(text) + ": kvplan knows the rules of SGLang 0.5.23 only");
-      }
-      break;
+    case Engine::sglang: sglang_rules(release.version); break;  // throws for a release kvplan does not know
     case Engine::trtllm: throw Error("--engine " + std::string(text) + ": kvplan has one set of TensorRT-LLM rules; "
                                      "write --engine trtllm");
   }

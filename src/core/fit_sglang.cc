@@ -10,6 +10,7 @@
 #include "core/fit_internal.h"
 #include "core/sglang_args.h"
 #include "core/sglang_dcp.h"
+#include "core/sglang_rules.h"
 #include "core/speculative.h"
 #include "core/sglang_state.h"
 
@@ -194,12 +195,15 @@ FitResult fit_sglang(const ModelShape& shape, const GpuSpec& gpu, const FitReque
   if (request.kv_scales == KvScales::per_token_head) {
     throw Error("--kv-scales per-token-head: SGLang's FP8 KV cache has per-tensor scales only");
   }
+  const SglangRules& rules = sglang_rules(request.options.engine_version);
+  check_sglang_release(rules, request.options.engine_version, shape, gpu, request);
   const SglangArgs args = resolve_sglang_args(shape, gpu, request);
   check_sglang_dcp(shape, request, args.attn_dp_size, uses_hybrid_swa_pool(shape), sglang_speculative(request));
   const std::uint32_t dcp = parallel.dcp;
   FitResult result;
   result.kv_cache_dtype = request.kv_dtype;
   result.engine = Engine::sglang;
+  result.engine_version = request.options.engine_version.empty() ? std::string(rules.last) : request.options.engine_version;
   result.mem_util = args.mem_fraction_static;
   result.block_size = args.page_size;
   result.max_num_batched_tokens = args.chunked_prefill_size;

@@ -1,10 +1,12 @@
-// SGLang 0.5.23's argument resolution for the KV pool (docs/engines-sglang.md cites each rule).
+// SGLang's argument resolution for the KV pool, 0.5.23's and the older releases' (docs/engines-sglang.md
+// cites each rule).
 #include "core/sglang_args.h"
 
 #include <algorithm>
 #include <cmath>
 
 #include "core/fit_internal.h"
+#include "core/sglang_rules.h"
 
 namespace kvplan::detail {
 namespace {
@@ -17,14 +19,52 @@ struct MemoryBucket {
   std::uint32_t max_bs_small_tp, max_bs_large_tp;  // TP < 4, TP >= 4
   const char* label;
 };
-constexpr MemoryBucket kBuckets[] = {
-    {20 * 1024, 2048, 8, 8, "G < 20 GiB"},
-    {35 * 1024, 4096, 48, 160, "20 GiB <= G < 35 GiB"},
-    {60 * 1024, 4096, 32, 160, "35 GiB <= G < 60 GiB"},
-    {90 * 1024, 8192, 256, 512, "60 GiB <= G < 90 GiB"},
-    {160 * 1024, 8192, 256, 512, "90 GiB <= G < 160 GiB"},
-    {1e300, 16384, 512, 512, "G >= 160 GiB"},
-};
+
+// 0.5.3 on; the 20-35 GiB bucket changed in 0.5.5 and 0.5.20 (the release's row).
+MemoryBucket memory_bucket(double g, const SglangRules& rules) {
+  const MemoryBucket buckets[] = {
+      {20 * 1024, 2048, 8, 8, "G < 20 GiB"},
+      {35 * 1024, rules.mid_chunk, rules.mid_max_bs_small_tp, rules.mid_max_bs_large_tp, "20 GiB <= G < 35 GiB"},
+      {60 * 1024, 4096, 32, 160, "35 GiB <= G < 60 GiB"},
+      {90 * 1024, 8192, 256, 512, "60 GiB <= G < 90 GiB"},
+      {160 * 1024, 8192, 256, 512, "90 GiB <= G < 160 GiB"},
+      {1e300, 16384, 512, 512, "G >= 160 GiB"},
+  };
+  const MemoryBucket* bucket = &buckets[0];
+  while (g >= bucket->below_mib) ++bucket;
+  return *bucket;
+}
+
+// 0.4.7.post1-0.5.2 (server_args.py:ServerArgs.__post_init__): a flat reserve per GPU size, plus
+// 4 GiB with DP attention; the chunked prefill size and the decode graph do not enter it. Sets
+// those two as the release resolves them and returns R in MiB.
+double reserve_by_gpu(double g, const Parallelism& parallel, SglangArgs& args) {
+  const double parallel_size = parallel.tp * parallel.pp;
+  double reserved = 0;
+  if (g < 35 * 1024) {
+    reserved = (2.8 + parallel_size / 10) * 1024;
+    args.reserved_rule = "(2.8 + TP x PP / 10) x 1024 [G < 35 GiB]";
+  } else if (g < 90 * 1024) {
+    reserved = (9.5 + parallel_size / 2) * 1024;
+    args.reserved_rule = "(9.5 + TP x PP / 2) x 1024 [35 GiB <= G < 90 GiB]";
+  } else if (g < 160 * 1024) {
+    reserved = (12 + parallel_size / 2) * 1024;
+    args.reserved_rule = "(12 + TP x PP / 2) x 1024 [90 GiB <= G < 160 GiB]";
+  } else {
+    reserved = 32 * 1024;
+    args.reserved_rule = "32 x 1024 [G >= 160 GiB]";
+  }
+  args.reserved_rule += " with TP x PP " + std::to_string(parallel.tp * parallel.pp);
+  if (args.attn_dp_size > 1) {
+    reserved += 4 * 1024;
+    args.reserved_rule += " + 4096 (DP attention)";
+  }
+  args.chunked_prefill_size = g < 35 * 1024 ? 2048 : g < 160 * 1024 ? 8192 : 16384;
+  // cuda_graph_runner.py:get_batch_sizes_to_capture: up to 160, 256 above 90 GiB, 512 above 160000 MiB;
+  // 8 or 80 (TP >= 4) below 35 GiB.
+  args.decode_graph_max_bs = g < 35 * 1024 ? (parallel.tp < 4 ? 8 : 80) : g > 160000 ? 512 : g > 90 * 1024 ? 256 : 160;
+  return reserved;
+}
 
 // model_override_base.py:get_default_attn_backend, with the model overrides that replace it
 // (model_overrides/deepseek_v2.py for DeepseekV3ForCausalLM, gpt_oss.py). Blackwell is taken as
@@ -162,54 +202,65 @@ SglangArgs resolve_sglang_args(const ModelShape& shape, const GpuSpec& gpu, cons
   }
   const double g = args.gpu_memory_mib;
 
-  const MemoryBucket* bucket = &kBuckets[0];
-  while (g >= bucket->below_mib) ++bucket;
-  args.chunked_prefill_size = options.max_num_batched_tokens.value_or(bucket->chunked_prefill_size);
-  args.decode_graph_max_bs = parallel.tp < 4 ? bucket->max_bs_small_tp : bucket->max_bs_large_tp;
+  const SglangRules& rules = sglang_rules(options.engine_version);
   args.attn_dp_size = options.dp_attention ? parallel.tp : 1;
-
-  // The breakable prefill graph is on by default on CUDA (cuda_graph_config.py:
-  // default_prefill_backend), off on ROCm and, by default, with PP > 1
-  // (cuda_graph_hook.py:apply_cuda_graph_compatibility). Its non-MLA capture sizes run up to the
-  // chunked prefill size.
-  // Decode context parallelism turns it off too ("Breakable CUDA graph is incompatible with decode
-  // context parallel (dcp_size > 1); disabling prefill CUDA graph.").
   args.multimodal = sglang_multimodal(shape, &args.multimodal_rule);
-  args.prefill_graph = gpu.architecture != GpuArchitecture::cdna3 && parallel.pp == 1 && parallel.dcp == 1;
-  // cuda_graph_hook.py:disable_breakable_cudagraph_if_incompatible, which runs before the reserve:
-  // "Multimodal prefill replay faults under BCG; allowlisted archs opt back in".
-  if (args.prefill_graph && args.multimodal && !breakable_graph_allowlisted(shape.multimodal->architecture)) {
-    args.prefill_graph = false;
-    args.prefill_graph_rule = "no prefill graph: a multimodal model outside SGLang's breakable-graph allowlist";
-  }
-  args.prefill_graph_sizes = args.prefill_graph && !mla ? prefill_graph_size_count(args.chunked_prefill_size) : 0;
+  double reserved = 0;
+  if (rules.fraction == SglangFraction::reserve_by_gpu) {
+    reserved = reserve_by_gpu(g, parallel, args);
+    if (options.max_num_batched_tokens) args.chunked_prefill_size = *options.max_num_batched_tokens;
+  } else {
+    const MemoryBucket bucket = memory_bucket(g, rules);
+    args.chunked_prefill_size = options.max_num_batched_tokens.value_or(bucket.chunked_prefill_size);
+    args.decode_graph_max_bs = parallel.tp < 4 ? bucket.max_bs_small_tp : bucket.max_bs_large_tp;
 
-  // memory_hook.py:handle_gpu_memory_settings and reserve_for_graph_mb, in MiB.
-  const double activation_tokens = static_cast<double>(std::max<std::uint64_t>(args.chunked_prefill_size, 2048));
-  const double max_bs = args.decode_graph_max_bs;
-  double reserved = 512 + activation_tokens * 1.5 + parallel.tp * parallel.pp / 8.0 * 1024 + max_bs * 2;
-  args.reserved_rule = "512 + 1.5 x max(chunked_prefill_size " + std::to_string(args.chunked_prefill_size) +
-                       " [" + bucket->label + "], 2048) + TP " + std::to_string(parallel.tp) + " x PP " +
-                       std::to_string(parallel.pp) + " / 8 x 1024 + 2 x decode graph max_bs " +
-                       std::to_string(args.decode_graph_max_bs);
-  if (args.attn_dp_size > 1) {
-    const double dp_pad = max_bs * args.attn_dp_size * (max_bs > 300 ? 4.5 : 3);
-    reserved += dp_pad;
-    args.reserved_rule += " + max_bs x attn_dp " + std::to_string(args.attn_dp_size) +
-                          (max_bs > 300 ? " x (3 + 1.5 above 300)" : " x 3");
-  }
-  if (args.prefill_graph) {
-    reserved += mla ? 1536 : 8.0 * args.prefill_graph_sizes;
-    args.reserved_rule += mla ? " + 1536 (MLA prefill graph)"
-                              : " + 8 x " + std::to_string(args.prefill_graph_sizes) + " prefill graph sizes";
-  } else if (parallel.dcp > 1) {
-    args.reserved_rule += " (no prefill graph: --dcp-size turns it off)";
-  } else if (!args.prefill_graph_rule.empty()) {
-    args.reserved_rule += " (" + args.prefill_graph_rule + ")";
-  }
-  if (g > 60 * 1024 && reserved < 10 * 1024) {
-    reserved = 10 * 1024;
-    args.reserved_rule += ", raised to the 10240 floor above 60 GiB";
+    // The prefill graph (on by default from 0.5.10: piecewise, breakable from 0.5.15) is off on
+    // ROCm and in what the release's compatibility rules turn it off for, which run before the
+    // reserve: PP > 1 (cuda_graph_hook.py:apply_cuda_graph_compatibility in 0.5.19 on), DP
+    // attention (0.5.10-0.5.16), MLA (0.5.15-0.5.17), decode context parallelism, and a multimodal
+    // model outside the allowlist ("Multimodal prefill replay faults under BCG"). Its non-MLA capture
+    // sizes run up to the chunked prefill size.
+    args.prefill_graph = rules.prefill_graph && gpu.architecture != GpuArchitecture::cdna3 && parallel.dcp == 1;
+    auto turn_off = [&](bool condition, const char* why) {
+      if (!args.prefill_graph || !condition) return;
+      args.prefill_graph = false;
+      args.prefill_graph_rule = std::string("no prefill graph: ") + why;
+    };
+    turn_off(rules.prefill_graph_off_with_pp && parallel.pp > 1, "off with PP");
+    turn_off(rules.prefill_graph_off_with_dp_attention && args.attn_dp_size > 1, "off with DP attention");
+    turn_off(rules.prefill_graph_off_with_mla && mla, "off for MLA attention");
+    turn_off(args.multimodal && !breakable_graph_allowlisted(shape.multimodal->architecture),
+             "a multimodal model outside SGLang's breakable-graph allowlist");
+    args.prefill_graph_sizes = args.prefill_graph && !mla ? prefill_graph_size_count(args.chunked_prefill_size) : 0;
+
+    // memory_hook.py:handle_gpu_memory_settings and reserve_for_graph_mb (server_args.py:
+    // _handle_gpu_memory_settings before 0.5.19), in MiB.
+    const double activation_tokens = static_cast<double>(std::max<std::uint64_t>(args.chunked_prefill_size, 2048));
+    const double max_bs = args.decode_graph_max_bs;
+    reserved = 512 + activation_tokens * 1.5 + parallel.tp * parallel.pp / 8.0 * 1024 + max_bs * 2;
+    args.reserved_rule = "512 + 1.5 x max(chunked_prefill_size " + std::to_string(args.chunked_prefill_size) + " [" +
+                         bucket.label + "], 2048) + TP " + std::to_string(parallel.tp) + " x PP " +
+                         std::to_string(parallel.pp) + " / 8 x 1024 + 2 x decode graph max_bs " +
+                         std::to_string(args.decode_graph_max_bs);
+    if (args.attn_dp_size > 1) {
+      const double dp_pad = max_bs * args.attn_dp_size * (max_bs > 300 ? 4.5 : 3);
+      reserved += dp_pad;
+      args.reserved_rule += " + max_bs x attn_dp " + std::to_string(args.attn_dp_size) +
+                            (max_bs > 300 ? " x (3 + 1.5 above 300)" : " x 3");
+    }
+    if (args.prefill_graph) {
+      reserved += mla ? 1536 : 8.0 * args.prefill_graph_sizes;
+      args.reserved_rule += mla ? " + 1536 (MLA prefill graph)"
+                                : " + 8 x " + std::to_string(args.prefill_graph_sizes) + " prefill graph sizes";
+    } else if (parallel.dcp > 1) {
+      args.reserved_rule += " (no prefill graph: --dcp-size turns it off)";
+    } else if (!args.prefill_graph_rule.empty()) {
+      args.reserved_rule += " (" + args.prefill_graph_rule + ")";
+    }
+    if (g > 60 * 1024 && reserved < 10 * 1024) {
+      reserved = 10 * 1024;
+      args.reserved_rule += ", raised to the 10240 floor above 60 GiB";
+    }
   }
   args.reserved_mib = reserved;
 

@@ -1,4 +1,5 @@
-// SGLang 0.5.23's server-argument defaults that decide its KV pool: the memory bucket
+// SGLang's server-argument defaults that decide its KV pool (0.5.23's, or an older release's row of
+// sglang_rules.h where they differ): the memory bucket
 // (chunked prefill size, decode CUDA-graph batch size), the reserve for activations and CUDA
 // graphs, mem_fraction_static, the attention backend and the page size it forces. Each rule
 // and its SGLang source (file:function) is in docs/engines-sglang.md.

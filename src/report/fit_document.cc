@@ -75,7 +75,7 @@ std::string engine_settings(const FitResult& result) {
                          result.engine_version, result.mem_util, result.attention_backend, result.block_size,
                          result.max_num_batched_tokens);
     case Engine::sglang:
-      return fmt::format("sglang 0.5.23: mem_fraction_static {:.3f}, page_size {}, chunked_prefill_size {}",
+      return fmt::format("sglang {}: mem_fraction_static {:.3f}, page_size {}, chunked_prefill_size {}", result.engine_version,
                          result.mem_util, result.block_size, result.max_num_batched_tokens);
     case Engine::trtllm:
       return fmt::format("trtllm: free_gpu_memory_fraction {:.2f}, tokens_per_block {}", result.mem_util,

@@ -32,9 +32,9 @@ std::string kind_name(LayerAttention kind) {
 std::string shared_tokens_rule(const PrefixSharing& sharing, const FitResult& result) {
   const PrefixSharing& s = sharing;
   if (result.engine == Engine::sglang) {
-    return fmt::format("{} of {} tokens (--prefixes); SGLang 0.5.23's radix cache matches whole pages "
+    return fmt::format("{} of {} tokens (--prefixes); SGLang {}'s radix cache matches whole pages "
                        "(RadixKey.page_aligned): floor({} / page {}) x {} = {} tokens shared",
-                       prefixes(s.prefix.prefixes), s.prefix.tokens, s.prefix.tokens, s.block_size,
+                       prefixes(s.prefix.prefixes), s.prefix.tokens, result.engine_version, s.prefix.tokens, s.block_size,
                        s.block_size, s.shared_tokens_per_prefix);
   }
   if (!s.caching) {

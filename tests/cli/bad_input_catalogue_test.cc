@@ -159,6 +159,12 @@ const std::vector<BadInput> kCatalogue = {
     {"an output folder that cannot be written", {"report", "--out", "{dir}/no/such/folder"}, "does not exist"},
     {"an engine release kvplan does not know", {"fit", "--model", "llama-3-8b", "--gpu", "h100-sxm", "--engine", "vllm@0.7"},
      "--engine vllm@0.7: kvplan knows the rules of vLLM 0.33 (default), 0.19, 0.10, 0.6"},
+    {"an SGLang release kvplan does not know", {"fit", "--model", "llama-3-8b", "--gpu", "h100-sxm", "--engine", "sglang@0.4.6"},
+     "--engine sglang@0.4.6: kvplan knows the rules of SGLang 0.5.23 (default), 0.4.7.post1 to 0.5.22"},
+    {"an older SGLang release with a layer kind kvplan does not plan for it",
+     {"fit", "--model", "gpt-oss-20b", "--gpu", "h100-sxm", "--engine", "sglang@0.5.10"},
+     "--engine sglang@0.5.10: kvplan plans SGLang releases before 0.5.23 for plain full-attention pools only, and not "
+     "their sliding-window layers"},
     {"an attention backend vLLM does not have",
      {"fit", "--model", "llama-3-8b", "--gpu", "h100-sxm", "--attention-backend", "FLASH"},
      "--attention-backend: unknown backend 'FLASH'"},
