@@ -12,7 +12,7 @@ namespace {
 
 // Newest first; the first row is what `--engine sglang` means. docs/engines-sglang.md ("14. Older
 // releases") cites each value in the releases' own code.
-constexpr std::array<SglangRules, 10> kReleases{{
+constexpr std::array<SglangRules, 11> kReleases{{
     {.first = "0.5.23", .last = "0.5.23", .fraction = SglangFraction::reserve_formula, .mid_chunk = 4096,
      .mid_max_bs_small_tp = 48, .mid_max_bs_large_tp = 160, .prefill_graph = true, .prefill_graph_off_with_pp = true,
      .current = true},
@@ -26,11 +26,15 @@ constexpr std::array<SglangRules, 10> kReleases{{
      .prefill_graph = true, .prefill_graph_off_with_mla = true},
     {.first = "0.5.15", .last = "0.5.16", .fraction = SglangFraction::reserve_formula, .mid_max_bs_small_tp = 24,
      .prefill_graph = true, .prefill_graph_off_with_dp_attention = true, .prefill_graph_off_with_mla = true},
-    {.first = "0.5.10", .last = "0.5.14", .fraction = SglangFraction::reserve_formula, .mid_max_bs_small_tp = 24,
+    {.first = "0.5.13", .last = "0.5.14", .fraction = SglangFraction::reserve_formula, .mid_max_bs_small_tp = 24,
      .prefill_graph = true, .prefill_graph_off_with_pp = true, .prefill_graph_off_with_dp_attention = true},
-    {.first = "0.5.5", .last = "0.5.9", .fraction = SglangFraction::reserve_formula, .mid_max_bs_small_tp = 24},
-    {.first = "0.5.3", .last = "0.5.4", .fraction = SglangFraction::reserve_formula},
-    {.first = "0.4.7.post1", .last = "0.5.2", .fraction = SglangFraction::reserve_by_gpu},
+    {.first = "0.5.10", .last = "0.5.12", .fraction = SglangFraction::reserve_formula, .mid_max_bs_small_tp = 24,
+     .prefill_graph = true, .prefill_graph_off_with_pp = true, .prefill_graph_off_with_dp_attention = true,
+     .log_dtype = false},
+    {.first = "0.5.5", .last = "0.5.9", .fraction = SglangFraction::reserve_formula, .mid_max_bs_small_tp = 24,
+     .log_dtype = false},
+    {.first = "0.5.3", .last = "0.5.4", .fraction = SglangFraction::reserve_formula, .log_dtype = false},
+    {.first = "0.4.7.post1", .last = "0.5.2", .fraction = SglangFraction::reserve_by_gpu, .log_dtype = false},
 }};
 
 // (major, minor, patch, post): "0.4.7.post1" -> (0, 4, 7, 1). A release candidate counts as the

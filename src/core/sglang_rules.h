@@ -30,6 +30,8 @@ struct SglangRules {
   bool prefill_graph_off_with_pp = false;
   bool prefill_graph_off_with_dp_attention = false;
   bool prefill_graph_off_with_mla = false;
+  // "KV Cache is allocated. dtype: torch.bfloat16, #tokens: ..." (0.5.13 on); "#tokens: ..." before.
+  bool log_dtype = true;
   // The newest row: the one whose every feature kvplan plans (multimodal models, state pools, drafts,
   // DCP, hybrid SWA pools, other GPUs than NVIDIA's Ampere, Ada and Hopper). Older rows plan plain
   // full-attention pools only and refuse the rest by name.

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/checked.h"
+#include "core/sglang_rules.h"
 #include "core/vllm_rules.h"
 #include "report/format.h"
 #include "report/fleet_rows.h"
@@ -52,17 +53,19 @@ std::vector<std::string> sglang_log_lines(const FitRequest& request, const FitRe
                                 buffers * static_cast<double>(state->ssm_bytes_per_layer)));
   }
   const double per_slot = static_cast<double>(result.token_layer_per_rank.value_bytes);
+  const bool log_dtype = sglang_rules(result.engine_version).log_dtype;
   for (const TokenPool& pool : result.token_pools) {
+    const std::string dtype = log_dtype ? "dtype: " + pool.dtype + ", " : "";
     const std::string name = pool.label.empty() ? "KV Cache" : pool.label + " KV Cache";
     const double bytes = static_cast<double>(pool.tokens + result.block_size) * pool.layers * per_slot;
     if (request.variant.kind == VariantKind::mla) {
-      lines.push_back(fmt::format("SGLang logs: \"{} is allocated. dtype: {}, #tokens: {}, KV size: {:.2f} GB\"", name,
-                                  pool.dtype, pool.tokens, bytes / static_cast<double>(kGiB)));
+      lines.push_back(fmt::format("SGLang logs: \"{} is allocated. {}#tokens: {}, KV size: {:.2f} GB\"", name, dtype,
+                                  pool.tokens, bytes / static_cast<double>(kGiB)));
     } else {
       const double half = bytes / 2 / static_cast<double>(kGiB);
-      lines.push_back(fmt::format("SGLang logs: \"{} is allocated. dtype: {}, #tokens: {}, K size: {:.2f} GB, V size: "
+      lines.push_back(fmt::format("SGLang logs: \"{} is allocated. {}#tokens: {}, K size: {:.2f} GB, V size: "
                                   "{:.2f} GB\"",
-                                  name, pool.dtype, pool.tokens, half, half));
+                                  name, dtype, pool.tokens, half, half));
     }
   }
   return lines;

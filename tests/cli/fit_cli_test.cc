@@ -152,6 +152,19 @@ TEST_CASE("fit --engine sglang: 0.830 for Llama-3.1-8B on one H100, as SGLang 0.
                              "V size: 25.38 GB\""));
 }
 
+TEST_CASE("fit --engine sglang@0.5.2: that release's fraction and its log line, which has no dtype") {
+  // 0.4.7.post1-0.5.2: R = (9.5 + 1 / 2) x 1024 = 10240; round(71319 / 81559, 3) = 0.874 (tests/core/
+  // sglang_rules_test.cc). memory_pool.py (0.5.2) logs "KV Cache is allocated. #tokens: N, K size: ..."
+  // (the dtype came in 0.5.13), as the 0.5.2rc2 log of Grok-2 on H100s reads.
+  // Pool: int((68968374272 / 2^30 - 85028896768 / 2^30 x (1 - 0.874)) x 2^30) = 58254733279 B; / 131072 B =
+  // 444448 tokens, whose K buffers are (444448 + 1) x 32 x 2048 B = 27.13 GiB.
+  CliResult result = run_cli({"fit", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--engine", "sglang@0.5.2", "--ctx",
+                              "8k"});
+  CHECK(result.exit_code == 0);
+  CHECK(contains(result.out, "sglang 0.5.2: mem_fraction_static 0.874"));
+  CHECK(contains(result.out, "\"KV Cache is allocated. #tokens: 444448, K size: 27.13 GB, V size: 27.13 GB\""));
+}
+
 TEST_CASE("fit --engine sglang with a context longer than the pool prints SGLang's warning") {
   // 10 GiB / 131072 B = 81920 tokens < 1048576; SGLang starts, warns, and serves shorter requests.
   CliResult result = run_cli({"fit", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--engine", "sglang", "--ctx",
