@@ -20,6 +20,13 @@ void add_parallel_options(CLI::App& command, ParallelOptions& options) {
   command.add_option("--ep", options.ep,
                      "Expert-parallel size: vLLM's is TP x DP (--ep 8 with --dp 8 --tp 1 is DP attention + EP 8), "
                      "SGLang's --ep-size equals TP; implies --enable-expert-parallel");
+  command.add_flag("--enable-eplb", options.enable_eplb,
+                   "vLLM's expert-parallel load balancer: every rank keeps a buffer of one MoE layer's experts and "
+                   "the load statistics (eplb_state.py), taken from the KV cache budget. Needs expert parallelism");
+  command.add_option("--num-redundant-experts", options.redundant_experts,
+                     "With --enable-eplb (vLLM's eplb_config.num_redundant_experts; default 0): N physical experts "
+                     "more than the model's, replicas of the busiest, spread over the EP ranks with them (rank 0 "
+                     "holds ceil((E + N) / EP))");
 }
 
 std::uint32_t parse_small_count(const std::string& text, std::string_view flag) {
@@ -58,7 +65,17 @@ Parallelism resolve_parallelism(const ParallelOptions& options) {
 void apply_expert_parallel(const ParallelOptions& options, const SelectedModel& model, FitRequest& request) {
   Parallelism& parallel = request.parallel;
   set_engine_expert_span(parallel, request.options.engine, model.shape);
-  if (!options.expert_parallel && options.ep.empty()) return;
+  if (!options.expert_parallel && options.ep.empty()) {
+    if (options.enable_eplb) {
+      throw Error("--enable-eplb: vLLM's EPLB needs expert parallelism (ParallelConfig: 'enable_expert_parallel must be "
+                  "True to use EPLB'); add --enable-expert-parallel");
+    }
+    if (!options.redundant_experts.empty()) {
+      throw Error("--num-redundant-experts: vLLM's redundant experts are EPLB's; add --enable-eplb and "
+                  "--enable-expert-parallel");
+    }
+    return;
+  }
   const std::string flag = options.ep.empty() ? "--enable-expert-parallel" : "--ep " + options.ep;
   if (!model.shape.moe) throw Error(flag + ": " + model.label.name + " has no routed experts to split (a dense model); drop it");
   if (!options.ep.empty()) {
@@ -82,6 +99,37 @@ void apply_expert_parallel(const ParallelOptions& options, const SelectedModel& 
     }
   }
   parallel.expert_parallel = true;
+  if (!options.enable_eplb) {
+    if (!options.redundant_experts.empty()) {
+      throw Error("--num-redundant-experts: vLLM's redundant experts are EPLB's (ParallelConfig refuses them without "
+                  "it); add --enable-eplb");
+    }
+    return;
+  }
+  // config/parallel.py:ParallelConfig: EPLB needs expert parallelism over more than one rank, and
+  // eplb_state.py caps the redundancy at 1023 replicas.
+  const std::uint64_t redundant =
+      options.redundant_experts.empty() || options.redundant_experts == "0"
+          ? 0
+          : parse_count(options.redundant_experts, "--num-redundant-experts");
+  if (request.options.engine != Engine::vllm) {
+    throw Error("--enable-eplb: kvplan plans vLLM's EPLB only (SGLang's --enable-eplb and --ep-num-redundant-experts are "
+                "not modelled); add --engine vllm");
+  }
+  if (redundant > 1023) {
+    throw Error("--num-redundant-experts " + options.redundant_experts + ": vLLM's EPLB allows at most 1023 "
+                "(eplb_state.py: MAX_EXPERT_REDUNDANCY)");
+  }
+  if (parallel.expert_ranks() < 2) {
+    throw Error("--enable-eplb: vLLM's EPLB needs TP or DP above 1 (ParallelConfig: 'EPLB requires tensor, "
+                "prefill-context, or data parallelism'); raise --tp or --dp");
+  }
+  if (parallel.pp > 1) {
+    throw Error("--enable-eplb with --pp " + std::to_string(parallel.pp) + ": kvplan does not model how EPLB counts "
+                "a stage's MoE layers; use --pp 1");
+  }
+  parallel.eplb = true;
+  parallel.redundant_experts = static_cast<std::uint32_t>(redundant);
 }
 
 }  // namespace kvplan::cli

@@ -16,6 +16,8 @@ struct ParallelOptions {
   std::string gpus, tp, pp, dp, dcp;
   bool expert_parallel = false;
   std::string ep;
+  bool enable_eplb = false;       // --enable-eplb (vLLM)
+  std::string redundant_experts;  // --num-redundant-experts (vLLM's eplb_config.num_redundant_experts)
 };
 
 void add_parallel_options(CLI::App& command, ParallelOptions& options);

@@ -11,6 +11,7 @@
 #include "core/fit_checks.h"
 #include "core/fit_internal.h"
 #include "core/sglang_rules.h"
+#include "core/vllm_eplb.h"
 #include "core/sglang_state.h"
 #include "core/vllm_rules.h"
 
@@ -166,6 +167,10 @@ void check_split_parts_sized(const ModelShape& shape, const FitRequest& request)
     throw Error("--dp-attention: kvplan cannot size this model's attention weights apart from its other weights, "
                 "which SGLang keeps whole on every rank; drop --dp-attention");
   }
+  if (request.parallel.eplb && !(request.routed_expert_bytes > 0)) {
+    throw Error("--enable-eplb: kvplan cannot size this model's routed experts apart from its other weights, so it "
+                "cannot place EPLB's redundant experts and expert buffer; drop --enable-eplb");
+  }
   if (request.parallel.expert_dp > 1 && shape.moe && !(request.routed_expert_bytes > 0)) {
     throw Error("DP " + std::to_string(request.parallel.expert_dp) + ": vLLM splits the routed experts over TP x DP "
                 "ranks, and kvplan cannot size this model's routed experts apart from its other weights; plan one "
@@ -176,6 +181,10 @@ void check_split_parts_sized(const ModelShape& shape, const FitRequest& request)
 }  // namespace
 
 Bytes weights_per_stage(const ModelShape& shape, const FitRequest& request, std::uint32_t stage) {
+  if (request.parallel.eplb && (shape.checkpoint || request.deepseek_v4_weights)) {
+    throw Error("--enable-eplb: kvplan places EPLB's redundant experts on weights sized from the parameter count only; "
+                "pass --weights-dtype (or a preset) instead of sizing them from the checkpoint");
+  }
   if (shape.checkpoint) return Bytes{checkpoint_stage_weights(shape, request.parallel, stage).bytes};
   if (request.deepseek_v4_weights) return Bytes{deepseek_v4_rank_bytes(shape, request.parallel)};
   if (!shape.params_total) {
@@ -188,15 +197,17 @@ Bytes weights_per_stage(const ModelShape& shape, const FitRequest& request, std:
   // experts) and split over PP stages; norms and biases are too small to matter. With vLLM's DP
   // the routed experts are split over TP x DP ranks instead.
   const double stage_bytes = stage_params(shape, parallel, stage) * request.weight_bytes_per_param;
+  const bool experts_apart = parallel.expert_dp > 1 || parallel.eplb;
   const double experts =
-      parallel.expert_dp > 1 ? std::min(stage_share(shape, parallel, stage, request.routed_expert_bytes), stage_bytes) : 0;
+      experts_apart ? std::min(stage_share(shape, parallel, stage, request.routed_expert_bytes), stage_bytes) : 0;
   // SGLang's DP attention: attention runs at attn TP = TP / attn_dp = 1, so its projections are whole
   // on every rank; the MLPs, experts, embedding and LM head stay split over all TP ranks.
   const double attention =
       request.options.dp_attention
           ? std::min(stage_share(shape, parallel, stage, request.attention_weight_bytes), stage_bytes - experts)
           : 0;
-  const double bytes = (stage_bytes - experts - attention) / parallel.tp + experts / parallel.expert_ranks() + attention;
+  const double bytes = (stage_bytes - experts - attention) / parallel.tp + experts * eplb_rank_expert_share(shape, parallel) +
+                       attention;
   if (!(bytes < 0x1p64)) throw Error("the weights per GPU (params.total x --weights-dtype bytes) do not fit in 64 bits");
   return Bytes{static_cast<std::uint64_t>(std::ceil(bytes))};
 }
@@ -239,9 +250,19 @@ std::string weights_rule(const ModelShape& shape, const FitRequest& request) {
     return "((" + all + " - " + attention + " B of attention) / TP " + std::to_string(parallel.tp) + " + " + attention +
            " B of attention whole on every rank (--dp-attention: attention TP 1)) / PP " + pp;
   }
+  const std::string experts = fmt_double(request.routed_expert_bytes, 0);
+  if (parallel.eplb) {
+    // EPLB: determine_expert_map gives the first ranks ceil((E + redundant) / EP) experts.
+    const std::uint64_t logical = shape.moe->num_experts;
+    const std::uint64_t physical = logical + parallel.redundant_experts;
+    const std::uint64_t ranks = parallel.expert_ranks();
+    return "(" + all + " - " + experts + " B of routed experts) / TP " + std::to_string(parallel.tp) + " + " + experts +
+           " B x ceil((" + std::to_string(logical) + " experts + " + std::to_string(parallel.redundant_experts) +
+           " redundant) / EP " + std::to_string(ranks) + ") = " + std::to_string(ceil_div(physical, ranks)) + " of " +
+           std::to_string(logical) + " experts on the first ranks (EPLB)";
+  }
   if (parallel.expert_dp == 1) return all + " / (TP " + std::to_string(parallel.tp) + " x PP " + pp + ")";
   // vLLM with DP: fused_moe/config.py:FusedMoEParallelConfig.make flattens TP across DP.
-  const std::string experts = fmt_double(request.routed_expert_bytes, 0);
   return "((" + all + " - " + experts + " B of routed experts) / TP " + std::to_string(parallel.tp) + " + " + experts +
          " B / (TP " + std::to_string(parallel.tp) + " x DP " + std::to_string(parallel.expert_dp) + ")) / PP " + pp;
 }

@@ -97,6 +97,7 @@ struct StageBudget {
   Bytes draft_weights;            // an EAGLE draft's weights per rank (the last stage)
   Bytes rope_cache;               // vLLM's RoPE cos/sin tables, loaded with the model (rope_cache.h)
   Bytes mla_copies;               // vLLM: 16-bit copies of a quantized MLA kv_b_proj (W_UK_T, W_UV)
+  Bytes eplb;                     // vLLM: EPLB's expert buffer and load statistics (vllm_eplb.h)
   Bytes reserve;                  // activation peak + non-torch memory (or --reserve)
   Bytes kv_budget;                // KV memory per GPU of the stage
   Bytes bytes_per_block;          // one block across the stage's widest group

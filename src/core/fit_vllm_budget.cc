@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/fit_internal.h"
 #include "core/rope_cache.h"
+#include "core/vllm_eplb.h"
 #include "core/vllm_mxfp4.h"
 #include "core/vllm_profile.h"
 #include "core/vllm_speculative.h"
@@ -117,6 +118,14 @@ void add_mla_copies_line(const ModelShape& shape, const FitRequest& request, cha
   result.budget.push_back({"MLA W_UK/W_UV copies", copies, rule, sign});
 }
 
+void add_eplb_line(const ModelShape& shape, const FitRequest& request, char sign, FitResult& result) {
+  const Bytes eplb = result.stages[result.binding_stage].eplb;
+  if (eplb.value == 0) return;
+  std::string rule;
+  eplb_buffers(shape, request, &rule);
+  result.budget.push_back({"EPLB expert buffer and state", eplb, rule, sign});
+}
+
 }  // namespace
 
 // KV memory of each stage: given (--kv-cache-memory, one value or one per stage), or each
@@ -136,6 +145,11 @@ void stage_budgets(const VllmRules& rules, const ModelShape& shape, const GpuSpe
     // gpt-oss on Ampere, Hopper and Blackwell: the MXFP4 experts as the release holds them, not at 4.25 bits
     // (vllm_mxfp4.h).
     const std::optional<Bytes> mxfp4 = vllm_mxfp4_weights(shape, gpu, request, rules, nullptr);
+    if (mxfp4 && request.parallel.eplb) {
+      throw Error("--enable-eplb: kvplan does not place EPLB's experts in vLLM's MXFP4 kernel layout; drop --enable-eplb "
+                  "or pass --weights-dtype");
+    }
+    budget.eplb = eplb_buffers(shape, request, nullptr);
     budget.weights = mxfp4 ? *mxfp4 : weights_per_stage(shape, request, stage);
     budget.mla_copies = mla_absorbed_copies(shape, request, mla_layers_on_stage(shape, request.parallel.pp, stage), nullptr);
     if (mxfp4) {
@@ -151,7 +165,8 @@ void stage_budgets(const VllmRules& rules, const ModelShape& shape, const GpuSpe
     if (!options.kv_cache_memory_per_stage.empty() || options.kv_cache_memory) {
       budget.kv_budget = options.kv_cache_memory_per_stage.empty() ? *options.kv_cache_memory
                                                                    : options.kv_cache_memory_per_stage[stage];
-      if (budget.weights.value + budget.rope_cache.value + budget.mla_copies.value + budget.draft_weights.value +
+      if (budget.weights.value + budget.rope_cache.value + budget.mla_copies.value + budget.eplb.value +
+              budget.draft_weights.value +
               budget.kv_budget.value >
           gpu.memory_total.value) {
         throw Error("--kv-cache-memory " + gib_text(budget.kv_budget) + " plus " + gib_text(budget.weights) +
@@ -161,8 +176,9 @@ void stage_budgets(const VllmRules& rules, const ModelShape& shape, const GpuSpe
     } else {
       check_weights_fit(requested, budget.weights, "that vLLM may use (total x gpu_memory_utilization)");
       budget.reserve = stage_reserve(rules, shape, gpu, request, result.max_num_batched_tokens, stage, nullptr);
-      const std::uint64_t used = checked_add(budget.weights.value + budget.rope_cache.value + budget.mla_copies.value,
-                                             budget.draft_weights.value + budget.reserve.value, "the memory used");
+      const std::uint64_t used =
+          checked_add(budget.weights.value + budget.rope_cache.value + budget.mla_copies.value + budget.eplb.value,
+                      budget.draft_weights.value + budget.reserve.value, "the memory used");
       if (used >= requested.value) {
         throw Error("no memory left for the KV cache" + (pp > 1 ? " on PP stage " + std::to_string(stage) : "") +
                     ": weights " + gib_text(budget.weights) + " + activations and overheads " + gib_text(budget.reserve) +
@@ -190,6 +206,7 @@ void budget_lines(const VllmRules& rules, const ModelShape& shape, const GpuSpec
     result.budget.push_back({"weights", stage.weights, weights_line, ' '});
     add_rope_cache_line(shape, request, stage, ' ', result);
     add_mla_copies_line(shape, request, ' ', result);
+    add_eplb_line(shape, request, ' ', result);
     add_draft_weights_line(request, stage, ' ', result);
     result.budget.push_back({"KV cache memory", stage.kv_budget,
                              "--kv-cache-memory (vLLM's kv_cache_memory_bytes): gpu_memory_utilization is ignored", ' '});
@@ -203,6 +220,7 @@ void budget_lines(const VllmRules& rules, const ModelShape& shape, const GpuSpec
   result.budget.push_back({"weights", stage.weights, weights_line, '-'});
   add_rope_cache_line(shape, request, stage, '-', result);
   add_mla_copies_line(shape, request, '-', result);
+  add_eplb_line(shape, request, '-', result);
   add_draft_weights_line(request, stage, '-', result);
   stage_reserve(rules, shape, gpu, request, result.max_num_batched_tokens, result.binding_stage, &result);
   result.budget.push_back({"KV cache memory", stage.kv_budget, "vLLM logs it as 'Available KV cache memory'" + where, '='});

@@ -27,6 +27,11 @@ struct Parallelism {
   // vLLM's --decode-context-parallel-size: groups of `dcp` TP ranks each cache 1/dcp of every
   // request's tokens. It reuses the TP ranks, so it adds no GPU.
   std::uint32_t dcp = 1;
+  // vLLM's EPLB (--enable-eplb): its state and a buffer of one MoE layer's experts on every rank,
+  // and eplb_config.num_redundant_experts physical experts beyond the logical ones, spread over the
+  // expert-parallel ranks with them.
+  bool eplb = false;
+  std::uint32_t redundant_experts = 0;
   std::uint32_t gpus() const { return tp * pp * dp; }
   // Ranks the routed experts of one stage are split over.
   std::uint32_t expert_ranks() const { return tp * expert_dp; }

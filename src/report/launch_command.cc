@@ -104,6 +104,10 @@ std::string launch_command(const std::string& model_path, const ModelShape& shap
       if (parallel.pp > 1) command += fmt::format(" --pipeline-parallel-size {}", parallel.pp);
       if (parallel.dp > 1) command += fmt::format(" --data-parallel-size {}", parallel.dp);
       if (parallel.expert_parallel) command += " --enable-expert-parallel";
+      if (parallel.eplb) command += " --enable-eplb";
+      if (parallel.redundant_experts > 0) {
+        command += fmt::format(" --eplb-config '{{\"num_redundant_experts\": {}}}'", parallel.redundant_experts);
+      }
       if (parallel.dcp > 1) command += fmt::format(" --decode-context-parallel-size {}", parallel.dcp);
       command += fmt::format(" --max-model-len {}", request.max_model_len.value);
       command += " --kv-cache-dtype " + vllm_kv_dtype(request.kv_dtype, shape);

@@ -6,6 +6,7 @@
 #include "core/capacity.h"
 #include "core/error.h"
 #include "core/fit_internal.h"
+#include "core/vllm_eplb.h"
 #include "core/fleet.h"
 #include "core/params.h"
 #include "core/weights.h"
@@ -164,4 +165,37 @@ TEST_CASE("expert parallel needs experts, and only vLLM spans them over DP") {
   dense.parallel.expert_parallel = true;
   CHECK_THROWS_WITH_AS(fit(model("llama-3-8b"), gpu("h100-sxm"), dense),
                        doctest::Contains("no routed experts to split"), Error);
+}
+
+TEST_CASE("vLLM's EPLB: redundant experts on the first ranks, one MoE layer's experts as a buffer, the load statistics") {
+  // DeepSeek-V3 at TP 8 with --enable-expert-parallel --enable-eplb and 32 redundant experts: 288
+  // physical experts over EP 8, ceil(288 / 8) = 36 on every rank (determine_expert_map), against 32
+  // without. The routed experts are 654068416512 B (58 MoE layers x 256 experts x 3 x 7168 x 2048 fp8
+  // + 4 B per 128 x 128 block): 36 / 256 of them instead of 1 / 8, 654068416512 / 64 = 10219819008 B more.
+  FitRequest plain = auto_weights("deepseek-v3", 32768, {8, 1, 1});
+  plain.parallel.expert_parallel = true;
+  FitRequest eplb = plain;
+  eplb.parallel.eplb = true;
+  eplb.parallel.redundant_experts = 32;
+  const double extra = static_cast<double>(weights_per_rank(model("deepseek-v3"), eplb).value) -
+                       static_cast<double>(weights_per_rank(model("deepseek-v3"), plain).value);
+  CHECK(extra == doctest::Approx(10219819008.0).epsilon(1e-9));
+  // EplbState.add_model: the expert buffer is one MoE layer's 36 experts, 654068416512 / 58 x 36 / 256
+  // = 1585833984 B; the load window 1000 steps x 58 layers x 288 physical experts x 4 B = 66816000 B;
+  // the maps 58 x (288 x (4 + 8) B + 256 x (1024 slots + 2) x 8 B) = 122072832 B.
+  std::string rule;
+  CHECK(detail::eplb_buffers(model("deepseek-v3"), eplb, &rule).value == 1585833984ull + 66816000ull + 122072832ull);
+  // EPLB with no redundant experts keeps 32 experts a rank, and its buffer and maps all the same.
+  eplb.parallel.redundant_experts = 0;
+  CHECK(weights_per_rank(model("deepseek-v3"), eplb).value == weights_per_rank(model("deepseek-v3"), plain).value);
+  CHECK(detail::eplb_buffers(model("deepseek-v3"), eplb, nullptr).value ==
+        654068416512ull / 58 / 8 + 1000ull * 58 * 256 * 4 + 58ull * (256 * 12 + 256 * 1026 * 8));
+  // In the budget: the line sits between the weights and the activations.
+  eplb.parallel.redundant_experts = 32;
+  eplb.explanations = true;
+  FitResult result = fit(model("deepseek-v3"), gpu("h200"), eplb);
+  CHECK(result.stages.front().eplb.value == 1585833984ull + 66816000ull + 122072832ull);
+  bool listed = false;
+  for (const BudgetLine& line : result.budget) listed |= line.item == "EPLB expert buffer and state";
+  CHECK(listed);
 }
