@@ -174,6 +174,9 @@ void run_fit(Context& context, const FitOptions& options) {
     throw Error(std::string(shared_prefix ? "--shared-prefix" : "--offload") +
                 ": kvplan plans it with vLLM's hybrid allocator on; drop --disable-hybrid-kv-cache-manager");
   }
+  if (options.parallel.enable_eplb && concurrency > 0) {
+    throw Error("--concurrency: the fleet search weighs layouts without EPLB; drop --enable-eplb or --concurrency");
+  }
   if (shared_prefix && request.parallel.dcp > 1) {
     // Under DCP vLLM hashes and shares blocks of block_size x DCP tokens (resolve_kv_cache_block_sizes),
     // which kvplan's prefix plan does not follow yet.
