@@ -170,7 +170,9 @@ void run_fit(Context& context, const FitOptions& options) {
     throw Error("--concurrency: the fleet search counts requests without prefix sharing; drop --shared-prefix or "
                 "--concurrency");
   }
-  if ((shared_prefix || !options.offload.tiers.empty()) && options.no_hybrid_allocator) {
+  // LMCache's vLLM connector runs with the hybrid allocator off, so that combination is the real one.
+  const bool native_offload = !options.offload.tiers.empty() && options.offload.backend != "lmcache";
+  if ((shared_prefix || native_offload) && options.no_hybrid_allocator) {
     throw Error(std::string(shared_prefix ? "--shared-prefix" : "--offload") +
                 ": kvplan plans it with vLLM's hybrid allocator on; drop --disable-hybrid-kv-cache-manager");
   }
@@ -220,6 +222,7 @@ void run_fit(Context& context, const FitOptions& options) {
   }
   const std::string offload_flags = offload ? report::offload_launch_flags(*offload, options.offload.disk_dir) : "";
   if (!options.emit.empty()) {
+    if (offload && offload->lmcache) context.out << report::offload_server_command(*offload) << '\n';
     std::string path = model.label.hf_id.empty() ? model.label.source : model.label.hf_id;
     if (!model.label.hf_id.empty() || path.size() < 12 || path.substr(path.size() - 12) != "/config.json") {
       context.out << report::launch_command(path, model.shape, request, result) << offload_flags << '\n';

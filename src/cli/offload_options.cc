@@ -6,10 +6,13 @@ namespace kvplan::cli {
 
 void add_offload_options(CLI::App& command, OffloadOptions& options) {
   command.add_option("--offload", options.tiers,
-                     "vLLM 0.33 native KV offloading: cpu:SIZE, the total over the TP ranks (vLLM's "
-                     "--kv-offloading-size), and optionally disk:SIZE, the space given to the file-system tier "
-                     "(TieringOffloadingSpec); prints the tokens each holds, reload vs recompute and the break-even context");
-  command.add_option("--offload-backend", options.backend, "native (OffloadingConnector; lmcache is refused)");
+                     "vLLM 0.33 KV offloading: cpu:SIZE, the total over the TP ranks (vLLM's --kv-offloading-size; "
+                     "with --offload-backend lmcache the LMCache server's --l1-size-gb), and optionally disk:SIZE, the "
+                     "space given to native offloading's file-system tier (TieringOffloadingSpec); prints the tokens "
+                     "each holds, reload vs recompute and the break-even context");
+  command.add_option("--offload-backend", options.backend,
+                     "native (OffloadingConnector, the default) or lmcache (LMCacheMPConnector and an LMCache 0.5.6 "
+                     "server whose CPU store, --l1-size-gb, is the cpu:SIZE of --offload)");
   command.add_option("--link", options.link,
                      "Host link for --offload: pcie4 (32 GB/s), pcie5 (64 GB/s), c2c (450 GB/s), datasheet per "
                      "direction, or <N>GBps");
@@ -39,7 +42,7 @@ std::optional<OffloadPlan> plan_offload_option(const OffloadOptions& options, co
   } else if (!options.disk_read.empty() || !options.disk_dir.empty()) {
     throw Error("--disk-read and --disk-dir describe a disk tier; give --offload cpu:SIZE,disk:SIZE");
   }
-  check_offload_backend(options.backend.empty() ? "native" : options.backend);
+  offload.backend = parse_offload_backend(options.backend.empty() ? "native" : options.backend);
   if (options.link.empty()) throw Error("--offload needs --link (pcie4, pcie5, c2c or <N>GBps) for the reload time");
   offload.link = parse_link(options.link, LinkUse::host);
   return plan_offload(offload, shape, gpu, request, result);

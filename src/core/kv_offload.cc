@@ -41,41 +41,45 @@ OffloadTiers parse_offload_tiers(std::string_view text) {
   return {*cpu, disk};
 }
 
-void check_offload_backend(std::string_view backend) {
-  if (backend == "native") return;
-  if (backend == "lmcache") {
-    // vLLM 0.33 neither vendors nor pins LMCache; the MP server's flags size its store, and its
-    // chunk layout changes with the LMCache release, so no count here would be traceable.
-    throw Error("--offload-backend lmcache: vLLM 0.33 passes no size to LMCacheMPConnector; the LMCache server's own "
-                "flags size the store (lmcache server --l1-size-gb, --chunk-size, 256 tokens by default, L2 "
-                "adapters), shared by every worker connected to it, and vLLM 0.33 pins no LMCache release whose "
-                "chunk layout kvplan could count; use native");
-  }
+OffloadBackend parse_offload_backend(std::string_view backend) {
+  if (backend == "native") return OffloadBackend::native;
+  if (backend == "lmcache") return OffloadBackend::lmcache;
   throw Error("--offload-backend: expected native or lmcache, got '" + std::string(backend) + "'");
 }
 
 OffloadPlan plan_offload(const OffloadRequest& offload, const ModelShape& shape, const GpuSpec& gpu,
                          const FitRequest& request, const FitResult& result) {
   if (result.engine != Engine::vllm || result.engine_version != "0.33") {
-    throw Error("--offload: kvplan plans vLLM 0.33's native CPU offloading only; use --engine vllm@0.33");
+    throw Error("--offload: kvplan plans vLLM 0.33's CPU offloading only (native, or LMCache behind it); use --engine "
+                "vllm@0.33");
   }
   const Parallelism& parallel = request.parallel;
   if (parallel.pp > 1 || parallel.dcp > 1) {
     throw Error("--offload: kvplan does not plan offloading with --pp or --dcp (each stage's chunk differs); drop them");
   }
+  const bool lmcache = offload.backend == OffloadBackend::lmcache;
   if (result.groups.size() != 1 || result.groups.front().attention != LayerAttention::full) {
+    // LMCache's vLLM connector does not support the hybrid allocator, which vLLM then turns off.
     throw Error("--offload: kvplan plans offloading for models with one full-attention KV-cache group only; " +
-                std::to_string(result.groups.size()) + " groups here");
+                std::to_string(result.groups.size()) + " groups here" +
+                (lmcache ? " (LMCacheMPConnector turns vLLM's hybrid allocator off: add "
+                           "--disable-hybrid-kv-cache-manager to plan what it then caches)"
+                         : ""));
+  }
+  if (lmcache && offload.disk) {
+    throw Error("--offload disk: kvplan plans a disk tier behind vLLM's native offloading only; LMCache's L2 adapters "
+                "are its server's own");
   }
   if (result.indexer_page_bytes.value > 0) {
     throw Error("--offload: the model caches indexer keys on some layers only (index_topk_freq / index_topk_pattern), "
                 "so its layers' bytes differ, which kvplan's offload chunks do not model");
   }
-  if (shape.mla && parallel.tp > 1) {
+  if (!lmcache && shape.mla && parallel.tp > 1) {
     throw Error("--offload: MLA with TP > 1 may use vLLM's single-copy replicated layout, which kvplan does not plan");
   }
 
   OffloadPlan plan;
+  plan.backend = offload.backend;
   plan.cpu_bytes = offload.cpu;
   plan.world_size = parallel.tp;
   plan.block_size = result.block_size;
@@ -90,7 +94,10 @@ OffloadPlan plan_offload(const OffloadRequest& offload, const ModelShape& shape,
   plan.aligned_chunk_bytes = Bytes{checked_mul(ceil_div(plan.chunk_bytes.value, kChunkAlignment), kChunkAlignment,
                                                "--offload: aligned chunk bytes")};
   plan.cpu_chunks = plan.cpu_bytes.value / plan.aligned_chunk_bytes.value;
-  if (plan.cpu_chunks == 0) {
+  if (lmcache) {
+    plan.lmcache = plan_lmcache_tier(plan.cpu_bytes, shape, request, result,
+                                     Bytes{plan.worker_bytes_per_block.value / plan.block_size});
+  } else if (plan.cpu_chunks == 0) {
     throw Error("--offload cpu: " + std::to_string(plan.cpu_bytes.value) + " bytes hold no chunk of " +
                 std::to_string(plan.aligned_chunk_bytes.value) + " bytes");
   }
@@ -98,12 +105,19 @@ OffloadPlan plan_offload(const OffloadRequest& offload, const ModelShape& shape,
   // chunks x max_model_len // chunks one max_model_len request needs.
   plan.request_tokens = request.max_model_len.value;
   plan.chunks_per_request = ceil_div(plan.request_tokens, plan.block_size);
-  plan.cpu_tokens = checked_mul(plan.cpu_chunks, plan.request_tokens, "--offload: CPU tokens") / plan.chunks_per_request;
+  plan.cpu_tokens = plan.lmcache ? plan.lmcache->tokens
+                                 : checked_mul(plan.cpu_chunks, plan.request_tokens, "--offload: CPU tokens") /
+                                       plan.chunks_per_request;
   plan.replicas = parallel.dp;
   plan.cpu_tokens_fleet = checked_mul(plan.cpu_tokens, plan.replicas, "--offload: CPU tokens in the fleet");
   plan.gpu_tokens = result.kv_tokens;
-  plan.request_bytes_per_rank = Bytes{checked_mul(plan.chunks_per_request,
-                                                  plan.worker_bytes_per_block.value, "--offload: request bytes")};
+  // A request comes back in whole chunks: vLLM blocks (native) or LMCache's chunks of 256 tokens,
+  // each worker reading its own object (the one shared latent for MLA).
+  plan.request_bytes_per_rank =
+      plan.lmcache ? Bytes{checked_mul(ceil_div(plan.request_tokens, plan.lmcache->chunk_tokens),
+                                       plan.lmcache->object_bytes.value, "--offload: request bytes")}
+                   : Bytes{checked_mul(plan.chunks_per_request, plan.worker_bytes_per_block.value,
+                                       "--offload: request bytes")};
   plan.link = offload.link;
   plan.reload_s = static_cast<double>(plan.request_bytes_per_rank.value) / plan.link.bytes_per_s;
 

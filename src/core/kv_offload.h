@@ -1,5 +1,6 @@
-// `fit --offload cpu:SIZE --link L`: vLLM 0.33's native CPU offloading (--kv-offloading-size,
-// OffloadingConnector): how many tokens the CPU tier holds by the engine's own chunk arithmetic,
+// `fit --offload cpu:SIZE --link L`: vLLM 0.33's CPU offloading, native (--kv-offloading-size,
+// OffloadingConnector) or through LMCache (kv_offload_lmcache.h): how many tokens the CPU tier
+// holds by the engine's own chunk arithmetic,
 // the time to bring one request's KV back over the host link, a lower bound on the time to
 // recompute it, and the context length where the two are equal. docs/engines.md ("KV offloading
 // (vLLM 0.33)") cites every rule.
@@ -13,6 +14,7 @@
 #include "core/capacity.h"
 #include "core/gpu_spec.h"
 #include "core/kv_offload_disk.h"
+#include "core/kv_offload_lmcache.h"
 #include "core/links.h"
 #include "core/model_shape.h"
 
@@ -23,21 +25,26 @@ struct OffloadTiers {
   std::optional<Bytes> disk; // disk:SIZE, the space under the fs tier's root_dir
 };
 
+// --offload-backend: vLLM's --kv-offloading-backend.
+enum class OffloadBackend { native, lmcache };
+
 struct OffloadRequest {
-  Bytes cpu;
+  Bytes cpu;                            // native: cpu_bytes_to_use; lmcache: the server's L1
   Link link;                            // a host link (LinkUse::host)
   std::optional<Bytes> disk;
   Link disk_read;                       // given with disk
+  OffloadBackend backend = OffloadBackend::native;
 };
 
 // Throws kvplan::Error (exit 2) naming --offload: a tier other than cpu or disk, a repeated
 // tier, a zero size, disk without cpu (vLLM's fs tier sits behind the CPU tier).
 OffloadTiers parse_offload_tiers(std::string_view text);
-// native only: lmcache's capacity is its own server's (vLLM 0.33 passes no size to
-// LMCacheMPConnector). Throws kvplan::Error naming --offload-backend.
-void check_offload_backend(std::string_view backend);
+// native or lmcache; throws kvplan::Error naming --offload-backend.
+OffloadBackend parse_offload_backend(std::string_view backend);
 
 struct OffloadPlan {
+  OffloadBackend backend = OffloadBackend::native;
+  std::optional<LmcacheTierPlan> lmcache;   // the LMCache server's L1 in place of native's chunks
   Bytes cpu_bytes;                          // cpu_bytes_to_use = kv_offloading_size x 2^30
   std::uint32_t world_size = 1;             // workers sharing the buffer (TP; PP and DCP are refused)
   std::uint32_t block_size = 0;             // GPU block = offloaded chunk (blocks_per_chunk 1)
@@ -74,8 +81,9 @@ struct OffloadPlan {
 };
 
 // Throws kvplan::Error (exit 2) for what kvplan does not model: engines other than vLLM 0.33,
-// more than one KV-cache group (hybrid models), PP or DCP, MLA with TP > 1 (the replicated
-// single-copy layout), a model without a parameter count, a buffer smaller than one chunk.
+// more than one KV-cache group (hybrid models), PP or DCP, native offloading of MLA with TP > 1
+// (the replicated single-copy layout), LMCache with a disk tier, a model without a parameter
+// count, a buffer smaller than one chunk.
 OffloadPlan plan_offload(const OffloadRequest& offload, const ModelShape& shape, const GpuSpec& gpu,
                          const FitRequest& request, const FitResult& result);
 

@@ -37,10 +37,31 @@ void add_disk_rows(Document& document, const DiskTierPlan& d) {
                       d.disk_read_s, d.host_reload_s, d.disk_to_gpu_s));
 }
 
+// LMCache's L1 in place of native's chunk rows.
+void add_lmcache_rows(Document& document, const OffloadPlan& p, const LmcacheTierPlan& l, UnitSystem units) {
+  add_row(document, "offload_chunk_bytes", "LMCache object (one worker, one chunk)",
+          Cell::of(format_bytes(l.aligned_object_bytes, units), l.aligned_object_bytes.value), "bytes",
+          fmt::format("cache_context.py:_get_shape_for_kernel_group: {} tokens (MPServerConfig.chunk_size) x {} B per token "
+                      "(page {} B / {} tokens x {} layers on the rank) = {} B, rounded up to the L1's 4096-byte alignment "
+                      "= {} B",
+                      l.chunk_tokens, l.bytes_per_token_per_rank.value, p.page_bytes.value, p.block_size, p.layers,
+                      l.object_bytes.value, l.aligned_object_bytes.value));
+  add_row(document, "offload_cpu_chunks", "LMCache chunks in the L1", Cell::of(l.chunks), "",
+          fmt::format("floor(L1 {} B (lmcache server --l1-size-gb) / {} B) = {} objects / {} per chunk ({}) = {}",
+                      p.cpu_bytes.value, l.aligned_object_bytes.value, l.objects, l.kv_workers,
+                      l.kv_workers == 1 ? "one object per chunk: an MLA latent is stored once per TP group "
+                                          "(extract_world_size_and_kv_rank), as is a single worker's cache"
+                                        : "each TP worker stores its own object, keyed by worker_id",
+                      l.chunks));
+}
+
 }  // namespace
 
 void add_offload_rows(Document& document, const OffloadPlan& plan, UnitSystem units) {
   const OffloadPlan& p = plan;
+  if (p.lmcache) {
+    add_lmcache_rows(document, p, *p.lmcache, units);
+  } else {
   add_row(document, "offload_chunk_bytes", "CPU chunk (all ranks)", Cell::of(format_bytes(p.aligned_chunk_bytes, units), p.aligned_chunk_bytes.value),
           "bytes",
           fmt::format("CPUOffloadingSpec: round_up(page {} B x {} layers = {} B per block per rank, x {} rank{}, 4096) = {} B; "
@@ -50,17 +71,29 @@ void add_offload_rows(Document& document, const OffloadPlan& plan, UnitSystem un
   add_row(document, "offload_cpu_chunks", "CPU chunks", Cell::of(p.cpu_chunks), "",
           fmt::format("floor(cpu_bytes_to_use {} B (--kv-offloading-size x 2^30, the total over the TP ranks) / {} B) = {}",
                       p.cpu_bytes.value, p.aligned_chunk_bytes.value, p.cpu_chunks));
+  }
   add_row(document, "offload_gpu_tokens", "tokens, GPU tier (per replica)", Cell::of(format_count(p.gpu_tokens) + " tokens", p.gpu_tokens),
           "tokens", "the GPU KV cache size above");
+  const std::string cpu_tokens_rule =
+      p.lmcache ? fmt::format("{} chunks x {} tokens = {}, the L1 full: LMCache's eviction loop (EvictionController, every "
+                              "second) drops 20% of the keys once use passes 80%, so the tier settles between about "
+                              "0.64 and 0.8 of it; one engine per server (a server shared by several engines splits it)",
+                              p.lmcache->chunks, p.lmcache->chunk_tokens, p.cpu_tokens)
+                : fmt::format("cpu/common.py:_kv_cache_size_tokens: {} chunks x {} // ceil({} / {}) = {} chunks per "
+                              "request = {}; every rank holds its own slice of each token",
+                              p.cpu_chunks, p.request_tokens, p.request_tokens, p.block_size, p.chunks_per_request,
+                              p.cpu_tokens);
   add_row(document, "offload_cpu_tokens", "tokens, CPU tier (per replica)", Cell::of(format_count(p.cpu_tokens) + " tokens", p.cpu_tokens),
-          "tokens",
-          fmt::format("cpu/common.py:_kv_cache_size_tokens: {} chunks x {} // ceil({} / {}) = {} chunks per request = {}; "
-                      "every rank holds its own slice of each token",
-                      p.cpu_chunks, p.request_tokens, p.request_tokens, p.block_size, p.chunks_per_request, p.cpu_tokens));
+          "tokens", cpu_tokens_rule);
   add_row(document, "offload_cpu_tokens_fleet", "tokens, CPU tier (fleet)", Cell::of(format_count(p.cpu_tokens_fleet) + " tokens", p.cpu_tokens_fleet),
           "tokens", fmt::format("{} x {} replica{}, each its own buffer", p.cpu_tokens, p.replicas, p.replicas == 1 ? "" : "s"));
+  const std::string request_rule =
+      p.lmcache ? fmt::format("ceil({} / {}) chunks x {} B = {} B", p.request_tokens, p.lmcache->chunk_tokens,
+                              p.lmcache->object_bytes.value, p.request_bytes_per_rank.value)
+                : fmt::format("{} blocks x {} B = {} B", p.chunks_per_request, p.worker_bytes_per_block.value,
+                              p.request_bytes_per_rank.value);
   add_row(document, "offload_request_bytes_per_rank", "one request's KV per rank", Cell::of(format_bytes(p.request_bytes_per_rank, units), p.request_bytes_per_rank.value),
-          "bytes", fmt::format("{} blocks x {} B = {} B", p.chunks_per_request, p.worker_bytes_per_block.value, p.request_bytes_per_rank.value));
+          "bytes", request_rule);
   add_row(document, "offload_reload_s", "reload one request (" + p.link.name + ")", Cell::of(seconds(p.reload_s), p.reload_s), "s",
           fmt::format("{} B / {:.0f} GB/s ({}) = {:.4f} s; each rank over its own link", p.request_bytes_per_rank.value,
                       p.link.bytes_per_s / 1e9, p.link.source, p.reload_s));
@@ -83,12 +116,30 @@ void add_offload_rows(Document& document, const OffloadPlan& plan, UnitSystem un
             Cell::of(std::string("none: reload is faster at every length"), std::uint64_t{0}), "tokens", break_even_rule);
   }
   if (p.disk) add_disk_rows(document, *p.disk);
+  if (p.lmcache) {
+    add_row(document, "offload_lmcache_staging_bytes", "LMCache GPU staging per GPU",
+            Cell::of(format_bytes(p.lmcache->staging_bytes_per_gpu, units), p.lmcache->staging_bytes_per_gpu.value), "bytes",
+            fmt::format("cache_context.py:_TempGPUBuffer: 4 chunks x {} B, allocated by the server on each GPU after vLLM "
+                        "has sized its KV cache: it comes out of the memory vLLM left free (1 - "
+                        "gpu_memory_utilization), not out of the KV cache",
+                        p.lmcache->object_bytes.value));
+  }
+}
+
+std::string offload_server_command(const OffloadPlan& plan) {
+  if (!plan.lmcache) return "";
+  // v1/distributed/config.py: a bare --l1-size-gb needs --eviction-policy; the size is GiB (x 2^30).
+  return fmt::format("lmcache server --l1-size-gb {} --eviction-policy LRU --chunk-size {}",
+                     static_cast<double>(plan.cpu_bytes.value) / static_cast<double>(std::uint64_t{1} << 30),
+                     plan.lmcache->chunk_tokens);
 }
 
 std::string offload_launch_flags(const OffloadPlan& plan, const std::string& disk_dir) {
   if (!plan.disk) {
-    return fmt::format(" --kv-offloading-size {} --kv-offloading-backend native",
-                       static_cast<double>(plan.cpu_bytes.value) / static_cast<double>(std::uint64_t{1} << 30));
+    // vLLM turns offloading on only with a size, which it passes on to the native backend alone.
+    return fmt::format(" --kv-offloading-size {} --kv-offloading-backend {}",
+                       static_cast<double>(plan.cpu_bytes.value) / static_cast<double>(std::uint64_t{1} << 30),
+                       plan.lmcache ? "lmcache" : "native");
   }
   // --kv-offloading-size cannot name a secondary tier (config/vllm.py:_post_init_kv_transfer_config
   // fills cpu_bytes_to_use only), so the whole connector config is spelled out.

@@ -16,5 +16,7 @@ void add_offload_rows(Document& document, const OffloadPlan& plan, UnitSystem un
 // With a disk tier: " --kv-transfer-config '{...}'", TieringOffloadingSpec with one fs tier rooted
 // at disk_dir, cpu_bytes_to_use in bytes.
 std::string offload_launch_flags(const OffloadPlan& plan, const std::string& disk_dir);
+// The LMCache server to start before vLLM (--offload-backend lmcache), or "".
+std::string offload_server_command(const OffloadPlan& plan);
 
 }  // namespace kvplan::report

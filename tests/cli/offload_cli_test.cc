@@ -1,5 +1,6 @@
-// `kvplan fit --offload cpu:SIZE --link L`: the CPU tier's tokens, reload vs recompute and the
-// break-even context, in the table, with --explain, in JSON and in --emit vllm.
+// `kvplan fit --offload cpu:SIZE --link L` (native, or LMCache with --offload-backend lmcache): the
+// CPU tier's tokens, reload vs recompute and the break-even context, in the table, with --explain,
+// in JSON and in --emit vllm.
 #include <doctest/doctest.h>
 
 #include "cli/cli_runner.h"
@@ -88,4 +89,26 @@ TEST_CASE("fit --offload with a disk tier: its rows, and --emit vllm's --kv-tran
                            "\"cpu_bytes_to_use\":549755813888,\"secondary_tiers\":[{\"type\":\"fs\",\"root_dir\":"
                            "\"/mnt/it'\\''s\"}]}}'"));
   CHECK_FALSE(contains(emit.out, "--kv-offloading-size"));
+}
+
+TEST_CASE("fit --offload-backend lmcache: LMCache's objects, the server line to start, and its hybrid allocator off") {
+  // The same 2 ranks with LMCache's L1 of 512 GiB: per token per rank 64 layers x 4 x 128 x 2 x 2 B =
+  // 131072 B; an object 256 x 131072 = 33554432 B; 549755813888 / 33554432 = 16384 objects, two per
+  // chunk (each worker its own): 8192 chunks x 256 = 2097152 tokens. A 131072-token request: 512 chunk
+  // objects of 32 MiB per rank, 16 GiB, as native moves.
+  CliResult result = run_cli(qwen3_32b({"--offload-backend", "lmcache", "--explain"}));
+  CHECK(result.exit_code == 0);
+  CHECK(contains(result.out, "floor(L1 549755813888 B (lmcache server --l1-size-gb) / 33554432 B) = 16384 objects / 2 per chunk"));
+  CHECK(contains(result.out, "8192 chunks x 256 tokens = 2097152, the L1 full"));
+  CHECK(contains(result.out, "ceil(131072 / 256) chunks x 33554432 B = 17179869184 B"));
+  CHECK(contains(result.out, "LMCache GPU staging per GPU"));
+  CliResult emit = run_cli(qwen3_32b({"--offload-backend", "lmcache", "--emit", "vllm"}));
+  CHECK(emit.exit_code == 0);
+  CHECK(emit.out.starts_with("lmcache server --l1-size-gb 512 --eviction-policy LRU --chunk-size 256\nvllm serve"));
+  CHECK(contains(emit.out, "--kv-offloading-size 512 --kv-offloading-backend lmcache"));
+  // LMCacheMPConnector runs with vLLM's hybrid allocator off: a sliding model is planned that way, not refused.
+  CliResult gemma = run_cli({"fit", "--model", "gemma-3-27b", "--gpu", "h100-sxm", "--ctx", "32k", "--offload", "cpu:256GiB",
+                             "--offload-backend", "lmcache", "--link", "pcie5", "--disable-hybrid-kv-cache-manager"});
+  CHECK(gemma.exit_code == 0);
+  CHECK(contains(gemma.out, "concurrency lost with it off"));
 }

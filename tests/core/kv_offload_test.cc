@@ -18,12 +18,14 @@ using namespace kvplan::testing;
 namespace {
 
 OffloadPlan plan_for(const char* name, std::uint64_t ctx, Parallelism parallel, std::uint64_t cpu_bytes,
-                     const char* link, std::uint64_t kv_cache_memory) {
+                     const char* link, std::uint64_t kv_cache_memory, OffloadBackend backend = OffloadBackend::native) {
   FitRequest request = request_for(model(name), ctx, parallel);
   request.options.kv_cache_memory = Bytes{kv_cache_memory};
   request.weight_bytes_per_param = 1;  // fp8 weights: room for the fixed KV memory on one H100
   const FitResult result = fit(model(name), gpu("h100-sxm"), request);
-  return plan_offload({Bytes{cpu_bytes}, parse_link(link, LinkUse::host)}, model(name), gpu("h100-sxm"), request, result);
+  OffloadRequest offload{Bytes{cpu_bytes}, parse_link(link, LinkUse::host)};
+  offload.backend = backend;
+  return plan_offload(offload, model(name), gpu("h100-sxm"), request, result);
 }
 
 }  // namespace
@@ -130,8 +132,48 @@ TEST_CASE("the options vLLM 0.33 does not size, or kvplan does not model, are re
   CHECK(parse_link("25.5GBps", LinkUse::host).bytes_per_s == doctest::Approx(25.5e9));
   CHECK_THROWS_AS(parse_link("nvlink", LinkUse::host), Error);
   CHECK_THROWS_AS(parse_link("0GBps", LinkUse::host), Error);
-  CHECK_THROWS_AS(check_offload_backend("lmcache"), Error);
-  CHECK_THROWS_AS(check_offload_backend("mooncake"), Error);
+  CHECK(parse_offload_backend("lmcache") == OffloadBackend::lmcache);
+  CHECK_THROWS_AS(parse_offload_backend("mooncake"), Error);
   // Gemma-3's sliding and full groups: more than one KV-cache group.
   CHECK_THROWS_AS(plan_for("gemma-3-27b", 8192, {}, 64 * kGiB, "pcie5", 20 * kGiB), Error);
+}
+
+// LMCache 0.5.6's multi-process server behind vLLM 0.33's LMCacheMPConnector
+// (--offload-backend lmcache): objects of 256-token chunks, one per TP worker (one per TP group for
+// MLA), each rounded up to 4096 bytes in an L1 of --l1-size-gb. Read from LMCache's code
+// (docs/engines.md, "LMCache"); not run.
+TEST_CASE("LMCache's L1: one object per worker and chunk of 256 tokens") {
+  // Qwen3-32B at TP 1: 64 layers x 8 K/V heads x 128 x 2 (K, V) x 2 B = 262144 B per token; a chunk
+  // object 256 x 262144 = 67108864 B (already a multiple of 4096); 512 GiB / 67108864 = 8192 objects,
+  // 8192 chunks x 256 = 2097152 tokens.
+  const OffloadPlan qwen = plan_for("qwen3-32b", 131072, {}, 512 * kGiB, "pcie5", 40 * kGiB, OffloadBackend::lmcache);
+  REQUIRE(qwen.lmcache);
+  CHECK(qwen.lmcache->bytes_per_token_per_rank.value == 262144);
+  CHECK(qwen.lmcache->aligned_object_bytes.value == 67108864);
+  CHECK(qwen.lmcache->objects == 8192);
+  CHECK(qwen.cpu_tokens == 2097152);
+  // A 131072-token request comes back as 512 chunk objects: 512 x 67108864 B = 32 GiB per rank; the
+  // server stages 4 chunks on each GPU: 268435456 B.
+  CHECK(qwen.request_bytes_per_rank.value == 512ull * 67108864);
+  CHECK(qwen.lmcache->staging_bytes_per_gpu.value == 4ull * 67108864);
+  // Llama-3.1-70B at TP 4: 2 K/V heads a rank, 80 x 2 x 128 x 2 x 2 B = 81920 B per token, an object of
+  // 20971520 B; 100 GiB / 20971520 = 5120 objects, 4 per chunk (one per worker): 1280 chunks, 327680 tokens.
+  const OffloadPlan llama =
+      plan_for("llama-3.1-70b", 32768, {4, 1, 1}, 100 * kGiB, "pcie5", 20 * kGiB, OffloadBackend::lmcache);
+  CHECK(llama.lmcache->kv_workers == 4);
+  CHECK(llama.lmcache->objects == 5120);
+  CHECK(llama.cpu_tokens == 327680);
+  // DeepSeek-V3 at TP 8: the latent (512 + 64) x 2 B x 61 layers = 70272 B per token on every rank,
+  // stored once per TP group (extract_world_size_and_kv_rank), which native offloading cannot plan:
+  // an object of 256 x 70272 = 17989632 B (4392 x 4096); 100 GiB / 17989632 = 5968 chunks, 1527808 tokens.
+  const OffloadPlan deepseek =
+      plan_for("deepseek-v3", 8192, {8, 1, 1}, 100 * kGiB, "pcie5", kGiB, OffloadBackend::lmcache);
+  CHECK(deepseek.lmcache->kv_workers == 1);
+  CHECK(deepseek.lmcache->aligned_object_bytes.value == 17989632);
+  CHECK(deepseek.cpu_tokens == 5968ull * 256);
+  CHECK_THROWS_WITH_AS(plan_for("deepseek-v3", 8192, {8, 1, 1}, 100 * kGiB, "pcie5", kGiB),
+                       doctest::Contains("single-copy replicated layout"), Error);
+  // An L1 under one object.
+  CHECK_THROWS_WITH_AS(plan_for("qwen3-32b", 8192, {}, 64 * 1024 * 1024 - 1, "pcie5", 40 * kGiB, OffloadBackend::lmcache),
+                       doctest::Contains("holds no chunk"), Error);
 }
