@@ -170,7 +170,8 @@ void run_fit(Context& context, const FitOptions& options) {
     throw Error("--concurrency: the fleet search counts requests without prefix sharing; drop --shared-prefix or "
                 "--concurrency");
   }
-  // LMCache's vLLM connector runs with the hybrid allocator off, so that combination is the real one.
+  // vLLM's built-in LMCache connector (LMCACHE_USE_UPSTREAM_MP=1) runs with the hybrid allocator off,
+  // so that combination is a real one.
   const bool native_offload = !options.offload.tiers.empty() && options.offload.backend != "lmcache";
   if ((shared_prefix || native_offload) && options.no_hybrid_allocator) {
     throw Error(std::string(shared_prefix ? "--shared-prefix" : "--offload") +

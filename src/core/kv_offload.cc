@@ -59,11 +59,13 @@ OffloadPlan plan_offload(const OffloadRequest& offload, const ModelShape& shape,
   }
   const bool lmcache = offload.backend == OffloadBackend::lmcache;
   if (result.groups.size() != 1 || result.groups.front().attention != LayerAttention::full) {
-    // LMCache's vLLM connector does not support the hybrid allocator, which vLLM then turns off.
+    // LMCache 0.5.6's own LMCacheMPConnector keeps the hybrid allocator (SupportsHMA); vLLM's
+    // built-in fallback (LMCACHE_USE_UPSTREAM_MP=1) turns it off, which the user can plan.
     throw Error("--offload: kvplan plans offloading for models with one full-attention KV-cache group only; " +
                 std::to_string(result.groups.size()) + " groups here" +
-                (lmcache ? " (LMCacheMPConnector turns vLLM's hybrid allocator off: add "
-                           "--disable-hybrid-kv-cache-manager to plan what it then caches)"
+                (lmcache ? " (LMCache 0.5.6's connector keeps vLLM's hybrid allocator on; with vLLM's built-in "
+                           "connector, LMCACHE_USE_UPSTREAM_MP=1, it is off: plan that with "
+                           "--disable-hybrid-kv-cache-manager)"
                          : ""));
   }
   if (lmcache && offload.disk) {

@@ -91,7 +91,7 @@ TEST_CASE("fit --offload with a disk tier: its rows, and --emit vllm's --kv-tran
   CHECK_FALSE(contains(emit.out, "--kv-offloading-size"));
 }
 
-TEST_CASE("fit --offload-backend lmcache: LMCache's objects, the server line to start, and its hybrid allocator off") {
+TEST_CASE("fit --offload-backend lmcache: LMCache's objects, the server line to start, the hybrid allocator off") {
   // The same 2 ranks with LMCache's L1 of 512 GiB: per token per rank 64 layers x 4 x 128 x 2 x 2 B =
   // 131072 B; an object 256 x 131072 = 33554432 B; 549755813888 / 33554432 = 16384 objects, two per
   // chunk (each worker its own): 8192 chunks x 256 = 2097152 tokens. A 131072-token request: 512 chunk
@@ -106,7 +106,8 @@ TEST_CASE("fit --offload-backend lmcache: LMCache's objects, the server line to 
   CHECK(emit.exit_code == 0);
   CHECK(emit.out.starts_with("lmcache server --l1-size-gb 512 --eviction-policy LRU --chunk-size 256\nvllm serve"));
   CHECK(contains(emit.out, "--kv-offloading-size 512 --kv-offloading-backend lmcache"));
-  // LMCacheMPConnector runs with vLLM's hybrid allocator off: a sliding model is planned that way, not refused.
+  // vLLM's built-in LMCache connector (LMCACHE_USE_UPSTREAM_MP=1) runs with the hybrid allocator off: a
+  // sliding model is planned that way when asked, not refused (LMCache's own connector keeps it on).
   CliResult gemma = run_cli({"fit", "--model", "gemma-3-27b", "--gpu", "h100-sxm", "--ctx", "32k", "--offload", "cpu:256GiB",
                              "--offload-backend", "lmcache", "--link", "pcie5", "--disable-hybrid-kv-cache-manager"});
   CHECK(gemma.exit_code == 0);
