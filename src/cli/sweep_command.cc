@@ -60,7 +60,7 @@ void run_sweep_command(Context& context, const SweepOptions& options) {
     throw Error("sweep: " + std::to_string(rows) + " combinations are more than --max-rows " + std::to_string(max_rows) +
                 "; narrow --models, --variants, --kv-dtypes, --ctx or --gpus, or raise --max-rows");
   }
-  const report::Document head = report::sweep_head(rows, request.engine.engine);
+  const report::Document head = report::sweep_head(rows, EngineRelease{request.engine.engine, request.engine.engine_version});
   std::ostream& out = context.stream_out();
   // Rows gather in a chunk of about 64 KiB before they go out: one write per chunk, not per cell.
   std::ostringstream chunk;

@@ -73,7 +73,7 @@ class Report {
     if (request_.disagg) {
       markdown += disagg_section(request_.models, *request_.disagg, request_.kv_dtypes.front(), request_.units, files, json);
     }
-    Document sweep = sweep_document(rows_, request_.engine.engine, request_.units);
+    Document sweep = sweep_document(rows_, EngineRelease{request_.engine.engine, request_.engine.engine_version}, request_.units);
     markdown += "## Details\n\nEvery combination, as `kvplan sweep` prints it; the same rows are in report.csv and "
                 "report.json.\n\n";
     sweep.title.clear();

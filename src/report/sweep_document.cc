@@ -6,10 +6,11 @@
 
 namespace kvplan::report {
 
-Document sweep_head(std::uint64_t row_count, Engine engine) {
+Document sweep_head(std::uint64_t row_count, const EngineRelease& engine) {
   Document document;
   document.command = "sweep";
-  document.title = fmt::format("Sweep: {} combinations, {} accounting", row_count, to_string(engine));
+  document.title = fmt::format("Sweep: {} combinations, {}{}{} accounting", row_count, to_string(engine.engine),
+                               engine.version.empty() ? "" : "@", engine.version);
   document.columns = {
       {"model", "model", Align::left},
       {"variant", "variant", Align::left},
@@ -73,7 +74,7 @@ std::vector<Cell> sweep_cells(const SweepRow& row, UnitSystem units, bool with_t
   return cells;
 }
 
-Document sweep_document(const std::vector<SweepRow>& rows, Engine engine, UnitSystem units) {
+Document sweep_document(const std::vector<SweepRow>& rows, const EngineRelease& engine, UnitSystem units) {
   Document document = sweep_head(rows.size(), engine);
   for (const SweepRow& row : rows) document.rows.push_back(sweep_cells(row, units));
   return document;

@@ -23,6 +23,14 @@ TEST_CASE("sweep: one row per model x variant x dtype x context x fleet") {
   CHECK(contains(result.out, "the weights do not fit"));
 }
 
+TEST_CASE("sweep: the title names the engine release the rows follow") {
+  // SGLang 0.5.10's fraction for Llama-3.1-8B on one H100: 0.830 (tests/core/sglang_rules_test.cc).
+  CliResult result = run_cli({"sweep", "--models", "llama-3.1-8b", "--ctx", "8k", "--gpus", "h100-sxm:1", "--engine",
+                              "sglang@0.5.10"});
+  CHECK(result.exit_code == 0);
+  CHECK(contains(result.out, "Sweep: 1 combinations, sglang@0.5.10 accounting"));
+}
+
 TEST_CASE("sweep: combinations without a layout are rows with the reason") {
   CliResult result = run_cli({"sweep", "--models", "llama-3-8b", "--ctx", "4k", "--variants", "native,mla",
                               "--kv-dtypes", "fp8_ds_mla", "--gpus", "h100-sxm", "--format", "csv"});
