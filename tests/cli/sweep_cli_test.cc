@@ -24,7 +24,6 @@ TEST_CASE("sweep: one row per model x variant x dtype x context x fleet") {
 }
 
 TEST_CASE("sweep: the title names the engine release the rows follow") {
-  // SGLang 0.5.10's fraction for Llama-3.1-8B on one H100: 0.830 (tests/core/sglang_rules_test.cc).
   CliResult result = run_cli({"sweep", "--models", "llama-3.1-8b", "--ctx", "8k", "--gpus", "h100-sxm:1", "--engine",
                               "sglang@0.5.10"});
   CHECK(result.exit_code == 0);
