@@ -5,7 +5,7 @@
 // fraction-setting statements (server_args.py:_handle_gpu_memory_settings, or __post_init__ before
 // 0.5.3; arg_groups/memory_hook.py from 0.5.19), taken from the release's wheel, were run with their
 // imports stubbed and G passed in, the prefill-graph backend set as that release's compatibility
-// rules resolve it. The others are the same releases' arithmetic written out here.
+// rules resolve it (tools/sglang-oracle). The others are the same releases' arithmetic written out here.
 #include <doctest/doctest.h>
 
 #include "core/capacity.h"
