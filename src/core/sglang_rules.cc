@@ -76,7 +76,11 @@ const SglangRules& sglang_rules(std::string_view version) {
   const std::optional<Release> release = parse_release(version);
   if (release) {
     for (const SglangRules& rules : kReleases) {
-      if (release_of(rules.first) <= *release && *release <= release_of(rules.last)) return rules;
+      // A post-release of a row's last release keeps its rules (0.5.4.post3 is 0.5.4's row).
+      const Release last = release_of(rules.last);
+      const bool up_to_last = std::make_tuple(std::get<0>(*release), std::get<1>(*release), std::get<2>(*release)) <=
+                              std::make_tuple(std::get<0>(last), std::get<1>(last), std::get<2>(last));
+      if (release_of(rules.first) <= *release && up_to_last) return rules;
     }
   }
   throw Error("--engine sglang@" + std::string(version) + ": kvplan knows the rules of SGLang " +

@@ -39,6 +39,8 @@ TEST_CASE("SGLang releases: a row per run of releases, release candidates with t
   CHECK(sglang_rules("0.5.10.post1").first == "0.5.10");
   CHECK(sglang_rules("0.5.14").first == "0.5.13");  // its log line has the dtype, 0.5.12's not
   CHECK(sglang_rules("0.5.21").first == "0.5.20");
+  CHECK(sglang_rules("0.5.4.post3").first == "0.5.3");  // a post-release of a row's last release
+  CHECK(sglang_rules("0.5.1.post3").first == "0.4.7.post1");
   // Before 0.4.7.post1 the fraction came from a TP table that changed from post-release to
   // post-release; kvplan has not modelled it. Nor a release after 0.5.23, or a partial number.
   for (const char* unknown : {"0.4.7", "0.4.6.post5", "0.5.24", "0.5", "0.5.x", "latest", "0.5.3.dev1"}) {
