@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/prefill_bound.h"
 #include "core/units.h"
+#include "core/vllm_rules.h"
 
 namespace kvplan {
 namespace {
@@ -49,7 +50,7 @@ OffloadBackend parse_offload_backend(std::string_view backend) {
 
 OffloadPlan plan_offload(const OffloadRequest& offload, const ModelShape& shape, const GpuSpec& gpu,
                          const FitRequest& request, const FitResult& result) {
-  if (result.engine != Engine::vllm || result.engine_version != "0.33") {
+  if (result.engine != Engine::vllm || !newest_vllm_release(result.engine_version)) {
     throw Error("--offload: kvplan plans vLLM 0.33's CPU offloading only (native, or LMCache behind it); use --engine "
                 "vllm@0.33");
   }

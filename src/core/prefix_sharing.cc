@@ -4,6 +4,7 @@
 
 #include "core/checked.h"
 #include "core/error.h"
+#include "core/vllm_rules.h"
 
 namespace kvplan {
 namespace {
@@ -91,7 +92,7 @@ PrefixSharing share_prefix(const SharedPrefix& prefix, const ModelShape& shape, 
   query.replicas = request.parallel.dp;
   switch (result.engine) {
     case Engine::vllm:
-      if (result.engine_version != "0.33") {
+      if (!newest_vllm_release(result.engine_version)) {
         throw Error("--shared-prefix: kvplan follows vLLM 0.33's prefix cache only, not vLLM " +
                     result.engine_version + "'s; use --engine vllm");
       }

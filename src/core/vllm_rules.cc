@@ -113,6 +113,8 @@ const VllmRules& vllm_rules(std::string_view version) {
               "; pick the release whose rules yours shares (docs/engines.md lists what changed when)");
 }
 
+bool newest_vllm_release(std::string_view version) { return &vllm_rules(version) == &kReleases.front(); }
+
 std::string known_vllm_versions() {
   std::string text;
   for (const VllmRules& rules : kReleases) {

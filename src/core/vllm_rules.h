@@ -122,4 +122,8 @@ const VllmRules& vllm_rules(std::string_view version);
 // "0.33 (default), 0.19, 0.10, 0.6", for help texts and errors.
 std::string known_vllm_versions();
 
+// True for the release `--engine vllm` means (the table's first row): the features kvplan has read
+// in that release only (speculative decoding, the prefix cache, KV offloading) check this.
+bool newest_vllm_release(std::string_view version);
+
 }  // namespace kvplan

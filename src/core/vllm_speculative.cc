@@ -2,6 +2,7 @@
 
 #include "core/checked.h"
 #include "core/error.h"
+#include "core/vllm_rules.h"
 
 namespace kvplan::detail {
 
@@ -13,7 +14,7 @@ void check_vllm_speculative(const VllmRules& rules, const ModelShape& shape, con
     throw Error("--num-speculative-tokens: " + std::to_string(speculative.num_speculative_tokens) +
                 " is out of range; kvplan plans 1 to " + std::to_string(kMaxSpeculativeTokens) + " tokens per step");
   }
-  if (rules.version != "0.33") {
+  if (!newest_vllm_release(rules.version)) {
     throw Error(flag + ": kvplan follows vLLM 0.33's speculative decoding only; plan it with --engine vllm (0.33)");
   }
   if (request.parallel.pp > 1) {
