@@ -59,6 +59,17 @@ TEST_CASE("SGLang 0.5.2rc2 on 8 H100s: 0.831, as a real start-up log printed it"
   CHECK(fraction("llama-3-70b", "h100-sxm", "0.5.2rc2", {8, 1, 1}) == doctest::Approx(0.831));
 }
 
+TEST_CASE("SGLang 0.5.8 on one H100: 0.835, as its documentation build printed it") {
+  // SGLang's executed "Offline Engine API" notebook of 2026-02-05 (docs.sglang.ai; main between the
+  // 0.5.8 and 0.5.9 wheels of 2026-01-23 and 2026-02-23): sgl.Engine(model_path="qwen/qwen2.5-0.5b-
+  // instruct") on an H100 ("Use fa3 backend by default", TP 1) logs server_args mem_fraction_static=0.835.
+  // sglang.test.doc_patch sets cuda_graph_max_bs = 4 only after __post_init__ has resolved the
+  // fraction with the default 256: R = 512 + 1.5 x 8192 + 1 / 8 x 1024 + 2 x 256 = 13440, the
+  // piecewise prefill graph still opt-in (enable_piecewise_cuda_graph=False in the same line);
+  // round((81559 - 13440) / 81559, 3) = 0.835. The rule reads G and TP alone, so any model shows it.
+  CHECK(fraction("llama-3.1-8b", "h100-sxm", "0.5.8") == doctest::Approx(0.835));
+}
+
 TEST_CASE("SGLang's default fraction by release: Llama-3.1-8B on one H100, Llama-3.1-70B at TP 4, DeepSeek-V3 at TP 8 on H200s") {
   // 0.4.7.post1-0.5.2: R = (9.5 + TP / 2) x 1024 below 90 GiB, (12 + TP / 2) x 1024 below 160 GiB.
   // 8B: 10240 -> round(71319 / 81559, 3) = 0.874; 70B: 11776 -> 0.856; DSV3: 16384 -> 0.886.
