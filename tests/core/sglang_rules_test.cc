@@ -70,6 +70,15 @@ TEST_CASE("SGLang 0.5.8 on one H100: 0.835, as its documentation build printed i
   CHECK(fraction("llama-3.1-8b", "h100-sxm", "0.5.8") == doctest::Approx(0.835));
 }
 
+TEST_CASE("SGLang 0.5.10 on one H100: 0.830 with the piecewise prefill graph, as its documentation build printed it") {
+  // The same notebook built on 2026-03-05 (main between the 0.5.9 and 0.5.10 wheels, already with
+  // the piecewise prefill graph on by default, as 0.5.10 shipped it: disable_piecewise_cuda_graph=False,
+  // 58 piecewise_cuda_graph_tokens, "Compiling num tokens ... 0/58"), one H100, TP 1: mem_fraction_static=0.83.
+  // R = 13440 + 8 x 58 = 13904; round((81559 - 13904) / 81559, 3) = 0.830.
+  CHECK(fraction("llama-3.1-8b", "h100-sxm", "0.5.10") == doctest::Approx(0.830));
+  CHECK(fraction("llama-3.1-8b", "h100-sxm", "0.5.9") == doctest::Approx(0.835));  // a month earlier
+}
+
 TEST_CASE("SGLang's default fraction by release: Llama-3.1-8B on one H100, Llama-3.1-70B at TP 4, DeepSeek-V3 at TP 8 on H200s") {
   // 0.4.7.post1-0.5.2: R = (9.5 + TP / 2) x 1024 below 90 GiB, (12 + TP / 2) x 1024 below 160 GiB.
   // 8B: 10240 -> round(71319 / 81559, 3) = 0.874; 70B: 11776 -> 0.856; DSV3: 16384 -> 0.886.
