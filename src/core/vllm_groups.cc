@@ -58,11 +58,12 @@ std::string group_census(const std::vector<VllmGroup>& groups) {
   std::string text;
   const std::pair<LayerAttention, const char*> kinds[] = {
       {LayerAttention::full, "full"}, {LayerAttention::chunked, "chunked"}, {LayerAttention::sliding, "sliding"}};
-  for (const auto& [kind, name] : kinds) {
+  for (const auto& entry : kinds) {
+    const LayerAttention kind = entry.first;
     const auto count = std::count_if(groups.begin(), groups.end(), [&](const VllmGroup& g) { return g.attention == kind; });
     if (count == 0) continue;
     if (!text.empty()) text += " + ";
-    text += std::to_string(count) + " " + name;
+    text += std::to_string(count) + " " + entry.second;
   }
   return text;
 }
