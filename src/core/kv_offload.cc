@@ -82,7 +82,6 @@ OffloadPlan plan_offload(const OffloadRequest& offload, const ModelShape& shape,
   }
 
   OffloadPlan plan;
-  plan.backend = offload.backend;
   plan.cpu_bytes = offload.cpu;
   plan.world_size = parallel.tp;
   plan.block_size = result.block_size;
@@ -96,13 +95,15 @@ OffloadPlan plan_offload(const OffloadRequest& offload, const ModelShape& shape,
   plan.chunk_bytes = Bytes{checked_mul(plan.worker_bytes_per_block.value, plan.world_size, "--offload: chunk bytes")};
   plan.aligned_chunk_bytes = Bytes{checked_mul(ceil_div(plan.chunk_bytes.value, kChunkAlignment), kChunkAlignment,
                                                "--offload: aligned chunk bytes")};
-  plan.cpu_chunks = plan.cpu_bytes.value / plan.aligned_chunk_bytes.value;
   if (lmcache) {
     plan.lmcache = plan_lmcache_tier(plan.cpu_bytes, shape, request, result,
                                      Bytes{plan.worker_bytes_per_block.value / plan.block_size});
-  } else if (plan.cpu_chunks == 0) {
-    throw Error("--offload cpu: " + std::to_string(plan.cpu_bytes.value) + " bytes hold no chunk of " +
-                std::to_string(plan.aligned_chunk_bytes.value) + " bytes");
+  } else {
+    plan.cpu_chunks = plan.cpu_bytes.value / plan.aligned_chunk_bytes.value;
+    if (plan.cpu_chunks == 0) {
+      throw Error("--offload cpu: " + std::to_string(plan.cpu_bytes.value) + " bytes hold no chunk of " +
+                  std::to_string(plan.aligned_chunk_bytes.value) + " bytes");
+    }
   }
   // cpu/common.py:_kv_cache_size_tokens, the figure vLLM reports like the GPU's "KV cache size":
   // chunks x max_model_len // chunks one max_model_len request needs.

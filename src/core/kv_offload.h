@@ -43,8 +43,7 @@ OffloadTiers parse_offload_tiers(std::string_view text);
 OffloadBackend parse_offload_backend(std::string_view backend);
 
 struct OffloadPlan {
-  OffloadBackend backend = OffloadBackend::native;
-  std::optional<LmcacheTierPlan> lmcache;   // the LMCache server's L1 in place of native's chunks
+  std::optional<LmcacheTierPlan> lmcache;   // --offload-backend lmcache: the server's L1 in place of native's chunks
   Bytes cpu_bytes;                          // cpu_bytes_to_use = kv_offloading_size x 2^30
   std::uint32_t world_size = 1;             // workers sharing the buffer (TP; PP and DCP are refused)
   std::uint32_t block_size = 0;             // GPU block = offloaded chunk (blocks_per_chunk 1)
@@ -53,7 +52,7 @@ struct OffloadPlan {
   Bytes worker_bytes_per_block;             // page x layers: one block, all layers, one rank
   Bytes chunk_bytes;                        // worker bytes x world size
   Bytes aligned_chunk_bytes;                // rounded up to the 4 KiB page (mmap.PAGESIZE)
-  std::uint64_t cpu_chunks = 0;             // floor(cpu bytes / aligned chunk bytes)
+  std::uint64_t cpu_chunks = 0;             // native: floor(cpu bytes / aligned chunk bytes)
   std::uint64_t chunks_per_request = 0;     // ceil(max_model_len / block size)
   std::uint64_t cpu_tokens = 0;             // cpu chunks x L // chunks per request, per replica
   std::uint32_t replicas = 1;               // DP, each with its own buffer
