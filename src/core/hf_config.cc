@@ -378,27 +378,6 @@ ConfigNode with_class_defaults(const ConfigNode& nested, std::vector<std::string
   return filled;
 }
 
-// What SGLang reads of a multimodal config: its first architecture and vision_config's size.
-ModelShape::Multimodal multimodal_config(const ConfigFields& outer) {
-  ModelShape::Multimodal multimodal;
-  const ConfigNode* architectures = outer.get("architectures");
-  const ConfigNode::List* list = architectures != nullptr ? architectures->as_list() : nullptr;
-  if (list != nullptr && !list->empty() && list->front().as_string() != nullptr) {
-    multimodal.architecture = *list->front().as_string();
-  }
-  if (const ConfigNode* vision = outer.get("vision_config"); vision != nullptr && vision->is_map()) {
-    const ConfigFields fields(*vision, "vision_config");
-    multimodal.vision_config = true;
-    // SGLang's config classes expose Kimi's MoonViT vt_* fields under these names (KimiK3VisionConfig
-    // maps them; KimiK25VisionConfig's defaults, 27 and 1152, are the released values).
-    multimodal.vision_layers =
-        fields.optional_dim("num_hidden_layers").value_or(fields.optional_dim("vt_num_hidden_layers").value_or(24));
-    multimodal.vision_hidden =
-        fields.optional_dim("hidden_size").value_or(fields.optional_dim("vt_hidden_size").value_or(1024));
-  }
-  return multimodal;
-}
-
 }  // namespace
 
 ModelShape shape_from_hf_config(const ConfigNode& config) {

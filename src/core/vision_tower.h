@@ -1,5 +1,6 @@
 // The vision tower a multimodal checkpoint loads beside its language model. It holds no KV cache,
-// but its weights take GPU memory: vLLM builds it whenever the model accepts images.
+// but its weights take GPU memory: vLLM builds it whenever the model accepts images; SGLang's
+// defaults read its size.
 #pragma once
 
 #include <cstdint>
@@ -28,5 +29,9 @@ VisionTowerParams qwen3_vl_vision_params(const ConfigFields& vision_config);
 // kvplan counts: Gemma-3 (model_type gemma3) and Qwen3-VL (a qwen3_vl_text / qwen3_vl_moe_text
 // language model). `outer` is the whole config.json; others are left as they are.
 void add_vision_tower(const ConfigFields& outer, ModelShape& shape);
+
+// What SGLang reads of a multimodal config (a config.json that nests text_config): its first
+// architecture and vision_config's depth and width (docs/engines-sglang.md, "13. Multimodal models").
+ModelShape::Multimodal multimodal_config(const ConfigFields& outer);
 
 }  // namespace kvplan
