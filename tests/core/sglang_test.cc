@@ -238,7 +238,7 @@ TEST_CASE("SGLang: a multimodal model loses the prefill graph's reserve, keeps r
   // R = 512 + 1.5 x 8192 + 2 / 8 x 1024 + 2 x 256 = 13568; round((81559 - 13568) / 81559, 3) = 0.834;
   // adjust_mem_fraction_for_vlm: complexity 24 x 1024^2 / (24 x 1024^2) = 1, factor 0.95 x 1.0:
   // 0.834 x 0.95 = 0.7923 [oracle: 0.5.23's handle_gpu_memory_settings and adjust_mem_fraction_for_vlm
-  // run with their imports stubbed gave 0.7923; tools/sglang-oracle/multimodal_mistral.py].
+  // run with their imports stubbed gave 0.7923; tools/sglang-oracle/multimodal.py].
   FitRequest request = sglang_request(model("mistral-small-3.1-24b"), 32768, {2, 1, 1});
   FitResult result = fit(model("mistral-small-3.1-24b"), gpu("h100-sxm"), request);
   CHECK(result.mem_util == doctest::Approx(0.834 * 0.95));
