@@ -25,4 +25,9 @@ inline std::uint64_t checked_add(std::uint64_t a, std::uint64_t b, std::string_v
 
 inline std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return a / b + (a % b != 0); }
 
+// `value` rounded up to a multiple of `step` (kernel tiles, allocator alignments).
+inline std::uint64_t checked_round_up(std::uint64_t value, std::uint64_t step, std::string_view what) {
+  return checked_mul(ceil_div(value, step), step, what);
+}
+
 }  // namespace kvplan

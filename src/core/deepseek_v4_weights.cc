@@ -11,7 +11,7 @@ namespace {
 constexpr std::string_view kWhat = "DeepSeek-V4's weights";
 std::uint64_t mul(std::uint64_t a, std::uint64_t b) { return checked_mul(a, b, kWhat); }
 std::uint64_t add(std::uint64_t a, std::uint64_t b) { return checked_add(a, b, kWhat); }
-std::uint64_t round_up(std::uint64_t value, std::uint64_t step) { return mul(ceil_div(value, step), step); }
+std::uint64_t round_up(std::uint64_t value, std::uint64_t step) { return checked_round_up(value, step, kWhat); }
 
 // Fp8LinearMethod.create_weights with weight_block_size [128, 128]: one fp8 byte per value and
 // (create_fp8_scale_parameter) one scale per 128x128 block, float8_e8m0fnu because expert_dtype fp4

@@ -93,8 +93,8 @@ OffloadPlan plan_offload(const OffloadRequest& offload, const ModelShape& shape,
   // CPUOffloadingSpec.__init__: every worker's copy of a chunk sits side by side in one buffer of
   // cpu_bytes_to_use bytes, the chunk rounded up to the page size.
   plan.chunk_bytes = Bytes{checked_mul(plan.worker_bytes_per_block.value, plan.world_size, "--offload: chunk bytes")};
-  plan.aligned_chunk_bytes = Bytes{checked_mul(ceil_div(plan.chunk_bytes.value, kChunkAlignment), kChunkAlignment,
-                                               "--offload: aligned chunk bytes")};
+  plan.aligned_chunk_bytes =
+      Bytes{checked_round_up(plan.chunk_bytes.value, kChunkAlignment, "--offload: aligned chunk bytes")};
   if (lmcache) {
     plan.lmcache = plan_lmcache_tier(plan.cpu_bytes, shape, request, result,
                                      Bytes{plan.worker_bytes_per_block.value / plan.block_size});

@@ -38,8 +38,7 @@ LmcacheTierPlan plan_lmcache_tier(Bytes l1_bytes, const ModelShape& shape, const
   // cache_context.py:_get_shape_for_kernel_group: (kv_size, layers, chunk tokens, heads x head size)
   // per kernel group, all in one object group: the chunk's bytes of every layer on the worker.
   plan.object_bytes = Bytes{checked_mul(bytes_per_token_per_rank.value, kChunkTokens, kWhat)};
-  plan.aligned_object_bytes =
-      Bytes{checked_mul(ceil_div(plan.object_bytes.value, kL1Alignment), kL1Alignment, kWhat)};
+  plan.aligned_object_bytes = Bytes{checked_round_up(plan.object_bytes.value, kL1Alignment, kWhat)};
   // memory_allocators: batched_allocate takes compute_aligned_size(raw size) per object.
   plan.objects = l1_bytes.value / plan.aligned_object_bytes.value;
   plan.chunks = plan.objects / plan.kv_workers;

@@ -11,7 +11,7 @@ namespace {
 
 constexpr std::string_view kWhat = "MXFP4 expert bytes";
 
-std::uint64_t round_up(std::uint64_t value, std::uint64_t multiple) { return ceil_div(value, multiple) * multiple; }
+std::uint64_t round_up(std::uint64_t value, std::uint64_t multiple) { return checked_round_up(value, multiple, kWhat); }
 std::uint64_t mul(std::uint64_t a, std::uint64_t b) { return checked_mul(a, b, kWhat); }
 std::uint64_t add(std::uint64_t a, std::uint64_t b) { return checked_add(a, b, kWhat); }
 
