@@ -187,6 +187,10 @@ void run_bench(Context& context, const BenchOptions& o) {
   for (const ResolvedVariant& v : variants) any_decode |= v.variant.kind != VariantKind::mla;
   const KvDtype decode_rows_dtype = any_decode ? decode_dtype(dtype, o.kv_dtype, o.variant == "all") : dtype;
   if (any_decode) check_head_dim(shape.head_dim, model_name);
+  if (any_decode && shape.v_head_dim != 0) {
+    throw Error("bench: " + model_name + " caches values narrower than keys (" + head_widths(shape.head_dim, shape.v_head_dim) +
+                "); kvplan's decode kernels read K and V of one width. Use --phase prefill, or --variant mla");
+  }
   const std::uint64_t batch = parse_count(o.batch, "--batch");
   const Tokens ctx = parse_tokens(o.ctx, "--ctx");
   if (batch > 65535 || ctx.value > (1u << 30)) {

@@ -10,10 +10,11 @@
 namespace kvplan::cli {
 namespace {
 
+// K/V heads take d_h for queries and keys, d_v (d_h unless narrower) for values.
 // MLA's attention runs on decompressed heads: d_qk = nope + rope, d_v; the model's own or
 // DeepSeek's 128 nope and 128 v for a counterfactual MLA.
 std::pair<std::uint32_t, std::uint32_t> head_dims(const Variant& v, const ModelShape& shape) {
-  if (v.kind != VariantKind::mla) return {v.head_dim, v.head_dim};
+  if (v.kind != VariantKind::mla) return {v.head_dim, v.value_dim()};
   const std::uint32_t nope = shape.mla ? shape.mla->qk_nope_head_dim : 128;
   const std::uint32_t d_v = shape.mla ? shape.mla->v_head_dim : 128;
   return {nope + v.qk_rope_head_dim, d_v};

@@ -132,8 +132,8 @@ Document show_model_document(const io::ModelPreset& preset) {
   row("model_type", Cell::of(shape.model_type), "architecture family (decides sliding-window conventions)");
   row("num_hidden_layers", count(shape.num_hidden_layers), "L: decoder layers, each with its own cache");
   row("num_attention_heads", count(shape.num_attention_heads), "n_h: query heads");
-  row("num_key_value_heads", count(shape.num_key_value_heads), "H_kv: cached K/V heads (GQA groups)");
-  row("head_dim", count(shape.head_dim),
+  row(shape.kv_fields_prefix + "num_key_value_heads", count(shape.num_key_value_heads), "H_kv: cached K/V heads (GQA groups)");
+  row(shape.kv_fields_prefix + "head_dim", count(shape.head_dim),
       shape.mla ? "d_h for counterfactuals = v_head_dim (MLA)"
                 : shape.head_dim_explicit ? "d_h: explicit in config.json" : "d_h = hidden_size / num_attention_heads");
   if (shape.mla) {
@@ -155,10 +155,13 @@ Document show_model_document(const io::ModelPreset& preset) {
           "(every MTP layer has one)");
     }
   }
-  if (shape.full_layer_kv) {
-    row("num_global_key_value_heads", count(shape.full_layer_kv->num_key_value_heads),
-        "the full layers' cached K/V heads (with attention_k_eq_v)");
-    row("global_head_dim", count(shape.full_layer_kv->head_dim), "the full layers' head dim");
+  if (shape.v_head_dim != 0) {
+    row(shape.kv_fields_prefix + "v_head_dim", count(shape.v_head_dim), "d_v: the cached V heads' width, narrower than K's");
+  }
+  if (const auto& full = shape.full_layer_kv) {
+    row(full->heads_field, count(full->num_key_value_heads), "the full layers' cached K/V heads");
+    row(full->head_dim_field, count(full->head_dim), "the full layers' head dim");
+    if (full->v_head_dim != 0) row(full->v_head_dim_field, count(full->v_head_dim), "the full layers' V head dim");
   }
   if (const auto& compressed = shape.compressed_mla) {
     std::uint64_t csa = 0, hca = 0;

@@ -362,9 +362,10 @@ void check_fit_request(const ModelShape& shape, const GpuSpec& gpu, const FitReq
     throw Error("--engine " + std::string(to_string(request.options.engine)) +
                 ": kvplan plans DeepSeek-V4's compressed sparse attention with vLLM's rules only; use --engine vllm");
   }
-  if (request.options.engine != Engine::vllm && shape.full_layer_kv) {
+  if (request.options.engine != Engine::vllm && (shape.full_layer_kv || shape.v_head_dim != 0)) {
     throw Error("--engine " + std::string(to_string(request.options.engine)) +
-                ": kvplan plans full layers with their own K/V heads (Gemma-4) with vLLM's rules only; use --engine vllm");
+                ": kvplan plans full layers with their own K/V heads (Gemma-4, MiMo-V2-Flash) and values narrower than "
+                "keys with vLLM's rules only; use --engine vllm");
   }
   check_memory_options(shape, gpu, request);
 }

@@ -198,6 +198,7 @@ std::shared_ptr<const VllmStart> start_vllm(const ModelShape& shape, const GpuSp
                                parallel.dcp > 1};
   const VllmBackend backend = shape.compressed_mla ? choose_compressed_backend(rules, gpu, request, result.engine_version)
                               : shape.bidirectional_vision ? choose_vllm_mm_prefix_backend(rules, query)
+                              : shape.v_head_dim != 0      ? choose_vllm_diffkv_backend(rules, query)
                                                            : choose_vllm_backend(rules, query);
   cached.kv_dtype = backend.cache_dtype;
   result.kv_cache_dtype = backend.cache_dtype;

@@ -103,14 +103,14 @@ std::uint64_t align_state_layers(const ModelShape& shape, const GpuSpec& gpu, co
 void check_kind_kv_heads(const ModelShape& shape, const VllmRules& rules, const FitRequest& cached,
                          const FitResult& result) {
   if (!rules.kind_kv_heads) {
-    throw Error("vLLM " + result.engine_version + ": kvplan models full layers with their own K/V heads (Gemma-4) "
-                "in vLLM 0.33 only; use --engine vllm");
+    throw Error("vLLM " + result.engine_version + ": kvplan models full layers with their own K/V heads (Gemma-4, "
+                "MiMo-V2-Flash) in vLLM 0.33 only; use --engine vllm");
   }
   if (cached.variant.name() != native_variant(shape).name()) {
-    throw Error("--variant " + cached.variant.name() + ": fit plans Gemma-4's own attention (sliding and full layers "
+    throw Error("--variant " + cached.variant.name() + ": fit plans the model's own attention (sliding and full layers "
                 "with different K/V heads); 'kvplan size' compares the variants");
   }
-  if (!shape.bidirectional_vision) {
+  if (shape.model_type == "gemma4_text" && !shape.bidirectional_vision) {
     throw Error("kvplan plans Gemma-4 in vLLM as its released configs are served (use_bidirectional_attention: "
                 "vision, the image-mask composite backends); this config does not say so, and vLLM's backend and "
                 "block size would differ");
@@ -122,9 +122,9 @@ KindBlocks unify_kind_pages(const ModelShape& shape, const GpuSpec& gpu, const F
   const KvGeometry& full = *shape.full_layer_kv;
   if (full.num_key_value_heads % tp != 0 && tp % full.num_key_value_heads != 0) {
     throw Error("--tp " + std::to_string(tp) + " and the " + std::to_string(full.num_key_value_heads) +
-                " K/V heads of the full layers (num_global_key_value_heads) do not divide one another");
+                " K/V heads of the full layers (" + full.heads_field + ") do not divide one another");
   }
-  // Gemma4Attention: max(1, heads // TP) per rank, so fewer heads than ranks are replicated.
+  // Gemma4Attention and MiMoV2Attention: max(1, heads // TP) per rank, so fewer heads than ranks are replicated.
   Variant rank = full_layer_variant(cached.variant, true, shape);
   rank.kv_heads = std::max<std::uint32_t>(1, rank.kv_heads / tp);
   result.full_kv_heads_per_rank = rank.kv_heads;
@@ -158,18 +158,19 @@ KindBlocks unify_kind_pages(const ModelShape& shape, const GpuSpec& gpu, const F
   result.page_bytes = Bytes{page};
   result.block_size = blocks.sliding;
   result.full_block_size = blocks.full;
-  // On Hopper an fp8 cache sends the 512-wide full layers to FA4, whose fp8 kernels take blocks of
-  // exactly 64 tokens (FlashAttentionBackend._get_sm90_fa4_fp8_kv_block_size); a full block that
+  // On Hopper an fp8 cache sends 512-wide full layers (Gemma-4) to FA4, whose fp8 kernels take blocks
+  // of exactly 64 tokens (FlashAttentionBackend._get_sm90_fa4_fp8_kv_block_size); a full block that
   // is not a multiple of 64 makes the worker fail (select_common_block_size).
-  if (gpu.architecture == GpuArchitecture::hopper && cached.kv_dtype == KvDtype::fp8_e4m3 && blocks.full % 64 != 0) {
+  if (gpu.architecture == GpuArchitecture::hopper && cached.kv_dtype == KvDtype::fp8_e4m3 && full.head_dim == 512 &&
+      blocks.full % 64 != 0) {
     throw Error("--kv-dtype fp8 on Hopper: vLLM 0.33's FA4 fp8 kernels for the full layers take blocks of 64 tokens, "
                 "but page unification makes the full layers' block " + std::to_string(blocks.full) +
                 " (the worker fails with 'No common block size'); add --block-size 64");
   }
   result.notes.push_back(
       "full layers with their own K/V heads: " + std::to_string(result.full_kv_heads_per_rank) + " x " +
-      std::to_string(full.head_dim) + " per rank beside the sliding layers' " + std::to_string(result.kv_heads_per_rank) +
-      " x " + std::to_string(shape.head_dim) + "; vLLM unifies their pages to " + std::to_string(page) +
+      head_widths(full.head_dim, full.v_head_dim) + " per rank beside the sliding layers' " +
+      std::to_string(result.kv_heads_per_rank) + " x " + head_widths(shape.head_dim, shape.v_head_dim) + "; vLLM unifies their pages to " + std::to_string(page) +
       " B: blocks of " + std::to_string(blocks.sliding) + " (sliding) and " + std::to_string(blocks.full) +
       " (full) tokens");
   return blocks;

@@ -24,12 +24,14 @@ using detail::is_one_of;
 // qwen3_next, qwen3_5, nemotron_h, granitemoehybrid, falcon_h1, jamba and kimi_linear (KDA beside
 // MLA) mix attention layers with state layers (resolve_state_layers); deepseek_v32 and glm_moe_dsa add an indexer
 // cache to MLA (resolve_indexer); gemma4_text gives its full layers their own K/V heads (resolve_gemma4).
+// mimo_v2_flash (MiMo-V2-Flash) has sliding and full layers with their own K/V heads, and values
+// narrower than keys (resolve_mimo_v2).
 // step3p5 / step3p7 (Step-3.5, Step-3.7-Flash) name sliding and full layers in layer_types, with the same
 // K/V heads on both (vLLM's Step3p5DecoderLayer; resolve_heads, resolve_layer_types).
 // qwen3_vl_text and qwen3_vl_moe_text are Qwen3-VL's language models: vLLM 0.33's
 // Qwen3LLMForCausalLM / Qwen3MoeLLMForCausalLM build Qwen3's and Qwen3-MoE's decoder layers (M-RoPE
 // changes the positions, not the cache).
-constexpr std::array<std::string_view, 41> kKnownModelTypes = {
+constexpr std::array<std::string_view, 42> kKnownModelTypes = {
     "llama",    "mistral",     "mixtral",     "qwen2",       "qwen2_moe",
     "qwen3",    "qwen3_moe",   "gemma",       "gemma2",      "gemma3",
     "gemma3_text", "deepseek_v2", "deepseek_v3", "kimi_k2",  "phi3",
@@ -37,7 +39,7 @@ constexpr std::array<std::string_view, 41> kKnownModelTypes = {
     "glm4_moe", "minimax_m2",  "llama4",      "llama4_text", "gpt_oss",
     "qwen3_next", "qwen3_5_text", "qwen3_5_moe_text", "nemotron_h", "deepseek_v32",
     "gemma4_text", "deepseek_v4", "kimi_linear", "granitemoehybrid", "falcon_h1", "jamba",
-    "glm_moe_dsa", "step3p5", "step3p7", "qwen3_vl_text", "qwen3_vl_moe_text",
+    "glm_moe_dsa", "step3p5", "step3p7", "qwen3_vl_text", "qwen3_vl_moe_text", "mimo_v2_flash",
 };
 
 void resolve_heads(const ConfigFields& fields, ModelShape& shape) {
@@ -312,6 +314,7 @@ ModelShape shape_from_fields(const ConfigFields& fields, const ConfigFields& out
   resolve_sliding_window(fields, shape);
   detail::resolve_state_layers(fields, shape);
   detail::resolve_gemma4(fields, shape);
+  detail::resolve_mimo_v2(fields, shape);
   detail::resolve_step_mtp_layers(fields, shape);
   detail::resolve_moe(fields, shape);
   shape.rope_caches = read_rope_caches(fields, shape);

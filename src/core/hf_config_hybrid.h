@@ -51,6 +51,13 @@ void resolve_compressed_mla(const ConfigFields& fields, ModelShape& shape);
 // marked as caching nothing. Needs the layer list and head_dim resolved.
 void resolve_gemma4(const ConfigFields& fields, ModelShape& shape);
 
+// MiMo-V2-Flash (mimo_v2_flash; hf_config_mimo.cc): the layers from hybrid_layer_pattern, the
+// sliding layers' swa_* K/V heads and widths as the main geometry and the full layers' as
+// shape.full_layer_kv, values narrower than keys (v_head_dim). Needs the layer list and head_dim.
+void resolve_mimo_v2(const ConfigFields& fields, ModelShape& shape);
+// Its MoE layers from the moe_layer_freq list (hf_config_moe.cc calls it).
+void resolve_mimo_v2_moe(const ConfigFields& fields, const ModelShape& shape, MoeDims& moe);
+
 // Why kvplan refuses a model_type whose vLLM model class was read (hf_config_refusals.cc), or none.
 std::optional<std::string_view> refused_model_type(std::string_view model_type);
 

@@ -121,6 +121,11 @@ void resolve_moe(const ConfigFields& fields, ModelShape& shape) {
         moe.num_shared_experts * std::uint64_t{fields.dim_or_zero("moe_shared_expert_intermediate_size")};
     moe.latent_size = fields.dim_or_zero("moe_latent_size");
   }
+  if (shape.model_type == "mimo_v2_flash") {
+    resolve_mimo_v2_moe(fields, shape, moe);
+    shape.moe = moe;
+    return;
+  }
   if (moe.first_dense_layers > shape.num_hidden_layers) {
     fields.fail(fields.get("first_k_dense_replace"), "first_k_dense_replace exceeds num_hidden_layers");
   }

@@ -12,13 +12,22 @@ struct Refusal {
   std::string_view reason;
 };
 
-constexpr std::array<Refusal, 1> kRefusals{{
-    {"mimo_v2_flash",
-     "vLLM 0.33's MiMoV2Attention caches keys of head_dim and values of v_head_dim (192 and 128 in "
-     "MiMo-V2-Flash) through its DiffKV backends (FLASH_ATTN_DIFFKV, TRITON_ATTN_DIFFKV), with "
-     "swa_num_key_value_heads on the sliding layers and num_key_value_heads on the full ones "
-     "(hybrid_layer_pattern); kvplan's caches have one width for K and V and it does not model the DiffKV "
-     "backends' block sizes"},
+// A ring of not-yet-compressed tokens, one block per request (vLLM's CircularBufferSpec).
+constexpr std::string_view kRing =
+    "kvplan has no layer kind for vLLM 0.33's CircularBufferSpec (a ring of not-yet-compressed tokens, one "
+    "block per request), which this model caches beside its attention";
+
+constexpr std::array<Refusal, 6> kRefusals{{
+    {"deepseek_v41", kRing},
+    {"glm5_next_text", kRing},
+    {"qwen4_exp_text", kRing},
+    {"step5", kRing},
+    {"hy_v4",
+     "vLLM 0.33's HYV4 model has sparse MLA layers whose indexers are chosen by indexer_types (some layers share "
+     "another layer's top-k) beside dense MLA layers; kvplan does not read those fields"},
+    {"minimax_m3_text",
+     "vLLM 0.33's MiniMax-M3 caches an index key (sparse_index_dim) beside GQA layers; kvplan prices index keys "
+     "beside MLA only"},
 }};
 
 }  // namespace

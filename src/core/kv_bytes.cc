@@ -12,8 +12,8 @@ std::uint64_t scalars_per_token_per_layer(const Variant& variant) {
     // Latent plus the decoupled RoPE key; neither is per head, so no n_h and no factor 2.
     return std::uint64_t{variant.kv_lora_rank} + variant.qk_rope_head_dim;
   }
-  // A K and a V vector of d_h for each cached head.
-  return 2ull * variant.kv_heads * variant.head_dim;
+  // A K vector of d_h and a V vector of d_v (d_h unless values are narrower) for each cached head.
+  return std::uint64_t{variant.kv_heads} * (std::uint64_t{variant.head_dim} + variant.value_dim());
 }
 
 TokenLayerBytes bytes_per_token_per_layer(const Variant& variant, KvDtype dtype, KvScales scales) {
@@ -32,9 +32,13 @@ TokenLayerBytes bytes_per_token_per_layer(const Variant& variant, KvDtype dtype,
     bytes.value_bytes = variant.kv_lora_rank +
                         kScaleBytes * ceil_div(variant.kv_lora_rank, kDsMlaTileSize) +
                         2ull * variant.qk_rope_head_dim;
+  } else if (is_mla) {
+    bytes.value_bytes = vector_bytes(dtype, bytes.scalars);
   } else {
-    std::uint64_t dim = is_mla ? bytes.scalars : variant.head_dim;
-    bytes.value_bytes = checked_mul(bytes.vectors, vector_bytes(dtype, dim), "bytes per token per layer");
+    // Each head's K and V vectors, each with its own in-layout scales (nvfp4).
+    const std::uint64_t head = checked_add(vector_bytes(dtype, variant.head_dim), vector_bytes(dtype, variant.value_dim()),
+                                           "bytes per token per layer");
+    bytes.value_bytes = checked_mul(variant.kv_heads, head, "bytes per token per layer");
   }
 
   if (scales == KvScales::per_token_head) {

@@ -50,7 +50,8 @@ VariantSize size_variant(const ResolvedVariant& resolved, const Variant& full_la
   size.dtype = dtype;
   size.token_layer = bytes_per_token_per_layer(resolved.variant, dtype, scales);
   if (key_on_every_layer) size.token_layer.indexer_bytes = key_bytes;
-  if (full_layers.name() != resolved.variant.name() || full_layers.head_dim != resolved.variant.head_dim) {
+  if (full_layers.name() != resolved.variant.name() || full_layers.head_dim != resolved.variant.head_dim ||
+      full_layers.v_head_dim != resolved.variant.v_head_dim) {
     size.full_token_layer = bytes_per_token_per_layer(full_layers, dtype, scales);
     if (key_on_every_layer) size.full_token_layer->indexer_bytes = key_bytes;
   }
@@ -102,7 +103,7 @@ SizeReport compute_kv_size(const ModelShape& shape, const std::vector<ResolvedVa
 
   report.mha_dtype = request.dtype == KvDtype::fp8_ds_mla ? KvDtype::fp8_e4m3 : request.dtype;
   KvScales mha_scales = request.dtype == KvDtype::fp8_ds_mla ? KvScales::per_tensor : request.scales;
-  ResolvedVariant mha{Variant{VariantKind::mha, shape.num_attention_heads, shape.head_dim, 0, 0},
+  ResolvedVariant mha{Variant{VariantKind::mha, shape.num_attention_heads, shape.head_dim, 0, 0, shape.v_head_dim},
                       false, ""};
   report.mha_per_sequence =
       size_variant(mha, full_layer_variant(mha.variant, false, shape), groups, request, report.mha_dtype, mha_scales, shape)
@@ -143,11 +144,11 @@ SizeReport compute_kv_size(const ModelShape& shape, const std::vector<ResolvedVa
           (request.include_mtp ? " (an MTP layer always has one: in its per-layer bytes)" : ""));
     }
   }
-  if (shape.full_layer_kv) {
-    report.notes.push_back("full-attention layers cache " + std::to_string(shape.full_layer_kv->num_key_value_heads) +
-                           " K/V heads of " + std::to_string(shape.full_layer_kv->head_dim) +
-                           " (num_global_key_value_heads, global_head_dim), the sliding layers " +
-                           std::to_string(shape.num_key_value_heads) + " of " + std::to_string(shape.head_dim) +
+  if (const auto& full = shape.full_layer_kv) {
+    report.notes.push_back("full-attention layers cache " + std::to_string(full->num_key_value_heads) + " K/V heads of " +
+                           head_widths(full->head_dim, full->v_head_dim) + " (" + full->heads_field + ", " +
+                           full->head_dim_field + "), the sliding layers " + std::to_string(shape.num_key_value_heads) +
+                           " of " + head_widths(shape.head_dim, shape.v_head_dim) +
                            ": 'per token per full layer' is theirs");
   }
   if (shape.max_position_embeddings > 0 && request.ctx.value > shape.max_position_embeddings) {

@@ -110,10 +110,21 @@ struct IndexerDims {
 
 // The K/V heads one layer kind caches. Gemma-4's full-attention layers have their own:
 // global_head_dim, and num_global_key_value_heads when attention_k_eq_v (transformers'
-// Gemma4TextConfig per_layer_config, which vLLM's Gemma4DecoderLayer reads).
+// Gemma4TextConfig per_layer_config, which vLLM's Gemma4DecoderLayer reads). MiMo-V2-Flash's full
+// layers have num_key_value_heads, head_dim and v_head_dim beside the sliding layers' swa_* fields.
+// A K/V head's widths as tables print them: "192", or "192/128" (K/V) where values are narrower.
+inline std::string head_widths(std::uint32_t head_dim, std::uint32_t v_head_dim) {
+  return v_head_dim == 0 ? std::to_string(head_dim) : std::to_string(head_dim) + "/" + std::to_string(v_head_dim);
+}
+
 struct KvGeometry {
   std::uint32_t num_key_value_heads = 0;
   std::uint32_t head_dim = 0;
+  std::uint32_t v_head_dim = 0;  // 0: values as wide as keys
+  // The config.json fields they come from, for tables and --explain.
+  const char* heads_field = "num_global_key_value_heads";
+  const char* head_dim_field = "global_head_dim";
+  const char* v_head_dim_field = "v_head_dim";
 };
 
 // DeepSeek-V4's compressed sparse attention (deepseek_v4; core/compressed_mla.h): one shared K/V
@@ -166,6 +177,12 @@ struct ModelShape {
   std::uint32_t head_dim = 0;
   // True when config.json has an explicit head_dim; otherwise head_dim = hidden_size / heads.
   bool head_dim_explicit = false;
+  // The cached V heads' width where it differs from head_dim (MiMo-V2-Flash: K 192, V 128; vLLM's
+  // AttentionSpec.head_size_v); 0 when values are as wide as keys. Not MLA's v_head_dim (MlaDims).
+  std::uint32_t v_head_dim = 0;
+  // The prefix of the config fields num_key_value_heads, head_dim and v_head_dim come from: "swa_"
+  // where they are the sliding layers' (MiMo-V2-Flash), for tables and --explain.
+  std::string kv_fields_prefix;
   std::optional<MlaDims> mla;
   std::optional<IndexerDims> indexer;  // sparse MLA (deepseek_v32, glm_moe_dsa): the indexer's key cache
   std::optional<StateDims> state;  // the mixer of the LayerAttention::state layers

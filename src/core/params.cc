@@ -16,6 +16,16 @@ constexpr std::string_view kWhat = "the parameter count estimated from config.js
 std::uint64_t mul(std::uint64_t a, std::uint64_t b) { return checked_mul(a, b, kWhat); }
 std::uint64_t add(std::uint64_t a, std::uint64_t b) { return checked_add(a, b, kWhat); }
 
+// q, k, v and o projections of one layer of K/V heads; values narrower than keys (MiMo-V2-Flash)
+// shrink v_proj and o_proj.
+std::uint64_t kv_attention_params(std::uint64_t hidden, std::uint64_t heads, const KvGeometry& kv) {
+  const std::uint64_t v_dim = kv.v_head_dim != 0 ? kv.v_head_dim : kv.head_dim;
+  const std::uint64_t q_k = add(mul(heads, kv.head_dim), mul(kv.num_key_value_heads, kv.head_dim));
+  const std::uint64_t v_o = add(mul(kv.num_key_value_heads, v_dim), mul(heads, v_dim));
+  return mul(hidden, add(q_k, v_o));
+}
+
+// One layer's attention parameters (the sliding layers' where the kinds differ).
 std::uint64_t attention_params(const ModelShape& shape) {
   const std::uint64_t hidden = shape.hidden_size;
   const std::uint64_t heads = shape.num_attention_heads;
@@ -32,9 +42,7 @@ std::uint64_t attention_params(const ModelShape& shape) {
     const std::uint64_t o = mul(mul(heads, mla->v_head_dim), hidden);
     return add(add(q, kv_a), add(kv_b, o));
   }
-  const std::uint64_t q_width = mul(heads, shape.head_dim);
-  const std::uint64_t kv_width = mul(shape.num_key_value_heads, shape.head_dim);
-  return add(mul(mul(2, hidden), q_width), mul(mul(2, hidden), kv_width));
+  return kv_attention_params(hidden, heads, KvGeometry{shape.num_key_value_heads, shape.head_dim, shape.v_head_dim});
 }
 
 // Sparse MLA's lightning indexers (DeepSeek-V3.2, GLM-5; vLLM's DeepseekV32Indexer) on the hidden
@@ -164,6 +172,12 @@ ParamEstimate estimate_params(const ModelShape& shape, bool tie_word_embeddings)
 
   ParamEstimate estimate;
   estimate.total = add(add(embeddings, hidden), mul(layers, add(attention, norms_per_layer)));
+  if (shape.full_layer_kv) {
+    // MiMo-V2-Flash: the full layers' projections at their own K/V heads and widths.
+    const std::uint64_t full_layers = shape.layer_count(LayerAttention::full);
+    estimate.total = add(estimate.total - mul(full_layers, attention),
+                         mul(full_layers, kv_attention_params(hidden, shape.num_attention_heads, *shape.full_layer_kv)));
+  }
   const std::string& type = shape.model_type;
   if (shape.state && (type == "granitemoehybrid" || type == "falcon_h1" || type == "jamba")) {
     // The families whose mixers kvplan counts: Granite's and Jamba's Mamba layers have no

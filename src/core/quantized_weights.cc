@@ -22,7 +22,8 @@ void add_mlp(std::vector<LinearModule>& modules, const std::string& prefix, cons
   modules.push_back({prefix + "down_proj", part, hidden, intermediate, count});
 }
 
-void add_attention(std::vector<LinearModule>& modules, const ModelShape& shape, const std::string& prefix) {
+void add_attention(std::vector<LinearModule>& modules, const ModelShape& shape, const std::string& prefix,
+                   bool full_layer) {
   const std::uint64_t hidden = shape.hidden_size;
   const std::uint64_t heads = shape.num_attention_heads;
   if (const auto& mla = shape.mla) {
@@ -41,12 +42,16 @@ void add_attention(std::vector<LinearModule>& modules, const ModelShape& shape, 
     modules.push_back({prefix + "o_proj", "attention", hidden, mul(heads, mla->v_head_dim), 1});
     return;
   }
-  const std::uint64_t q_width = mul(heads, shape.head_dim);
-  const std::uint64_t kv_width = mul(shape.num_key_value_heads, shape.head_dim);
-  modules.push_back({prefix + "q_proj", "attention", q_width, hidden, 1});
-  modules.push_back({prefix + "k_proj", "attention", kv_width, hidden, 1});
-  modules.push_back({prefix + "v_proj", "attention", kv_width, hidden, 1});
-  modules.push_back({prefix + "o_proj", "attention", hidden, q_width, 1});
+  // A full layer with K/V heads of its own (MiMo-V2-Flash) projects to its own widths.
+  const bool own = full_layer && shape.full_layer_kv;
+  const std::uint64_t kv_heads = own ? shape.full_layer_kv->num_key_value_heads : shape.num_key_value_heads;
+  const std::uint64_t k_dim = own ? shape.full_layer_kv->head_dim : shape.head_dim;
+  const std::uint64_t v_narrow = own ? shape.full_layer_kv->v_head_dim : shape.v_head_dim;
+  const std::uint64_t v_dim = v_narrow != 0 ? v_narrow : k_dim;
+  modules.push_back({prefix + "q_proj", "attention", mul(heads, k_dim), hidden, 1});
+  modules.push_back({prefix + "k_proj", "attention", mul(kv_heads, k_dim), hidden, 1});
+  modules.push_back({prefix + "v_proj", "attention", mul(kv_heads, v_dim), hidden, 1});
+  modules.push_back({prefix + "o_proj", "attention", hidden, mul(heads, v_dim), 1});
 }
 
 // A compressed-tensors ignore entry: "re:" + a pattern Python's re.match applies from the start of
@@ -108,7 +113,8 @@ std::vector<LinearModule> linear_modules(const ModelShape& shape) {
   const std::uint64_t hidden = shape.hidden_size;
   for (std::uint32_t layer = 0; layer < shape.num_hidden_layers; ++layer) {
     const std::string prefix = "model.layers." + std::to_string(layer) + ".";
-    add_attention(modules, shape, prefix + "self_attn.");
+    add_attention(modules, shape, prefix + "self_attn.", shape.layer_attention.size() > layer &&
+                                                             shape.layer_attention[layer] == LayerAttention::full);
     if (!shape.moe || layer < shape.moe->first_dense_layers) {
       add_mlp(modules, prefix + "mlp.", "dense MLP", hidden, shape.intermediate_size, 1);
       continue;

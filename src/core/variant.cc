@@ -87,27 +87,29 @@ std::uint32_t default_groups(std::uint32_t n_h) {
   return 0;
 }
 
-Variant gqa(std::uint32_t groups, std::uint32_t head_dim) {
-  VariantKind kind = VariantKind::gqa;
-  return Variant{kind, groups, head_dim, 0, 0};
+// A K/V-head variant at the model's own head widths: d_h for K and, where values are narrower
+// (MiMo-V2-Flash), d_v for V.
+Variant per_head(VariantKind kind, std::uint32_t kv_heads, const ModelShape& shape) {
+  return Variant{kind, kv_heads, shape.head_dim, 0, 0, shape.v_head_dim};
 }
 
 ResolvedVariant resolve_one(const VariantRequest& request, const ModelShape& shape) {
   using Kind = VariantRequest::Kind;
   const std::uint32_t n_h = shape.num_attention_heads;
   const std::uint32_t d_h = shape.head_dim;
-  const std::string d_h_rule =
+  std::string d_h_rule =
       shape.mla ? "d_h = v_head_dim = " + std::to_string(d_h)
                 : "d_h = " + std::to_string(d_h) +
                       (shape.head_dim_explicit ? " (config head_dim)" : " (hidden_size / heads)");
+  if (shape.v_head_dim != 0) d_h_rule += ", d_v = v_head_dim = " + std::to_string(shape.v_head_dim);
   switch (request.kind) {
     case Kind::native:
       return {native_variant(shape), true, "the model's own attention"};
     case Kind::mha:
-      return {Variant{VariantKind::mha, n_h, d_h, 0, 0}, false,
+      return {per_head(VariantKind::mha, n_h, shape), false,
               "one K/V head per query head: n_h = " + std::to_string(n_h) + ", " + d_h_rule};
     case Kind::mqa:
-      return {Variant{VariantKind::mqa, 1, d_h, 0, 0}, false,
+      return {per_head(VariantKind::mqa, 1, shape), false,
               "one K/V head shared by all " + std::to_string(n_h) + " query heads, " + d_h_rule};
     case Kind::gqa: {
       std::uint32_t groups = request.groups;
@@ -133,7 +135,7 @@ ResolvedVariant resolve_one(const VariantRequest& request, const ModelShape& sha
         throw Error("--variant gqa:" + std::to_string(groups) + ": G must divide num_attention_heads (" +
                     std::to_string(n_h) + "); valid G: " + divisors_of(n_h));
       }
-      return {gqa(groups, d_h), false, why + ", " + d_h_rule};
+      return {per_head(VariantKind::gqa, groups, shape), false, why + ", " + d_h_rule};
     }
     case Kind::mla: {
       std::uint32_t d_c = request.kv_lora_rank;
@@ -158,11 +160,12 @@ ResolvedVariant resolve_one(const VariantRequest& request, const ModelShape& sha
         why += ", d_R = " + std::to_string(d_r) + " as requested";
       }
       std::uint64_t mla_scalars = std::uint64_t{d_c} + d_r;
-      std::uint64_t mha_scalars = 2ull * n_h * d_h;
+      std::uint64_t mha_scalars = std::uint64_t{n_h} * (std::uint64_t{d_h} + (shape.v_head_dim ? shape.v_head_dim : d_h));
       if (mla_scalars >= mha_scalars) {
         throw Error("--variant mla:" + std::to_string(d_c) + ":" + std::to_string(d_r) +
                     ": a latent of d_c + d_R = " + std::to_string(mla_scalars) +
-                    " scalars is not smaller than MHA's 2 * n_h * d_h = " +
+                    " scalars is not smaller than MHA's " +
+                    (shape.v_head_dim ? "n_h * (d_h + d_v)" : "2 * n_h * d_h") + " = " +
                     std::to_string(mha_scalars) + " for this model; choose d_c + d_R < " +
                     std::to_string(mha_scalars));
       }
@@ -205,13 +208,14 @@ Variant native_variant(const ModelShape& shape) {
   VariantKind kind = kv_heads == shape.num_attention_heads ? VariantKind::mha
                      : kv_heads == 1                       ? VariantKind::mqa
                                                            : VariantKind::gqa;
-  return Variant{kind, kv_heads, shape.head_dim, 0, 0};
+  return per_head(kind, kv_heads, shape);
 }
 
 Variant full_layer_variant(const Variant& variant, bool native, const ModelShape& shape) {
   if (!shape.full_layer_kv || variant.kind == VariantKind::mla) return variant;
   Variant full = variant;
   full.head_dim = shape.full_layer_kv->head_dim;
+  full.v_head_dim = shape.full_layer_kv->v_head_dim;
   if (native) {
     full.kv_heads = shape.full_layer_kv->num_key_value_heads;
     full.kind = full.kv_heads == shape.num_attention_heads ? VariantKind::mha

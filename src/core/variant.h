@@ -19,7 +19,11 @@ struct Variant {
   std::uint32_t head_dim = 0;          // d_h of each cached K and V head; 0 for MLA
   std::uint32_t kv_lora_rank = 0;      // MLA d_c
   std::uint32_t qk_rope_head_dim = 0;  // MLA d_R
+  // d_v of each cached V head where values are narrower than keys (MiMo-V2-Flash: K 192, V 128;
+  // vLLM's AttentionSpec.head_size_v); 0 when V has K's width d_h.
+  std::uint32_t v_head_dim = 0;
 
+  std::uint32_t value_dim() const { return v_head_dim != 0 ? v_head_dim : head_dim; }
   // "mha", "mqa", "gqa:8", "mla:512:64".
   std::string name() const;
 };

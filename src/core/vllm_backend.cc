@@ -277,6 +277,54 @@ VllmBackend choose_vllm_mm_prefix_backend(const VllmRules& rules, const VllmBack
               (kernel == 16 ? std::string("multiples of 16 tokens") : std::string("64 tokens"))};
 }
 
+VllmBackend choose_vllm_diffkv_backend(const VllmRules& rules, const VllmBackendQuery& query) {
+  const std::string release = "vLLM " + std::string(rules.version);
+  const bool fa = query.architecture == GpuArchitecture::hopper || query.architecture == GpuArchitecture::blackwell;
+  if (!fa && query.architecture != GpuArchitecture::ampere && query.architecture != GpuArchitecture::ada) {
+    throw Error(release + " serves keys and values of different widths with its DiffKV backends; kvplan models them "
+                "on NVIDIA GPUs (Ampere, Ada, Hopper, Blackwell) only");
+  }
+  std::string name = fa ? "FLASH_ATTN_DIFFKV" : "TRITON_ATTN_DIFFKV";
+  std::string why = fa ? "FlashAttention 3/4 serves keys and values of different widths on this GPU "
+                         "(FlashAttentionDiffKVBackend.is_supported_on_current_device)"
+                       : "FlashAttention 2 cannot serve keys and values of different widths, so the Triton kernels do";
+  if (query.requested) {
+    if (*query.requested != "FLASH_ATTN_DIFFKV" && *query.requested != "TRITON_ATTN_DIFFKV") {
+      throw Error("--attention-backend " + *query.requested + ": " + release + " gives layers whose values are narrower "
+                  "than their keys a DiffKV backend whatever else is asked; use FLASH_ATTN_DIFFKV or TRITON_ATTN_DIFFKV, "
+                  "or leave --attention-backend out");
+    }
+    if (*query.requested == "FLASH_ATTN_DIFFKV" && !fa) {
+      throw Error("--attention-backend FLASH_ATTN_DIFFKV needs FlashAttention 3 or 4 (Hopper or Blackwell); this GPU "
+                  "has FlashAttention 2 only: use TRITON_ATTN_DIFFKV");
+    }
+    name = *query.requested;
+    why = "--attention-backend " + name;
+  }
+  switch (query.kv_dtype) {
+    case KvDtype::bf16:
+    case KvDtype::fp16: break;
+    case KvDtype::fp8_e4m3:
+      // FlashAttentionImpl.__init__ checks fp8 with the key width for both halves: at 192 on
+      // Blackwell that is FA2, which takes no fp8 cache, and the worker raises NotImplementedError.
+      if (name == "FLASH_ATTN_DIFFKV" && query.architecture == GpuArchitecture::blackwell) {
+        throw Error("--kv-dtype fp8: " + release + "'s FlashAttentionImpl checks an fp8 cache as if values were as "
+                    "wide as keys, which sends it to FA2 on Blackwell, and FA2 takes no fp8 cache (the worker fails "
+                    "to start); use --kv-dtype bf16");
+      }
+      break;
+    default:
+      throw Error("--kv-dtype " + std::string(to_string(query.kv_dtype)) + ": " + release + "'s " + name +
+                  " takes bf16 or fp8 caches");
+  }
+  if (query.user_block_size && *query.user_block_size % 16 != 0) {
+    throw Error("--block-size " + std::to_string(*query.user_block_size) + ": vLLM's " + name +
+                " backend needs a multiple of 16 tokens");
+  }
+  return {name, query.user_block_size.value_or(16), 16, query.kv_dtype,
+          why + "; its kernels take blocks of multiples of 16 tokens (mimo_v2.py:MiMoV2Attention)"};
+}
+
 std::string known_vllm_backends() {
   std::string text;
   for (const BackendRow& row : kBackends) text += (text.empty() ? "" : ", ") + std::string(row.name);

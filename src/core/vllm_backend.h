@@ -48,6 +48,14 @@ VllmBackend choose_vllm_backend(const VllmRules& rules, const VllmBackendQuery& 
 // and for a --block-size the composite cannot take.
 VllmBackend choose_vllm_mm_prefix_backend(const VllmRules& rules, const VllmBackendQuery& query);
 
+// Layers whose values are narrower than their keys (MiMo-V2-Flash: K 192, V 128) get a DiffKV
+// backend from the model itself (mimo_v2.py:MiMoV2Attention): FLASH_ATTN_DIFFKV where FlashAttention
+// 3 or 4 runs (Hopper, Blackwell), TRITON_ATTN_DIFFKV elsewhere; both take multiples of 16 tokens.
+// A --attention-backend other than these two is ignored by vLLM and refused here. Throws
+// kvplan::Error (exit 2) off NVIDIA GPUs, for cache dtypes the chosen backend refuses and for a
+// --block-size it cannot take.
+VllmBackend choose_vllm_diffkv_backend(const VllmRules& rules, const VllmBackendQuery& query);
+
 // "FLASH_ATTN, FLASHINFER, ...": the names --attention-backend accepts.
 std::string known_vllm_backends();
 

@@ -19,10 +19,10 @@ std::string describe_shape(const ModelShape& shape) {
   } else if (shape.mla) {
     text += fmt::format("MLA d_c={} d_R={}", shape.mla->kv_lora_rank, shape.mla->qk_rope_head_dim);
   } else {
-    text += fmt::format("{} KV head{} of {}", shape.num_key_value_heads,
-                        shape.num_key_value_heads == 1 ? "" : "s", shape.head_dim);
-    if (shape.full_layer_kv) {
-      text += fmt::format(" ({} of {} on full layers)", shape.full_layer_kv->num_key_value_heads, shape.full_layer_kv->head_dim);
+    text += fmt::format("{} KV head{} of {}", shape.num_key_value_heads, shape.num_key_value_heads == 1 ? "" : "s",
+                        head_widths(shape.head_dim, shape.v_head_dim));
+    if (const auto& full = shape.full_layer_kv) {
+      text += fmt::format(" ({} of {} on full layers)", full->num_key_value_heads, head_widths(full->head_dim, full->v_head_dim));
     }
   }
   if (std::uint32_t sliding = shape.sliding_layer_count()) {

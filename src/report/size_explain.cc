@@ -19,7 +19,8 @@ void explain_model(const ModelLabel& model, const ModelShape& shape, std::ostrea
   };
   field("num_hidden_layers", "L", shape.num_hidden_layers);
   field("num_attention_heads", "n_h", shape.num_attention_heads);
-  field("num_key_value_heads", "H_kv", shape.num_key_value_heads);
+  const std::string& prefix = shape.kv_fields_prefix;  // "swa_": the sliding layers' fields (MiMo-V2-Flash)
+  field(prefix + "num_key_value_heads", "H_kv", shape.num_key_value_heads);
   if (shape.mla) {
     field("kv_lora_rank", "d_c", shape.mla->kv_lora_rank);
     field("qk_rope_head_dim", "d_R", shape.mla->qk_rope_head_dim);
@@ -29,13 +30,16 @@ void explain_model(const ModelLabel& model, const ModelShape& shape, std::ostrea
   if (shape.indexer) field("index_head_dim", "", shape.indexer->index_head_dim);
   std::string head_dim_origin = shape.mla ? "MLA model: v_head_dim"
                                 : shape.head_dim_explicit
-                                    ? "config head_dim"
+                                    ? "config " + prefix + "head_dim"
                                     : fmt::format("hidden_size / num_attention_heads = {} / {}", shape.hidden_size,
                                                   shape.num_attention_heads);
   field("head dim of K/V heads", "d_h", fmt::format("{}  ({})", shape.head_dim, head_dim_origin));
+  if (shape.v_head_dim != 0) field(prefix + "v_head_dim", "d_v", shape.v_head_dim);
   if (shape.full_layer_kv) {
-    field("num_global_key_value_heads", "full layers' H_kv", shape.full_layer_kv->num_key_value_heads);
-    field("global_head_dim", "full layers' d_h", shape.full_layer_kv->head_dim);
+    const KvGeometry& full = *shape.full_layer_kv;
+    field(full.heads_field, "full layers' H_kv", full.num_key_value_heads);
+    field(full.head_dim_field, "full layers' d_h", full.head_dim);
+    if (full.v_head_dim != 0) field(full.v_head_dim_field, "full layers' d_v", full.v_head_dim);
   }
   if (shape.sliding_window) field("sliding_window", "W", *shape.sliding_window);
   if (shape.num_nextn_predict_layers > 0) field("num_nextn_predict_layers", "", shape.num_nextn_predict_layers);
@@ -61,6 +65,11 @@ void explain_model(const ModelLabel& model, const ModelShape& shape, std::ostrea
 }
 
 std::string scalar_formula(const Variant& variant) {
+  if (variant.v_head_dim != 0 && variant.kind != VariantKind::mla) {
+    const char* heads = variant.kind == VariantKind::mha ? "n_h" : variant.kind == VariantKind::mqa ? "1" : "G";
+    return fmt::format("{} * (d_h + d_v) = {} * ({} + {})", heads, variant.kv_heads, variant.head_dim,
+                       variant.v_head_dim);
+  }
   switch (variant.kind) {
     case VariantKind::mha:
       return fmt::format("2 * n_h * d_h = 2 * {} * {}", variant.kv_heads, variant.head_dim);
@@ -81,6 +90,13 @@ std::string value_bytes_formula(const Variant& variant, const TokenLayerBytes& b
                          variant.kv_lora_rank, ceil_div(variant.kv_lora_rank, kDsMlaTileSize),
                          variant.qk_rope_head_dim, bytes.value_bytes);
     case KvDtype::nvfp4: {
+      if (variant.v_head_dim != 0 && !is_mla) {
+        auto packed = [](std::uint64_t d) { return ceil_div(d, 2) + ceil_div(d, kNvfp4BlockSize); };
+        return fmt::format("{} heads * (K ceil({} / 2) + ceil({} / 16) B + V ceil({} / 2) + ceil({} / 16) B) = {} * ({} + "
+                           "{}) = {} B",
+                           variant.kv_heads, variant.head_dim, variant.head_dim, variant.v_head_dim, variant.v_head_dim,
+                           variant.kv_heads, packed(variant.head_dim), packed(variant.v_head_dim), bytes.value_bytes);
+      }
       std::uint64_t dim = is_mla ? bytes.scalars : variant.head_dim;
       return fmt::format("{} vector{} * (ceil({} / 2) B values + ceil({} / 16) B fp8 scales) = {} * ({} + {}) = {} B",
                          bytes.vectors, bytes.vectors == 1 ? "" : "s", dim, dim, bytes.vectors,

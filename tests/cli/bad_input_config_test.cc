@@ -47,7 +47,7 @@ const TableFiles kConfigs = {
                        "\"hidden_size\": 1024, \"intermediate_size\": 2048, \"vocab_size\": 32000, \"q_lora_rank\": 256, "
                        "\"kv_lora_rank\": 512, \"qk_rope_head_dim\": 64, \"qk_nope_head_dim\": 128, \"v_head_dim\": 128, "
                        "\"index_head_dim\": 128, \"index_n_heads\": 64, \"index_topk\": 2048, \"index_topk_freq\": 2}"},
-    {"mimo.json", "{\"model_type\": \"mimo_v2_flash\", \"num_hidden_layers\": 2, \"num_attention_heads\": 8}"},
+    {"ring.json", "{\"model_type\": \"deepseek_v41\", \"num_hidden_layers\": 2, \"num_attention_heads\": 8}"},
     {"kda_layers.json", "{\"model_type\": \"kimi_linear\", \"num_hidden_layers\": 2, \"num_attention_heads\": 8, "
                         "\"kv_lora_rank\": 512, \"qk_rope_head_dim\": 64, \"qk_nope_head_dim\": 128, \"v_head_dim\": 128, "
                         "\"linear_attn_config\": {\"num_heads\": 8, \"head_dim\": 128, \"short_conv_kernel_size\": 4, "
@@ -100,8 +100,8 @@ const std::vector<BadInput> kLayerKinds = {
     {"disaggregating a model whose indexer keys are on some layers only",
      {"disagg", "--config", "{dir}/topk_freq.json", "--isl", "8k", "--osl", "1k", "--prefill", "h200:1", "--decode", "h200:1"},
      "disagg: the model caches indexer keys on some layers only"},
-    {"a model type vLLM serves with caches kvplan lacks", {"size", "--config", "{dir}/mimo.json"},
-     "model_type 'mimo_v2_flash' is not planned: vLLM 0.33's MiMoV2Attention caches"},
+    {"a model type vLLM serves with caches kvplan lacks", {"size", "--config", "{dir}/ring.json"},
+     "model_type 'deepseek_v41' is not planned: kvplan has no layer kind for vLLM 0.33's CircularBufferSpec"},
     {"a KDA layer number that is not 1-based", {"size", "--config", "{dir}/kda_layers.json"},
      "kda_layers entries are 1-based layer numbers"},
     {"a kimi_linear config without its KDA layers", {"size", "--config", "{dir}/kda_missing.json"},
