@@ -47,6 +47,15 @@ const TableFiles kConfigs = {
                        "\"hidden_size\": 1024, \"intermediate_size\": 2048, \"vocab_size\": 32000, \"q_lora_rank\": 256, "
                        "\"kv_lora_rank\": 512, \"qk_rope_head_dim\": 64, \"qk_nope_head_dim\": 128, \"v_head_dim\": 128, "
                        "\"index_head_dim\": 128, \"index_n_heads\": 64, \"index_topk\": 2048, \"index_topk_freq\": 2}"},
+    {"mimo_pattern.json", "{\"model_type\": \"mimo_v2_flash\", \"num_hidden_layers\": 2, \"num_attention_heads\": 8, "
+                          "\"num_key_value_heads\": 2, \"head_dim\": 64, \"swa_num_attention_heads\": 8, "
+                          "\"swa_num_key_value_heads\": 4, \"swa_head_dim\": 64, \"sliding_window_size\": 16, "
+                          "\"hybrid_layer_pattern\": [0, 1, 1]}"},
+    {"mimo_ok.json", "{\"model_type\": \"mimo_v2_flash\", \"num_hidden_layers\": 2, \"num_attention_heads\": 8, "
+                     "\"hidden_size\": 512, \"intermediate_size\": 1024, \"vocab_size\": 32000, "
+                     "\"num_key_value_heads\": 2, \"head_dim\": 64, \"v_head_dim\": 32, \"swa_num_attention_heads\": 8, "
+                     "\"swa_num_key_value_heads\": 4, \"swa_head_dim\": 64, \"swa_v_head_dim\": 32, "
+                     "\"sliding_window_size\": 16, \"hybrid_layer_pattern\": [0, 1]}"},
     {"ring.json", "{\"model_type\": \"deepseek_v41\", \"num_hidden_layers\": 2, \"num_attention_heads\": 8}"},
     {"kda_layers.json", "{\"model_type\": \"kimi_linear\", \"num_hidden_layers\": 2, \"num_attention_heads\": 8, "
                         "\"kv_lora_rank\": 512, \"qk_rope_head_dim\": 64, \"qk_nope_head_dim\": 128, \"v_head_dim\": 128, "
@@ -102,6 +111,11 @@ const std::vector<BadInput> kLayerKinds = {
      "disagg: the model caches indexer keys on some layers only"},
     {"a model type vLLM serves with caches kvplan lacks", {"size", "--config", "{dir}/ring.json"},
      "model_type 'deepseek_v41' is not planned: kvplan has no layer kind for vLLM 0.33's CircularBufferSpec"},
+    {"a layer pattern that does not name each layer's kind", {"size", "--config", "{dir}/mimo_pattern.json"},
+     "hybrid_layer_pattern must list 0 or 1 for each of the 2 layers"},
+    {"a cache dtype vLLM's DiffKV backend fails to start with",
+     {"fit", "--config", "{dir}/mimo_ok.json", "--gpu", "b200", "--ctx", "4k", "--kv-dtype", "fp8"},
+     "--kv-dtype fp8: vLLM 0.33's FlashAttentionImpl checks an fp8 cache as if values were as wide as keys"},
     {"a KDA layer number that is not 1-based", {"size", "--config", "{dir}/kda_layers.json"},
      "kda_layers entries are 1-based layer numbers"},
     {"a kimi_linear config without its KDA layers", {"size", "--config", "{dir}/kda_missing.json"},

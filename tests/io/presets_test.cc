@@ -94,6 +94,9 @@ constexpr Expected kModels[] = {
     // caches are CompressedMlaDims' (compressed_mla_test.cc), not sliding layers.
     {"deepseek-v4-flash", 43, 64, 1, 512, 0, 0, 0, 1, 1048576},
     {"deepseek-v4-pro", 61, 128, 1, 512, 0, 0, 0, 1, 1048576},
+    // MiMo-V2-Flash: the sliding layers' swa_num_key_value_heads and swa_head_dim (the full layers'
+    // 4 heads are num_key_value_heads); hybrid_layer_pattern has 9 zeros (full), 39 ones.
+    {"mimo-v2-flash", 48, 64, 8, 192, 0, 128, 39, 0, 262144},
 };
 
 const io::PresetRegistry& registry() {
