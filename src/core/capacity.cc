@@ -103,7 +103,9 @@ Bytes activation_estimate(const ModelShape& shape, std::uint64_t tokens, std::ui
     qkv = std::uint64_t{shape.num_attention_heads} *
           (2ull * shape.mla->qk_nope_head_dim + shape.mla->qk_rope_head_dim + shape.mla->v_head_dim);
   } else {
-    qkv = (std::uint64_t{shape.num_attention_heads} + 2ull * shape.num_key_value_heads) * shape.head_dim;
+    // Queries and keys of head_dim, values of v_head_dim where narrower (MiMo-V2-Flash).
+    qkv = (std::uint64_t{shape.num_attention_heads} + shape.num_key_value_heads) * shape.head_dim +
+          std::uint64_t{shape.num_key_value_heads} * (shape.v_head_dim != 0 ? shape.v_head_dim : shape.head_dim);
   }
   std::uint64_t mlp = shape.intermediate_size;
   if (shape.moe) mlp = std::uint64_t{shape.moe->num_experts_per_tok} * shape.moe->moe_intermediate_size;

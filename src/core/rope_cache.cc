@@ -89,6 +89,30 @@ std::vector<RopeCache> deepseek_v4_tables(const ConfigFields* scaling, const Mod
   return caches;
 }
 
+// mimo_v2.py:MiMoV2Attention asks get_rope for a "default" table (rope_scaling is not read) of
+// int(head_dim x partial_rotary_factor) dims: the full layers at rope_theta (MiMo's default 1e6),
+// the sliding layers at swa_rope_theta (default rope_theta). get_rope keys its cache by the base,
+// so two bases make two tables.
+std::vector<RopeCache> mimo_v2_tables(const ConfigFields& fields, const ModelShape& shape, double partial) {
+  const double base = fields.optional_positive_number("rope_theta").value_or(1000000);
+  const double swa_base = fields.optional_positive_number("swa_rope_theta").value_or(base);
+  auto rotary = [partial](std::uint32_t head_dim) {
+    return static_cast<std::uint32_t>(static_cast<double>(head_dim) * partial);
+  };
+  const std::uint32_t full_head = shape.full_layer_kv ? shape.full_layer_kv->head_dim : shape.head_dim;
+  std::vector<RopeCache> caches;
+  if (shape.layer_count(LayerAttention::full) > 0) {
+    caches.push_back(table(nullptr, shape.max_position_embeddings, rotary(full_head)));
+    caches.back().why = "the full layers' rope_theta: " + caches.back().why;
+  }
+  if (shape.sliding_layer_count() > 0 &&
+      (caches.empty() || swa_base != base || rotary(shape.head_dim) != rotary(full_head))) {
+    caches.push_back(table(nullptr, shape.max_position_embeddings, rotary(shape.head_dim)));
+    caches.back().why = "the sliding layers' swa_rope_theta: " + caches.back().why;
+  }
+  return caches;
+}
+
 }  // namespace
 
 std::vector<RopeCache> read_rope_caches(const ConfigFields& fields, const ModelShape& shape) {
@@ -110,6 +134,7 @@ std::vector<RopeCache> read_rope_caches(const ConfigFields& fields, const ModelS
                                              : static_cast<std::uint32_t>(static_cast<double>(shape.head_dim) * partial);
   std::vector<RopeCache> caches{table(scaling ? &*scaling : nullptr, shape.max_position_embeddings, rotary_dim)};
   if (type == "gpt_oss") caches.front().fp32 = true;  // gpt_oss.py passes dtype=torch.float32
+  if (type == "mimo_v2_flash") return mimo_v2_tables(fields, shape, partial);
   if (type == "gemma3_text") {
     // gemma3.py: sliding layers rotate with rope_local_base_freq and no scaling, a second table.
     caches.push_back(table(nullptr, shape.max_position_embeddings, rotary_dim));

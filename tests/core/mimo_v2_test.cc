@@ -13,6 +13,7 @@
 #include "core/kv_bytes.h"
 #include "core/params.h"
 #include "core/quantized_weights.h"
+#include "core/rope_cache.h"
 #include "io/json_reader.h"
 #include "presets_fixture.h"
 
@@ -72,6 +73,15 @@ TEST_CASE("MiMo-V2-Flash's config: 39 sliding layers of 8 K/V heads and 9 full l
   CHECK(shape.moe->first_dense_layers == 1);  // moe_layer_freq[0] = 0
   CHECK(shape.moe->moe_layers == 47);
   CHECK(shape.moe->num_shared_experts == 0);  // n_shared_experts: null
+}
+
+TEST_CASE("MiMo-V2-Flash's RoPE tables: one per base, int(192 x 0.334) = 64 dims each") {
+  const ModelShape shape = mimo();
+  // rope_theta 5e6 on the full layers, swa_rope_theta 1e4 on the sliding ones: get_rope builds two tables of
+  // 262144 positions x 64 values in bf16 = 32 MiB each.
+  REQUIRE(shape.rope_caches.size() == 2);
+  CHECK(shape.rope_caches[0].rotary_dim == 64);
+  CHECK(rope_cache_bytes(shape.rope_caches, 2) == 2ull * 262144 * 64 * 2);
 }
 
 TEST_CASE("MiMo-V2-Flash's bytes per token per layer: K and V each at their own width") {
