@@ -79,7 +79,8 @@ std::uint64_t rank_bytes(const CheckpointTensor& tensor, const TensorPlacement& 
     case TensorRole::embedding:
     case TensorRole::lm_head:
       if (tensor.shape.empty()) return tensor.bytes;
-      return split_bytes(tensor, 0, parallel.tp, weight, ceil_div(tensor.shape[0], kVocabPadding) * kVocabPadding);
+      return split_bytes(tensor, 0, parallel.tp, weight,
+                         checked_round_up(tensor.shape[0], kVocabPadding, "the padded vocabulary of " + tensor.name));
     case TensorRole::column: return split_bytes(tensor, out_dim, parallel.tp, weight);
     case TensorRole::kv_column: {
       // QKVParallelLinear: with fewer K/V heads than ranks each rank holds one whole head.

@@ -140,7 +140,7 @@ DraftWeights draft_weights_per_rank(const SpeculativeDecoding& speculative, std:
   if (eagle3) {
     params = add(params, h);  // the final norm
     // ParallelLMHead pads its rows to a multiple of 64 and splits them over TP.
-    const std::uint64_t rows = ceil_div(d.draft_vocab_size, 64) * 64;
+    const std::uint64_t rows = checked_round_up(d.draft_vocab_size, 64, "the draft's parameters");
     params = add(params, mul(ceil_div(rows, tp), h));
     rule += " + lm_head " + std::to_string(rows) + " x " + std::to_string(h) + " / TP " + std::to_string(tp);
     if (d.draft_vocab_size != d.vocab_size) {
