@@ -161,6 +161,67 @@ bool breakable_graph_allowlisted(const std::string& architecture) {
   return false;
 }
 
+// From 0.5.3: memory_hook.py:handle_gpu_memory_settings and reserve_for_graph_mb
+// (server_args.py:_handle_gpu_memory_settings before 0.5.19): the MiB kept out of the static pool,
+// from the chunked prefill size, the decode graph's batch, TP x PP, DP attention and the prefill
+// graph. Sets the chunked prefill size, the graphs and the rule in `args`.
+double reserve_by_formula(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request,
+                          const SglangRules& rules, SglangArgs& args) {
+  const Parallelism& parallel = request.parallel;
+  const bool mla = request.variant.kind == VariantKind::mla;
+  const double g = args.gpu_memory_mib;
+  const MemoryBucket bucket = memory_bucket(g, rules);
+  args.chunked_prefill_size = request.options.max_num_batched_tokens.value_or(bucket.chunked_prefill_size);
+  args.decode_graph_max_bs = parallel.tp < 4 ? bucket.max_bs_small_tp : bucket.max_bs_large_tp;
+
+  // The prefill graph (on by default from 0.5.10: piecewise, breakable from 0.5.15) is off on
+  // ROCm and in what the release's compatibility rules turn it off for, which run before the
+  // reserve: PP > 1 (cuda_graph_hook.py:apply_cuda_graph_compatibility in 0.5.19 on), DP
+  // attention (0.5.10-0.5.16), MLA (0.5.15-0.5.17), decode context parallelism, and a multimodal
+  // model outside the allowlist ("Multimodal prefill replay faults under BCG"). Its non-MLA capture
+  // sizes run up to the chunked prefill size.
+  args.prefill_graph = rules.prefill_graph && gpu.architecture != GpuArchitecture::cdna3 && parallel.dcp == 1;
+  auto turn_off = [&](bool condition, const char* why) {
+    if (!args.prefill_graph || !condition) return;
+    args.prefill_graph = false;
+    args.prefill_graph_rule = std::string("no prefill graph: ") + why;
+  };
+  turn_off(rules.prefill_graph_off_with_pp && parallel.pp > 1, "off with PP");
+  turn_off(rules.prefill_graph_off_with_dp_attention && args.attn_dp_size > 1, "off with DP attention");
+  turn_off(rules.prefill_graph_off_with_mla && mla, "off for MLA attention");
+  turn_off(args.multimodal && !breakable_graph_allowlisted(shape.multimodal->architecture),
+           "a multimodal model outside SGLang's breakable-graph allowlist");
+  args.prefill_graph_sizes = args.prefill_graph && !mla ? prefill_graph_size_count(args.chunked_prefill_size) : 0;
+
+  const double activation_tokens = static_cast<double>(std::max<std::uint64_t>(args.chunked_prefill_size, 2048));
+  const double max_bs = args.decode_graph_max_bs;
+  double reserved = 512 + activation_tokens * 1.5 + parallel.tp * parallel.pp / 8.0 * 1024 + max_bs * 2;
+  args.reserved_rule = "512 + 1.5 x max(chunked_prefill_size " + std::to_string(args.chunked_prefill_size) + " [" +
+                       bucket.label + "], 2048) + TP " + std::to_string(parallel.tp) + " x PP " +
+                       std::to_string(parallel.pp) + " / 8 x 1024 + 2 x decode graph max_bs " +
+                       std::to_string(args.decode_graph_max_bs);
+  if (args.attn_dp_size > 1) {
+    const double dp_pad = max_bs * args.attn_dp_size * (max_bs > 300 ? 4.5 : 3);
+    reserved += dp_pad;
+    args.reserved_rule += " + max_bs x attn_dp " + std::to_string(args.attn_dp_size) +
+                          (max_bs > 300 ? " x (3 + 1.5 above 300)" : " x 3");
+  }
+  if (args.prefill_graph) {
+    reserved += mla ? 1536 : 8.0 * args.prefill_graph_sizes;
+    args.reserved_rule += mla ? " + 1536 (MLA prefill graph)"
+                              : " + 8 x " + std::to_string(args.prefill_graph_sizes) + " prefill graph sizes";
+  } else if (parallel.dcp > 1) {
+    args.reserved_rule += " (no prefill graph: --dcp-size turns it off)";
+  } else if (!args.prefill_graph_rule.empty()) {
+    args.reserved_rule += " (" + args.prefill_graph_rule + ")";
+  }
+  if (g > 60 * 1024 && reserved < 10 * 1024) {
+    reserved = 10 * 1024;
+    args.reserved_rule += ", raised to the 10240 floor above 60 GiB";
+  }
+  return reserved;
+}
+
 }  // namespace
 
 double sglang_vlm_factor(const ModelShape::Multimodal& multimodal) {
@@ -210,57 +271,7 @@ SglangArgs resolve_sglang_args(const ModelShape& shape, const GpuSpec& gpu, cons
     reserved = reserve_by_gpu(g, parallel, args);
     if (options.max_num_batched_tokens) args.chunked_prefill_size = *options.max_num_batched_tokens;
   } else {
-    const MemoryBucket bucket = memory_bucket(g, rules);
-    args.chunked_prefill_size = options.max_num_batched_tokens.value_or(bucket.chunked_prefill_size);
-    args.decode_graph_max_bs = parallel.tp < 4 ? bucket.max_bs_small_tp : bucket.max_bs_large_tp;
-
-    // The prefill graph (on by default from 0.5.10: piecewise, breakable from 0.5.15) is off on
-    // ROCm and in what the release's compatibility rules turn it off for, which run before the
-    // reserve: PP > 1 (cuda_graph_hook.py:apply_cuda_graph_compatibility in 0.5.19 on), DP
-    // attention (0.5.10-0.5.16), MLA (0.5.15-0.5.17), decode context parallelism, and a multimodal
-    // model outside the allowlist ("Multimodal prefill replay faults under BCG"). Its non-MLA capture
-    // sizes run up to the chunked prefill size.
-    args.prefill_graph = rules.prefill_graph && gpu.architecture != GpuArchitecture::cdna3 && parallel.dcp == 1;
-    auto turn_off = [&](bool condition, const char* why) {
-      if (!args.prefill_graph || !condition) return;
-      args.prefill_graph = false;
-      args.prefill_graph_rule = std::string("no prefill graph: ") + why;
-    };
-    turn_off(rules.prefill_graph_off_with_pp && parallel.pp > 1, "off with PP");
-    turn_off(rules.prefill_graph_off_with_dp_attention && args.attn_dp_size > 1, "off with DP attention");
-    turn_off(rules.prefill_graph_off_with_mla && mla, "off for MLA attention");
-    turn_off(args.multimodal && !breakable_graph_allowlisted(shape.multimodal->architecture),
-             "a multimodal model outside SGLang's breakable-graph allowlist");
-    args.prefill_graph_sizes = args.prefill_graph && !mla ? prefill_graph_size_count(args.chunked_prefill_size) : 0;
-
-    // memory_hook.py:handle_gpu_memory_settings and reserve_for_graph_mb (server_args.py:
-    // _handle_gpu_memory_settings before 0.5.19), in MiB.
-    const double activation_tokens = static_cast<double>(std::max<std::uint64_t>(args.chunked_prefill_size, 2048));
-    const double max_bs = args.decode_graph_max_bs;
-    reserved = 512 + activation_tokens * 1.5 + parallel.tp * parallel.pp / 8.0 * 1024 + max_bs * 2;
-    args.reserved_rule = "512 + 1.5 x max(chunked_prefill_size " + std::to_string(args.chunked_prefill_size) + " [" +
-                         bucket.label + "], 2048) + TP " + std::to_string(parallel.tp) + " x PP " +
-                         std::to_string(parallel.pp) + " / 8 x 1024 + 2 x decode graph max_bs " +
-                         std::to_string(args.decode_graph_max_bs);
-    if (args.attn_dp_size > 1) {
-      const double dp_pad = max_bs * args.attn_dp_size * (max_bs > 300 ? 4.5 : 3);
-      reserved += dp_pad;
-      args.reserved_rule += " + max_bs x attn_dp " + std::to_string(args.attn_dp_size) +
-                            (max_bs > 300 ? " x (3 + 1.5 above 300)" : " x 3");
-    }
-    if (args.prefill_graph) {
-      reserved += mla ? 1536 : 8.0 * args.prefill_graph_sizes;
-      args.reserved_rule += mla ? " + 1536 (MLA prefill graph)"
-                                : " + 8 x " + std::to_string(args.prefill_graph_sizes) + " prefill graph sizes";
-    } else if (parallel.dcp > 1) {
-      args.reserved_rule += " (no prefill graph: --dcp-size turns it off)";
-    } else if (!args.prefill_graph_rule.empty()) {
-      args.reserved_rule += " (" + args.prefill_graph_rule + ")";
-    }
-    if (g > 60 * 1024 && reserved < 10 * 1024) {
-      reserved = 10 * 1024;
-      args.reserved_rule += ", raised to the 10240 floor above 60 GiB";
-    }
+    reserved = reserve_by_formula(shape, gpu, request, rules, args);
   }
   args.reserved_mib = reserved;
 
