@@ -57,7 +57,7 @@ void check_draft_fits_target(const DraftShape& draft, const ModelShape& target, 
                 " (target_hidden_size, else hidden_size), but the target's hidden_size is " +
                 std::to_string(target.hidden_size) + "; the draft was trained for another model");
   }
-  if (target.mla || target.full_layer_kv || target.compressed_mla || target.num_key_value_heads == 0) {
+  if (target.mla || target.full_layer_kv || target.v_head_dim != 0 || target.compressed_mla || target.num_key_value_heads == 0) {
     throw Error(draft_name + ": kvplan plans EAGLE drafts beside targets with plain K/V heads only; this target "
                 "caches a latent or per-kind heads, so vLLM would pad its pages (not modelled)");
   }

@@ -312,6 +312,13 @@ VllmBackend choose_vllm_diffkv_backend(const VllmRules& rules, const VllmBackend
                     "wide as keys, which sends it to FA2 on Blackwell, and FA2 takes no fp8 cache (the worker fails "
                     "to start); use --kv-dtype bf16");
       }
+      if (name == "FLASH_ATTN_DIFFKV") {
+        // get_flash_attn_version moves layers with sinks and unequal widths from FA3 to FA4 on Hopper,
+        // and flash_attn_supports_kv_cache_dtype approves FA4's fp8 on Hopper at head 512 only; the
+        // worker checks FA3's instead, so it starts, but whether FA4's fp8 path runs is not verified.
+        why += "; fp8: a layer with attention sinks runs FA4 on Hopper, whose fp8 cache vLLM approves at head 512 only "
+               "(the worker starts; whether it runs at this width is not verified)";
+      }
       break;
     default:
       throw Error("--kv-dtype " + std::string(to_string(query.kv_dtype)) + ": " + release + "'s " + name +
