@@ -1,6 +1,7 @@
 // MiMo-V2-Flash (mimo_v2_flash) as vLLM 0.33 builds it (model_executor/models/mimo_v2.py,
 // docs/engines-frontier.md): sliding and full layers with their own K/V heads, and values
 // narrower than keys on both.
+#include <algorithm>
 #include <string>
 #include <vector>
 

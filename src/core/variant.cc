@@ -100,8 +100,10 @@ ResolvedVariant resolve_one(const VariantRequest& request, const ModelShape& sha
   std::string d_h_rule =
       shape.mla ? "d_h = v_head_dim = " + std::to_string(d_h)
                 : "d_h = " + std::to_string(d_h) +
-                      (shape.head_dim_explicit ? " (config head_dim)" : " (hidden_size / heads)");
-  if (shape.v_head_dim != 0) d_h_rule += ", d_v = v_head_dim = " + std::to_string(shape.v_head_dim);
+                      (shape.head_dim_explicit ? " (config " + shape.kv_fields_prefix + "head_dim)" : " (hidden_size / heads)");
+  if (shape.v_head_dim != 0) {
+    d_h_rule += ", d_v = " + shape.kv_fields_prefix + "v_head_dim = " + std::to_string(shape.v_head_dim);
+  }
   switch (request.kind) {
     case Kind::native:
       return {native_variant(shape), true, "the model's own attention"};

@@ -175,7 +175,7 @@ void explain_variant(const VariantSize& size, const SizeReport& report, const Mo
                                                    "DeepseekV32Attention.__init__, index_topk_freq / index_topk_pattern"));
   }
   if (size.full_token_layer) {
-    // Gemma-4: the full layers' own K/V heads (global_head_dim, num_global_key_value_heads).
+    // Gemma-4 and MiMo-V2-Flash: the full layers' own K/V heads (KvGeometry).
     const Variant full = full_layer_variant(variant, size.variant.native, shape);
     line("scalars per token per full layer", fmt::format("{} = {}", scalar_formula(full), size.full_token_layer->scalars));
     line("bytes per token per full layer", per_token_layer(full, *size.full_token_layer));
