@@ -103,9 +103,8 @@ Bytes activation_estimate(const ModelShape& shape, std::uint64_t tokens, std::ui
     qkv = std::uint64_t{shape.num_attention_heads} *
           (2ull * shape.mla->qk_nope_head_dim + shape.mla->qk_rope_head_dim + shape.mla->v_head_dim);
   } else {
-    // Queries and keys of head_dim, values of v_head_dim where narrower (MiMo-V2-Flash).
-    qkv = (std::uint64_t{shape.num_attention_heads} + shape.num_key_value_heads) * shape.head_dim +
-          std::uint64_t{shape.num_key_value_heads} * (shape.v_head_dim != 0 ? shape.v_head_dim : shape.head_dim);
+    const Variant native = native_variant(shape);  // values of v_head_dim where narrower (MiMo-V2-Flash)
+    qkv = std::uint64_t{shape.num_attention_heads} * shape.head_dim + scalars_per_token_per_layer(native);
   }
   std::uint64_t mlp = shape.intermediate_size;
   if (shape.moe) mlp = std::uint64_t{shape.moe->num_experts_per_tok} * shape.moe->moe_intermediate_size;
@@ -366,8 +365,7 @@ void check_fit_request(const ModelShape& shape, const GpuSpec& gpu, const FitReq
   }
   if (request.options.engine != Engine::vllm && (shape.full_layer_kv || shape.v_head_dim != 0)) {
     throw Error("--engine " + std::string(to_string(request.options.engine)) +
-                ": kvplan plans full layers with their own K/V heads (Gemma-4, MiMo-V2-Flash) and values narrower than "
-                "keys with vLLM's rules only; use --engine vllm");
+                ": kvplan plans per-kind K/V heads and narrower values (Gemma-4, MiMo-V2-Flash) with vLLM only; use --engine vllm");
   }
   check_memory_options(shape, gpu, request);
 }

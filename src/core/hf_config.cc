@@ -23,9 +23,7 @@ using detail::is_one_of;
 // attend in chunks or globally (resolve_chunked_attention).
 // qwen3_next, qwen3_5, nemotron_h, granitemoehybrid, falcon_h1, jamba and kimi_linear (KDA beside
 // MLA) mix attention layers with state layers (resolve_state_layers); deepseek_v32 and glm_moe_dsa add an indexer
-// cache to MLA (resolve_indexer); gemma4_text gives its full layers their own K/V heads (resolve_gemma4).
-// mimo_v2_flash (MiMo-V2-Flash) has sliding and full layers with their own K/V heads, and values
-// narrower than keys (resolve_mimo_v2).
+// cache to MLA (resolve_indexer); gemma4_text and mimo_v2_flash: full layers with their own K/V heads (resolve_gemma4).
 // step3p5 / step3p7 (Step-3.5, Step-3.7-Flash) name sliding and full layers in layer_types, with the same
 // K/V heads on both (vLLM's Step3p5DecoderLayer; resolve_heads, resolve_layer_types).
 // qwen3_vl_text and qwen3_vl_moe_text are Qwen3-VL's language models: vLLM 0.33's
@@ -261,8 +259,7 @@ void resolve_sliding_window(const ConfigFields& fields, ModelShape& shape) {
                     ") on use the sliding window",
                 [first](std::uint32_t layer) { return layer >= first; });
   } else {
-    mark_layers(shape, "sliding_window applies to every layer (Mistral convention)",
-                [](std::uint32_t) { return true; });
+    mark_layers(shape, "sliding_window applies to every layer (Mistral convention)", [](std::uint32_t) { return true; });
   }
 }
 

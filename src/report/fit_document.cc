@@ -202,10 +202,9 @@ Document fit_document(const FitContext& context, const ModelShape& shape, const 
     const KvGeometry& geometry = *shape.full_layer_kv;
     rows.count("full_kv_heads_per_rank", "full layers: K/V heads per rank", result.full_kv_heads_per_rank,
                fmt::format("the full layers' own heads ({}), max(1, heads / TP {})", geometry.heads_field, parallel.tp));
+    const std::string widths = geometry.head_dim_field + (geometry.v_head_dim ? ", " + std::string(geometry.v_head_dim_field) : "");
     rows.bytes("full_bytes_per_token_per_layer_per_rank", ' ', "full layers: KV per token per layer", Bytes{full->total()},
-               fmt::format("{} scalars ({}{}) in {}", full->scalars, geometry.head_dim_field,
-                           geometry.v_head_dim != 0 ? std::string(", ") + geometry.v_head_dim_field : std::string(),
-                           to_string(result.kv_cache_dtype)));
+               fmt::format("{} scalars ({}) in {}", full->scalars, widths, to_string(result.kv_cache_dtype)));
   }
   if (result.state_bytes_per_rank.value > 0) {
     rows.bytes("state_bytes_per_sequence_per_rank", ' ', "state per sequence per layer", result.state_bytes_per_rank,
