@@ -342,31 +342,7 @@ void check_fit_request(const ModelShape& shape, const GpuSpec& gpu, const FitReq
     throw Error("--dp-attention: kvplan places a checkpoint's tensors with attention split over TP only; pass "
                 "--weights-dtype to size the weights from the parameter count");
   }
-  if (request.options.engine != Engine::vllm && shape.layer_count(LayerAttention::chunked) > 0) {
-    throw Error("--engine " + std::string(to_string(request.options.engine)) +
-                ": kvplan plans chunked local attention (Llama-4) with vLLM's rules only; use --engine vllm");
-  }
-  if (request.options.engine != Engine::vllm && shape.indexer) {
-    throw Error("--engine " + std::string(to_string(request.options.engine)) +
-                ": kvplan plans sparse MLA (DeepSeek-V3.2's indexer cache) with vLLM's rules only; use --engine vllm");
-  }
-  if (request.options.engine == Engine::trtllm && shape.layer_count(LayerAttention::state) > 0) {
-    throw Error("--engine trtllm: kvplan plans state layers (Mamba-2, Gated DeltaNet) with vLLM's hybrid allocator "
-                "and SGLang's state pool only; use --engine vllm or --engine sglang");
-  }
-  if (request.options.engine == Engine::sglang && shape.layer_count(LayerAttention::state) > 0 &&
-      !sglang_plans_state(shape)) {
-    throw Error("--engine sglang: kvplan plans SGLang's state pool for Qwen3-Next (qwen3_next) and Nemotron-H "
-                "(nemotron_h) only, not " + shape.model_type + "; use --engine vllm");
-  }
-  if (request.options.engine != Engine::vllm && shape.compressed_mla) {
-    throw Error("--engine " + std::string(to_string(request.options.engine)) +
-                ": kvplan plans DeepSeek-V4's compressed sparse attention with vLLM's rules only; use --engine vllm");
-  }
-  if (request.options.engine != Engine::vllm && (shape.full_layer_kv || shape.v_head_dim != 0)) {
-    throw Error("--engine " + std::string(to_string(request.options.engine)) +
-                ": kvplan plans per-kind K/V heads and narrower values (Gemma-4, MiMo-V2-Flash) with vLLM only; use --engine vllm");
-  }
+  check_engine_layer_kinds(shape, request);
   check_memory_options(shape, gpu, request);
 }
 

@@ -115,6 +115,10 @@ struct TokenPool {
   std::uint64_t tokens = 0;  // token slots (SGLang allocates one page more)
   std::uint32_t layers = 0;  // layers on the binding stage that use this pool
   std::string dtype;         // as SGLang logs it: "torch.bfloat16"
+  // Bytes of one token's K and V rows per layer on one rank where they differ (MiMo-V2-Flash's
+  // 192 / 128, its full and SWA pools' heads); 0: the cell's halves.
+  std::uint64_t k_bytes = 0;
+  std::uint64_t v_bytes = 0;
 };
 
 // SGLang with state layers: the state pool kv_cache_configurator.py:_handle_max_mamba_cache sizes

@@ -4,6 +4,7 @@
 
 #include "core/checked.h"
 #include "core/error.h"
+#include "core/sglang_state.h"
 
 namespace kvplan::detail {
 
@@ -37,6 +38,35 @@ void check_memory_options(const ModelShape& shape, const GpuSpec& gpu, const Fit
   if (weights.value > total.value - kv.value) {
     throw Error("--kv-cache-memory " + gib_text(kv) + " plus " + gib_text(weights) + " of weights per GPU exceed " +
                 gpu_text() + "; lower --kv-cache-memory, use more GPUs (--tp/--pp) or a smaller --weights-dtype");
+  }
+}
+
+void check_engine_layer_kinds(const ModelShape& shape, const FitRequest& request) {
+  if (request.options.engine != Engine::vllm && shape.layer_count(LayerAttention::chunked) > 0) {
+    throw Error("--engine " + std::string(to_string(request.options.engine)) +
+                ": kvplan plans chunked local attention (Llama-4) with vLLM's rules only; use --engine vllm");
+  }
+  if (request.options.engine != Engine::vllm && shape.indexer) {
+    throw Error("--engine " + std::string(to_string(request.options.engine)) +
+                ": kvplan plans sparse MLA (DeepSeek-V3.2's indexer cache) with vLLM's rules only; use --engine vllm");
+  }
+  if (request.options.engine == Engine::trtllm && shape.layer_count(LayerAttention::state) > 0) {
+    throw Error("--engine trtllm: kvplan plans state layers (Mamba-2, Gated DeltaNet) with vLLM's hybrid allocator "
+                "and SGLang's state pool only; use --engine vllm or --engine sglang");
+  }
+  if (request.options.engine == Engine::sglang && shape.layer_count(LayerAttention::state) > 0 &&
+      !sglang_plans_state(shape)) {
+    throw Error("--engine sglang: kvplan plans SGLang's state pool for Qwen3-Next (qwen3_next) and Nemotron-H "
+                "(nemotron_h) only, not " + shape.model_type + "; use --engine vllm");
+  }
+  if (request.options.engine != Engine::vllm && shape.compressed_mla) {
+    throw Error("--engine " + std::string(to_string(request.options.engine)) +
+                ": kvplan plans DeepSeek-V4's compressed sparse attention with vLLM's rules only; use --engine vllm");
+  }
+  const bool sglang_mimo = request.options.engine == Engine::sglang && shape.model_type == "mimo_v2_flash";
+  if (request.options.engine != Engine::vllm && (shape.full_layer_kv || shape.v_head_dim != 0) && !sglang_mimo) {
+    throw Error("--engine " + std::string(to_string(request.options.engine)) + ": kvplan plans per-kind K/V heads and "
+                "narrower values with vLLM (Gemma-4, MiMo-V2-Flash) and SGLang (MiMo-V2-Flash) only");
   }
 }
 

@@ -1,7 +1,7 @@
 // SGLang 0.5.23's KV pool (docs/engines-sglang.md cites each rule): mem_fraction_static from
 // its memory bucket (sglang_args.cc), pool memory = free after loading - free before loading x
 // (1 - fraction), then tokens = floor(memory / cell) rounded down to the page, on every rank
-// alike; the hybrid SWA pool of gpt-oss splits the cell between full and sliding layers.
+// alike; the hybrid SWA pool (sglang_swa.cc) splits the cell between full and sliding layers.
 #include <algorithm>
 #include <cmath>
 
@@ -13,13 +13,10 @@
 #include "core/sglang_rules.h"
 #include "core/speculative.h"
 #include "core/sglang_state.h"
+#include "core/sglang_swa.h"
 
 namespace kvplan::detail {
 namespace {
-
-// model_executor/pool_configurator.py:HybridSWAPoolConfigurator: the SWA pool holds this many
-// tokens per full-pool token (--swa-full-tokens-ratio, 0.8 by default: arg_groups/fields/schedule.py).
-constexpr double kSwaFullTokensRatio = 0.8;
 
 // speculative_hook.py:_handle_eagle_family and _handle_ngram: with speculative decoding and no
 // --max-running-requests, SGLang runs at most 48 requests (split over the attention-DP ranks).
@@ -71,12 +68,6 @@ std::string torch_dtype(KvDtype dtype, const GpuSpec& gpu) {
     case KvDtype::fp8_e5m2: return "torch.float8_e5m2";
     default: return std::string(to_string(dtype));
   }
-}
-
-bool uses_hybrid_swa_pool(const ModelShape& shape) {
-  // configs/model_config.py:is_hybrid_swa_model lists the architectures; of the models kvplan
-  // reads, gpt-oss (GptOssForCausalLM) is the one with sliding layers.
-  return shape.model_type == "gpt_oss" && shape.sliding_layer_count() > 0;
 }
 
 // Returns _profile_available_bytes's rest_memory in GiB, the float SGLang splits between a state
@@ -224,9 +215,10 @@ FitResult fit_sglang(const ModelShape& shape, const GpuSpec& gpu, const FitReque
   attention.parallel.dcp = 1;
   set_per_rank_cache(attention, result);
   const std::uint64_t per_layer = result.token_layer_per_rank.total();
+  const bool hybrid = uses_hybrid_swa_pool(shape);
+  const SwaCell cell = hybrid ? sglang_swa_cell(shape, attention, result) : SwaCell{};
 
   const std::vector<StageLayers> stages = sglang_stages(shape, parallel.pp, sglang_draft_layers(shape, request));
-  const bool hybrid = uses_hybrid_swa_pool(shape);
   if (hybrid && draft_cached_layers(request.speculative) > 0) {
     throw Error("--speculative " + std::string(to_string(request.speculative.method)) + " on SGLang's hybrid SWA pool: "
                 "its draft full and sliding layer split (HybridSWAPoolConfigurator's draft layers) is not modelled "
@@ -240,9 +232,7 @@ FitResult fit_sglang(const ModelShape& shape, const GpuSpec& gpu, const FitReque
     result.stage_layers.push_back(layers.total());
     std::uint64_t stage_tokens = 0;
     if (hybrid) {
-      const double cell = static_cast<double>(per_layer * (layers.full + layers.mtp)) +
-                          kSwaFullTokensRatio * static_cast<double>(per_layer * layers.sliding);
-      stage_tokens = static_cast<std::uint64_t>(python_floordiv(static_cast<double>(result.kv_budget.value), cell));
+      stage_tokens = sglang_swa_stage_tokens(result.kv_budget, cell, layers);
     } else {
       stage_tokens = result.kv_budget.value / checked_mul(per_layer, layers.total(), "cell size");
     }
@@ -268,31 +258,11 @@ FitResult fit_sglang(const ModelShape& shape, const GpuSpec& gpu, const FitReque
   result.num_blocks = logical / page;
   result.page_bytes = Bytes{per_layer * page};
   result.blocks_per_request = ceil_div(max_model_len, page);
-  // KV one full-length request holds on a rank: whole pages of every full layer, the window of
-  // every sliding layer in the hybrid pool.
+  // Token slots one full-length request holds on a rank.
   const std::uint64_t request_slots =
       ceil_div(checked_mul(result.blocks_per_request, page, "request slots"), std::uint64_t{dcp});
   if (hybrid) {
-    const std::uint32_t full_layers = binding.full + binding.mtp;
-    const std::uint64_t swa_tokens =
-        static_cast<std::uint64_t>(static_cast<double>(tokens) * kSwaFullTokensRatio) / page * page;
-    const std::uint64_t window = shape.sliding_window.value_or(0);
-    // pool_configurator.py:validate_swa_pool_size: SGLang refuses to start otherwise.
-    if (window + page >= swa_tokens) {
-      throw Error("SWA pool (" + std::to_string(swa_tokens) + " tokens) cannot hold even one request: the prefill "
-                  "admission floor is sliding_window_size (" + std::to_string(window) + ") + page_size (" +
-                  std::to_string(page) + "); SGLang refuses to start. Give it more memory");
-    }
-    result.token_pools = {{"Full", tokens, full_layers, dtype}, {"SWA", swa_tokens, binding.sliding, dtype}};
-    result.groups = {{LayerAttention::full, full_layers, result.blocks_per_request},
-                     {LayerAttention::sliding, binding.sliding, ceil_div(std::min(max_model_len, window), page)}};
-    result.bytes_per_request_per_rank =
-        Bytes{checked_mul(per_layer, checked_mul(full_layers, request_slots, "request slots") +
-                                         std::uint64_t{binding.sliding} * std::min(request_slots, window),
-                          "bytes per request")};
-    result.group_size = full_layers;
-    result.notes.push_back("SGLang's hybrid SWA pool: full layers get " + std::to_string(tokens) +
-                           " tokens, sliding layers 0.8 x as many (" + std::to_string(swa_tokens) + ")");
+    set_sglang_swa_pools(shape, cell, binding, tokens, page, max_model_len, request_slots, dtype, result);
   } else {
     // The target and the draft worker each allocate their own pool of the shared token count and
     // log it (memory_pool.py); the draft's holds its layers only.

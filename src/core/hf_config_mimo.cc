@@ -67,6 +67,8 @@ void resolve_mimo_v2(const ConfigFields& fields, ModelShape& shape) {
   shape.v_head_dim = fields.optional_dim("swa_v_head_dim").value_or(0);
   if (shape.v_head_dim == shape.head_dim) shape.v_head_dim = 0;
   shape.kv_fields_prefix = "swa_";
+  shape.attention_sinks = fields.optional_bool("add_swa_attention_sink_bias").value_or(false) ||
+                          fields.optional_bool("add_full_attention_sink_bias").value_or(false);
   if (shape.num_attention_heads % shape.num_key_value_heads != 0) {
     fields.fail(fields.get("swa_num_key_value_heads"), "swa_num_key_value_heads must divide num_attention_heads (" +
                                                            std::to_string(shape.num_attention_heads) + ")");

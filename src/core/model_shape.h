@@ -192,6 +192,9 @@ struct ModelShape {
   std::optional<CompressedMlaDims> compressed_mla;  // deepseek_v4: its caches replace per-token K/V
   // Full-attention layers whose K/V heads differ from num_key_value_heads x head_dim (Gemma-4).
   std::optional<KvGeometry> full_layer_kv;
+  // Learned attention sinks, per-head scalars in the softmax (MiMo-V2-Flash's add_swa_attention_sink_bias;
+  // gpt-oss's are known by its model_type): weights, not cache, but some backends lack them.
+  bool attention_sinks = false;
   // use_bidirectional_attention "vision" (Gemma-4): images attend both ways, so vLLM serves the model
   // with its image-mask composite backends (is_mm_prefix_lm).
   bool bidirectional_vision = false;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/error.h"
 #include "core/fit_internal.h"
 #include "core/sglang_rules.h"
 
@@ -67,12 +68,15 @@ double reserve_by_gpu(double g, const Parallelism& parallel, SglangArgs& args) {
 }
 
 // model_override_base.py:get_default_attn_backend, with the model overrides that replace it
-// (model_overrides/deepseek_v2.py for DeepseekV3ForCausalLM, gpt_oss.py). Blackwell is taken as
+// (model_overrides/deepseek_v2.py for DeepseekV3ForCausalLM, gpt_oss.py, mimo_v2.py). Blackwell is taken as
 // SM100 (B200), Hopper as CUDA >= 12.3.
 std::string default_backend(const ModelShape& shape, const GpuSpec& gpu, bool mla, std::uint32_t tp,
                             std::string* rule) {
   const bool deepseek_v3_arch = shape.model_type == "deepseek_v3" || shape.model_type == "kimi_k2";
-  const bool attention_sinks = shape.model_type == "gpt_oss";
+  const bool attention_sinks = shape.model_type == "gpt_oss" || shape.attention_sinks;
+  // configs/model_config.py:has_asymmetric_kv (MiMo-V2-Flash's 192 / 128): trtllm_mha and FlashInfer
+  // compile one head_dim for K and V; fa3, fa4 and triton carry v_head_dim through.
+  const bool asymmetric = shape.v_head_dim != 0 || (shape.full_layer_kv && shape.full_layer_kv->v_head_dim != 0);
   switch (gpu.architecture) {
     case GpuArchitecture::hopper:
       *rule = "Hopper: fa3 for MHA and MLA";
@@ -85,6 +89,10 @@ std::string default_backend(const ModelShape& shape, const GpuSpec& gpu, bool ml
       // model_overrides/qwen3_5.py:_qwen3_5_hybrid_overrides: Qwen3-Next on SM100 keeps trtllm_mha
       // only when the Mamba radix cache has an extra buffer, which is not yet resolved when the
       // override runs, so it takes triton with page size 1.
+      if (!mla && asymmetric) {
+        *rule = "SM100, keys and values of different widths: fa4 (model_override_base.py, model_overrides/mimo_v2.py)";
+        return "fa4";
+      }
       if (shape.model_type == "qwen3_next") {
         *rule = "SM100, Qwen3NextForCausalLM: triton (model_overrides/qwen3_5.py)";
         return "triton";
@@ -92,6 +100,10 @@ std::string default_backend(const ModelShape& shape, const GpuSpec& gpu, bool ml
       *rule = mla ? "SM100, MLA: flashinfer" : "SM100, MHA: trtllm_mha";
       return mla ? "flashinfer" : "trtllm_mha";
     case GpuArchitecture::cdna3: {
+      if (!mla && asymmetric) {
+        throw Error("--engine sglang: kvplan does not model SGLang's ROCm backends for keys and values of different "
+                    "widths (aiter is not among the backends that carry v_head_dim); plan it on an NVIDIA GPU");
+      }
       if (!mla) {
         *rule = "ROCm, MHA: aiter";
         return "aiter";
@@ -105,7 +117,7 @@ std::string default_backend(const ModelShape& shape, const GpuSpec& gpu, bool ml
         *rule = "neither Hopper nor SM100, MLA: triton";
         return "triton";
       }
-      *rule = attention_sinks ? "attention sinks (gpt-oss), which flashinfer lacks: triton"
+      *rule = attention_sinks ? "attention sinks (gpt-oss, MiMo-V2-Flash), which flashinfer lacks: triton"
                               : "neither Hopper nor SM100, MHA: flashinfer";
       return attention_sinks ? "triton" : "flashinfer";
   }
@@ -120,6 +132,10 @@ std::uint32_t backend_page_size(const std::string& backend, std::optional<std::u
   if (backend == "trtllm_mla" && !one_of({32, 64})) {
     *rule = "trtllm_mla takes pages of 32 or 64 tokens; SGLang sets 64";
     return 64;
+  }
+  if (backend == "fa4") {
+    *rule = "fa4 on SM100 takes pages of 128 tokens for MHA models; SGLang sets 128 (_fa4_page_constraint)";
+    return 128;
   }
   if (backend == "trtllm_mha" && !one_of({16, 32, 64, 128})) {
     *rule = "trtllm_mha takes pages of 16, 32, 64 or 128 tokens; SGLang sets 64";

@@ -40,8 +40,8 @@ class Rows {
 };
 
 // memory_pool.py:KVCache._finalize_allocation_log: each pool allocates (tokens + page_size)
-// slots per layer, K and V in separate buffers (one latent buffer for MLA), and logs their sizes
-// in units of 2^30 bytes; the hybrid SWA pool logs its "Full" and "SWA" parts.
+// slots per layer, K and V in separate buffers (one latent buffer for MLA; K and V of their own
+// widths for MiMo-V2-Flash), and logs their sizes in 2^30 bytes; the hybrid SWA pool logs "Full" and "SWA".
 std::vector<std::string> sglang_log_lines(const FitRequest& request, const FitResult& result) {
   std::vector<std::string> lines;
   // memory_pool.py:MambaPool.__init__ allocates (slots + 1) x layers of each state buffer first.
@@ -62,10 +62,10 @@ std::vector<std::string> sglang_log_lines(const FitRequest& request, const FitRe
       lines.push_back(fmt::format("SGLang logs: \"{} is allocated. {}#tokens: {}, KV size: {:.2f} GB\"", name, dtype,
                                   pool.tokens, bytes / static_cast<double>(kGiB)));
     } else {
-      const double half = bytes / 2 / static_cast<double>(kGiB);
-      lines.push_back(fmt::format("SGLang logs: \"{} is allocated. {}#tokens: {}, K size: {:.2f} GB, V size: "
-                                  "{:.2f} GB\"",
-                                  name, dtype, pool.tokens, half, half));
+      const double k = (pool.k_bytes ? bytes / per_slot * static_cast<double>(pool.k_bytes) : bytes / 2) / kGiB;
+      const double v = pool.k_bytes ? bytes / per_slot * static_cast<double>(pool.v_bytes) / kGiB : k;
+      lines.push_back(fmt::format("SGLang logs: \"{} is allocated. {}#tokens: {}, K size: {:.2f} GB, V size: {:.2f} GB\"",
+                                  name, dtype, pool.tokens, k, v));
     }
   }
   return lines;

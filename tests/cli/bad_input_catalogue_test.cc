@@ -293,7 +293,7 @@ const std::vector<BadInput> kCatalogue = {
      "--variant mha: vLLM serves DeepSeek-V3.2's sparse attention"},
     {"full layers with their own K/V heads on an engine kvplan does not model them for",
      {"fit", "--presets", "{dir}/g4", "--model", "g4", "--gpu", "h100-sxm", "--engine", "sglang"},
-     "--engine sglang: kvplan plans per-kind K/V heads and narrower values (Gemma-4, MiMo-V2-Flash) with vLLM only"},
+     "--engine sglang: kvplan plans per-kind K/V heads and narrower values with vLLM (Gemma-4, MiMo-V2-Flash) and SGLang (MiMo-V2-Flash) only"},
     {"an fp8 cache whose full-layer block Hopper's FA4 kernels cannot take",
      {"fit", "--presets", "{dir}/g4", "--model", "g4", "--gpu", "h100-sxm", "--kv-dtype", "fp8"}, "add --block-size 64"},
     {"a model served with image-mask composite backends on a GPU without them",

@@ -1,0 +1,84 @@
+#include "core/sglang_swa.h"
+
+#include <algorithm>
+
+#include "core/checked.h"
+#include "core/error.h"
+#include "core/kv_bytes.h"
+#include "core/sglang_state.h"
+
+namespace kvplan::detail {
+namespace {
+
+// --swa-full-tokens-ratio, 0.8 by default (arg_groups/fields/schedule.py).
+constexpr double kSwaFullTokensRatio = 0.8;
+
+}  // namespace
+
+bool uses_hybrid_swa_pool(const ModelShape& shape) {
+  const std::string& type = shape.model_type;
+  return (type == "gpt_oss" || type == "step3p5" || type == "step3p7" || type == "mimo_v2_flash") &&
+         shape.sliding_layer_count() > 0;
+}
+
+SwaCell sglang_swa_cell(const ModelShape& shape, const FitRequest& attention, FitResult& result) {
+  SwaCell cell{result.token_layer_per_rank.total(), result.token_layer_per_rank.total()};
+  const std::uint32_t tp = attention.parallel.tp;
+  // K and V rows of one token on one rank, at the variant's widths.
+  auto rows = [&](const Variant& variant, std::uint64_t& k, std::uint64_t& v) {
+    const std::uint64_t heads = std::max<std::uint32_t>(1, variant.kv_heads / tp);
+    k = heads * vector_bytes(attention.kv_dtype, variant.head_dim);
+    v = heads * vector_bytes(attention.kv_dtype, variant.value_dim());
+  };
+  const Variant full = full_layer_variant(attention.variant, true, shape);
+  if (shape.full_layer_kv) {
+    Variant rank = full;
+    rank.kv_heads = std::max<std::uint32_t>(1, full.kv_heads / tp);
+    result.full_kv_heads_per_rank = rank.kv_heads;
+    result.full_token_layer_per_rank = bytes_per_token_per_layer(rank, attention.kv_dtype, attention.kv_scales);
+    cell.full = result.full_token_layer_per_rank->total();
+  }
+  if (full.v_head_dim != 0 || attention.variant.v_head_dim != 0) {
+    rows(full, cell.full_k, cell.full_v);
+    rows(attention.variant, cell.sliding_k, cell.sliding_v);
+  }
+  return cell;
+}
+
+std::uint64_t sglang_swa_stage_tokens(Bytes budget, const SwaCell& cell, const StageLayers& layers) {
+  const double bytes = static_cast<double>(checked_mul(cell.full, layers.full + layers.mtp, "cell size")) +
+                       kSwaFullTokensRatio * static_cast<double>(checked_mul(cell.sliding, layers.sliding, "cell size"));
+  return static_cast<std::uint64_t>(python_floordiv(static_cast<double>(budget.value), bytes));
+}
+
+void set_sglang_swa_pools(const ModelShape& shape, const SwaCell& cell, const StageLayers& binding, std::uint64_t tokens,
+                          std::uint64_t page, std::uint64_t max_model_len, std::uint64_t request_slots,
+                          const std::string& dtype, FitResult& result) {
+  const std::uint32_t full_layers = binding.full + binding.mtp;
+  const std::uint64_t swa_tokens = static_cast<std::uint64_t>(static_cast<double>(tokens) * kSwaFullTokensRatio) / page * page;
+  const std::uint64_t window = shape.sliding_window.value_or(0);
+  // pool_configurator.py:validate_swa_pool_size: SGLang refuses to start otherwise.
+  if (window + page >= swa_tokens) {
+    throw Error("SWA pool (" + std::to_string(swa_tokens) + " tokens) cannot hold even one request: the prefill "
+                "admission floor is sliding_window_size (" + std::to_string(window) + ") + page_size (" +
+                std::to_string(page) + "); SGLang refuses to start. Give it more memory");
+  }
+  result.token_pools = {{"Full", tokens, full_layers, dtype, cell.full_k, cell.full_v},
+                        {"SWA", swa_tokens, binding.sliding, dtype, cell.sliding_k, cell.sliding_v}};
+  result.groups = {{LayerAttention::full, full_layers, result.blocks_per_request},
+                   {LayerAttention::sliding, binding.sliding, ceil_div(std::min(max_model_len, window), page)}};
+  // KV one full-length request holds on a rank: whole pages of every full layer, the window of
+  // every sliding layer.
+  result.bytes_per_request_per_rank = Bytes{checked_add(
+      checked_mul(cell.full, checked_mul(full_layers, request_slots, "request slots"), "bytes per request"),
+      checked_mul(cell.sliding, std::uint64_t{binding.sliding} * std::min(request_slots, window), "bytes per request"),
+      "bytes per request")};
+  result.group_size = full_layers;
+  result.notes.push_back("SGLang's hybrid SWA pool: full layers get " + std::to_string(tokens) +
+                         " tokens, sliding layers 0.8 x as many (" + std::to_string(swa_tokens) + ")" +
+                         (cell.full != cell.sliding ? ", at " + std::to_string(cell.full) + " and " +
+                                                          std::to_string(cell.sliding) + " B per token per layer"
+                                                    : std::string()));
+}
+
+}  // namespace kvplan::detail
