@@ -42,6 +42,10 @@ void check_memory_options(const ModelShape& shape, const GpuSpec& gpu, const Fit
 }
 
 void check_engine_layer_kinds(const ModelShape& shape, const FitRequest& request) {
+  if (shape.full_layer_kv && request.variant.name() != native_variant(shape).name()) {
+    throw Error("--variant " + request.variant.name() + ": fit plans the model's own attention (sliding and full layers "
+                "with different K/V heads); 'kvplan size' compares the variants");
+  }
   if (request.options.engine != Engine::vllm && shape.layer_count(LayerAttention::chunked) > 0) {
     throw Error("--engine " + std::string(to_string(request.options.engine)) +
                 ": kvplan plans chunked local attention (Llama-4) with vLLM's rules only; use --engine vllm");

@@ -12,7 +12,8 @@ namespace kvplan::detail {
 // --max-num-batched-tokens is beyond kMaxTokens.
 void check_memory_options(const ModelShape& shape, const GpuSpec& gpu, const FitRequest& request);
 
-// Throws kvplan::Error (exit 2) for layer kinds kvplan plans with some engines' rules only: chunked
+// Throws kvplan::Error (exit 2) for a counterfactual variant of a model with per-kind K/V heads, and
+// for layer kinds kvplan plans with some engines' rules only: chunked
 // local attention, sparse MLA, compressed sparse attention and per-kind K/V heads with vLLM's (and
 // MiMo-V2-Flash with SGLang's), state layers with vLLM's and SGLang's (SGLang's for Qwen3-Next and
 // Nemotron-H).

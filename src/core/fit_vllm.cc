@@ -191,7 +191,7 @@ std::shared_ptr<const VllmStart> start_vllm(const ModelShape& shape, const GpuSp
   check_hybrid_allocator_off(rules, shape, request);
   FitRequest cached = as_cached(shape, rules, request, result);
   const bool sparse = sparse_mla(shape, rules, cached, result);
-  if (shape.full_layer_kv) check_kind_kv_heads(shape, rules, cached, result);
+  if (shape.full_layer_kv) check_kind_kv_heads(shape, rules, result);
   const KvDtype served_dtype = served_cache_dtype(shape, gpu, request.kv_dtype, result);
   const VllmBackendQuery query{gpu.architecture, cached.variant.kind == VariantKind::mla, sparse, served_dtype,
                                options.attention_backend, options.block_size, shape.num_attention_heads / parallel.tp,

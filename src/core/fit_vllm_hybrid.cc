@@ -100,15 +100,10 @@ std::uint64_t align_state_layers(const ModelShape& shape, const GpuSpec& gpu, co
   return plan.blocks_per_request;
 }
 
-void check_kind_kv_heads(const ModelShape& shape, const VllmRules& rules, const FitRequest& cached,
-                         const FitResult& result) {
+void check_kind_kv_heads(const ModelShape& shape, const VllmRules& rules, const FitResult& result) {
   if (!rules.kind_kv_heads) {
     throw Error("vLLM " + result.engine_version + ": kvplan models full layers with their own K/V heads (Gemma-4, "
                 "MiMo-V2-Flash) in vLLM 0.33 only; use --engine vllm");
-  }
-  if (cached.variant.name() != native_variant(shape).name()) {
-    throw Error("--variant " + cached.variant.name() + ": fit plans the model's own attention (sliding and full layers "
-                "with different K/V heads); 'kvplan size' compares the variants");
   }
   if (shape.model_type == "gemma4_text" && !shape.bidirectional_vision) {
     throw Error("kvplan plans Gemma-4 in vLLM as its released configs are served (use_bidirectional_attention: "

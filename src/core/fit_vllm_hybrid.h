@@ -33,9 +33,9 @@ std::uint64_t align_state_layers(const ModelShape& shape, const GpuSpec& gpu, co
 // stays, the other kind's block grows by the ratio when its page divides the larger one, else its
 // page is padded. Sets result's full-layer fields, page_bytes and page_rule; returns the blocks
 // of the two kinds in a BlockDemand's full_block_size / sliding_block_size.
-// Gemma-4 as vLLM 0.33 serves it: the native variant only, with its images attending both ways
-// (the composite backends); throws kvplan::Error (exit 2) otherwise.
-void check_kind_kv_heads(const ModelShape& shape, const VllmRules& rules, const FitRequest& cached, const FitResult& result);
+// Per-kind K/V heads as vLLM serves them: in 0.33 only, and Gemma-4 with its images attending both
+// ways (the composite backends); throws kvplan::Error (exit 2) otherwise.
+void check_kind_kv_heads(const ModelShape& shape, const VllmRules& rules, const FitResult& result);
 
 struct KindBlocks {
   std::uint32_t full = 0;

@@ -87,6 +87,9 @@ TEST_CASE("SGLang, MiMo-V2-Flash on B200s: fa4 with pages of 128; Ampere takes t
   FitRequest trtllm = pool_request(shape, 8);
   trtllm.options.engine = Engine::trtllm;
   CHECK_THROWS_WITH_AS(fit(shape, gpu("h200"), trtllm), doctest::Contains("SGLang (MiMo-V2-Flash) only"), Error);
+  FitRequest mha = pool_request(shape, 8);  // a counterfactual has no per-kind heads to plan
+  mha.variant = Variant{VariantKind::mha, 64, 192, 0, 0, 128};
+  CHECK_THROWS_WITH_AS(fit(shape, gpu("h200"), mha), doctest::Contains("fit plans the model's own attention"), Error);
   CHECK_THROWS_WITH_AS(fit(shape, gpu("mi300x"), pool_request(shape, 8)),
                        doctest::Contains("kvplan does not model SGLang's ROCm backends for keys and values"), Error);
 }
