@@ -297,6 +297,13 @@ void set_per_rank_cache(const FitRequest& request, FitResult& result) {
   result.token_layer_per_rank = bytes_per_token_per_layer(rank, request.kv_dtype, request.kv_scales);
 }
 
+void set_full_layer_cache(const ModelShape& shape, const FitRequest& request, FitResult& result) {
+  Variant rank = full_layer_variant(request.variant, true, shape);
+  rank.kv_heads = std::max<std::uint32_t>(1, rank.kv_heads / request.parallel.tp);
+  result.full_kv_heads_per_rank = rank.kv_heads;
+  result.full_token_layer_per_rank = bytes_per_token_per_layer(rank, request.kv_dtype, request.kv_scales);
+}
+
 void check_weights_fit(Bytes usable, Bytes weights, const std::string& usable_name) {
   if (weights.value >= usable.value) {
     throw Error("the weights do not fit: " + gib_text(weights) + " per GPU against " + gib_text(usable) + " " +

@@ -58,6 +58,9 @@ std::uint32_t fullest_stage(const std::vector<StageLayers>& stages, FitResult& r
 // replicated), MLA's latent whole on every rank. Sets kv_heads_per_rank, kv_replicated and
 // token_layer_per_rank.
 void set_per_rank_cache(const FitRequest& request, FitResult& result);
+// The same for full layers with K/V heads of their own (Gemma-4, MiMo-V2-Flash): max(1, heads // TP)
+// per rank, as Gemma4Attention and MiMoV2Attention shard them (fewer heads than ranks are replicated).
+void set_full_layer_cache(const ModelShape& shape, const FitRequest& request, FitResult& result);
 
 // Throws kvplan::Error (exit 2) naming how much is missing when the weights per rank do not fit
 // in `usable` (described as `usable_name` in the message).

@@ -10,6 +10,7 @@
 #include "core/variant.h"
 
 #include "core/error.h"
+#include "core/fit_internal.h"
 #include "core/state_bytes.h"
 #include "core/vllm_state.h"
 
@@ -119,11 +120,7 @@ KindBlocks unify_kind_pages(const ModelShape& shape, const GpuSpec& gpu, const F
     throw Error("--tp " + std::to_string(tp) + " and the " + std::to_string(full.num_key_value_heads) +
                 " K/V heads of the full layers (" + full.heads_field + ") do not divide one another");
   }
-  // Gemma4Attention and MiMoV2Attention: max(1, heads // TP) per rank, so fewer heads than ranks are replicated.
-  Variant rank = full_layer_variant(cached.variant, true, shape);
-  rank.kv_heads = std::max<std::uint32_t>(1, rank.kv_heads / tp);
-  result.full_kv_heads_per_rank = rank.kv_heads;
-  result.full_token_layer_per_rank = bytes_per_token_per_layer(rank, cached.kv_dtype, cached.kv_scales);
+  set_full_layer_cache(shape, cached, result);
 
   const std::uint32_t block = result.block_size;
   const std::uint64_t sliding_page = checked_mul(block, result.token_layer_per_rank.total(), "page size");

@@ -130,11 +130,11 @@ std::vector<RopeCache> read_rope_caches(const ConfigFields& fields, const ModelS
   double partial = fields.optional_positive_number("partial_rotary_factor").value_or(1.0);
   if (scaling) partial = scaling->optional_positive_number("partial_rotary_factor").value_or(partial);
   if (partial > 1.0) fields.fail(fields.get("partial_rotary_factor"), "partial_rotary_factor must be at most 1");
+  if (type == "mimo_v2_flash") return mimo_v2_tables(fields, shape, partial);
   const std::uint32_t rotary_dim = shape.mla ? shape.mla->qk_rope_head_dim
                                              : static_cast<std::uint32_t>(static_cast<double>(shape.head_dim) * partial);
   std::vector<RopeCache> caches{table(scaling ? &*scaling : nullptr, shape.max_position_embeddings, rotary_dim)};
   if (type == "gpt_oss") caches.front().fp32 = true;  // gpt_oss.py passes dtype=torch.float32
-  if (type == "mimo_v2_flash") return mimo_v2_tables(fields, shape, partial);
   if (type == "gemma3_text") {
     // gemma3.py: sliding layers rotate with rope_local_base_freq and no scaling, a second table.
     caches.push_back(table(nullptr, shape.max_position_embeddings, rotary_dim));

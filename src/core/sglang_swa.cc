@@ -23,24 +23,19 @@ bool uses_hybrid_swa_pool(const ModelShape& shape) {
 
 SwaCell sglang_swa_cell(const ModelShape& shape, const FitRequest& attention, FitResult& result) {
   SwaCell cell{result.token_layer_per_rank.total(), result.token_layer_per_rank.total()};
-  const std::uint32_t tp = attention.parallel.tp;
-  // K and V rows of one token on one rank, at the variant's widths.
-  auto rows = [&](const Variant& variant, std::uint64_t& k, std::uint64_t& v) {
-    const std::uint64_t heads = std::max<std::uint32_t>(1, variant.kv_heads / tp);
-    k = heads * vector_bytes(attention.kv_dtype, variant.head_dim);
-    v = heads * vector_bytes(attention.kv_dtype, variant.value_dim());
-  };
-  const Variant full = full_layer_variant(attention.variant, true, shape);
   if (shape.full_layer_kv) {
-    Variant rank = full;
-    rank.kv_heads = std::max<std::uint32_t>(1, full.kv_heads / tp);
-    result.full_kv_heads_per_rank = rank.kv_heads;
-    result.full_token_layer_per_rank = bytes_per_token_per_layer(rank, attention.kv_dtype, attention.kv_scales);
+    set_full_layer_cache(shape, attention, result);
     cell.full = result.full_token_layer_per_rank->total();
   }
+  // K and V rows of one token on one rank, at each kind's heads per rank and widths.
+  const Variant full = full_layer_variant(attention.variant, true, shape);
   if (full.v_head_dim != 0 || attention.variant.v_head_dim != 0) {
-    rows(full, cell.full_k, cell.full_v);
-    rows(attention.variant, cell.sliding_k, cell.sliding_v);
+    const std::uint64_t full_heads = shape.full_layer_kv ? result.full_kv_heads_per_rank : result.kv_heads_per_rank;
+    const std::uint64_t sliding_heads = result.kv_heads_per_rank;
+    cell.full_k = full_heads * vector_bytes(attention.kv_dtype, full.head_dim);
+    cell.full_v = full_heads * vector_bytes(attention.kv_dtype, full.value_dim());
+    cell.sliding_k = sliding_heads * vector_bytes(attention.kv_dtype, attention.variant.head_dim);
+    cell.sliding_v = sliding_heads * vector_bytes(attention.kv_dtype, attention.variant.value_dim());
   }
   return cell;
 }

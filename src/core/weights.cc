@@ -108,9 +108,9 @@ WeightQuantization flag_scheme(std::string_view text) {
 }
 
 // Whether linear_modules lists this model's linear layers and params.total holds them: not for
-// state layers, DeepSeek-V4, Gemma-4 (K shared with V, per-layer embeddings), Llama-4 (its shared expert is not among
-// MoeDims) or MoE layers interleaved with dense ones, nor for a rounded parameter count below the
-// linear layers' own.
+// state layers, DeepSeek-V4, Gemma-4 (K shared with V, per-layer embeddings), Llama-4 (its shared
+// expert is not among MoeDims) or MoE layers interleaved with dense ones, nor for a rounded
+// parameter count below the linear layers' own.
 bool linear_layers_listed(const ModelShape& shape) {
   if (!shape.params_total || shape.hidden_size == 0 || shape.state || shape.compressed_mla ||
       shape.model_type == "gemma4_text" ||

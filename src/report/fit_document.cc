@@ -57,13 +57,13 @@ std::vector<std::string> sglang_log_lines(const FitRequest& request, const FitRe
   for (const TokenPool& pool : result.token_pools) {
     const std::string dtype = log_dtype ? "dtype: " + pool.dtype + ", " : "";
     const std::string name = pool.label.empty() ? "KV Cache" : pool.label + " KV Cache";
-    const double bytes = static_cast<double>(pool.tokens + result.block_size) * pool.layers * per_slot;
+    const double rows = static_cast<double>(pool.tokens + result.block_size) * pool.layers;
     if (request.variant.kind == VariantKind::mla) {
       lines.push_back(fmt::format("SGLang logs: \"{} is allocated. {}#tokens: {}, KV size: {:.2f} GB\"", name, dtype,
-                                  pool.tokens, bytes / static_cast<double>(kGiB)));
+                                  pool.tokens, rows * per_slot / static_cast<double>(kGiB)));
     } else {
-      const double k = (pool.k_bytes ? bytes / per_slot * static_cast<double>(pool.k_bytes) : bytes / 2) / kGiB;
-      const double v = pool.k_bytes ? bytes / per_slot * static_cast<double>(pool.v_bytes) / kGiB : k;
+      const double k = rows * (pool.k_bytes ? static_cast<double>(pool.k_bytes) : per_slot / 2) / kGiB;
+      const double v = rows * (pool.k_bytes ? static_cast<double>(pool.v_bytes) : per_slot / 2) / kGiB;
       lines.push_back(fmt::format("SGLang logs: \"{} is allocated. {}#tokens: {}, K size: {:.2f} GB, V size: {:.2f} GB\"",
                                   name, dtype, pool.tokens, k, v));
     }
