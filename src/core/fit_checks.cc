@@ -5,6 +5,7 @@
 #include "core/checked.h"
 #include "core/error.h"
 #include "core/sglang_state.h"
+#include "core/sglang_swa.h"
 
 namespace kvplan::detail {
 
@@ -67,8 +68,9 @@ void check_engine_layer_kinds(const ModelShape& shape, const FitRequest& request
     throw Error("--engine " + std::string(to_string(request.options.engine)) +
                 ": kvplan plans DeepSeek-V4's compressed sparse attention with vLLM's rules only; use --engine vllm");
   }
-  const bool sglang_mimo = request.options.engine == Engine::sglang && shape.model_type == "mimo_v2_flash";
-  if (request.options.engine != Engine::vllm && (shape.full_layer_kv || shape.v_head_dim != 0) && !sglang_mimo) {
+  // SGLang prices each kind at its own heads and widths in its hybrid SWA pool only.
+  const bool sglang_swa = request.options.engine == Engine::sglang && uses_hybrid_swa_pool(shape);
+  if (request.options.engine != Engine::vllm && (shape.full_layer_kv || shape.v_head_dim != 0) && !sglang_swa) {
     throw Error("--engine " + std::string(to_string(request.options.engine)) + ": kvplan plans per-kind K/V heads and "
                 "narrower values with vLLM (Gemma-4, MiMo-V2-Flash) and SGLang (MiMo-V2-Flash) only");
   }

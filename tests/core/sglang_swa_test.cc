@@ -8,7 +8,9 @@
 
 #include "core/capacity.h"
 #include "core/error.h"
+#include "core/hf_config.h"
 #include "core/params.h"
+#include "io/json_reader.h"
 #include "report/fit_document.h"
 #include "presets_fixture.h"
 
@@ -92,6 +94,20 @@ TEST_CASE("SGLang, MiMo-V2-Flash on B200s: fa4 with pages of 128; Ampere takes t
   CHECK_THROWS_WITH_AS(fit(shape, gpu("h200"), mha), doctest::Contains("fit plans the model's own attention"), Error);
   CHECK_THROWS_WITH_AS(fit(shape, gpu("mi300x"), pool_request(shape, 8)),
                        doctest::Contains("kvplan does not model SGLang's ROCm backends for keys and values"), Error);
+}
+
+TEST_CASE("SGLang plans per-kind heads in its hybrid SWA pool only: a MiMo-V2 config without sliding layers") {
+  // HybridSWAPoolConfigurator asserts at least one SWA layer, so SGLang does not start such a model; kvplan
+  // refuses it rather than price every layer at the sliding layers' heads.
+  ModelShape shape = shape_from_hf_config(io::read_json(
+      R"({"model_type": "mimo_v2_flash", "num_hidden_layers": 2, "hidden_size": 512, "num_attention_heads": 8,
+          "num_key_value_heads": 2, "head_dim": 64, "v_head_dim": 32, "swa_num_attention_heads": 8,
+          "swa_num_key_value_heads": 4, "swa_head_dim": 64, "swa_v_head_dim": 32, "sliding_window_size": 16,
+          "vocab_size": 1000, "intermediate_size": 1024, "hybrid_layer_pattern": [0, 0]})",
+      "config.json"));
+  shape.params_total = 1'000'000;
+  CHECK_THROWS_WITH_AS(fit(shape, gpu("h200"), pool_request(shape, 1)), doctest::Contains("SGLang (MiMo-V2-Flash) only"),
+                       Error);
 }
 
 TEST_CASE("SGLang, Step-3.7-Flash: a hybrid SWA model, its sliding layers in the 0.8 x pool") {
