@@ -50,7 +50,7 @@ TEST_CASE("show explains each field of a model and of a GPU") {
   CHECK(contains(gpu.out, "139.80 GiB"));
 }
 
-TEST_CASE("--help teaches: examples, units, exit codes; and exits 0") {
+TEST_CASE("--help teaches: examples, units, exit codes - and exits 0") {
   CliResult top = run_cli({"--help"});
   CHECK(top.exit_code == 0);
   CHECK(contains(top.out, "kvplan size --model deepseek-v2 --ctx 128k"));

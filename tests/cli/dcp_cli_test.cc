@@ -95,7 +95,7 @@ TEST_CASE("sweep: fleets with dcpN, side by side with TP alone") {
   CHECK(dcp8[16] == "ok");
 }
 
-TEST_CASE("sweep: a DCP that does not divide TP is a row with vLLM's reason; a repeated dcp is bad input") {
+TEST_CASE("sweep: a DCP that does not divide TP is a row with vLLM's reason - a repeated dcp is bad input") {
   CliResult odd = run_cli({"sweep", "--models", "deepseek-v3", "--ctx", "32k", "--gpus", "h200:8:tp8:dcp3",
                            "--weights-dtype", "fp8", "--format", "csv"});
   CHECK(odd.exit_code == 0);

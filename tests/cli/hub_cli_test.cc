@@ -213,7 +213,7 @@ TEST_CASE("sweep and report --models take checkpoints beside presets") {
   CHECK(report.out.find("Llama-3.1-8B-Instruct") != std::string::npos);
 }
 
-TEST_CASE("no network: exit 3 and one line; presets and their Hugging Face ids never need one") {
+TEST_CASE("no network: exit 3 and one line - presets and their Hugging Face ids never need one") {
   TempDir dir;
   ScopedEnv env{{"HF_HUB_CACHE", (dir.path() / "cache").string()}, {"HF_ENDPOINT", "http://127.0.0.1:1"},
                 {"HF_HUB_OFFLINE", std::nullopt}};

@@ -37,7 +37,7 @@ TEST_CASE("decode cost: Llama-3-8B GQA-8, batch 1, 128k, bf16, pages of 16") {
   CHECK(floor.memory_bound);
 }
 
-TEST_CASE("decode cost: fp8 halves the cache and adds two fp32 scales; contiguous has no table") {
+TEST_CASE("decode cost: fp8 halves the cache and adds two fp32 scales - contiguous has no table") {
   AttentionCost cost = decode_attention_cost(llama_3_8b_gqa(4, 1000, KvDtype::fp8_e4m3, 0));
   CHECK(cost.kv.value == 4ull * 1000 * 2 * 8 * 128);        // 1 B per scalar
   CHECK(cost.scales.value == 8);
@@ -96,7 +96,7 @@ TEST_CASE("MLA cost, absorbed: DeepSeek-V3 at batch 32 x 32k in bf16") {
   CHECK(floor.compute_s > 0.78 * floor.memory_s);
 }
 
-TEST_CASE("MLA cost: fp8_ds_mla is 656 B per token; naive moves the up-projected K and V") {
+TEST_CASE("MLA cost: fp8_ds_mla is 656 B per token - naive moves the up-projected K and V") {
   AttentionCost fp8 = mla_decode_cost(deepseek_mla(1, 32768, KvDtype::fp8_ds_mla), MlaDecodePath::absorbed);
   CHECK(fp8.kv.value == 32768ull * 656);
   CHECK(fp8.launch_bound);                               // 21 MB of latent + 32 MiB of weights < 256 MiB

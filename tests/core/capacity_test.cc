@@ -121,7 +121,7 @@ TEST_CASE("DeepSeek-V3 at TP 8: the MLA cache does not shrink with TP") {
   CHECK(at8.num_blocks == 10 * GiB / (16 * 1152) / 61);
 }
 
-TEST_CASE("PP stages split layers as vLLM's get_pp_indices; the fullest stage binds") {
+TEST_CASE("PP stages split layers as vLLM's get_pp_indices - the fullest stage binds") {
   CHECK(pp_stage_layers(61, 4) == std::vector<std::uint32_t>{15, 15, 16, 15});
   CHECK(pp_stage_layers(62, 4) == std::vector<std::uint32_t>{15, 16, 16, 15});
   CHECK(pp_stage_layers(81, 2) == std::vector<std::uint32_t>{41, 40});
@@ -190,7 +190,7 @@ TEST_CASE("a fleet that cannot hold the weights: the error names what is missing
   CHECK(fit(model("llama-3.1-405b"), gpu("h100-sxm"), request).requests_per_replica > 0);
 }
 
-TEST_CASE("TP must divide the query heads; KV heads and TP must divide one another") {
+TEST_CASE("TP must divide the query heads - KV heads and TP must divide one another") {
   CHECK_THROWS_WITH_AS(fit(model("qwen2.5-7b"), gpu("h100-sxm"), request_for(model("qwen2.5-7b"), 4096, {8, 1, 1})),
                        doctest::Contains("does not divide num_attention_heads (28)"), Error);
   CHECK_NOTHROW(fit(model("qwen2.5-7b"), gpu("h100-sxm"), request_for(model("qwen2.5-7b"), 4096, {4, 1, 1})));

@@ -93,7 +93,7 @@ TEST_CASE("a tied LM head: the last PP stage holds its own copy of the embedding
   CHECK(stage_bytes(model, {1, 2, 1}, 1) == 64 * 8 * 2 + 8 * 16 * 2 + 8 * 2);
 }
 
-TEST_CASE("MoE experts split over TP, or whole over TP x DP with expert parallelism; the router is replicated") {
+TEST_CASE("MoE experts split over TP, or over TP x DP where vLLM spans MoE layers across DP, and the router is replicated") {
   ModelShape shape;
   shape.num_hidden_layers = 1;
   shape.num_key_value_heads = 1;
@@ -106,8 +106,14 @@ TEST_CASE("MoE experts split over TP, or whole over TP x DP with expert parallel
   }
   const ModelShape model = with_checkpoint(shape, tensors);
   const std::uint64_t router = 8 * 64 * 2, experts = 8 * 3 * 32 * 64 * 2;
+  // Independent DP replicas (expert_dp 1: SGLang, TensorRT-LLM, dense models): each TP group holds half.
   CHECK(stage_bytes(model, {2, 1, 2}) == router + experts / 2);
-  Parallelism expert_parallel{2, 1, 2};
+  // vLLM's DP spans each MoE layer (expert_dp = dp): a slice of every expert over TP x DP = 4 ranks, or
+  // with --enable-expert-parallel 2 whole experts on each, the same bytes per rank.
+  Parallelism vllm_dp{2, 1, 2};
+  vllm_dp.expert_dp = 2;
+  CHECK(stage_bytes(model, vllm_dp) == router + experts / 4);
+  Parallelism expert_parallel = vllm_dp;
   expert_parallel.expert_parallel = true;
   CHECK(stage_bytes(model, expert_parallel) == router + experts / 4);
   CHECK(checkpoint_stage_weights(model, expert_parallel, 0).by_role.at("experts") == experts / 4);

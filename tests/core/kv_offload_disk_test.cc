@@ -49,7 +49,7 @@ TEST_CASE("qwen3-32b, TP 1: 4 TiB of disk behind 512 GiB of CPU, read at 7 GB/s"
   CHECK(disk.disk_to_gpu_s == doctest::Approx(34359738368.0 / 7e9 + 34359738368.0 / 64e9));
 }
 
-TEST_CASE("TP 2, DP 2: the disk reads both ranks' slices; the replicas share one store") {
+TEST_CASE("TP 2, DP 2: the disk reads both ranks' slices - the replicas share one store") {
   Parallelism parallel;
   parallel.tp = 2;
   parallel.dp = 2;

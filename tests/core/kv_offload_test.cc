@@ -59,7 +59,7 @@ TEST_CASE("qwen3-32b, TP 1, 512 GiB of CPU over PCIe 5: the tier's tokens, reloa
   CHECK(plan.break_even_tokens < 0);
 }
 
-TEST_CASE("TP 2 and DP 3: one buffer holds both ranks' slices; each replica has its own") {
+TEST_CASE("TP 2 and DP 3: one buffer holds both ranks' slices - each replica has its own") {
   Parallelism parallel;
   parallel.tp = 2;
   parallel.dp = 3;

@@ -45,7 +45,7 @@ TEST_CASE("prefill cost: MLA on decompressed heads (192/128) writes only the 576
   CHECK(cost.flops == 687194767360.0);                      // 2 * 128 * 4096^2 * 320 / 2
 }
 
-TEST_CASE("prefill cost: fp8 halves the cache written, adds two scales; a tenth of the context, a hundredth of the FLOPs") {
+TEST_CASE("prefill cost: fp8 halves the cache written, adds two scales - a tenth of the context, a hundredth of the FLOPs") {
   PrefillAttentionShape shape = llama_3_8b_gqa8(40960);
   shape.dtype = KvDtype::fp8_e4m3;
   AttentionCost fp8 = prefill_attention_cost(shape);

@@ -93,7 +93,7 @@ TEST_CASE("gemma-4-31b on an H200: the preset plans as Gemma-4-31B's config does
   CHECK(result.kv_tokens == 82991);
 }
 
-TEST_CASE("kimi-k3: 69 KDA states and 24 MLA layers; the state sets the block, a multiple of 128") {
+TEST_CASE("kimi-k3: 69 KDA states and 24 MLA layers - the state sets the block, a multiple of 128") {
   // MLA: (512 + 64) x 2 B = 1152 B per token per layer on every rank. KDA state per rank with h = 96 / TP
   // heads of 128: conv 3 (q, k, v) x 3 (kernel 4 - 1) x h x 128 x 2 B + recurrent h x 128 x 128 x 4 B
   // (float32). With MLA attention vLLM aligns the block to 128 tokens (and FlashKDA's 16-token checkpoint

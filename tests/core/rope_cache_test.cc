@@ -39,7 +39,7 @@ TEST_CASE("Gemma-3-12B: the global layers' linear x8 table and the sliding layer
   CHECK(rope_cache_bytes(gemma.rope_caches, 2) == 536870912ull + 67108864ull);
 }
 
-TEST_CASE("gpt-oss builds its table in fp32; YaRN covers original_max_position_embeddings x factor") {
+TEST_CASE("gpt-oss builds its table in fp32 - YaRN covers original_max_position_embeddings x factor") {
   // gpt_oss.py passes dtype=torch.float32: 131072 x head_dim 64 x 4 B, whatever the model's dtype.
   const ModelShape& oss = preset("gpt-oss-20b");
   REQUIRE(oss.rope_caches.size() == 1);
@@ -58,7 +58,7 @@ rope_scaling: {rope_type: yarn, factor: 32.0, original_max_position_embeddings: 
   CHECK(yarn.rope_caches.at(0).positions == 4096ull * 32);
 }
 
-TEST_CASE("partial rotary and MLA rotate part of the head; fp32 serving doubles the bytes") {
+TEST_CASE("partial rotary and MLA rotate part of the head - fp32 serving doubles the bytes") {
   // glm4_moe-style partial_rotary_factor 0.5 of head_dim 128: 64 values per row.
   const ModelShape partial = shape_of(R"(
 model_type: llama

@@ -60,7 +60,7 @@ FitRequest jamba_request(std::uint64_t ctx, std::uint32_t tp, KvDtype dtype = Kv
 
 }  // namespace
 
-TEST_CASE("Jamba: attention where i % 8 == 4, Mamba-1 elsewhere; its state runs over 2 x 4096 channels") {
+TEST_CASE("Jamba: attention where i % 8 == 4, Mamba-1 elsewhere - its state runs over 2 x 4096 channels") {
   const ModelShape shape = jamba_v01();
   CHECK(shape.layer_count(LayerAttention::full) == 4);  // layers 4, 12, 20, 28
   CHECK(shape.layer_attention[4] == LayerAttention::full);

@@ -67,7 +67,7 @@ TEST_CASE("Mamba-2 state of Nemotron-H: the SSM state in float32, from the confi
   CHECK(parse_mamba_ssm_cache_dtype("auto").empty());
 }
 
-TEST_CASE("size: state layers hold the same bytes at any context; the variants change attention layers only") {
+TEST_CASE("size: state layers hold the same bytes at any context - the variants change attention layers only") {
   const ModelShape& shape = model("qwen3-next-80b-a3b");
   SizeRequest request;
   request.ctx = Tokens{262144};

@@ -54,7 +54,7 @@ TEST_CASE("mla defaults to d_c = 512, d_R = 64 on non-MLA models, overridable") 
   CHECK(resolve("mla:256", deepseek_v2_shape()) == std::vector<std::string>{"mla:256:64"});
 }
 
-TEST_CASE("GQA groups must divide the query heads; the error lists the valid ones") {
+TEST_CASE("GQA groups must divide the query heads - the error lists the valid ones") {
   CHECK_THROWS_WITH_AS(resolve("gqa:7", dense_shape(80, 64, 8, 128)),
                        doctest::Contains("valid G: 1, 2, 4, 8, 16, 32, 64"), Error);
   CHECK_THROWS_AS(resolve("gqa:128", dense_shape(80, 64, 8, 128)), Error);

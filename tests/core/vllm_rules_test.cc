@@ -81,7 +81,7 @@ TEST_CASE("vLLM 0.33, DeepSeek-V3 on 8 B200s: FLASHINFER_MLA's blocks of 32") {
   CHECK(old.kv_tokens == 4774 * 128);  // the two-line format: blocks x block size
 }
 
-TEST_CASE("vLLM 0.33 refuses fp8_ds_mla for a dense MLA model; fp8 goes to FlashMLA's blocks of 64") {
+TEST_CASE("vLLM 0.33 refuses fp8_ds_mla for a dense MLA model - fp8 goes to FlashMLA's blocks of 64") {
   FitRequest request = request_for("deepseek-v3", 32768, 40 * GiB);
   request.parallel = {8, 1, 1};
   request.weight_bytes_per_param = 1;

@@ -237,7 +237,7 @@ TEST_CASE("new model presets keep their configs' traps") {
   CHECK(registry().model("minimax-m2").shape.moe->num_experts == 256);
 }
 
-TEST_CASE("MiniMax-M2.5 is MiniMax-M2's preset; M2.7 differs only in its context") {
+TEST_CASE("MiniMax-M2.5 is MiniMax-M2's preset - M2.7 differs only in its context") {
   // aiconfigurator's M2.5 config.json has M2's shape (max_position_embeddings 196608); M2.7's says 204800.
   CHECK(&registry().model("minimax-m2.5").shape == &registry().model("minimax-m2").shape);
   const ModelShape& m27 = registry().model("minimax-m2.7").shape;

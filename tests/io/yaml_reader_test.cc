@@ -8,7 +8,7 @@
 
 using namespace kvplan;
 
-TEST_CASE("plain scalars get YAML 1.2 core types; quoted ones stay strings") {
+TEST_CASE("plain scalars get YAML 1.2 core types - quoted ones stay strings") {
   ConfigNode root = io::read_yaml("a: 12\nb: -3\nc: 1.5\nd: true\ne: null\nf: ~\ng: '12'\nh: text\ni: 2e9\nj: inf\n",
                                   "x.yaml");
   CHECK(std::get<std::int64_t>(root.find("a")->value) == 12);

@@ -36,7 +36,7 @@ Outcome model_vs_reference(const DecodeShape& shape, std::uint64_t seed, int num
 
 }  // namespace
 
-TEST_CASE("reference: one token returns its V; two tokens weigh V by softmax") {
+TEST_CASE("reference: one token returns its V - two tokens weigh V by softmax") {
   DecodeShape shape{1, 1, 1, 64, KvType::bf16, 0, {1}};
   HostDecodeProblem one(make_decode_layout(shape, 7));
   DecodeParams p = one.params();
@@ -111,7 +111,7 @@ TEST_CASE("the model reads no token a sequence does not own") {
   CHECK_THROWS(decode_host_model(params, 132));
 }
 
-TEST_CASE("decode plan: batch 1 at 128k fills all SMs; big batches need no split") {
+TEST_CASE("decode plan: batch 1 at 128k fills all SMs - big batches need no split") {
   using namespace kvplan::kernels::decode;
   const Tiling bf16_128 = tiling(2, 128, 4);
   CHECK(bf16_128.lanes_per_token == 16);  // 128 elements / 8 per 16-byte vector

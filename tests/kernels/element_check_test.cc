@@ -78,7 +78,7 @@ TEST_CASE("decode host model passes the per-element check on random shapes") {
   }
 }
 
-TEST_CASE("MLA host models pass the per-element check; a planted bug does not") {
+TEST_CASE("MLA host models pass the per-element check - a planted bug does not") {
   std::mt19937 rng(20261131);
   for (int round = 0; round < 8; ++round) {
     const MlaCache cache = round % 2 ? MlaCache::fp8_ds_mla : MlaCache::bf16;
@@ -104,7 +104,7 @@ TEST_CASE("MLA host models pass the per-element check; a planted bug does not") 
   }
 }
 
-TEST_CASE("prefill host model passes the per-element check; a planted bug does not") {
+TEST_CASE("prefill host model passes the per-element check - a planted bug does not") {
   std::mt19937 rng(20261132);
   const KvType types[] = {KvType::bf16, KvType::fp16, KvType::fp8_e4m3};
   for (int round = 0; round < 12; ++round) {

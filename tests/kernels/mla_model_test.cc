@@ -233,7 +233,7 @@ TEST_CASE("absorbed plan: fills the SMs with whole tiles and few waves, by real 
   CHECK(balance.max_part_blocks - balance.min_part_blocks <= 1);
 }
 
-TEST_CASE("naive path: one schedule per chunk; the workspace holds the partials of the chunk that has most") {
+TEST_CASE("naive path: one schedule per chunk - the workspace holds the partials of the chunk that has most") {
   // 3 sequences in chunks of 2, 16 heads on 132 SMs (66 parts wanted per head: 132 x 8 / 16), a
   // part keeping 256 tokens on average. Chunk 0, {1024, 10}: 65 blocks of 16 tokens in 1034 / 256 =
   // 4 parts, cut at 0, 16, 32, 48, 65: sequence 0 in 4 pieces, sequence 1 whole in the last part.

@@ -91,7 +91,7 @@ TEST_CASE("prefill tiling: key tiles per query tile, by hand") {
   CHECK(smem_bytes(128, 128) == 2 * (128 * 136 + 2 * 64 * 136 + 2 * 64 * 136));  // 104448 B
 }
 
-TEST_CASE("prefill reference: token 0 returns its V row; token 1 weighs two V rows by softmax") {
+TEST_CASE("prefill reference: token 0 returns its V row - token 1 weighs two V rows by softmax") {
   PrefillShape shape{{2}, 1, 1, 64, 64, KvType::bf16, false, 16, false};
   HostPrefillProblem problem(shape, 3);
   PrefillParams p = problem.params();
@@ -240,7 +240,7 @@ TEST_CASE("prefill params: unsupported head dims name the built ones") {
   CHECK_THROWS_AS(check_prefill_params(p), kvplan::Error);
 }
 
-TEST_CASE("E4M3 encoder: every finite code round-trips; ties go to even; large values saturate") {
+TEST_CASE("E4M3 encoder: every finite code round-trips - ties go to even - large values saturate") {
   for (int code = 0; code < 256; ++code) {
     if ((code & 0x7f) == 0x7f) continue;  // NaN
     CAPTURE(code);
