@@ -68,11 +68,16 @@ void check_engine_layer_kinds(const ModelShape& shape, const FitRequest& request
     throw Error("--engine " + std::string(to_string(request.options.engine)) +
                 ": kvplan plans DeepSeek-V4's compressed sparse attention with vLLM's rules only; use --engine vllm");
   }
+  if (request.options.engine == Engine::sglang && hybrid_swa_architecture(shape) && shape.sliding_layer_count() == 0) {
+    throw Error("--engine sglang: SGLang serves " + shape.model_type + " with its hybrid SWA pool, which asserts "
+                "\"Hybrid SWA model must have at least one SWA layer\" (pool_configurator.py), and this config has "
+                "no sliding layer; use --engine vllm");
+  }
   // SGLang prices each kind at its own heads and widths in its hybrid SWA pool only.
   const bool sglang_swa = request.options.engine == Engine::sglang && uses_hybrid_swa_pool(shape);
   if (request.options.engine != Engine::vllm && (shape.full_layer_kv || shape.v_head_dim != 0) && !sglang_swa) {
     throw Error("--engine " + std::string(to_string(request.options.engine)) + ": kvplan plans per-kind K/V heads and "
-                "narrower values with vLLM (Gemma-4, MiMo-V2-Flash) and SGLang (MiMo-V2-Flash) only");
+                "narrower values with vLLM and SGLang only (Gemma-4, MiMo-V2-Flash)");
   }
 }
 

@@ -47,7 +47,11 @@ std::vector<StageLayers> sglang_stages(const ModelShape& shape, std::uint32_t pp
     for (std::uint32_t i = 0; i < count; ++i, ++layer) {
       // Only attention layers have a per-token cell: DefaultPoolConfigurator counts the hybrid
       // models' full_attention_layer_ids (state layers and Nemotron-H's MLP/MoE layers hold none).
-      const LayerAttention kind = shape.layer_attention[layer];
+      // Gemma-4's layers that read an earlier layer's cache still have rows of their own: SGLang
+      // splits the layers by layer_types (model_config.py:get_hybrid_layer_ids).
+      const std::size_t first_shared = shape.num_hidden_layers - shape.kv_shared_layer_kinds.size();
+      const LayerAttention kind =
+          layer >= first_shared ? shape.kv_shared_layer_kinds[layer - first_shared] : shape.layer_attention[layer];
       if (kind == LayerAttention::sliding) ++stages[stage].sliding;
       else if (kind != LayerAttention::state && !(kind == LayerAttention::none && shape.state)) ++stages[stage].full;
     }
@@ -216,6 +220,14 @@ FitResult fit_sglang(const ModelShape& shape, const GpuSpec& gpu, const FitReque
   set_per_rank_cache(attention, result);
   const std::uint64_t per_layer = result.token_layer_per_rank.total();
   const bool hybrid = uses_hybrid_swa_pool(shape);
+  // kv_cache_configurator.py:_build_hybrid_swa_kv_pool builds plain MHATokenToKVPools without the
+  // FP4 recipe, and HybridSWAPoolConfigurator sizes them at torch's element size of
+  // float4_e2m1fn_x2, 1 B per value: neither the packed nvfp4 bytes nor a working FP4 cache.
+  if (hybrid && request.kv_dtype == KvDtype::nvfp4) {
+    throw Error("--kv-dtype nvfp4: SGLang's hybrid SWA pool (" + shape.model_type + ") has no FP4 recipe; it sizes "
+                "the pool at 1 B per value (HybridSWAPoolConfigurator) and builds it without FP4 scales. Use "
+                "--kv-dtype fp8 or --engine vllm");
+  }
   const SwaCell cell = hybrid ? sglang_swa_cell(shape, attention, result) : SwaCell{};
 
   const std::vector<StageLayers> stages = sglang_stages(shape, parallel.pp, sglang_draft_layers(shape, request));

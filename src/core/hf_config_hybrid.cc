@@ -194,6 +194,7 @@ void resolve_gemma4(const ConfigFields& fields, ModelShape& shape) {
                                                         std::to_string(shape.num_hidden_layers) + ")");
   }
   for (std::uint32_t layer = shape.num_hidden_layers - shared; layer < shape.num_hidden_layers; ++layer) {
+    shape.kv_shared_layer_kinds.push_back(shape.layer_attention[layer]);
     shape.layer_attention[layer] = LayerAttention::none;
   }
   if (shared > 0) {

@@ -202,6 +202,9 @@ struct ModelShape {
   std::optional<std::uint64_t> sliding_window;
   std::optional<std::uint64_t> attention_chunk_size;  // chunked layers attend within chunks of this many tokens
   std::vector<LayerAttention> layer_attention;  // one entry per hidden layer
+  // Gemma-4: the kinds (layer_types) of the last num_kv_shared_layers layers, which read an earlier
+  // layer's cache and are none in layer_attention. SGLang's pools still give each its own rows.
+  std::vector<LayerAttention> kv_shared_layer_kinds;
   std::string sliding_rule;  // which convention decided layer_attention, for --explain
 
   std::uint32_t num_nextn_predict_layers = 0;  // MTP layers, cached only with --mtp

@@ -68,7 +68,7 @@ double reserve_by_gpu(double g, const Parallelism& parallel, SglangArgs& args) {
 }
 
 // model_override_base.py:get_default_attn_backend, with the model overrides that replace it
-// (model_overrides/deepseek_v2.py for DeepseekV3ForCausalLM, gpt_oss.py, mimo_v2.py). Blackwell is taken as
+// (model_overrides/deepseek_v2.py for DeepseekV3ForCausalLM, gpt_oss.py, mimo_v2.py, gemma4.py). Blackwell is taken as
 // SM100 (B200), Hopper as CUDA >= 12.3.
 std::string default_backend(const ModelShape& shape, const GpuSpec& gpu, bool mla, std::uint32_t tp,
                             std::string* rule) {
@@ -77,6 +77,13 @@ std::string default_backend(const ModelShape& shape, const GpuSpec& gpu, bool ml
   // configs/model_config.py:has_asymmetric_kv (MiMo-V2-Flash's 192 / 128): trtllm_mha and FlashInfer
   // compile one head_dim for K and V; fa3, fa4 and triton carry v_head_dim through.
   const bool asymmetric = shape.v_head_dim != 0 || (shape.full_layer_kv && shape.full_layer_kv->v_head_dim != 0);
+  // model_overrides/gemma4.py:_gemma4_overrides: trtllm_mha on SM100, triton everywhere else.
+  if (shape.model_type == "gemma4_text") {
+    const bool sm100 = gpu.architecture == GpuArchitecture::blackwell;
+    *rule = sm100 ? "SM100, Gemma-4: trtllm_mha (model_overrides/gemma4.py)"
+                  : "Gemma-4 off SM100: triton (model_overrides/gemma4.py)";
+    return sm100 ? "trtllm_mha" : "triton";
+  }
   switch (gpu.architecture) {
     case GpuArchitecture::hopper:
       *rule = "Hopper: fa3 for MHA and MLA";

@@ -15,10 +15,14 @@ constexpr double kSwaFullTokensRatio = 0.8;
 
 }  // namespace
 
-bool uses_hybrid_swa_pool(const ModelShape& shape) {
+bool hybrid_swa_architecture(const ModelShape& shape) {
   const std::string& type = shape.model_type;
-  return (type == "gpt_oss" || type == "step3p5" || type == "step3p7" || type == "mimo_v2_flash") &&
-         shape.sliding_layer_count() > 0;
+  return type == "gpt_oss" || type == "step3p5" || type == "step3p7" || type == "mimo_v2_flash" ||
+         type == "gemma4_text";
+}
+
+bool uses_hybrid_swa_pool(const ModelShape& shape) {
+  return hybrid_swa_architecture(shape) && shape.sliding_layer_count() > 0;
 }
 
 SwaCell sglang_swa_cell(const ModelShape& shape, const FitRequest& attention, FitResult& result) {

@@ -13,7 +13,10 @@
 namespace kvplan::detail {
 
 // configs/model_config.py:is_hybrid_swa_model: of the models kvplan reads, gpt-oss, Step-3.5 /
-// Step-3.7 and MiMo-V2-Flash, when they have sliding layers.
+// Step-3.7, MiMo-V2-Flash and Gemma-4, whatever their layers.
+bool hybrid_swa_architecture(const ModelShape& shape);
+
+// The same, when the model has sliding layers: without any, HybridSWAPoolConfigurator asserts.
 bool uses_hybrid_swa_pool(const ModelShape& shape);
 
 // Per-token bytes of one full and one sliding layer on one attention rank.

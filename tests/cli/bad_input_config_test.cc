@@ -69,6 +69,10 @@ const TableFiles kConfigs = {
                          "\"kv_lora_rank\": 512, \"qk_rope_head_dim\": 64, \"qk_nope_head_dim\": 128, \"v_head_dim\": 128}"},
     {"g4_shared.json", "{\"model_type\": \"gemma4_text\", \"num_hidden_layers\": 6, \"num_attention_heads\": 8, "
                        "\"num_key_value_heads\": 2, \"head_dim\": 256, \"sliding_window\": 512, \"num_kv_shared_layers\": 6}"},
+    {"g4_all_full.json", "{\"model_type\": \"gemma4_text\", \"num_hidden_layers\": 2, \"num_attention_heads\": 8, "
+                         "\"num_key_value_heads\": 2, \"head_dim\": 256, \"global_head_dim\": 256, \"hidden_size\": 1024, "
+                         "\"vocab_size\": 1000, \"intermediate_size\": 2048, "
+                         "\"layer_types\": [\"full_attention\", \"full_attention\"]}"},
     {"g4_per_layer.json", "{\"model_type\": \"gemma4_text\", \"num_hidden_layers\": 6, \"num_attention_heads\": 8, "
                           "\"num_key_value_heads\": 2, \"head_dim\": 256, \"sliding_window\": 512, \"per_layer_config\": {}}"},
     {"v4_ratio.json", "{\"model_type\": \"deepseek_v4\", \"num_hidden_layers\": 2, \"num_attention_heads\": 8, "
@@ -129,6 +133,9 @@ const std::vector<BadInput> kLayerKinds = {
      "--mamba-ssm-cache-dtype float16: vLLM keeps a KDA recurrent state in float32 or bfloat16 only"},
     {"every layer reading another layer's cache", {"size", "--config", "{dir}/g4_shared.json"},
      "num_kv_shared_layers must be below num_hidden_layers"},
+    {"a hybrid SWA architecture without a sliding layer on SGLang",
+     {"fit", "--config", "{dir}/g4_all_full.json", "--gpu", "h200", "--ctx", "4k", "--engine", "sglang"},
+     "asserts \"Hybrid SWA model must have at least one SWA layer\""},
     {"per-layer overrides kvplan does not read", {"size", "--config", "{dir}/g4_per_layer.json"},
      "per_layer_config is not read by kvplan"},
     {"a compress ratio vLLM has no compressor for", {"size", "--config", "{dir}/v4_ratio.json"},

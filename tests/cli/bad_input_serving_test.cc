@@ -223,6 +223,9 @@ const std::vector<BadInput> kServing = {
      {"fit", "--model", "gpt-oss-20b", "--gpu", "h100-sxm", "--ctx", "32k", "--engine", "sglang", "--speculative",
       "eagle3:" + std::string(KVPLAN_SOURCE_DIR) + "/tests/data/configs/gpt-oss-20b-eagle3"},
      "--speculative eagle3 on SGLang's hybrid SWA pool"},
+    {"an nvfp4 cache on SGLang's hybrid SWA pool",
+     {"fit", "--model", "gpt-oss-20b", "--gpu", "b200", "--ctx", "32k", "--engine", "sglang", "--kv-dtype", "nvfp4"},
+     "--kv-dtype nvfp4: SGLang's hybrid SWA pool (gpt_oss) has no FP4 recipe"},
 };
 
 }  // namespace

@@ -166,9 +166,9 @@ TEST_CASE("Gemma-4 with an fp8 cache on an H100 needs --block-size 64, as vLLM's
 }
 
 TEST_CASE("Gemma-4: what kvplan does not plan is refused, not planned as plain attention") {
-  FitRequest sglang = request(32768, 1);
-  sglang.options.engine = Engine::sglang;
-  CHECK_THROWS_AS(fit(gemma4(), gpu("h100-sxm"), sglang), Error);
+  FitRequest trtllm = request(32768, 1);  // SGLang's hybrid SWA pool: tests/core/sglang_gemma4_test.cc
+  trtllm.options.engine = Engine::trtllm;
+  CHECK_THROWS_AS(fit(gemma4(), gpu("h100-sxm"), trtllm), Error);
   FitRequest old = request(32768, 1);
   old.options.engine_version = "0.19";
   CHECK_THROWS_AS(fit(gemma4(), gpu("h100-sxm"), old), Error);
