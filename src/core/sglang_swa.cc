@@ -56,10 +56,14 @@ void set_sglang_swa_pools(const ModelShape& shape, const SwaCell& cell, const St
   const std::uint32_t full_layers = binding.full + binding.mtp;
   const std::uint64_t swa_tokens = static_cast<std::uint64_t>(static_cast<double>(tokens) * kSwaFullTokensRatio) / page * page;
   const std::uint64_t window = shape.sliding_window.value_or(0);
-  // pool_configurator.py:validate_swa_pool_size: SGLang refuses to start otherwise.
-  if (window + page >= swa_tokens) {
+  // pool_configurator.py:validate_swa_pool_size: SGLang refuses to start otherwise. Its window is
+  // the model's get_attention_sliding_window_size where it has one (gpt-oss and Gemma-4: the
+  // config's sliding_window - 1, exclusive), else the config's (load_model_utils.py).
+  const bool exclusive = shape.model_type == "gpt_oss" || shape.model_type == "gemma4_text";
+  const std::uint64_t floor_window = exclusive && window > 0 ? window - 1 : window;
+  if (floor_window + page >= swa_tokens) {
     throw Error("SWA pool (" + std::to_string(swa_tokens) + " tokens) cannot hold even one request: the prefill "
-                "admission floor is sliding_window_size (" + std::to_string(window) + ") + page_size (" +
+                "admission floor is sliding_window_size (" + std::to_string(floor_window) + ") + page_size (" +
                 std::to_string(page) + "); SGLang refuses to start. Give it more memory");
   }
   result.token_pools = {{"Full", tokens, full_layers, dtype, cell.full_k, cell.full_v},

@@ -216,6 +216,14 @@ TEST_CASE("SGLang refuses to start when the SWA pool cannot hold one window") {
   // 1 MiB // 66355.2 B = 15 full tokens, int(15 x 0.8) = 12 SWA tokens <= window 128 + page 1.
   request.options.kv_cache_memory = Bytes{1 << 20};
   CHECK_THROWS_WITH_AS(fit(shape, gpu("h100-sxm"), request), doctest::Contains("cannot hold even one request"), Error);
+  // gpt-oss's window is get_attention_sliding_window_size = 128 - 1 = 127 (exclusive), so the floor is
+  // 127 + 1 = 128 SWA tokens. 10749543 B // 66355.2 = 162 full tokens, int(162 x 0.8) = 129 SWA: starts.
+  request.options.kv_cache_memory = Bytes{10749543};
+  CHECK(fit(shape, gpu("h100-sxm"), request).token_pools[1].tokens == 129);
+  // 10683188 B // 66355.2 = 161, int(161 x 0.8) = 128 <= 127 + 1: refused.
+  request.options.kv_cache_memory = Bytes{10683188};
+  CHECK_THROWS_WITH_AS(fit(shape, gpu("h100-sxm"), request), doctest::Contains("sliding_window_size (127) + page_size (1)"),
+                       Error);
 }
 
 TEST_CASE("SGLang: Gemma-2 and Mistral give sliding layers full-length slots") {
