@@ -47,9 +47,15 @@ void check_engine_layer_kinds(const ModelShape& shape, const FitRequest& request
     throw Error("--variant " + request.variant.name() + ": fit plans the model's own attention (sliding and full layers "
                 "with different K/V heads); 'kvplan size' compares the variants");
   }
-  if (request.options.engine != Engine::vllm && shape.layer_count(LayerAttention::chunked) > 0) {
-    throw Error("--engine " + std::string(to_string(request.options.engine)) +
-                ": kvplan plans chunked local attention (Llama-4) with vLLM's rules only; use --engine vllm");
+  if (request.options.engine == Engine::trtllm && shape.layer_count(LayerAttention::chunked) > 0) {
+    throw Error("--engine trtllm: kvplan plans chunked local attention (Llama-4) with vLLM's and SGLang's rules "
+                "only; use --engine vllm or --engine sglang");
+  }
+  // Llama4ForConditionalGeneration is hybrid whatever its config, and without attention_chunk_size
+  // the runner has no window for the SWA pool (load_model_utils.py:resolve_sliding_window_size).
+  if (request.options.engine == Engine::sglang && sglang_llama4_hybrid(shape) && !shape.attention_chunk_size) {
+    throw Error("--engine sglang: attention_chunk_size is null, so SGLang's hybrid SWA pool for "
+                "Llama4ForConditionalGeneration has no window to keep; kvplan does not model it, use --engine vllm");
   }
   if (request.options.engine != Engine::vllm && shape.indexer) {
     throw Error("--engine " + std::string(to_string(request.options.engine)) +
@@ -68,7 +74,7 @@ void check_engine_layer_kinds(const ModelShape& shape, const FitRequest& request
     throw Error("--engine " + std::string(to_string(request.options.engine)) +
                 ": kvplan plans DeepSeek-V4's compressed sparse attention with vLLM's rules only; use --engine vllm");
   }
-  if (request.options.engine == Engine::sglang && hybrid_swa_architecture(shape) && shape.sliding_layer_count() == 0) {
+  if (request.options.engine == Engine::sglang && hybrid_swa_architecture(shape) && sglang_swa_layer_count(shape) == 0) {
     throw Error("--engine sglang: SGLang serves " + shape.model_type + " with its hybrid SWA pool, which asserts "
                 "\"Hybrid SWA model must have at least one SWA layer\" (pool_configurator.py), and this config has "
                 "no sliding layer; use --engine vllm");

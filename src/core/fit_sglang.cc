@@ -47,11 +47,7 @@ std::vector<StageLayers> sglang_stages(const ModelShape& shape, std::uint32_t pp
     for (std::uint32_t i = 0; i < count; ++i, ++layer) {
       // Only attention layers have a per-token cell: DefaultPoolConfigurator counts the hybrid
       // models' full_attention_layer_ids (state layers and Nemotron-H's MLP/MoE layers hold none).
-      // Gemma-4's layers that read an earlier layer's cache still have rows of their own: SGLang
-      // splits the layers by layer_types (model_config.py:get_hybrid_layer_ids).
-      const std::size_t first_shared = shape.num_hidden_layers - shape.kv_shared_layer_kinds.size();
-      const LayerAttention kind =
-          layer >= first_shared ? shape.kv_shared_layer_kinds[layer - first_shared] : shape.layer_attention[layer];
+      const LayerAttention kind = sglang_layer_pool(shape, layer);
       if (kind == LayerAttention::sliding) ++stages[stage].sliding;
       else if (kind != LayerAttention::state && !(kind == LayerAttention::none && shape.state)) ++stages[stage].full;
     }
@@ -284,11 +280,15 @@ FitResult fit_sglang(const ModelShape& shape, const GpuSpec& gpu, const FitReque
     result.bytes_per_request_per_rank =
         Bytes{checked_mul(per_layer, checked_mul(binding.total(), request_slots, "request slots"), "bytes per request")};
     result.group_size = binding.total();
-    if (shape.sliding_layer_count() > 0) {
+    const bool chunked = shape.layer_count(LayerAttention::chunked) > 0;
+    if (shape.sliding_layer_count() > 0 || chunked) {
       const bool gemma = shape.model_type.rfind("gemma", 0) == 0;
-      result.notes.push_back(std::string("SGLang gives sliding-window layers full-length slots: ") +
+      result.notes.push_back(std::string("SGLang gives ") + (chunked ? "chunked-attention" : "sliding-window") +
+                             " layers full-length slots: " +
                              (gemma ? "Gemma-2/3 turn its hybrid SWA pool off (model_overrides/gemma2_gemma3.py)"
-                                    : "this architecture is not one of its hybrid SWA models") +
+                              : chunked ? "it lists Llama4ForConditionalGeneration among its hybrid SWA models, "
+                                          "not this text-only architecture"
+                                        : "this architecture is not one of its hybrid SWA models") +
                              ", so every layer is counted for every token");
     }
   }

@@ -68,7 +68,7 @@ double reserve_by_gpu(double g, const Parallelism& parallel, SglangArgs& args) {
 }
 
 // model_override_base.py:get_default_attn_backend, with the model overrides that replace it
-// (model_overrides/deepseek_v2.py for DeepseekV3ForCausalLM, gpt_oss.py, mimo_v2.py, gemma4.py). Blackwell is taken as
+// (model_overrides/deepseek_v2.py for DeepseekV3ForCausalLM, gpt_oss.py, mimo_v2.py, gemma4.py, llama4.py). Blackwell is taken as
 // SM100 (B200), Hopper as CUDA >= 12.3.
 std::string default_backend(const ModelShape& shape, const GpuSpec& gpu, bool mla, std::uint32_t tp,
                             std::string* rule) {
@@ -122,6 +122,10 @@ std::string default_backend(const ModelShape& shape, const GpuSpec& gpu, bool ml
     default:
       if (mla) {
         *rule = "neither Hopper nor SM100, MLA: triton";
+        return "triton";
+      }
+      if (shape.model_type == "llama4" || shape.model_type == "llama4_text") {
+        *rule = "Llama-4 neither on Hopper, SM100 nor ROCm: triton (model_overrides/llama4.py)";
         return "triton";
       }
       *rule = attention_sinks ? "attention sinks (gpt-oss, MiMo-V2-Flash), which flashinfer lacks: triton"

@@ -111,6 +111,7 @@ void check_sglang_release(const SglangRules& rules, std::string_view version, co
   }
   if (shape.state || shape.layer_count(LayerAttention::state) > 0) refuse("not their state pools");
   if (shape.sliding_layer_count() > 0) refuse("not their sliding-window layers");
+  if (shape.layer_count(LayerAttention::chunked) > 0) refuse("not their chunked-attention layers");
   if (shape.multimodal) refuse("not their multimodal defaults (image-encoder reserve, prefill graph)");
   if (request.parallel.dcp > 1) refuse("not --dcp-size");
   if (request.variant.kind == VariantKind::mla && request.parallel.pp > 1 && before(version, "0.5.1")) {

@@ -15,14 +15,45 @@ constexpr double kSwaFullTokensRatio = 0.8;
 
 }  // namespace
 
+bool sglang_llama4_hybrid(const ModelShape& shape) {
+  return (shape.model_type == "llama4_text" || shape.model_type == "llama4") && shape.multimodal &&
+         shape.multimodal->architecture == "Llama4ForConditionalGeneration";
+}
+
 bool hybrid_swa_architecture(const ModelShape& shape) {
   const std::string& type = shape.model_type;
   return type == "gpt_oss" || type == "step3p5" || type == "step3p7" || type == "mimo_v2_flash" ||
-         type == "gemma4_text";
+         type == "gemma4_text" || sglang_llama4_hybrid(shape);
+}
+
+LayerAttention sglang_layer_pool(const ModelShape& shape, std::uint32_t layer) {
+  // get_hybrid_layer_ids: Llama-4's every 4th layer is full, whatever no_rope_layers says.
+  if (sglang_llama4_hybrid(shape)) return (layer + 1) % 4 != 0 ? LayerAttention::sliding : LayerAttention::full;
+  // Gemma-4's layers that read an earlier layer's cache still get rows, split by layer_types.
+  const std::size_t first_shared = shape.num_hidden_layers - shape.kv_shared_layer_kinds.size();
+  const LayerAttention kind =
+      layer >= first_shared ? shape.kv_shared_layer_kinds[layer - first_shared] : shape.layer_attention[layer];
+  // Outside the hybrid pool a chunked layer has full-length slots, as every layer does.
+  if (kind == LayerAttention::chunked) return LayerAttention::full;
+  if (kind == LayerAttention::sliding && !hybrid_swa_architecture(shape)) return LayerAttention::full;
+  return kind;
+}
+
+std::uint32_t sglang_swa_layer_count(const ModelShape& shape) {
+  std::uint32_t count = 0;
+  for (std::uint32_t layer = 0; layer < shape.num_hidden_layers; ++layer) {
+    count += sglang_layer_pool(shape, layer) == LayerAttention::sliding ? 1 : 0;
+  }
+  return count;
 }
 
 bool uses_hybrid_swa_pool(const ModelShape& shape) {
-  return hybrid_swa_architecture(shape) && shape.sliding_layer_count() > 0;
+  return hybrid_swa_architecture(shape) && sglang_swa_layer_count(shape) > 0;
+}
+
+std::uint64_t sglang_swa_window(const ModelShape& shape) {
+  if (sglang_llama4_hybrid(shape)) return shape.attention_chunk_size.value_or(0);
+  return shape.sliding_window.value_or(0);
 }
 
 SwaCell sglang_swa_cell(const ModelShape& shape, const FitRequest& attention, FitResult& result) {
@@ -55,10 +86,11 @@ void set_sglang_swa_pools(const ModelShape& shape, const SwaCell& cell, const St
                           const std::string& dtype, FitResult& result) {
   const std::uint32_t full_layers = binding.full + binding.mtp;
   const std::uint64_t swa_tokens = static_cast<std::uint64_t>(static_cast<double>(tokens) * kSwaFullTokensRatio) / page * page;
-  const std::uint64_t window = shape.sliding_window.value_or(0);
+  const std::uint64_t window = sglang_swa_window(shape);
   // pool_configurator.py:validate_swa_pool_size: SGLang refuses to start otherwise. Its window is
   // the model's get_attention_sliding_window_size where it has one (gpt-oss and Gemma-4: the
-  // config's sliding_window - 1, exclusive), else the config's (load_model_utils.py).
+  // config's sliding_window - 1, exclusive), else the config's, else attention_chunk_size
+  // (load_model_utils.py:resolve_sliding_window_size).
   const bool exclusive = shape.model_type == "gpt_oss" || shape.model_type == "gemma4_text";
   const std::uint64_t floor_window = exclusive && window > 0 ? window - 1 : window;
   if (floor_window + page >= swa_tokens) {
@@ -68,8 +100,9 @@ void set_sglang_swa_pools(const ModelShape& shape, const SwaCell& cell, const St
   }
   result.token_pools = {{"Full", tokens, full_layers, dtype, cell.full_k, cell.full_v},
                         {"SWA", swa_tokens, binding.sliding, dtype, cell.sliding_k, cell.sliding_v}};
+  const LayerAttention swa_kind = sglang_llama4_hybrid(shape) ? LayerAttention::chunked : LayerAttention::sliding;
   result.groups = {{LayerAttention::full, full_layers, result.blocks_per_request},
-                   {LayerAttention::sliding, binding.sliding, ceil_div(std::min(max_model_len, window), page)}};
+                   {swa_kind, binding.sliding, ceil_div(std::min(max_model_len, window), page)}};
   // KV one full-length request holds on a rank: whole pages of every full layer, the window of
   // every sliding layer.
   result.bytes_per_request_per_rank = Bytes{checked_add(

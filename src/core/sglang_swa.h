@@ -13,11 +13,23 @@
 namespace kvplan::detail {
 
 // configs/model_config.py:is_hybrid_swa_model: of the models kvplan reads, gpt-oss, Step-3.5 /
-// Step-3.7, MiMo-V2-Flash and Gemma-4, whatever their layers.
+// Step-3.7, MiMo-V2-Flash, Gemma-4 and Llama-4 as Llama4ForConditionalGeneration, whatever their layers.
 bool hybrid_swa_architecture(const ModelShape& shape);
 
-// The same, when the model has sliding layers: without any, HybridSWAPoolConfigurator asserts.
+// Llama-4 under its multimodal architecture, the one SGLang lists (a text-only Llama4ForCausalLM
+// has a plain pool).
+bool sglang_llama4_hybrid(const ModelShape& shape);
+
+// The pool SGLang gives `layer` rows in: sliding (the SWA pool), full (the full pool, or the one
+// pool of a model that is not hybrid), or state / none (no per-token rows).
+LayerAttention sglang_layer_pool(const ModelShape& shape, std::uint32_t layer);
+std::uint32_t sglang_swa_layer_count(const ModelShape& shape);
+
+// A hybrid SWA architecture with SWA layers: without any, HybridSWAPoolConfigurator asserts.
 bool uses_hybrid_swa_pool(const ModelShape& shape);
+
+// The tokens an SWA layer keeps: sliding_window, or Llama-4's attention_chunk_size.
+std::uint64_t sglang_swa_window(const ModelShape& shape);
 
 // Per-token bytes of one full and one sliding layer on one attention rank.
 struct SwaCell {

@@ -49,9 +49,10 @@ std::string sglang_tokens_rule(const FitRequest& request, const FitResult& resul
   // HybridSWAPoolConfigurator: the Full pool's tokens, the SWA pool's 0.8 x as many beside them.
   if (result.token_pools.size() == 2 && result.token_pools[1].label == "SWA") {
     const std::uint64_t full = result.full_token_layer_per_rank ? result.full_token_layer_per_rank->total() : sliding;
-    return fmt::format("floor({} / ({} B x {} full layers + 0.8 x {} B x {} sliding layers)){}",
-                       gib_text(result.kv_budget), full, result.token_pools[0].layers, sliding,
-                       result.token_pools[1].layers, pages);
+    const bool chunked = result.groups.size() == 2 && result.groups[1].attention == LayerAttention::chunked;
+    return fmt::format("floor({} / ({} B x {} full layers + 0.8 x {} B x {} {} layers)){}", gib_text(result.kv_budget),
+                       full, result.token_pools[0].layers, sliding, result.token_pools[1].layers,
+                       chunked ? "chunked" : "sliding", pages);
   }
   std::uint64_t layers = 0;
   for (const TokenPool& pool : result.token_pools) layers += pool.layers;

@@ -73,6 +73,10 @@ const TableFiles kConfigs = {
                          "\"num_key_value_heads\": 2, \"head_dim\": 256, \"global_head_dim\": 256, \"hidden_size\": 1024, "
                          "\"vocab_size\": 1000, \"intermediate_size\": 2048, "
                          "\"layer_types\": [\"full_attention\", \"full_attention\"]}"},
+    {"l4_no_chunks.json", "{\"model_type\": \"llama4\", \"architectures\": [\"Llama4ForConditionalGeneration\"], "
+                          "\"text_config\": {\"model_type\": \"llama4_text\", \"num_hidden_layers\": 4, "
+                          "\"num_attention_heads\": 8, \"num_key_value_heads\": 2, \"head_dim\": 64, \"hidden_size\": 512, "
+                          "\"intermediate_size\": 1024, \"vocab_size\": 1000, \"attention_chunk_size\": null}}"},
     {"g4_per_layer.json", "{\"model_type\": \"gemma4_text\", \"num_hidden_layers\": 6, \"num_attention_heads\": 8, "
                           "\"num_key_value_heads\": 2, \"head_dim\": 256, \"sliding_window\": 512, \"per_layer_config\": {}}"},
     {"v4_ratio.json", "{\"model_type\": \"deepseek_v4\", \"num_hidden_layers\": 2, \"num_attention_heads\": 8, "
@@ -136,6 +140,9 @@ const std::vector<BadInput> kLayerKinds = {
     {"a hybrid SWA architecture without a sliding layer on SGLang",
      {"fit", "--config", "{dir}/g4_all_full.json", "--gpu", "h200", "--ctx", "4k", "--engine", "sglang"},
      "asserts \"Hybrid SWA model must have at least one SWA layer\""},
+    {"Llama-4 without a chunk size on SGLang's hybrid SWA pool",
+     {"fit", "--config", "{dir}/l4_no_chunks.json", "--gpu", "h200", "--ctx", "4k", "--engine", "sglang"},
+     "--engine sglang: attention_chunk_size is null"},
     {"per-layer overrides kvplan does not read", {"size", "--config", "{dir}/g4_per_layer.json"},
      "per_layer_config is not read by kvplan"},
     {"a compress ratio vLLM has no compressor for", {"size", "--config", "{dir}/v4_ratio.json"},

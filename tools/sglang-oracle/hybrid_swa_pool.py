@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Oracle: SGLang 0.5.23's HybridSWAPoolConfigurator for MiMo-V2-Flash, Step-3.7-Flash and Gemma-4.
+"""Oracle: SGLang 0.5.23's HybridSWAPoolConfigurator for MiMo-V2-Flash, Step-3.7-Flash, Gemma-4 and Llama-4.
 
 Runs the release's own HybridSWAPoolConfigurator.__init__ and calculate_pool_sizes (imported from
 the wheel; torch needed, no GPU) on a stub KVCacheConfigurator carrying the model geometry SGLang's
@@ -76,6 +76,11 @@ def main():
     # packed nvfp4 with scales would be 8 x 2 x (32 + 4) = 576 B.
     case("gpt-oss-120b TP1 B200 nvfp4 (trtllm_mha, page 64) 40 GiB", 40 * GiB, 64, tp=1, dtype=torch.float4_e2m1fn_x2,
          full_heads=8, swa_heads=8, head=64, v_head=64, full_layers=18, swa_layers=18, window=128)
+    # Llama4ForConditionalGeneration: get_hybrid_layer_ids puts every 4th layer in the full pool, the
+    # other 36 in the SWA pool, whose window is attention_chunk_size (8192).
+    llama4 = dict(full_heads=8, swa_heads=8, head=128, v_head=128, full_layers=12, swa_layers=36, window=8192)
+    case("Llama-4-Scout TP8 H100 (fa3, page 1) 40 GiB", 40 * GiB, 1, tp=8, **llama4)
+    case("Llama-4-Scout TP4 B200 (trtllm_mha, page 64) 40 GiB", 40 * GiB, 64, tp=4, **llama4)
     # A 7-layer gemma4_text with its last 2 layers (one sliding, one full) reading earlier caches:
     # SGLang still gives them rows, so 3 full and 4 sliding layers (num_key_value_heads 2, no k_eq_v).
     case("Gemma-4 with 2 KV-shared layers TP1 (triton, page 1) 40 GiB", 40 * GiB, 1, tp=1, full_heads=2, swa_heads=2,
