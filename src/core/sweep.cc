@@ -54,7 +54,19 @@ void for_each_sweep_row(const SweepRequest& request, const std::function<void(co
     const std::vector<ResolvedVariant> variants =
         shape.compressed_mla ? std::vector<ResolvedVariant>{{native_variant(shape), true, "the model's own attention"}}
                              : resolve_variants_skipping(request.variants, shape, refused);
-    const WeightsDtype weights = resolve_weights_dtype(request.weights_dtype, shape);
+    // A checkpoint whose weights kvplan cannot size (--weights-dtype auto on a scheme it does not
+    // model) is one row with the reason, not the end of the sweep.
+    std::optional<WeightsDtype> resolved;
+    try {
+      resolved = resolve_weights_dtype(request.weights_dtype, shape);
+    } catch (const Error& e) {
+      SweepRow row;
+      row.model = model.name;
+      row.status = e.what();
+      emit(row);
+      continue;
+    }
+    const WeightsDtype& weights = *resolved;
     for (const ResolvedVariant& variant : variants) {
       const std::string variant_name = shape.compressed_mla ? "compressed" : variant.variant.name();
       for (KvDtype dtype : request.kv_dtypes) {

@@ -40,6 +40,24 @@ TEST_CASE("sweep: combinations without a layout are rows with the reason") {
   CHECK(contains(result.out, "llama-3-8b,mla:512:64,false,fp8_ds_mla,4096,h100-sxm,1,1,1,656,"));
 }
 
+TEST_CASE("sweep: a model whose weights kvplan cannot size is a row with the reason, and the sweep goes on") {
+  // kimi-k3's checkpoint is MXFP4 compressed-tensors, which --weights-dtype auto does not size; the
+  // default sweep (--models all) stopped there with exit 2 and half a table.
+  CliResult result = run_cli({"sweep", "--models", "kimi-k3,llama-3-8b", "--ctx", "4k", "--gpus", "h100-sxm",
+                              "--format", "csv"});
+  CHECK(result.exit_code == 0);
+  CHECK(result.err.empty());
+  CHECK(line_count(result.out) == 3);
+  CHECK(contains(result.out, "kimi-k3,"));
+  CHECK(contains(result.out, "kvplan cannot size a 4-bit float compressed-tensors scheme"));
+  CHECK(contains(result.out, "llama-3-8b,gqa:8,true,bf16,4096,h100-sxm,1,1,1,4096,"));
+  // With a --weights-dtype the model is planned like any other.
+  CliResult given = run_cli({"sweep", "--models", "kimi-k3", "--ctx", "4k", "--gpus", "h200:8", "--weights-dtype",
+                             "int4", "--format", "csv"});
+  CHECK(given.exit_code == 0);
+  CHECK_FALSE(contains(given.out, "cannot size"));
+}
+
 TEST_CASE("sweep: fleets with explicit TP and PP") {
   CliResult result = run_cli({"sweep", "--models", "llama-3.1-405b", "--ctx", "8k", "--gpus", "h100-sxm:16:tp8:pp2",
                               "--format", "csv"});
