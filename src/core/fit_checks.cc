@@ -67,8 +67,22 @@ void check_engine_layer_kinds(const ModelShape& shape, const FitRequest& request
   }
   if (request.options.engine == Engine::sglang && shape.layer_count(LayerAttention::state) > 0 &&
       !sglang_plans_state(shape)) {
-    throw Error("--engine sglang: kvplan plans SGLang's state pool for Qwen3-Next (qwen3_next) and Nemotron-H "
-                "(nemotron_h) only, not " + shape.model_type + "; use --engine vllm");
+    throw Error("--engine sglang: kvplan plans SGLang's state pool for Qwen3-Next, Qwen3.5 / Qwen3.6 (qwen3_next, "
+                "qwen3_5_text, qwen3_5_moe_text) and Nemotron-H (nemotron_h) only, not " + shape.model_type +
+                "; use --engine vllm");
+  }
+  // Qwen3NextConfig.layers_block_type: SGLang places full attention on every
+  // full_attention_interval-th layer whatever layer_types lists.
+  if (request.options.engine == Engine::sglang && sglang_qwen3_next_config(shape) && shape.full_attention_interval > 0) {
+    for (std::uint32_t layer = 0; layer < shape.num_hidden_layers; ++layer) {
+      const bool full = (layer + 1) % shape.full_attention_interval == 0;
+      if (full != (shape.layer_attention[layer] != LayerAttention::state)) {
+        throw Error("--engine sglang: layer_types makes layer " + std::to_string(layer) + " " +
+                    (full ? "a state layer" : "full attention") + ", but SGLang builds " + shape.model_type +
+                    " from full_attention_interval (" + std::to_string(shape.full_attention_interval) +
+                    ": Qwen3NextConfig.layers_block_type), which does not; use --engine vllm");
+      }
+    }
   }
   if (request.options.engine != Engine::vllm && shape.compressed_mla) {
     throw Error("--engine " + std::string(to_string(request.options.engine)) +

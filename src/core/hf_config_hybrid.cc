@@ -118,6 +118,10 @@ void resolve_state_layers(const ConfigFields& fields, ModelShape& shape) {
     resolve_jamba_layers(fields, shape);
     return;
   }
+  if (shape.state && gated_deltanet_family(shape.model_type)) {
+    shape.full_attention_interval =
+        static_cast<std::uint32_t>(fields.optional_bounded("full_attention_interval", kMaxDim, true).value_or(4));
+  }
   // Falcon-H1's state mixers sit beside its attention layers (resolve_mamba2_fields).
   if (!shape.state || shape.state_beside_attention || fields.has("layer_types")) return;
   if (shape.state->mixer == StateMixer::kda) {
@@ -125,7 +129,7 @@ void resolve_state_layers(const ConfigFields& fields, ModelShape& shape) {
     return;
   }
   if (gated_deltanet_family(shape.model_type)) {
-    const std::uint64_t interval = fields.optional_bounded("full_attention_interval", kMaxDim, true).value_or(4);
+    const std::uint32_t interval = shape.full_attention_interval;
     for (std::uint32_t layer = 0; layer < shape.num_hidden_layers; ++layer) {
       if ((layer + 1) % interval != 0) shape.layer_attention[layer] = LayerAttention::state;
     }

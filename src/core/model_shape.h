@@ -189,6 +189,10 @@ struct ModelShape {
   // Falcon-H1: every full-attention layer also runs a state mixer beside its attention, which vLLM
   // registers as a state layer of its own (falcon_h1.py: FalconH1ParallelHybrid).
   bool state_beside_attention = false;
+  // Qwen3-Next and Qwen3.5 (Gated DeltaNet): every full_attention_interval-th layer is full attention
+  // (the config's, else 4), the rule SGLang's Qwen3NextConfig.layers_block_type follows even where
+  // the config lists layer_types; 0 for other models.
+  std::uint32_t full_attention_interval = 0;
   std::optional<CompressedMlaDims> compressed_mla;  // deepseek_v4: its caches replace per-token K/V
   // Full-attention layers whose K/V heads differ from num_key_value_heads x head_dim (Gemma-4).
   std::optional<KvGeometry> full_layer_kv;

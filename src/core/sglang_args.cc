@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/fit_internal.h"
 #include "core/sglang_rules.h"
+#include "core/sglang_state.h"
 
 namespace kvplan::detail {
 namespace {
@@ -100,8 +101,8 @@ std::string default_backend(const ModelShape& shape, const GpuSpec& gpu, bool ml
         *rule = "SM100, keys and values of different widths: fa4 (model_override_base.py, model_overrides/mimo_v2.py)";
         return "fa4";
       }
-      if (shape.model_type == "qwen3_next") {
-        *rule = "SM100, Qwen3NextForCausalLM: triton (model_overrides/qwen3_5.py)";
+      if (sglang_qwen3_next_config(shape)) {
+        *rule = "SM100, Qwen3-Next and Qwen3.5: triton (model_overrides/qwen3_5.py)";
         return "triton";
       }
       *rule = mla ? "SM100, MLA: flashinfer" : "SM100, MHA: trtllm_mha";

@@ -19,14 +19,19 @@ constexpr double kMambaFullMemoryRatio = 0.9;
 // plus allocation_sizing.py:get_mamba_tracking_slots, 2 for the extra_buffer strategy with the
 // overlap scheduler. overrides.py:_mamba_radix_cache_resolution picks extra_buffer for "auto"
 // when the overlap scheduler is on (the default) and the architecture supports it
-// (_MAMBA_EXTRA_BUFFER_ARCHS holds Qwen3NextForCausalLM and NemotronHForCausalLM).
+// (_MAMBA_EXTRA_BUFFER_ARCHS holds Qwen3NextForCausalLM, the Qwen3_5 architectures and
+// NemotronHForCausalLM).
 constexpr std::uint32_t kBaseSlotsPerRequest = 3;
 constexpr std::uint32_t kExtraBufferTrackingSlots = 2;
 
 }  // namespace
 
+bool sglang_qwen3_next_config(const ModelShape& shape) {
+  return shape.model_type == "qwen3_next" || shape.model_type == "qwen3_5_text" || shape.model_type == "qwen3_5_moe_text";
+}
+
 bool sglang_plans_state(const ModelShape& shape) {
-  return shape.model_type == "qwen3_next" || shape.model_type == "nemotron_h";
+  return sglang_qwen3_next_config(shape) || shape.model_type == "nemotron_h";
 }
 
 double python_floordiv(double a, double b) {
@@ -46,7 +51,7 @@ SglangStatePool sglang_state_pool(const ModelShape& shape, const FitRequest& req
   // float32. Nemotron-H's mamba_ssm_cache_dtype (vLLM's field) is not read.
   std::string ssm = request.options.mamba_ssm_cache_dtype;
   pool.dtype_rule = "--mamba-ssm-cache-dtype (SGLang's --mamba-ssm-dtype)";
-  if (ssm.empty() && shape.model_type == "qwen3_next" && !state.ssm_cache_dtype.empty()) {
+  if (ssm.empty() && sglang_qwen3_next_config(shape) && !state.ssm_cache_dtype.empty()) {
     ssm = state.ssm_cache_dtype;
     pool.dtype_rule = "the config's mamba_ssm_dtype";
   }

@@ -12,7 +12,11 @@
 
 namespace kvplan::detail {
 
-// The state families whose SGLang pool kvplan plans: qwen3_next and nemotron_h.
+// SGLang's Qwen3NextConfig and its subclasses (configs/qwen3_5.py: Qwen3_5TextConfig,
+// Qwen3_5MoeTextConfig): Qwen3-Next, Qwen3.5 and Qwen3.6.
+bool sglang_qwen3_next_config(const ModelShape& shape);
+
+// The state families whose SGLang pool kvplan plans: those and nemotron_h.
 bool sglang_plans_state(const ModelShape& shape);
 
 struct SglangStatePool {

@@ -77,6 +77,12 @@ const TableFiles kConfigs = {
                           "\"text_config\": {\"model_type\": \"llama4_text\", \"num_hidden_layers\": 4, "
                           "\"num_attention_heads\": 8, \"num_key_value_heads\": 2, \"head_dim\": 64, \"hidden_size\": 512, "
                           "\"intermediate_size\": 1024, \"vocab_size\": 1000, \"attention_chunk_size\": null}}"},
+    {"q35_layers.json", "{\"model_type\": \"qwen3_5_text\", \"num_hidden_layers\": 4, \"hidden_size\": 1024, "
+                        "\"num_attention_heads\": 8, \"num_key_value_heads\": 2, \"head_dim\": 256, \"vocab_size\": 1000, "
+                        "\"intermediate_size\": 2048, \"linear_num_value_heads\": 8, \"linear_value_head_dim\": 128, "
+                        "\"linear_num_key_heads\": 4, \"linear_key_head_dim\": 128, \"linear_conv_kernel_dim\": 4, "
+                        "\"full_attention_interval\": 4, \"layer_types\": [\"full_attention\", \"linear_attention\", "
+                        "\"linear_attention\", \"linear_attention\"]}"},
     {"g4_per_layer.json", "{\"model_type\": \"gemma4_text\", \"num_hidden_layers\": 6, \"num_attention_heads\": 8, "
                           "\"num_key_value_heads\": 2, \"head_dim\": 256, \"sliding_window\": 512, \"per_layer_config\": {}}"},
     {"v4_ratio.json", "{\"model_type\": \"deepseek_v4\", \"num_hidden_layers\": 2, \"num_attention_heads\": 8, "
@@ -132,7 +138,8 @@ const std::vector<BadInput> kLayerKinds = {
     {"a kimi_linear config without its KDA layers", {"size", "--config", "{dir}/kda_missing.json"},
      "kimi_linear needs linear_attn_config"},
     {"a state family SGLang's pool is not planned for", {"fit", "--config", "{dir}/kda_ok.json", "--gpu", "h200", "--ctx", "4k", "--engine", "sglang"},
-     "--engine sglang: kvplan plans SGLang's state pool for Qwen3-Next (qwen3_next) and Nemotron-H (nemotron_h) only, not kimi_linear"},
+     "--engine sglang: kvplan plans SGLang's state pool for Qwen3-Next, Qwen3.5 / Qwen3.6 (qwen3_next, qwen3_5_text, "
+     "qwen3_5_moe_text) and Nemotron-H (nemotron_h) only, not kimi_linear"},
     {"a KDA state dtype vLLM refuses", {"size", "--config", "{dir}/kda_ok.json", "--ctx", "4k", "--mamba-ssm-cache-dtype", "float16"},
      "--mamba-ssm-cache-dtype float16: vLLM keeps a KDA recurrent state in float32 or bfloat16 only"},
     {"every layer reading another layer's cache", {"size", "--config", "{dir}/g4_shared.json"},
@@ -143,6 +150,9 @@ const std::vector<BadInput> kLayerKinds = {
     {"Llama-4 without a chunk size on SGLang's hybrid SWA pool",
      {"fit", "--config", "{dir}/l4_no_chunks.json", "--gpu", "h200", "--ctx", "4k", "--engine", "sglang"},
      "--engine sglang: attention_chunk_size is null"},
+    {"Qwen3.5 layer_types that SGLang's full_attention_interval rule contradicts",
+     {"fit", "--config", "{dir}/q35_layers.json", "--gpu", "h200", "--ctx", "4k", "--engine", "sglang"},
+     "layer_types makes layer 0 full attention, but SGLang builds qwen3_5_text from full_attention_interval (4"},
     {"per-layer overrides kvplan does not read", {"size", "--config", "{dir}/g4_per_layer.json"},
      "per_layer_config is not read by kvplan"},
     {"a compress ratio vLLM has no compressor for", {"size", "--config", "{dir}/v4_ratio.json"},

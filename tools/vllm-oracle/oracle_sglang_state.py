@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Oracle: SGLang 0.5.23's state-pool arithmetic (from its wheel, not vLLM), on CPU.
 
-Runs Qwen3NextConfig / NemotronHConfig.mamba2_cache_params (built from the preset's config
+Runs Qwen3NextConfig (Qwen3_5TextConfig for Qwen3.5) / NemotronHConfig.mamba2_cache_params (built from the preset's config
 fields), KVCacheConfigurator._profile_available_bytes (which calls _handle_max_mamba_cache) with
 the free-memory query faked to free before loading = the CUDA total and free after = total -
 weights (float32 with several ranks, as the all-reduced minimum is), DefaultPoolConfigurator.
@@ -28,7 +28,16 @@ par = types.SimpleNamespace(attn_tp_size=tp, tp_size=tp, enable_cp_tp_group_shar
                             world_group=types.SimpleNamespace(cpu_group=None), pp_size=1, attn_dcp_size=1)
 rc.get_parallel = lambda: par
 cfg = yaml.safe_load(open(f"presets/models/{model}.yaml"))["config"]
-if cfg["model_type"] == "qwen3_next":
+multimodal = "text_config" in cfg
+if cfg["model_type"] in ("qwen3_5", "qwen3_5_moe"):
+    # Qwen3.5 / Qwen3.6: the language model's Qwen3_5(Moe)TextConfig, a Qwen3NextConfig subclass.
+    import sglang.srt.configs.qwen3_next as m
+    import sglang.srt.configs.qwen3_5 as q
+    m.get_parallel = lambda: par
+    text = cfg["text_config"]
+    conf = (q.Qwen3_5MoeTextConfig if cfg["model_type"] == "qwen3_5_moe" else q.Qwen3_5TextConfig)(**text)
+    cfg = text
+elif cfg["model_type"] == "qwen3_next":
     import sglang.srt.configs.qwen3_next as m
     m.get_parallel = lambda: par
     conf = m.Qwen3NextConfig(**cfg)
@@ -56,7 +65,7 @@ kc.get_mm = lambda: types.SimpleNamespace(mm_feature_transport=None)
 kc.get_memory = lambda: types.SimpleNamespace(disable_radix_cache=False, enable_unified_memory=False)
 spec = types.SimpleNamespace(is_none=lambda: True)
 me = types.SimpleNamespace(device="cuda", gpu_id=0, mambaish_config=conf, post_capture_kv_active=False, pp_size=1,
-                           model_config=types.SimpleNamespace(is_multimodal=False, context_len=ctx, num_hidden_layers=conf.num_hidden_layers),
+                           model_config=types.SimpleNamespace(is_multimodal=multimodal, context_len=ctx, num_hidden_layers=conf.num_hidden_layers),
                            spec_algorithm=spec, hybrid_gdn_config=None, hybrid_kda_config=None, extra_mamba_cache_bytes_per_req=0,
                            attn_dp_size=1, fused_entry_bytes=lambda kind: None)
 me._handle_max_mamba_cache = lambda rest: kc.KVCacheConfigurator._handle_max_mamba_cache(me, rest)
