@@ -32,8 +32,10 @@ TEST_CASE("SGLang, Qwen3.5-27B on one H200: 48 Gated DeltaNet states in float32 
   const ModelShape& qwen = model("qwen3.5-27b");
   const FitRequest request = request_for(qwen, 32768, Parallelism{1, 1, 1}, Engine::sglang);
   const FitResult result = fit(qwen, gpu("h200"), request);
-  // mem_fraction_static = round((143771 - 13904) / 143771, 3) = 0.903, x 0.924765625 for the vision tower
-  // (0.95 x (1 - 0.1 x (24 x 1152^2 / (24 x 1024^2) - 1))) = 0.835063359375.
+  // The reserve R = 512 + 1.5 x chunked prefill 8192 + TP 1 / 8 x 1024 + 2 x decode graph max_bs 256 + 8 x 58
+  // prefill graph sizes = 13904 MiB (docs/engines-sglang.md, section 3); mem_fraction_static =
+  // round((143771 - 13904) / 143771, 3) = 0.903, x 0.924765625 for the vision tower (SGLang's default 24
+  // layers of width 1152: 0.95 x (1 - 0.1 x (24 x 1152^2 / (24 x 1024^2) - 1))) = 0.835063359375.
   CHECK(result.mem_util == doctest::Approx(0.835063359375).epsilon(1e-12));
   // conv (16 x 128 x 2 + 48 x 128) = 10240 channels x 3 x 2 B, SSM 48 x 128 x 128 x 4 B (the config's
   // mamba_ssm_dtype float32): 61440 + 3145728 = 3207168 B a layer, x 48 = 153944064 B a slot.
