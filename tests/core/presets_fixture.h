@@ -52,4 +52,12 @@ inline FitRequest request_with_weights(const ModelShape& shape, std::uint64_t ct
   return request;
 }
 
+// Whether one of fit's notes contains `text` (the backend SGLang or vLLM was taken to choose, ...).
+inline bool has_note(const FitResult& result, std::string_view text) {
+  for (const std::string& note : result.notes) {
+    if (note.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
 }  // namespace kvplan::testing

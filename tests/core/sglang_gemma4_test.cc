@@ -36,13 +36,6 @@ ModelShape gemma4_31b() {
   return shape;
 }
 
-bool has_note(const FitResult& result, const std::string& text) {
-  for (const std::string& note : result.notes) {
-    if (note.find(text) != std::string::npos) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 TEST_CASE("SGLang, Gemma-4-31B at TP 8 on H200s: triton, pages of 1, the global layers' one head replicated") {

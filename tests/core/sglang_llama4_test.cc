@@ -23,13 +23,6 @@ FitRequest pool_request(const ModelShape& shape, std::uint32_t tp, std::uint64_t
   return request;
 }
 
-bool has_note(const FitResult& result, const std::string& text) {
-  for (const std::string& note : result.notes) {
-    if (note.find(text) != std::string::npos) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 TEST_CASE("SGLang, Llama-4-Scout at TP 8 on H100s: 12 full layers, 36 chunked layers in the SWA pool") {

@@ -17,17 +17,6 @@
 using namespace kvplan;
 using namespace kvplan::testing;
 
-namespace {
-
-bool has_note(const FitResult& result, const std::string& text) {
-  for (const std::string& note : result.notes) {
-    if (note.find(text) != std::string::npos) return true;
-  }
-  return false;
-}
-
-}  // namespace
-
 TEST_CASE("SGLang, Qwen3.5-27B on one H200: 48 Gated DeltaNet states in float32 beside 16 attention layers") {
   const ModelShape& qwen = model("qwen3.5-27b");
   const FitRequest request = request_for(qwen, 32768, Parallelism{1, 1, 1}, Engine::sglang);

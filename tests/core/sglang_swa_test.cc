@@ -39,9 +39,7 @@ TEST_CASE("SGLang, MiMo-V2-Flash at TP 8 on H200s: one head per rank on both kin
   const ModelShape shape = small("mimo-v2-flash");
   const FitRequest request = pool_request(shape, 8);
   const FitResult result = fit(shape, gpu("h200"), request);
-  bool fa3 = false;  // Hopper's default for MHA, which carries v_head_dim; pages of 1
-  for (const std::string& note : result.notes) fa3 |= note.find("SGLang fa3 attention") != std::string::npos;
-  CHECK(fa3);
+  CHECK(has_note(result, "SGLang fa3 attention"));  // Hopper's default for MHA, which carries v_head_dim; pages of 1
   CHECK(result.block_size == 1);
   // max(1, 4 // 8) = max(1, 8 // 8) = 1 head x (192 + 128) x 2 B = 640 B on either kind. cell = 640 x 9 full
   // + 0.8 x 640 x 39 sliding = 25728 B; 42949672960 // 25728 = 1669374 full tokens; int(x 0.8) = 1335499.
@@ -79,13 +77,9 @@ TEST_CASE("SGLang, MiMo-V2-Flash on B200s: fa4 with pages of 128 - Ampere takes 
   CHECK(b200.block_size == 128);
   CHECK(b200.token_pools[0].tokens == 1669248);
   CHECK(b200.token_pools[1].tokens == 1335296);
-  bool fa4 = false;
-  for (const std::string& note : b200.notes) fa4 |= note.find("SGLang fa4 attention") != std::string::npos;
-  CHECK(fa4);
+  CHECK(has_note(b200, "SGLang fa4 attention"));
   const FitResult a100 = fit(shape, gpu("a100-80gb"), pool_request(shape, 8));
-  bool triton = false;
-  for (const std::string& note : a100.notes) triton |= note.find("SGLang triton attention") != std::string::npos;
-  CHECK(triton);  // FlashInfer has no attention sinks
+  CHECK(has_note(a100, "SGLang triton attention"));  // FlashInfer has no attention sinks
   FitRequest trtllm = pool_request(shape, 8);
   trtllm.options.engine = Engine::trtllm;
   CHECK_THROWS_WITH_AS(fit(shape, gpu("h200"), trtllm), doctest::Contains("with vLLM and SGLang only"), Error);
