@@ -52,6 +52,16 @@ inline FitRequest request_with_weights(const ModelShape& shape, std::uint64_t ct
   return request;
 }
 
+// SGLang at TP `tp` with --kv-cache-memory (40 GiB unless given) and a 128k context: the cases that
+// pin its pools against SGLang's own configurators at a fixed byte budget.
+inline FitRequest sglang_pool_request(const ModelShape& shape, std::uint32_t tp, KvDtype dtype = KvDtype::bf16,
+                                      std::uint64_t pool_bytes = 40 * GiB) {
+  FitRequest request = request_for(shape, 131072, Parallelism{tp, 1, 1}, Engine::sglang);
+  request.kv_dtype = dtype;
+  request.options.kv_cache_memory = Bytes{pool_bytes};
+  return request;
+}
+
 // Whether one of fit's notes contains `text` (the backend SGLang or vLLM was taken to choose, ...).
 inline bool has_note(const FitResult& result, std::string_view text) {
   for (const std::string& note : result.notes) {

@@ -21,15 +21,8 @@ using namespace kvplan::testing;
 
 namespace {
 
-// 40 GiB of pool (--kv-cache-memory), and a parameter count small enough for any GPU: kvplan does
-// not estimate Gemma-4's parameters from its config.
-FitRequest pool_request(const ModelShape& shape, std::uint32_t tp, KvDtype dtype = KvDtype::bf16) {
-  FitRequest request = request_for(shape, 131072, Parallelism{tp, 1, 1}, Engine::sglang);
-  request.kv_dtype = dtype;
-  request.options.kv_cache_memory = Bytes{40 * GiB};
-  return request;
-}
-
+// A parameter count small enough for the weights beside 40 GiB of pool: kvplan does not estimate
+// Gemma-4's parameters from its config.
 ModelShape gemma4_31b() {
   ModelShape shape = config_shape("gemma-4-31b-it");
   shape.params_total = 10'000'000'000;
@@ -40,7 +33,7 @@ ModelShape gemma4_31b() {
 
 TEST_CASE("SGLang, Gemma-4-31B at TP 8 on H200s: triton, pages of 1, the global layers' one head replicated") {
   const ModelShape shape = gemma4_31b();
-  const FitRequest request = pool_request(shape, 8);
+  const FitRequest request = sglang_pool_request(shape, 8);
   const FitResult result = fit(shape, gpu("h200"), request);
   // model_overrides/gemma4.py: triton off SM100; its default page size is 1.
   CHECK(has_note(result, "SGLang triton attention"));
@@ -68,7 +61,7 @@ TEST_CASE("SGLang, Gemma-4-31B at TP 8 on H200s: triton, pages of 1, the global 
 
 TEST_CASE("SGLang, Gemma-4-31B at TP 2: the global layers' 2 heads of 512 beside the sliding layers' 8 of 256") {
   const ModelShape shape = gemma4_31b();
-  const FitResult result = fit(shape, gpu("h200"), pool_request(shape, 2));
+  const FitResult result = fit(shape, gpu("h200"), sglang_pool_request(shape, 2));
   // full 2 x 1024 x 2 B = 4096 B, sliding 8 x 512 x 2 B = 8192 B: cell = 4096 x 10 + 0.8 x 8192 x 50 =
   // 368640 B; 42949672960 // 368640 = 116508 full tokens, int(116508 x 0.8) = 93206 sliding.
   CHECK(result.token_pools[0].tokens == 116508);
@@ -80,7 +73,7 @@ TEST_CASE("SGLang, Gemma-4-31B at TP 2: the global layers' 2 heads of 512 beside
 
 TEST_CASE("SGLang, Gemma-4-31B on a B200: trtllm_mha with pages of 64") {
   const ModelShape shape = gemma4_31b();
-  const FitRequest request = pool_request(shape, 1);
+  const FitRequest request = sglang_pool_request(shape, 1);
   const FitResult result = fit(shape, gpu("b200"), request);
   CHECK(has_note(result, "SGLang trtllm_mha attention"));
   CHECK(report::sglang_tokens_rule(request, result) ==
@@ -94,17 +87,17 @@ TEST_CASE("SGLang, Gemma-4-31B on a B200: trtllm_mha with pages of 64") {
 
 TEST_CASE("SGLang, Gemma-4: an fp8 cache halves both kinds, and nvfp4 is refused on the hybrid SWA pool") {
   const ModelShape shape = gemma4_31b();
-  const FitResult fp8 = fit(shape, gpu("h200"), pool_request(shape, 8, KvDtype::fp8_e4m3));
+  const FitResult fp8 = fit(shape, gpu("h200"), sglang_pool_request(shape, 8, KvDtype::fp8_e4m3));
   // 1024 B per layer on either kind: cell = 1024 x 10 + 0.8 x 1024 x 50 = 51200 B; 42949672960 // 51200 =
   // 838860 full tokens, int(838860 x 0.8) = 671088.
   CHECK(fp8.token_pools[0].tokens == 838860);
   CHECK(fp8.token_pools[1].tokens == 671088);
   // HybridSWAPoolConfigurator prices float4_e2m1fn_x2 at 1 B per value and the pool has no FP4 scales.
-  CHECK_THROWS_WITH_AS(fit(shape, gpu("b200"), pool_request(shape, 1, KvDtype::nvfp4)),
+  CHECK_THROWS_WITH_AS(fit(shape, gpu("b200"), sglang_pool_request(shape, 1, KvDtype::nvfp4)),
                        doctest::Contains("SGLang's hybrid SWA pool (gemma4_text) has no FP4 recipe"), Error);
   ModelShape gpt_oss = model("gpt-oss-120b");
   gpt_oss.params_total = 10'000'000'000;
-  CHECK_THROWS_WITH_AS(fit(gpt_oss, gpu("b200"), pool_request(gpt_oss, 1, KvDtype::nvfp4)),
+  CHECK_THROWS_WITH_AS(fit(gpt_oss, gpu("b200"), sglang_pool_request(gpt_oss, 1, KvDtype::nvfp4)),
                        doctest::Contains("has no FP4 recipe"), Error);
 }
 
@@ -120,7 +113,7 @@ TEST_CASE("SGLang, Gemma-4 with KV-shared layers: SGLang still gives them rows, 
                     "full_attention", "sliding_attention", "sliding_attention"]})", "e2b.json"));
   shape.params_total = 1'000'000;
   CHECK(shape.layer_count(LayerAttention::none) == 2);
-  const FitResult result = fit(shape, gpu("h200"), pool_request(shape, 1));
+  const FitResult result = fit(shape, gpu("h200"), sglang_pool_request(shape, 1));
   REQUIRE(result.token_pools.size() == 2);
   CHECK(result.token_pools[0].layers == 3);
   CHECK(result.token_pools[1].layers == 4);
@@ -140,9 +133,9 @@ TEST_CASE("SGLang's hybrid SWA models without a sliding layer are refused: the p
     "layer_types": ["full_attention", "full_attention"]})", "all-full.json"));
   shape.params_total = 1'000'000;
   CHECK(shape.sliding_layer_count() == 0);
-  CHECK_THROWS_WITH_AS(fit(shape, gpu("h200"), pool_request(shape, 1)),
+  CHECK_THROWS_WITH_AS(fit(shape, gpu("h200"), sglang_pool_request(shape, 1)),
                        doctest::Contains("Hybrid SWA model must have at least one SWA layer"), Error);
-  FitRequest vllm = pool_request(shape, 1);
+  FitRequest vllm = sglang_pool_request(shape, 1);
   vllm.options.engine = Engine::vllm;
   CHECK_NOTHROW(fit(shape, gpu("h200"), vllm));
 }

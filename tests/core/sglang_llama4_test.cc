@@ -15,19 +15,9 @@
 using namespace kvplan;
 using namespace kvplan::testing;
 
-namespace {
-
-FitRequest pool_request(const ModelShape& shape, std::uint32_t tp, std::uint64_t pool_bytes = 40 * GiB) {
-  FitRequest request = request_for(shape, 131072, Parallelism{tp, 1, 1}, Engine::sglang);
-  request.options.kv_cache_memory = Bytes{pool_bytes};
-  return request;
-}
-
-}  // namespace
-
 TEST_CASE("SGLang, Llama-4-Scout at TP 8 on H100s: 12 full layers, 36 chunked layers in the SWA pool") {
   const ModelShape scout = model("llama-4-scout");
-  const FitRequest request = pool_request(scout, 8);
+  const FitRequest request = sglang_pool_request(scout, 8);
   const FitResult result = fit(scout, gpu("h100-sxm"), request);
   CHECK(has_note(result, "SGLang fa3 attention"));  // model_overrides/llama4.py on sm90
   CHECK(result.block_size == 1);
@@ -48,20 +38,20 @@ TEST_CASE("SGLang, Llama-4-Scout at TP 8 on H100s: 12 full layers, 36 chunked la
 
 TEST_CASE("SGLang, Llama-4-Scout on B200s: trtllm_mha with pages of 64, and triton on an A100") {
   const ModelShape scout = model("llama-4-scout");
-  const FitResult b200 = fit(scout, gpu("b200"), pool_request(scout, 4));
+  const FitResult b200 = fit(scout, gpu("b200"), sglang_pool_request(scout, 4));
   CHECK(has_note(b200, "SGLang trtllm_mha attention"));
   // 2 heads x 256 x 2 B = 1024 B: cell = 1024 x 12 + 0.8 x 1024 x 36 = 41779.2 B; 42949672960 // 41779.2 =
   // 1028015, down to pages of 64: 1027968; int(1027968 x 0.8) = 822374, down to 822336.
   CHECK(b200.token_pools[0].tokens == 1027968);
   CHECK(b200.token_pools[1].tokens == 822336);
-  const FitResult a100 = fit(scout, gpu("a100-80gb"), pool_request(scout, 8));
+  const FitResult a100 = fit(scout, gpu("a100-80gb"), sglang_pool_request(scout, 8));
   CHECK(has_note(a100, "SGLang triton attention"));
 }
 
 TEST_CASE("SGLang, Llama-4 as a text-only Llama4ForCausalLM: one pool, every layer full-length") {
   ModelShape text_only = model("llama-4-scout");
   text_only.multimodal.reset();  // a llama4_text config.json of its own
-  const FitResult result = fit(text_only, gpu("h100-sxm"), pool_request(text_only, 8));
+  const FitResult result = fit(text_only, gpu("h100-sxm"), sglang_pool_request(text_only, 8));
   // 512 B x 48 layers = 24576 B per token: 42949672960 // 24576 = 1747626 tokens.
   REQUIRE(result.token_pools.size() == 1);
   CHECK(result.token_pools[0].layers == 48);
@@ -73,18 +63,19 @@ TEST_CASE("SGLang, Llama-4: the SWA pool must hold a chunk and a page, and a nul
   const ModelShape scout = model("llama-4-scout");
   // 213951284 B // 20889.6 = 10242 full tokens, int(10242 x 0.8) = 8193 SWA tokens <= 8192 + 1: SGLang
   // refuses to start (validate_swa_pool_size).
-  CHECK_THROWS_WITH_AS(fit(scout, gpu("h100-sxm"), pool_request(scout, 8, 213951284)),
+  CHECK_THROWS_WITH_AS(fit(scout, gpu("h100-sxm"), sglang_pool_request(scout, 8, KvDtype::bf16, 213951284)),
                        doctest::Contains("sliding_window_size (8192) + page_size (1)"), Error);
   // 213972173 B // 20889.6 = 10243, int(10243 x 0.8) = 8194 SWA tokens: it starts.
-  CHECK(fit(scout, gpu("h100-sxm"), pool_request(scout, 8, 213972173)).token_pools[1].tokens == 8194);
+  const FitRequest starts = sglang_pool_request(scout, 8, KvDtype::bf16, 213972173);
+  CHECK(fit(scout, gpu("h100-sxm"), starts).token_pools[1].tokens == 8194);
   // attention_chunk_size null: every layer global in the config, but SGLang still splits them 3:1
   // into an SWA pool that has no window.
   ModelShape no_chunks = scout;
   no_chunks.attention_chunk_size.reset();
   no_chunks.layer_attention.assign(no_chunks.num_hidden_layers, LayerAttention::full);
-  CHECK_THROWS_WITH_AS(fit(no_chunks, gpu("h100-sxm"), pool_request(no_chunks, 8)),
+  CHECK_THROWS_WITH_AS(fit(no_chunks, gpu("h100-sxm"), sglang_pool_request(no_chunks, 8)),
                        doctest::Contains("attention_chunk_size is null"), Error);
-  FitRequest older = pool_request(scout, 8);
+  FitRequest older = sglang_pool_request(scout, 8);
   older.options.engine_version = "0.5.19";
   CHECK_THROWS_WITH_AS(fit(scout, gpu("h100-sxm"), older), doctest::Contains("not their chunked-attention layers"), Error);
 }

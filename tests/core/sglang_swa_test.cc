@@ -20,13 +20,7 @@ using namespace kvplan::testing;
 namespace {
 
 // The config's shape with a parameter count small enough for any GPU: these cases pin the pool,
-// given 40 GiB of it (--kv-cache-memory).
-FitRequest pool_request(const ModelShape& shape, std::uint32_t tp) {
-  FitRequest request = request_for(shape, 131072, Parallelism{tp, 1, 1}, Engine::sglang);
-  request.options.kv_cache_memory = Bytes{40 * GiB};
-  return request;
-}
-
+// given 40 GiB of it (sglang_pool_request).
 ModelShape small(const char* folder) {
   ModelShape shape = config_shape(folder);
   shape.params_total = 10'000'000'000;
@@ -37,7 +31,7 @@ ModelShape small(const char* folder) {
 
 TEST_CASE("SGLang, MiMo-V2-Flash at TP 8 on H200s: one head per rank on both kinds, K 192 and V 128 rows") {
   const ModelShape shape = small("mimo-v2-flash");
-  const FitRequest request = pool_request(shape, 8);
+  const FitRequest request = sglang_pool_request(shape, 8);
   const FitResult result = fit(shape, gpu("h200"), request);
   CHECK(has_note(result, "SGLang fa3 attention"));  // Hopper's default for MHA, which carries v_head_dim; pages of 1
   CHECK(result.block_size == 1);
@@ -59,7 +53,7 @@ TEST_CASE("SGLang, MiMo-V2-Flash at TP 8 on H200s: one head per rank on both kin
 
 TEST_CASE("SGLang, MiMo-V2-Flash at TP 1: the full layers' 4 heads beside the sliding layers' 8") {
   const ModelShape shape = small("mimo-v2-flash");
-  const FitResult result = fit(shape, gpu("h200"), pool_request(shape, 1));
+  const FitResult result = fit(shape, gpu("h200"), sglang_pool_request(shape, 1));
   // full 4 x 320 x 2 B = 2560 B, sliding 8 x 320 x 2 B = 5120 B: cell = 2560 x 9 + 0.8 x 5120 x 39 = 182784 B;
   // 42949672960 // 182784 = 234975 full tokens, int(234975 x 0.8) = 187980 sliding.
   CHECK(result.token_pools[0].tokens == 234975);
@@ -71,22 +65,22 @@ TEST_CASE("SGLang, MiMo-V2-Flash at TP 1: the full layers' 4 heads beside the sl
 
 TEST_CASE("SGLang, MiMo-V2-Flash on B200s: fa4 with pages of 128 - Ampere takes triton for the sinks") {
   const ModelShape shape = small("mimo-v2-flash");
-  const FitResult b200 = fit(shape, gpu("b200"), pool_request(shape, 8));
+  const FitResult b200 = fit(shape, gpu("b200"), sglang_pool_request(shape, 8));
   // has_asymmetric_kv keeps trtllm_mha out (one width for K and V); fa4 takes pages of 128:
   // 1669374 down to 1669248 full tokens, int(1669248 x 0.8) = 1335398 down to 1335296.
   CHECK(b200.block_size == 128);
   CHECK(b200.token_pools[0].tokens == 1669248);
   CHECK(b200.token_pools[1].tokens == 1335296);
   CHECK(has_note(b200, "SGLang fa4 attention"));
-  const FitResult a100 = fit(shape, gpu("a100-80gb"), pool_request(shape, 8));
+  const FitResult a100 = fit(shape, gpu("a100-80gb"), sglang_pool_request(shape, 8));
   CHECK(has_note(a100, "SGLang triton attention"));  // FlashInfer has no attention sinks
-  FitRequest trtllm = pool_request(shape, 8);
+  FitRequest trtllm = sglang_pool_request(shape, 8);
   trtllm.options.engine = Engine::trtllm;
   CHECK_THROWS_WITH_AS(fit(shape, gpu("h200"), trtllm), doctest::Contains("with vLLM and SGLang only"), Error);
-  FitRequest mha = pool_request(shape, 8);  // a counterfactual has no per-kind heads to plan
+  FitRequest mha = sglang_pool_request(shape, 8);  // a counterfactual has no per-kind heads to plan
   mha.variant = Variant{VariantKind::mha, 64, 192, 0, 0, 128};
   CHECK_THROWS_WITH_AS(fit(shape, gpu("h200"), mha), doctest::Contains("fit plans the model's own attention"), Error);
-  CHECK_THROWS_WITH_AS(fit(shape, gpu("mi300x"), pool_request(shape, 8)),
+  CHECK_THROWS_WITH_AS(fit(shape, gpu("mi300x"), sglang_pool_request(shape, 8)),
                        doctest::Contains("kvplan does not model SGLang's ROCm backends for keys and values"), Error);
 }
 
@@ -100,13 +94,13 @@ TEST_CASE("SGLang plans per-kind heads in its hybrid SWA pool only: a MiMo-V2 co
           "vocab_size": 1000, "intermediate_size": 1024, "hybrid_layer_pattern": [0, 0]})",
       "config.json"));
   shape.params_total = 1'000'000;
-  CHECK_THROWS_WITH_AS(fit(shape, gpu("h200"), pool_request(shape, 1)),
+  CHECK_THROWS_WITH_AS(fit(shape, gpu("h200"), sglang_pool_request(shape, 1)),
                        doctest::Contains("Hybrid SWA model must have at least one SWA layer"), Error);
 }
 
 TEST_CASE("SGLang, Step-3.7-Flash: a hybrid SWA model, its sliding layers in the 0.8 x pool") {
   ModelShape shape = small("step-3.7-flash");
-  const FitResult result = fit(shape, gpu("h200"), pool_request(shape, 8));
+  const FitResult result = fit(shape, gpu("h200"), sglang_pool_request(shape, 8));
   // 1 head x 128 x 2 x 2 B = 512 B per layer: cell = 512 x 12 full + 0.8 x 512 x 33 sliding = 19660.8 B;
   // 42949672960 // 19660.8 = 2184533 full tokens, int(x 0.8) = 1747626 sliding.
   REQUIRE(result.token_pools.size() == 2);
