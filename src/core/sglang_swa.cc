@@ -56,6 +56,12 @@ std::uint64_t sglang_swa_window(const ModelShape& shape) {
   return shape.sliding_window.value_or(0);
 }
 
+std::uint64_t sglang_runner_window(const ModelShape& shape) {
+  const std::uint64_t window = sglang_swa_window(shape);
+  const bool exclusive = shape.model_type == "gpt_oss" || shape.model_type == "gemma4_text";
+  return exclusive && window > 0 ? window - 1 : window;
+}
+
 SwaCell sglang_swa_cell(const ModelShape& shape, const FitRequest& attention, FitResult& result) {
   SwaCell cell{result.token_layer_per_rank.total(), result.token_layer_per_rank.total()};
   if (shape.full_layer_kv) {
@@ -87,12 +93,8 @@ void set_sglang_swa_pools(const ModelShape& shape, const SwaCell& cell, const St
   const std::uint32_t full_layers = binding.full + binding.mtp;
   const std::uint64_t swa_tokens = static_cast<std::uint64_t>(static_cast<double>(tokens) * kSwaFullTokensRatio) / page * page;
   const std::uint64_t window = sglang_swa_window(shape);
-  // pool_configurator.py:validate_swa_pool_size: SGLang refuses to start otherwise. Its window is
-  // the model's get_attention_sliding_window_size where it has one (gpt-oss and Gemma-4: the
-  // config's sliding_window - 1, exclusive), else the config's, else attention_chunk_size
-  // (load_model_utils.py:resolve_sliding_window_size).
-  const bool exclusive = shape.model_type == "gpt_oss" || shape.model_type == "gemma4_text";
-  const std::uint64_t floor_window = exclusive && window > 0 ? window - 1 : window;
+  // pool_configurator.py:validate_swa_pool_size: SGLang refuses to start otherwise.
+  const std::uint64_t floor_window = sglang_runner_window(shape);
   if (floor_window + page >= swa_tokens) {
     throw Error("SWA pool (" + std::to_string(swa_tokens) + " tokens) cannot hold even one request: the prefill "
                 "admission floor is sliding_window_size (" + std::to_string(floor_window) + ") + page_size (" +

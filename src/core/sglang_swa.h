@@ -31,6 +31,11 @@ bool uses_hybrid_swa_pool(const ModelShape& shape);
 // The tokens an SWA layer keeps: sliding_window, or Llama-4's attention_chunk_size.
 std::uint64_t sglang_swa_window(const ModelShape& shape);
 
+// The window SGLang's runner reports (load_model_utils.py:resolve_sliding_window_size), which its
+// SWA admission floor uses: the model's get_attention_sliding_window_size where it has one (gpt-oss
+// and Gemma-4: sliding_window - 1, an exclusive bound), else sglang_swa_window.
+std::uint64_t sglang_runner_window(const ModelShape& shape);
+
 // Per-token bytes of one full and one sliding layer on one attention rank.
 struct SwaCell {
   std::uint64_t full = 0;     // _full_per_token: get_num_kv_heads x (head_dim + v_head_dim) x dtype
